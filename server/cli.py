@@ -1,2 +1,55 @@
-def main() -> None:
-    print("ritrovo")
+"""The ``ritrovo`` command: ``serve``, ``packs`` and ``bots``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from .config import Settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["packs"]:
+        from .packs.cli import packs_command
+
+        raise SystemExit(packs_command(argv[1:]))
+    if argv[:1] == ["bots"]:
+        from .bots import bots_command
+
+        raise SystemExit(bots_command(argv[1:]))
+
+    parser = argparse.ArgumentParser(prog="ritrovo", description="Ritrovo team-building game server")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the game (HTTP + WebSocket)")
+    serve.add_argument("--host", help="address to listen on (RITROVO_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (RITROVO_PORT, default 8080)")
+    serve.add_argument(
+        "--redis-url",
+        help="Redis URL for durable, shared state (RITROVO_REDIS_URL); default: in-memory store",
+    )
+    serve.add_argument("--public-url", help="base URL used in join links (RITROVO_PUBLIC_URL)")
+    sub.add_parser("packs", help="validate and list puzzle packs (ritrovo packs --help)")
+    sub.add_parser("bots", help="rehearsal bots that play along in a room (ritrovo bots --help)")
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env(
+        host=args.host, port=args.port, redis_url=args.redis_url, public_url=args.public_url
+    )
+    from .logs import setup_logging
+
+    setup_logging(settings.log_level)
+    from aiohttp import web
+
+    from .app import create_app
+
+    logging.getLogger(__name__).info("Ritrovo on http://%s:%d", settings.host, settings.port)
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        shutdown_timeout=5.0,
+        access_log=None,
+    )

@@ -1,0 +1,67 @@
+"""Settings, from command-line flags and ``RITROVO_*`` environment variables.
+
+Flags win over the environment, which wins over the defaults. Every setting
+is listed in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    redis_url: str | None = None  # None: the embedded in-memory store (not durable)
+    public_url: str | None = None  # base of join links when behind a proxy; default: the request's host
+    room_ttl: int = 24 * 3600  # seconds a room lives without activity
+    max_frame_bytes: int = 16 * 1024
+    max_rooms: int = 1000
+    max_players_per_room: int = 200
+    messages_per_second: float = 20.0  # per connection, sustained
+    message_burst: int = 40  # per connection, short bursts
+    abuse_strikes: int = 50  # refused-for-rate messages before the connection is closed
+    join_attempts_per_minute: int = 30  # per client address: room codes cannot be brute-forced
+    send_queue_frames: int = 256  # per connection; a client that falls this far behind is dropped
+    flush_interval: float = 0.1  # seconds: a burst of changes becomes one update per interval
+    timer_poll_interval: float = 0.1  # seconds between checks for due deadlines
+    hello_timeout: float = 10.0  # seconds a new connection has to say who it is
+    max_pack_bytes: int = 1024 * 1024
+    packs_dir: Path = field(default=ROOT / "puzzles")
+    web_dir: Path = field(default=ROOT / "web")
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``RITROVO_<NAME>`` variables, then non-None ``overrides``."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get("RITROVO_" + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _convert(f.name, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
+
+
+def _convert(name: str, raw: str) -> Any:
+    default = getattr(Settings(), name)
+    try:
+        if isinstance(default, bool):
+            return raw.lower() in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, Path):
+            return Path(raw)
+    except ValueError:
+        raise SystemExit(f"RITROVO_{name.upper()}: cannot read {raw!r} as {type(default).__name__}") from None
+    return raw

@@ -1,0 +1,153 @@
+"""The game's progression: rounds in pack order, the host's "next", deadlines.
+
+A game is the pack's rounds played in order. Between rounds the room waits in
+``between_rounds`` for the host; after the last round it is ``finished``.
+This module routes to the riddle and story rules and answers the two
+questions every process asks of a room: what fires now (``tick``) and when
+the next thing is due (``next_deadline``).
+"""
+
+from __future__ import annotations
+
+from ..errors import Conflict
+from . import riddles, rooms, stories
+from .models import Room
+from .pack import Pack, RiddleRound, StoryRound
+
+
+def require_pack(pack: Pack | None) -> Pack:
+    if pack is None:
+        raise Conflict("choose a pack first", code="no_pack")
+    return pack
+
+
+def choose_pack(room: Room, pack_id: str) -> None:
+    rooms.require_open(room)
+    if room.phase not in ("lobby", "finished"):
+        raise Conflict("the pack can be changed only before the game", code="game_in_progress")
+    room.pack_id = pack_id
+    room.phase = "lobby"
+    room.round_index = -1
+    room.riddle = None
+    room.story = None
+
+
+def start_round(room: Room, pack: Pack, round_index: int, now: float) -> None:
+    rnd = pack.rounds[round_index]
+    room.round_index = round_index
+    if isinstance(rnd, RiddleRound):
+        riddles.start_round(room, pack, round_index, now)
+    else:
+        room.riddle = None
+        stories.start_round(room, rnd, round_index, now)
+    room.add_moment("round_started", now, text=rnd.title)
+
+
+def end_round(room: Room, pack: Pack, now: float) -> None:
+    if room.round_index + 1 < len(pack.rounds):
+        room.phase = "between_rounds"
+    else:
+        finish(room, now)
+
+
+def finish(room: Room, now: float) -> None:
+    rooms.require_open(room)
+    room.phase = "finished"
+    room.add_moment("game_finished", now)
+
+
+def advance(room: Room, pack: Pack | None, now: float) -> str:
+    """The host's "next": the one obvious next step from wherever the game is.
+
+    Returns what happened, for the host's acknowledgement.
+    """
+    rooms.require_open(room)
+    pack = require_pack(pack)
+    if room.phase in ("lobby", "between_rounds"):
+        start_round(room, pack, room.round_index + 1, now)
+        return "round_started"
+    if room.phase == "riddle":
+        state = room.riddle
+        assert state is not None
+        if state.stage == "open":
+            raise Conflict("the riddle is still open: reveal or skip it", code="riddle_open")
+        if riddles.has_next_riddle(room, pack):
+            riddles.next_riddle(room, pack, now)
+            return "riddle_started"
+        room.riddle = None
+        end_round(room, pack, now)
+        return "round_ended"
+    if room.phase == "story":
+        rnd = story_round(room, pack)
+        story = room.story
+        assert story is not None
+        if story.stage == "writing":
+            stories.end_writing(room, now)
+            return "writing_ended"
+        if story.stage == "reveal":
+            if story.reveal_index + 1 < len(story.stories):
+                stories.reveal_next(room, now)
+                return "story_revealed"
+            stories.open_voting(room, rnd, now)
+            return "voting_opened"
+        if story.stage == "voting":
+            stories.close_voting(room, rnd, now)
+            return "voting_closed"
+        end_round(room, pack, now)
+        return "round_ended"
+    raise Conflict("the game is over", code="game_over")
+
+
+def story_round(room: Room, pack: Pack | None) -> StoryRound:
+    if pack is None or room.story is None:
+        raise Conflict("no story round is running", code="no_story")
+    rnd = pack.rounds[room.story.round_index]
+    assert isinstance(rnd, StoryRound)
+    return rnd
+
+
+def tick(room: Room, pack: Pack | None, now: float) -> bool:
+    """Fire everything that is due at ``now``; True if the room changed."""
+    if room.phase == "riddle":
+        if riddles.tick(room, pack, now):
+            return True
+        state = room.riddle
+        if state and state.stage == "revealed" and state.advance_at and now >= state.advance_at:
+            state.advance_at = None
+            advance(room, pack, now)
+            return True
+        return False
+    if room.phase == "story" and room.story is not None and pack is not None:
+        rnd = story_round(room, pack)
+        # A writer whose grace period just ended is skipped here.
+        stories.on_presence_changed(room, rnd, now)
+        return stories.tick(room, rnd, now)
+    return False
+
+
+def next_deadline(room: Room, pack: Pack | None, now: float) -> float | None:
+    """The earliest time something will change by itself, or None."""
+    times: list[float] = []
+    presence = rooms.presence_deadline(room, now)
+    if presence is not None:
+        times.append(presence)
+    if room.phase == "riddle":
+        due = riddles.next_deadline(room, pack, now)
+        if due is not None:
+            times.append(due)
+    elif room.phase == "story" and room.story is not None and pack is not None:
+        due = stories.next_deadline(room, story_round(room, pack), now)
+        if due is not None:
+            times.append(due)
+    return min(times) if times else None
+
+
+def on_presence_changed(room: Room, pack: Pack | None, now: float) -> None:
+    """Connects and drops can change whose turn it is in a story."""
+    if room.phase == "story" and room.story is not None and pack is not None:
+        stories.on_presence_changed(room, story_round(room, pack), now)
+
+
+def on_player_joined(room: Room, pack: Pack | None, player_id: str, now: float) -> None:
+    if room.phase == "story" and room.story is not None and pack is not None:
+        stories.on_player_joined(room, story_round(room, pack), player_id, now)

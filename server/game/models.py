@@ -1,0 +1,178 @@
+"""The state of a room as plain data.
+
+These dataclasses are the whole truth about a room: the stores save them as
+JSON and every process rebuilds them from that JSON, so nothing here may hold
+a connection, a task or a clock. Times are absolute Unix seconds (floats)
+handed in by the caller as ``now``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+RoomPhase = Literal["lobby", "riddle", "story", "between_rounds", "finished", "closed"]
+Verdict = Literal["correct", "near", "wrong"]
+
+MAX_MOMENTS = 30  # recent public moments kept for the screen's "Team X solved it!"
+
+
+@dataclass(slots=True)
+class Player:
+    id: str
+    name: str
+    team_id: str
+    token_hash: str  # sha256 of the resume token; the token itself is never stored
+    joined_at: float
+    connections: int = 0  # live WebSocket connections, across every server process
+    last_seen: float = 0.0  # when the last connection dropped
+    points: int = 0  # this player's contribution to the team score
+
+
+@dataclass(slots=True)
+class Team:
+    id: str
+    name: str
+    score: int = 0
+    last_scored_at: float = 0.0  # ties are broken by who reached the score first
+    score_before_round_item: int = 0  # score when the current riddle/story started
+
+
+@dataclass(slots=True)
+class Guess:
+    player_id: str
+    text: str
+    verdict: Verdict
+    at: float  # absolute time of the guess
+    elapsed: float = 0.0  # seconds of riddle time used when guessing (pauses excluded)
+    nudge: str = ""
+    option: int | None = None  # multiple choice: which option (0-based)
+    accepted_by_host: bool = False
+
+
+@dataclass(slots=True)
+class TeamAttempt:
+    """One team's work on the current riddle."""
+
+    guesses: list[Guess] = field(default_factory=list)
+    hints_opened: int = 0
+    solved_at: float | None = None  # absolute time of the solving guess
+    solved_elapsed: float | None = None  # riddle seconds used when solving
+    solved_by: str | None = None
+    points: int = 0  # points this riddle currently gives the team (already in Team.score)
+    locked_out: bool = False  # multiple choice: the team's one answer was wrong
+
+
+@dataclass(slots=True)
+class RiddleState:
+    round_index: int
+    riddle_index: int
+    stage: Literal["open", "revealed"]
+    started_at: float
+    deadline_at: float
+    paused_remaining: float | None = None  # seconds left, while the host has paused
+    extra_seconds: float = 0.0  # added by the host's "extend"
+    teams: dict[str, TeamAttempt] = field(default_factory=dict)
+    ended_at: float | None = None
+    end_reason: str = ""  # "all_solved", "timeout", "host_reveal", "skipped"
+    advance_at: float | None = None  # auto-advance: when the next riddle starts
+
+
+@dataclass(slots=True)
+class StoryLine:
+    player_id: str
+    text: str
+    at: float
+    hidden: bool = False  # hidden by the host (moderation)
+
+
+@dataclass(slots=True)
+class TeamStory:
+    team_id: str
+    prompt_index: int
+    lines: list[StoryLine] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)  # rotation of player ids
+    turn_player: str | None = None
+    turn_index: int = 0  # how many turns have been taken or skipped
+    turn_deadline_at: float | None = None
+    turns_taken: dict[str, int] = field(default_factory=dict)  # player id -> turns written or skipped
+    done: bool = False
+
+
+@dataclass(slots=True)
+class StoryState:
+    round_index: int
+    stage: Literal["writing", "reveal", "voting", "results"]
+    started_at: float
+    paused_remaining: dict[str, float] | None = None  # team id -> turn seconds left, while paused
+    stories: dict[str, TeamStory] = field(default_factory=dict)
+    reveal_index: int = -1
+    votes: dict[str, str] = field(default_factory=dict)  # voter player id -> team id of the story
+    vote_deadline_at: float | None = None
+    vote_counts: dict[str, int] = field(default_factory=dict)  # filled when voting closes
+
+
+@dataclass(slots=True)
+class Moment:
+    """A public happening the shared screen celebrates or the log shows."""
+
+    seq: int
+    kind: str
+    at: float
+    team_id: str = ""
+    player_id: str = ""
+    text: str = ""
+
+
+@dataclass(slots=True)
+class RiddleResult:
+    """How one finished riddle went, for the results export."""
+
+    round_index: int
+    riddle_index: int
+    points: dict[str, int] = field(default_factory=dict)  # team id -> points
+    solved_elapsed: dict[str, float] = field(default_factory=dict)
+    solved_by: dict[str, str] = field(default_factory=dict)
+    end_reason: str = ""
+
+
+@dataclass(slots=True)
+class Room:
+    code: str
+    name: str
+    host_token_hash: str
+    created_at: float
+    teams: list[Team] = field(default_factory=list)
+    players: dict[str, Player] = field(default_factory=dict)
+    phase: RoomPhase = "lobby"
+    locked: bool = False
+    pack_id: str | None = None
+    round_index: int = -1
+    riddle: RiddleState | None = None
+    story: StoryState | None = None
+    kicked_token_hashes: list[str] = field(default_factory=list)
+    moments: list[Moment] = field(default_factory=list)
+    riddle_results: list[RiddleResult] = field(default_factory=list)
+    story_points: dict[str, int] = field(default_factory=dict)  # team id -> points from votes
+    auto_advance: bool = False
+    max_players: int = 200
+    next_id: int = 1  # source of short ids for teams and players
+    seq: int = 0  # bumped by every committed change; clients order updates by it
+
+    def team(self, team_id: str) -> Team | None:
+        for team in self.teams:
+            if team.id == team_id:
+                return team
+        return None
+
+    def team_players(self, team_id: str) -> list[Player]:
+        return [p for p in self.players.values() if p.team_id == team_id]
+
+    def new_id(self, prefix: str) -> str:
+        value = f"{prefix}{self.next_id}"
+        self.next_id += 1
+        return value
+
+    def add_moment(self, kind: str, now: float, **details: str) -> None:
+        self.moments.append(Moment(seq=self.seq + 1, kind=kind, at=now, **details))
+        del self.moments[:-MAX_MOMENTS]

@@ -1,0 +1,360 @@
+"""Riddle rounds: timed riddles, guesses, hints, reveal and scoring.
+
+Scoring (documented for players in docs/packs.md):
+
+    points = max(10% of P, round(P × (1 − 0.5 × t / T)) − hint costs)
+           + 10% of P for the first team to solve
+
+where P is the riddle's points, T its time limit (plus any extension) and t the
+riddle time the team used (pauses excluded). A right answer is worth at least
+half of P before hints, and always something, so being right matters more
+than being fast; speed still earns up to twice as much. Teams with equal
+scores are ranked by who reached their score first.
+
+Guess limits: a team may make GUESS_LIMIT wrong guesses per GUESS_WINDOW
+seconds; near answers do not count. A multiple-choice riddle takes one answer
+per team.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import BadRequest, Conflict, LimitExceeded, NotFound
+from .matching import matcher_for
+from .models import Guess, RiddleResult, RiddleState, Room, TeamAttempt
+from .pack import Pack, Riddle, RiddleRound
+from .rooms import clean_text, get_player
+
+GUESS_MAX_CHARS = 200
+GUESS_LIMIT = 5
+GUESS_WINDOW = 10.0
+FIRST_SOLVER_BONUS = 0.10
+MIN_SHARE = 0.10
+AUTO_ADVANCE_SECONDS = 8.0
+MAX_EXTEND_SECONDS = 600
+
+
+@dataclass(frozen=True, slots=True)
+class GuessOutcome:
+    verdict: str
+    nudge: str = ""
+    points: int = 0
+
+
+def current_round(room: Room, pack: Pack | None) -> RiddleRound:
+    if pack is None or room.riddle is None:
+        raise Conflict("no riddle is running", code="no_riddle")
+    rnd = pack.rounds[room.riddle.round_index]
+    assert isinstance(rnd, RiddleRound)
+    return rnd
+
+
+def current_riddle(room: Room, pack: Pack | None) -> Riddle:
+    rnd = current_round(room, pack)
+    assert room.riddle is not None
+    return rnd.riddles[room.riddle.riddle_index]
+
+
+def remaining(state: RiddleState, now: float) -> float:
+    """Riddle seconds left (frozen while paused)."""
+    if state.paused_remaining is not None:
+        return state.paused_remaining
+    return max(0.0, state.deadline_at - now)
+
+
+def elapsed(state: RiddleState, riddle: Riddle, now: float) -> float:
+    """Riddle seconds used so far, pauses excluded."""
+    return max(0.0, riddle.time_limit + state.extra_seconds - remaining(state, now))
+
+
+def start_round(room: Room, pack: Pack, round_index: int, now: float) -> None:
+    room.phase = "riddle"
+    room.round_index = round_index
+    room.story = None
+    start_riddle(room, pack, round_index, 0, now)
+
+
+def start_riddle(room: Room, pack: Pack, round_index: int, riddle_index: int, now: float) -> None:
+    rnd = pack.rounds[round_index]
+    assert isinstance(rnd, RiddleRound)
+    riddle = rnd.riddles[riddle_index]
+    room.riddle = RiddleState(
+        round_index=round_index,
+        riddle_index=riddle_index,
+        stage="open",
+        started_at=now,
+        deadline_at=now + riddle.time_limit,
+        teams={team.id: TeamAttempt() for team in room.teams},
+    )
+    for team in room.teams:
+        team.score_before_round_item = team.score
+    room.add_moment("riddle_started", now, text=str(riddle_index + 1))
+
+
+def attempt_for(state: RiddleState, team_id: str) -> TeamAttempt:
+    # Teams created mid-riddle get an attempt on first use.
+    return state.teams.setdefault(team_id, TeamAttempt())
+
+
+def guess(room: Room, pack: Pack | None, player_id: str, text: object, now: float) -> GuessOutcome:
+    riddle = current_riddle(room, pack)
+    state = room.riddle
+    assert state is not None and pack is not None
+    player = get_player(room, player_id)
+    clean = clean_text(text, field="guess", max_chars=GUESS_MAX_CHARS)
+    if state.stage != "open":
+        raise Conflict("this riddle is over", code="riddle_closed")
+    if state.paused_remaining is not None:
+        raise Conflict("the host has paused the game", code="paused")
+    if now >= state.deadline_at:
+        raise Conflict("time is up for this riddle", code="too_late")
+    attempt = attempt_for(state, player.team_id)
+    if attempt.solved_at is not None:
+        raise Conflict("your team already solved this riddle", code="already_solved")
+    if attempt.locked_out:
+        raise Conflict("your team has used its answer", code="no_more_guesses")
+    recent = [
+        g for g in attempt.guesses if g.verdict == "wrong" and g.at > now - GUESS_WINDOW
+    ]
+    if len(recent) >= GUESS_LIMIT:
+        raise LimitExceeded(
+            f"your team can make {GUESS_LIMIT} wrong guesses every {GUESS_WINDOW:g} seconds",
+            code="guess_rate_limited",
+        )
+    matcher = matcher_for(riddle, pack.language)
+    option = matcher.option_index(clean) if riddle.options else None
+    if riddle.options and option is None:
+        raise BadRequest("choose one of the options", code="not_an_option")
+    verdict = matcher.check(clean)
+    used = elapsed(state, riddle, now)
+    attempt.guesses.append(
+        Guess(
+            player_id=player.id,
+            text=clean,
+            verdict=verdict.kind,
+            at=now,
+            elapsed=used,
+            nudge=verdict.nudge,
+            option=option,
+        )
+    )
+    if verdict.kind == "correct":
+        attempt.solved_at = now
+        attempt.solved_elapsed = used
+        attempt.solved_by = player.id
+        _rescore(room, riddle, state)
+        room.add_moment("team_solved", now, team_id=player.team_id, player_id=player.id)
+        if all(a.solved_at is not None for tid, a in state.teams.items() if room.team(tid)):
+            _end(room, riddle, state, now, "all_solved")
+        return GuessOutcome("correct", points=attempt.points)
+    if riddle.options and verdict.kind == "wrong":
+        attempt.locked_out = True
+    return GuessOutcome(verdict.kind, nudge=verdict.nudge)
+
+
+def _points_for(riddle: Riddle, state: RiddleState, attempt: TeamAttempt, first: bool) -> int:
+    assert attempt.solved_elapsed is not None
+    limit = riddle.time_limit + state.extra_seconds
+    share = 1 - 0.5 * min(1.0, attempt.solved_elapsed / limit)
+    cost = sum(h.cost for h in riddle.hints[: attempt.hints_opened])
+    points = max(round(riddle.points * MIN_SHARE), round(riddle.points * share) - cost)
+    if first:
+        points += round(riddle.points * FIRST_SOLVER_BONUS)
+    return points
+
+
+def _rescore(room: Room, riddle: Riddle, state: RiddleState) -> None:
+    """Recompute this riddle's points for every team and apply the differences.
+
+    Called after every solve and every host correction, so the first-solver
+    bonus always goes to the earliest solve, whatever order credits arrive in.
+    """
+    solved = {tid: a for tid, a in state.teams.items() if a.solved_elapsed is not None}
+    first = min(solved, key=lambda tid: (solved[tid].solved_elapsed, solved[tid].solved_at), default=None)
+    for tid, attempt in state.teams.items():
+        new = _points_for(riddle, state, attempt, tid == first) if tid in solved else 0
+        delta = new - attempt.points
+        if delta == 0:
+            continue
+        attempt.points = new
+        team = room.team(tid)
+        if team is not None:
+            team.score += delta
+            team.last_scored_at = attempt.solved_at or team.last_scored_at
+        if attempt.solved_by and attempt.solved_by in room.players:
+            room.players[attempt.solved_by].points += delta
+
+
+def open_hint(room: Room, pack: Pack | None, player_id: str, now: float) -> int:
+    """Open the team's next unlocked hint; returns its index."""
+    riddle = current_riddle(room, pack)
+    state = room.riddle
+    assert state is not None
+    player = get_player(room, player_id)
+    if state.stage != "open":
+        raise Conflict("this riddle is over", code="riddle_closed")
+    attempt = attempt_for(state, player.team_id)
+    if attempt.solved_at is not None:
+        raise Conflict("your team already solved this riddle", code="already_solved")
+    index = attempt.hints_opened
+    if index >= len(riddle.hints):
+        raise Conflict("no more hints for this riddle", code="no_more_hints")
+    if elapsed(state, riddle, now) < riddle.hints[index].after:
+        raise Conflict("that hint is not unlocked yet", code="hint_locked")
+    attempt.hints_opened += 1
+    return index
+
+
+def pause(room: Room, now: float) -> None:
+    state = _open_state(room)
+    if state.paused_remaining is not None:
+        raise Conflict("already paused", code="already_paused")
+    state.paused_remaining = remaining(state, now)
+
+
+def resume(room: Room, now: float) -> None:
+    state = _open_state(room)
+    if state.paused_remaining is None:
+        raise Conflict("not paused", code="not_paused")
+    state.deadline_at = now + state.paused_remaining
+    state.paused_remaining = None
+
+
+def extend(room: Room, seconds: object, now: float) -> None:
+    state = _open_state(room)
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= MAX_EXTEND_SECONDS:
+        raise BadRequest(f"seconds must be a whole number from 1 to {MAX_EXTEND_SECONDS}", code="invalid_field")
+    state.extra_seconds += seconds
+    if state.paused_remaining is not None:
+        state.paused_remaining += seconds
+    else:
+        state.deadline_at += seconds
+
+
+def reveal(room: Room, pack: Pack | None, now: float) -> None:
+    riddle = current_riddle(room, pack)
+    state = _open_state(room)
+    _end(room, riddle, state, now, "host_reveal")
+
+
+def skip(room: Room, pack: Pack | None, now: float) -> None:
+    """End the riddle without scoring it and reveal it."""
+    riddle = current_riddle(room, pack)
+    state = _open_state(room)
+    for attempt in state.teams.values():
+        attempt.solved_at = attempt.solved_elapsed = attempt.solved_by = None
+    _rescore(room, riddle, state)
+    _end(room, riddle, state, now, "skipped")
+
+
+def accept_guess(
+    room: Room, pack: Pack | None, team_id: object, guess_index: object, now: float
+) -> None:
+    """The host accepts a guess the matcher refused; the team is credited as of that guess."""
+    riddle = current_riddle(room, pack)
+    state = room.riddle
+    assert state is not None
+    if not isinstance(team_id, str) or team_id not in state.teams:
+        raise NotFound("no such team", code="team_not_found")
+    attempt = state.teams[team_id]
+    if isinstance(guess_index, bool) or not isinstance(guess_index, int) or not 0 <= guess_index < len(attempt.guesses):
+        raise NotFound("no such guess", code="guess_not_found")
+    accepted = attempt.guesses[guess_index]
+    if attempt.solved_elapsed is not None and attempt.solved_elapsed <= accepted.elapsed:
+        raise Conflict("the team had already solved it by then", code="already_solved")
+    accepted.accepted_by_host = True
+    accepted.verdict = "correct"
+    attempt.solved_at = accepted.at
+    attempt.solved_elapsed = accepted.elapsed
+    attempt.solved_by = accepted.player_id
+    attempt.locked_out = False
+    _rescore(room, riddle, state)
+    if state.stage == "revealed":
+        _record_result(room, state)
+    room.add_moment("guess_accepted", now, team_id=team_id, player_id=accepted.player_id)
+    if state.stage == "open" and all(a.solved_at is not None for a in state.teams.values()):
+        _end(room, riddle, state, now, "all_solved")
+
+
+def _open_state(room: Room) -> RiddleState:
+    state = room.riddle
+    if state is None or state.stage != "open":
+        raise Conflict("no riddle is open", code="no_open_riddle")
+    return state
+
+
+def _end(room: Room, riddle: Riddle, state: RiddleState, now: float, reason: str) -> None:
+    state.stage = "revealed"
+    state.ended_at = now
+    state.end_reason = reason
+    state.paused_remaining = None
+    if room.auto_advance:
+        state.advance_at = now + AUTO_ADVANCE_SECONDS
+    _record_result(room, state)
+    room.add_moment("riddle_revealed", now, text=reason)
+
+
+def _record_result(room: Room, state: RiddleState) -> None:
+    result = RiddleResult(
+        round_index=state.round_index,
+        riddle_index=state.riddle_index,
+        points={tid: a.points for tid, a in state.teams.items()},
+        solved_elapsed={tid: a.solved_elapsed for tid, a in state.teams.items() if a.solved_elapsed is not None},
+        solved_by={tid: a.solved_by for tid, a in state.teams.items() if a.solved_by},
+        end_reason=state.end_reason,
+    )
+    room.riddle_results = [
+        r
+        for r in room.riddle_results
+        if (r.round_index, r.riddle_index) != (state.round_index, state.riddle_index)
+    ]
+    room.riddle_results.append(result)
+
+
+def has_next_riddle(room: Room, pack: Pack) -> bool:
+    state = room.riddle
+    if state is None:
+        return False
+    rnd = pack.rounds[state.round_index]
+    return isinstance(rnd, RiddleRound) and state.riddle_index + 1 < len(rnd.riddles)
+
+
+def next_riddle(room: Room, pack: Pack, now: float) -> None:
+    state = room.riddle
+    if state is None or state.stage != "revealed":
+        raise Conflict("reveal the riddle first", code="riddle_open")
+    start_riddle(room, pack, state.round_index, state.riddle_index + 1, now)
+
+
+def tick(room: Room, pack: Pack | None, now: float) -> bool:
+    """Timeout: reveal. Auto-advance: start the next riddle. True if anything changed."""
+    state = room.riddle
+    if state is None or pack is None:
+        return False
+    riddle = current_riddle(room, pack)
+    if state.stage == "open" and state.paused_remaining is None and now >= state.deadline_at:
+        _end(room, riddle, state, state.deadline_at, "timeout")
+        return True
+    return False
+
+
+def unlocked_hints(state: RiddleState, riddle: Riddle, now: float) -> int:
+    used = elapsed(state, riddle, now)
+    return sum(1 for h in riddle.hints if used >= h.after)
+
+
+def next_deadline(room: Room, pack: Pack | None, now: float) -> float | None:
+    state = room.riddle
+    if state is None or pack is None:
+        return None
+    if state.stage == "revealed":
+        return state.advance_at
+    if state.paused_remaining is not None:
+        return None
+    riddle = current_riddle(room, pack)
+    times = [state.deadline_at]
+    used = elapsed(state, riddle, now)
+    # Wake up when a hint unlocks, so every client learns of it at once.
+    times += [now + (h.after - used) for h in riddle.hints if h.after > used]
+    return min(times)

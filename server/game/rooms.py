@@ -1,0 +1,229 @@
+"""Lobby rules: creating rooms, joining, presence, teams and host powers.
+
+Every function takes the room (a fresh copy loaded by the caller), changes it
+in place, and raises a ``RitrovoError`` subclass without changing anything
+when the action is not allowed. None of them reads the clock or does I/O.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from ..errors import BadRequest, Conflict, LimitExceeded, NotFound
+from .models import Player, Room, Team
+
+NAME_MAX_CHARS = 32
+TEAM_NAME_MAX_CHARS = 32
+ROOM_NAME_MAX_CHARS = 80
+MAX_TEAMS = 26
+DEFAULT_TEAM_NAMES = ("Aurora", "Bora")
+PRESENCE_GRACE_SECONDS = 5.0  # a dropped player shows as away only after this
+
+
+def clean_text(text: object, *, field: str, max_chars: int) -> str:
+    """Trim and NFC-normalise a short user text; refuse empty, over-long or control characters."""
+    if not isinstance(text, str):
+        raise BadRequest(f"{field} must be a string", code="invalid_field")
+    value = unicodedata.normalize("NFC", text).strip()
+    if not value:
+        raise BadRequest(f"{field} must not be empty", code="empty_" + field)
+    if len(value) > max_chars:
+        raise BadRequest(
+            f"{field} is too long ({len(value)} characters, at most {max_chars})",
+            code=f"{field}_too_long",
+        )
+    # Cc: control characters; Cs: lone surrogates; Co/Cn: private/unassigned; Zl/Zp: line breaks.
+    if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp") for ch in value):
+        raise BadRequest(f"{field} contains control characters", code="invalid_" + field)
+    return " ".join(value.split())
+
+
+def new_room(
+    code: str,
+    name: str,
+    host_token_hash: str,
+    now: float,
+    *,
+    team_names: tuple[str, ...] = DEFAULT_TEAM_NAMES,
+    max_players: int = 200,
+) -> Room:
+    room = Room(
+        code=code,
+        name=clean_text(name, field="room_name", max_chars=ROOM_NAME_MAX_CHARS),
+        host_token_hash=host_token_hash,
+        created_at=now,
+        max_players=max_players,
+    )
+    for team_name in team_names:
+        create_team(room, team_name)
+    return room
+
+
+def require_open(room: Room) -> None:
+    if room.phase == "closed":
+        raise Conflict("this room is closed", code="room_closed")
+
+
+def smallest_team(room: Room) -> Team:
+    if not room.teams:
+        raise Conflict("the room has no teams", code="no_teams")
+    sizes = {team.id: 0 for team in room.teams}
+    for player in room.players.values():
+        sizes[player.team_id] = sizes.get(player.team_id, 0) + 1
+    # min() keeps the first of equal sizes, so teams fill in their listed order.
+    return min(room.teams, key=lambda t: sizes[t.id])
+
+
+def join(
+    room: Room, *, name: object, team_id: str | None, token_hash: str, now: float
+) -> Player:
+    """Add a new player; ``team_id`` None means the smallest team."""
+    require_open(room)
+    clean = clean_text(name, field="name", max_chars=NAME_MAX_CHARS)
+    if room.locked:
+        raise Conflict("the host has locked this room", code="room_locked")
+    if len(room.players) >= room.max_players:
+        raise LimitExceeded("this room is full", code="room_full")
+    if team_id is None:
+        team = smallest_team(room)
+    else:
+        found = room.team(team_id)
+        if found is None:
+            raise NotFound("no such team", code="team_not_found")
+        team = found
+    taken = {p.name.casefold() for p in room.players.values()}
+    if clean.casefold() in taken:
+        raise Conflict("that name is already taken in this room", code="name_taken")
+    player = Player(
+        id=room.new_id("p"), name=clean, team_id=team.id, token_hash=token_hash, joined_at=now
+    )
+    room.players[player.id] = player
+    room.add_moment("player_joined", now, player_id=player.id, team_id=team.id, text=clean)
+    return player
+
+
+def player_by_token(room: Room, token_hash: str) -> Player:
+    if token_hash in room.kicked_token_hashes:
+        raise Conflict("you were removed from this room by the host", code="kicked")
+    for player in room.players.values():
+        if player.token_hash == token_hash:
+            return player
+    raise NotFound("unknown resume token", code="unknown_token")
+
+
+def get_player(room: Room, player_id: object) -> Player:
+    player = room.players.get(player_id) if isinstance(player_id, str) else None
+    if player is None:
+        raise NotFound("no such player", code="player_not_found")
+    return player
+
+
+def get_team(room: Room, team_id: object) -> Team:
+    team = room.team(team_id) if isinstance(team_id, str) else None
+    if team is None:
+        raise NotFound("no such team", code="team_not_found")
+    return team
+
+
+def connect(room: Room, player: Player, now: float) -> None:
+    player.connections += 1
+
+
+def disconnect(room: Room, player_id: str, now: float) -> None:
+    player = room.players.get(player_id)
+    if player is None:  # kicked or left meanwhile
+        return
+    player.connections = max(0, player.connections - 1)
+    if player.connections == 0:
+        player.last_seen = now
+
+
+def is_present(player: Player, now: float) -> bool:
+    """Connected, or dropped so recently that a refresh is the likely cause."""
+    return player.connections > 0 or now - player.last_seen < PRESENCE_GRACE_SECONDS
+
+
+def presence_deadline(room: Room, now: float) -> float | None:
+    """When the next dropped player's grace ends, so views can show them away."""
+    ends = [
+        p.last_seen + PRESENCE_GRACE_SECONDS
+        for p in room.players.values()
+        if p.connections == 0 and p.last_seen + PRESENCE_GRACE_SECONDS > now
+    ]
+    return min(ends) if ends else None
+
+
+def leave(room: Room, player_id: str, now: float) -> None:
+    player = get_player(room, player_id)
+    del room.players[player.id]
+    room.add_moment("player_left", now, player_id=player.id, text=player.name)
+
+
+# Host powers. The caller has already checked the host token.
+
+
+def create_team(room: Room, name: object) -> Team:
+    require_open(room)
+    clean = clean_text(name, field="team_name", max_chars=TEAM_NAME_MAX_CHARS)
+    if len(room.teams) >= MAX_TEAMS:
+        raise LimitExceeded(f"at most {MAX_TEAMS} teams", code="too_many_teams")
+    if any(t.name.casefold() == clean.casefold() for t in room.teams):
+        raise Conflict("a team with that name exists", code="team_name_taken")
+    team = Team(id=room.new_id("t"), name=clean)
+    room.teams.append(team)
+    return team
+
+
+def rename_team(room: Room, team_id: object, name: object) -> Team:
+    require_open(room)
+    team = get_team(room, team_id)
+    clean = clean_text(name, field="team_name", max_chars=TEAM_NAME_MAX_CHARS)
+    if any(t.name.casefold() == clean.casefold() and t.id != team.id for t in room.teams):
+        raise Conflict("a team with that name exists", code="team_name_taken")
+    team.name = clean
+    return team
+
+
+def delete_team(room: Room, team_id: object) -> None:
+    """Delete a team; its players move to the smallest remaining team."""
+    require_open(room)
+    team = get_team(room, team_id)
+    if len(room.teams) == 1:
+        raise Conflict("a room needs at least one team", code="last_team")
+    if room.phase in ("riddle", "story"):
+        raise Conflict("teams cannot be deleted during a round", code="round_in_progress")
+    room.teams.remove(team)
+    for player in room.team_players(team.id):
+        player.team_id = smallest_team(room).id
+
+
+def move_player(room: Room, player_id: object, team_id: object) -> Player:
+    require_open(room)
+    player = get_player(room, player_id)
+    team = get_team(room, team_id)
+    player.team_id = team.id
+    return player
+
+
+def kick(room: Room, player_id: object, now: float) -> Player:
+    require_open(room)
+    player = get_player(room, player_id)
+    del room.players[player.id]
+    room.kicked_token_hashes.append(player.token_hash)
+    room.add_moment("player_kicked", now, player_id=player.id, text=player.name)
+    return player
+
+
+def set_locked(room: Room, locked: object) -> None:
+    require_open(room)
+    if not isinstance(locked, bool):
+        raise BadRequest("locked must be true or false", code="invalid_field")
+    room.locked = locked
+
+
+def close(room: Room, now: float) -> None:
+    require_open(room)
+    room.phase = "closed"
+    room.riddle = None
+    room.story = None
+    room.add_moment("room_closed", now)

@@ -1,0 +1,229 @@
+"""The WebSocket protocol: inbound schemas and outbound message builders.
+
+Every inbound frame is a JSON object with a ``type``; each type maps to one
+typed schema below, checked by msgspec before any handler sees it. Anything
+else is refused here with an ``error`` frame, so the game never sees a
+malformed message. docs/protocol.md describes every message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import orjson
+
+from .errors import BadRequest
+
+PROTOCOL_VERSION = 1
+
+
+class Message(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
+    type: str
+    id: str | int | None = None  # echoed in the ack or error that answers it
+    v: int = PROTOCOL_VERSION
+
+
+# Opening messages: the first frame of a connection says who it is.
+class Join(Message):
+    room: str
+    name: str
+    team: str | None = None
+
+
+class Rejoin(Message):
+    room: str
+    token: str
+
+
+class Host(Message):
+    room: str
+    token: str
+
+
+class Screen(Message):
+    room: str
+
+
+# Anyone, once in a room.
+class Ping(Message):
+    pass
+
+
+# Players.
+class GuessMsg(Message):
+    text: str
+
+
+class Hint(Message):
+    pass
+
+
+class Line(Message):
+    text: str
+
+
+class Vote(Message):
+    team: str
+
+
+class Leave(Message):
+    pass
+
+
+# Host commands.
+class CreateTeam(Message):
+    name: str
+
+
+class RenameTeam(Message):
+    team: str
+    name: str
+
+
+class DeleteTeam(Message):
+    team: str
+
+
+class MovePlayer(Message):
+    player: str
+    team: str
+
+
+class Kick(Message):
+    player: str
+
+
+class Lock(Message):
+    locked: bool
+
+
+class ChoosePack(Message):
+    pack: str
+
+
+class Extend(Message):
+    seconds: int
+
+
+class AcceptGuess(Message):
+    team: str
+    guess: int
+
+
+class HideLine(Message):
+    team: str
+    line: int
+    hidden: bool = True
+
+
+class AutoAdvance(Message):
+    enabled: bool
+
+
+class Bare(Message):
+    """Commands with no fields: next, pause, resume, reveal, skip, finish, close..."""
+
+
+OPENING: dict[str, type[Message]] = {
+    "join": Join,
+    "rejoin": Rejoin,
+    "host": Host,
+    "screen": Screen,
+}
+
+PLAYER: dict[str, type[Message]] = {
+    "ping": Ping,
+    "guess": GuessMsg,
+    "hint": Hint,
+    "line": Line,
+    "vote": Vote,
+    "leave": Leave,
+}
+
+HOST: dict[str, type[Message]] = {
+    "ping": Ping,
+    "create_team": CreateTeam,
+    "rename_team": RenameTeam,
+    "delete_team": DeleteTeam,
+    "move_player": MovePlayer,
+    "kick": Kick,
+    "lock": Lock,
+    "close": Bare,
+    "choose_pack": ChoosePack,
+    "next": Bare,
+    "pause": Bare,
+    "resume": Bare,
+    "extend": Extend,
+    "reveal": Bare,
+    "skip": Bare,
+    "accept_guess": AcceptGuess,
+    "hide_line": HideLine,
+    "auto_advance": AutoAdvance,
+    "end_writing": Bare,
+    "close_voting": Bare,
+    "finish": Bare,
+}
+
+SCREEN: dict[str, type[Message]] = {"ping": Ping}
+
+ALL_TYPES = set(OPENING) | set(PLAYER) | set(HOST)
+
+
+def parse(frame: str | bytes, allowed: dict[str, type[Message]]) -> Message:
+    """Decode and validate one inbound frame, or raise ``BadRequest`` with a precise code."""
+    try:
+        raw = orjson.loads(frame)
+    except orjson.JSONDecodeError:
+        raise BadRequest("the message is not valid JSON", code="invalid_json") from None
+    if not isinstance(raw, dict):
+        raise BadRequest("a message must be a JSON object", code="invalid_message")
+    kind = raw.get("type")
+    if not isinstance(kind, str):
+        raise BadRequest("a message needs a string field 'type'", code="missing_type")
+    version = raw.get("v", PROTOCOL_VERSION)
+    if version != PROTOCOL_VERSION:
+        raise BadRequest(
+            f"unsupported protocol version (this server speaks {PROTOCOL_VERSION})",
+            code="unsupported_version",
+        )
+    schema = allowed.get(kind)
+    if schema is None:
+        if kind in ALL_TYPES:
+            raise BadRequest(f"'{kind}' is not allowed here", code="not_allowed")
+        raise BadRequest(f"unknown message type '{kind[:40]}'", code="unknown_type")
+    try:
+        return msgspec.convert(raw, type=schema, strict=True)
+    except msgspec.ValidationError as exc:
+        raise BadRequest(str(exc), code="invalid_field") from None
+
+
+def request_id_of(frame: str | bytes) -> str | int | None:
+    """The ``id`` of a frame that failed validation, so its error can still be matched."""
+    try:
+        raw = orjson.loads(frame)
+    except orjson.JSONDecodeError:
+        return None
+    rid = raw.get("id") if isinstance(raw, dict) else None
+    return rid if isinstance(rid, (str, int)) and not isinstance(rid, bool) else None
+
+
+def encode(kind: str, **fields: Any) -> bytes:
+    return orjson.dumps({"type": kind, "v": PROTOCOL_VERSION, **fields})
+
+
+def error(code: str, message: str, request_id: str | int | None = None) -> bytes:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if request_id is not None:
+        body["id"] = request_id
+    return encode("error", **body)
+
+
+# Close codes (RFC 6455 leaves 4000-4999 to applications).
+CLOSE_ROOM_CLOSED = 4000
+CLOSE_KICKED = 4001
+CLOSE_ROOM_GONE = 4004
+CLOSE_TOO_SLOW = 4008
+CLOSE_ABUSE = 1008  # policy violation: sustained flooding or bad frames
+CLOSE_HELLO_TIMEOUT = 4010
+CLOSE_SERVICE_RESTART = 1012

@@ -1,0 +1,208 @@
+"""The one place where game rules meet the store.
+
+Every change to a room goes through ``GameService.execute``: load the room,
+apply a pure rule with ``now`` and the room's pack, and commit it with a
+compare-and-set on the room's version. On a conflict (another connection or
+process wrote first) the rule is simply applied again to the newer room, so
+rules must be deterministic functions of (room, pack, now, arguments).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import orjson
+
+from .errors import Conflict, LimitExceeded, NotFound, StoreUnavailable
+from .game import flow, rooms
+from .game.models import Room
+from .game.pack import Pack
+from .packs.loader import PackLibrary
+from .store.base import RoomStore, Stored
+from .store.codec import decode_pack, decode_room, encode_pack, encode_room
+
+T = TypeVar("T")
+Clock = Callable[[], float]
+
+# Readable aloud: no 0/O, 1/I/L; 6 characters of 30 symbols = 729 million codes,
+# and join attempts per address are rate-limited, so guessing one is hopeless.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 6
+MAX_COMMIT_ATTEMPTS = 50
+UPLOAD_PREFIX = "upload:"
+
+
+def new_room_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(code: object) -> str:
+    """Room codes are case-insensitive and forgiving of confusable characters."""
+    if not isinstance(code, str):
+        return ""
+    return "".join(ch for ch in code.upper() if ch not in " -")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class NoChange(Exception):
+    """Raised by an action that found nothing to do: nothing is committed."""
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedRoom:
+    room: Room
+    host_token: str
+
+
+class GameService:
+    def __init__(
+        self,
+        store: RoomStore,
+        library: PackLibrary,
+        *,
+        clock: Clock = time.time,
+        max_rooms: int = 1000,
+        max_players_per_room: int = 200,
+    ) -> None:
+        self.store = store
+        self.library = library
+        self.clock = clock
+        self.max_rooms = max_rooms
+        self.max_players_per_room = max_players_per_room
+        # Last known version of each room this process touched: a command on a
+        # room nobody else changed needs a single store round trip (the commit).
+        self._cache: OrderedDict[str, Stored] = OrderedDict()
+        self._packs: OrderedDict[str, Pack] = OrderedDict()
+
+    # -- rooms -----------------------------------------------------------
+
+    async def create_room(self, name: object, pack_id: str | None = None) -> CreatedRoom:
+        now = self.clock()
+        if await self.store.count_rooms(now) >= self.max_rooms:
+            raise LimitExceeded("this server hosts its maximum number of rooms", code="too_many_rooms")
+        if pack_id is not None and await self.get_pack(pack_id) is None:
+            raise NotFound("no such pack", code="pack_not_found")
+        host_token = new_token()
+        for _ in range(20):
+            room = rooms.new_room(
+                new_room_code(),
+                name if isinstance(name, str) else "",
+                hash_token(host_token),
+                now,
+                max_players=self.max_players_per_room,
+            )
+            room.pack_id = pack_id
+            data = encode_room(room)
+            if await self.store.create(room.code, data, now):
+                self._remember(room.code, Stored(0, data))
+                return CreatedRoom(room, host_token)
+        raise Conflict("could not find a free room code", code="no_free_code")
+
+    async def load(self, code: str, *, fresh: bool = False, min_seq: int = 0) -> Room:
+        """The room as stored; ``fresh`` skips this process's cache."""
+        stored = None if fresh else self._cache.get(code)
+        if stored is None or stored.version < min_seq:
+            stored = await self.store.load(code)
+            if stored is None:
+                self._cache.pop(code, None)
+                raise NotFound("no such room", code="room_not_found")
+            self._remember(code, stored)
+        return decode_room(stored.data)
+
+    async def execute(self, code: str, action: Callable[[Room, Pack | None, float], T]) -> tuple[Room, T]:
+        """Apply ``action`` to the room atomically and return the new room and its result.
+
+        ``action`` may raise a ``RitrovoError`` (nothing is saved) or
+        ``NoChange`` (nothing is saved; the current room is returned with None).
+        """
+        stored = self._cache.get(code) or await self.store.load(code)
+        for _ in range(MAX_COMMIT_ATTEMPTS):
+            if stored is None:
+                self._cache.pop(code, None)
+                raise NotFound("no such room", code="room_not_found")
+            room = decode_room(stored.data)
+            pack = await self.get_pack(room.pack_id) if room.pack_id else None
+            now = self.clock()
+            try:
+                result = action(room, pack, now)
+            except NoChange:
+                return decode_room(stored.data), None  # type: ignore[return-value]
+            room.seq = stored.version + 1
+            data = encode_room(room)
+            outcome = await self.store.commit(
+                code,
+                stored.version,
+                room.seq,
+                data,
+                deadline_at=flow.next_deadline(room, pack, now),
+                notice=orjson.dumps({"seq": room.seq}),
+                now=now,
+            )
+            if outcome.ok:
+                self._remember(code, Stored(room.seq, data))
+                return room, result
+            stored = outcome.current
+        raise StoreUnavailable("the room is too busy; try again", code="busy")
+
+    async def delete(self, code: str) -> None:
+        self._cache.pop(code, None)
+        await self.store.delete(code, orjson.dumps({"deleted": True}))
+
+    async def tick(self, code: str) -> bool:
+        """Fire whatever is due in the room; True when something changed."""
+
+        def fire(room: Room, pack: Pack | None, now: float) -> bool:
+            # Even when nothing fired (the stored deadline was stale after a
+            # pause or an extension), the commit moves the stored deadline.
+            return flow.tick(room, pack, now)
+
+        try:
+            _, changed = await self.execute(code, fire)
+        except NotFound:
+            return False
+        return bool(changed)
+
+    def _remember(self, code: str, stored: Stored) -> None:
+        self._cache[code] = stored
+        self._cache.move_to_end(code)
+        while len(self._cache) > 10_000:
+            self._cache.popitem(last=False)
+
+    # -- packs -------------------------------------------------------------
+
+    async def get_pack(self, pack_id: str | None) -> Pack | None:
+        if pack_id is None:
+            return None
+        if not pack_id.startswith(UPLOAD_PREFIX):
+            return self.library.get(pack_id)
+        pack = self._packs.get(pack_id)
+        if pack is None:
+            data = await self.store.load_pack(pack_id[len(UPLOAD_PREFIX) :])
+            if data is None:
+                return None
+            pack = decode_pack(data)
+            self._packs[pack_id] = pack
+            while len(self._packs) > 500:
+                self._packs.popitem(last=False)
+        return pack
+
+    async def save_uploaded_pack(self, pack: Pack) -> str:
+        data = encode_pack(pack)
+        key = hashlib.sha256(data).hexdigest()
+        await self.store.save_pack(key, data)
+        pack_id = UPLOAD_PREFIX + key
+        self._packs[pack_id] = pack
+        return pack_id

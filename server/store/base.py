@@ -1,0 +1,94 @@
+"""The state store interface, shared by the in-memory and the Redis stores.
+
+A room is one versioned JSON document. Writers never overwrite blindly: they
+load a version, apply a rule, and ``commit`` only if the version is still the
+one they loaded (compare-and-set). That single rule makes every
+read-modify-write atomic across connections and processes, and makes a
+deadline fire once even when several processes see it due at the same time.
+
+A successful commit also records the room's next deadline and publishes a
+change notice to every process, in the same atomic step.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+NoticeHandler = Callable[[str, bytes], Awaitable[None] | None]
+DEFAULT_ROOM_TTL_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    version: int
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CommitResult:
+    ok: bool
+    current: Stored | None  # on a conflict: what is stored now (None: the room is gone)
+
+
+class RoomStore(ABC):
+    """Where rooms live. ``room_ttl`` is the idle time after which a room expires."""
+
+    durable = False
+    room_ttl: float = DEFAULT_ROOM_TTL_SECONDS
+
+    @abstractmethod
+    async def create(self, code: str, data: bytes, now: float) -> bool:
+        """Store a new room at version 0; False if the code is taken."""
+
+    @abstractmethod
+    async def load(self, code: str) -> Stored | None: ...
+
+    @abstractmethod
+    async def commit(
+        self,
+        code: str,
+        expected_version: int,
+        version: int,
+        data: bytes,
+        *,
+        deadline_at: float | None,
+        notice: bytes,
+        now: float,
+    ) -> CommitResult:
+        """Replace the room if it is still at ``expected_version``; publish ``notice``."""
+
+    @abstractmethod
+    async def delete(self, code: str, notice: bytes) -> None: ...
+
+    @abstractmethod
+    async def due_rooms(self, now: float, limit: int = 100) -> list[str]:
+        """Codes of rooms whose next deadline is at or before ``now``."""
+
+    @abstractmethod
+    async def count_rooms(self, now: float) -> int: ...
+
+    @abstractmethod
+    async def save_pack(self, key: str, data: bytes) -> None: ...
+
+    @abstractmethod
+    async def load_pack(self, key: str) -> bytes | None: ...
+
+    @abstractmethod
+    async def hit(self, name: str, window_seconds: int, now: float) -> int:
+        """Count one event in the current fixed window of ``name``; return the count."""
+
+    @abstractmethod
+    async def listen(self, handler: NoticeHandler) -> None:
+        """Deliver every room's change notices to ``handler(code, notice)``.
+
+        An empty code means notices may have been lost: resync every room.
+        """
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise ``StoreUnavailable`` when the store cannot serve."""
+
+    @abstractmethod
+    async def close(self) -> None: ...

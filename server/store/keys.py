@@ -1,0 +1,36 @@
+"""Every Redis key and channel name Ritrovo uses, built in one place."""
+
+from __future__ import annotations
+
+PREFIX = "ritrovo:"
+
+# Sorted set: room code -> the room's next deadline (Unix seconds). The timer
+# poller of every process reads what is due from here.
+DEADLINES = PREFIX + "deadlines"
+
+# Sorted set: room code -> last activity (Unix seconds); counts live rooms.
+ROOMS = PREFIX + "rooms"
+
+# Every room's change notices are published on ROOM_EVENTS_PREFIX + code; a
+# process listens with one pattern subscription.
+ROOM_EVENTS_PREFIX = PREFIX + "events:"
+ROOM_EVENTS_PATTERN = ROOM_EVENTS_PREFIX + "*"
+
+
+def room(code: str) -> str:
+    """Hash with fields ``v`` (version, the room's seq) and ``data`` (room JSON)."""
+    return f"{PREFIX}room:{code}"
+
+
+def room_events(code: str) -> str:
+    return ROOM_EVENTS_PREFIX + code
+
+
+def pack(pack_key: str) -> str:
+    """An uploaded pack's JSON, by content hash."""
+    return f"{PREFIX}pack:{pack_key}"
+
+
+def rate(name: str) -> str:
+    """A fixed-window counter for rate limits (join attempts per address...)."""
+    return f"{PREFIX}rate:{name}"

@@ -1,0 +1,115 @@
+"""The embedded default store: rooms in this process's memory.
+
+Not durable: a restart loses every room. It is the twin of the Redis store
+and passes the same contract tests. Every method runs without awaiting in
+between its read and its write, so on one event loop each call is atomic.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+from .base import CommitResult, NoticeHandler, RoomStore, Stored
+
+
+class MemoryStore(RoomStore):
+    durable = False
+
+    def __init__(self, room_ttl: float | None = None) -> None:
+        if room_ttl is not None:
+            self.room_ttl = room_ttl
+        self._rooms: dict[str, Stored] = {}
+        self._active: dict[str, float] = {}
+        self._deadlines: dict[str, float] = {}
+        self._packs: dict[str, bytes] = {}
+        self._counters: dict[str, tuple[int, int]] = {}
+        self._handlers: list[NoticeHandler] = []
+
+    def _expire(self, now: float) -> None:
+        for code, at in list(self._active.items()):
+            if now - at > self.room_ttl:
+                self._drop(code)
+
+    def _drop(self, code: str) -> None:
+        self._rooms.pop(code, None)
+        self._active.pop(code, None)
+        self._deadlines.pop(code, None)
+
+    async def create(self, code: str, data: bytes, now: float) -> bool:
+        self._expire(now)
+        if code in self._rooms:
+            return False
+        self._rooms[code] = Stored(0, data)
+        self._active[code] = now
+        return True
+
+    async def load(self, code: str) -> Stored | None:
+        return self._rooms.get(code)
+
+    async def commit(
+        self,
+        code: str,
+        expected_version: int,
+        version: int,
+        data: bytes,
+        *,
+        deadline_at: float | None,
+        notice: bytes,
+        now: float,
+    ) -> CommitResult:
+        current = self._rooms.get(code)
+        if current is None or current.version != expected_version:
+            return CommitResult(False, current)
+        self._rooms[code] = Stored(version, data)
+        self._active[code] = now
+        if deadline_at is None:
+            self._deadlines.pop(code, None)
+        else:
+            self._deadlines[code] = deadline_at
+        await self._publish(code, notice)
+        return CommitResult(True, None)
+
+    async def delete(self, code: str, notice: bytes) -> None:
+        self._drop(code)
+        await self._publish(code, notice)
+
+    async def _publish(self, code: str, notice: bytes) -> None:
+        for handler in self._handlers:
+            result = handler(code, notice)
+            if inspect.isawaitable(result):
+                await result
+
+    async def due_rooms(self, now: float, limit: int = 100) -> list[str]:
+        self._expire(now)
+        due = sorted((at, code) for code, at in self._deadlines.items() if at <= now)
+        return [code for _, code in due[:limit]]
+
+    async def count_rooms(self, now: float) -> int:
+        self._expire(now)
+        return len(self._rooms)
+
+    async def save_pack(self, key: str, data: bytes) -> None:
+        self._packs[key] = data
+
+    async def load_pack(self, key: str) -> bytes | None:
+        return self._packs.get(key)
+
+    async def hit(self, name: str, window_seconds: int, now: float) -> int:
+        window = math.floor(now / window_seconds)
+        start, count = self._counters.get(name, (window, 0))
+        if start != window:
+            count = 0
+        self._counters[name] = (window, count + 1)
+        if len(self._counters) > 100_000:  # forget old windows rather than grow forever
+            self._counters = {k: v for k, v in self._counters.items() if v[0] == window}
+        return count + 1
+
+    async def listen(self, handler: NoticeHandler) -> None:
+        self._handlers.append(handler)
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self._handlers.clear()

@@ -1,0 +1,583 @@
+"""The WebSocket edge: connections, the per-process room hub, and commands.
+
+A connection says who it is in its first message (join, rejoin, host or
+screen); every later frame is parsed against the schemas its role may use and
+handed to ``GameService``. Replies to the sender (ack, error) go straight to
+its queue. Room changes come back as store notices, from this process or any
+other, and the hub turns them into ``state`` frames: coalesced to at most one
+per room per flush interval, built once per distinct view and encoded once
+for all connections that share it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from aiohttp import WSMsgType, web
+
+from . import protocol
+from .config import Settings
+from .errors import BadRequest, Forbidden, LimitExceeded, NotFound, RitrovoError, StoreUnavailable
+from .game import flow, riddles, rooms, stories, views
+from .game.models import Room
+from .game.pack import Pack
+from .service import GameService, hash_token, new_token, normalize_code
+
+log = logging.getLogger(__name__)
+_connection_ids = itertools.count(1)
+
+
+class Connection:
+    """One WebSocket and its bounded send queue."""
+
+    def __init__(self, ws: web.WebSocketResponse, address: str, settings: Settings) -> None:
+        self.ws = ws
+        self.id = next(_connection_ids)
+        self.address = address
+        self.role: views.Role | None = None
+        self.code: str | None = None
+        self.player_id: str | None = None
+        self.last_seq_sent = -1
+        self.last_private: bytes | None = None
+        self.queue: asyncio.Queue[bytes | tuple[int, str]] = asyncio.Queue(
+            maxsize=settings.send_queue_frames + 1
+        )
+        self.closing = False
+        self._rate = settings.messages_per_second
+        self._burst = float(settings.message_burst)
+        self._tokens = self._burst
+        self._refilled = time.monotonic()
+        self.strikes = 0
+
+    def send(self, data: bytes) -> None:
+        """Queue a frame without waiting; a client too slow to drain its queue is dropped."""
+        if self.closing:
+            return
+        try:
+            self.queue.put_nowait(data)
+        except asyncio.QueueFull:
+            log.info("connection %s too slow; dropping it", self.id)
+            self.close_soon(protocol.CLOSE_TOO_SLOW, "too slow: reconnect to resync")
+
+    def close_soon(self, code: int, reason: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        asyncio.get_running_loop().create_task(self.ws.close(code=code, message=reason.encode()))
+
+    def close_after_sending(self, code: int, reason: str) -> None:
+        """Close once every frame queued so far has gone out (a final state, an ack)."""
+        if self.closing:
+            return
+        self.closing = True
+        try:
+            self.queue.put_nowait((code, reason))
+        except asyncio.QueueFull:
+            asyncio.get_running_loop().create_task(self.ws.close(code=code, message=reason.encode()))
+
+    async def run_sender(self) -> None:
+        while True:
+            item = await self.queue.get()
+            if self.ws.closed:
+                return
+            if isinstance(item, tuple):
+                await self.ws.close(code=item[0], message=item[1].encode())
+                return
+            await self.ws.send_frame(item, WSMsgType.TEXT)
+
+    def take_token(self) -> bool:
+        """Token bucket: ``message_burst`` at once, ``messages_per_second`` sustained."""
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._refilled) * self._rate)
+        self._refilled = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
+class RoomHub:
+    """This process's connections, grouped by room, and the fan-out of room changes."""
+
+    def __init__(self, service: GameService, settings: Settings) -> None:
+        self.service = service
+        self.settings = settings
+        self.rooms: dict[str, set[Connection]] = {}
+        self._wanted_seq: dict[str, int] = {}
+        self._scheduled: dict[str, asyncio.TimerHandle] = {}
+        self._last_flush: dict[str, float] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def add(self, conn: Connection) -> None:
+        assert conn.code is not None
+        self.rooms.setdefault(conn.code, set()).add(conn)
+
+    def remove(self, conn: Connection) -> None:
+        if conn.code is None:
+            return
+        members = self.rooms.get(conn.code)
+        if members is not None:
+            members.discard(conn)
+            if not members:
+                del self.rooms[conn.code]
+                self._forget(conn.code)
+
+    def _forget(self, code: str) -> None:
+        handle = self._scheduled.pop(code, None)
+        if handle is not None:
+            handle.cancel()
+        self._wanted_seq.pop(code, None)
+        self._last_flush.pop(code, None)
+
+    def connections(self) -> list[Connection]:
+        return [c for members in self.rooms.values() for c in members]
+
+    async def on_notice(self, code: str, notice: bytes) -> None:
+        """A room changed somewhere (this process or another)."""
+        if code == "":
+            for known in list(self.rooms):
+                self.schedule(known)
+            return
+        if code not in self.rooms:
+            return
+        try:
+            body = orjson.loads(notice)
+        except orjson.JSONDecodeError:
+            body = {}
+        if body.get("deleted"):
+            for conn in list(self.rooms.get(code, ())):
+                conn.close_soon(protocol.CLOSE_ROOM_GONE, "room deleted")
+            return
+        seq = body.get("seq")
+        if isinstance(seq, int):
+            self._wanted_seq[code] = max(seq, self._wanted_seq.get(code, 0))
+        self.schedule(code)
+
+    def schedule(self, code: str) -> None:
+        """Flush now if the room has been quiet, else at the end of the flush interval."""
+        if code in self._scheduled or code not in self.rooms:
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, self._last_flush.get(code, 0.0) + self.settings.flush_interval - loop.time())
+        self._scheduled[code] = loop.call_later(delay, self._start_flush, code)
+
+    def _start_flush(self, code: str) -> None:
+        self._scheduled.pop(code, None)
+        self._last_flush[code] = asyncio.get_running_loop().time()
+        task = asyncio.get_running_loop().create_task(self._flush_safely(code))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _flush_safely(self, code: str) -> None:
+        try:
+            await self.flush(code)
+        except NotFound:
+            for conn in list(self.rooms.get(code, ())):
+                conn.close_soon(protocol.CLOSE_ROOM_GONE, "room not found")
+        except StoreUnavailable:
+            log.warning("room %s: store unavailable; will resync", code)
+            asyncio.get_running_loop().call_later(1.0, self.schedule, code)
+        except Exception:
+            log.exception("room %s: flush failed", code)
+
+    async def flush(self, code: str) -> None:
+        members = self.rooms.get(code)
+        if not members:
+            return
+        room = await self.service.load(code, min_seq=self._wanted_seq.get(code, 0))
+        pack = await self.service.get_pack(room.pack_id)
+        self.push(room, pack, list(members))
+
+    def push(self, room: Room, pack: Pack | None, members: list[Connection]) -> None:
+        """Send ``room`` to each connection that has not seen this version yet."""
+        now = self.service.clock()
+        encoded: dict[str, bytes] = {}
+        for conn in members:
+            if conn.last_seq_sent >= room.seq or conn.closing:
+                continue
+            assert conn.role is not None
+            if conn.role == "player":
+                player = room.players.get(conn.player_id or "")
+                if player is None:
+                    conn.send(protocol.encode("removed", reason="no longer in this room"))
+                    conn.close_after_sending(protocol.CLOSE_KICKED, "removed from the room")
+                    continue
+            key = views.view_key(room, pack, conn.role, conn.player_id)
+            data = encoded.get(key)
+            if data is None:
+                state = views.build(room, pack, now, conn.role, conn.player_id)
+                data = encoded[key] = protocol.encode("state", seq=room.seq, state=state)
+            conn.send(data)
+            conn.last_seq_sent = room.seq
+            if conn.role == "player" and conn.player_id:
+                self._send_private(conn, room, pack, now)
+            if room.phase == "closed":
+                conn.close_after_sending(protocol.CLOSE_ROOM_CLOSED, "the host closed the room")
+
+    def _send_private(self, conn: Connection, room: Room, pack: Pack | None, now: float) -> None:
+        assert conn.player_id is not None
+        player = room.players[conn.player_id]
+        private: dict[str, Any] = {
+            "player": {"id": player.id, "name": player.name, "team_id": player.team_id, "points": player.points}
+        }
+        if room.phase == "story" and room.story is not None:
+            private.update(stories.player_private(room, conn.player_id))
+        data = protocol.encode("you", **private)
+        if data != conn.last_private:
+            conn.last_private = data
+            conn.send(data)
+
+    async def close_all(self, code: int, reason: str) -> None:
+        for conn in self.connections():
+            conn.send(protocol.encode("notice", code="service_restart", message=reason))
+            conn.closing = True
+            with contextlib.suppress(Exception):
+                await conn.ws.close(code=code, message=reason.encode())
+
+
+Action = Callable[[Room, Pack | None, float], Any]
+
+
+class Session:
+    """Handles the frames of one connection once it knows its role."""
+
+    def __init__(self, conn: Connection, hub: RoomHub, settings: Settings) -> None:
+        self.conn = conn
+        self.hub = hub
+        self.service = hub.service
+        self.settings = settings
+
+    # -- opening ---------------------------------------------------------
+
+    async def _limit_attempts(self) -> None:
+        count = await self.service.store.hit(
+            "join:" + self.conn.address, 60, self.service.clock()
+        )
+        if count > self.settings.join_attempts_per_minute:
+            raise LimitExceeded("too many attempts to enter rooms; wait a minute", code="too_many_attempts")
+
+    async def open(self, msg: protocol.Message) -> None:
+        await self._limit_attempts()
+        code = normalize_code(getattr(msg, "room", ""))
+        if not code:
+            raise BadRequest("room code missing", code="invalid_field")
+        if isinstance(msg, protocol.Join):
+            await self._join(code, msg)
+        elif isinstance(msg, protocol.Rejoin):
+            await self._rejoin(code, msg)
+        elif isinstance(msg, protocol.Host):
+            room = await self.service.load(code, fresh=True)
+            if not hmac.compare_digest(hash_token(msg.token), room.host_token_hash):
+                raise Forbidden("wrong host token", code="bad_host_token")
+            rooms.require_open(room)
+            await self._enter("host", code, None, room, {"role": "host", "room": code})
+        else:
+            room = await self.service.load(code, fresh=True)
+            rooms.require_open(room)
+            await self._enter("screen", code, None, room, {"role": "screen", "room": code})
+
+    async def _join(self, code: str, msg: protocol.Join) -> None:
+        token = new_token()
+
+        def action(room: Room, pack: Pack | None, now: float) -> str:
+            player = rooms.join(room, name=msg.name, team_id=msg.team, token_hash=hash_token(token), now=now)
+            rooms.connect(room, player, now)
+            flow.on_player_joined(room, pack, player.id, now)
+            return player.id
+
+        room, player_id = await self.service.execute(code, action)
+        player = room.players[player_id]
+        welcome = {
+            "role": "player",
+            "room": code,
+            "token": token,
+            "player": {"id": player.id, "name": player.name, "team_id": player.team_id},
+        }
+        await self._enter("player", code, player_id, room, welcome)
+
+    async def _rejoin(self, code: str, msg: protocol.Rejoin) -> None:
+        token_hash = hash_token(msg.token)
+
+        def action(room: Room, pack: Pack | None, now: float) -> str:
+            rooms.require_open(room)
+            player = rooms.player_by_token(room, token_hash)
+            rooms.connect(room, player, now)
+            flow.on_presence_changed(room, pack, now)
+            return player.id
+
+        room, player_id = await self.service.execute(code, action)
+        player = room.players[player_id]
+        welcome = {
+            "role": "player",
+            "room": code,
+            "player": {"id": player.id, "name": player.name, "team_id": player.team_id},
+        }
+        await self._enter("player", code, player_id, room, welcome)
+
+    async def _enter(
+        self, role: views.Role, code: str, player_id: str | None, room: Room, welcome: dict[str, Any]
+    ) -> None:
+        conn = self.conn
+        conn.role, conn.code, conn.player_id = role, code, player_id
+        self.hub.add(conn)
+        conn.send(protocol.encode("welcome", server_time=self.service.clock(), **welcome))
+        pack = await self.service.get_pack(room.pack_id)
+        self.hub.push(room, pack, [conn])
+
+    # -- commands --------------------------------------------------------
+
+    def allowed(self) -> dict[str, type[protocol.Message]]:
+        if self.conn.role is None:
+            return protocol.OPENING
+        return {"player": protocol.PLAYER, "host": protocol.HOST, "screen": protocol.SCREEN}[self.conn.role]
+
+    async def handle(self, msg: protocol.Message) -> None:
+        conn = self.conn
+        if conn.role is None:
+            await self.open(msg)
+            return
+        if msg.type == "ping":
+            conn.send(protocol.encode("pong", id=msg.id, server_time=self.service.clock()))
+            return
+        assert conn.code is not None
+        action = (self._player_action if conn.role == "player" else self._host_action)(msg)
+        room, result = await self.service.execute(conn.code, action)
+        reply: dict[str, Any] = {"id": msg.id, "of": msg.type}
+        if result is not None:
+            reply["result"] = result
+        conn.send(protocol.encode("ack", **reply))
+        if msg.type == "leave":
+            conn.close_after_sending(1000, "left the room")
+
+    def _player_action(self, msg: protocol.Message) -> Action:
+        player_id = self.conn.player_id
+        assert player_id is not None
+
+        def me(room: Room) -> None:
+            rooms.require_open(room)
+            rooms.get_player(room, player_id)
+
+        if isinstance(msg, protocol.GuessMsg):
+            text = msg.text
+
+            def guess(room: Room, pack: Pack | None, now: float) -> dict[str, Any]:
+                me(room)
+                outcome = riddles.guess(room, pack, player_id, text, now)
+                return {"verdict": outcome.verdict, "nudge": outcome.nudge, "points": outcome.points}
+
+            return guess
+        if isinstance(msg, protocol.Hint):
+
+            def hint(room: Room, pack: Pack | None, now: float) -> dict[str, Any]:
+                me(room)
+                return {"hint": riddles.open_hint(room, pack, player_id, now)}
+
+            return hint
+        if isinstance(msg, protocol.Line):
+            line_text = msg.text
+
+            def line(room: Room, pack: Pack | None, now: float) -> None:
+                me(room)
+                stories.submit_line(room, flow.story_round(room, pack), player_id, line_text, now)
+
+            return line
+        if isinstance(msg, protocol.Vote):
+            team = msg.team
+
+            def vote(room: Room, pack: Pack | None, now: float) -> None:
+                me(room)
+                flow.story_round(room, pack)
+                stories.vote(room, player_id, team, now)
+
+            return vote
+        if isinstance(msg, protocol.Leave):
+
+            def leave(room: Room, pack: Pack | None, now: float) -> None:
+                rooms.leave(room, player_id, now)
+                flow.on_presence_changed(room, pack, now)
+
+            return leave
+        raise BadRequest("unsupported message", code="unknown_type")
+
+    def _host_action(self, msg: protocol.Message) -> Action:
+        if self.conn.role != "host":
+            raise Forbidden("only the host can do that", code="forbidden")
+        kind = msg.type
+        m: Any = msg
+        simple: dict[str, Action] = {
+            "create_team": lambda r, p, now: {"team": rooms.create_team(r, m.name).id},
+            "rename_team": lambda r, p, now: _none(rooms.rename_team(r, m.team, m.name)),
+            "delete_team": lambda r, p, now: rooms.delete_team(r, m.team),
+            "move_player": lambda r, p, now: _moved(r, p, now, m.player, m.team),
+            "kick": lambda r, p, now: _kicked(r, p, now, m.player),
+            "lock": lambda r, p, now: rooms.set_locked(r, m.locked),
+            "close": lambda r, p, now: rooms.close(r, now),
+            "next": lambda r, p, now: {"step": flow.advance(r, p, now)},
+            "pause": lambda r, p, now: _timer(r, p, now, "pause"),
+            "resume": lambda r, p, now: _timer(r, p, now, "resume"),
+            "extend": lambda r, p, now: _timer(r, p, now, "extend", m.seconds),
+            "reveal": lambda r, p, now: _reveal(r, p, now),
+            "skip": lambda r, p, now: riddles.skip(r, p, now),
+            "accept_guess": lambda r, p, now: riddles.accept_guess(r, p, m.team, m.guess, now),
+            "hide_line": lambda r, p, now: _none(flow.story_round(r, p))
+            or stories.hide_line(r, m.team, m.line, m.hidden),
+            "auto_advance": lambda r, p, now: _auto_advance(r, m.enabled),
+            "end_writing": lambda r, p, now: _none(flow.story_round(r, p)) or stories.end_writing(r, now),
+            "close_voting": lambda r, p, now: stories.close_voting(r, flow.story_round(r, p), now),
+            "finish": lambda r, p, now: flow.finish(r, now),
+        }
+        if kind == "choose_pack":
+            pack_id = m.pack
+
+            def choose(r: Room, p: Pack | None, now: float) -> None:
+                flow.choose_pack(r, pack_id)
+
+            if self.service.library.get(pack_id) is None and not pack_id.startswith("upload:"):
+                raise NotFound("no such pack", code="pack_not_found")
+            return choose
+        action = simple.get(kind)
+        if action is None:
+            raise BadRequest("unsupported message", code="unknown_type")
+
+        def guarded(room: Room, pack: Pack | None, now: float) -> Any:
+            rooms.require_open(room)
+            return action(room, pack, now)
+
+        return guarded
+
+
+def _none(_: object) -> None:
+    """Run for the side effect (or the check) only; the ack carries no result."""
+    return None
+
+
+def _moved(room: Room, pack: Pack | None, now: float, player_id: str, team_id: str) -> None:
+    rooms.move_player(room, player_id, team_id)
+    flow.on_player_joined(room, pack, player_id, now)
+
+
+def _kicked(room: Room, pack: Pack | None, now: float, player_id: str) -> None:
+    rooms.kick(room, player_id, now)
+    flow.on_presence_changed(room, pack, now)
+
+
+def _auto_advance(room: Room, enabled: bool) -> None:
+    room.auto_advance = enabled
+    state = room.riddle
+    if state is not None and state.stage == "revealed":
+        state.advance_at = (state.ended_at or 0.0) + riddles.AUTO_ADVANCE_SECONDS if enabled else None
+
+
+def _timer(room: Room, pack: Pack | None, now: float, what: str, seconds: object = None) -> None:
+    """Pause, resume and extend apply to whichever round is running."""
+    if room.phase == "story" and room.story is not None:
+        if what == "pause":
+            stories.pause(room, now)
+        elif what == "resume":
+            stories.resume(room, now)
+        else:
+            stories.extend(room, seconds, now)
+        return
+    if what == "pause":
+        riddles.pause(room, now)
+    elif what == "resume":
+        riddles.resume(room, now)
+    else:
+        riddles.extend(room, seconds, now)
+
+
+def _reveal(room: Room, pack: Pack | None, now: float) -> None:
+    if room.phase == "story":
+        stories.reveal_next(room, now)
+    else:
+        riddles.reveal(room, pack, now)
+
+
+async def websocket_handler(request: web.Request) -> web.StreamResponse:
+    from .app import HUB, SETTINGS  # the app module imports this one
+
+    settings = request.app[SETTINGS]
+    hub = request.app[HUB]
+    # The soft limit answers an over-size frame with an error and keeps the
+    # connection; aiohttp's hard limit (4x) closes it with 1009.
+    ws = web.WebSocketResponse(max_msg_size=settings.max_frame_bytes * 4, heartbeat=20.0)
+    await ws.prepare(request)
+    conn = Connection(ws, request.remote or "?", settings)
+    session = Session(conn, hub, settings)
+    sender = asyncio.create_task(conn.run_sender(), name=f"ws-send-{conn.id}")
+    hello_timer = asyncio.get_running_loop().call_later(
+        settings.hello_timeout,
+        lambda: conn.role is None and conn.close_soon(protocol.CLOSE_HELLO_TIMEOUT, "say who you are first"),
+    )
+    try:
+        async for frame in ws:
+            await _receive(session, frame)
+    finally:
+        hello_timer.cancel()
+        hub.remove(conn)
+        if conn.role == "player" and conn.code and conn.player_id:
+            await _disconnect(hub.service, conn.code, conn.player_id)
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+    return ws
+
+
+async def _receive(session: Session, frame: Any) -> None:
+    conn = session.conn
+    request_id: str | int | None = None
+    try:
+        if frame.type == WSMsgType.BINARY:
+            raise BadRequest("binary frames are not supported; send JSON text", code="binary_not_supported")
+        if frame.type != WSMsgType.TEXT:
+            return
+        if not conn.take_token():
+            conn.strikes += 1
+            if conn.strikes >= session.settings.abuse_strikes:
+                conn.close_soon(protocol.CLOSE_ABUSE, "too many messages")
+            raise LimitExceeded("slow down: too many messages", code="rate_limited")
+        data: str = frame.data
+        if len(data.encode()) > session.settings.max_frame_bytes:
+            raise BadRequest(
+                f"message larger than {session.settings.max_frame_bytes} bytes", code="frame_too_large"
+            )
+        msg = protocol.parse(data, session.allowed())
+        request_id = msg.id
+        await session.handle(msg)
+    except RitrovoError as exc:
+        if request_id is None and frame.type == WSMsgType.TEXT and len(frame.data) <= 4 * session.settings.max_frame_bytes:
+            request_id = protocol.request_id_of(frame.data)
+        conn.send(protocol.error(exc.code, exc.message, request_id))
+    except Exception:
+        log.exception("connection %s: unexpected error", conn.id)
+        conn.send(protocol.error("internal_error", "something went wrong on the server", request_id))
+
+
+async def _disconnect(service: GameService, code: str, player_id: str) -> None:
+    def action(room: Room, pack: Pack | None, now: float) -> None:
+        rooms.disconnect(room, player_id, now)
+        flow.on_presence_changed(room, pack, now)
+
+    with contextlib.suppress(RitrovoError):
+        await service.execute(code, action)
+
+
+async def run_timers(service: GameService, settings: Settings) -> None:
+    """Fire due deadlines: the stored deadline set is polled; commits make each fire once."""
+    while True:
+        try:
+            for code in await service.store.due_rooms(service.clock()):
+                await service.tick(code)
+        except StoreUnavailable:
+            log.warning("timers: store unavailable")
+        except Exception:
+            log.exception("timers: tick failed")
+        await asyncio.sleep(settings.timer_poll_interval)

@@ -1,0 +1,487 @@
+"""Answer matching: normalisation, typos, near answers, multiple choice."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ritrovo.game.matching import (
+    RiddleMatcher,
+    Verdict,
+    VerdictKind,
+    matcher_for,
+    max_edits,
+    normalize,
+)
+from ritrovo.game.pack import NearAnswer, Riddle, TypoTolerance
+
+PROPERTY = settings(max_examples=200, deadline=None)
+
+
+def riddle(
+    *answers: str,
+    near: tuple[NearAnswer, ...] = (),
+    options: tuple[str, ...] = (),
+    typo_tolerance: TypoTolerance = "auto",
+    numbers: bool = False,
+) -> Riddle:
+    return Riddle(
+        text="?",
+        answers=answers,
+        time_limit=30,
+        points=10,
+        near=near,
+        options=options,
+        typo_tolerance=typo_tolerance,
+        numbers=numbers,
+    )
+
+
+def kind(r: Riddle, language: str, guess: str) -> VerdictKind:
+    return RiddleMatcher.for_riddle(r, language).check(guess).kind
+
+
+# --- normalize ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "a", "b"),
+    [
+        # accents
+        ("it", "perché", "perche"),
+        ("it", "PERCHÉ", "perche"),
+        ("it", "città", "citta"),
+        ("it", "caffè", "caffe"),
+        ("it", "caffé", "caffè"),
+        ("en", "café", "cafe"),
+        ("en", "naïve", "naive"),
+        # apostrophes and Italian elision
+        ("it", "l'acqua", "acqua"),
+        ("it", "l’acqua", "acqua"),
+        ("it", "l‘acqua", "acqua"),
+        ("it", "l`acqua", "acqua"),
+        ("it", "l´acqua", "acqua"),
+        ("it", "l acqua", "acqua"),
+        ("it", "L'Acqua", "l’acqua"),
+        ("it", "dell'acqua", "dell’acqua"),
+        ("it", "dell'acqua", "dell acqua"),
+        ("it", "l'eco", "eco"),
+        ("it", "un'amica", "amica"),
+        ("en", "don't", "dont"),
+        ("en", "don’t", "dont"),
+        ("en", "o'clock", "oclock"),
+        # articles
+        ("en", "the piano", "piano"),
+        ("en", "a piano", "piano"),
+        ("en", "an apple", "apple"),
+        ("en", "The Piano", "a piano"),
+        ("it", "il tempo", "tempo"),
+        ("it", "lo specchio", "specchio"),
+        ("it", "la luna", "luna"),
+        ("it", "i sogni", "sogni"),
+        ("it", "gli occhi", "occhi"),
+        ("it", "le stelle", "stelle"),
+        ("it", "un gatto", "gatto"),
+        ("it", "uno specchio", "specchio"),
+        ("it", "una mela", "mela"),
+        # punctuation, spaces, case
+        ("en", "  Hello,   World!! ", "hello world"),
+        ("en", "rock-and-roll", "rock and roll"),
+        ("en", "\tpiano\n", "piano"),
+        ("it", "«La Luna»", "luna"),
+        ("en", "PIANO", "piano"),
+        # NFKC: full width letters and ligatures
+        ("en", "ＰＩＡＮＯ", "piano"),
+        ("en", "ﬁsh", "fish"),
+        ("en", "ﬂower", "flower"),
+        ("en", "Straße", "strasse"),
+    ],
+)
+def test_normalize_equivalences(language: str, a: str, b: str) -> None:
+    assert normalize(a, language) == normalize(b, language)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("it", "Perché?", "perche"),
+        ("it", "L’Acqua", "acqua"),
+        ("it", "dell'acqua", "dell acqua"),
+        ("en", "The  Piano!", "piano"),
+        # an article that is the whole answer stays
+        ("en", "A", "a"),
+        ("en", "The", "the"),
+        ("en", "an", "an"),
+        ("it", "Il", "il"),
+        ("it", "gli", "gli"),
+        ("it", "l'", "l"),
+        # only one leading article, and none when the next word is one too
+        ("en", "the the", "the the"),
+        ("en", "The A-Team", "the a team"),
+        ("it", "la la", "la la"),
+        ("en", "a theatre", "theatre"),
+        # articles only in their language, and only leading
+        ("en", "il tempo", "il tempo"),
+        ("it", "the piano", "the piano"),
+        ("en", "piano the", "piano the"),
+        ("xx", "the piano", "the piano"),
+        ("it-IT", "Il Tempo", "tempo"),
+        ("", "", ""),
+        ("en", " !?… ", ""),
+    ],
+)
+def test_normalize_exact(language: str, text: str, expected: str) -> None:
+    assert normalize(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("en", "twelve", "12"),
+        ("en", "12", "12"),
+        ("en", "Twenty-One", "21"),
+        ("en", "twenty one", "21"),
+        ("en", "twentyone", "21"),
+        ("en", "one hundred and one dalmatians", "101 dalmatians"),
+        ("en", "one hundred one", "101"),
+        ("en", "one thousand", "1000"),
+        ("en", "zero", "0"),
+        ("en", "the twelve apostles", "12 apostles"),
+        ("en", "one two three", "1 2 3"),
+        ("it", "dodici", "12"),
+        ("it", "ventitré", "23"),
+        ("it", "ventitre", "23"),
+        ("it", "Ventitrè", "23"),
+        ("it", "centoventitré", "123"),
+        ("it", "mille", "1000"),
+        ("it", "uno", "1"),
+        ("it", "uno specchio", "specchio"),
+        ("it", "il uno", "1"),
+        ("it", "i dodici apostoli", "12 apostoli"),
+        ("en", "١٢", "12"),  # Arabic-Indic digits
+        ("en", "１２", "12"),  # full width digits
+        ("xx", "twelve 12", "twelve 12"),  # no number words for unknown languages
+        ("fr", "douze", "12"),  # num2words knows French
+    ],
+)
+def test_normalize_numbers(language: str, text: str, expected: str) -> None:
+    assert normalize(text, language, numbers=True) == expected
+
+
+def test_numbers_off_keeps_words() -> None:
+    assert normalize("twelve", "en") == "twelve"
+    assert normalize("ventitré", "it") == "ventitre"
+    assert normalize("twenty-one", "en") == "twenty one"
+
+
+# --- free-text matching ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "answer", "guess", "expected"),
+    [
+        ("it", "perché", "PERCHE", "correct"),
+        ("it", "città", "citta", "correct"),
+        ("it", "caffè", "Caffé!", "correct"),
+        ("it", "l'acqua", "acqua", "correct"),
+        ("it", "l’acqua", "l'acqua", "correct"),
+        ("it", "acqua", "l acqua", "correct"),
+        ("it", "dell'acqua", "dell’acqua", "correct"),
+        ("it", "il tempo", "tempo", "correct"),
+        ("it", "tempo", "Il Tempo", "correct"),
+        ("it", "lo specchio", "specchio", "correct"),
+        ("it", "gli occhi", "occhi", "correct"),
+        ("it", "l'eco", "eco", "correct"),
+        ("en", "the piano", "piano", "correct"),
+        ("en", "piano", "a piano", "correct"),
+        ("en", "the piano", "A Piano.", "correct"),
+        ("en", "ice cream", "ice-cream", "correct"),
+        ("en", "ice cream", "icecream", "correct"),
+        ("en", "ice cream", "  ICE   CREAM  ", "correct"),
+        ("en", "fish", "ﬁsh", "correct"),
+        ("en", "piano", "ＰＩＡＮＯ", "correct"),
+        # an article that is the whole answer
+        ("en", "A", "a", "correct"),
+        ("en", "A", "the", "wrong"),
+        ("it", "Il", "il", "correct"),
+        ("it", "Il", "lo", "wrong"),
+        # numbers are off by default
+        ("en", "12", "twelve", "wrong"),
+        ("it", "12", "dodici", "wrong"),
+        ("en", "1/5", "15", "wrong"),
+        ("en", "1/5", "1 5", "correct"),
+    ],
+)
+def test_free_text(language: str, answer: str, guess: str, expected: VerdictKind) -> None:
+    assert kind(riddle(answer), language, guess) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "answer", "guess"),
+    [
+        ("en", "12", "twelve"),
+        ("en", "twelve", "12"),
+        ("en", "21", "twenty-one"),
+        ("en", "twenty one", "21"),
+        ("en", "101 Dalmatians", "one hundred and one dalmatians"),
+        ("it", "12", "dodici"),
+        ("it", "dodici", "12"),
+        ("it", "23", "ventitré"),
+        ("it", "ventitré", "23"),
+        ("it", "ventitre", "ventitrè"),
+    ],
+)
+def test_numbers_on(language: str, answer: str, guess: str) -> None:
+    assert kind(riddle(answer, numbers=True), language, guess) == "correct"
+
+
+# --- typos -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tolerance", "key", "edits"),
+    [
+        ("auto", "", 0),
+        ("auto", "cat", 0),
+        ("auto", "tempo", 1),
+        ("auto", "abcd", 0),
+        ("auto", "abcdefgh", 1),
+        ("auto", "abcdefghi", 2),
+        (0, "abcdefghijkl", 0),
+        (2, "abcde", 2),
+        (3, "ab", 1),  # capped below the answer's length
+        (2, "a", 0),
+    ],
+)
+def test_max_edits(tolerance: TypoTolerance, key: str, edits: int) -> None:
+    assert max_edits(tolerance, key) == edits
+
+
+@pytest.mark.parametrize(
+    ("language", "answer", "tolerance", "guess", "expected"),
+    [
+        # auto: no typos up to 4 characters
+        ("en", "cat", "auto", "bat", "wrong"),
+        ("en", "moon", "auto", "mon", "wrong"),
+        ("en", "the moon", "auto", "moom", "wrong"),  # the article does not count
+        # auto: one edit for 5..8 characters
+        ("en", "piano", "auto", "pinao", "correct"),  # transposition is one edit
+        ("en", "piano", "auto", "pian", "correct"),
+        ("en", "piano", "auto", "pianno", "correct"),
+        ("en", "piano", "auto", "pinaoo", "wrong"),
+        ("it", "l'acqua", "auto", "lacqua", "correct"),
+        ("it", "specchio", "auto", "specchi", "correct"),
+        ("it", "specchio", "auto", "spechi", "wrong"),
+        # auto: two edits beyond 8 characters
+        ("en", "Shakespeare", "auto", "Shakspear", "correct"),
+        ("en", "Shakespeare", "auto", "Shakspar", "wrong"),
+        ("it", "Michelangelo", "auto", "micelangello", "correct"),
+        # explicit budgets
+        ("en", "Shakespeare", 0, "Shakspeare", "wrong"),
+        ("en", "Shakespeare", 0, "shakespeare", "correct"),
+        ("en", "cat", 2, "bat", "correct"),
+        ("en", "cat", 2, "dog", "wrong"),
+        ("en", "piano", 2, "pinaoo", "correct"),
+        # typos never change digits
+        ("en", "Apollo 11", "auto", "Apolo 11", "correct"),
+        ("en", "Apollo 11", "auto", "Apollo 12", "wrong"),
+        ("en", "1000000", "auto", "1000001", "wrong"),
+        ("en", "1066", 3, "1067", "wrong"),
+    ],
+)
+def test_typos(
+    language: str, answer: str, tolerance: TypoTolerance, guess: str, expected: VerdictKind
+) -> None:
+    assert kind(riddle(answer, typo_tolerance=tolerance), language, guess) == expected
+
+
+def test_typo_picks_closest_answer() -> None:
+    r = riddle("Montevideo", "Montecarlo", typo_tolerance=3)
+    # "montevarlo" is within 3 edits of both; the closer one wins, not the first.
+    assert RiddleMatcher.for_riddle(r, "en").check("montevarlo").matched == "Montecarlo"
+
+
+# --- near answers and precedence ---------------------------------------------
+
+NEAR_IT = NearAnswer(answers=("Giove", "la Terra"), nudge="Un pianeta, ma non questo")
+
+
+@pytest.mark.parametrize(
+    ("guess", "expected"),
+    [
+        ("Saturno", Verdict("correct", matched="Saturno")),
+        ("saturn", Verdict("correct", matched="Saturno")),  # typo of the answer
+        ("giove", Verdict("near", nudge=NEAR_IT.nudge)),
+        ("Terra", Verdict("near", nudge=NEAR_IT.nudge)),
+        ("terre", Verdict("near", nudge=NEAR_IT.nudge)),  # typo of a near answer
+        ("gioia", Verdict("wrong")),  # two edits from "Giove": over its budget of one
+        ("gioe", Verdict("near", nudge=NEAR_IT.nudge)),
+        ("Marte", Verdict("wrong")),
+    ],
+)
+def test_near_answers(guess: str, expected: Verdict) -> None:
+    r = riddle("Saturno", near=(NEAR_IT,))
+    assert RiddleMatcher.for_riddle(r, "it").check(guess) == expected
+
+
+def test_precedence() -> None:
+    # "pianos" is one edit from the answer "piano" and exactly a near answer:
+    # the exact near answer wins over the typo-tolerant correct answer.
+    near = NearAnswer(answers=("pianos", "organ"), nudge="Just one")
+    matcher = RiddleMatcher.for_riddle(riddle("piano", near=(near,)), "en")
+    assert matcher.check("pianos") == Verdict("near", nudge="Just one")
+    # An exact correct answer wins over an identical near answer.
+    same = NearAnswer(answers=("piano",), nudge="no")
+    assert kind(riddle("piano", near=(same,)), "en", "The Piano") == "correct"
+    # A typo-tolerant correct answer wins over a typo-tolerant near answer.
+    close = NearAnswer(answers=("pianoo",), nudge="no")
+    assert kind(riddle("piano", near=(close,)), "en", "pianno") == "correct"
+    # matched reports the original text of the accepted answer.
+    assert matcher.check("a PIANO").matched == "piano"
+
+
+# --- multiple choice ---------------------------------------------------------
+
+CHOICE = riddle(
+    "Roma",
+    options=("Milano", "Roma", "Napoli", "Torino"),
+    near=(NearAnswer(answers=("Torino",), nudge="Fu capitale, ma non oggi"),),
+)
+
+
+@pytest.mark.parametrize(
+    ("guess", "index", "expected"),
+    [
+        ("Roma", 1, "correct"),
+        ("  roma! ", 1, "correct"),
+        ("2", 1, "correct"),
+        ("b", 1, "correct"),
+        ("B", 1, "correct"),
+        ("B)", 1, "correct"),
+        ("Milano", 0, "wrong"),
+        ("1", 0, "wrong"),
+        ("a", 0, "wrong"),
+        ("Torino", 3, "near"),
+        ("d", 3, "near"),
+        ("4", 3, "near"),
+        ("Rome", None, "wrong"),  # no typo tolerance in multiple choice
+        ("Rma", None, "wrong"),
+        ("5", None, "wrong"),
+        ("e", None, "wrong"),
+        ("0", None, "wrong"),
+        ("", None, "wrong"),
+        ("9" * 5000, None, "wrong"),
+    ],
+)
+def test_multiple_choice(guess: str, index: int | None, expected: VerdictKind) -> None:
+    matcher = RiddleMatcher.for_riddle(CHOICE, "it")
+    assert matcher.option_index(guess) == index
+    assert matcher.check(guess).kind == expected
+
+
+def test_multiple_choice_text_wins_over_index_and_letter() -> None:
+    numeric = RiddleMatcher.for_riddle(riddle("2", options=("3", "1", "2")), "en")
+    assert numeric.option_index("2") == 2
+    assert numeric.check("2").kind == "correct"
+    assert numeric.check("b").kind == "wrong"
+    letters = RiddleMatcher.for_riddle(riddle("A", options=("B", "A")), "en")
+    assert letters.option_index("a") == 1
+    assert letters.check("A").kind == "correct"
+    assert letters.check("A").matched == "A"
+
+
+def test_multiple_choice_numbers() -> None:
+    matcher = RiddleMatcher.for_riddle(riddle("12", options=("10", "12"), numbers=True), "en")
+    assert matcher.check("twelve").kind == "correct"
+
+
+def test_free_text_has_no_option_index() -> None:
+    assert RiddleMatcher.for_riddle(riddle("piano"), "en").option_index("1") is None
+
+
+def test_matcher_for_is_cached() -> None:
+    r = riddle("piano")
+    assert matcher_for(r, "en") is matcher_for(riddle("piano"), "en")
+    assert matcher_for(r, "en").check("Piano").kind == "correct"
+
+
+# --- properties --------------------------------------------------------------
+
+LANGUAGES = st.sampled_from(["en", "it"])
+ARTICLE_HEAVY = st.lists(
+    st.sampled_from(
+        ["the", "a", "an", "il", "lo", "la", "l'", "uno", "un'", "gli", "i", "one", "uno",
+         "twenty", "ventitré", "-", " ", "’", "12", "dodici", "hundred", "and", "É", "ﬁ"]
+    ),
+    max_size=6,
+).map(" ".join)
+ANY_TEXT = st.one_of(st.text(), ARTICLE_HEAVY)
+# Text with nothing that survives normalisation: spaces, punctuation,
+# symbols, apostrophes and lone combining marks.
+NOTHING = st.text(
+    alphabet=st.sampled_from(list(" \t\n.,;:!?¿¡-–—_/\\()[]{}«»\"'’‘`´*&%$#@+=<>|~^…\u0301\u0308\u20dd")),
+)
+
+
+@PROPERTY
+@given(text=ANY_TEXT, language=LANGUAGES, numbers=st.booleans())
+def test_normalize_is_idempotent(text: str, language: str, numbers: bool) -> None:
+    once = normalize(text, language, numbers=numbers)
+    assert normalize(once, language, numbers=numbers) == once
+
+
+@PROPERTY
+@given(text=NOTHING, language=LANGUAGES, numbers=st.booleans())
+def test_nothing_normalizes_to_empty(text: str, language: str, numbers: bool) -> None:
+    assert normalize(text, language, numbers=numbers) == ""
+
+
+@PROPERTY
+@given(
+    answers=st.lists(NOTHING, min_size=1, max_size=3),
+    guess=st.one_of(ANY_TEXT, NOTHING, st.sampled_from(["1", "a", "A", "b"])),
+    language=LANGUAGES,
+    tolerance=st.sampled_from(["auto", 0, 1, 2, 3]),
+    choice=st.booleans(),
+    numbers=st.booleans(),
+)
+def test_empty_answers_never_match(
+    answers: list[str],
+    guess: str,
+    language: str,
+    tolerance: TypoTolerance,
+    choice: bool,
+    numbers: bool,
+) -> None:
+    r = riddle(
+        *answers,
+        near=(NearAnswer(answers=tuple(answers), nudge="!"),),
+        options=tuple(answers) if choice else (),
+        typo_tolerance=tolerance,
+        numbers=numbers,
+    )
+    assert RiddleMatcher.for_riddle(r, language).check(guess) == Verdict("wrong")
+
+
+@PROPERTY
+@given(
+    answer=st.text(min_size=1, max_size=12),
+    guess=NOTHING,
+    language=LANGUAGES,
+    tolerance=st.sampled_from(["auto", 0, 1, 2, 3]),
+    choice=st.booleans(),
+)
+def test_empty_guess_is_wrong(
+    answer: str, guess: str, language: str, tolerance: TypoTolerance, choice: bool
+) -> None:
+    r = riddle(answer, options=(answer, "other") if choice else (), typo_tolerance=tolerance)
+    assert RiddleMatcher.for_riddle(r, language).check(guess).kind == "wrong"
+
+
+@PROPERTY
+@given(answer=st.text(min_size=1, max_size=20), language=LANGUAGES, numbers=st.booleans())
+def test_an_answer_matches_itself(answer: str, language: str, numbers: bool) -> None:
+    r = riddle(answer, numbers=numbers)
+    expected = "correct" if normalize(answer, language, numbers=numbers) else "wrong"
+    assert kind(r, language, answer) == expected

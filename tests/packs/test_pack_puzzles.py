@@ -1,0 +1,61 @@
+"""The packs shipped in puzzles/ and the examples in docs/packs.md are valid."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ritrovo.packs import PackLibrary, default_pack_dir, is_pack_file, load_pack, load_pack_bytes
+
+REPO = Path(__file__).resolve().parents[2]
+DOCS = REPO / "docs" / "packs.md"
+
+
+def _shipped() -> list[Path]:
+    folder = default_pack_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if is_pack_file(p) and not p.name.startswith("."))
+
+
+SHIPPED = _shipped()
+NO_PACKS = pytest.mark.skipif(not SHIPPED, reason="puzzles/ has no packs yet")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(p, id=p.name) for p in SHIPPED]
+    or [pytest.param(None, id="none", marks=pytest.mark.skip(reason="puzzles/ has no packs yet"))],
+)
+def test_shipped_pack_validates(path: Path) -> None:
+    pack = load_pack(path, name=path.name)  # raises PackError listing every problem
+    assert pack.rounds
+
+
+@NO_PACKS
+def test_shipped_packs_have_distinct_ids() -> None:
+    library = PackLibrary(log_errors=False)
+    assert [str(p) for p in library.errors] == []
+    assert len(library) == len(SHIPPED)
+
+
+def _doc_examples() -> list[tuple[str, str]]:
+    """Fenced yaml/json blocks of docs/packs.md that are whole packs."""
+    text = DOCS.read_text(encoding="utf-8")
+    blocks = re.findall(r"^```(yaml|json)\n(.*?)^```", text, flags=re.M | re.S)
+    return [
+        (kind, body) for kind, body in blocks if re.search(r'^"?rounds"?:|"rounds":', body, re.M)
+    ]
+
+
+def test_docs_have_a_yaml_and_a_json_example() -> None:
+    assert sorted({kind for kind, _ in _doc_examples()}) == ["json", "yaml"]
+
+
+@pytest.mark.parametrize("index", range(len(_doc_examples())))
+def test_docs_example_is_valid(index: int) -> None:
+    kind, body = _doc_examples()[index]
+    pack = load_pack_bytes(body.encode(), f"example.{kind}")
+    assert pack.rounds

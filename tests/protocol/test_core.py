@@ -1,0 +1,380 @@
+"""The core protocol over real WebSockets, against both stores."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+
+from ritrovo.app import HUB
+from ritrovo.client import ProtocolError, RitrovoClient, join
+from ritrovo.service import CODE_ALPHABET
+from support.servers import RunningServer
+
+from support.protocol_helpers import create_room
+
+
+async def test_http_create_and_public_info(server: RunningServer) -> None:
+    room = await create_room(server.base_url, "Café del lunedì")
+    code = room["code"]
+    assert len(code) == 6 and set(code) <= set(CODE_ALPHABET)
+    assert not set(code) & set("0O1IL")
+    assert room["join_url"].endswith(f"/r/{code}")
+    assert room["screen_url"].endswith(f"/screen/{code}")
+    assert room["host_url"].endswith(f"/host/{code}")
+    assert room["host_token"]
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{server.base_url}/api/rooms/{code.lower()}") as r:
+            info = await r.json()
+        assert r.status == 200
+        assert info["name"] == "Café del lunedì" and info["phase"] == "lobby"
+        assert info["players_count"] == 0 and len(info["teams"]) == 2
+        assert room["host_token"] not in str(info)
+        async with http.get(f"{server.base_url}/api/rooms/ZZZZZZ") as r:
+            assert r.status == 404
+            assert (await r.json())["error"]["code"] == "room_not_found"
+        async with http.get(f"{server.base_url}/healthz") as r:
+            assert r.status == 200 and (await r.json())["ok"] is True
+        async with http.post(f"{server.base_url}/api/rooms", data=b"not json") as r:
+            assert r.status == 400 and (await r.json())["error"]["code"] == "invalid_json"
+
+
+async def test_join_snapshot_and_fan_out(server: RunningServer) -> None:
+    room = await create_room(server.base_url)
+    code = room["code"]
+    screen = await RitrovoClient.connect(server.ws_url)
+    await screen.hello("screen", room=code)
+    host = await RitrovoClient.connect(server.ws_url)
+    await host.hello("host", room=code, token=room["host_token"])
+
+    ada = await join(server.ws_url, code, "Ada")
+    assert ada.welcome is not None and ada.welcome["token"]
+    assert ada.welcome["player"]["name"] == "Ada"
+    first_team = ada.welcome["player"]["team_id"]
+    bob = await join(server.ws_url, code, "Bob")
+    # Auto-assignment fills the smallest team.
+    assert bob.welcome is not None and bob.welcome["player"]["team_id"] != first_team
+
+    def has_both(state: dict[str, Any]) -> bool:
+        names = {p["name"] for t in state["teams"] for p in t["players"]}
+        return {"Ada", "Bob"} <= names
+
+    for client in (screen, host, ada):
+        await client.wait_state(has_both)
+    # The host sees connection counts; players and the screen do not.
+    assert "connections" in host.state["state"]["teams"][0]["players"][0]  # type: ignore[index]
+    assert "connections" not in str(screen.state)
+    for client in (screen, host, ada, bob):
+        await client.close()
+
+
+async def test_join_chosen_team_and_errors(server: RunningServer) -> None:
+    room = await create_room(server.base_url)
+    code = room["code"]
+    host = await RitrovoClient.connect(server.ws_url)
+    await host.hello("host", room=code, token=room["host_token"])
+    team_b = host.state["state"]["teams"][1]["id"]  # type: ignore[index]
+    ada = await join(server.ws_url, code, "  Ada  ", team=team_b)
+    assert ada.welcome["player"] == {"id": ada.welcome["player"]["id"], "name": "Ada", "team_id": team_b}  # type: ignore[index]
+
+    cases = [
+        ({"name": ""}, "empty_name"),
+        ({"name": "   "}, "empty_name"),
+        ({"name": "x" * 33}, "name_too_long"),
+        ({"name": "bad\u0007bell"}, "invalid_name"),
+        ({"name": "ADA"}, "name_taken"),
+        ({"name": "Eve", "team": "nope"}, "team_not_found"),
+        ({"name": 42}, "invalid_field"),
+    ]
+    for fields, code_expected in cases:
+        client = await RitrovoClient.connect(server.ws_url)
+        with pytest.raises(ProtocolError) as err:
+            await client.hello("join", room=code, **fields)
+        assert err.value.code == code_expected, fields
+        await client.close()
+    nobody = await RitrovoClient.connect(server.ws_url)
+    with pytest.raises(ProtocolError) as err:
+        await nobody.hello("join", room="ZZZZZZ", name="Eve")
+    assert err.value.code == "room_not_found"
+    await nobody.close()
+    await host.wait_state(lambda s: s["players_count"] == 1)
+    await ada.close()
+    await host.close()
+
+
+async def test_malformed_messages_get_errors_and_keep_the_connection(server: RunningServer) -> None:
+    room = await create_room(server.base_url)
+    ada = await join(server.ws_url, room["code"], "Ada")
+    seq = ada.state["seq"]  # type: ignore[index]
+
+    async def expect_error(frame: str | bytes, code: str) -> None:
+        start = len(ada.messages)
+        await ada.send_raw(frame)
+        reply = await ada.wait_for(lambda m: m["type"] == "error", start=start)
+        assert reply["code"] == code, frame
+
+    await expect_error("{not json", "invalid_json")
+    await expect_error("[1,2,3]", "invalid_message")
+    await expect_error('{"no":"type"}', "missing_type")
+    await expect_error('{"type":"dance"}', "unknown_type")
+    await expect_error('{"type":"guess","text":12}', "invalid_field")
+    await expect_error('{"type":"guess"}', "invalid_field")
+    await expect_error('{"type":"guess","text":"x","v":99}', "unsupported_version")
+    await expect_error('{"type":"kick","player":"p1"}', "not_allowed")
+    await expect_error(b"\x00\x01binary", "binary_not_supported")
+    await expect_error('{"type":"guess","text":"' + "x" * 20000 + '"}', "frame_too_large")
+    # Still connected, and nothing changed.
+    pong = await ada.request("ping")
+    assert pong["type"] == "pong"
+    assert ada.state["seq"] == seq  # type: ignore[index]
+    await ada.close()
+
+
+async def test_first_message_must_say_who(server: RunningServer) -> None:
+    client = await RitrovoClient.connect(server.ws_url)
+    with pytest.raises(ProtocolError) as err:
+        await client.request("guess", text="hello")
+    assert err.value.code == "not_allowed"
+    await client.close()
+
+
+async def test_resume_token_restores_player_and_presence(server: RunningServer) -> None:
+    room = await create_room(server.base_url)
+    code = room["code"]
+    host = await RitrovoClient.connect(server.ws_url)
+    await host.hello("host", room=code, token=room["host_token"])
+    ada = await join(server.ws_url, code, "Ada")
+    token = ada.welcome["token"]  # type: ignore[index]
+    player = ada.welcome["player"]  # type: ignore[index]
+    await ada.close()
+
+    def ada_connections(state: dict[str, Any]) -> int:
+        return next(p["connections"] for t in state["teams"] for p in t["players"] if p["name"] == "Ada")
+
+    # Dropped, not removed: still listed, with no connection.
+    await host.wait_state(lambda s: s["players_count"] == 1 and ada_connections(s) == 0)
+    again = await RitrovoClient.connect(server.ws_url)
+    welcome = await again.hello("rejoin", room=code, token=token)
+    assert welcome["player"] == player
+    assert "token" not in welcome
+    await host.wait_state(lambda s: ada_connections(s) == 1)
+
+    bad = await RitrovoClient.connect(server.ws_url)
+    with pytest.raises(ProtocolError) as err:
+        await bad.hello("rejoin", room=code, token="forged")
+    assert err.value.code == "unknown_token"
+    for c in (again, bad, host):
+        await c.close()
+
+
+async def test_leave_removes_the_player(server: RunningServer) -> None:
+    room = await create_room(server.base_url)
+    host = await RitrovoClient.connect(server.ws_url)
+    await host.hello("host", room=room["code"], token=room["host_token"])
+    ada = await join(server.ws_url, room["code"], "Ada")
+    await host.wait_state(lambda s: s["players_count"] == 1)
+    await ada.request("leave")
+    await host.wait_state(lambda s: s["players_count"] == 0)
+    await host.close()
+
+
+async def test_host_powers_need_the_host_token(server: RunningServer) -> None:
+    room = await create_room(server.base_url)
+    code = room["code"]
+    fake = await RitrovoClient.connect(server.ws_url)
+    with pytest.raises(ProtocolError) as err:
+        await fake.hello("host", room=code, token="not-the-token")
+    assert err.value.code == "bad_host_token"
+    await fake.close()
+    ada = await join(server.ws_url, code, "Ada")
+    for kind, fields in [
+        ("create_team", {"name": "Hackers"}),
+        ("kick", {"player": ada.welcome["player"]["id"]}),  # type: ignore[index]
+        ("lock", {"locked": True}),
+        ("close", {}),
+        ("next", {}),
+    ]:
+        with pytest.raises(ProtocolError) as err:
+            await ada.request(kind, **fields)
+        assert err.value.code == "not_allowed", kind
+    screen = await RitrovoClient.connect(server.ws_url)
+    await screen.hello("screen", room=code)
+    with pytest.raises(ProtocolError) as err:
+        await screen.request("lock", locked=True)
+    assert err.value.code == "not_allowed"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{server.base_url}/api/rooms/{code}/results.json") as r:
+            assert r.status == 403
+    for c in (ada, screen):
+        await c.close()
+
+
+async def test_host_manages_teams_players_lock_and_close(server: RunningServer) -> None:
+    room = await create_room(server.base_url)
+    code = room["code"]
+    host = await RitrovoClient.connect(server.ws_url)
+    await host.hello("host", room=code, token=room["host_token"])
+    created = await host.request("create_team", name="Gatti")
+    team_c = created["result"]["team"]
+    await host.request("rename_team", team=team_c, name="Gatti neri")
+    state = await host.wait_state(lambda s: any(t["name"] == "Gatti neri" for t in s["teams"]))
+    team_a = state["teams"][0]["id"]
+    with pytest.raises(ProtocolError) as err:
+        await host.request("create_team", name="gatti NERI")
+    assert err.value.code == "team_name_taken"
+
+    ada = await join(server.ws_url, code, "Ada", team=team_a)
+    ada_id = ada.welcome["player"]["id"]  # type: ignore[index]
+    await host.request("move_player", player=ada_id, team=team_c)
+    await ada.wait_for(lambda m: m["type"] == "you" and m["player"]["team_id"] == team_c)
+    await host.request("delete_team", team=team_c)
+    state = await host.wait_state(lambda s: len(s["teams"]) == 2)
+    assert ada_id in {p["id"] for t in state["teams"] for p in t["players"]}
+
+    await host.request("lock", locked=True)
+    locked_out = await RitrovoClient.connect(server.ws_url)
+    with pytest.raises(ProtocolError) as err:
+        await locked_out.hello("join", room=code, name="Late")
+    assert err.value.code == "room_locked"
+    await locked_out.close()
+    await host.request("lock", locked=False)
+
+    # Kick: the connection closes and the token no longer works.
+    token = ada.welcome["token"]  # type: ignore[index]
+    await host.request("kick", player=ada_id)
+    code_closed, _ = await asyncio.wait_for(ada.closed, 5)
+    assert code_closed == 4001
+    back = await RitrovoClient.connect(server.ws_url)
+    with pytest.raises(ProtocolError) as err:
+        await back.hello("rejoin", room=code, token=token)
+    assert err.value.code == "kicked"
+    await back.close()
+
+    bob = await join(server.ws_url, code, "Bob")
+    await host.request("close")
+    code_closed, _ = await asyncio.wait_for(bob.closed, 5)
+    assert code_closed == 4000
+    late = await RitrovoClient.connect(server.ws_url)
+    with pytest.raises(ProtocolError) as err:
+        await late.hello("join", room=code, name="Zoe")
+    assert err.value.code == "room_closed"
+    await late.close()
+
+
+async def test_full_room_admits_exactly_its_capacity(server_with: Any) -> None:
+    async with server_with(max_players_per_room=3) as server:
+        room = await create_room(server.base_url)
+
+        async def try_join(i: int) -> str:
+            client = await RitrovoClient.connect(server.ws_url)
+            try:
+                await client.hello("join", room=room["code"], name=f"P{i}")
+                return "in"
+            except ProtocolError as err:
+                return err.code
+            finally:
+                await client.close()
+
+        outcomes = await asyncio.gather(*(try_join(i) for i in range(8)))
+        assert outcomes.count("in") == 3
+        assert outcomes.count("room_full") == 5
+
+
+async def test_rate_limit_answers_then_closes_on_sustained_abuse(server_with: Any) -> None:
+    async with server_with(messages_per_second=1.0, message_burst=3, abuse_strikes=10) as server:
+        room = await create_room(server.base_url)
+        ada = await join(server.ws_url, room["code"], "Ada")
+        for _ in range(6):
+            await ada.send("ping")
+        limited = await ada.wait_for(lambda m: m.get("code") == "rate_limited")
+        assert limited["type"] == "error"
+        for _ in range(20):
+            try:
+                await ada.send("ping")
+            except Exception:
+                break
+        code, _ = await asyncio.wait_for(ada.closed, 5)
+        assert code == 1008
+
+
+async def test_join_attempts_per_address_are_limited(server_with: Any) -> None:
+    async with server_with(join_attempts_per_minute=5) as server:
+        room = await create_room(server.base_url)
+        codes = []
+        for i in range(7):
+            client = await RitrovoClient.connect(server.ws_url)
+            try:
+                await client.hello("join", room="ZZZZZ" + "23456789"[i], name="Eve")
+            except ProtocolError as err:
+                codes.append(err.code)
+            await client.close()
+        assert codes[:5] == ["room_not_found"] * 5
+        assert codes[5:] == ["too_many_attempts"] * 2
+        assert room["code"]
+
+
+async def test_rooms_per_server_limit(server_with: Any) -> None:
+    async with server_with(max_rooms=2) as server:
+        await create_room(server.base_url)
+        await create_room(server.base_url)
+        async with aiohttp.ClientSession() as http:
+            async with http.post(server.base_url + "/api/rooms", json={"name": "third"}) as r:
+                assert r.status == 429
+                assert (await r.json())["error"]["code"] == "too_many_rooms"
+
+
+def _stalled_player(ws_url: str, code: str) -> socket.socket:
+    """A real player connection that joins and then never reads again.
+
+    Made with a plain socket and the sans-I/O websockets protocol, since a
+    client library would keep reading into its own buffers.
+    """
+    from websockets.client import ClientProtocol
+    from websockets.uri import parse_uri
+
+    sock = socket.socket()
+    # A small receive buffer, as a phone on a bad network would have.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(5)
+    uri = parse_uri(ws_url)
+    sock.connect((uri.host, uri.port))
+    proto = ClientProtocol(uri)
+    proto.send_request(proto.connect())
+    sock.sendall(b"".join(proto.data_to_send()))
+    while proto.handshake_exc is None and proto.state.name == "CONNECTING":
+        proto.receive_data(sock.recv(4096))
+    assert proto.state.name == "OPEN"
+    proto.send_text(orjson.dumps({"type": "join", "room": code, "name": "Ada"}))
+    sock.sendall(b"".join(proto.data_to_send()))
+    return sock
+
+
+async def test_slow_consumer_is_disconnected(server_with: Any) -> None:
+    settings = {"send_queue_frames": 4, "flush_interval": 0.0, "messages_per_second": 10_000.0, "message_burst": 10_000}
+    async with server_with(**settings) as server:
+        room = await create_room(server.base_url)
+        host = await RitrovoClient.connect(server.ws_url)
+        await host.hello("host", room=room["code"], token=room["host_token"])
+        for i in range(20):  # big states fill the socket buffers sooner
+            await host.request("create_team", name=f"{i:02d} " + "x" * 29)
+        sock = await asyncio.to_thread(_stalled_player, server.ws_url, room["code"])
+        await host.wait_state(lambda s: s["players_count"] == 1)
+        hub = server.app[HUB]
+
+        def ada_dropped() -> bool:
+            return all(c.role != "player" or c.closing for c in hub.connections())
+
+        team = host.state["state"]["teams"][0]["id"]  # type: ignore[index]
+        for i in range(5000):
+            await host.request("rename_team", name=f"T{i}", team=team)
+            if ada_dropped():
+                break
+        assert ada_dropped()
+        # The host, who keeps reading, is unaffected.
+        await host.wait_state(lambda s: s["teams"][0]["name"] == f"T{i}")
+        await host.close()
+        sock.close()

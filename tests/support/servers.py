@@ -1,0 +1,118 @@
+"""Ritrovo servers for tests: in this event loop on port 0, or as real processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from ritrovo.app import create_app
+from ritrovo.config import Settings
+from ritrovo.store.base import RoomStore
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class RunningServer:
+    app: web.Application
+    base_url: str
+    ws_url: str
+
+
+def test_settings(**overrides: Any) -> Settings:
+    """Fast timers and generous limits unless a test says otherwise."""
+    base = Settings(flush_interval=0.02, timer_poll_interval=0.02, join_attempts_per_minute=1000)
+    return replace(base, **overrides)
+
+
+@asynccontextmanager
+async def running_server(
+    settings: Settings | None = None, *, store: RoomStore | None = None, clock: Any = None
+) -> AsyncIterator[RunningServer]:
+    app = create_app(settings or test_settings(), store=store, clock=clock)
+    runner = web.AppRunner(app, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield RunningServer(app, f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ws")
+    finally:
+        await runner.cleanup()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServeProcess:
+    """``ritrovo serve`` as a real child process (for restart and multi-process tests)."""
+
+    def __init__(self, redis_url: str | None, port: int | None = None, **env: str) -> None:
+        self.port = port or free_port()
+        self.redis_url = redis_url
+        self.env = env
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = Path(tempfile.mkdtemp(prefix="ritrovo-serve-")) / "serve.log"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def start(self, timeout: float = 15.0) -> ServeProcess:
+        env = {**os.environ, "RITROVO_FLUSH_INTERVAL": "0.02", "RITROVO_TIMER_POLL_INTERVAL": "0.05", **self.env}
+        args = [sys.executable, "-m", "ritrovo", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.redis_url:
+            args += ["--redis-url", self.redis_url]
+        log = open(self.log_path, "ab")  # a file, not a pipe: a full pipe would block the server
+        self.proc = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:  # start-up wait, bounded
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"ritrovo serve exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.base_url + "/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.05)
+        raise TimeoutError("ritrovo serve did not become healthy")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def __enter__(self) -> ServeProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
