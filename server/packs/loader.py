@@ -22,6 +22,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..game.matching import normalize
 from ..game.pack import (
     Hint,
     NearAnswer,
@@ -426,9 +427,14 @@ def _relative(path: str, base: str) -> str:
     return path[len(base) + 1 :] if base and path.startswith(base + ".") else path
 
 
-def _norm(text: str) -> str:
-    """Comparison key for answers: case- and spacing-insensitive."""
-    return " ".join(text.split()).casefold()
+def _norm(text: str, language: str = "") -> str:
+    """Comparison key for answers: what the game's answer matcher sees.
+
+    Two answers that normalise alike (articles, accents, punctuation, case)
+    shadow each other in play, so they are duplicates here too.
+    """
+    key = normalize(text, language) if language else ""
+    return key or " ".join(text.split()).casefold()
 
 
 def _describe(node: Node) -> str:
@@ -477,6 +483,7 @@ class _Checker:
         self.file = file
         self.problems: list[PackProblem] = []
         self.id_line: int | None = None
+        self.language = ""  # known once the top level is read; answer keys depend on it
         self._constructor = SafeConstructor()
 
     def problem(self, line: int | None, field: str, message: str) -> None:
@@ -547,6 +554,8 @@ class _Checker:
                 f'must be a two-letter lowercase language code such as "en" or "it" '
                 f'(got "{_short(language)}")',
             )
+        if language is not None and LANGUAGE_RE.fullmatch(language):
+            self.language = language
         description = f.text("description") or ""
         author = f.text("author") or ""
         defaults = self.defaults(f)
@@ -698,11 +707,11 @@ class _Checker:
                     f"got {len(options)}",
                     at_key=True,
                 )
-            self.no_duplicates(options, "option", path)
-            choices = {_norm(o.text) for o in options}
+            self.no_duplicates(options, "option", path, as_matched=True)
+            choices = {_norm(o.text, self.language) for o in options}
             if options:
                 for answer in answers:
-                    if _norm(answer.text) not in choices:
+                    if _norm(answer.text, self.language) not in choices:
                         self.problem(
                             answer.line,
                             answer.path,
@@ -727,7 +736,7 @@ class _Checker:
     def near_answers(self, riddle: _Fields, answers: list[_Item]) -> list[NearAnswer]:
         accepted: dict[str, _Item] = {}
         for answer in answers:
-            accepted.setdefault(_norm(answer.text), answer)
+            accepted.setdefault(_norm(answer.text, self.language), answer)
         seen: dict[str, _Item] = {}
         result: list[NearAnswer] = []
         for i, node in enumerate(riddle.maps("near")):
@@ -737,7 +746,7 @@ class _Checker:
                 continue
             items = f.strings("answers", required="at least one near answer is required")
             for item in items:
-                key = _norm(item.text)
+                key = _norm(item.text, self.language)
                 if key in accepted:
                     self.problem(
                         item.line,
@@ -791,10 +800,13 @@ class _Checker:
             )
         return result
 
-    def no_duplicates(self, items: Iterable[_Item], what: str, base: str) -> None:
+    def no_duplicates(
+        self, items: Iterable[_Item], what: str, base: str, *, as_matched: bool = False
+    ) -> None:
+        """Refuse repeats; ``as_matched`` also refuses items the matcher can't tell apart."""
         seen: dict[str, _Item] = {}
         for item in items:
-            key = _norm(item.text)
+            key = _norm(item.text, self.language if as_matched else "")
             if key in seen:
                 first = _relative(seen[key].path, base)
                 self.problem(item.line, item.path, f"duplicate {what} (same as {first})")

@@ -75,7 +75,7 @@ EXPECTED: dict[str, Expected] = {
     "duplicates.yaml": [
         (4, "title", "duplicate field (first given at line 2)"),
         (10, f"{R0}.riddles[0].answers[2]", "duplicate answer (same as answers[0])"),
-        (12, f"{R0}.riddles[0].near[0].answers[1]", "is also an accepted answer (answers[1])"),
+        (12, f"{R0}.riddles[0].near[0].answers[1]", "is also an accepted answer (answers[0])"),
         (14, f"{R0}.riddles[0].near[1].answers[0]", "(same as near[0].answers[0])"),
         (20, f"{R1}.prompts[0].must_include[1]", "duplicate word (same as must_include[0])"),
     ],
