@@ -172,7 +172,7 @@ def riddle_view(
         "points": riddle.points,
         "deadline_at": state.deadline_at,
         "paused": state.paused_remaining is not None,
-        "remaining": round(riddles.remaining(state, now), 3),
+        "remaining": 0.0 if revealed else round(riddles.remaining(state, now), 3),
         "options": list(riddle.options),
         "hints": hints,
         "progress": {
