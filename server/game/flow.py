@@ -120,8 +120,8 @@ def tick(room: Room, pack: Pack | None, now: float) -> bool:
     if room.phase == "story" and room.story is not None and pack is not None:
         rnd = story_round(room, pack)
         # A writer whose grace period just ended is skipped here.
-        stories.on_presence_changed(room, rnd, now)
-        return stories.tick(room, rnd, now)
+        moved = stories.on_presence_changed(room, rnd, now)
+        return stories.tick(room, rnd, now) or moved
     return False
 
 

@@ -43,7 +43,7 @@ class GuessOutcome:
 
 
 def current_round(room: Room, pack: Pack | None) -> RiddleRound:
-    if pack is None or room.riddle is None:
+    if pack is None or room.riddle is None or room.phase != "riddle":
         raise Conflict("no riddle is running", code="no_riddle")
     rnd = pack.rounds[room.riddle.round_index]
     assert isinstance(rnd, RiddleRound)
@@ -93,8 +93,37 @@ def start_riddle(room: Room, pack: Pack, round_index: int, riddle_index: int, no
 
 
 def attempt_for(state: RiddleState, team_id: str) -> TeamAttempt:
-    # Teams created mid-riddle get an attempt on first use.
-    return state.teams.setdefault(team_id, TeamAttempt())
+    # Teams created mid-riddle get an attempt on first use. It is stored only
+    # when the action succeeds (see _keep), so a refused action changes nothing.
+    return state.teams.get(team_id) or TeamAttempt()
+
+
+def _keep(state: RiddleState, team_id: str, attempt: TeamAttempt) -> None:
+    state.teams.setdefault(team_id, attempt)
+
+
+def _all_solved(room: Room, state: RiddleState) -> bool:
+    """Every team that has players has solved (an empty team cannot solve)."""
+    playing = [t.id for t in room.teams if room.team_players(t.id)]
+    return bool(playing) and all(
+        tid in state.teams and state.teams[tid].solved_at is not None for tid in playing
+    )
+
+
+def _take_back(room: Room, team_id: str, attempt: TeamAttempt) -> None:
+    """Remove the points this attempt gives from its team and from its solver.
+
+    Done before the solver changes (a host correction) or the solve is
+    cancelled (skip): _rescore applies differences to the *current* solver,
+    which would leave the old solver's contribution in place.
+    """
+    if attempt.points:
+        team = room.team(team_id)
+        if team is not None:
+            team.score -= attempt.points
+        if attempt.solved_by and attempt.solved_by in room.players:
+            room.players[attempt.solved_by].points -= attempt.points
+        attempt.points = 0
 
 
 def guess(room: Room, pack: Pack | None, player_id: str, text: object, now: float) -> GuessOutcome:
@@ -104,6 +133,8 @@ def guess(room: Room, pack: Pack | None, player_id: str, text: object, now: floa
     player = get_player(room, player_id)
     clean = clean_text(text, field="guess", max_chars=GUESS_MAX_CHARS)
     if state.stage != "open":
+        if state.end_reason == "timeout":
+            raise Conflict("time is up for this riddle", code="too_late")
         raise Conflict("this riddle is over", code="riddle_closed")
     if state.paused_remaining is not None:
         raise Conflict("the host has paused the game", code="paused")
@@ -128,6 +159,7 @@ def guess(room: Room, pack: Pack | None, player_id: str, text: object, now: floa
         raise BadRequest("choose one of the options", code="not_an_option")
     verdict = matcher.check(clean)
     used = elapsed(state, riddle, now)
+    _keep(state, player.team_id, attempt)
     attempt.guesses.append(
         Guess(
             player_id=player.id,
@@ -145,7 +177,7 @@ def guess(room: Room, pack: Pack | None, player_id: str, text: object, now: floa
         attempt.solved_by = player.id
         _rescore(room, riddle, state)
         room.add_moment("team_solved", now, team_id=player.team_id, player_id=player.id)
-        if all(a.solved_at is not None for tid, a in state.teams.items() if room.team(tid)):
+        if _all_solved(room, state):
             _end(room, riddle, state, now, "all_solved")
         return GuessOutcome("correct", points=attempt.points)
     if riddle.options and verdict.kind == "wrong":
@@ -202,6 +234,7 @@ def open_hint(room: Room, pack: Pack | None, player_id: str, now: float) -> int:
         raise Conflict("no more hints for this riddle", code="no_more_hints")
     if elapsed(state, riddle, now) < riddle.hints[index].after:
         raise Conflict("that hint is not unlocked yet", code="hint_locked")
+    _keep(state, player.team_id, attempt)
     attempt.hints_opened += 1
     return index
 
@@ -242,7 +275,8 @@ def skip(room: Room, pack: Pack | None, now: float) -> None:
     """End the riddle without scoring it and reveal it."""
     riddle = current_riddle(room, pack)
     state = _open_state(room)
-    for attempt in state.teams.values():
+    for tid, attempt in state.teams.items():
+        _take_back(room, tid, attempt)
         attempt.solved_at = attempt.solved_elapsed = attempt.solved_by = None
     _rescore(room, riddle, state)
     _end(room, riddle, state, now, "skipped")
@@ -257,12 +291,15 @@ def accept_guess(
     assert state is not None
     if not isinstance(team_id, str) or team_id not in state.teams:
         raise NotFound("no such team", code="team_not_found")
+    if state.end_reason == "skipped":
+        raise Conflict("this riddle was skipped: it scores nothing", code="riddle_skipped")
     attempt = state.teams[team_id]
     if isinstance(guess_index, bool) or not isinstance(guess_index, int) or not 0 <= guess_index < len(attempt.guesses):
         raise NotFound("no such guess", code="guess_not_found")
     accepted = attempt.guesses[guess_index]
     if attempt.solved_elapsed is not None and attempt.solved_elapsed <= accepted.elapsed:
         raise Conflict("the team had already solved it by then", code="already_solved")
+    _take_back(room, team_id, attempt)
     accepted.accepted_by_host = True
     accepted.verdict = "correct"
     attempt.solved_at = accepted.at
@@ -273,18 +310,21 @@ def accept_guess(
     if state.stage == "revealed":
         _record_result(room, state)
     room.add_moment("guess_accepted", now, team_id=team_id, player_id=accepted.player_id)
-    if state.stage == "open" and all(a.solved_at is not None for a in state.teams.values()):
+    if state.stage == "open" and _all_solved(room, state):
         _end(room, riddle, state, now, "all_solved")
 
 
 def _open_state(room: Room) -> RiddleState:
     state = room.riddle
-    if state is None or state.stage != "open":
+    if state is None or state.stage != "open" or room.phase != "riddle":
         raise Conflict("no riddle is open", code="no_open_riddle")
     return state
 
 
 def _end(room: Room, riddle: Riddle, state: RiddleState, now: float, reason: str) -> None:
+    # T includes any extension: the host may have extended after some teams
+    # solved, so score every solve again with the final T.
+    _rescore(room, riddle, state)
     state.stage = "revealed"
     state.ended_at = now
     state.end_reason = reason

@@ -446,21 +446,28 @@ def on_player_joined(room: Room, rnd: StoryRound, player_id: str, now: float) ->
     if ts is None:
         ts = _new_story(room, rnd, player.team_id)
         state.stories[player.team_id] = ts
-    if ts.done:
-        return
-    _enroll(ts, player.id)
-    if ts.turn_player is None:
-        _pass_turn(room, rnd, state, ts, now, after=None)
+    if not ts.done:
+        _enroll(ts, player.id)
+        if ts.turn_player is None:
+            _pass_turn(room, rnd, state, ts, now, after=None)
+    # A player the host moved here may have held their former team's turn:
+    # they are no longer a member there, so that turn passes on at once.
+    _refresh_presence(room, rnd, state, now)
     _maybe_end_writing(room, state, now)
 
 
-def on_presence_changed(room: Room, rnd: StoryRound, now: float) -> None:
-    """After connects/disconnects: skip absent writers, let arrivals in, wake parked teams."""
+def on_presence_changed(room: Room, rnd: StoryRound, now: float) -> bool:
+    """After connects/disconnects: skip absent writers, let arrivals in, wake parked teams.
+
+    True if anything changed.
+    """
     state = room.story
     if state is None or state.stage != "writing":
-        return
+        return False
     if _refresh_presence(room, rnd, state, now):
         _maybe_end_writing(room, state, now)
+        return True
+    return False
 
 
 def tick(room: Room, rnd: StoryRound, now: float) -> bool:
