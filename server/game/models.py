@@ -25,6 +25,9 @@ class Player:
     token_hash: str  # sha256 of the resume token; the token itself is never stored
     joined_at: float
     connections: int = 0  # live WebSocket connections, across every server process
+    # The same, per server process: when a process dies without saying goodbye,
+    # its share is taken away (rooms.drop_process) instead of counting forever.
+    links: dict[str, int] = field(default_factory=dict)
     last_seen: float = 0.0  # when the last connection dropped
     points: int = 0  # this player's contribution to the team score
 

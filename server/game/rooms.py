@@ -125,17 +125,37 @@ def get_team(room: Room, team_id: object) -> Team:
     return team
 
 
-def connect(room: Room, player: Player, now: float) -> None:
+def connect(room: Room, player: Player, now: float, process: str = "") -> None:
+    """Count one more live connection of ``player``, held by server ``process``."""
     player.connections += 1
+    if process:
+        player.links[process] = player.links.get(process, 0) + 1
 
 
-def disconnect(room: Room, player_id: str, now: float) -> None:
+def disconnect(room: Room, player_id: str, now: float, process: str = "") -> None:
     player = room.players.get(player_id)
     if player is None:  # kicked or left meanwhile
         return
     player.connections = max(0, player.connections - 1)
+    if process and process in player.links:
+        player.links[process] -= 1
+        if player.links[process] <= 0:
+            del player.links[process]
     if player.connections == 0:
         player.last_seen = now
+
+
+def drop_process(room: Room, process: str, now: float) -> bool:
+    """Forget every connection a dead server process held; True if any player changed."""
+    changed = False
+    for player in room.players.values():
+        lost = player.links.pop(process, 0)
+        if lost:
+            changed = True
+            player.connections = max(0, player.connections - lost)
+            if player.connections == 0:
+                player.last_seen = now
+    return changed
 
 
 def is_present(player: Player, now: float) -> bool:

@@ -135,3 +135,20 @@ def test_room_round_trips_through_json() -> None:
     again = decode_room(encode_room(room))
     assert again == room
     assert orjson.loads(encode_room(room))["players"]["p3"]["name"] == "Zoë"
+
+
+def test_a_dead_process_takes_its_connections_with_it() -> None:
+    room = make_room()
+    ada = rooms.join(room, name="Ada", team_id=None, token_hash="ta", now=NOW)
+    bob = rooms.join(room, name="Bob", team_id=None, token_hash="tb", now=NOW)
+    rooms.connect(room, ada, NOW, "proc-a")
+    rooms.connect(room, ada, NOW, "proc-b")  # a second tab, on another process
+    rooms.connect(room, bob, NOW, "proc-a")
+    assert rooms.drop_process(room, "proc-a", NOW + 1)
+    assert (ada.connections, bob.connections) == (1, 0)
+    assert ada.links == {"proc-b": 1} and bob.links == {}
+    assert bob.last_seen == NOW + 1 and rooms.is_present(ada, NOW + 100)
+    assert not rooms.is_present(bob, NOW + 1 + rooms.PRESENCE_GRACE_SECONDS)
+    assert not rooms.drop_process(room, "proc-a", NOW + 2)  # nothing left to drop
+    rooms.disconnect(room, ada.id, NOW + 3, "proc-b")
+    assert ada.connections == 0 and ada.links == {}
