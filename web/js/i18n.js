@@ -1,0 +1,415 @@
+// UI text in English and Italian. Pack content (riddles, prompts, team names)
+// is shown as written and never goes through this module.
+//
+//   t("riddle.count", {n: 3, count: 9})  ->  "Riddle 3 of 9" / "Indovinello 3 di 9"
+//
+// Static markup uses data-i18n="key" (textContent) and
+// data-i18n-attr="placeholder:key;aria-label:key" (attributes).
+
+import { h } from "./dom.js";
+
+export const LANGS = { en: "English", it: "Italiano" };
+const STORAGE_KEY = "ritrovo.lang";
+
+// key: [English, Italian]
+const D = {
+  // general
+  "app.name": ["Ritrovo", "Ritrovo"],
+  "app.tagline": ["Riddles and stories for teams on a video call", "Indovinelli e storie per squadre in videochiamata"],
+  "lang.switch": ["Language", "Lingua"],
+  "conn.connecting": ["Connecting…", "Connessione…"],
+  "conn.connected": ["Connected", "Connesso"],
+  "conn.reconnecting": ["Reconnecting…", "Riconnessione…"],
+  "conn.reconnecting_in": ["Connection lost: retrying in {s} s", "Connessione persa: nuovo tentativo tra {s} s"],
+  "conn.offline": ["Offline: waiting for the network", "Offline: in attesa della rete"],
+  "conn.closed": ["Disconnected", "Disconnesso"],
+  "conn.retry": ["Retry now", "Riprova ora"],
+  "common.points": ["{n} pts", "{n} pt"],
+  "common.points_long": ["{n} points", "{n} punti"],
+  "common.you": ["you", "tu"],
+  "common.away": ["away", "assente"],
+  "common.online": ["online", "connesso"],
+  "common.copy": ["Copy", "Copia"],
+  "common.copied": ["Copied!", "Copiato!"],
+  "common.cancel": ["Cancel", "Annulla"],
+  "common.save": ["Save", "Salva"],
+  "common.loading": ["Loading…", "Caricamento…"],
+  "common.error": ["Something went wrong: {message}", "Qualcosa è andato storto: {message}"],
+  "common.room": ["Room", "Stanza"],
+  "common.code": ["Code", "Codice"],
+  "common.team": ["Team", "Squadra"],
+  "common.teams": ["Teams", "Squadre"],
+  "common.players": ["Players", "Giocatori"],
+  "common.players_count": ["{n} players", "{n} giocatori"],
+  "common.players_count_one": ["1 player", "1 giocatore"],
+  "common.paused": ["Paused", "In pausa"],
+  "common.time_left": ["Time left", "Tempo rimasto"],
+  "common.seconds_left": ["{n} seconds left", "Mancano {n} secondi"],
+  "common.times_up": ["Time's up!", "Tempo scaduto!"],
+  "common.round": ["Round {n} of {count}", "Manche {n} di {count}"],
+  "common.scoreboard": ["Scoreboard", "Classifica"],
+  "common.rank": ["#{n}", "{n}º"],
+  "common.no_players": ["No players yet", "Ancora nessun giocatore"],
+  "common.home": ["Home", "Home"],
+
+  // landing
+  "index.join.title": ["Join a game", "Partecipa a una partita"],
+  "index.join.code": ["Room code", "Codice stanza"],
+  "index.join.button": ["Join", "Entra"],
+  "index.join.hint": ["Six letters and digits, shown on the host's screen.", "Sei lettere e cifre, sullo schermo di chi conduce."],
+  "index.join.not_found": ["No room with the code {code}. Check it and try again.", "Nessuna stanza con il codice {code}. Controlla e riprova."],
+  "index.join.bad_code": ["Type the room code (six characters).", "Scrivi il codice della stanza (sei caratteri)."],
+  "index.host.title": ["Host a game", "Conduci una partita"],
+  "index.host.name": ["Room name", "Nome della stanza"],
+  "index.host.name_placeholder": ["Friday team games", "Giochi del venerdì"],
+  "index.host.pack": ["Puzzle pack", "Pacchetto di giochi"],
+  "index.host.no_pack": ["Choose later (or upload my own)", "Scelgo dopo (o carico il mio)"],
+  "index.host.create": ["Create room", "Crea la stanza"],
+  "index.host.creating": ["Creating…", "Creazione…"],
+  "index.host.rounds": ["{n} rounds", "{n} manche"],
+  "index.host.recent": ["Rooms you host on this device", "Le tue stanze su questo dispositivo"],
+  "index.host.open_console": ["Open console", "Apri la console"],
+  "index.host.name_required": ["Give the room a name.", "Dai un nome alla stanza."],
+  "kind.riddles": ["riddles", "indovinelli"],
+  "kind.story": ["story", "storia"],
+
+  // player: joining
+  "join.title": ["Join room {code}", "Entra nella stanza {code}"],
+  "join.name": ["Your name", "Il tuo nome"],
+  "join.name_placeholder": ["e.g. Ada", "es. Ada"],
+  "join.team": ["Team", "Squadra"],
+  "join.team_auto": ["Suggested: put me where I'm needed", "Suggerita: mettimi dove servo"],
+  "join.button": ["Join the game", "Entra in partita"],
+  "join.joining": ["Joining…", "Ingresso…"],
+  "join.other_code": ["Another room code", "Un altro codice"],
+  "join.go": ["Go", "Vai"],
+  "join.room_missing": ["There is no room with the code {code}.", "Non esiste una stanza con il codice {code}."],
+  "join.locked": ["The host has locked this room: new players cannot join.", "Chi conduce ha chiuso gli ingressi: non si può entrare."],
+  "err.name_taken": ["Someone in the room already has that name. Pick another one.", "Qualcuno nella stanza ha già quel nome. Scegline un altro."],
+  "err.empty_name": ["Type your name first.", "Prima scrivi il tuo nome."],
+  "err.name_too_long": ["That name is too long (at most 32 characters).", "Nome troppo lungo (al massimo 32 caratteri)."],
+  "err.invalid_name": ["That name contains characters that are not allowed.", "Il nome contiene caratteri non ammessi."],
+  "err.room_locked": ["The host has locked this room: new players cannot join.", "Chi conduce ha chiuso gli ingressi: non si può entrare."],
+  "err.room_full": ["This room is full.", "La stanza è piena."],
+  "err.team_not_found": ["That team no longer exists; choose another.", "Quella squadra non esiste più; scegline un'altra."],
+  "err.room_not_found": ["This room does not exist (any more).", "Questa stanza non esiste (più)."],
+  "err.room_closed": ["The host has closed this room. Thanks for playing!", "Chi conduce ha chiuso la stanza. Grazie per aver giocato!"],
+  "err.kicked": ["The host removed you from this room.", "Chi conduce ti ha rimosso dalla stanza."],
+  "err.unknown_token": ["Your place in this room is gone; join again.", "Il tuo posto nella stanza non c'è più: entra di nuovo."],
+  "err.offline": ["You are not connected right now.", "Al momento non sei connesso."],
+  "err.timeout": ["The server did not answer in time.", "Il server non ha risposto in tempo."],
+  "err.paused": ["The host has paused the game.", "Chi conduce ha messo in pausa."],
+  "err.too_late": ["Time is up for this riddle.", "Il tempo per questo indovinello è scaduto."],
+  "err.riddle_closed": ["This riddle is over.", "Questo indovinello è finito."],
+  "err.already_solved": ["Your team has already solved it.", "La tua squadra l'ha già risolto."],
+  "err.no_more_guesses": ["Your team has used its answer.", "La tua squadra ha già dato la sua risposta."],
+  "err.guess_rate_limited": ["Slow down: too many wrong guesses. Wait a few seconds.", "Piano: troppe risposte sbagliate. Aspetta qualche secondo."],
+  "err.hint_locked": ["That hint is not unlocked yet.", "Quell'aiuto non è ancora disponibile."],
+  "err.not_your_turn": ["It is not your turn any more.", "Non è più il tuo turno."],
+  "err.empty_line": ["Write something before sending.", "Scrivi qualcosa prima di inviare."],
+  "err.line_too_long": ["Your line is too long.", "La tua riga è troppo lunga."],
+  "err.own_team_vote": ["You cannot vote for your own team's story.", "Non puoi votare la storia della tua squadra."],
+  "err.not_voting": ["Voting is not open.", "Le votazioni non sono aperte."],
+  "err.rate_limited": ["Slow down a little.", "Rallenta un po'."],
+  "err.bad_host_token": ["This link does not carry a valid host token for the room.", "Questo link non contiene un codice di conduzione valido per la stanza."],
+
+  // player: game
+  "player.you_are": ["You are {name}", "Sei {name}"],
+  "player.team_of": ["Team {team}", "Squadra {team}"],
+  "player.my_points": ["Your points: {n}", "I tuoi punti: {n}"],
+  "player.waiting_host": ["You're in! Waiting for the host to start the game.", "Ci sei! Aspettiamo che chi conduce avvii la partita."],
+  "player.your_team": ["Your team", "La tua squadra"],
+  "player.leave": ["Leave the game", "Esci dalla partita"],
+  "player.leave_confirm": ["Leave the game? Your points stay with your team.", "Uscire dalla partita? I tuoi punti restano alla squadra."],
+  "player.left": ["You left the game.", "Sei uscito dalla partita."],
+  "player.join_again": ["Join again", "Entra di nuovo"],
+  "riddle.count": ["Riddle {n} of {count}", "Indovinello {n} di {count}"],
+  "riddle.worth": ["Worth up to {n} points", "Vale fino a {n} punti"],
+  "riddle.guess_label": ["Your team's answer", "La risposta della squadra"],
+  "riddle.guess_placeholder": ["Type a guess…", "Scrivi una risposta…"],
+  "riddle.send": ["Send", "Invia"],
+  "riddle.choose": ["Choose one answer (your team has one try)", "Scegli una risposta (la squadra ha un solo tentativo)"],
+  "riddle.hints": ["Hints", "Aiuti"],
+  "riddle.hint_n": ["Hint {n}", "Aiuto {n}"],
+  "riddle.open_hint": ["Open hint {n} (−{cost} points)", "Apri l'aiuto {n} (−{cost} punti)"],
+  "riddle.hint_in": ["Hint {n} unlocks in {time}", "Aiuto {n} disponibile tra {time}"],
+  "riddle.hint_after_previous": ["Hint {n}: open hint {prev} first", "Aiuto {n}: prima apri l'aiuto {prev}"],
+  "riddle.hint_cost": ["−{cost} points", "−{cost} punti"],
+  "riddle.hint_opened": ["Hint opened (−{cost} points).", "Aiuto aperto (−{cost} punti)."],
+  "riddle.team_guesses": ["Your team's guesses", "Le risposte della squadra"],
+  "riddle.no_guesses": ["No guesses yet. Talk it over and type one!", "Ancora nessuna risposta. Parlatene e scrivetene una!"],
+  "riddle.by": ["by {name}", "di {name}"],
+  "verdict.correct": ["Correct", "Giusto"],
+  "verdict.near": ["Close", "Quasi"],
+  "verdict.wrong": ["Wrong", "Sbagliato"],
+  "verdict.accepted": ["Accepted by the host", "Accettata da chi conduce"],
+  "verdict.you_correct": ["+{n} points for your team!", "+{n} punti per la squadra!"],
+  "verdict.you_near_plain": ["You're getting close. Keep going!", "Ci sei quasi. Continua così!"],
+  "verdict.you_wrong": ["“{text}” is not it.", "“{text}” non è la risposta."],
+  "riddle.solved_banner": ["Your team solved it! +{n} points", "La tua squadra l'ha risolto! +{n} punti"],
+  "riddle.locked_out": ["Your team has given its answer. Wait for the reveal.", "La squadra ha dato la sua risposta. Aspetta la soluzione."],
+  "riddle.others": ["Other teams", "Le altre squadre"],
+  "riddle.progress_solved": ["solved", "risolto"],
+  "riddle.progress_working": ["thinking… {n} guesses", "ci pensa… {n} risposte"],
+  "riddle.progress_working_one": ["thinking… 1 guess", "ci pensa… 1 risposta"],
+  "riddle.answer_was": ["The answer", "La risposta"],
+  "riddle.solvers": ["Who solved it", "Chi l'ha risolto"],
+  "riddle.nobody_solved": ["Nobody solved this one.", "Nessuno l'ha risolto."],
+  "riddle.solved_in": ["{team} in {s} s · +{n}", "{team} in {s} s · +{n}"],
+  "riddle.skipped": ["The host skipped this riddle: no points.", "Chi conduce ha saltato l'indovinello: nessun punto."],
+  "riddle.wait_next": ["Waiting for the next riddle…", "In attesa del prossimo indovinello…"],
+  "riddle.spread": ["{n} teams", "{n} squadre"],
+  "riddle.spread_one": ["1 team", "1 squadra"],
+
+  // stories
+  "story.write_title": ["Write the story together", "Scrivete la storia insieme"],
+  "story.theme": ["Theme: {theme}", "Tema: {theme}"],
+  "story.must_include": ["Use these words: {words}", "Usate queste parole: {words}"],
+  "story.opening": ["How it begins", "Come inizia"],
+  "story.your_turn": ["Your turn! Write the next line.", "Tocca a te! Scrivi la prossima riga."],
+  "story.line_label": ["Your line", "La tua riga"],
+  "story.line_placeholder": ["What happens next?", "Cosa succede adesso?"],
+  "story.send_line": ["Add my line", "Aggiungi la mia riga"],
+  "story.chars": ["{n}/{max} characters", "{n}/{max} caratteri"],
+  "story.chars_left": ["{n} characters left", "Restano {n} caratteri"],
+  "story.waiting_writer": ["{name} is writing…", "{name} sta scrivendo…"],
+  "story.waiting_nobody": ["Waiting for a writer…", "In attesa di chi scrive…"],
+  "story.team_done": ["Your team's story is finished. Waiting for the others…", "La storia della squadra è finita. Aspettiamo le altre…"],
+  "story.previous_line": ["Continue from this line (the rest is a secret):", "Continua da questa riga (il resto è segreto):"],
+  "story.chain_secret": ["In this round you only see the line before yours. Wait for your turn!", "In questa manche vedi solo la riga prima della tua. Aspetta il tuo turno!"],
+  "story.progress": ["Everyone's progress", "I progressi di tutti"],
+  "story.lines_count": ["{n} lines", "{n} righe"],
+  "story.lines_count_one": ["1 line", "1 riga"],
+  "story.done": ["finished", "finita"],
+  "story.hidden_line": ["[hidden by the host]", "[nascosta da chi conduce]"],
+  "story.writers": ["Written by {names}", "Scritta da {names}"],
+  "story.reveal_title": ["The stories", "Le storie"],
+  "story.waiting_reveal": ["The host is revealing the stories…", "Chi conduce sta svelando le storie…"],
+  "story.not_revealed": ["Not revealed yet", "Non ancora svelata"],
+  "story.vote_title": ["Vote for your favourite story", "Vota la tua storia preferita"],
+  "story.vote_help": ["One vote, for a story that is not your team's. You can change it until voting closes.", "Un voto, per una storia che non è della tua squadra. Puoi cambiarlo finché il voto è aperto."],
+  "story.vote_for": ["Vote for {team}", "Vota {team}"],
+  "story.your_vote": ["Your vote", "Il tuo voto"],
+  "story.own_team": ["Your team's story", "La storia della tua squadra"],
+  "story.voted": ["Vote recorded for {team}.", "Voto registrato per {team}."],
+  "story.voters": ["{n} of {total} have voted", "Hanno votato {n} su {total}"],
+  "story.results": ["Votes are in!", "Ecco i voti!"],
+  "story.votes": ["{n} votes", "{n} voti"],
+  "story.votes_one": ["1 vote", "1 voto"],
+  "story.winner": ["Favourite story", "Storia preferita"],
+  "story.points": ["+{n} points", "+{n} punti"],
+  "story.vote_on_phones": ["Vote on your phones!", "Votate dal telefono!"],
+  "story.turn": ["{name}'s turn", "Turno di {name}"],
+
+  // phases
+  "phase.lobby": ["Lobby", "Sala d'attesa"],
+  "phase.riddle": ["Riddle", "Indovinello"],
+  "phase.story": ["Story", "Storia"],
+  "phase.between_rounds": ["Between rounds", "Tra una manche e l'altra"],
+  "phase.finished": ["Game over", "Partita finita"],
+  "phase.closed": ["Closed", "Chiusa"],
+  "between.title": ["Round over!", "Fine della manche!"],
+  "between.next": ["Next up: {title}", "Prossima: {title}"],
+  "finished.title": ["Final results", "Classifica finale"],
+  "finished.thanks": ["Thanks for playing!", "Grazie per aver giocato!"],
+  "finished.your_rank": ["Your team finished #{n}", "La tua squadra è arrivata {n}ª"],
+  "closed.title": ["This room is closed", "Questa stanza è chiusa"],
+
+  // moments
+  "moment.team_solved": ["{team} solved it!", "{team} l'ha risolto!"],
+  "moment.player_joined": ["{name} joined {team}", "{name} è entrato in {team}"],
+  "moment.player_left": ["{name} left", "{name} è uscito"],
+  "moment.player_kicked": ["{name} was removed", "{name} è stato rimosso"],
+  "moment.riddle_started": ["Riddle {n} started", "Inizia l'indovinello {n}"],
+  "moment.riddle_revealed": ["The answer is revealed", "Ecco la soluzione"],
+  "moment.round_started": ["Round: {text}", "Manche: {text}"],
+  "moment.guess_accepted": ["The host accepted {team}'s answer", "Chi conduce ha accettato la risposta di {team}"],
+  "moment.story_started": ["Story time: {text}", "Tempo di storie: {text}"],
+  "moment.story_line": ["{team} added a line", "{team} ha aggiunto una riga"],
+  "moment.story_done": ["{team} finished their story", "{team} ha finito la storia"],
+  "moment.writing_ended": ["Writing is over", "Fine della scrittura"],
+  "moment.story_revealed": ["{team}'s story", "La storia di {team}"],
+  "moment.voting_opened": ["Voting is open", "Si vota!"],
+  "moment.votes_closed": ["Votes are in", "Voti chiusi"],
+  "moment.story_won": ["{team} wrote the favourite story!", "{team} ha scritto la storia preferita!"],
+  "moment.game_finished": ["Game over", "Partita finita"],
+  "moment.turn_skipped": ["{team}: a turn was skipped", "{team}: un turno saltato"],
+
+  // screen
+  "screen.join_at": ["Join at", "Entra su"],
+  "screen.or_scan": ["or scan the code", "o inquadra il codice"],
+  "screen.code": ["Room code", "Codice stanza"],
+  "screen.waiting_players": ["Waiting for players to join…", "In attesa dei giocatori…"],
+  "screen.starting_soon": ["The game starts soon", "La partita inizia a breve"],
+  "screen.podium": ["Podium", "Podio"],
+  "screen.qr_alt": ["QR code to join room {code}", "Codice QR per entrare nella stanza {code}"],
+  "screen.writing": ["Teams are writing their stories", "Le squadre scrivono le loro storie"],
+  "screen.story_by": ["by team {team}", "della squadra {team}"],
+
+  // host console
+  "host.title": ["Host console", "Console di conduzione"],
+  "host.token_needed": ["This console needs the room's host token.", "Questa console richiede il codice di conduzione della stanza."],
+  "host.token_label": ["Host token", "Codice di conduzione"],
+  "host.token_use": ["Open console", "Apri la console"],
+  "host.token_help": ["It was saved on the device that created the room. You can also open the console with the link …/host/CODE#token=TOKEN.", "È salvato sul dispositivo che ha creato la stanza. Puoi anche aprire la console con il link …/host/CODICE#token=CODICE_CONDUZIONE."],
+  "host.console_link": ["Console link for another device (keep it secret)", "Link alla console per un altro dispositivo (tienilo segreto)"],
+  "host.join_link": ["Join link", "Link per entrare"],
+  "host.screen_link": ["Open the shared screen", "Apri lo schermo condiviso"],
+  "host.qr_alt": ["QR code of the join link", "Codice QR del link per entrare"],
+  "host.lock": ["Lock the room (no new players)", "Chiudi gli ingressi (niente nuovi giocatori)"],
+  "host.close_room": ["Close the room", "Chiudi la stanza"],
+  "host.close_confirm": ["Close the room for everyone? This cannot be undone.", "Chiudere la stanza per tutti? Non si può annullare."],
+  "host.pack": ["Puzzle pack", "Pacchetto di giochi"],
+  "host.pack_current": ["Current pack: {title}", "Pacchetto attuale: {title}"],
+  "host.pack_none": ["No pack chosen yet.", "Nessun pacchetto scelto."],
+  "host.pack_choose": ["Use this pack", "Usa questo pacchetto"],
+  "host.pack_library": ["From the library", "Dalla libreria"],
+  "host.pack_upload": ["Upload a pack file (.yaml, .yml, .json)", "Carica un file (.yaml, .yml, .json)"],
+  "host.pack_upload_button": ["Upload", "Carica"],
+  "host.pack_uploaded": ["Pack “{title}” loaded.", "Pacchetto “{title}” caricato."],
+  "host.pack_problems": ["The pack has problems; nothing was changed:", "Il pacchetto ha dei problemi; non è stato cambiato nulla:"],
+  "host.pack_locked": ["The pack can be changed only in the lobby or after the game.", "Il pacchetto si può cambiare solo in sala d'attesa o a fine partita."],
+  "host.teams": ["Teams and players", "Squadre e giocatori"],
+  "host.new_team": ["New team name", "Nome della nuova squadra"],
+  "host.create_team": ["Add team", "Aggiungi squadra"],
+  "host.rename": ["Rename", "Rinomina"],
+  "host.rename_label": ["New name for {team}", "Nuovo nome per {team}"],
+  "host.delete_team": ["Delete team", "Elimina squadra"],
+  "host.delete": ["Delete", "Elimina"],
+  "host.delete_label": ["Delete team {team}", "Elimina la squadra {team}"],
+  "host.rename_team_label": ["Rename team {team}", "Rinomina la squadra {team}"],
+  "host.delete_team_confirm": ["Delete team {team}? Its players move to other teams.", "Eliminare la squadra {team}? I giocatori passano ad altre squadre."],
+  "host.move_to": ["Move {name} to", "Sposta {name} in"],
+  "host.kick": ["Remove", "Rimuovi"],
+  "host.move": ["Move", "Sposta"],
+  "host.revealed": ["revealed", "svelata"],
+  "host.kick_label": ["Remove {name} from the room", "Rimuovi {name} dalla stanza"],
+  "host.kick_confirm": ["Remove {name} from the room?", "Rimuovere {name} dalla stanza?"],
+  "host.game": ["Game", "Partita"],
+  "host.status": ["Status: {phase}", "Stato: {phase}"],
+  "host.next.start": ["Start the game", "Avvia la partita"],
+  "host.next.next_riddle": ["Next riddle", "Prossimo indovinello"],
+  "host.next.end_round": ["End the round", "Chiudi la manche"],
+  "host.next.next_round": ["Start the next round", "Avvia la prossima manche"],
+  "host.next.end_writing": ["End writing", "Termina la scrittura"],
+  "host.next.reveal_story": ["Reveal the next story", "Svela la prossima storia"],
+  "host.next.open_voting": ["Open voting", "Apri le votazioni"],
+  "host.next.close_voting": ["Close voting", "Chiudi le votazioni"],
+  "host.next.generic": ["Next", "Avanti"],
+  "host.pause": ["Pause", "Pausa"],
+  "host.resume": ["Resume", "Riprendi"],
+  "host.extend": ["+30 s", "+30 s"],
+  "host.extend_label": ["Add 30 seconds", "Aggiungi 30 secondi"],
+  "host.reveal": ["Reveal the answer", "Svela la risposta"],
+  "host.skip": ["Skip (no points)", "Salta (nessun punto)"],
+  "host.finish": ["Finish the game", "Termina la partita"],
+  "host.finish_confirm": ["End the game now and show the final results?", "Terminare ora la partita e mostrare la classifica finale?"],
+  "host.auto_advance": ["Auto-advance to the next riddle after the reveal", "Passa da solo al prossimo indovinello dopo la soluzione"],
+  "host.secret": ["Answer (only you see it)", "Risposta (la vedi solo tu)"],
+  "host.answers": ["Accepted answers: {answers}", "Risposte accettate: {answers}"],
+  "host.live_guesses": ["Live guesses", "Risposte in diretta"],
+  "host.accept": ["Accept", "Accetta"],
+  "host.accept_label": ["Accept “{text}” from {team}", "Accetta “{text}” di {team}"],
+  "host.hide": ["Hide", "Nascondi"],
+  "host.unhide": ["Show", "Mostra"],
+  "host.hide_label": ["Hide this line from everyone", "Nascondi questa riga a tutti"],
+  "host.unhide_label": ["Show this line again", "Mostra di nuovo questa riga"],
+  "host.hidden_tag": ["hidden", "nascosta"],
+  "host.live_votes": ["Live votes", "Voti in diretta"],
+  "host.downloads": ["Downloads", "Download"],
+  "host.download_csv": ["Results (CSV)", "Risultati (CSV)"],
+  "host.download_json": ["Results (JSON)", "Risultati (JSON)"],
+  "host.download_md": ["Stories (Markdown)", "Storie (Markdown)"],
+  "host.download_failed": ["Download failed: {message}", "Download non riuscito: {message}"],
+  "host.moments": ["What's happening", "Cosa succede"],
+  "host.no_riddle": ["No riddle running.", "Nessun indovinello in corso."],
+  "host.writer_now": ["writing now: {name}", "sta scrivendo: {name}"],
+  "host.closed": ["The room is closed.", "La stanza è chiusa."],
+  "host.done": ["Done", "Fatto"],
+  "host.final_help": ["Download the results and the stories on the left. “Use this pack” starts a new game in this room.", "Scarica risultati e storie qui a sinistra. “Usa questo pacchetto” avvia una nuova partita in questa stanza."],
+  "player.team_score": ["{n} pts", "{n} pt"],
+};
+
+export let lang = pickLanguage();
+
+function pickLanguage() {
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY);
+    if (saved && LANGS[saved]) return saved;
+  } catch {
+    /* storage blocked */
+  }
+  const wanted = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "en"]);
+  for (const tag of wanted) {
+    const base = String(tag).toLowerCase().split("-")[0];
+    if (LANGS[base]) return base;
+  }
+  return "en";
+}
+
+export function t(key, params = {}) {
+  // Plurals: "key_one" when params.n === 1 and such a key exists.
+  let entry = params.n === 1 && D[`${key}_one`] ? D[`${key}_one`] : D[key];
+  if (!entry) {
+    console.warn("i18n: missing key", key);
+    return key;
+  }
+  const text = entry[lang === "it" ? 1 : 0];
+  return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] === undefined ? `{${name}}` : String(params[name])));
+}
+
+export function setLang(next) {
+  if (!LANGS[next] || next === lang) return;
+  lang = next;
+  try {
+    localStorage.setItem(STORAGE_KEY, next);
+  } catch {
+    /* ignore */
+  }
+  applyStatic();
+  document.dispatchEvent(new CustomEvent("langchange", { detail: { lang } }));
+}
+
+/** Translate static markup: [data-i18n] text and [data-i18n-attr] attributes. */
+export function applyStatic(root = document) {
+  document.documentElement.lang = lang;
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-attr]")) {
+    for (const pair of el.dataset.i18nAttr.split(";")) {
+      const [attr, key] = pair.split(":").map((s) => s.trim());
+      if (attr && key) el.setAttribute(attr, t(key));
+    }
+  }
+  for (const sw of root.querySelectorAll(".lang-switch button")) {
+    sw.setAttribute("aria-pressed", String(sw.dataset.lang === lang));
+  }
+}
+
+/** A visible language switch: two toggle buttons, EN / IT. */
+export function langSwitch() {
+  const group = h("div", { class: "lang-switch", role: "group", "aria-label": t("lang.switch"), "data-i18n-attr": "aria-label:lang.switch" });
+  for (const [code, name] of Object.entries(LANGS)) {
+    group.appendChild(
+      h(
+        "button",
+        {
+          type: "button",
+          lang: code,
+          title: name,
+          "aria-label": name,
+          "aria-pressed": String(code === lang),
+          dataset: { lang: code },
+          onclick: () => setLang(code),
+        },
+        code.toUpperCase(),
+      ),
+    );
+  }
+  return group;
+}
+
+/** Mount the switch in every [data-lang-switch] placeholder and translate the page. */
+export function initI18n() {
+  for (const slot of document.querySelectorAll("[data-lang-switch]")) slot.replaceChildren(langSwitch());
+  applyStatic();
+}

@@ -1,0 +1,337 @@
+// The WebSocket client: one connection to /ws that says who it is, keeps
+// itself alive, reconnects with capped exponential backoff, matches requests
+// to their ack/error by id, and orders state snapshots by seq.
+
+import { clock } from "./countdown.js";
+
+export const CLOSE = {
+  ROOM_CLOSED: 4000,
+  KICKED: 4001,
+  ROOM_GONE: 4004,
+  TOO_SLOW: 4008,
+  HELLO_TIMEOUT: 4010,
+  SERVICE_RESTART: 1012,
+  ABUSE: 1008,
+};
+
+// Opening errors after which retrying the same hello cannot succeed.
+const FATAL_HELLO = new Set([
+  "room_not_found",
+  "bad_host_token",
+  "unknown_token",
+  "kicked",
+  "room_closed",
+  "room_locked",
+  "room_full",
+  "name_taken",
+  "empty_name",
+  "name_too_long",
+  "invalid_name",
+  "team_not_found",
+  "invalid_field",
+]);
+
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 15_000;
+const PING_EVERY_MS = 20_000;
+const SILENCE_LIMIT_MS = 50_000; // no frame at all for this long: the link is dead
+const REQUEST_TIMEOUT_MS = 10_000;
+const PROBE_TIMEOUT_MS = 4_000;
+
+export function wsUrl() {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/ws`;
+}
+
+/**
+ * new RoomSocket({
+ *   hello: () => ({type: "join", room, name}),   // the opening message, asked on every (re)connect
+ *   onWelcome(msg), onState(state, seq), onYou(msg), onNotice(msg),
+ *   onStatus(status, detail),   // "connecting" | "connected" | "reconnecting" | "offline" | "closed"
+ *   onFatal({code, message}),   // the session cannot continue (kicked, room closed, bad token...)
+ * })
+ */
+export class RoomSocket {
+  constructor(handlers) {
+    this.h = handlers;
+    this.ws = null;
+    this.status = "idle";
+    this.attempt = 0;
+    this.lastSeq = -1;
+    this.nextId = 1;
+    this.pending = new Map();
+    this.stopped = true;
+    this.welcomed = false;
+    this.retryTimer = null;
+    this.pingTimer = null;
+    this.lastFrameAt = 0;
+    this.helloId = null;
+    this.probeTimer = null;
+    // The browser's own network signal: say so at once (an open socket may be
+    // silently dead), and check the socket as soon as the network is back.
+    this._online = () => this._checkOrRetry();
+    this._offline = () => {
+      if (!this.stopped) this._setStatus("offline");
+    };
+    this._visible = () => {
+      // Phones suspend background tabs; a socket may not have survived.
+      if (document.visibilityState === "visible") this._checkOrRetry();
+    };
+  }
+
+  start() {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.attempt = 0;
+    window.addEventListener("online", this._online);
+    window.addEventListener("offline", this._offline);
+    document.addEventListener("visibilitychange", this._visible);
+    this._connect();
+  }
+
+  /** Stop for good: no more reconnects. */
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.probeTimer);
+    clearInterval(this.pingTimer);
+    window.removeEventListener("online", this._online);
+    window.removeEventListener("offline", this._offline);
+    document.removeEventListener("visibilitychange", this._visible);
+    const ws = this.ws;
+    this.ws = null;
+    if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000, "bye");
+    this._rejectAll("closed");
+  }
+
+  /** Send a command; resolves with the ack's result, rejects with {code, message}. */
+  request(type, fields = {}) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN || !this.welcomed || navigator.onLine === false) {
+      return Promise.reject({ code: "offline", message: "not connected" });
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject({ code: "timeout", message: "no answer from the server" });
+      }, REQUEST_TIMEOUT_MS);
+      this.pending.set(id, { resolve, reject, timer });
+      this._send({ type, id, v: 1, ...fields });
+    });
+  }
+
+  _send(msg) {
+    try {
+      this.ws.send(JSON.stringify(msg));
+    } catch {
+      /* the close handler takes care of it */
+    }
+  }
+
+  _setStatus(status, detail = {}) {
+    this.status = status;
+    if (this.h.onStatus) this.h.onStatus(status, detail);
+  }
+
+  _connect() {
+    clearTimeout(this.retryTimer);
+    if (this.stopped) return;
+    if (navigator.onLine === false) {
+      this._setStatus("offline");
+      this._scheduleRetry();
+      return;
+    }
+    this._setStatus(this.attempt === 0 && this.lastSeq < 0 ? "connecting" : "reconnecting", {
+      attempt: this.attempt,
+    });
+    let ws;
+    try {
+      ws = new WebSocket(wsUrl());
+    } catch {
+      this._scheduleRetry();
+      return;
+    }
+    this.ws = ws;
+    this.welcomed = false;
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      this.lastFrameAt = Date.now();
+      this.helloId = `hello-${this.nextId++}`;
+      this._send({ ...this.h.hello(), id: this.helloId, v: 1 });
+    };
+    ws.onmessage = (event) => {
+      if (this.ws !== ws) return;
+      this.lastFrameAt = Date.now();
+      if (this.welcomed && this.status !== "connected" && navigator.onLine !== false) this._setStatus("connected");
+      let msg;
+      try {
+        msg = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      this._receive(msg);
+    };
+    ws.onclose = (event) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.welcomed = false;
+      clearInterval(this.pingTimer);
+      this._rejectAll("disconnected");
+      this._closed(event.code, event.reason);
+    };
+    ws.onerror = () => {
+      /* followed by close */
+    };
+  }
+
+  _receive(msg) {
+    switch (msg.type) {
+      case "welcome":
+        this.welcomed = true;
+        this.attempt = 0;
+        if (typeof msg.server_time === "number") clock.sync(msg.server_time);
+        this._setStatus("connected");
+        this._startPing();
+        if (this.h.onWelcome) this.h.onWelcome(msg);
+        break;
+      case "state":
+        if (typeof msg.seq === "number" && msg.seq < this.lastSeq) return; // older than what we show
+        this.lastSeq = msg.seq;
+        if (msg.state && typeof msg.state.server_time === "number") clock.sync(msg.state.server_time);
+        if (this.h.onState) this.h.onState(msg.state, msg.seq);
+        break;
+      case "you":
+        if (this.h.onYou) this.h.onYou(msg);
+        break;
+      case "pong":
+        if (typeof msg.server_time === "number") clock.sync(msg.server_time);
+        this._settle(msg.id, true, msg);
+        break;
+      case "ack":
+        this._settle(msg.id, true, msg.result === undefined || msg.result === null ? {} : msg.result);
+        break;
+      case "error":
+        if (msg.id !== undefined && msg.id === this.helloId && !this.welcomed) {
+          this._helloFailed(msg);
+        } else if (!this._settle(msg.id, false, { code: msg.code, message: msg.message })) {
+          if (this.h.onError) this.h.onError(msg);
+        }
+        break;
+      case "removed":
+        this._fatal({ code: "kicked", message: msg.reason || "removed" });
+        break;
+      case "notice":
+        if (this.h.onNotice) this.h.onNotice(msg);
+        break;
+      default:
+        break;
+    }
+  }
+
+  _settle(id, ok, value) {
+    const entry = id === undefined || id === null ? null : this.pending.get(id);
+    if (!entry) return false;
+    this.pending.delete(id);
+    clearTimeout(entry.timer);
+    if (ok) entry.resolve(value);
+    else entry.reject(value);
+    return true;
+  }
+
+  _rejectAll(code) {
+    for (const [id, entry] of this.pending) {
+      clearTimeout(entry.timer);
+      entry.reject({ code, message: code });
+      this.pending.delete(id);
+    }
+  }
+
+  _helloFailed(err) {
+    if (FATAL_HELLO.has(err.code)) {
+      this._fatal(err);
+      return;
+    }
+    // Store hiccup, rate limit...: try again later.
+    if (this.ws) this.ws.close(1000, "retry");
+  }
+
+  _fatal(err) {
+    if (this.stopped) return;
+    this.stop();
+    this._setStatus("closed", err);
+    if (this.h.onFatal) this.h.onFatal(err);
+  }
+
+  _closed(code) {
+    if (this.stopped) return;
+    if (code === CLOSE.ROOM_CLOSED) return this._fatal({ code: "room_closed", message: "room closed" });
+    if (code === CLOSE.KICKED) return this._fatal({ code: "kicked", message: "removed" });
+    if (code === CLOSE.ROOM_GONE) return this._fatal({ code: "room_not_found", message: "room gone" });
+    this._scheduleRetry();
+  }
+
+  _scheduleRetry() {
+    if (this.stopped) return;
+    clearTimeout(this.retryTimer);
+    // The first retry is quick (a refresh, a server restart); then 0.5 s, 1 s, 2 s... up to 15 s,
+    // with jitter so a whole room does not come back in the same millisecond.
+    const base = this.attempt === 0 ? 250 : Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (this.attempt - 1));
+    const delay = Math.round(base * (0.75 + Math.random() * 0.5));
+    this.attempt += 1;
+    const retryAt = Date.now() + delay;
+    if (navigator.onLine === false) this._setStatus("offline", { retryAt });
+    else this._setStatus("reconnecting", { attempt: this.attempt, retryAt });
+    this.retryTimer = setTimeout(() => this._connect(), delay);
+  }
+
+  _retryNow() {
+    if (this.stopped || this.status === "connected" || this.ws) return;
+    this._connect();
+  }
+
+  /** Ping an open socket and drop it if nothing comes back; reconnect at once if there is none. */
+  _checkOrRetry() {
+    if (this.stopped) return;
+    if (!this.ws) {
+      this._retryNow();
+      return;
+    }
+    if (!this.welcomed || this.ws.readyState !== WebSocket.OPEN) return;
+    const ws = this.ws;
+    const before = this.lastFrameAt;
+    this._send({ type: "ping", v: 1, id: `ping-${this.nextId++}` });
+    clearTimeout(this.probeTimer);
+    this.probeTimer = setTimeout(() => {
+      if (this.ws === ws && this.lastFrameAt <= before) this._drop();
+    }, PROBE_TIMEOUT_MS);
+  }
+
+  /** Abandon the current socket without waiting for a closing handshake, and reconnect. */
+  _drop() {
+    const dead = this.ws;
+    this.ws = null;
+    this.welcomed = false;
+    clearInterval(this.pingTimer);
+    this._rejectAll("disconnected");
+    try {
+      if (dead) dead.close(4100, "no answer");
+    } catch {
+      /* ignore */
+    }
+    this._scheduleRetry();
+  }
+
+  _startPing() {
+    clearInterval(this.pingTimer);
+    this.pingTimer = setInterval(() => {
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+      if (Date.now() - this.lastFrameAt > SILENCE_LIMIT_MS) {
+        // Half-open connection: nothing has arrived, not even our pongs. Do not
+        // wait for a closing handshake that will never come.
+        this._drop();
+        return;
+      }
+      this._send({ type: "ping", v: 1, id: `ping-${this.nextId++}` });
+    }, PING_EVERY_MS);
+  }
+}
