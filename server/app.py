@@ -5,18 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from . import protocol
 from .config import Settings
-from .http import HttpApi, errors_and_headers, page
+from .http import HttpApi, StatusApi, errors_and_headers, page
+from .metrics import METRICS, Metrics
 from .packs import PackLibrary
 from .service import Clock, GameService
 from .store.base import RoomStore
 from .store.memory import MemoryStore
-from .ws import RoomHub, run_timers, websocket_handler
+from .timers import DeadlineTimers, TimerLease
+from .ws import RoomHub, watch_store, websocket_handler
 
 log = logging.getLogger(__name__)
 
@@ -24,21 +29,36 @@ SETTINGS = web.AppKey("settings", Settings)
 SERVICE = web.AppKey("service", GameService)
 HUB = web.AppKey("hub", RoomHub)
 STORE = web.AppKey("store", RoomStore)
+TIMERS = web.AppKey("timers", DeadlineTimers)
+
+__all__ = ["HUB", "METRICS", "SERVICE", "SETTINGS", "STORE", "TIMERS", "create_app", "make_store"]
 
 
-def make_store(settings: Settings) -> RoomStore:
+def make_store(settings: Settings, metrics: Metrics | None = None) -> RoomStore:
     if settings.redis_url:
         from .store.redis import RedisStore
 
         log.info("store: Redis at %s (durable, shared by every process)", settings.redis_url)
-        return RedisStore(settings.redis_url, room_ttl=settings.room_ttl)
+        return RedisStore(
+            settings.redis_url,
+            room_ttl=settings.room_ttl,
+            on_roundtrip=metrics.observe_store if metrics else None,
+        )
     log.warning("store: in-memory (embedded default): rooms are lost when this process stops")
     return MemoryStore(room_ttl=settings.room_ttl)
 
 
+def instance_id() -> str:
+    """Names this process in the timer lease and in /healthz (several apps may share a pid in tests)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
 def create_app(settings: Settings | None = None, *, store: RoomStore | None = None, clock: Clock | None = None) -> web.Application:
     settings = settings or Settings.from_env()
-    store = store or make_store(settings)
+    metrics = Metrics()
+    store = store or make_store(settings, metrics)
+    if getattr(store, "on_roundtrip", False) is None:  # a RedisStore handed in by a test
+        store.on_roundtrip = metrics.observe_store  # type: ignore[attr-defined]
     library = PackLibrary(settings.packs_dir)
     service = GameService(
         store,
@@ -47,14 +67,19 @@ def create_app(settings: Settings | None = None, *, store: RoomStore | None = No
         max_players_per_room=settings.max_players_per_room,
         **({"clock": clock} if clock else {}),
     )
-    hub = RoomHub(service, settings)
+    hub = RoomHub(service, settings, metrics)
+    lease = TimerLease(store, instance_id(), settings.timer_lease_ttl)
+    timers = DeadlineTimers(service, lease, settings.timer_poll_interval, metrics)
     app = web.Application(middlewares=[errors_and_headers], client_max_size=settings.max_pack_bytes + 1024)
     app[SETTINGS] = settings
     app[SERVICE] = service
     app[HUB] = hub
     app[STORE] = store
+    app[TIMERS] = timers
+    app[METRICS] = metrics
 
-    api = HttpApi(service, store, settings.public_url, settings.join_attempts_per_minute, settings.max_pack_bytes)
+    api = HttpApi(service, store, settings)
+    status = StatusApi(store, hub, lease, metrics)
     web_dir = settings.web_dir
     app.router.add_get("/ws", websocket_handler)
     app.router.add_post("/api/rooms", api.create_room)
@@ -64,7 +89,8 @@ def create_app(settings: Settings | None = None, *, store: RoomStore | None = No
     app.router.add_get("/api/rooms/{code}/stories.md", api.stories_markdown)
     app.router.add_get("/api/rooms/{code}/qr.svg", api.qr)
     app.router.add_get("/api/packs", api.packs)
-    app.router.add_get("/healthz", api.healthz)
+    app.router.add_get("/healthz", status.healthz)
+    app.router.add_get("/metrics", status.metrics_page)
     app.router.add_get("/", page(web_dir / "index.html"))
     app.router.add_get("/r/{code}", page(web_dir / "player.html"))
     app.router.add_get("/screen/{code}", page(web_dir / "screen.html"))
@@ -72,24 +98,31 @@ def create_app(settings: Settings | None = None, *, store: RoomStore | None = No
     if web_dir.exists():
         app.router.add_static("/static/", web_dir, append_version=False)
     app.cleanup_ctx.append(_background)
-    app.on_shutdown.append(_close_connections)
+    app.on_shutdown.append(_shutdown)
     return app
 
 
 async def _background(app: web.Application) -> AsyncIterator[None]:
-    service, hub, store = app[SERVICE], app[HUB], app[STORE]
+    hub, store, settings = app[HUB], app[STORE], app[SETTINGS]
     await store.listen(hub.on_notice)
-    timers = asyncio.create_task(run_timers(service, app[SETTINGS]), name="timers")
+    app[TIMERS].start()
+    watcher = asyncio.create_task(watch_store(hub, settings.store_check_interval), name="store-watch")
     try:
         yield
     finally:
-        timers.cancel()
+        watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await timers
+            await watcher
+        await app[TIMERS].stop()
         await store.close()
 
 
-async def _close_connections(app: web.Application) -> None:
-    # 1012 "service restart": clients reconnect (to this server when it is back,
-    # or to another process) and resync from a fresh snapshot.
-    await app[HUB].close_all(protocol.CLOSE_SERVICE_RESTART, "server restarting")
+async def _shutdown(app: web.Application) -> None:
+    # The listening sockets are already closed (aiohttp stops its sites first).
+    # Hand the timer lease over first, so another process fires deadlines at
+    # once instead of when the lease would have expired.
+    await app[TIMERS].stop()
+    # 1012 "service restart": clients reconnect (through the load balancer, to
+    # any other process) and resync from a fresh snapshot.
+    grace = max(0.5, app[SETTINGS].shutdown_timeout / 2)
+    await app[HUB].close_all(protocol.CLOSE_SERVICE_RESTART, "server restarting", timeout=grace)

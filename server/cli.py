@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> None:
         host=settings.host,
         port=settings.port,
         print=None,
-        shutdown_timeout=5.0,
+        # SIGTERM/SIGINT: stop listening, hand the timer lease over, tell every
+        # client to reconnect (1012), wait at most this long, exit.
+        shutdown_timeout=settings.shutdown_timeout,
         access_log=None,
     )

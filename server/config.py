@@ -33,6 +33,20 @@ class Settings:
     timer_poll_interval: float = 0.1  # seconds between checks for due deadlines
     hello_timeout: float = 10.0  # seconds a new connection has to say who it is
     max_pack_bytes: int = 1024 * 1024
+    # Live WebSocket connections per client address, in each process. Generous:
+    # a whole office may share one public address behind its NAT.
+    max_connections_per_address: int = 256
+    # Comma-separated origins (``https://game.example.com``) whose pages may open
+    # a WebSocket; ``*`` allows any. Default: the server's own origin (the
+    # request's Host, or public_url). A missing Origin (bots, CLI) is allowed.
+    allowed_origins: str | None = None
+    # Proxies in front of the server that append to X-Forwarded-For (nginx:
+    # 1). The client address used for per-address limits is the entry that the
+    # outermost trusted proxy added; 0 uses the socket's peer address.
+    trusted_proxies: int = 0
+    timer_lease_ttl: float = 5.0  # seconds; a dead holder's deadlines fire at most this late
+    store_check_interval: float = 1.0  # seconds between store health checks (outage notices)
+    shutdown_timeout: float = 5.0  # seconds SIGTERM waits for connections to close
     packs_dir: Path = field(default=ROOT / "puzzles")
     web_dir: Path = field(default=ROOT / "web")
     log_level: str = "INFO"

@@ -1,22 +1,38 @@
-"""The HTTP edge: JSON API, pages, downloads and the join QR code."""
+"""The HTTP edge: JSON API, pages, downloads, the join QR code, health and metrics.
+
+Also the checks every WebSocket upgrade goes through before it is accepted:
+the page's ``Origin`` (cross-site WebSocket hijacking) and the client address
+used by per-address limits (which knows about trusted proxies).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import orjson
 import segno
 from aiohttp import web
 
+from .config import Settings
 from .errors import BadRequest, Forbidden, LimitExceeded, NotFound, RitrovoError
 from .game import flow, results, stories
 from .game.models import Room
 from .game.pack import Pack, StoryRound
+from .metrics import METRICS, Metrics
 from .packs import PackError, load_pack_bytes
 from .service import GameService, hash_token, normalize_code
 from .store.base import RoomStore
+
+if TYPE_CHECKING:
+    from .timers import TimerLease
+    from .ws import RoomHub
+
+ATTEMPT_WINDOW_SECONDS = 60
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -34,14 +50,91 @@ async def errors_and_headers(request: web.Request, handler: Any) -> web.StreamRe
     try:
         response: web.StreamResponse = await handler(request)
     except PackError as exc:
+        _count_error(request, "invalid_pack")
         response = json_response({"error": exc.to_dict()}, status=422)
     except RitrovoError as exc:
+        _count_error(request, exc.code)
         response = json_response({"error": exc.to_dict()}, status=exc.http_status)
     if not response.prepared:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
     return response
+
+
+def _count_error(request: web.Request, code: str) -> None:
+    metrics = request.app.get(METRICS)
+    if metrics is not None:
+        metrics.error(code)
+
+
+def client_address(request: web.Request, trusted_proxies: int) -> str:
+    """The address per-address limits count: the peer, or what trusted proxies report.
+
+    Each proxy appends the address it was connected from to X-Forwarded-For,
+    so with N trusted proxies the N-th entry from the right was written by the
+    outermost one; entries left of it come from the client and prove nothing.
+    """
+    if trusted_proxies > 0:
+        hops = [
+            hop.strip()
+            for header in request.headers.getall("X-Forwarded-For", [])
+            for hop in header.split(",")
+            if hop.strip()
+        ]
+        if hops:
+            return hops[-min(trusted_proxies, len(hops))]
+    return request.remote or "unknown"
+
+
+def _origin_tuple(url: str, default_scheme: str | None = None) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an origin or URL; None if it has no host."""
+    parts = urlsplit(url if "//" in url else f"{default_scheme or 'http'}://{url}")
+    scheme = parts.scheme.lower()
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not host or scheme not in DEFAULT_PORTS:
+        return None
+    return scheme, host.lower(), port if port is not None else DEFAULT_PORTS[scheme]
+
+
+def origin_allowed(origin: str, host: str, settings: Settings) -> bool:
+    """Whether a page from ``origin`` may open a WebSocket on this server.
+
+    With ``allowed_origins`` set, exactly those origins (``*``: any). Otherwise
+    the server's own origin: the Origin's host and port equal the request's
+    Host (the scheme is not compared, since TLS often ends at a proxy), or
+    ``public_url``'s origin.
+    """
+    if settings.allowed_origins:
+        entries = [e.strip() for e in settings.allowed_origins.split(",") if e.strip()]
+        if "*" in entries:
+            return True
+        wanted = _origin_tuple(origin)
+        return wanted is not None and any(_origin_tuple(e) == wanted for e in entries)
+    page = _origin_tuple(origin)
+    if page is None:
+        return False  # "null" (sandboxed frames, files) or garbage
+    if settings.public_url and _origin_tuple(settings.public_url) == page:
+        return True
+    served = _origin_tuple(host, default_scheme=page[0])
+    return served is not None and served[1:] == page[1:]
+
+
+def check_origin(request: web.Request, settings: Settings) -> None:
+    """Refuse (403) a WebSocket opened by a page of a foreign site.
+
+    Browsers always send Origin on a WebSocket handshake and a page cannot
+    forge it; clients that send none (bots, scripts) are not browsers, so no
+    cookie or ambient authority of a victim can ride on them.
+    """
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return
+    if not origin_allowed(origin, request.host, settings):
+        raise Forbidden("this page may not open a game connection (origin not allowed)", code="origin_not_allowed")
 
 
 def base_url(request: web.Request, public_url: str | None) -> str:
@@ -77,17 +170,32 @@ def public_info(room: Room, pack: Pack | None) -> dict[str, Any]:
 
 
 class HttpApi:
-    def __init__(self, service: GameService, store: RoomStore, public_url: str | None, join_limit: int, max_pack_bytes: int) -> None:
+    def __init__(self, service: GameService, store: RoomStore, settings: Settings) -> None:
         self.service = service
         self.store = store
-        self.public_url = public_url
-        self.join_limit = join_limit
-        self.max_pack_bytes = max_pack_bytes
+        self.settings = settings
+        self.public_url = settings.public_url
+        self.join_limit = settings.join_attempts_per_minute
+        self.max_pack_bytes = settings.max_pack_bytes
+
+    def _rate_name(self, request: web.Request, what: str) -> str:
+        return f"{what}:{client_address(request, self.settings.trusted_proxies)}"
 
     async def _limit(self, request: web.Request, what: str) -> None:
-        count = await self.store.hit(f"{what}:{request.remote}", 60, self.service.clock())
+        """Count this request against the address's allowance for ``what``."""
+        count = await self.store.hit(self._rate_name(request, what), ATTEMPT_WINDOW_SECONDS, self.service.clock())
         if count > self.join_limit:
             raise LimitExceeded("too many attempts; wait a minute", code="too_many_attempts")
+
+    async def _check_failures(self, request: web.Request, what: str) -> None:
+        """Refuse an address that failed ``what`` too often (guessing room codes)."""
+        name = self._rate_name(request, what)
+        if await self.store.hit(name, ATTEMPT_WINDOW_SECONDS, self.service.clock(), amount=0) >= self.join_limit:
+            raise LimitExceeded("too many attempts; wait a minute", code="too_many_attempts")
+
+    async def _count_failure(self, request: web.Request, what: str) -> None:
+        with contextlib.suppress(RitrovoError):
+            await self.store.hit(self._rate_name(request, what), ATTEMPT_WINDOW_SECONDS, self.service.clock())
 
     async def _json_body(self, request: web.Request) -> dict[str, Any]:
         raw = await request.read()
@@ -127,8 +235,12 @@ class HttpApi:
         )
 
     async def room_info(self, request: web.Request) -> web.Response:
-        await self._limit(request, "lookup")
-        room = await self._room(request)
+        await self._check_failures(request, "join")
+        try:
+            room = await self._room(request)
+        except NotFound:
+            await self._count_failure(request, "join")
+            raise
         pack = await self.service.get_pack(room.pack_id)
         return json_response({**public_info(room, pack), **room_links(request, self.public_url, room.code)})
 
@@ -138,11 +250,12 @@ class HttpApi:
     async def upload_pack(self, request: web.Request) -> web.Response:
         room = await self._host_room(request)
         filename = request.query.get("filename", "pack.yaml")
+        too_large = LimitExceeded(f"pack files are limited to {self.max_pack_bytes} bytes", code="pack_too_large")
         if request.content_length is not None and request.content_length > self.max_pack_bytes:
-            raise LimitExceeded("pack files are limited to 1 MiB", code="pack_too_large")
+            raise too_large
         data = await request.content.read(self.max_pack_bytes + 1)
         if len(data) > self.max_pack_bytes:
-            raise LimitExceeded("pack files are limited to 1 MiB", code="pack_too_large")
+            raise too_large
         pack = load_pack_bytes(data, filename)  # PackError -> 422 with every problem
         pack_id = await self.service.save_uploaded_pack(pack)
         await self.service.execute(room.code, lambda r, p, now: flow.choose_pack(r, pack_id))
@@ -179,12 +292,49 @@ class HttpApi:
         segno.make(url, error="m").save(out, kind="svg", scale=8, border=2, dark="#111", light="#fff")
         return web.Response(body=out.getvalue(), content_type="image/svg+xml")
 
+
+class StatusApi:
+    """``/healthz`` for load balancers and ``/metrics`` for Prometheus."""
+
+    def __init__(self, store: RoomStore, hub: RoomHub, lease: TimerLease, metrics: Metrics) -> None:
+        self.store = store
+        self.hub = hub
+        self.lease = lease
+        self.metrics = metrics
+
     async def healthz(self, request: web.Request) -> web.Response:
+        """200 while this process can serve; 503 during a store outage or a shutdown."""
+        body: dict[str, Any] = {
+            "ok": True,
+            "store": type(self.store).__name__,
+            "durable": self.store.durable,
+            "instance": self.lease.holder,
+            "timer_lease": self.lease.held,
+            "connections": len(self.hub.connected),
+        }
         try:
             await self.store.ping()
         except RitrovoError as exc:
-            return json_response({"ok": False, "store": type(self.store).__name__, "error": exc.to_dict()}, 503)
-        return json_response({"ok": True, "store": type(self.store).__name__, "durable": self.store.durable})
+            self.hub.store_lost()
+            return json_response({**body, "ok": False, "error": exc.to_dict()}, 503)
+        # What this check learnt, the hub learns too: a 200 here means commands pass.
+        await self.hub.store_back()
+        if self.hub.closing:
+            return json_response({**body, "ok": False, "error": {"code": "shutting_down"}}, 503)
+        return json_response(body)
+
+    async def metrics_page(self, request: web.Request) -> web.Response:
+        m = self.metrics
+        with contextlib.suppress(RitrovoError):
+            m.rooms.set(await self.store.count_rooms(self.hub.service.clock()))
+        m.rooms_connected.set(len(self.hub.rooms))
+        roles: dict[str, int] = {"host": 0, "screen": 0, "player": 0, "none": 0}
+        for conn in self.hub.connected:
+            roles[conn.role or "none"] += 1
+        for role, count in roles.items():
+            m.connections.labels(role).set(count)
+        m.timer_lease.set(1 if self.lease.held else 0)
+        return web.Response(body=m.render(), headers={"Content-Type": m.content_type})
 
 
 def page(path: Any) -> Any:

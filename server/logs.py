@@ -1,4 +1,8 @@
-"""Logs as JSON lines, one object per record, easy to ship and to grep."""
+"""Logs as JSON lines, one object per record, easy to ship and to grep.
+
+Pass ``extra={"room": code, "conn": connection_id}`` to tie a record to a room
+and a connection; ``pid`` tells apart the processes behind one load balancer.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,
         }
         for key in ("room", "conn"):
             value = getattr(record, key, None)

@@ -8,6 +8,11 @@ deadline fire once even when several processes see it due at the same time.
 
 A successful commit also records the room's next deadline and publishes a
 change notice to every process, in the same atomic step.
+
+Deadlines are fired by one process at a time: the holder of the timer lease
+(``hold_lease``). The lease only saves work and keeps the firing in one place;
+correctness never depends on it, since a deadline fired twice is a commit that
+loses its compare-and-set the second time.
 """
 
 from __future__ import annotations
@@ -76,8 +81,27 @@ class RoomStore(ABC):
     async def load_pack(self, key: str) -> bytes | None: ...
 
     @abstractmethod
-    async def hit(self, name: str, window_seconds: int, now: float) -> int:
-        """Count one event in the current fixed window of ``name``; return the count."""
+    async def hit(self, name: str, window_seconds: int, now: float, amount: int = 1) -> int:
+        """Count ``amount`` events in the current fixed window of ``name``; return the count.
+
+        ``amount=0`` reads the count without changing it.
+        """
+
+    @abstractmethod
+    async def hold_lease(self, holder: str, ttl: float) -> bool:
+        """Take the timer lease, or renew it if ``holder`` has it, for ``ttl`` seconds.
+
+        True when ``holder`` holds the lease now. A lease that is not renewed
+        expires by itself, so a process that dies gives it up within ``ttl``.
+        """
+
+    @abstractmethod
+    async def release_lease(self, holder: str) -> None:
+        """Give the timer lease up now, if ``holder`` has it (a clean shutdown)."""
+
+    @abstractmethod
+    async def lease_holder(self) -> str | None:
+        """Who holds the timer lease (None: nobody), for health reports."""
 
     @abstractmethod
     async def listen(self, handler: NoticeHandler) -> None:

@@ -33,6 +33,8 @@ def decode_pack(data: bytes) -> Pack:
     # that spelled out for dataclasses, so convert each round by its kind.
     rounds: list[Round] = []
     for item in raw.pop("rounds"):
-        kind = RiddleRound if item.get("kind") == "riddles" else StoryRound
-        rounds.append(msgspec.convert(item, type=kind))
+        if item.get("kind") == "riddles":
+            rounds.append(msgspec.convert(item, type=RiddleRound))
+        else:
+            rounds.append(msgspec.convert(item, type=StoryRound))
     return Pack(**msgspec.convert(raw, type=dict[str, Any]), rounds=tuple(rounds))

@@ -11,6 +11,11 @@ DEADLINES = PREFIX + "deadlines"
 # Sorted set: room code -> last activity (Unix seconds); counts live rooms.
 ROOMS = PREFIX + "rooms"
 
+# String: the id of the process that holds the timer lease (SET NX PX, renewed
+# by its holder with a compare-and-pexpire). Only the holder polls DEADLINES;
+# one lease for all rooms (docs/architecture.md explains why not per room).
+TIMER_LEASE = PREFIX + "timers:lease"
+
 # Every room's change notices are published on ROOM_EVENTS_PREFIX + code; a
 # process listens with one pattern subscription.
 ROOM_EVENTS_PREFIX = PREFIX + "events:"

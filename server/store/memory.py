@@ -3,12 +3,17 @@
 Not durable: a restart loses every room. It is the twin of the Redis store
 and passes the same contract tests. Every method runs without awaiting in
 between its read and its write, so on one event loop each call is atomic.
+
+The timer lease has the same rules as in Redis (one holder, expiry after
+``ttl``), but only the one process that owns this memory ever asks for it,
+so in practice that process always holds it.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
+import time
 
 from .base import CommitResult, NoticeHandler, RoomStore, Stored
 
@@ -25,6 +30,7 @@ class MemoryStore(RoomStore):
         self._packs: dict[str, bytes] = {}
         self._counters: dict[str, tuple[int, int]] = {}
         self._handlers: list[NoticeHandler] = []
+        self._lease: tuple[str, float] | None = None  # holder, expiry (time.monotonic)
 
     def _expire(self, now: float) -> None:
         for code, at in list(self._active.items()):
@@ -95,15 +101,36 @@ class MemoryStore(RoomStore):
     async def load_pack(self, key: str) -> bytes | None:
         return self._packs.get(key)
 
-    async def hit(self, name: str, window_seconds: int, now: float) -> int:
+    async def hit(self, name: str, window_seconds: int, now: float, amount: int = 1) -> int:
         window = math.floor(now / window_seconds)
         start, count = self._counters.get(name, (window, 0))
         if start != window:
             count = 0
-        self._counters[name] = (window, count + 1)
+        if amount == 0:
+            return count
+        self._counters[name] = (window, count + amount)
         if len(self._counters) > 100_000:  # forget old windows rather than grow forever
             self._counters = {k: v for k, v in self._counters.items() if v[0] == window}
-        return count + 1
+        return count + amount
+
+    def _live_lease(self) -> str | None:
+        if self._lease is not None and self._lease[1] <= time.monotonic():
+            self._lease = None
+        return None if self._lease is None else self._lease[0]
+
+    async def hold_lease(self, holder: str, ttl: float) -> bool:
+        current = self._live_lease()
+        if current is not None and current != holder:
+            return False
+        self._lease = (holder, time.monotonic() + ttl)
+        return True
+
+    async def release_lease(self, holder: str) -> None:
+        if self._live_lease() == holder:
+            self._lease = None
+
+    async def lease_holder(self) -> str | None:
+        return self._live_lease()
 
     async def listen(self, handler: NoticeHandler) -> None:
         self._handlers.append(handler)

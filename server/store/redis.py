@@ -5,6 +5,11 @@ is one Lua script: compare the version, write the room, move its deadline in
 the deadlines sorted set, and publish the change notice. Redis runs a script
 alone, so two processes racing for the same room cannot both win, and a
 notice is never published for a write that did not happen.
+
+Failures surface fast: a command is retried once at most (a pooled connection
+may be stale after a Redis restart), then ``StoreUnavailable`` is raised and
+the edges tell the clients the game is paused. Every call is timed through
+``on_roundtrip`` for the metrics.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ import contextlib
 import inspect
 import logging
 import math
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from ..errors import StoreUnavailable
@@ -53,6 +61,45 @@ redis.call('PUBLISH', ARGV[7], ARGV[8])
 return {1}
 """
 
+# Take the lease if it is free, renew it if we hold it; never take it from
+# another live holder. Redis expires it by itself when its holder stops renewing.
+HOLD_LEASE_SCRIPT = """
+-- KEYS: lease. ARGV: holder, ttl in milliseconds
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if not current then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+RELEASE_LEASE_SCRIPT = """
+-- KEYS: lease. ARGV: holder
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+"""
+
+# A room that expired (idle TTL) leaves its code in the deadline set; drop it
+# here, or the timer holder would find it due on every poll.
+DUE_SCRIPT = """
+-- KEYS: deadlines zset, rooms zset. ARGV: now, limit, room key prefix
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local live = {}
+for _, code in ipairs(due) do
+  if redis.call('EXISTS', ARGV[3] .. code) == 1 then
+    table.insert(live, code)
+  else
+    redis.call('ZREM', KEYS[1], code)
+    redis.call('ZREM', KEYS[2], code)
+  end
+end
+return live
+"""
+
 DELETE_SCRIPT = """
 -- KEYS: room hash, deadlines zset, rooms zset. ARGV: code, channel, notice
 redis.call('DEL', KEYS[1])
@@ -63,46 +110,79 @@ return 1
 """
 
 
-@contextlib.asynccontextmanager
-async def _unavailable_on_error() -> AsyncIterator[None]:
-    try:
-        yield
-    except (RedisError, OSError) as exc:
-        raise StoreUnavailable("the game store (Redis) is unreachable; retrying") from exc
+RoundTripObserver = Callable[[str, float], None]
+UNAVAILABLE = "the game store (Redis) is unreachable; the game is paused until it is back"
+LISTEN_BACKOFF_CAP = 1.0  # seconds: resubscribe soon after Redis returns
+
+
+CALL_TIMEOUT = 5.0  # seconds: a store call that takes longer counts as an outage
+
+
+def _client(url: str, retries: int) -> aioredis.Redis:
+    # A short retry budget on purpose: while Redis is down, a command must fail
+    # in milliseconds (the client gets ``store_unavailable``), not hang.
+    # No ``socket_timeout``: with one, redis-py wraps every write in
+    # ``asyncio.wait_for``, which on Python 3.11 can swallow a cancellation and
+    # hang a shutdown. ``_call`` bounds each call with ``asyncio.timeout``.
+    return aioredis.Redis.from_url(
+        url,
+        socket_connect_timeout=2,
+        socket_timeout=None,  # redis-py's default is 5 s
+        health_check_interval=10,
+        retry=Retry(NoBackoff(), retries),
+    )
 
 
 class RedisStore(RoomStore):
     durable = True
 
-    def __init__(self, url: str, room_ttl: float | None = None) -> None:
+    def __init__(
+        self, url: str, room_ttl: float | None = None, *, on_roundtrip: RoundTripObserver | None = None
+    ) -> None:
         if room_ttl is not None:
             self.room_ttl = room_ttl
         self.url = url
-        self.redis: aioredis.Redis = aioredis.Redis.from_url(
-            url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=10
-        )
+        self.on_roundtrip = on_roundtrip
+        self.redis: aioredis.Redis = _client(url, retries=1)
         self._create = self.redis.register_script(CREATE_SCRIPT)
         self._commit = self.redis.register_script(COMMIT_SCRIPT)
         self._delete = self.redis.register_script(DELETE_SCRIPT)
+        self._due = self.redis.register_script(DUE_SCRIPT)
+        self._hold_lease = self.redis.register_script(HOLD_LEASE_SCRIPT)
+        self._release_lease = self.redis.register_script(RELEASE_LEASE_SCRIPT)
         self._listener: asyncio.Task[None] | None = None
+        self._closing = False
+
+    @contextlib.asynccontextmanager
+    async def _call(self, operation: str) -> AsyncIterator[None]:
+        """Time one store call and turn any Redis failure into ``StoreUnavailable``."""
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(CALL_TIMEOUT):
+                yield
+        except (RedisError, OSError) as exc:  # OSError includes TimeoutError
+            raise StoreUnavailable(UNAVAILABLE) from exc
+        finally:
+            if self.on_roundtrip is not None:
+                self.on_roundtrip(operation, time.perf_counter() - started)
 
     @property
     def _ttl(self) -> int:
         return max(1, math.ceil(self.room_ttl))
 
     async def create(self, code: str, data: bytes, now: float) -> bool:
-        async with _unavailable_on_error():
+        async with self._call("create"):
             created = await self._create(
                 keys=[keys.room(code), keys.ROOMS], args=[data, self._ttl, code, now]
             )
         return bool(created)
 
     async def load(self, code: str) -> Stored | None:
-        async with _unavailable_on_error():
+        async with self._call("load"):
             version, data = await self.redis.hmget(keys.room(code), ["v", "data"])
         if version is None or data is None:
             return None
-        return Stored(int(version), bytes(data))
+        return Stored(int(version), _bytes(data))
 
     async def commit(
         self,
@@ -126,7 +206,7 @@ class RedisStore(RoomStore):
             notice,
             now,
         ]
-        async with _unavailable_on_error():
+        async with self._call("commit"):
             reply = await self._commit(
                 keys=[keys.room(code), keys.DEADLINES, keys.ROOMS], args=args
             )
@@ -134,87 +214,141 @@ class RedisStore(RoomStore):
             return CommitResult(True, None)
         if reply[0] == -1:
             return CommitResult(False, None)
-        return CommitResult(False, Stored(int(reply[1]), bytes(reply[2])))
+        return CommitResult(False, Stored(int(reply[1]), _bytes(reply[2])))
 
     async def delete(self, code: str, notice: bytes) -> None:
-        async with _unavailable_on_error():
+        async with self._call("delete"):
             await self._delete(
                 keys=[keys.room(code), keys.DEADLINES, keys.ROOMS],
                 args=[code, keys.room_events(code), notice],
             )
 
     async def due_rooms(self, now: float, limit: int = 100) -> list[str]:
-        async with _unavailable_on_error():
-            codes = await self.redis.zrangebyscore(keys.DEADLINES, "-inf", now, start=0, num=limit)
+        async with self._call("due_rooms"):
+            codes = await self._due(keys=[keys.DEADLINES, keys.ROOMS], args=[repr(now), limit, keys.room("")])
         return [c.decode() for c in codes]
 
     async def count_rooms(self, now: float) -> int:
-        async with _unavailable_on_error():
+        async with self._call("count_rooms"):
             return int(await self.redis.zcount(keys.ROOMS, now - self.room_ttl, "+inf"))
 
     async def save_pack(self, key: str, data: bytes) -> None:
-        async with _unavailable_on_error():
+        async with self._call("save_pack"):
             await self.redis.set(keys.pack(key), data, ex=self._ttl)
 
     async def load_pack(self, key: str) -> bytes | None:
-        async with _unavailable_on_error():
+        async with self._call("load_pack"):
             data = await self.redis.getex(keys.pack(key), ex=self._ttl)
-        return None if data is None else bytes(data)
+        return None if data is None else _bytes(data)
 
-    async def hit(self, name: str, window_seconds: int, now: float) -> int:
+    async def hit(self, name: str, window_seconds: int, now: float, amount: int = 1) -> int:
         key = keys.rate(f"{name}:{math.floor(now / window_seconds)}")
-        async with _unavailable_on_error():
+        async with self._call("hit"):
+            if amount == 0:
+                return int(await self.redis.get(key) or 0)
             async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(key)
+                pipe.incrby(key, amount)
                 pipe.expire(key, window_seconds + 1)
                 count, _ = await pipe.execute()
         return int(count)
+
+    async def hold_lease(self, holder: str, ttl: float) -> bool:
+        async with self._call("hold_lease"):
+            held = await self._hold_lease(keys=[keys.TIMER_LEASE], args=[holder, max(1, round(ttl * 1000))])
+        return bool(held)
+
+    async def release_lease(self, holder: str) -> None:
+        async with self._call("release_lease"):
+            await self._release_lease(keys=[keys.TIMER_LEASE], args=[holder])
+
+    async def lease_holder(self) -> str | None:
+        async with self._call("lease_holder"):
+            holder = await self.redis.get(keys.TIMER_LEASE)
+        return None if holder is None else _bytes(holder).decode()
 
     async def listen(self, handler: NoticeHandler) -> None:
         self._listener = asyncio.create_task(self._listen(handler), name="redis-notices")
 
     async def _listen(self, handler: NoticeHandler) -> None:
         # One pattern subscription per process: simpler and more robust than
-        # subscribing per room while reading, and notices are tiny.
+        # subscribing per room while reading, and notices are tiny. Its own
+        # client, with no silent retries: any lost connection must come back
+        # through this loop, which then asks for a resync.
+        client = _client(self.url, retries=0)
         backoff = 0.1
-        reconnecting = False
-        while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.psubscribe(keys.ROOM_EVENTS_PATTERN)
-                backoff = 0.1
-                if reconnecting:
-                    # Notices published while we were away are lost: ask for a
-                    # resync of every room this process serves (empty code).
-                    result = handler("", b"")
-                    if inspect.isawaitable(result):
-                        await result
-                reconnecting = True
-                async for message in pubsub.listen():
-                    if message.get("type") != "pmessage":
-                        continue
-                    channel = message["channel"].decode()
-                    code = channel[len(keys.ROOM_EVENTS_PREFIX) :]
-                    result = handler(code, message["data"])
-                    if inspect.isawaitable(result):
-                        await result
-            except asyncio.CancelledError:
-                raise
-            except (RedisError, OSError) as exc:
-                log.warning("redis notices lost (%s); reconnecting in %.1fs", exc, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+        lost = False
+        try:
+            while not self._closing:
+                pubsub = client.pubsub()
+                try:
+                    await pubsub.psubscribe(keys.ROOM_EVENTS_PATTERN)
+                    # Resync only once Redis has confirmed the subscription: a
+                    # change committed after that point is sure to be noticed.
+                    while (await pubsub.get_message(timeout=1.0) or {}).get("type") != "psubscribe":
+                        if self._closing:
+                            return
+                    backoff = 0.1
+                    if lost:
+                        # Notices published while we were away are lost: ask for
+                        # a resync of every room this process serves (empty code).
+                        lost = False
+                        await _deliver(handler, "", b"")
+                    while not self._closing:
+                        message = await pubsub.get_message(timeout=1.0)
+                        if message is None or message.get("type") != "pmessage":
+                            continue
+                        channel: bytes = message["channel"]
+                        data: bytes = message["data"]
+                        await _deliver(handler, channel.decode()[len(keys.ROOM_EVENTS_PREFIX) :], data)
+                except (RedisError, OSError) as exc:
+                    lost = True
+                    log.warning("redis notices lost (%s); resubscribing in %.1fs", exc, backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, LISTEN_BACKOFF_CAP)
+                finally:
+                    with contextlib.suppress(Exception):
+                        async with asyncio.timeout(1.0):
+                            await pubsub.aclose()  # type: ignore[no-untyped-call]
+        finally:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(1.0):
+                    await client.aclose()
 
     async def ping(self) -> None:
-        async with _unavailable_on_error():
+        async with self._call("ping"):
             await self.redis.ping()
 
     async def close(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-        await self.redis.aclose()
+        self._closing = True
+        listener = self._listener
+        if listener is not None:
+            # A cancellation can be lost inside a client library (Python 3.11's
+            # wait_for has that race); the loop also checks ``_closing`` every
+            # second, and we cancel again rather than wait forever.
+            for _ in range(10):
+                listener.cancel()
+                done, _ = await asyncio.wait({listener}, timeout=0.3)
+                if done:
+                    break
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                if listener.done():
+                    listener.result()
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(2.0):
+                await self.redis.aclose()
+
+
+def _bytes(value: bytes | str) -> bytes:
+    # The client is built without decode_responses: replies are bytes.
+    return value if isinstance(value, bytes) else value.encode()
+
+
+async def _deliver(handler: NoticeHandler, code: str, notice: bytes) -> None:
+    # A failing handler must not end the subscription: this process would stop
+    # hearing of every room's changes.
+    try:
+        result = handler(code, notice)
+        if inspect.isawaitable(result):
+            await result
+    except Exception:
+        log.exception("notice handler failed", extra={"room": code or None})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -78,14 +80,25 @@ class ServeProcess:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
-    def start(self, timeout: float = 15.0) -> ServeProcess:
-        env = {**os.environ, "RITROVO_FLUSH_INTERVAL": "0.02", "RITROVO_TIMER_POLL_INTERVAL": "0.05", **self.env}
+    def launch(self) -> ServeProcess:
+        """Start the process without waiting for it (see ``wait_healthy``)."""
+        env = {
+            **os.environ,
+            "RITROVO_FLUSH_INTERVAL": "0.02",
+            "RITROVO_TIMER_POLL_INTERVAL": "0.05",
+            "RITROVO_STORE_CHECK_INTERVAL": "0.2",
+            **self.env,
+        }
         args = [sys.executable, "-m", "ritrovo", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         if self.redis_url:
             args += ["--redis-url", self.redis_url]
         log = open(self.log_path, "ab")  # a file, not a pipe: a full pipe would block the server
         self.proc = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
         log.close()
+        return self
+
+    def wait_healthy(self, timeout: float = 15.0) -> ServeProcess:
+        assert self.proc is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:  # start-up wait, bounded
             if self.proc.poll() is not None:
@@ -98,10 +111,41 @@ class ServeProcess:
                 time.sleep(0.05)
         raise TimeoutError("ritrovo serve did not become healthy")
 
+    def start(self, timeout: float = 15.0) -> ServeProcess:
+        return self.launch().wait_healthy(timeout)
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """(status, body) of GET /healthz; (0, {}) when the process does not answer."""
+        try:
+            with urllib.request.urlopen(self.base_url + "/healthz", timeout=2) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"{}")
+        except OSError:
+            return 0, {}
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.proc is None else self.proc.pid
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
+
+    def terminate(self) -> None:
+        """Send SIGTERM and return at once (a graceful shutdown starts)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def wait_exit(self, timeout: float) -> int:
+        """The exit status, waiting at most ``timeout`` seconds (raises TimeoutExpired)."""
+        assert self.proc is not None
+        return self.proc.wait(timeout)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -110,6 +154,9 @@ class ServeProcess:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+    def log_lines(self) -> list[str]:
+        return self.log_path.read_text(errors="replace").splitlines()
 
     def __enter__(self) -> ServeProcess:
         return self.start()
