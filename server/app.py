@@ -69,7 +69,8 @@ def create_app(settings: Settings | None = None, *, store: RoomStore | None = No
     )
     hub = RoomHub(service, settings, metrics)
     lease = TimerLease(store, instance_id(), settings.timer_lease_ttl)
-    timers = DeadlineTimers(service, lease, settings.timer_poll_interval, metrics)
+    hub.instance = lease.holder
+    timers = DeadlineTimers(service, lease, settings.timer_poll_interval, metrics, hub)
     app = web.Application(middlewares=[errors_and_headers], client_max_size=settings.max_pack_bytes + 1024)
     app[SETTINGS] = settings
     app[SERVICE] = service

@@ -44,7 +44,7 @@ class Settings:
     # 1). The client address used for per-address limits is the entry that the
     # outermost trusted proxy added; 0 uses the socket's peer address.
     trusted_proxies: int = 0
-    timer_lease_ttl: float = 5.0  # seconds; a dead holder's deadlines fire at most this late
+    timer_lease_ttl: float = 2.0  # seconds; a dead holder's deadlines fire at most 4/3 of this late
     store_check_interval: float = 1.0  # seconds between store health checks (outage notices)
     shutdown_timeout: float = 5.0  # seconds SIGTERM waits for connections to close
     packs_dir: Path = field(default=ROOT / "puzzles")

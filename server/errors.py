@@ -62,6 +62,13 @@ class LimitExceeded(RitrovoError):
     http_status = 429
 
 
+class PayloadTooLarge(LimitExceeded):
+    """The upload is larger than the configured limit."""
+
+    code = "payload_too_large"
+    http_status = 413
+
+
 class StoreUnavailable(RitrovoError, ConnectionError):
     """The state store cannot be reached; the game is paused until it returns."""
 

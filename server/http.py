@@ -18,7 +18,7 @@ import segno
 from aiohttp import web
 
 from .config import Settings
-from .errors import BadRequest, Forbidden, LimitExceeded, NotFound, RitrovoError
+from .errors import BadRequest, Forbidden, LimitExceeded, NotFound, PayloadTooLarge, RitrovoError
 from .game import flow, results, stories
 from .game.models import Room
 from .game.pack import Pack, StoryRound
@@ -59,6 +59,10 @@ async def errors_and_headers(request: web.Request, handler: Any) -> web.StreamRe
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.path.startswith("/static/"):
+            # Revalidate (cheap, with the ETag): after a deploy, phones must not
+            # mix cached modules of the old client with the new ones.
+            response.headers.setdefault("Cache-Control", "no-cache")
     return response
 
 
@@ -250,7 +254,7 @@ class HttpApi:
     async def upload_pack(self, request: web.Request) -> web.Response:
         room = await self._host_room(request)
         filename = request.query.get("filename", "pack.yaml")
-        too_large = LimitExceeded(f"pack files are limited to {self.max_pack_bytes} bytes", code="pack_too_large")
+        too_large = PayloadTooLarge(f"pack files are limited to {self.max_pack_bytes} bytes", code="pack_too_large")
         if request.content_length is not None and request.content_length > self.max_pack_bytes:
             raise too_large
         data = await request.content.read(self.max_pack_bytes + 1)
@@ -259,7 +263,8 @@ class HttpApi:
         pack = load_pack_bytes(data, filename)  # PackError -> 422 with every problem
         pack_id = await self.service.save_uploaded_pack(pack)
         await self.service.execute(room.code, lambda r, p, now: flow.choose_pack(r, pack_id))
-        return json_response({"pack": {"id": pack_id, **pack.summary()}}, status=201)
+        # The id the room knows the pack by (for choose_pack), not the file's own id.
+        return json_response({"pack": {**pack.summary(), "id": pack_id}}, status=201)
 
     async def results(self, request: web.Request) -> web.StreamResponse:
         room = await self._host_room(request)

@@ -20,14 +20,23 @@ import contextlib
 import logging
 import time
 
-from .errors import RitrovoError, StoreUnavailable
+from typing import TYPE_CHECKING
+
+from .errors import NotFound, RitrovoError, StoreUnavailable
+from .game import flow, rooms
+from .game.models import Room
+from .game.pack import Pack
 from .metrics import Metrics
-from .service import GameService
+from .service import GameService, NoChange
 from .store.base import RoomStore
+
+if TYPE_CHECKING:
+    from .ws import RoomHub
 
 log = logging.getLogger(__name__)
 
 FAILING_ROOM_BACKOFF = 5.0  # seconds before ticking again a room whose tick raised a bug
+MIN_INSTANCE_TIMEOUT = 5.0  # seconds without a heartbeat before a process counts as dead
 
 
 class TimerLease:
@@ -68,9 +77,19 @@ class TimerLease:
 class DeadlineTimers:
     """The two loops of a process: keep (or seek) the lease, and fire due rooms while held."""
 
-    def __init__(self, service: GameService, lease: TimerLease, poll_interval: float, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        service: GameService,
+        lease: TimerLease,
+        poll_interval: float,
+        metrics: Metrics,
+        hub: RoomHub | None = None,
+    ) -> None:
         self.service = service
         self.lease = lease
+        self.hub = hub
+        # Heartbeats go out every ttl / 3; three missed ones mean the process is gone.
+        self.instance_timeout = max(MIN_INSTANCE_TIMEOUT, 3 * lease.ttl)
         self.poll_interval = poll_interval
         self.metrics = metrics
         self._failing: dict[str, float] = {}  # room -> time.monotonic() to try again
@@ -91,6 +110,9 @@ class DeadlineTimers:
                 await task
         self._tasks = []
         await self.lease.release()
+        with contextlib.suppress(RitrovoError, TimeoutError):
+            async with asyncio.timeout(1.0):
+                await self.service.store.forget_instance(self.lease.holder)
 
     async def _keep_lease(self) -> None:
         # Its own loop, so a slow batch of ticks never delays a renewal.
@@ -104,7 +126,43 @@ class DeadlineTimers:
             if held != was_held:
                 log.info("timer lease %s", "taken" if held else "lost")
             self.metrics.timer_lease.set(1 if held else 0)
+            try:
+                await self._beat()
+                if held:
+                    await self.reap_dead_instances()
+            except StoreUnavailable:
+                pass  # the outage watcher reports it
+            except Exception:
+                log.exception("instances: heartbeat or clean-up failed")
             await asyncio.sleep(self.lease.ttl / 3)
+
+    async def _beat(self) -> None:
+        # Wall-clock time on purpose: liveness is about real processes, even
+        # when the game runs on a test's fake clock.
+        codes = sorted(self.hub.rooms) if self.hub is not None else []
+        await self.service.store.beat(self.lease.holder, time.time(), codes)
+
+    async def reap_dead_instances(self) -> None:
+        """Take the connections of processes that died without a goodbye out of their rooms.
+
+        Without this, the players of a SIGKILLed process would look connected
+        forever, and a story would keep handing them turns.
+        """
+        dead = await self.service.store.dead_instances(time.time() - self.instance_timeout)
+        for instance, codes in dead.items():
+            if instance == self.lease.holder:
+                continue
+            for code in codes:
+
+                def drop(room: Room, pack: Pack | None, now: float, gone: str = instance) -> None:
+                    if not rooms.drop_process(room, gone, now):
+                        raise NoChange
+                    flow.on_presence_changed(room, pack, now)
+
+                with contextlib.suppress(NotFound):
+                    await self.service.execute(code, drop)
+            await self.service.store.forget_instance(instance)
+            log.warning("instance %s stopped beating; its connections were dropped", instance)
 
     async def _poll(self) -> None:
         while True:

@@ -138,6 +138,10 @@ class RoomHub:
         self.service = service
         self.settings = settings
         self.metrics = metrics or Metrics()
+        # Names this process in the players' connection counts, so that the
+        # counts of a process that dies can be taken back (see timers.py).
+        self.instance = ""
+        self._tracked: set[str] = set()  # rooms already recorded under this instance
         self.rooms: dict[str, set[Connection]] = {}
         self.connected: set[Connection] = set()  # every open connection, identified or not
         self.per_address: Counter[str] = Counter()
@@ -371,6 +375,16 @@ class RoomHub:
         self.broadcast("notice", code="store_available", message=RESUMED_MESSAGE)
         self.resync_all()
 
+    async def track_room(self, code: str) -> None:
+        """Record, before counting a connection there, that this process serves ``code``.
+
+        Done before the count is committed, so a process that dies at any point
+        after it can have its connections found and taken back.
+        """
+        if code not in self.rooms and code not in self._tracked:
+            await self.service.store.beat(self.instance, time.time(), [code])
+            self._tracked.add(code)
+
     def remember_disconnect(self, code: str, player_id: str) -> None:
         self._lost_disconnects.append((code, player_id))
 
@@ -463,10 +477,11 @@ class Session:
 
         def action(room: Room, pack: Pack | None, now: float) -> str:
             player = rooms.join(room, name=msg.name, team_id=msg.team, token_hash=hash_token(token), now=now)
-            rooms.connect(room, player, now)
+            rooms.connect(room, player, now, self.hub.instance)
             flow.on_player_joined(room, pack, player.id, now)
             return player.id
 
+        await self.hub.track_room(code)
         room, player_id = await self.service.execute(code, action)
         player = room.players[player_id]
         welcome = {
@@ -483,10 +498,11 @@ class Session:
         def action(room: Room, pack: Pack | None, now: float) -> str:
             rooms.require_open(room)
             player = rooms.player_by_token(room, token_hash)
-            rooms.connect(room, player, now)
+            rooms.connect(room, player, now, self.hub.instance)
             flow.on_presence_changed(room, pack, now)
             return player.id
 
+        await self.hub.track_room(code)
         room, player_id = await self.service.execute(code, action)
         player = room.players[player_id]
         welcome = {
@@ -526,6 +542,9 @@ class Session:
         assert conn.code is not None
         action = (self._player_action if conn.role == "player" else self._host_action)(msg)
         self.hub.require_store()
+        if isinstance(msg, protocol.ChoosePack) and await self.service.get_pack(msg.pack) is None:
+            # Checked here, not in the rule: an uploaded pack is looked up in the store.
+            raise NotFound("no such pack", code="pack_not_found")
         _, result = await self.service.execute(conn.code, action)
         reply: dict[str, Any] = {"id": msg.id, "of": msg.type}
         if result is not None:
@@ -616,8 +635,6 @@ class Session:
             def choose(r: Room, p: Pack | None, now: float) -> None:
                 flow.choose_pack(r, pack_id)
 
-            if self.service.library.get(pack_id) is None and not pack_id.startswith("upload:"):
-                raise NotFound("no such pack", code="pack_not_found")
             return choose
         action = simple.get(kind)
         if action is None:
@@ -770,7 +787,7 @@ async def disconnect_player(hub: RoomHub, code: str, player_id: str) -> None:
     """Record that one of the player's connections dropped (presence)."""
 
     def action(room: Room, pack: Pack | None, now: float) -> None:
-        rooms.disconnect(room, player_id, now)
+        rooms.disconnect(room, player_id, now, hub.instance)
         flow.on_presence_changed(room, pack, now)
 
     try:

@@ -104,6 +104,18 @@ class RoomStore(ABC):
         """Who holds the timer lease (None: nobody), for health reports."""
 
     @abstractmethod
+    async def beat(self, instance: str, now: float, rooms: list[str]) -> None:
+        """Record that ``instance`` is alive and has connections in ``rooms``."""
+
+    @abstractmethod
+    async def dead_instances(self, before: float) -> dict[str, list[str]]:
+        """Instances whose last heartbeat is older than ``before``, with their rooms."""
+
+    @abstractmethod
+    async def forget_instance(self, instance: str) -> None:
+        """Drop an instance's heartbeat and room list (it stopped, or was cleaned up)."""
+
+    @abstractmethod
     async def listen(self, handler: NoticeHandler) -> None:
         """Deliver every room's change notices to ``handler(code, notice)``.
 

@@ -16,6 +16,11 @@ ROOMS = PREFIX + "rooms"
 # one lease for all rooms (docs/architecture.md explains why not per room).
 TIMER_LEASE = PREFIX + "timers:lease"
 
+# Sorted set: server instance -> its last heartbeat (Unix seconds). An instance
+# that stops beating died without saying goodbye; the lease holder then takes
+# its connections out of the rooms listed in instance_rooms(instance).
+INSTANCES = PREFIX + "instances"
+
 # Every room's change notices are published on ROOM_EVENTS_PREFIX + code; a
 # process listens with one pattern subscription.
 ROOM_EVENTS_PREFIX = PREFIX + "events:"
@@ -39,3 +44,8 @@ def pack(pack_key: str) -> str:
 def rate(name: str) -> str:
     """A fixed-window counter for rate limits (join attempts per address...)."""
     return f"{PREFIX}rate:{name}"
+
+
+def instance_rooms(instance: str) -> str:
+    """Set of the room codes where ``instance`` has (or had) connections."""
+    return f"{PREFIX}instance-rooms:{instance}"

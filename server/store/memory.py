@@ -30,6 +30,8 @@ class MemoryStore(RoomStore):
         self._packs: dict[str, bytes] = {}
         self._counters: dict[str, tuple[int, int]] = {}
         self._handlers: list[NoticeHandler] = []
+        self._instances: dict[str, float] = {}
+        self._instance_rooms: dict[str, set[str]] = {}
         self._lease: tuple[str, float] | None = None  # holder, expiry (time.monotonic)
 
     def _expire(self, now: float) -> None:
@@ -131,6 +133,21 @@ class MemoryStore(RoomStore):
 
     async def lease_holder(self) -> str | None:
         return self._live_lease()
+
+    async def beat(self, instance: str, now: float, rooms: list[str]) -> None:
+        self._instances[instance] = now
+        self._instance_rooms.setdefault(instance, set()).update(rooms)
+
+    async def dead_instances(self, before: float) -> dict[str, list[str]]:
+        return {
+            instance: sorted(self._instance_rooms.get(instance, ()))
+            for instance, at in self._instances.items()
+            if at < before
+        }
+
+    async def forget_instance(self, instance: str) -> None:
+        self._instances.pop(instance, None)
+        self._instance_rooms.pop(instance, None)
 
     async def listen(self, handler: NoticeHandler) -> None:
         self._handlers.append(handler)

@@ -266,6 +266,32 @@ class RedisStore(RoomStore):
             holder = await self.redis.get(keys.TIMER_LEASE)
         return None if holder is None else _bytes(holder).decode()
 
+    async def beat(self, instance: str, now: float, rooms: list[str]) -> None:
+        async with self._call("beat"):
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.zadd(keys.INSTANCES, {instance: now})
+                if rooms:
+                    pipe.sadd(keys.instance_rooms(instance), *rooms)
+                    pipe.expire(keys.instance_rooms(instance), self._ttl)
+                await pipe.execute()
+
+    async def dead_instances(self, before: float) -> dict[str, list[str]]:
+        async with self._call("dead_instances"):
+            found = await self.redis.zrangebyscore(keys.INSTANCES, "-inf", f"({before}", start=0, num=100)
+            dead: dict[str, list[str]] = {}
+            for raw in found:
+                instance = _bytes(raw).decode()
+                members = await self.redis.smembers(keys.instance_rooms(instance))
+                dead[instance] = sorted(_bytes(m).decode() for m in members)
+        return dead
+
+    async def forget_instance(self, instance: str) -> None:
+        async with self._call("forget_instance"):
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.zrem(keys.INSTANCES, instance)
+                pipe.delete(keys.instance_rooms(instance))
+                await pipe.execute()
+
     async def listen(self, handler: NoticeHandler) -> None:
         self._listener = asyncio.create_task(self._listen(handler), name="redis-notices")
 

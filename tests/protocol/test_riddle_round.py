@@ -160,8 +160,7 @@ async def test_riddle_round_end_to_end(clocked: Clocked) -> None:
     team_c = (await host.request("create_team", name="Cobalt"))["result"]["team"]
     uploaded = await upload_pack(server.base_url, code, token, PACK_YAML)
     assert "zanzibar" not in orjson.dumps(uploaded).decode().lower()
-    # The upload chooses the pack for the room (the response's id is wrong:
-    # see test_upload_response_gives_the_id_the_room_uses).
+    # The upload chooses the pack for the room.
     state = await host.wait_state(lambda s: s["pack"] is not None and len(s["teams"]) == 3)
     assert state["pack"]["id"].startswith("upload:") and state["pack"]["title"] == "Islands, owls and moons"
     team_a, team_b = state["teams"][0]["id"], state["teams"][1]["id"]
@@ -439,11 +438,6 @@ async def test_choose_pack_and_host_only_controls(clocked: Clocked) -> None:
         await client.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/http.py upload_pack: {'id': pack_id, **pack.summary()} lets the pack "
-    "file's own id override the 'upload:<sha256>' id, so a host cannot choose_pack it again",
-)
 async def test_upload_response_gives_the_id_the_room_uses(server: RunningServer) -> None:
     room = await create_room(server.base_url)
     uploaded = await upload_pack(server.base_url, room["code"], room["host_token"], PACK_YAML)

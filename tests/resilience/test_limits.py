@@ -179,7 +179,7 @@ async def test_pack_upload_size() -> None:
         async with aiohttp.ClientSession() as http:
             for data in (body, chunks()):
                 async with http.post(url, data=data, headers=auth) as r:
-                    assert r.status == 429
+                    assert r.status == 413
                     assert (await r.json())["error"]["code"] == "pack_too_large"
             async with http.post(url, data=small_pack().encode(), headers=auth) as r:
                 assert r.status == 201

@@ -331,3 +331,18 @@ export function promptMeta(prompt) {
       : null,
   );
 }
+
+// ---- server notices ---------------------------------------------------------
+
+// The server says when its store (Redis) is unreachable and when it is back:
+// the game is paused meanwhile, and people should know it is not their network.
+export function noticeBanner(el) {
+  return (msg) => {
+    if (msg.code === "store_unavailable") {
+      el.textContent = t("notice.paused");
+      el.hidden = false;
+    } else if (msg.code === "store_available") {
+      el.hidden = true;
+    }
+  };
+}

@@ -26,6 +26,7 @@ import {
   teamsInRoomOrder,
   toast,
   verdictBadge,
+  noticeBanner,
 } from "./common.js";
 
 const code = codeFromPath();
@@ -105,6 +106,7 @@ function connect() {
       show(banner, trouble);
       if (trouble) setText(banner, status === "offline" ? t("conn.offline") : t("conn.reconnecting"));
     },
+    onNotice: noticeBanner(byId("notice-banner")),
     onFatal: (err) => {
       S.socket = null;
       if (err.code === "bad_host_token") {

@@ -22,6 +22,10 @@ const D = {
   "conn.reconnecting": ["Reconnecting…", "Riconnessione…"],
   "conn.reconnecting_in": ["Connection lost: retrying in {s} s", "Connessione persa: nuovo tentativo tra {s} s"],
   "conn.offline": ["Offline: waiting for the network", "Offline: in attesa della rete"],
+  "notice.paused": [
+    "The game is paused: the server lost its storage and is reconnecting. Nothing is lost.",
+    "Il gioco è in pausa: il server ha perso l'archivio e si sta ricollegando. Non si perde nulla.",
+  ],
   "conn.closed": ["Disconnected", "Disconnesso"],
   "conn.retry": ["Retry now", "Riprova ora"],
   "common.points": ["{n} pts", "{n} pt"],

@@ -25,6 +25,7 @@ import {
   teamSlot,
   teamsInRoomOrder,
   verdictBadge,
+  noticeBanner,
 } from "./common.js";
 
 const code = codeFromPath();
@@ -224,6 +225,7 @@ function startSocket() {
       show(banner, trouble);
       if (trouble) setText(banner, status === "offline" ? t("conn.offline") : t("conn.reconnecting"));
     },
+    onNotice: noticeBanner(byId("notice-banner")),
     onFatal: (err) => onFatal(err),
   });
   S.socket = socket;

@@ -20,6 +20,7 @@ import {
   storyText,
   teamSlot,
   teamsInRoomOrder,
+  noticeBanner,
 } from "./common.js";
 
 const code = codeFromPath();
@@ -406,6 +407,7 @@ async function main() {
       render();
     },
     onStatus: (status, detail) => setConn(status, detail),
+    onNotice: noticeBanner(byId("notice-banner")),
     onFatal: (err) => {
       if (err.code === "room_closed") showMessage("closed");
       else showMessage("not_found", errorText(err));

@@ -1,0 +1,42 @@
+"""A process that dies without a goodbye does not leave its players looking connected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ritrovo.client import RitrovoClient, join
+from ritrovo.game.rooms import PRESENCE_GRACE_SECONDS
+from ritrovo.timers import MIN_INSTANCE_TIMEOUT
+from support.servers import ServeProcess
+
+from support.protocol_helpers import create_room as _unused  # noqa: F401
+from test_core_processes import create_room
+
+ENV = {"RITROVO_TIMER_LEASE_TTL": "1"}
+
+
+def presence(state: dict[str, Any], name: str) -> bool:
+    return next(p["present"] for t in state["teams"] for p in t["players"] if p["name"] == name)
+
+
+async def test_players_of_a_killed_process_show_as_away(redis_url: str) -> None:
+    with ServeProcess(redis_url, **ENV) as survivor:
+        doomed = ServeProcess(redis_url, **ENV).start()
+        try:
+            room = create_room(survivor.base_url)
+            host = await RitrovoClient.connect(survivor.ws_url)
+            await host.hello("host", room=room["code"], token=room["host_token"])
+            ada = await join(doomed.ws_url, room["code"], "Ada")
+            bob = await join(survivor.ws_url, room["code"], "Bob")
+            await host.wait_state(lambda s: s["players_count"] == 2 and presence(s, "Ada"))
+            doomed.kill()
+            await ada.closed
+            # Missed heartbeats, then the presence grace period: Ada is away, Bob is not.
+            budget = MIN_INSTANCE_TIMEOUT + PRESENCE_GRACE_SECONDS + 10
+            state = await host.wait_state(lambda s: not presence(s, "Ada"), timeout=budget)
+            assert presence(state, "Bob")
+            assert state["players_count"] == 2  # away, not removed
+            for client in (host, bob):
+                await client.close()
+        finally:
+            doomed.stop()
