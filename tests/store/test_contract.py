@@ -130,3 +130,14 @@ async def test_memory_room_expires_after_idle_time() -> None:
     await store.create("NEW", b"0", now=1015.0)  # creating sweeps idle rooms
     assert await store.load("OLD") is None
     assert await store.load("NEW") is not None
+
+
+async def test_instances_heartbeat_and_death(store: RoomStore) -> None:
+    await store.beat("proc-a", 1000.0, ["R1"])
+    await store.beat("proc-a", 1003.0, ["R2"])
+    await store.beat("proc-b", 1010.0, [])
+    assert await store.dead_instances(1005.0) == {"proc-a": ["R1", "R2"]}
+    assert await store.dead_instances(1000.0) == {}
+    await store.forget_instance("proc-a")
+    assert await store.dead_instances(1005.0) == {}
+    assert await store.dead_instances(2000.0) == {"proc-b": []}
