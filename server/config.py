@@ -26,7 +26,7 @@ class Settings:
     max_players_per_room: int = 200
     messages_per_second: float = 20.0  # per connection, sustained
     message_burst: int = 40  # per connection, short bursts
-    abuse_strikes: int = 50  # refused-for-rate messages before the connection is closed
+    abuse_strikes: int = 50  # rate-limited messages within 10 s before the connection is closed
     join_attempts_per_minute: int = 30  # per client address: room codes cannot be brute-forced
     send_queue_frames: int = 256  # per connection; a client that falls this far behind is dropped
     flush_interval: float = 0.1  # seconds: a burst of changes becomes one update per interval

@@ -30,7 +30,7 @@ from .store.codec import decode_pack, decode_room, encode_pack, encode_room
 T = TypeVar("T")
 Clock = Callable[[], float]
 
-# Readable aloud: no 0/O, 1/I/L; 6 characters of 30 symbols = 729 million codes,
+# Readable aloud: no 0/O, 1/I/L; 6 characters of 31 symbols = 887 million codes,
 # and join attempts per address are rate-limited, so guessing one is hopeless.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 6

@@ -41,6 +41,7 @@ from .service import GameService, hash_token, new_token, normalize_code
 
 log = logging.getLogger(__name__)
 _connection_ids = itertools.count(1)
+STRIKE_WINDOW = 10.0  # seconds over which rate-limited messages add up to abuse
 
 ATTEMPT_WINDOW_SECONDS = 60
 PAUSED_MESSAGE = "the game store is unreachable: the game is paused and will resume by itself"
@@ -69,7 +70,20 @@ class Connection:
         self._burst = float(settings.message_burst)
         self._tokens = self._burst
         self._refilled = time.monotonic()
-        self.strikes = 0
+        self.strikes = 0  # rate-limited messages in the current strike window
+        self._strikes_since = time.monotonic()
+
+    def strike(self) -> int:
+        """Count a rate-limited message; return the count for this window.
+
+        Only sustained flooding closes a connection: the count starts over
+        every STRIKE_WINDOW seconds.
+        """
+        now = time.monotonic()
+        if now - self._strikes_since > STRIKE_WINDOW:
+            self.strikes, self._strikes_since = 0, now
+        self.strikes += 1
+        return self.strikes
 
     @property
     def log_extra(self) -> dict[str, Any]:
@@ -452,8 +466,11 @@ class Session:
         try:
             with self.hub.watching(code):
                 await self._open(code, msg)
-        except (NotFound, Forbidden):
-            await self._count_failed_attempt()
+        except (NotFound, Forbidden) as exc:
+            # What guessing looks like. A stale link (kicked, unknown token, a
+            # team since deleted) is an honest mistake and is not counted.
+            if exc.code in ("room_not_found", "bad_host_token"):
+                await self._count_failed_attempt()
             raise
 
     async def _open(self, code: str, msg: protocol.Message) -> None:
@@ -757,8 +774,7 @@ async def _receive(session: Session, frame: Any) -> None:
             raise BadRequest("binary frames are not supported; send JSON text", code="binary_not_supported")
         if not conn.take_token():
             kind = "rate_limited"
-            conn.strikes += 1
-            if conn.strikes >= session.settings.abuse_strikes:
+            if conn.strike() >= session.settings.abuse_strikes:
                 log.warning("closing a flooding connection", extra=conn.log_extra)
                 conn.close_soon(protocol.CLOSE_ABUSE, "too many messages")
             raise LimitExceeded("slow down: too many messages", code="rate_limited")

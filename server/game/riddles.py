@@ -12,8 +12,10 @@ than being fast; speed still earns up to twice as much. Teams with equal
 scores are ranked by who reached their score first.
 
 Guess limits: a team may make GUESS_LIMIT wrong guesses per GUESS_WINDOW
-seconds; near answers do not count. A multiple-choice riddle takes one answer
-per team.
+seconds; near answers do not count against that (they have a looser limit of
+their own), and a team keeps at most MAX_GUESSES_PER_TEAM guesses per riddle.
+A multiple-choice riddle takes one answer per team; once every team has solved
+or answered, it ends.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from .rooms import clean_text, get_player
 GUESS_MAX_CHARS = 200
 GUESS_LIMIT = 5
 GUESS_WINDOW = 10.0
+NEAR_GUESS_LIMIT = 20  # near answers per window: they are free, but not unlimited
+MAX_GUESSES_PER_TEAM = 100  # per riddle: the room document must stay small
 FIRST_SOLVER_BONUS = 0.10
 MIN_SHARE = 0.10
 AUTO_ADVANCE_SECONDS = 8.0
@@ -110,6 +114,29 @@ def _all_solved(room: Room, state: RiddleState) -> bool:
     )
 
 
+def _nobody_left_to_answer(room: Room, state: RiddleState) -> bool:
+    """Every team that has players has solved or used its one multiple-choice answer."""
+    playing = [t.id for t in room.teams if room.team_players(t.id)]
+    return bool(playing) and all(
+        tid in state.teams
+        and (state.teams[tid].solved_at is not None or state.teams[tid].locked_out)
+        for tid in playing
+    )
+
+
+def _end_if_done(room: Room, riddle: Riddle, state: RiddleState, now: float) -> bool:
+    """End the riddle once no team can still act on it; True if it ended."""
+    if state.stage != "open":
+        return False
+    if _all_solved(room, state):
+        _end(room, riddle, state, now, "all_solved")
+        return True
+    if _nobody_left_to_answer(room, state):
+        _end(room, riddle, state, now, "all_answered")
+        return True
+    return False
+
+
 def _take_back(room: Room, team_id: str, attempt: TeamAttempt) -> None:
     """Remove the points this attempt gives from its team and from its solver.
 
@@ -148,6 +175,11 @@ def guess(room: Room, pack: Pack | None, player_id: str, text: object, now: floa
     recent = [
         g for g in attempt.guesses if g.verdict == "wrong" and g.at > now - GUESS_WINDOW
     ]
+    recent_near = [
+        g for g in attempt.guesses if g.verdict == "near" and g.at > now - GUESS_WINDOW
+    ]
+    if len(attempt.guesses) >= MAX_GUESSES_PER_TEAM or len(recent_near) >= NEAR_GUESS_LIMIT:
+        raise LimitExceeded("your team has guessed enough for now", code="guess_rate_limited")
     if len(recent) >= GUESS_LIMIT:
         raise LimitExceeded(
             f"your team can make {GUESS_LIMIT} wrong guesses every {GUESS_WINDOW:g} seconds",
@@ -182,6 +214,7 @@ def guess(room: Room, pack: Pack | None, player_id: str, text: object, now: floa
         return GuessOutcome("correct", points=attempt.points)
     if riddle.options and verdict.kind == "wrong":
         attempt.locked_out = True
+        _end_if_done(room, riddle, state, now)
     return GuessOutcome(verdict.kind, nudge=verdict.nudge)
 
 
@@ -224,8 +257,10 @@ def open_hint(room: Room, pack: Pack | None, player_id: str, now: float) -> int:
     state = room.riddle
     assert state is not None
     player = get_player(room, player_id)
-    if state.stage != "open":
+    if state.stage != "open" or (state.paused_remaining is None and now >= state.deadline_at):
         raise Conflict("this riddle is over", code="riddle_closed")
+    if state.paused_remaining is not None:
+        raise Conflict("the host has paused the game", code="paused")
     attempt = attempt_for(state, player.team_id)
     if attempt.solved_at is not None:
         raise Conflict("your team already solved this riddle", code="already_solved")
@@ -256,6 +291,9 @@ def resume(room: Room, now: float) -> None:
 
 def extend(room: Room, seconds: object, now: float) -> None:
     state = _open_state(room)
+    if state.paused_remaining is None and now >= state.deadline_at:
+        # Due but not yet fired (the timer polls): too late to bring it back.
+        raise Conflict("time is already up for this riddle", code="too_late")
     if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= MAX_EXTEND_SECONDS:
         raise BadRequest(f"seconds must be a whole number from 1 to {MAX_EXTEND_SECONDS}", code="invalid_field")
     state.extra_seconds += seconds
@@ -376,7 +414,8 @@ def tick(room: Room, pack: Pack | None, now: float) -> bool:
     if state.stage == "open" and state.paused_remaining is None and now >= state.deadline_at:
         _end(room, riddle, state, state.deadline_at, "timeout")
         return True
-    return False
+    # The last team still playing may have left or been kicked or moved.
+    return state.paused_remaining is None and _end_if_done(room, riddle, state, now)
 
 
 def unlocked_hints(state: RiddleState, riddle: Riddle, now: float) -> int:

@@ -17,6 +17,7 @@ TEAM_NAME_MAX_CHARS = 32
 ROOM_NAME_MAX_CHARS = 80
 MAX_TEAMS = 26
 DEFAULT_TEAM_NAMES = ("Aurora", "Bora")
+ZWJ = "\u200d"
 PRESENCE_GRACE_SECONDS = 5.0  # a dropped player shows as away only after this
 
 
@@ -32,9 +33,17 @@ def clean_text(text: object, *, field: str, max_chars: int) -> str:
             f"{field} is too long ({len(value)} characters, at most {max_chars})",
             code=f"{field}_too_long",
         )
-    # Cc: control characters; Cs: lone surrogates; Co/Cn: private/unassigned; Zl/Zp: line breaks.
-    if any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp") for ch in value):
+    # Cc: control characters; Cs: lone surrogates; Co/Cn: private/unassigned;
+    # Zl/Zp: line breaks; Cf: invisible format characters (zero-width spaces,
+    # direction overrides that reverse what follows on the screen), except the
+    # zero-width joiner that emoji sequences need.
+    if any(
+        unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp", "Cf") and ch != ZWJ
+        for ch in value
+    ):
         raise BadRequest(f"{field} contains control characters", code="invalid_" + field)
+    if not any(unicodedata.category(ch)[0] in "LNPS" for ch in value):
+        raise BadRequest(f"{field} has nothing visible in it", code="empty_" + field)
     return " ".join(value.split())
 
 
@@ -136,11 +145,15 @@ def disconnect(room: Room, player_id: str, now: float, process: str = "") -> Non
     player = room.players.get(player_id)
     if player is None:  # kicked or left meanwhile
         return
-    player.connections = max(0, player.connections - 1)
-    if process and process in player.links:
+    if process:
+        if process not in player.links:
+            # That process's connections were already dropped (it was taken
+            # for dead): this late goodbye must not count a second time.
+            return
         player.links[process] -= 1
         if player.links[process] <= 0:
             del player.links[process]
+    player.connections = max(0, player.connections - 1)
     if player.connections == 0:
         player.last_seen = now
 

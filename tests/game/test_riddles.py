@@ -584,7 +584,9 @@ def test_multiple_choice_one_answer_per_team_and_spread() -> None:
     assert guess(room, "Blue0", "2", T0 + 16).verdict == "wrong"  # by number: Green
     view = views.build(room, PACK, T0 + 16, "player", pid(room, "Green1"))["riddle"]
     assert view["team"]["locked_out"] is True
-    riddles.reveal(room, PACK, T0 + 17)
+    # Every team has solved or used its answer: the riddle ends without waiting.
+    assert room.riddle.stage == "revealed"  # type: ignore[union-attr]
+    assert room.riddle.end_reason == "all_answered"  # type: ignore[union-attr]
     reveal = views.build(room, PACK, T0 + 17, "screen")["riddle"]["reveal"]
     assert reveal["answer"] == "Yellow" and reveal["explanation"] == COLOUR.explanation
     assert reveal["spread"] == [0, 1, 1, 1]  # Red, Green, Yellow, Blue
@@ -732,3 +734,28 @@ def test_refused_actions_change_nothing() -> None:
         before = dump(room)
         refused(code, call)
         assert dump(room) == before, code
+
+
+def test_riddle_ends_when_the_last_team_still_playing_leaves() -> None:
+    room = started()
+    for name in ("Red0", "Red1"):
+        assert guess(room, name, "nope", T0 + 2).verdict == "wrong"
+    state = room.riddle
+    assert state is not None and state.stage == "open"
+    # Only one team has not solved: it solves, the rest leave.
+    solvers = [p.id for p in room.players.values() if p.team_id == GREEN]
+    answer = PACK.rounds[0].riddles[0].answers[0]  # type: ignore[union-attr]
+    assert guess(room, room.players[solvers[0]].name, answer, T0 + 3).verdict == "correct"
+    for p in list(room.players.values()):
+        if p.team_id != GREEN:
+            rooms.leave(room, p.id, T0 + 4)
+    assert flow.tick(room, PACK, T0 + 5)
+    assert state.stage == "revealed" and state.end_reason == "all_solved"
+
+
+def test_near_answers_are_limited_too() -> None:
+    room = started()
+    near = PACK.rounds[0].riddles[0].near[0].answers[0]  # type: ignore[union-attr]
+    for i in range(riddles.NEAR_GUESS_LIMIT):
+        assert guess(room, "Red0", near, T0 + 1 + i * 0.01).verdict == "near"
+    refused("guess_rate_limited", lambda: guess(room, "Red0", near, T0 + 1.5))

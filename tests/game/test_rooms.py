@@ -152,3 +152,30 @@ def test_a_dead_process_takes_its_connections_with_it() -> None:
     assert not rooms.drop_process(room, "proc-a", NOW + 2)  # nothing left to drop
     rooms.disconnect(room, ada.id, NOW + 3, "proc-b")
     assert ada.connections == 0 and ada.links == {}
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["\u200b", "A\u200bda", "\u202eadA", "Ada\u2066", "\u00ad", "\u0301\u0301"],
+)
+def test_invisible_and_direction_changing_names_are_refused(name: str) -> None:
+    room = make_room()
+    with pytest.raises(BadRequest):
+        rooms.join(room, name=name, team_id=None, token_hash="t", now=NOW)
+    assert room.players == {}
+
+
+def test_emoji_sequences_with_joiners_are_welcome() -> None:
+    room = make_room()
+    family = "\U0001f469\u200d\U0001f4bb Ada"
+    assert rooms.join(room, name=family, team_id=None, token_hash="t", now=NOW).name == family
+
+
+def test_a_late_goodbye_from_a_dropped_process_is_ignored() -> None:
+    room = make_room()
+    ada = rooms.join(room, name="Ada", team_id=None, token_hash="ta", now=NOW)
+    rooms.connect(room, ada, NOW, "proc-a")
+    rooms.connect(room, ada, NOW, "proc-b")
+    rooms.drop_process(room, "proc-a", NOW + 1)
+    rooms.disconnect(room, ada.id, NOW + 2, "proc-a")  # proc-a was alive after all
+    assert ada.connections == 1 and ada.links == {"proc-b": 1}

@@ -147,14 +147,18 @@ async def test_failed_join_attempts_per_address_stop_code_guessing() -> None:
         players = [await join(srv.ws_url, room["code"], f"P{i}") for i in range(5)]
         guesser = await RitrovoClient.connect(srv.ws_url)
         codes = []
+        # A stale resume token is an honest mistake (an old link): not counted.
+        with pytest.raises(ProtocolError) as err:
+            await guesser.hello("rejoin", room=room["code"], token="stale")
+        codes.append(err.value.code)
         for guess in ("ZZZZZ2", "ZZZZZ3"):
             with pytest.raises(ProtocolError) as err:
                 await guesser.hello("join", room=guess, name="Eve")
             codes.append(err.value.code)
         with pytest.raises(ProtocolError) as err:
-            await guesser.hello("rejoin", room=room["code"], token="forged")
+            await guesser.hello("host", room=room["code"], token="forged")
         codes.append(err.value.code)
-        assert codes == ["room_not_found", "room_not_found", "unknown_token"]
+        assert codes == ["unknown_token", "room_not_found", "room_not_found", "bad_host_token"]
         # Now even the right code is refused, over WebSocket and over HTTP.
         with pytest.raises(ProtocolError) as err:
             await guesser.hello("join", room=room["code"], name="Eve")
@@ -234,3 +238,25 @@ async def test_a_foreign_origin_gets_a_clear_http_403() -> None:
         ) as r:
             assert r.status == 403
             assert (await r.json())["error"]["code"] == "origin_not_allowed"
+
+
+async def test_pack_upload_arriving_slowly_is_read_whole() -> None:
+    """A phone on a slow network sends the body in pieces: all of it must be read."""
+    async with server() as srv:
+        room = await create_room(srv.base_url)
+        url = f"{srv.base_url}/api/rooms/{room['code']}/pack?filename=p.yaml"
+        auth = {"Authorization": f"Bearer {room['host_token']}"}
+        body = (small_pack() + "#" + "x" * 50_000 + "\n").encode()
+        first_half_sent = asyncio.Event()
+
+        async def pieces() -> Any:
+            yield body[: len(body) // 2]
+            first_half_sent.set()
+            # Let the server see the first half alone before the rest arrives.
+            await asyncio.sleep(0.2)
+            yield body[len(body) // 2 :]
+
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, data=pieces(), headers=auth) as r:
+                assert r.status == 201, await r.text()
+        assert first_half_sent.is_set()
