@@ -21,7 +21,7 @@ from .config import Settings
 from .errors import BadRequest, Forbidden, LimitExceeded, NotFound, PayloadTooLarge, RitrovoError
 from .game import flow, results, stories
 from .game.models import Room
-from .game.pack import Pack, StoryRound
+from .game.pack import Pack
 from .metrics import METRICS, Metrics
 from .packs import PackError, load_pack_bytes
 from .service import GameService, hash_token, normalize_code
@@ -257,9 +257,16 @@ class HttpApi:
         too_large = PayloadTooLarge(f"pack files are limited to {self.max_pack_bytes} bytes", code="pack_too_large")
         if request.content_length is not None and request.content_length > self.max_pack_bytes:
             raise too_large
-        data = await request.content.read(self.max_pack_bytes + 1)
-        if len(data) > self.max_pack_bytes:
-            raise too_large
+        # read(n) returns what has arrived so far, not n bytes: read to the end,
+        # stopping as soon as the body is over the limit.
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := await request.content.read(64 * 1024):
+            size += len(chunk)
+            if size > self.max_pack_bytes:
+                raise too_large
+            chunks.append(chunk)
+        data = b"".join(chunks)
         pack = load_pack_bytes(data, filename)  # PackError -> 422 with every problem
         pack_id = await self.service.save_uploaded_pack(pack)
         await self.service.execute(room.code, lambda r, p, now: flow.choose_pack(r, pack_id))
@@ -283,12 +290,10 @@ class HttpApi:
     async def stories_markdown(self, request: web.Request) -> web.Response:
         room = await self._host_room(request)
         pack = await self.service.get_pack(room.pack_id)
-        if pack is None or room.story is None:
-            raise NotFound("no story round has been played yet", code="no_story")
-        rnd = pack.rounds[room.story.round_index]
-        assert isinstance(rnd, StoryRound)
+        # Every story round played so far; 404 no_story when there is none.
+        text = stories.markdown_keepsake(room, pack)
         headers = {"Content-Disposition": f'attachment; filename="ritrovo-{room.code}-stories.md"'}
-        return web.Response(text=stories.markdown_export(room, rnd), content_type="text/markdown", headers=headers)
+        return web.Response(text=text, content_type="text/markdown", headers=headers)
 
     async def qr(self, request: web.Request) -> web.Response:
         code = normalize_code(request.match_info["code"])

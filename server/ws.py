@@ -632,7 +632,8 @@ class Session:
             "move_player": lambda r, p, now: _moved(r, p, now, m.player, m.team),
             "kick": lambda r, p, now: _kicked(r, p, now, m.player),
             "lock": lambda r, p, now: rooms.set_locked(r, m.locked),
-            "close": lambda r, p, now: rooms.close(r, now),
+            # Keep a story round that is running for the keepsake download.
+            "close": lambda r, p, now: _none(stories.archive(r)) or rooms.close(r, now),
             "next": lambda r, p, now: {"step": flow.advance(r, p, now)},
             "pause": lambda r, p, now: _timer(r, p, now, "pause"),
             "resume": lambda r, p, now: _timer(r, p, now, "resume"),
@@ -644,7 +645,7 @@ class Session:
             "auto_advance": lambda r, p, now: _auto_advance(r, m.enabled),
             "end_writing": lambda r, p, now: _in_story(r, p, lambda: stories.end_writing(r, now)),
             "close_voting": lambda r, p, now: stories.close_voting(r, flow.story_round(r, p), now),
-            "finish": lambda r, p, now: flow.finish(r, now),
+            "finish": lambda r, p, now: flow.finish(r, now, p),
         }
         if kind == "choose_pack":
             pack_id = m.pack

@@ -1,10 +1,12 @@
 """The game's progression: rounds in pack order, the host's "next", deadlines.
 
 A game is the pack's rounds played in order. Between rounds the room waits in
-``between_rounds`` for the host; after the last round it is ``finished``.
-This module routes to the riddle and story rules and answers the two
-questions every process asks of a room: what fires now (``tick``) and when
-the next thing is due (``next_deadline``).
+``between_rounds`` for the host; after the last round, or when the host
+finishes early (``finish`` stops whatever round is running), it is
+``finished``. A story round that ends is archived for the keepsake
+(``stories.archive``). This module routes to the riddle and story rules and
+answers the two questions every process asks of a room: what fires now
+(``tick``) and when the next thing is due (``next_deadline``).
 """
 
 from __future__ import annotations
@@ -22,9 +24,26 @@ def require_pack(pack: Pack | None) -> Pack:
 
 
 def choose_pack(room: Room, pack_id: str) -> None:
+    """Back to the lobby with ``pack_id``; after a finished game, a fresh game.
+
+    A fresh game starts from zero: team scores, players' points, the riddle
+    results, the story points, the archived stories and the moments go.
+    Teams and players stay.
+    """
     rooms.require_open(room)
     if room.phase not in ("lobby", "finished"):
         raise Conflict("the pack can be changed only before the game", code="game_in_progress")
+    if room.phase == "finished":
+        for team in room.teams:
+            team.score = 0
+            team.last_scored_at = 0.0
+            team.score_before_round_item = 0
+        for player in room.players.values():
+            player.points = 0
+        room.riddle_results = []
+        room.story_points = {}
+        room.story_archive = []
+        room.moments = []
     room.pack_id = pack_id
     room.phase = "lobby"
     room.round_index = -1
@@ -34,6 +53,8 @@ def choose_pack(room: Room, pack_id: str) -> None:
 
 def start_round(room: Room, pack: Pack, round_index: int, now: float) -> None:
     rnd = pack.rounds[round_index]
+    # A story round that is still in the room is over now: keep it for the keepsake.
+    stories.archive(room)
     room.round_index = round_index
     if isinstance(rnd, RiddleRound):
         riddles.start_round(room, pack, round_index, now)
@@ -44,16 +65,59 @@ def start_round(room: Room, pack: Pack, round_index: int, now: float) -> None:
 
 
 def end_round(room: Room, pack: Pack, now: float) -> None:
+    stories.archive(room)
     if room.round_index + 1 < len(pack.rounds):
         room.phase = "between_rounds"
     else:
-        finish(room, now)
+        finish(room, now, pack)
 
 
-def finish(room: Room, now: float) -> None:
+def finish(room: Room, now: float, pack: Pack | None = None) -> None:
+    """End the game now, whatever is running.
+
+    An open riddle ends with ``end_reason`` "finished" and its result is
+    recorded (points for the teams that solved it stay); a story round stops:
+    votes cast while voting is open are counted (``stories.stop``) and the
+    stories are archived for the keepsake. ``pack`` is only needed to rescore
+    the riddle with its final time limit and to title the story moment;
+    without it the points already given stand.
+    """
     rooms.require_open(room)
+    if room.phase == "riddle":
+        _finish_riddle(room, pack, now)
+    rnd: StoryRound | None = None
+    if pack is not None and room.story is not None:
+        index = room.story.round_index
+        found = pack.rounds[index] if 0 <= index < len(pack.rounds) else None
+        rnd = found if isinstance(found, StoryRound) else None
+    stories.stop(room, rnd, now)
     room.phase = "finished"
     room.add_moment("game_finished", now)
+
+
+def _finish_riddle(room: Room, pack: Pack | None, now: float) -> None:
+    """End the open riddle (reason "finished") and record its result.
+
+    A riddle whose time ran out before the timer fired ends as the timer would
+    have ended it ("timeout", at its deadline).
+    """
+    state = room.riddle
+    if state is None:
+        return
+    rnd = pack.rounds[state.round_index] if pack is not None else None
+    if isinstance(rnd, RiddleRound) and state.riddle_index < len(rnd.riddles):
+        riddles.tick(room, pack, now)  # whatever was due first
+        if state.stage == "open":
+            riddles._end(room, rnd.riddles[state.riddle_index], state, now, "finished")
+    elif state.stage == "open":
+        # Without the pack nothing can be rescored: the points given stand.
+        due = state.paused_remaining is None and now >= state.deadline_at
+        state.stage = "revealed"
+        state.ended_at = state.deadline_at if due else now
+        state.end_reason = "timeout" if due else "finished"
+        state.paused_remaining = None
+        riddles._record_result(room, state)
+    state.advance_at = None
 
 
 def advance(room: Room, pack: Pack | None, now: float) -> str:
@@ -99,7 +163,8 @@ def advance(room: Room, pack: Pack | None, now: float) -> str:
 
 
 def story_round(room: Room, pack: Pack | None) -> StoryRound:
-    if pack is None or room.story is None:
+    """The running story round; refused (``no_story``) in any other phase."""
+    if pack is None or room.story is None or room.phase != "story":
         raise Conflict("no story round is running", code="no_story")
     rnd = pack.rounds[room.story.round_index]
     assert isinstance(rnd, StoryRound)

@@ -77,7 +77,7 @@ class RiddleState:
     extra_seconds: float = 0.0  # added by the host's "extend"
     teams: dict[str, TeamAttempt] = field(default_factory=dict)
     ended_at: float | None = None
-    end_reason: str = ""  # "all_solved", "timeout", "host_reveal", "skipped"
+    end_reason: str = ""  # "all_solved", "timeout", "host_reveal", "skipped", "finished"
     advance_at: float | None = None  # auto-advance: when the next riddle starts
 
 
@@ -153,6 +153,9 @@ class Room:
     round_index: int = -1
     riddle: RiddleState | None = None
     story: StoryState | None = None
+    # Story rounds that have ended, in the order played (``room.story`` is the
+    # running one): kept for the host's keepsake (``stories.md``).
+    story_archive: list[StoryState] = field(default_factory=list)
     kicked_token_hashes: list[str] = field(default_factory=list)
     moments: list[Moment] = field(default_factory=list)
     riddle_results: list[RiddleResult] = field(default_factory=list)

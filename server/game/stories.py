@@ -56,6 +56,12 @@ Views
     players can share one view, and ``player_private`` carries the personal bits
     (own vote, own turn). Line texts are plain data and are never interpreted as
     HTML; ``markdown_export`` escapes them.
+
+The end of a round
+    When the round ends (``flow.end_round``, the next round starting, or the
+    host's ``finish`` through ``stop``) its ``StoryState`` moves from
+    ``room.story`` to ``room.story_archive`` (``archive``), so the host's
+    keepsake (``markdown_keepsake``) holds every story round played so far.
 """
 
 from __future__ import annotations
@@ -66,7 +72,7 @@ from typing import Literal
 
 from ..errors import BadRequest, Conflict, NotFound
 from .models import Player, Room, StoryLine, StoryState, TeamStory
-from .pack import StoryPrompt, StoryRound
+from .pack import Pack, StoryPrompt, StoryRound
 from .rooms import PRESENCE_GRACE_SECONDS, clean_text, get_player, is_present, require_open
 
 POINTS_PER_VOTE = 50
@@ -603,6 +609,10 @@ def close_voting(room: Room, rnd: StoryRound, now: float) -> None:
     state = room.story
     if state is None or state.stage != "voting":
         raise Conflict("voting is not open", code="not_voting")
+    _count_votes(room, state, rnd.title, now)
+
+
+def _count_votes(room: Room, state: StoryState, title: str, now: float) -> None:
     counts = _tally(room, state)
     points, winners = _round_points(counts)
     for team_id, gained in points.items():
@@ -615,9 +625,42 @@ def close_voting(room: Room, rnd: StoryRound, now: float) -> None:
     state.vote_counts = counts
     state.vote_deadline_at = None
     state.stage = "results"
-    room.add_moment("votes_closed", now, text=rnd.title)
+    room.add_moment("votes_closed", now, text=title)
     for team_id in winners:
         room.add_moment("story_won", now, team_id=team_id)
+
+
+# The end of a round
+
+
+def stop(room: Room, rnd: StoryRound | None, now: float) -> None:
+    """The game ends mid-round: count the votes cast so far, stop the writing, archive.
+
+    Votes still open are counted exactly as ``close_voting`` would (``rnd`` only
+    gives the moment its title), so nobody's vote is lost; writing simply stops
+    where it is. Nothing happens when no story round is running.
+    """
+    state = room.story
+    if state is None:
+        return
+    if state.stage == "voting":
+        _count_votes(room, state, rnd.title if rnd is not None else "", now)
+    elif state.stage == "writing":
+        for ts in state.stories.values():
+            ts.turn_player = None
+            ts.turn_deadline_at = None
+        state.paused_remaining = None
+    archive(room)
+
+
+def archive(room: Room) -> None:
+    """Keep the story round in ``room.story_archive`` for the keepsake; no round runs after."""
+    state = room.story
+    if state is None:
+        return
+    room.story_archive = [s for s in room.story_archive if s.round_index != state.round_index]
+    room.story_archive.append(state)
+    room.story = None
 
 
 # Views
@@ -846,10 +889,14 @@ def _md_escape(text: str) -> str:
     return value
 
 
-def markdown_export(room: Room, rnd: StoryRound) -> str:
-    """Every story of the round as Markdown, user text escaped, hidden lines masked."""
+def markdown_export(room: Room, rnd: StoryRound, state: StoryState | None = None) -> str:
+    """Every story of the round as Markdown, user text escaped, hidden lines masked.
+
+    ``state`` is the round's stories (an archived round); by default the running one.
+    """
     out = [f"# {_md_escape(rnd.title)}", ""]
-    state = room.story
+    if state is None:
+        state = room.story
     if state is None or not state.stories:
         out += ["_No stories were written._", ""]
         return "\n".join(out)
@@ -868,3 +915,29 @@ def markdown_export(room: Room, rnd: StoryRound) -> str:
         for line in ts.lines:
             out += [HIDDEN_LINE_TEXT if line.hidden else _md_escape(line.text), ""]
     return "\n".join(out)
+
+
+def played_rounds(room: Room, pack: Pack | None) -> list[tuple[StoryRound, StoryState]]:
+    """Every story round played so far (archived, then the running one), in round order."""
+    if pack is None:
+        return []
+    states = list(room.story_archive)
+    if room.story is not None:
+        states = [s for s in states if s.round_index != room.story.round_index] + [room.story]
+    played: list[tuple[StoryRound, StoryState]] = []
+    for state in sorted(states, key=lambda s: s.round_index):
+        rnd = pack.rounds[state.round_index] if 0 <= state.round_index < len(pack.rounds) else None
+        if isinstance(rnd, StoryRound):
+            played.append((rnd, state))
+    return played
+
+
+def markdown_keepsake(room: Room, pack: Pack | None) -> str:
+    """The host's keepsake: every story round played so far, one ``markdown_export`` each.
+
+    Raises ``NotFound`` (``no_story``) when no story round has been played yet.
+    """
+    played = played_rounds(room, pack)
+    if not played:
+        raise NotFound("no story round has been played yet", code="no_story")
+    return "\n".join(markdown_export(room, rnd, state) for rnd, state in played)
