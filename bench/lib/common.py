@@ -1,0 +1,543 @@
+"""Shared plumbing of the load scenarios: servers, Redis, load workers, figures.
+
+Every scenario starts its own server as a child process pinned to core 0
+(``taskset -c 0``), a private ``redis-server`` when asked (free loopback port,
+temporary directory, never 6379), and load workers pinned to core 1, and stops
+them all when it ends. Only 127.0.0.1 is ever contacted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+BENCH = REPO / "bench"
+RESULTS = BENCH / "results"
+PY = sys.executable
+SERVER_CORE = 0
+LOAD_CORE = 1
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+sys.path.insert(0, str(REPO / "tests"))  # support.redis_server: the tests' safe redis launcher
+
+
+# -- the machine -------------------------------------------------------------
+
+
+def taskset(core: int) -> list[str]:
+    """The ``taskset -c CORE`` prefix (empty when the machine has one core or no taskset)."""
+    if (os.cpu_count() or 1) < 2 or shutil.which("taskset") is None:
+        return []
+    return ["taskset", "-c", str(core)]
+
+
+def pin_self(core: int = LOAD_CORE) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        if (os.cpu_count() or 1) > core:
+            os.sched_setaffinity(0, {core})
+
+
+def raise_file_limit() -> int:
+    """Soft limit of open files up to the hard limit (children inherit it); returns it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    return soft
+
+
+def machine_info() -> dict[str, Any]:
+    mem_kib = 0
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "date": _dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "cpu": model,
+        "python": platform.python_version(),
+        "load_before": os.getloadavg()[0],
+    }
+
+
+def _die_with_parent() -> None:
+    """preexec_fn: the child gets SIGTERM if the scenario script dies (no orphans)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM behaves like Ctrl-C, so every ``finally`` stops the servers it started."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def set_nice(pids: list[int], value: int) -> None:
+    """Scheduling priority of every thread of these processes (Linux nice is per thread).
+
+    The scenarios raise their own processes' priority (root only) just for the
+    few seconds they measure, so other work on a shared machine disturbs the
+    figures less, and put it back right after.
+    """
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with contextlib.suppress(OSError):
+                    os.setpriority(os.PRIO_PROCESS, int(tid), value)
+
+
+def free_port() -> int:
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port != 6379:
+            return port
+
+
+# -- processes ---------------------------------------------------------------
+
+
+class Proc:
+    """A child process whose CPU time and memory we read from /proc."""
+
+    proc: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def cpu_seconds(self) -> float:
+        """utime + stime of the process so far (all threads)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def status_kib(self, key: str) -> int:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+        return 0
+
+    def rss_kib(self) -> int:
+        return self.status_kib("VmRSS")
+
+    def hwm_kib(self) -> int:
+        return self.status_kib("VmHWM")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def log_tail(self, chars: int = 3000) -> str:
+        if self.log_path and self.log_path.exists():
+            return self.log_path.read_text(errors="replace")[-chars:]
+        return ""
+
+    def _wait_healthy(self, url: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:  # bounded start-up wait
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited during start-up:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise TimeoutError(f"server did not become healthy:\n{self.log_tail()}")
+
+
+def _log_file(name: str) -> Path:
+    directory = RESULTS / "logs"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f"{name}.log"
+
+
+# Limits raised for load tests (the defaults protect a real deployment).
+LOAD_ENV = {
+    "RITROVO_MAX_PLAYERS_PER_ROOM": "5000",
+    "RITROVO_JOIN_ATTEMPTS_PER_MINUTE": "100000000",
+    "RITROVO_MAX_ROOMS": "100000",
+    "RITROVO_MESSAGES_PER_SECOND": "1000",
+    "RITROVO_MESSAGE_BURST": "1000",
+    "RITROVO_HELLO_TIMEOUT": "600",
+    "RITROVO_MAX_CONNECTIONS_PER_ADDRESS": "1000000",
+    "RITROVO_LOG_LEVEL": "WARNING",
+}
+
+
+class RitrovoServer(Proc):
+    """``python -m ritrovo serve`` pinned to the server core."""
+
+    def __init__(self, redis_url: str | None = None, name: str = "ritrovo", patches: str = "", **env: str) -> None:
+        self.port = free_port()
+        self.redis_url = redis_url
+        self.env = {**LOAD_ENV, **env}
+        self.name = name
+        self.patches = patches  # experiments: see bench/lib/patched_serve.py
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def start(self) -> RitrovoServer:
+        entry = [str(BENCH / "lib" / "patched_serve.py")] if self.patches else ["-m", "ritrovo"]
+        if self.patches:
+            self.env["RITROVO_BENCH_PATCHES"] = self.patches
+        args = [*taskset(SERVER_CORE), PY, *entry, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.redis_url:
+            args += ["--redis-url", self.redis_url]
+        self.log_path = _log_file(self.name)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                args, cwd=REPO, env={**os.environ, **self.env}, stdout=log, stderr=log, preexec_fn=_die_with_parent
+            )
+        self._wait_healthy(self.base_url + "/healthz", 30)
+        return self
+
+
+class ReferenceServer(Proc):
+    """bench/reference_server.py pinned to the server core."""
+
+    def __init__(self, mode: str, name: str | None = None, compress: bool = True) -> None:
+        self.port = free_port()
+        self.compress = compress
+        self.mode = mode
+        self.name = name or f"reference-{mode}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def start(self) -> ReferenceServer:
+        args = [*taskset(SERVER_CORE), PY, str(BENCH / "reference_server.py"), "--port", str(self.port), "--mode", self.mode]
+        if not self.compress:
+            args.append("--no-compress")
+        self.log_path = _log_file(self.name)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(args, cwd=REPO, stdout=log, stderr=log, preexec_fn=_die_with_parent)
+        self._wait_healthy(self.base_url + "/healthz", 30)
+        return self
+
+
+class BenchRedis:
+    """A private redis-server (the tests' launcher: free port, temp dir, never 6379).
+
+    Persistence as a production deployment would run it: AOF with
+    ``appendfsync everysec`` (the tests use ``always``). Pinned to the server
+    core: Redis is part of the server side of the measurement.
+    """
+
+    def __init__(self) -> None:
+        from support.redis_server import RedisServer
+
+        class _Server(RedisServer):
+            def _write_config(self, port: int) -> Path:
+                conf = super()._write_config(port)
+                conf.write_text(conf.read_text().replace("appendfsync always", "appendfsync everysec"))
+                return conf
+
+        self.server = _Server()
+
+    def start(self) -> BenchRedis:
+        self.server.start()
+        with contextlib.suppress(OSError):
+            if (os.cpu_count() or 1) > SERVER_CORE + 1:
+                os.sched_setaffinity(self.server.pid or 0, {SERVER_CORE})
+        return self
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def pid(self) -> int:
+        return self.server.pid or 0
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def commandstats(self) -> dict[str, int]:
+        """Calls per command, from Redis's own INFO commandstats."""
+        text = str(self.server.command("INFO", "commandstats"))
+        calls: dict[str, int] = {}
+        for line in text.splitlines():
+            if line.startswith("cmdstat_"):
+                name, rest = line[len("cmdstat_") :].split(":", 1)
+                fields = dict(kv.split("=", 1) for kv in rest.split(","))
+                calls[name] = int(fields["calls"])
+        return calls
+
+    def stop(self) -> None:
+        self.server.close()
+
+
+def stats_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {k: after.get(k, 0) - before.get(k, 0) for k in sorted(set(before) | set(after)) if after.get(k, 0) != before.get(k, 0)}
+
+
+async def wait_idle(proc: Proc, *, below: float = 0.05, window: float = 0.5, timeout: float = 120.0) -> float:
+    """Wait until the process uses less than ``below`` CPU seconds per ``window``; returns the wait."""
+    start = time.monotonic()
+    last = proc.cpu_seconds()
+    while time.monotonic() - start < timeout:
+        await asyncio.sleep(window)
+        now = proc.cpu_seconds()
+        if now - last < below * window / 0.5:
+            break
+        last = now
+    return time.monotonic() - start
+
+
+# -- load workers ------------------------------------------------------------
+
+
+class Worker:
+    """``bench/lib/worker.py`` on the load core; JSON lines over stdin/stdout."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, index: int) -> None:
+        self.proc = proc
+        self.index = index
+
+    @classmethod
+    async def spawn(cls, index: int, job: dict[str, Any]) -> Worker:
+        proc = await asyncio.create_subprocess_exec(
+            *taskset(LOAD_CORE), PY, str(BENCH / "lib" / "worker.py"),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=str(REPO),
+            limit=2**26, preexec_fn=_die_with_parent,
+        )  # fmt: skip
+        worker = cls(proc, index)
+        await worker.tell(job)
+        return worker
+
+    async def tell(self, message: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(message).encode() + b"\n")
+        await self.proc.stdin.drain()
+
+    async def hear(self, event: str, timeout: float) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"worker {self.index}: no '{event}' within {timeout:.0f}s")
+            line = await asyncio.wait_for(self.proc.stdout.readline(), left)
+            if not line:
+                raise RuntimeError(f"worker {self.index} exited (waiting for '{event}')")
+            message: dict[str, Any] = json.loads(line)
+            if message.get("event") == "error":
+                raise RuntimeError(f"worker {self.index}: {message.get('error')}")
+            if message.get("event") == event:
+                return message
+
+    async def stop(self) -> None:
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.proc.wait(), 10)
+
+
+async def hear_all(workers: list[Worker], event: str, timeout: float) -> list[dict[str, Any]]:
+    return list(await asyncio.gather(*(w.hear(event, timeout) for w in workers)))
+
+
+async def tell_all(workers: list[Worker], message: dict[str, Any]) -> None:
+    await asyncio.gather(*(w.tell(message) for w in workers))
+
+
+def split(items: list[Any], parts: int) -> list[list[Any]]:
+    parts = max(1, min(parts, len(items) or 1))
+    size = math.ceil(len(items) / parts)
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+# -- HTTP (room set-up on the Ritrovo server) ----------------------------------
+
+
+async def create_room(base_url: str, name: str = "bench", pack: str | None = None) -> dict[str, Any]:
+    import aiohttp
+
+    body: dict[str, Any] = {"name": name}
+    if pack:
+        body["pack"] = pack
+    async with aiohttp.ClientSession() as http:
+        async with http.post(base_url + "/api/rooms", json=body) as r:
+            if r.status != 201:
+                raise RuntimeError(f"create room: {r.status} {await r.text()}")
+            return dict(await r.json())
+
+
+async def upload_pack(base_url: str, code: str, host_token: str, yaml_text: str) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{base_url}/api/rooms/{code}/pack?filename=bench.yaml",
+            data=yaml_text.encode(),
+            headers={"X-Host-Token": host_token},
+        ) as r:
+            if r.status != 201:
+                raise RuntimeError(f"upload pack: {r.status} {await r.text()}")
+
+
+# -- figures -------------------------------------------------------------------
+
+
+def pct(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def fmt(value: Any, digits: int = 1) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def ratio(value: float, reference: float) -> str:
+    if not reference or math.isnan(value) or math.isnan(reference):
+        return "-"
+    return f"{value / reference:.1f}x"
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    cells = [[fmt(c) for c in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |"
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    body = ["| " + " | ".join(c.rjust(w) for c, w in zip(r, widths)) + " |" for r in cells]
+    return "\n".join([line, rule, *body])
+
+
+def save(name: str, data: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(data, indent=2, default=str))
+    return path
+
+
+def check(label: str, value: float, limit: float, unit: str = "") -> str:
+    if math.isnan(value):
+        return f"  [n/a ] {label}: not measured"
+    ok = value <= limit
+    times = f", {value / limit:.1f}x the target" if limit else ""
+    miss = "" if ok else f"  (missed by {value - limit:.1f}{unit}{times})"
+    return f"  [{'PASS' if ok else 'MISS'}] {label}: {value:.1f}{unit} <= {limit:g}{unit}{miss}"
+
+
+class Profiler:
+    """``py-spy record`` of a server process during a round (optional: pip install py-spy)."""
+
+    def __init__(self, pid: int, name: str) -> None:
+        self.pid = pid
+        self.path = RESULTS / "profiles" / f"{name}.txt"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Profiler:
+        spy = shutil.which("py-spy") or str(Path(PY).parent / "py-spy")
+        if not Path(spy).exists():
+            print("  (py-spy not installed: no profile)")
+            return self
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [*taskset(LOAD_CORE), spy, "record", "--pid", str(self.pid), "--format", "raw", "--rate", "250",
+             "--nonblocking", "--output", str(self.path)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(0.5)
+        return self
+
+    def stop(self) -> str:
+        if self.proc is None:
+            return ""
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        return summarize_profile(self.path)
+
+
+def summarize_profile(path: Path, top: int = 25) -> str:
+    """Self and inclusive sample shares per function from py-spy's collapsed stacks."""
+    if not path.exists():
+        return ""
+    selfs: dict[str, int] = {}
+    incl: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [f.split(" (")[0] + " (" + f.split(" (")[-1].split(":")[0].split("/")[-1] + ")" for f in stack.split(";")]
+        selfs[frames[-1]] = selfs.get(frames[-1], 0) + n
+        for f in set(frames):
+            incl[f] = incl.get(f, 0) + n
+    if not total:
+        return ""
+    out = [f"{total} samples; top inclusive:"]
+    for f, n in sorted(incl.items(), key=lambda kv: -kv[1])[:top]:
+        out.append(f"  {100 * n / total:5.1f}%  {f}")
+    out.append("top self:")
+    for f, n in sorted(selfs.items(), key=lambda kv: -kv[1])[:top]:
+        out.append(f"  {100 * n / total:5.1f}%  {f}")
+    text = "\n".join(out)
+    path.with_suffix(".summary.txt").write_text(text + "\n")
+    return text

@@ -1,0 +1,103 @@
+"""Experiment launcher (bench only): ``ritrovo serve`` with candidate fixes patched in memory.
+
+The load scenarios can measure a proposed change to files other engineers own
+without editing them: ``RITROVO_BENCH_PATCHES=room_lock,decoded_cache`` makes
+this launcher monkeypatch the running server, then start it exactly like
+``python -m ritrovo serve``. Nothing here is used by the product.
+
+room_lock      GameService.execute holds a per-room asyncio.Lock: commands on
+               one room in one process commit one after another, so they never
+               conflict with each other (no CAS retries, one Redis round trip each).
+decoded_cache  decode_room() returns the Room object that produced (or was last
+               decoded from) the same bytes, instead of decoding the whole room
+               again for every command; rules raise before they change anything,
+               so a refused command leaves it intact. (Prototype: use with room_lock.)
+small_views    a player's state lists the players of their own team only; other
+               teams keep their scores and a players_count (the host and the
+               screen still get everyone).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+PATCHES = {p.strip() for p in os.environ.get("RITROVO_BENCH_PATCHES", "").split(",") if p.strip()}
+KNOWN = {"room_lock", "decoded_cache", "small_views"}
+
+
+def apply() -> None:
+    unknown = PATCHES - KNOWN
+    if unknown:
+        raise SystemExit(f"patched_serve: unknown patches {sorted(unknown)}")
+    from ritrovo import service
+
+    if "room_lock" in PATCHES:
+        original_execute = service.GameService.execute
+
+        async def execute(self: Any, code: str, action: Any) -> Any:
+            locks: dict[str, asyncio.Lock] = self.__dict__.setdefault("_bench_locks", {})
+            lock = locks.get(code)
+            if lock is None:
+                lock = locks[code] = asyncio.Lock()
+            async with lock:
+                return await original_execute(self, code, action)
+
+        service.GameService.execute = execute  # type: ignore[method-assign]
+
+    if "decoded_cache" in PATCHES:
+        memo: OrderedDict[int, tuple[bytes, Any]] = OrderedDict()
+        original_decode, original_encode = service.decode_room, service.encode_room
+
+        def remember(data: bytes, room: Any) -> None:
+            memo[id(data)] = (data, room)  # holding ``data`` keeps its id unique
+            memo.move_to_end(id(data))
+            while len(memo) > 256:
+                memo.popitem(last=False)
+
+        def decode_room(data: bytes) -> Any:
+            hit = memo.get(id(data))
+            if hit is not None and hit[0] is data:
+                return hit[1]
+            room = original_decode(data)
+            remember(data, room)
+            return room
+
+        def encode_room(room: Any) -> bytes:
+            data = original_encode(room)
+            remember(data, room)
+            return data
+
+        service.decode_room = decode_room  # type: ignore[assignment]
+        service.encode_room = encode_room  # type: ignore[assignment]
+
+    if "small_views" in PATCHES:
+        from ritrovo.game import views
+
+        original_build = views.build
+
+        def build(room: Any, pack: Any, now: float, role: Any, player_id: str | None = None) -> Any:
+            view = original_build(room, pack, now, role, player_id)
+            if role == "player":
+                player = room.players.get(player_id or "")
+                own = player.team_id if player is not None else None
+                for team in view["teams"]:
+                    if team["id"] != own:
+                        team["players_count"] = len(team["players"])
+                        team["players"] = []
+            return view
+
+        views.build = build  # type: ignore[assignment]
+
+
+if __name__ == "__main__":
+    apply()
+    from ritrovo.cli import main
+
+    main(sys.argv[1:])

@@ -1,0 +1,235 @@
+"""S2 story afternoon: many rooms of 8 players writing stories, a line every 2 s per room.
+
+Each room has two teams of four writing one story each; every ``--period``
+seconds the room's current writer of one team (alternating) sends a line.
+Figures, for Ritrovo and the reference server (both variants) in the same run:
+
+* line -> delivery latency p50/p99: from sending the line until each of the
+  room's other players has a state showing it (the team's ``lines_count``);
+* server CPU % over the writing window (utime+stime from /proc).
+
+    .venv/bin/python bench/s2_story_afternoon.py                    # 200 rooms x 8, 10 s (quick)
+    .venv/bin/python bench/s2_story_afternoon.py --duration 30 --store both
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from lib.common import (  # noqa: E402
+    BenchRedis,
+    Profiler,
+    ReferenceServer,
+    RitrovoServer,
+    Worker,
+    check,
+    create_room,
+    hear_all,
+    machine_info,
+    pct,
+    pin_self,
+    set_nice,
+    stop_on_sigterm,
+    raise_file_limit,
+    ratio,
+    save,
+    split,
+    stats_delta,
+    table,
+    tell_all,
+    upload_pack,
+    wait_idle,
+)
+from ritrovo.client import RitrovoClient  # noqa: E402
+
+PACK = """
+id: bench-s2
+title: "Bench S2: story afternoon"
+language: en
+rounds:
+  - kind: story
+    title: Afternoon
+    prompts:
+      - opening: "It was a quiet afternoon at the office, until the stapler began to hum."
+        must_include: ["stapler"]
+    turns_per_player: 10
+    seconds_per_turn: 600
+    max_chars: 200
+    visibility: full
+"""
+
+
+async def run_once(target: str, args: argparse.Namespace, redis: BenchRedis | None = None) -> dict[str, Any]:
+    reference = target.startswith("ref-")
+    server: Any
+    if reference:
+        server = ReferenceServer(target[4:], name=f"s2-{target}").start()
+    else:
+        server = RitrovoServer(redis.url if redis else None, name=f"s2-{target}").start()
+    workers: list[Worker] = []
+    hosts: list[RitrovoClient] = []
+    try:
+        codes: list[str] = []
+        tokens: list[str] = []
+        if reference:
+            codes = [f"R{r:03d}" for r in range(args.rooms)]
+        else:
+            for r in range(args.rooms):
+                room = await create_room(server.base_url, f"S2 room {r}")
+                await upload_pack(server.base_url, room["code"], room["host_token"], PACK)
+                codes.append(room["code"])
+                tokens.append(room["host_token"])
+        rooms = [{"code": c, "names": [f"Writer {i + 1}" for i in range(args.players_per_room)]} for c in codes]
+        offsets = [r * args.period / len(rooms) for r in range(len(rooms))]
+        lines = max(1, int(args.duration / args.period))
+        per_worker_rooms = max(1, args.per_worker // args.players_per_room)
+        groups = split(list(range(len(rooms))), math.ceil(len(rooms) / per_worker_rooms))
+        for w, idx in enumerate(groups):
+            job = {
+                "kind": "s2",
+                "url": server.ws_url,
+                "rooms": [rooms[i] for i in idx],
+                "offsets": [offsets[i] for i in idx],
+                "period": args.period,
+                "lines": lines,
+                "compression": args.compression,
+                "drain": 2.0,
+            }
+            workers.append(await Worker.spawn(w, job))
+        await hear_all(workers, "ready", timeout=900)
+        if not reference:
+            for code, token in zip(codes, tokens):
+                host = await RitrovoClient.connect(server.ws_url, keep_messages=False)
+                hosts.append(host)
+                await host.hello("host", room=code, token=token)
+                await host.request("next")  # the story round starts: a writer per team
+            for host in hosts:
+                await host.wait_state(
+                    lambda s: s.get("story") is not None and all(t.get("writer") for t in s["story"]["teams"].values()),
+                    60,
+                )
+        await wait_idle(server)
+        before = redis.commandstats() if redis else {}
+        profiler = Profiler(server.pid, f"s2-{target}").start() if args.profile else None
+        measured = [server.pid, os.getpid(), *(w.proc.pid for w in workers), *([redis.pid] if redis else [])]
+        set_nice(measured, args.nice)
+        load_at_go = os.getloadavg()[0]
+        t0 = time.monotonic() + 0.5
+        await tell_all(workers, {"cmd": "go", "t0": t0})
+        await asyncio.sleep(max(0.0, t0 - time.monotonic()))
+        cpu0, wall0 = server.cpu_seconds(), time.monotonic()
+        await asyncio.sleep(args.period * lines)
+        cpu, wall = server.cpu_seconds() - cpu0, time.monotonic() - wall0
+        if profiler is not None:
+            print(profiler.stop())
+        results = await hear_all(workers, "result", timeout=120)
+        set_nice(measured, 0)
+        after = redis.commandstats() if redis else {}
+        latencies = [x * 1000 for r in results for x in r["latencies"]]
+        sent = sum(r["lines"] for r in results)
+        problems: dict[str, int] = {}
+        for r in results:
+            for k, v in r["problems"].items():
+                problems[k] = problems.get(k, 0) + v
+        delta = stats_delta(before, after)
+        out: dict[str, Any] = {
+            "target": target,
+            "rooms": len(rooms),
+            "players": len(rooms) * args.players_per_room,
+            "lines": sent,
+            "p50_ms": pct(latencies, 50),
+            "p99_ms": pct(latencies, 99),
+            "max_ms": max(latencies) if latencies else float("nan"),
+            "cpu_pct": 100 * cpu / wall,
+            "missing": sum(r["missing"] for r in results),
+            "loadavg_at_go": load_at_go,
+            "problems": problems,
+            "load_cpu_s": sum(r["cpu_s"] for r in results),
+            "frames": sum(r["frames"] for r in results),
+            "redis_commands": delta,
+        }
+        if redis and sent:
+            out["redis_round_trips_per_line"] = (delta.get("evalsha", 0) + delta.get("hmget", 0)) / sent
+        return out
+    finally:
+        for w in workers:
+            await w.stop()
+        for h in hosts:
+            with contextlib.suppress(Exception):
+                h.ws.transport.abort()
+        server.stop()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rooms", type=int, default=200)
+    parser.add_argument("--players-per-room", type=int, default=8)
+    parser.add_argument("--period", type=float, default=2.0, help="seconds between lines in a room (default 2)")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of writing (default 10; the issue: 30)")
+    parser.add_argument("--store", choices=("memory", "redis", "both"), default="memory")
+    parser.add_argument("--per-worker", type=int, default=800, help="clients per load process (default 800)")
+    parser.add_argument("--compression", choices=("deflate", "none"), default="deflate")
+    parser.add_argument("--profile", action="store_true", help="py-spy the server while the rooms write")
+    parser.add_argument("--nice", type=int, default=-20,
+                        help="priority of the server and load processes while measuring (root only; 0 = leave)")
+    parser.add_argument("--no-reference", action="store_true")
+    parser.add_argument("--save", default="s2-latest", help="results file in bench/results/ (the README uses s2)")
+    args = parser.parse_args()
+    pin_self()
+    stop_on_sigterm()
+    raise_file_limit()
+    info = machine_info()
+    rows: list[dict[str, Any]] = []
+    refs: dict[str, dict[str, Any]] = {}
+    if not args.no_reference:
+        for mode in ("per-message", "coalesce"):
+            print(f"S2: reference server ({mode})...", flush=True)
+            refs[mode] = await run_once("ref-" + mode, args)
+            rows.append(refs[mode])
+    for store in ["memory", "redis"] if args.store == "both" else [args.store]:
+        print(f"S2: ritrovo ({store} store)...", flush=True)
+        redis = BenchRedis().start() if store == "redis" else None
+        try:
+            result = await run_once(store, args, redis)
+        finally:
+            if redis:
+                redis.stop()
+        coal = refs.get("coalesce", {})
+        for key in ("p50_ms", "p99_ms", "cpu_pct"):
+            result[key + "_ratio"] = ratio(result[key], coal.get(key, float("nan")))
+        rows.append(result)
+    save(args.save, {"machine": info, "args": vars(args), "rows": rows})
+    print()
+    print(f"S2 story afternoon: {args.rooms} rooms x {args.players_per_room} players, a line every "
+          f"{args.period:g} s per room for {args.duration:g} s, compression {args.compression}; "
+          f"{info['date']}, {info['cores']} cores, {info['memory_gib']} GiB")
+    headers = ["server", "lines", "p50 ms", "p99 ms", "max ms", "CPU %", "vs ref: p99", "CPU", "missing"]
+    print(table(headers, [
+        [r["target"], r["lines"], r["p50_ms"], r["p99_ms"], r["max_ms"], r["cpu_pct"],
+         r.get("p99_ms_ratio", ""), r.get("cpu_pct_ratio", ""), r["missing"]]
+        for r in rows
+    ]))  # fmt: skip
+    for r in rows:
+        if "redis_round_trips_per_line" in r:
+            print(f"  redis: {r['redis_round_trips_per_line']:.2f} round trips per line; commands {r['redis_commands']}")
+    print("targets:")
+    by = {r["target"]: r for r in rows}
+    if "memory" in by:
+        print(check("memory delivery p99", by["memory"]["p99_ms"], 10, " ms"))
+        if "ref-coalesce" in by:
+            print(check("memory CPU vs reference (coalescing)", by["memory"]["cpu_pct"] / by["ref-coalesce"]["cpu_pct"], 1.5, "x"))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
