@@ -9,9 +9,11 @@ rules must be deterministic functions of (room, pack, now, arguments).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -86,6 +88,10 @@ class GameService:
         # room nobody else changed needs a single store round trip (the commit).
         self._cache: OrderedDict[str, Stored] = OrderedDict()
         self._packs: OrderedDict[str, Pack] = OrderedDict()
+        # The decoded room each cached version came from (see _decoded).
+        self._rooms: dict[str, tuple[int, Room]] = {}
+        # One lock per room with commands in flight; unused locks go away by themselves.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # -- rooms -----------------------------------------------------------
 
@@ -117,7 +123,7 @@ class GameService:
         if stored is None or stored.version < min_seq:
             stored = await self.store.load(code)
             if stored is None:
-                self._cache.pop(code, None)
+                self._forget(code)
                 raise NotFound("no such room", code="room_not_found")
             self._remember(code, stored)
         return decode_room(stored.data)
@@ -128,18 +134,29 @@ class GameService:
         ``action`` may raise a ``RitrovoError`` (nothing is saved) or
         ``NoChange`` (nothing is saved; the current room is returned with None).
         """
+        # Commands on one room in this process run one at a time: they would
+        # only lose compare-and-set races to each other and retry, each retry
+        # a full round trip. Other processes still race, and the CAS settles it.
+        lock = self._locks.get(code)
+        if lock is None:
+            lock = self._locks[code] = asyncio.Lock()
+        async with lock:
+            return await self._execute(code, action)
+
+    async def _execute(self, code: str, action: Callable[[Room, Pack | None, float], T]) -> tuple[Room, T]:
         stored = self._cache.get(code) or await self.store.load(code)
         for _ in range(MAX_COMMIT_ATTEMPTS):
             if stored is None:
-                self._cache.pop(code, None)
+                self._forget(code)
                 raise NotFound("no such room", code="room_not_found")
-            room = decode_room(stored.data)
+            room = self._decoded(code, stored)
             pack = await self.get_pack(room.pack_id) if room.pack_id else None
             now = self.clock()
             try:
                 result = action(room, pack, now)
             except NoChange:
-                return decode_room(stored.data), None  # type: ignore[return-value]
+                self._rooms[code] = (stored.version, room)  # untouched: still that version
+                return room, None  # type: ignore[return-value]
             room.seq = stored.version + 1
             data = encode_room(room)
             outcome = await self.store.commit(
@@ -153,11 +170,31 @@ class GameService:
             )
             if outcome.ok:
                 self._remember(code, Stored(room.seq, data))
+                self._rooms[code] = (room.seq, room)
                 return room, result
-            stored = outcome.current
+            stored = outcome.current  # another process wrote first: ``room`` is discarded
         raise StoreUnavailable("the room is too busy; try again", code="busy")
 
+    def _decoded(self, code: str, stored: Stored) -> Room:
+        """The room at ``stored``'s version, to be changed by one command.
+
+        Decoding a big room costs milliseconds, and a burst of guesses would
+        decode it once per guess, so the object the last command committed is
+        reused. It is taken out of the cache while a command works on it and
+        put back only once committed (or untouched), so a command that fails
+        half-way can never leave a changed object behind for the next one.
+        """
+        hit = self._rooms.pop(code, None)
+        if hit is not None and hit[0] == stored.version:
+            return hit[1]
+        return decode_room(stored.data)
+
+    def _forget(self, code: str) -> None:
+        self._cache.pop(code, None)
+        self._rooms.pop(code, None)
+
     async def delete(self, code: str) -> None:
+        self._rooms.pop(code, None)
         self._cache.pop(code, None)
         await self.store.delete(code, orjson.dumps({"deleted": True}))
 
@@ -179,7 +216,8 @@ class GameService:
         self._cache[code] = stored
         self._cache.move_to_end(code)
         while len(self._cache) > 10_000:
-            self._cache.popitem(last=False)
+            old, _ = self._cache.popitem(last=False)
+            self._rooms.pop(old, None)
 
     # -- packs -------------------------------------------------------------
 

@@ -730,7 +730,12 @@ async def websocket_handler(request: web.Request) -> web.StreamResponse:
     hub.admit(address)
     # The soft limit answers an over-size frame with an error and keeps the
     # connection; aiohttp's hard limit (4x) closes it with 1009.
-    ws = web.WebSocketResponse(max_msg_size=settings.max_frame_bytes * 4, heartbeat=20.0, timeout=2.0)
+    # compress=False: per-message deflate compresses every state frame again
+    # for each connection and keeps ~120 KiB of compressor state per socket;
+    # the bench measured it as the largest cost of a broadcast.
+    ws = web.WebSocketResponse(
+        max_msg_size=settings.max_frame_bytes * 4, heartbeat=20.0, timeout=2.0, compress=False
+    )
     conn = Connection(ws, address, settings, hub.metrics)
     # Counted before the first await, so a burst of upgrades cannot overshoot.
     hub.opened(conn)

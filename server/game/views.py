@@ -18,6 +18,7 @@ from .pack import Pack, RiddleRound, StoryRound
 from .rooms import is_present
 
 Role = Literal["host", "screen", "player"]
+BIG_ROOM_PLAYERS = 100  # above this, a player's view lists only their own team's members
 
 
 def view_key(room: Room, pack: Pack | None, role: Role, player_id: str | None = None) -> str:
@@ -43,20 +44,28 @@ def ranked_teams(room: Room) -> list[tuple[int, Any]]:
     return ranked
 
 
-def scoreboard(room: Room, now: float, *, host: bool) -> list[dict[str, Any]]:
+def scoreboard(
+    room: Room, now: float, *, host: bool, own_team: str | None = None, rosters: bool = True
+) -> list[dict[str, Any]]:
+    """Team rows, best first; ``rosters=False`` lists the members of ``own_team`` only."""
+    members: dict[str, list[Any]] = {}
+    for p in room.players.values():
+        members.setdefault(p.team_id, []).append(p)
     rows = []
     for rank, team in ranked_teams(room):
+        team_members = members.get(team.id, [])
         players = []
-        for p in room.team_players(team.id):
-            entry: dict[str, Any] = {
-                "id": p.id,
-                "name": p.name,
-                "present": is_present(p, now),
-                "points": p.points,
-            }
-            if host:
-                entry["connections"] = p.connections
-            players.append(entry)
+        if rosters or team.id == own_team:
+            for p in team_members:
+                entry: dict[str, Any] = {
+                    "id": p.id,
+                    "name": p.name,
+                    "present": is_present(p, now),
+                    "points": p.points,
+                }
+                if host:
+                    entry["connections"] = p.connections
+                players.append(entry)
         rows.append(
             {
                 "id": team.id,
@@ -64,6 +73,7 @@ def scoreboard(room: Room, now: float, *, host: bool) -> list[dict[str, Any]]:
                 "score": team.score,
                 "rank": rank,
                 "delta": team.score - team.score_before_round_item,
+                "players_count": len(team_members),
                 "players": players,
             }
         )
@@ -101,7 +111,15 @@ def build(
             "kind": current.kind,
             "title": current.title,
         },
-        "teams": scoreboard(room, now, host=role == "host"),
+        # In a big room every state would carry every player to every phone:
+        # players then get their own team's roster, and counts for the others.
+        "teams": scoreboard(
+            room,
+            now,
+            host=role == "host",
+            own_team=team_id,
+            rosters=role != "player" or len(room.players) <= BIG_ROOM_PLAYERS,
+        ),
         "players_count": len(room.players),
         "moments": [
             {"seq": m.seq, "kind": m.kind, "at": m.at, "team_id": m.team_id, "player_id": m.player_id, "text": m.text}

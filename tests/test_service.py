@@ -1,0 +1,75 @@
+"""GameService: commands on a room are atomic, serialised per room, and never leave half-changed state."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ritrovo.errors import Conflict
+from ritrovo.game import rooms, views
+from ritrovo.game.models import Room
+from ritrovo.game.pack import Pack
+from ritrovo.packs import PackLibrary
+from ritrovo.service import GameService
+from ritrovo.store.memory import MemoryStore
+
+
+class CountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.commits = 0
+        self.conflicts = 0
+
+    async def commit(self, code, expected_version, version, data, **kw):  # type: ignore[no-untyped-def, override]
+        self.commits += 1
+        await asyncio.sleep(0)  # let other commands run meanwhile, as a network round trip would
+        outcome = await super().commit(code, expected_version, version, data, **kw)
+        self.conflicts += not outcome.ok
+        return outcome
+
+
+async def test_concurrent_commands_on_a_room_never_conflict_in_one_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = CountingStore()
+    service = GameService(store, PackLibrary(tmp_path))
+    created = await service.create_room("Burst")
+    code = created.room.code
+
+    def joiner(i: int):  # type: ignore[no-untyped-def]
+        return lambda room, pack, now: rooms.join(room, name=f"P{i}", team_id=None, token_hash=f"t{i}", now=now).id
+
+    await asyncio.gather(*(service.execute(code, joiner(i)) for i in range(30)))
+    room = await service.load(code, fresh=True)
+    assert len(room.players) == 30 and room.seq == 30
+    assert store.commits == 30 and store.conflicts == 0
+
+
+async def test_a_command_failing_half_way_leaves_nothing_behind(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    service = GameService(MemoryStore(), PackLibrary(tmp_path))
+    code = (await service.create_room("Half")).room.code
+
+    def half_done(room: Room, pack: Pack | None, now: float) -> None:
+        rooms.join(room, name="Ghost", team_id=None, token_hash="g", now=now)
+        raise Conflict("changed my mind", code="nope")
+
+    with pytest.raises(Conflict):
+        await service.execute(code, half_done)
+    room, _ = await service.execute(code, lambda r, p, now: rooms.create_team(r, "Third"))
+    assert [p.name for p in room.players.values()] == []
+    assert [p.name for p in (await service.load(code, fresh=True)).players.values()] == []
+
+
+def test_big_rooms_send_players_their_own_roster_only() -> None:
+    room = rooms.new_room("BIG234", "All hands", "h", 0.0)
+    for i in range(views.BIG_ROOM_PLAYERS + 1):
+        rooms.join(room, name=f"P{i}", team_id=None, token_hash=f"t{i}", now=0.0)
+    me = next(iter(room.players.values()))
+    mine = views.build(room, None, 0.0, "player", me.id)["teams"]
+    assert all(bool(t["players"]) == (t["id"] == me.team_id) for t in mine)
+    assert sum(t["players_count"] for t in mine) == len(room.players)
+    screen = views.build(room, None, 0.0, "screen")["teams"]
+    assert sum(len(t["players"]) for t in screen) == len(room.players)
+    small = rooms.new_room("SML234", "Team", "h", 0.0)
+    a = rooms.join(small, name="Ada", team_id=None, token_hash="a", now=0.0)
+    rooms.join(small, name="Bob", team_id=None, token_hash="b", now=0.0)
+    assert all(t["players"] for t in views.build(small, None, 0.0, "player", a.id)["teams"])
