@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import orjson
 
-from .errors import Conflict, LimitExceeded, NotFound, StoreUnavailable
+from .errors import Conflict, LimitExceeded, NotFound, RitrovoError, StoreUnavailable
 from .game import flow, rooms
 from .game.models import Room
 from .game.pack import Pack
@@ -157,6 +157,13 @@ class GameService:
             except NoChange:
                 self._rooms[code] = (stored.version, room)  # untouched: still that version
                 return room, None  # type: ignore[return-value]
+            except RitrovoError:
+                # Every rule refuses before it changes anything (the rule tests
+                # check the room is byte-for-byte unchanged after each refusal),
+                # so the object is still that version: most guesses in a burst
+                # are refused, and each would otherwise decode the room again.
+                self._rooms[code] = (stored.version, room)
+                raise
             room.seq = stored.version + 1
             data = encode_room(room)
             outcome = await self.store.commit(
@@ -181,8 +188,9 @@ class GameService:
         Decoding a big room costs milliseconds, and a burst of guesses would
         decode it once per guess, so the object the last command committed is
         reused. It is taken out of the cache while a command works on it and
-        put back only once committed (or untouched), so a command that fails
-        half-way can never leave a changed object behind for the next one.
+        put back only once committed, untouched, or refused by a rule (rules
+        refuse before changing anything); an unexpected exception or a lost
+        compare-and-set discards it.
         """
         hit = self._rooms.pop(code, None)
         if hit is not None and hit[0] == stored.version:

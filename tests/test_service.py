@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from ritrovo.errors import Conflict
+from ritrovo.errors import RitrovoError
+
 from ritrovo.game import rooms, views
 from ritrovo.game.models import Room
 from ritrovo.game.pack import Pack
@@ -44,15 +45,15 @@ async def test_concurrent_commands_on_a_room_never_conflict_in_one_process(tmp_p
     assert store.commits == 30 and store.conflicts == 0
 
 
-async def test_a_command_failing_half_way_leaves_nothing_behind(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_a_command_crashing_half_way_leaves_nothing_behind(tmp_path) -> None:  # type: ignore[no-untyped-def]
     service = GameService(MemoryStore(), PackLibrary(tmp_path))
     code = (await service.create_room("Half")).room.code
 
     def half_done(room: Room, pack: Pack | None, now: float) -> None:
         rooms.join(room, name="Ghost", team_id=None, token_hash="g", now=now)
-        raise Conflict("changed my mind", code="nope")
+        raise RuntimeError("a bug half-way through a command")
 
-    with pytest.raises(Conflict):
+    with pytest.raises(RuntimeError):
         await service.execute(code, half_done)
     room, _ = await service.execute(code, lambda r, p, now: rooms.create_team(r, "Third"))
     assert [p.name for p in room.players.values()] == []
@@ -73,3 +74,14 @@ def test_big_rooms_send_players_their_own_roster_only() -> None:
     a = rooms.join(small, name="Ada", team_id=None, token_hash="a", now=0.0)
     rooms.join(small, name="Bob", team_id=None, token_hash="b", now=0.0)
     assert all(t["players"] for t in views.build(small, None, 0.0, "player", a.id)["teams"])
+
+
+async def test_a_refused_command_keeps_the_room_as_it_was(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    service = GameService(MemoryStore(), PackLibrary(tmp_path))
+    code = (await service.create_room("Refusals")).room.code
+    await service.execute(code, lambda r, p, now: rooms.join(r, name="Ada", team_id=None, token_hash="a", now=now))
+    with pytest.raises(RitrovoError):
+        await service.execute(code, lambda r, p, now: rooms.join(r, name="ada", team_id=None, token_hash="b", now=now))
+    room, _ = await service.execute(code, lambda r, p, now: rooms.create_team(r, "Third"))
+    assert [p.name for p in room.players.values()] == ["Ada"] and room.seq == 2
+    assert (await service.load(code, fresh=True)).players == room.players
