@@ -176,7 +176,7 @@ class GameService:
                 now=now,
             )
             if outcome.ok:
-                self._remember(code, Stored(room.seq, data))
+                self._remember(code, Stored(room.seq, data), committed=True)
                 self._rooms[code] = (room.seq, room)
                 return room, result
             stored = outcome.current  # another process wrote first: ``room`` is discarded
@@ -220,7 +220,12 @@ class GameService:
             return False
         return bool(changed)
 
-    def _remember(self, code: str, stored: Stored) -> None:
+    def _remember(self, code: str, stored: Stored, *, committed: bool = False) -> None:
+        known = self._cache.get(code)
+        if not committed and known is not None and known.version > stored.version:
+            # A read that started before our last commit came back late: keep
+            # the newer version, or the next command would lose its CAS.
+            return
         self._cache[code] = stored
         self._cache.move_to_end(code)
         while len(self._cache) > 10_000:
