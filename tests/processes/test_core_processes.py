@@ -10,19 +10,9 @@ from typing import Any
 import pytest
 
 from ritrovo.client import RitrovoClient, join
+from support.protocol_helpers import create_room
 from support.redis_server import RedisServer
 from support.servers import ServeProcess
-
-
-def create_room(base_url: str, name: str = "All hands") -> dict[str, Any]:
-    request = urllib.request.Request(
-        base_url + "/api/rooms",
-        data=json.dumps({"name": name}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=5) as response:
-        return dict(json.load(response))
 
 
 @pytest.fixture
@@ -37,7 +27,7 @@ def names(state: dict[str, Any]) -> set[str]:
 
 async def test_two_processes_share_a_room(two_servers: tuple[ServeProcess, ServeProcess]) -> None:
     a, b = two_servers
-    room = create_room(a.base_url)
+    room = await create_room(a.base_url, "All hands")
     ada = await join(a.ws_url, room["code"], "Ada")
     bob = await join(b.ws_url, room["code"], "Bob")
     # Each sees the other at once, whichever process they are connected to.
@@ -55,7 +45,7 @@ async def test_two_processes_share_a_room(two_servers: tuple[ServeProcess, Serve
 async def test_player_resumes_after_the_server_is_killed(redis_url: str) -> None:
     server = ServeProcess(redis_url).start()
     try:
-        room = create_room(server.base_url)
+        room = await create_room(server.base_url, "All hands")
         ada = await join(server.ws_url, room["code"], "Ada")
         token = ada.welcome["token"]  # type: ignore[index]
         before = ada.welcome["player"]  # type: ignore[index]

@@ -7,10 +7,9 @@ from typing import Any
 from ritrovo.client import RitrovoClient, join
 from ritrovo.game.rooms import PRESENCE_GRACE_SECONDS
 from ritrovo.timers import MIN_INSTANCE_TIMEOUT
+from support.protocol_helpers import create_room
 from support.servers import ServeProcess
 
-from support.protocol_helpers import create_room as _unused  # noqa: F401
-from test_core_processes import create_room
 
 ENV = {"RITROVO_TIMER_LEASE_TTL": "1"}
 
@@ -23,7 +22,7 @@ async def test_players_of_a_killed_process_show_as_away(redis_url: str) -> None:
     with ServeProcess(redis_url, **ENV) as survivor:
         doomed = ServeProcess(redis_url, **ENV).start()
         try:
-            room = create_room(survivor.base_url)
+            room = await create_room(survivor.base_url)
             host = await RitrovoClient.connect(survivor.ws_url)
             await host.hello("host", room=room["code"], token=room["host_token"])
             ada = await join(doomed.ws_url, room["code"], "Ada")

@@ -334,6 +334,16 @@ export function promptMeta(prompt) {
 
 // ---- server notices ---------------------------------------------------------
 
+// The page-wide banner for a connection in trouble, shown only while ``active()``
+// (the player's game view, the console) so the join form stays uncluttered.
+export function connectionBanner(el, active) {
+  return (status) => {
+    const trouble = active() && (status === "reconnecting" || status === "offline");
+    el.hidden = !trouble;
+    if (trouble) el.textContent = status === "offline" ? t("conn.offline") : t("conn.reconnecting");
+  };
+}
+
 // The server says when its store (Redis) is unreachable and when it is back:
 // the game is paused meanwhile, and people should know it is not their network.
 export function noticeBanner(el) {

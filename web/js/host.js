@@ -27,6 +27,7 @@ import {
   toast,
   verdictBadge,
   noticeBanner,
+  connectionBanner,
 } from "./common.js";
 
 const code = codeFromPath();
@@ -87,6 +88,7 @@ function showMessage(kind, detail = "") {
 
 function connect() {
   if (S.socket) S.socket.stop();
+  const connBanner = connectionBanner(byId("conn-banner"), () => S.view === "console");
   const socket = new RoomSocket({
     hello: () => ({ type: "host", room: code, token: S.token }),
     onWelcome: () => {
@@ -101,10 +103,7 @@ function connect() {
     },
     onStatus: (status, detail) => {
       setConn(status, detail);
-      const banner = byId("conn-banner");
-      const trouble = S.view === "console" && (status === "reconnecting" || status === "offline");
-      show(banner, trouble);
-      if (trouble) setText(banner, status === "offline" ? t("conn.offline") : t("conn.reconnecting"));
+      connBanner(status);
     },
     onNotice: noticeBanner(byId("notice-banner")),
     onFatal: (err) => {

@@ -26,6 +26,7 @@ import {
   teamsInRoomOrder,
   verdictBadge,
   noticeBanner,
+  connectionBanner,
 } from "./common.js";
 
 const code = codeFromPath();
@@ -191,6 +192,7 @@ function resetJoinButton() {
 
 function startSocket() {
   if (S.socket) S.socket.stop();
+  const connBanner = connectionBanner(byId("conn-banner"), () => S.view === "game");
   const socket = new RoomSocket({
     hello: () => {
       const saved = session();
@@ -220,10 +222,7 @@ function startSocket() {
     },
     onStatus: (status, detail) => {
       setConn(status, detail);
-      const banner = byId("conn-banner");
-      const trouble = S.view === "game" && (status === "reconnecting" || status === "offline");
-      show(banner, trouble);
-      if (trouble) setText(banner, status === "offline" ? t("conn.offline") : t("conn.reconnecting"));
+      connBanner(status);
     },
     onNotice: noticeBanner(byId("notice-banner")),
     onFatal: (err) => onFatal(err),
