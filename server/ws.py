@@ -332,6 +332,7 @@ class RoomHub:
         """Send ``room`` to each connection that has not seen this version yet."""
         now = self.service.clock()
         encoded: dict[str, bytes] = {}
+        boards: dict[tuple[bool, str | None], list[dict[str, Any]]] = {}  # shared by the views
         for conn in members:
             if conn.last_seq_sent >= room.seq or conn.closing:
                 continue
@@ -345,7 +346,7 @@ class RoomHub:
             key = views.view_key(room, pack, conn.role, conn.player_id)
             data = encoded.get(key)
             if data is None:
-                state = views.build(room, pack, now, conn.role, conn.player_id)
+                state = views.build(room, pack, now, conn.role, conn.player_id, boards=boards)
                 data = encoded[key] = protocol.encode("state", seq=room.seq, state=state)
             conn.send(data, "state")
             conn.last_seq_sent = room.seq

@@ -85,3 +85,16 @@ async def test_a_refused_command_keeps_the_room_as_it_was(tmp_path) -> None:  # 
     room, _ = await service.execute(code, lambda r, p, now: rooms.create_team(r, "Third"))
     assert [p.name for p in room.players.values()] == ["Ada"] and room.seq == 2
     assert (await service.load(code, fresh=True)).players == room.players
+
+
+def test_views_sharing_scoreboard_rows_are_the_same_as_views_built_alone() -> None:
+    for size in (3, views.BIG_ROOM_PLAYERS + 3):
+        room = rooms.new_room("SHR234", "Shared", "h", 0.0)
+        for i in range(size):
+            rooms.join(room, name=f"P{i}", team_id=None, token_hash=f"t{i}", now=0.0)
+        boards: dict[tuple[bool, str | None], list[dict[str, object]]] = {}
+        audiences = [("host", None), ("screen", None)] + [("player", pid) for pid in list(room.players)[:4]]
+        for role, pid in audiences:
+            shared = views.build(room, None, 0.0, role, pid, boards=boards)  # type: ignore[arg-type]
+            assert shared == views.build(room, None, 0.0, role, pid)  # type: ignore[arg-type]
+        assert len(boards) == (2 if size == 3 else 4)  # host, everyone else / host, screen, two teams

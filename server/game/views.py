@@ -81,11 +81,31 @@ def scoreboard(
 
 
 def build(
-    room: Room, pack: Pack | None, now: float, role: Role, player_id: str | None = None
+    room: Room,
+    pack: Pack | None,
+    now: float,
+    role: Role,
+    player_id: str | None = None,
+    *,
+    boards: dict[tuple[bool, str | None], list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
-    """The full state message body for one audience."""
+    """The full state message body for one audience.
+
+    ``boards`` lets a caller building several views of one room version share
+    the scoreboard rows (O(players) each) between views that see the same rows.
+    """
     player = room.players.get(player_id) if player_id else None
     team_id = player.team_id if player else None
+    host = role == "host"
+    rosters = role != "player" or len(room.players) <= BIG_ROOM_PLAYERS
+    board_key = (host, None if rosters else team_id)
+    rows = boards.get(board_key) if boards is not None else None
+    if rows is None:
+        # In a big room every state would carry every player to every phone:
+        # players then get their own team's roster, and counts for the others.
+        rows = scoreboard(room, now, host=host, own_team=team_id, rosters=rosters)
+        if boards is not None:
+            boards[board_key] = rows
     current = pack.rounds[room.round_index] if pack and 0 <= room.round_index < len(pack.rounds) else None
     view: dict[str, Any] = {
         "code": room.code,
@@ -111,15 +131,7 @@ def build(
             "kind": current.kind,
             "title": current.title,
         },
-        # In a big room every state would carry every player to every phone:
-        # players then get their own team's roster, and counts for the others.
-        "teams": scoreboard(
-            room,
-            now,
-            host=role == "host",
-            own_team=team_id,
-            rosters=role != "player" or len(room.players) <= BIG_ROOM_PLAYERS,
-        ),
+        "teams": rows,
         "players_count": len(room.players),
         "moments": [
             {"seq": m.seq, "kind": m.kind, "at": m.at, "team_id": m.team_id, "player_id": m.player_id, "text": m.text}
