@@ -33,7 +33,9 @@ EXPERIMENTS = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--results", type=Path, default=BENCH / "results" / "s1.json")
     parser.add_argument("--out", type=Path, default=BENCH / "s1_latency.png")
     args = parser.parse_args()
@@ -54,18 +56,41 @@ def main() -> None:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
     for ax, key, title in ((axes[0], "p50_ms", "p50"), (axes[1], "p99_ms", "p99")):
         for target, (label, color, marker) in STYLE.items():
-            points = sorted((r["players"], r[key]) for r in rows if r["target"] == target and not math.isnan(r[key]))
+            points = sorted(
+                (r["players"], r[key])
+                for r in rows
+                if r["target"] == target and not math.isnan(r[key])
+            )
             if points:
-                ax.plot([p for p, _ in points], [v for _, v in points], marker=marker, color=color, label=label)
+                ax.plot(
+                    [p for p, _ in points],
+                    [v for _, v in points],
+                    marker=marker,
+                    color=color,
+                    label=label,
+                )
         for name, label, color, marker in EXPERIMENTS:
             path = args.results.parent / f"{name}.json"
             if path.exists():
                 exp = [r for r in json.loads(path.read_text())["rows"] if not math.isnan(r[key])]
                 if exp:
-                    ax.scatter([r["players"] for r in exp], [r[key] for r in exp], color=color, marker=marker,
-                               s=70, label=label, zorder=5)
+                    ax.scatter(
+                        [r["players"] for r in exp],
+                        [r[key] for r in exp],
+                        color=color,
+                        marker=marker,
+                        s=70,
+                        label=label,
+                        zorder=5,
+                    )
         if key == "p99_ms":
-            ax.axhline(60, color="black", linestyle="--", linewidth=1, label="target p99 (memory, P=2000): 60 ms")
+            ax.axhline(
+                60,
+                color="black",
+                linestyle="--",
+                linewidth=1,
+                label="target p99 (memory, P=2000): 60 ms",
+            )
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("players P (one room, 20 teams)")

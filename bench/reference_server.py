@@ -91,7 +91,10 @@ class RefRoom:
             ],
             "story": {
                 "stage": "writing",
-                "teams": {t.id: {"lines_count": t.lines, "writer": self.writer_of(t)} for t in self.teams.values()},
+                "teams": {
+                    t.id: {"lines_count": t.lines, "writer": self.writer_of(t)}
+                    for t in self.teams.values()
+                },
             },
         }
         return encode("state", seq=self.seq, state=body)
@@ -150,7 +153,9 @@ class RefServer:
             try:
                 msg = orjson.loads(frame.data)
             except orjson.JSONDecodeError:
-                await ws.send_frame(encode("error", code="invalid_json", message="bad json"), WSMsgType.TEXT)
+                await ws.send_frame(
+                    encode("error", code="invalid_json", message="bad json"), WSMsgType.TEXT
+                )
                 continue
             kind, rid = msg.get("type"), msg.get("id")
             if room is None:
@@ -162,7 +167,12 @@ class RefServer:
                     me = Player(f"p{next(self.ids)}", str(msg.get("name", "")), team.id, ws)
                     room.players[me.id] = me
                     team.order.append(me.id)
-                    welcome = {"role": "player", "room": code, "token": me.id, "player": {"id": me.id, "team_id": team.id}}
+                    welcome = {
+                        "role": "player",
+                        "room": code,
+                        "token": me.id,
+                        "player": {"id": me.id, "team_id": team.id},
+                    }
                     await ws.send_frame(encode("welcome", **welcome), WSMsgType.TEXT)
                     await ws.send_frame(room.state(), WSMsgType.TEXT)
                     await ws.send_frame(room.you(me), WSMsgType.TEXT)
@@ -184,11 +194,16 @@ class RefServer:
                 if correct and not team.solved:
                     team.solved, team.score = True, team.score + 100
                 verdict = "correct" if correct else "wrong"
-                await ws.send_frame(encode("ack", id=rid, of=kind, result={"verdict": verdict}), WSMsgType.TEXT)
+                await ws.send_frame(
+                    encode("ack", id=rid, of=kind, result={"verdict": verdict}), WSMsgType.TEXT
+                )
                 self.changed(room)
             elif kind == "line":
                 if room.writer_of(team) != me.id:
-                    await ws.send_frame(encode("error", id=rid, code="not_your_turn", message="wait"), WSMsgType.TEXT)
+                    await ws.send_frame(
+                        encode("error", id=rid, code="not_your_turn", message="wait"),
+                        WSMsgType.TEXT,
+                    )
                     continue
                 team.lines += 1
                 team.writer += 1
@@ -205,7 +220,9 @@ class RefServer:
         return ws
 
 
-def make_app(mode: str, interval: float = 0.1, answer: str = "printer", compress: bool = True) -> web.Application:
+def make_app(
+    mode: str, interval: float = 0.1, answer: str = "printer", compress: bool = True
+) -> web.Application:
     server = RefServer(mode, interval, answer, compress)
     app = web.Application()
     app.router.add_get("/ws", server.handler)
@@ -247,12 +264,22 @@ async def _self_check() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port", type=int, help="serve on this port (no port: run the self-check and exit)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--port", type=int, help="serve on this port (no port: run the self-check and exit)"
+    )
     parser.add_argument("--mode", choices=("per-message", "coalesce"), default="coalesce")
-    parser.add_argument("--interval", type=float, default=0.1, help="coalescing interval in seconds")
+    parser.add_argument(
+        "--interval", type=float, default=0.1, help="coalescing interval in seconds"
+    )
     parser.add_argument("--answer", default="printer", help="the answer that counts as correct")
-    parser.add_argument("--no-compress", action="store_true", help="refuse permessage-deflate (aiohttp compress=False)")
+    parser.add_argument(
+        "--no-compress",
+        action="store_true",
+        help="refuse permessage-deflate (aiohttp compress=False)",
+    )
     args = parser.parse_args()
     if args.port is None:
         asyncio.run(_self_check())

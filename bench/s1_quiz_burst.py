@@ -34,11 +34,11 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lib.common import (  # noqa: E402
+from lib.common import (
     BenchRedis,
+    Profiler,
     ReferenceServer,
     RitrovoServer,
-    Profiler,
     Worker,
     check,
     create_room,
@@ -46,22 +46,33 @@ from lib.common import (  # noqa: E402
     machine_info,
     pct,
     pin_self,
-    set_nice,
-    stop_on_sigterm,
     raise_file_limit,
     ratio,
     save,
+    set_nice,
     split,
     stats_delta,
+    stop_on_sigterm,
     table,
     tell_all,
     upload_pack,
     wait_idle,
 )
-from ritrovo.client import ProtocolError, RitrovoClient  # noqa: E402
+from ritrovo.client import ProtocolError, RitrovoClient
 
 ANSWER = "printer"
-WRONG = ("stapler", "keyboard", "coffee", "calendar", "chair", "desk", "clock", "window", "umbrella", "pencil")
+WRONG = (
+    "stapler",
+    "keyboard",
+    "coffee",
+    "calendar",
+    "chair",
+    "desk",
+    "clock",
+    "window",
+    "umbrella",
+    "pencil",
+)
 
 RIDDLE = f"""
       - text: "I jam more often than a garage band, but I never played a note ({{n}}). What am I?"
@@ -128,7 +139,9 @@ async def run_once(
 
         roster = [[f"Player {i + 1:04d}", team_ids[i % teams]] for i in range(players)]
         offsets = [rng.random() * args.window for _ in range(players)]
-        texts = [ANSWER if rng.random() < args.accuracy else rng.choice(WRONG) for _ in range(players)]
+        texts = [
+            ANSWER if rng.random() < args.accuracy else rng.choice(WRONG) for _ in range(players)
+        ]
         parts = max(1, math.ceil(players / args.per_worker))
         indexes = split(list(range(players)), parts)
         for w, idx in enumerate(indexes):
@@ -149,7 +162,11 @@ async def run_once(
         for burst in range(args.bursts):
             if not reference:
                 await open_riddle(host, screen, burst)
-            bursts.append(await measure_burst(server, workers, screen, screen_seen, redis, target, players, burst, args))
+            bursts.append(
+                await measure_burst(
+                    server, workers, screen, screen_seen, redis, target, players, burst, args
+                )
+            )
         return summarize(target, players, teams, joined, bursts, redis is not None)
     finally:
         for w in workers:
@@ -165,10 +182,17 @@ async def open_riddle(host: RitrovoClient, screen: RitrovoClient, index: int) ->
     if index > 0:
         with contextlib.suppress(ProtocolError):
             await host.request("reveal", timeout=60)
-        await screen.wait_state(lambda s: s.get("riddle") is not None and s["riddle"]["stage"] == "revealed", 60)
+        await screen.wait_state(
+            lambda s: s.get("riddle") is not None and s["riddle"]["stage"] == "revealed", 60
+        )
     await host.request("next", timeout=60)
     await screen.wait_state(
-        lambda s: s.get("riddle") is not None and s["riddle"]["index"] == index and s["riddle"]["stage"] == "open", 60
+        lambda s: (
+            s.get("riddle") is not None
+            and s["riddle"]["index"] == index
+            and s["riddle"]["stage"] == "open"
+        ),
+        60,
     )
 
 
@@ -179,8 +203,15 @@ async def measure_burst(
     settle = await wait_idle(server)
     before = redis.commandstats() if redis else {}
     redis_cpu0 = redis.cpu_seconds() if redis else 0.0
-    profiler = Profiler(server.pid, f"s1-{target}-{players}-{burst}").start() if args.profile else None
-    measured = [server.pid, os.getpid(), *(w.proc.pid for w in workers), *([redis.pid] if redis else [])]
+    profiler = (
+        Profiler(server.pid, f"s1-{target}-{players}-{burst}").start() if args.profile else None
+    )
+    measured = [
+        server.pid,
+        os.getpid(),
+        *(w.proc.pid for w in workers),
+        *([redis.pid] if redis else []),
+    ]
     set_nice(measured, args.nice)
     load_at_go = os.getloadavg()[0]
     cpu0 = server.cpu_seconds()
@@ -227,7 +258,9 @@ async def measure_burst(
         # From the last guess that changed the scoreboard (refused guesses change nothing).
         # Negative means the screen's seq went quiet before the server had
         # sent everything (the per-message reference at large P): no figure.
-        "final_ms": final_ms if (final_ms := (max(final_at) - last_accepted) * 1000) >= 0 else float("nan"),
+        "final_ms": final_ms
+        if (final_ms := (max(final_at) - last_accepted) * 1000) >= 0
+        else float("nan"),
         "final_after_last_guess_ms": max(0.0, (max(final_at) - last_send) * 1000),
         "cpu_s": cpu,
         "redis_cpu_s": redis_cpu,
@@ -257,17 +290,41 @@ async def measure_burst(
 
 
 def summarize(
-    target: str, players: int, teams: int, joined: list[dict[str, Any]], bursts: list[dict[str, Any]], redis: bool
+    target: str,
+    players: int,
+    teams: int,
+    joined: list[dict[str, Any]],
+    bursts: list[dict[str, Any]],
+    redis: bool,
 ) -> dict[str, Any]:
     """The run's figures: the median over its bursts (each burst is also kept)."""
 
     def median(key: str) -> float:
-        values = sorted(b[key] for b in bursts if isinstance(b.get(key), (int, float)) and not math.isnan(b[key]))
+        values = sorted(
+            b[key]
+            for b in bursts
+            if isinstance(b.get(key), (int, float)) and not math.isnan(b[key])
+        )
         return values[len(values) // 2] if values else float("nan")
 
-    out: dict[str, Any] = {"target": target, "players": players, "teams": teams, "bursts": len(bursts)}
-    for key in ("p50_ms", "p99_ms", "max_ms", "final_ms", "final_after_last_guess_ms", "cpu_s", "redis_cpu_s",
-                "load_cpu_s", "mbytes_to_players", "loadavg_at_go"):
+    out: dict[str, Any] = {
+        "target": target,
+        "players": players,
+        "teams": teams,
+        "bursts": len(bursts),
+    }
+    for key in (
+        "p50_ms",
+        "p99_ms",
+        "max_ms",
+        "final_ms",
+        "final_after_last_guess_ms",
+        "cpu_s",
+        "redis_cpu_s",
+        "load_cpu_s",
+        "mbytes_to_players",
+        "loadavg_at_go",
+    ):
         out[key] = median(key)
         out[key + "_best"] = min((b[key] for b in bursts), default=float("nan"))
     out["hwm_mib"] = max(b["hwm_mib"] for b in bursts)
@@ -284,28 +341,71 @@ def summarize(
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--players", default="250", help="comma-separated P values (default 250; the issue: 250,500,1000,2000)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--players",
+        default="250",
+        help="comma-separated P values (default 250; the issue: 250,500,1000,2000)",
+    )
     parser.add_argument("--teams", type=int, default=20, help="T teams (default 20; at most 26)")
     parser.add_argument("--store", choices=("memory", "redis", "both"), default="memory")
-    parser.add_argument("--accuracy", type=float, default=0.3, help="share of right guesses (default 0.3)")
-    parser.add_argument("--bursts", type=int, default=3,
-                        help="bursts per run (a fresh riddle each, same players); figures are the median (default 3)")
-    parser.add_argument("--window", type=float, default=1.0, help="seconds over which the guesses are spread")
-    parser.add_argument("--join-concurrency", type=int, default=20,
-                        help="joins in flight per load process while the room fills (default 20)")
-    parser.add_argument("--per-worker", type=int, default=500, help="clients per load process (default 500)")
-    parser.add_argument("--compression", choices=("deflate", "none"), default="deflate",
-                        help="permessage-deflate offered by the clients, as browsers do (default deflate)")
-    parser.add_argument("--profile", action="store_true", help="py-spy the server during each round (bench/results/profiles/)")
-    parser.add_argument("--patch", default="", help="experiment: candidate fixes patched into the server "
-                        "(bench/lib/patched_serve.py: room_lock,decoded_cache,small_views)")
-    parser.add_argument("--nice", type=int, default=-20,
-                        help="priority of the server and load processes while measuring (root only; 0 = leave)")
+    parser.add_argument(
+        "--accuracy", type=float, default=0.3, help="share of right guesses (default 0.3)"
+    )
+    parser.add_argument(
+        "--bursts",
+        type=int,
+        default=3,
+        help="bursts per run (a fresh riddle each, same players); figures are the median (default 3)",
+    )
+    parser.add_argument(
+        "--window", type=float, default=1.0, help="seconds over which the guesses are spread"
+    )
+    parser.add_argument(
+        "--join-concurrency",
+        type=int,
+        default=20,
+        help="joins in flight per load process while the room fills (default 20)",
+    )
+    parser.add_argument(
+        "--per-worker", type=int, default=500, help="clients per load process (default 500)"
+    )
+    parser.add_argument(
+        "--compression",
+        choices=("deflate", "none"),
+        default="deflate",
+        help="permessage-deflate offered by the clients, as browsers do (default deflate)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy the server during each round (bench/results/profiles/)",
+    )
+    parser.add_argument(
+        "--patch",
+        default="",
+        help="experiment: candidate fixes patched into the server "
+        "(bench/lib/patched_serve.py: room_lock,decoded_cache,small_views)",
+    )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=-20,
+        help="priority of the server and load processes while measuring (root only; 0 = leave)",
+    )
     parser.add_argument("--no-reference", action="store_true", help="skip the reference server")
-    parser.add_argument("--reference-modes", default="per-message,coalesce",
-                        help="reference variants to run (default per-message,coalesce)")
-    parser.add_argument("--save", default="s1-latest", help="results file name in bench/results/ (default s1-latest; the README table and the plot use s1)")
+    parser.add_argument(
+        "--reference-modes",
+        default="per-message,coalesce",
+        help="reference variants to run (default per-message,coalesce)",
+    )
+    parser.add_argument(
+        "--save",
+        default="s1-latest",
+        help="results file name in bench/results/ (default s1-latest; the README table and the plot use s1)",
+    )
     args = parser.parse_args()
     pin_self()
     stop_on_sigterm()
@@ -348,14 +448,18 @@ async def main() -> None:
             r["accepted_guesses"], refused,
         ])  # fmt: skip
     print()
-    print(f"S1 quiz burst ({args.bursts} bursts per run: median, and best p99), T={args.teams} teams, {args.accuracy:.0%} right, window {args.window:g} s, "
-          f"compression {args.compression}; {info['date']}, {info['cores']} cores, {info['memory_gib']} GiB")
+    print(
+        f"S1 quiz burst ({args.bursts} bursts per run: median, and best p99), T={args.teams} teams, {args.accuracy:.0%} right, window {args.window:g} s, "
+        f"compression {args.compression}; {info['date']}, {info['cores']} cores, {info['memory_gib']} GiB"
+    )
     print(table(headers, body))
     for r in rows:
         if r["target"].startswith("redis"):
-            print(f"  redis P={r['players']}: {r['redis_round_trips']} round trips for {r['accepted_guesses']} "
-                  f"accepted guesses ({r['redis_round_trips_per_accepted_guess']:.2f} each, "
-                  f"{r['commit_retries']} CAS retries); redis CPU {r['redis_cpu_s']:.2f} s")
+            print(
+                f"  redis P={r['players']}: {r['redis_round_trips']} round trips for {r['accepted_guesses']} "
+                f"accepted guesses ({r['redis_round_trips_per_accepted_guess']:.2f} each, "
+                f"{r['commit_retries']} CAS retries); redis CPU {r['redis_cpu_s']:.2f} s"
+            )
     print("targets (P=2000):")
     by = {(r["target"], r["players"]): r for r in rows}
     mem, ref = by.get(("memory", 2000)), by.get(("ref-coalesce", 2000))
@@ -363,11 +467,19 @@ async def main() -> None:
         print(check("memory p99 guess->verdict", mem["p99_ms"], 60, " ms"))
         print(check("memory final scoreboard to every client", mem["final_ms"], 150, " ms"))
         if ref:
-            print(check("memory CPU vs reference (coalescing)", mem["cpu_s"] / ref["cpu_s"], 1.5, "x"))
+            print(
+                check("memory CPU vs reference (coalescing)", mem["cpu_s"] / ref["cpu_s"], 1.5, "x")
+            )
     red = by.get(("redis", 2000))
     if red and mem:
         print(check("redis p99 vs memory p99", red["p99_ms"] / mem["p99_ms"], 2.0, "x"))
-        print(check("redis round trips per accepted guess", red["redis_round_trips_per_accepted_guess"], 1.0))
+        print(
+            check(
+                "redis round trips per accepted guess",
+                red["redis_round_trips_per_accepted_guess"],
+                1.0,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lib.common import (  # noqa: E402
+from lib.common import (
     BenchRedis,
     Profiler,
     ReferenceServer,
@@ -39,19 +39,19 @@ from lib.common import (  # noqa: E402
     machine_info,
     pct,
     pin_self,
-    set_nice,
-    stop_on_sigterm,
     raise_file_limit,
     ratio,
     save,
+    set_nice,
     split,
     stats_delta,
+    stop_on_sigterm,
     table,
     tell_all,
     upload_pack,
     wait_idle,
 )
-from ritrovo.client import RitrovoClient  # noqa: E402
+from ritrovo.client import RitrovoClient
 
 PACK = """
 id: bench-s2
@@ -70,7 +70,9 @@ rounds:
 """
 
 
-async def run_once(target: str, args: argparse.Namespace, redis: BenchRedis | None = None) -> dict[str, Any]:
+async def run_once(
+    target: str, args: argparse.Namespace, redis: BenchRedis | None = None
+) -> dict[str, Any]:
     reference = target.startswith("ref-")
     server: Any
     if reference:
@@ -90,7 +92,10 @@ async def run_once(target: str, args: argparse.Namespace, redis: BenchRedis | No
                 await upload_pack(server.base_url, room["code"], room["host_token"], PACK)
                 codes.append(room["code"])
                 tokens.append(room["host_token"])
-        rooms = [{"code": c, "names": [f"Writer {i + 1}" for i in range(args.players_per_room)]} for c in codes]
+        rooms = [
+            {"code": c, "names": [f"Writer {i + 1}" for i in range(args.players_per_room)]}
+            for c in codes
+        ]
         offsets = [r * args.period / len(rooms) for r in range(len(rooms))]
         lines = max(1, int(args.duration / args.period))
         per_worker_rooms = max(1, args.per_worker // args.players_per_room)
@@ -116,13 +121,21 @@ async def run_once(target: str, args: argparse.Namespace, redis: BenchRedis | No
                 await host.request("next")  # the story round starts: a writer per team
             for host in hosts:
                 await host.wait_state(
-                    lambda s: s.get("story") is not None and all(t.get("writer") for t in s["story"]["teams"].values()),
+                    lambda s: (
+                        s.get("story") is not None
+                        and all(t.get("writer") for t in s["story"]["teams"].values())
+                    ),
                     60,
                 )
         await wait_idle(server)
         before = redis.commandstats() if redis else {}
         profiler = Profiler(server.pid, f"s2-{target}").start() if args.profile else None
-        measured = [server.pid, os.getpid(), *(w.proc.pid for w in workers), *([redis.pid] if redis else [])]
+        measured = [
+            server.pid,
+            os.getpid(),
+            *(w.proc.pid for w in workers),
+            *([redis.pid] if redis else []),
+        ]
         set_nice(measured, args.nice)
         load_at_go = os.getloadavg()[0]
         t0 = time.monotonic() + 0.5
@@ -160,7 +173,9 @@ async def run_once(target: str, args: argparse.Namespace, redis: BenchRedis | No
             "redis_commands": delta,
         }
         if redis and sent:
-            out["redis_round_trips_per_line"] = (delta.get("evalsha", 0) + delta.get("hmget", 0)) / sent
+            out["redis_round_trips_per_line"] = (
+                delta.get("evalsha", 0) + delta.get("hmget", 0)
+            ) / sent
         return out
     finally:
         for w in workers:
@@ -172,19 +187,38 @@ async def run_once(target: str, args: argparse.Namespace, redis: BenchRedis | No
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rooms", type=int, default=200)
     parser.add_argument("--players-per-room", type=int, default=8)
-    parser.add_argument("--period", type=float, default=2.0, help="seconds between lines in a room (default 2)")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds of writing (default 10; the issue: 30)")
+    parser.add_argument(
+        "--period", type=float, default=2.0, help="seconds between lines in a room (default 2)"
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=10.0,
+        help="seconds of writing (default 10; the issue: 30)",
+    )
     parser.add_argument("--store", choices=("memory", "redis", "both"), default="memory")
-    parser.add_argument("--per-worker", type=int, default=800, help="clients per load process (default 800)")
+    parser.add_argument(
+        "--per-worker", type=int, default=800, help="clients per load process (default 800)"
+    )
     parser.add_argument("--compression", choices=("deflate", "none"), default="deflate")
-    parser.add_argument("--profile", action="store_true", help="py-spy the server while the rooms write")
-    parser.add_argument("--nice", type=int, default=-20,
-                        help="priority of the server and load processes while measuring (root only; 0 = leave)")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the server while the rooms write"
+    )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=-20,
+        help="priority of the server and load processes while measuring (root only; 0 = leave)",
+    )
     parser.add_argument("--no-reference", action="store_true")
-    parser.add_argument("--save", default="s2-latest", help="results file in bench/results/ (the README uses s2)")
+    parser.add_argument(
+        "--save", default="s2-latest", help="results file in bench/results/ (the README uses s2)"
+    )
     args = parser.parse_args()
     pin_self()
     stop_on_sigterm()
@@ -211,10 +245,22 @@ async def main() -> None:
         rows.append(result)
     save(args.save, {"machine": info, "args": vars(args), "rows": rows})
     print()
-    print(f"S2 story afternoon: {args.rooms} rooms x {args.players_per_room} players, a line every "
-          f"{args.period:g} s per room for {args.duration:g} s, compression {args.compression}; "
-          f"{info['date']}, {info['cores']} cores, {info['memory_gib']} GiB")
-    headers = ["server", "lines", "p50 ms", "p99 ms", "max ms", "CPU %", "vs ref: p99", "CPU", "missing"]
+    print(
+        f"S2 story afternoon: {args.rooms} rooms x {args.players_per_room} players, a line every "
+        f"{args.period:g} s per room for {args.duration:g} s, compression {args.compression}; "
+        f"{info['date']}, {info['cores']} cores, {info['memory_gib']} GiB"
+    )
+    headers = [
+        "server",
+        "lines",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "CPU %",
+        "vs ref: p99",
+        "CPU",
+        "missing",
+    ]
     print(table(headers, [
         [r["target"], r["lines"], r["p50_ms"], r["p99_ms"], r["max_ms"], r["cpu_pct"],
          r.get("p99_ms_ratio", ""), r.get("cpu_pct_ratio", ""), r["missing"]]
@@ -222,13 +268,22 @@ async def main() -> None:
     ]))  # fmt: skip
     for r in rows:
         if "redis_round_trips_per_line" in r:
-            print(f"  redis: {r['redis_round_trips_per_line']:.2f} round trips per line; commands {r['redis_commands']}")
+            print(
+                f"  redis: {r['redis_round_trips_per_line']:.2f} round trips per line; commands {r['redis_commands']}"
+            )
     print("targets:")
     by = {r["target"]: r for r in rows}
     if "memory" in by:
         print(check("memory delivery p99", by["memory"]["p99_ms"], 10, " ms"))
         if "ref-coalesce" in by:
-            print(check("memory CPU vs reference (coalescing)", by["memory"]["cpu_pct"] / by["ref-coalesce"]["cpu_pct"], 1.5, "x"))
+            print(
+                check(
+                    "memory CPU vs reference (coalescing)",
+                    by["memory"]["cpu_pct"] / by["ref-coalesce"]["cpu_pct"],
+                    1.5,
+                    "x",
+                )
+            )
 
 
 if __name__ == "__main__":

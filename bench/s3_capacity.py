@@ -19,14 +19,13 @@ import argparse
 import asyncio
 import math
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lib.common import (  # noqa: E402
+from lib.common import (
     BenchRedis,
     ReferenceServer,
     RitrovoServer,
@@ -36,18 +35,19 @@ from lib.common import (  # noqa: E402
     hear_all,
     machine_info,
     pin_self,
-    stop_on_sigterm,
     raise_file_limit,
     ratio,
     save,
-    split,
+    stop_on_sigterm,
     table,
     tell_all,
     wait_idle,
 )
 
 
-async def run_once(target: str, args: argparse.Namespace, redis: BenchRedis | None = None) -> dict[str, Any]:
+async def run_once(
+    target: str, args: argparse.Namespace, redis: BenchRedis | None = None
+) -> dict[str, Any]:
     reference = target.startswith("ref-")
     server: Any
     if reference:
@@ -60,8 +60,13 @@ async def run_once(target: str, args: argparse.Namespace, redis: BenchRedis | No
         if reference:
             codes = [f"R{r:05d}" for r in range(n_rooms)]
         else:
-            codes = [(await create_room(server.base_url, f"S3 {r}"))["code"] for r in range(n_rooms)]
-        targets = [[codes[i // args.room_size], f"Idle {i % args.room_size + 1:02d}"] for i in range(args.target)]
+            codes = [
+                (await create_room(server.base_url, f"S3 {r}"))["code"] for r in range(n_rooms)
+            ]
+        targets = [
+            [codes[i // args.room_size], f"Idle {i % args.room_size + 1:02d}"]
+            for i in range(args.target)
+        ]
         # Interleave rooms across workers so every worker joins every room a bit.
         parts = max(1, math.ceil(args.target / args.per_worker))
         groups = [targets[w::parts] for w in range(parts)]
@@ -108,24 +113,37 @@ async def run_once(target: str, args: argparse.Namespace, redis: BenchRedis | No
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--target", type=int, default=2000, help="connections to open (default 2000; the issue: ~20,000)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--target",
+        type=int,
+        default=2000,
+        help="connections to open (default 2000; the issue: ~20,000)",
+    )
     parser.add_argument("--room-size", type=int, default=20, help="players per room (default 20)")
     parser.add_argument("--role", choices=("player", "screen"), default="player")
     parser.add_argument("--per-worker", type=int, default=5000, help="connections per load process")
-    parser.add_argument("--concurrency", type=int, default=50, help="handshakes in flight per load process")
+    parser.add_argument(
+        "--concurrency", type=int, default=50, help="handshakes in flight per load process"
+    )
     parser.add_argument("--store", choices=("memory", "redis"), default="memory")
     parser.add_argument("--compression", choices=("deflate", "none"), default="deflate")
     parser.add_argument("--no-reference", action="store_true")
-    parser.add_argument("--save", default="s3-latest", help="results file in bench/results/ (the README uses s3)")
+    parser.add_argument(
+        "--save", default="s3-latest", help="results file in bench/results/ (the README uses s3)"
+    )
     args = parser.parse_args()
     pin_self()
     stop_on_sigterm()
     limit = raise_file_limit()
     info = {**machine_info(), "open_files_limit": limit}
     if args.target > limit - 50:
-        print(f"note: the open-files limit is {limit}; the server needs a few files of its own, "
-              f"so at most ~{limit - 30} connections can succeed")
+        print(
+            f"note: the open-files limit is {limit}; the server needs a few files of its own, "
+            f"so at most ~{limit - 30} connections can succeed"
+        )
     rows: list[dict[str, Any]] = []
     if not args.no_reference:
         print("S3: reference server (coalesce)...", flush=True)
@@ -144,9 +162,21 @@ async def main() -> None:
     rows.append(result)
     save(args.save, {"machine": info, "args": vars(args), "rows": rows})
     print()
-    print(f"S3 capacity: {args.target} idle {args.role}s in rooms of {args.room_size}, open-files limit {limit}; "
-          f"{info['date']}, {info['cores']} cores, {info['memory_gib']} GiB")
-    headers = ["server", "connections", "failures", "KiB/conn", "RSS MiB", "accepted/s", "server CPU ms/conn", "vs ref: KiB", "accept/s"]
+    print(
+        f"S3 capacity: {args.target} idle {args.role}s in rooms of {args.room_size}, open-files limit {limit}; "
+        f"{info['date']}, {info['cores']} cores, {info['memory_gib']} GiB"
+    )
+    headers = [
+        "server",
+        "connections",
+        "failures",
+        "KiB/conn",
+        "RSS MiB",
+        "accepted/s",
+        "server CPU ms/conn",
+        "vs ref: KiB",
+        "accept/s",
+    ]
     print(table(headers, [
         [r["target"], r["connections"], r["failures"], r["kib_per_conn"], r["rss_mib"], r["accept_per_s"],
          r["server_cpu_ms_per_conn"], r.get("kib_per_conn_ratio", ""), r.get("accept_per_s_ratio", "")]
@@ -157,8 +187,10 @@ async def main() -> None:
             print(f"  {r['target']} failures: {r['failure_samples'][:2]}")
     print("targets:")
     held = result["connections"]
-    print(f"  [{'PASS' if held >= 19000 else 'MISS'}] idle connections held: {held:,} >= 19,000"
-          + ("" if held >= 19000 else f"  (short by {19000 - held:,})"))
+    print(
+        f"  [{'PASS' if held >= 19000 else 'MISS'}] idle connections held: {held:,} >= 19,000"
+        + ("" if held >= 19000 else f"  (short by {19000 - held:,})")
+    )
     print(check("memory per connection", result["kib_per_conn"], 20, " KiB"))
 
 

@@ -33,20 +33,20 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lib.common import (  # noqa: E402
+from lib.common import (
     BenchRedis,
     RitrovoServer,
     create_room,
     machine_info,
     pin_self,
-    stop_on_sigterm,
     save,
     stats_delta,
+    stop_on_sigterm,
     table,
     upload_pack,
     wait_idle,
 )
-from ritrovo.client import RitrovoClient  # noqa: E402
+from ritrovo.client import RitrovoClient
 
 RIDDLE_PACK = """
 id: bench-s4-riddle
@@ -75,7 +75,7 @@ rounds:
     visibility: full
 """
 
-LINE = re.compile(r'^\d+\.\d+ \[(\d+) ([^\]]+)\] (.*)$')
+LINE = re.compile(r"^\d+\.\d+ \[(\d+) ([^\]]+)\] (.*)$")
 TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
@@ -96,7 +96,16 @@ class Monitor:
 
     # Not charged to requests: timers, the timer lease, health checks, and
     # redis-py opening pooled connections (HELLO) - reported apart.
-    BACKGROUND = {"due", "hold_lease", "release_lease", "ping", "get:lease", "zcount", "hello", "client"}
+    BACKGROUND = {
+        "due",
+        "hold_lease",
+        "release_lease",
+        "ping",
+        "get:lease",
+        "zcount",
+        "hello",
+        "client",
+    }
 
     def __init__(self, port: int) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -123,7 +132,9 @@ class Monitor:
             buffer += chunk
             *complete, buffer = buffer.split(b"\r\n")
             with self.lock:
-                self.lines.extend(c.decode(errors="replace")[1:] for c in complete if c.startswith(b"+"))
+                self.lines.extend(
+                    c.decode(errors="replace")[1:] for c in complete if c.startswith(b"+")
+                )
 
     def take(self) -> list[str]:
         time.sleep(0.3)  # let the last lines arrive
@@ -173,7 +184,9 @@ class Monitor:
             self.sock.close()
 
 
-async def phase(name: str, redis: BenchRedis, monitor: Monitor, count_of: str, run: Any) -> dict[str, Any]:
+async def phase(
+    name: str, redis: BenchRedis, monitor: Monitor, count_of: str, run: Any
+) -> dict[str, Any]:
     monitor.take()
     before = redis.commandstats()
     started = time.monotonic()
@@ -195,17 +208,25 @@ async def phase(name: str, redis: BenchRedis, monitor: Monitor, count_of: str, r
         "background": c["background"],
         "background_per_s": sum(c["background"].values()) / seconds if seconds else float("nan"),
         "commandstats": stats_delta(before, after),
-        "commandstats_per_item": sum(stats_delta(before, after).values()) / count if count else float("nan"),
+        "commandstats_per_item": sum(stats_delta(before, after).values()) / count
+        if count
+        else float("nan"),
     }
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--teams", type=int, default=26)
     parser.add_argument("--per-team", type=int, default=2)
     parser.add_argument("--lines", type=int, default=40)
-    parser.add_argument("--save", default="s4-latest", help="results file in bench/results/ (the README uses s4)")
-    parser.add_argument("--patch", default="", help="experiment: candidate fixes (bench/lib/patched_serve.py)")
+    parser.add_argument(
+        "--save", default="s4-latest", help="results file in bench/results/ (the README uses s4)"
+    )
+    parser.add_argument(
+        "--patch", default="", help="experiment: candidate fixes (bench/lib/patched_serve.py)"
+    )
     args = parser.parse_args()
     pin_self()
     stop_on_sigterm()
@@ -251,7 +272,11 @@ async def main() -> None:
         await asyncio.sleep(1.0)
         rows.append(await phase(f"guess, {len(players)} at once", redis, monitor, "guess", burst))
         await asyncio.sleep(1.0)
-        rows.append(await phase("idle 3 s (background only)", redis, monitor, "second", lambda: asyncio.sleep(3, 3)))
+        rows.append(
+            await phase(
+                "idle 3 s (background only)", redis, monitor, "second", lambda: asyncio.sleep(3, 3)
+            )
+        )
 
         story = await create_room(server.base_url, "S4 story")
         await upload_pack(server.base_url, story["code"], story["host_token"], STORY_PACK)
@@ -273,8 +298,13 @@ async def main() -> None:
             for i in range(args.lines):
                 deadline = time.monotonic() + 3
                 writer = None
-                while writer is None and time.monotonic() < deadline:  # bounded: the next writer's "you"
-                    writer = next((c for c in writers if (c.you or {}).get("your_turn") and c not in recent), None)
+                while (
+                    writer is None and time.monotonic() < deadline
+                ):  # bounded: the next writer's "you"
+                    writer = next(
+                        (c for c in writers if (c.you or {}).get("your_turn") and c not in recent),
+                        None,
+                    )
                     if writer is None:
                         await asyncio.sleep(0.02)
                 if writer is None:
@@ -282,7 +312,9 @@ async def main() -> None:
                 await writer.request("line", text=f"Line {i}: the stapler hummed a little louder.")
                 recent.add(writer)
                 written += 1
-                await asyncio.sleep(0.15)  # the turn passes; the new writer hears it at the next flush
+                await asyncio.sleep(
+                    0.15
+                )  # the turn passes; the new writer hears it at the next flush
                 recent.clear()
             return written
 
@@ -297,8 +329,10 @@ async def main() -> None:
         redis.stop()
     save(args.save, {"machine": info, "args": vars(args), "rows": rows})
     print()
-    print(f"S4 Redis cost ({info['date']}, {info['cores']} cores); round trips = commands the server sent "
-          "(MULTI..EXEC = 1), background = timers, lease and health checks")
+    print(
+        f"S4 Redis cost ({info['date']}, {info['cores']} cores); round trips = commands the server sent "
+        "(MULTI..EXEC = 1), background = timers, lease and health checks"
+    )
     print(table(
         ["phase", "n", "round trips / item", "by request", "commands in scripts / item", "INFO commandstats / item", "background / s"],
         [[r["phase"], r["count"], r["round_trips_per_item"], ", ".join(f"{k} {v}" for k, v in r["round_trips"].items()) or "-",
@@ -309,12 +343,16 @@ async def main() -> None:
     guess = rows[0]
     print("target:")
     ok = guess["round_trips_per_item"] <= 1.0
-    print(f"  [{'PASS' if ok else 'MISS'}] Redis round trips per guess (no concurrency): "
-          f"{guess['round_trips_per_item']:.2f} <= 1")
+    print(
+        f"  [{'PASS' if ok else 'MISS'}] Redis round trips per guess (no concurrency): "
+        f"{guess['round_trips_per_item']:.2f} <= 1"
+    )
     burst_row = rows[1]
     ok = burst_row["round_trips_per_item"] <= 1.0
-    print(f"  [{'PASS' if ok else 'MISS'}] Redis round trips per guess ({burst_row['count']} at once): "
-          f"{burst_row['round_trips_per_item']:.2f} <= 1")
+    print(
+        f"  [{'PASS' if ok else 'MISS'}] Redis round trips per guess ({burst_row['count']} at once): "
+        f"{burst_row['round_trips_per_item']:.2f} <= 1"
+    )
 
 
 if __name__ == "__main__":

@@ -53,7 +53,9 @@ def instance_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-def create_app(settings: Settings | None = None, *, store: RoomStore | None = None, clock: Clock | None = None) -> web.Application:
+def create_app(
+    settings: Settings | None = None, *, store: RoomStore | None = None, clock: Clock | None = None
+) -> web.Application:
     settings = settings or Settings.from_env()
     metrics = Metrics()
     store = store or make_store(settings, metrics)
@@ -71,7 +73,9 @@ def create_app(settings: Settings | None = None, *, store: RoomStore | None = No
     lease = TimerLease(store, instance_id(), settings.timer_lease_ttl)
     hub.instance = lease.holder
     timers = DeadlineTimers(service, lease, settings.timer_poll_interval, metrics, hub)
-    app = web.Application(middlewares=[errors_and_headers], client_max_size=settings.max_pack_bytes + 1024)
+    app = web.Application(
+        middlewares=[errors_and_headers], client_max_size=settings.max_pack_bytes + 1024
+    )
     app[SETTINGS] = settings
     app[SERVICE] = service
     app[HUB] = hub
@@ -107,7 +111,9 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     hub, store, settings = app[HUB], app[STORE], app[SETTINGS]
     await store.listen(hub.on_notice)
     app[TIMERS].start()
-    watcher = asyncio.create_task(watch_store(hub, settings.store_check_interval), name="store-watch")
+    watcher = asyncio.create_task(
+        watch_store(hub, settings.store_check_interval), name="store-watch"
+    )
     try:
         yield
     finally:

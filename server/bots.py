@@ -52,13 +52,117 @@ VOCABULARY = (
 )  # fmt: skip
 
 STOPWORDS = frozenset(
-    "what which who whom this that these those with without from into over under about your you "
-    "they them their there here have has had been being were was are the and but not for can all "
-    "every each when where while then than just only also more most very much many some any none "
-    "always never still ever once make makes made like little long short last first next what's "
-    "i'm it's don't can't won't whose does doing done come comes came goes went gone takes took "
-    "cosa sono sempre quando dove come anche perché questa questo della delle degli nella niente "
-    "ogni senza sopra sotto mentre molto".split()
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "this",
+        "that",
+        "these",
+        "those",
+        "with",
+        "without",
+        "from",
+        "into",
+        "over",
+        "under",
+        "about",
+        "your",
+        "you",
+        "they",
+        "them",
+        "their",
+        "there",
+        "here",
+        "have",
+        "has",
+        "had",
+        "been",
+        "being",
+        "were",
+        "was",
+        "are",
+        "the",
+        "and",
+        "but",
+        "not",
+        "for",
+        "can",
+        "all",
+        "every",
+        "each",
+        "when",
+        "where",
+        "while",
+        "then",
+        "than",
+        "just",
+        "only",
+        "also",
+        "more",
+        "most",
+        "very",
+        "much",
+        "many",
+        "some",
+        "any",
+        "none",
+        "always",
+        "never",
+        "still",
+        "ever",
+        "once",
+        "make",
+        "makes",
+        "made",
+        "like",
+        "little",
+        "long",
+        "short",
+        "last",
+        "first",
+        "next",
+        "what's",
+        "i'm",
+        "it's",
+        "don't",
+        "can't",
+        "won't",
+        "whose",
+        "does",
+        "doing",
+        "done",
+        "come",
+        "comes",
+        "came",
+        "goes",
+        "went",
+        "gone",
+        "takes",
+        "took",
+        "cosa",
+        "sono",
+        "sempre",
+        "quando",
+        "dove",
+        "come",
+        "anche",
+        "perché",
+        "questa",
+        "questo",
+        "della",
+        "delle",
+        "degli",
+        "nella",
+        "niente",
+        "ogni",
+        "senza",
+        "sopra",
+        "sotto",
+        "mentre",
+        "molto",
+    ]
 )
 
 LINE_OPENERS = (
@@ -75,7 +179,16 @@ LINE_ACTIONS = (
     "replied-all with a photo of the {w}", "started a support group for the {w}",
     "traded the {w} for a second monitor", "insisted the {w} had been there all along",
 )  # fmt: skip
-FILLER_WORDS = ("stapler", "moon", "spreadsheet", "pineapple", "agenda", "compass", "biscuit", "umbrella")
+FILLER_WORDS = (
+    "stapler",
+    "moon",
+    "spreadsheet",
+    "pineapple",
+    "agenda",
+    "compass",
+    "biscuit",
+    "umbrella",
+)
 
 _WORD = re.compile(r"[^\W\d_][\w'-]{3,}", re.UNICODE)
 
@@ -167,7 +280,14 @@ def story_line(rng: random.Random, prompt: dict[str, Any] | None, max_chars: int
 
 
 class Bot:
-    def __init__(self, index: int, opts: BotOptions, stats: BotStats, rng: random.Random, book: AnswerBook | None) -> None:
+    def __init__(
+        self,
+        index: int,
+        opts: BotOptions,
+        stats: BotStats,
+        rng: random.Random,
+        book: AnswerBook | None,
+    ) -> None:
         self.index = index
         self.opts = opts
         self.stats = stats
@@ -232,7 +352,7 @@ class Bot:
             except ProtocolError:
                 await client.close()
                 return False
-            except (ConnectionError, asyncio.TimeoutError):
+            except (TimeoutError, ConnectionError):
                 await client.close()
                 continue
             self.client = client
@@ -257,7 +377,11 @@ class Bot:
             assert client is not None
             if client.closed.done():
                 code, _ = client.closed.result()
-                if code in (4000, 4001, 4004, 1000) or self.token is None or not await self.rejoin(url):
+                if (
+                    code in (4000, 4001, 4004, 1000)
+                    or self.token is None
+                    or not await self.rejoin(url)
+                ):
                     self.log(f"connection closed ({code}); leaving")
                     return
                 continue
@@ -299,7 +423,12 @@ class Bot:
     async def _riddle(self, state: dict[str, Any], riddle: dict[str, Any], now: float) -> float:
         key = ("riddle", riddle["round_index"], riddle["index"])
         team = riddle.get("team") or {}
-        if riddle.get("stage") != "open" or riddle.get("paused") or team.get("solved") or team.get("locked_out"):
+        if (
+            riddle.get("stage") != "open"
+            or riddle.get("paused")
+            or team.get("solved")
+            or team.get("locked_out")
+        ):
             return 1.0
         wait = 1.0
         # Hints: sometimes, when one is unlocked and the team has not opened it yet.
@@ -311,7 +440,10 @@ class Bot:
                 due = self._plan(hint_key, self.opts.think / 2, now)
                 if now >= due:
                     self.done_for.add(hint_key)
-                    if self.rng.random() < self.opts.hint_chance and await self.ask("hint") is not None:
+                    if (
+                        self.rng.random() < self.opts.hint_chance
+                        and await self.ask("hint") is not None
+                    ):
                         self.stats.hints += 1
                         self.log(f"opened hint {opened + 1}")
                 else:
@@ -338,10 +470,14 @@ class Bot:
         self.log(f"guessed {text!r}: {verdict}")
         return 0.05
 
-    def _guess_text(self, state: dict[str, Any], riddle: dict[str, Any], key: tuple[Any, ...]) -> str:
+    def _guess_text(
+        self, state: dict[str, Any], riddle: dict[str, Any], key: tuple[Any, ...]
+    ) -> str:
         tried = self.tried.setdefault(key, set())
         # What the team already tried is on the player's screen too.
-        tried.update(str(g.get("text", "")).lower() for g in (riddle.get("team") or {}).get("guesses", []))
+        tried.update(
+            str(g.get("text", "")).lower() for g in (riddle.get("team") or {}).get("guesses", [])
+        )
         options = [str(o) for o in riddle.get("options", [])]
         if self.book is not None and self.opts.cheat and self.rng.random() < self.opts.accuracy:
             pack_id = (state.get("pack") or {}).get("id")
@@ -417,7 +553,9 @@ class Bot:
 async def run_bots(opts: BotOptions, stop: asyncio.Event | None = None) -> BotStats:
     """Join ``opts.players`` bots to the room and play until the game ends (or ``stop``)."""
     if opts.cheat and opts.pack_dir is None:
-        raise ValueError("--cheat needs --pack-dir: the bots read the answers from the local pack files")
+        raise ValueError(
+            "--cheat needs --pack-dir: the bots read the answers from the local pack files"
+        )
     stop = stop or asyncio.Event()
     rng = random.Random(opts.seed)
     stats = BotStats()
@@ -429,7 +567,9 @@ async def run_bots(opts: BotOptions, stop: asyncio.Event | None = None) -> BotSt
         for bot in bots:  # one at a time: the screen shows them arriving
             await bot.join(url)
             joined.append(bot)
-        tasks = [asyncio.create_task(bot.play(url, stop), name=f"bot-{bot.index}") for bot in joined]
+        tasks = [
+            asyncio.create_task(bot.play(url, stop), name=f"bot-{bot.index}") for bot in joined
+        ]
         try:
             await asyncio.gather(*tasks)
         finally:
@@ -456,7 +596,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("code", help="the room code")
     parser.add_argument("--players", "-n", type=int, default=6, help="how many bots (default 6)")
-    parser.add_argument("--url", default="http://127.0.0.1:8080", help="the server (default http://127.0.0.1:8080)")
+    parser.add_argument(
+        "--url", default="http://127.0.0.1:8080", help="the server (default http://127.0.0.1:8080)"
+    )
     parser.add_argument(
         "--accuracy", type=float, default=0.3,
         help="with --cheat: chance that a guess is right (default 0.3); without it bots only guess plausible words",
@@ -465,12 +607,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--cheat", action="store_true",
         help="REHEARSAL ONLY: read the answers from the local pack files (needs --pack-dir)",
     )  # fmt: skip
-    parser.add_argument("--pack-dir", type=Path, help="folder of pack files for --cheat (e.g. puzzles/)")
-    parser.add_argument("--speed", type=float, default=1.0, help="think faster (2 = twice as fast; default 1)")
-    parser.add_argument("--think", type=float, default=8.0, help="mean seconds before a first guess (default 8)")
+    parser.add_argument(
+        "--pack-dir", type=Path, help="folder of pack files for --cheat (e.g. puzzles/)"
+    )
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="think faster (2 = twice as fast; default 1)"
+    )
+    parser.add_argument(
+        "--think", type=float, default=8.0, help="mean seconds before a first guess (default 8)"
+    )
     parser.add_argument("--team", help="join this team id instead of the smallest team")
     parser.add_argument("--stay", action="store_true", help="keep playing after the game finishes")
-    parser.add_argument("--max-minutes", type=float, default=240.0, help="leave after this long (default 240)")
+    parser.add_argument(
+        "--max-minutes", type=float, default=240.0, help="leave after this long (default 240)"
+    )
     parser.add_argument("--seed", type=int, help="random seed, for a repeatable rehearsal")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
     return parser
@@ -483,7 +633,9 @@ def options_from_args(argv: list[str]) -> BotOptions:
     if not 0.0 <= args.accuracy <= 1.0:
         raise SystemExit("ritrovo bots: --accuracy must be from 0 to 1")
     if args.cheat and args.pack_dir is None:
-        raise SystemExit("ritrovo bots: --cheat needs --pack-dir (the folder of pack files, e.g. puzzles/)")
+        raise SystemExit(
+            "ritrovo bots: --cheat needs --pack-dir (the folder of pack files, e.g. puzzles/)"
+        )
     if args.speed <= 0 or args.think <= 0:
         raise SystemExit("ritrovo bots: --speed and --think must be positive")
     return BotOptions(
@@ -515,7 +667,10 @@ async def _main(opts: BotOptions) -> BotStats:
 def bots_command(argv: list[str]) -> int:
     opts = options_from_args(argv)
     if opts.cheat:
-        print("ritrovo bots: --cheat: bots read the answers from the pack files (rehearsal only)", file=sys.stderr)
+        print(
+            "ritrovo bots: --cheat: bots read the answers from the pack files (rehearsal only)",
+            file=sys.stderr,
+        )
     try:
         stats = asyncio.run(_main(opts))
     except ProtocolError as exc:

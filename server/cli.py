@@ -20,7 +20,9 @@ def main(argv: list[str] | None = None) -> None:
 
         raise SystemExit(bots_command(argv[1:]))
 
-    parser = argparse.ArgumentParser(prog="ritrovo", description="Ritrovo team-building game server")
+    parser = argparse.ArgumentParser(
+        prog="ritrovo", description="Ritrovo team-building game server"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the game (HTTP + WebSocket)")
     serve.add_argument("--host", help="address to listen on (RITROVO_HOST, default 127.0.0.1)")

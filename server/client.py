@@ -71,11 +71,15 @@ class RitrovoClient:
         # Lean mode: one-shot waiters (predicate, future) checked on each message.
         self._waiters: list[tuple[Callable[[Message], bool], asyncio.Future[Message]]] = []
         self._reader = asyncio.create_task(self._read())
-        self.closed: asyncio.Future[tuple[int | None, str]] = asyncio.get_running_loop().create_future()
+        self.closed: asyncio.Future[tuple[int | None, str]] = (
+            asyncio.get_running_loop().create_future()
+        )
 
     @classmethod
     async def connect(cls, url: str, **kwargs: Any) -> RitrovoClient:
-        options = {k: kwargs.pop(k) for k in ("keep_messages", "parse_states", "on_frame") if k in kwargs}
+        options = {
+            k: kwargs.pop(k) for k in ("keep_messages", "parse_states", "on_frame") if k in kwargs
+        }
         kwargs.setdefault("proxy", None)  # loopback and LAN servers: never through an HTTP proxy
         kwargs.setdefault("open_timeout", 10)
         ws = await websockets.connect(url, max_size=2**24, **kwargs)
@@ -122,7 +126,9 @@ class RitrovoClient:
                 self.closed.set_result((self.ws.close_code, self.ws.close_reason or ""))
             for _, future in self._waiters:
                 if not future.done():
-                    future.set_exception(ConnectionError(f"connection closed: {self.closed.result()}"))
+                    future.set_exception(
+                        ConnectionError(f"connection closed: {self.closed.result()}")
+                    )
             self._waiters.clear()
             async with self._changed:
                 self._changed.notify_all()
@@ -149,13 +155,17 @@ class RitrovoClient:
 
     async def send(self, kind: str, **fields: Any) -> int:
         request_id = next(self._ids)
-        await self.ws.send(orjson.dumps({"type": kind, "v": 1, "id": request_id, **fields}).decode())
+        await self.ws.send(
+            orjson.dumps({"type": kind, "v": 1, "id": request_id, **fields}).decode()
+        )
         return request_id
 
     async def send_raw(self, frame: str | bytes) -> None:
         await self.ws.send(frame)
 
-    async def wait_for(self, predicate: Callable[[Message], bool], timeout: float = 5.0, *, start: int = 0) -> Message:
+    async def wait_for(
+        self, predicate: Callable[[Message], bool], timeout: float = 5.0, *, start: int = 0
+    ) -> Message:
         """The first message from index ``start`` on that satisfies ``predicate``.
 
         Without ``keep_messages`` there is no history: only messages that arrive
@@ -180,7 +190,9 @@ class RitrovoClient:
 
         return await asyncio.wait_for(scan(), timeout)
 
-    async def wait_state(self, predicate: Callable[[Message], bool], timeout: float = 5.0) -> Message:
+    async def wait_state(
+        self, predicate: Callable[[Message], bool], timeout: float = 5.0
+    ) -> Message:
         """Wait until the latest state satisfies ``predicate``; returns its ``state`` body."""
 
         async def scan() -> Message:
@@ -206,7 +218,7 @@ class RitrovoClient:
 
         try:
             await asyncio.wait_for(changed(), max(0.0, timeout))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
         return True
 
@@ -219,7 +231,10 @@ class RitrovoClient:
             start = len(self.messages)
             request_id = await self.send(kind, **fields)
             reply = await self.wait_for(
-                lambda m: m.get("id") == request_id and m.get("type") in ("ack", "error", "pong", "welcome"),
+                lambda m: (
+                    m.get("id") == request_id
+                    and m.get("type") in ("ack", "error", "pong", "welcome")
+                ),
                 timeout,
                 start=start,
             )
@@ -236,7 +251,9 @@ class RitrovoClient:
         future = self._expect(
             lambda m: m.get("id") == request_id and m.get("type") in ("ack", "error", "pong")
         )
-        await self.ws.send(orjson.dumps({"type": kind, "v": 1, "id": request_id, **fields}).decode())
+        await self.ws.send(
+            orjson.dumps({"type": kind, "v": 1, "id": request_id, **fields}).decode()
+        )
         return future
 
     async def hello(self, kind: str, timeout: float = 5.0, **fields: Any) -> Message:
@@ -244,10 +261,15 @@ class RitrovoClient:
         if not self.keep_messages:
             request_id = next(self._ids)
             reply_future = self._expect(
-                lambda m: m.get("type") == "welcome" or (m.get("type") == "error" and m.get("id") == request_id)
+                lambda m: (
+                    m.get("type") == "welcome"
+                    or (m.get("type") == "error" and m.get("id") == request_id)
+                )
             )
             first_state = self.state_seq
-            await self.ws.send(orjson.dumps({"type": kind, "v": 1, "id": request_id, **fields}).decode())
+            await self.ws.send(
+                orjson.dumps({"type": kind, "v": 1, "id": request_id, **fields}).decode()
+            )
             reply = await asyncio.wait_for(reply_future, timeout)
             if reply["type"] == "error":
                 raise ProtocolError(reply)
@@ -264,7 +286,10 @@ class RitrovoClient:
         start = len(self.messages)
         request_id = await self.send(kind, **fields)
         reply = await self.wait_for(
-            lambda m: m.get("type") == "welcome" or (m.get("type") == "error" and m.get("id") == request_id),
+            lambda m: (
+                m.get("type") == "welcome"
+                or (m.get("type") == "error" and m.get("id") == request_id)
+            ),
             timeout,
             start=start,
         )
@@ -290,7 +315,9 @@ def ws_url_of(url: str) -> str:
     return "ws://" + url + "/ws"
 
 
-async def join(url: str, room: str, name: str, team: str | None = None, **options: Any) -> RitrovoClient:
+async def join(
+    url: str, room: str, name: str, team: str | None = None, **options: Any
+) -> RitrovoClient:
     client = await RitrovoClient.connect(url, **options)
     fields: dict[str, Any] = {"room": room, "name": name}
     if team:

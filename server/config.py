@@ -19,7 +19,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     redis_url: str | None = None  # None: the embedded in-memory store (not durable)
-    public_url: str | None = None  # base of join links when behind a proxy; default: the request's host
+    public_url: str | None = (
+        None  # base of join links when behind a proxy; default: the request's host
+    )
     room_ttl: int = 24 * 3600  # seconds a room lives without activity
     max_frame_bytes: int = 16 * 1024
     max_rooms: int = 1000
@@ -77,5 +79,7 @@ def _convert(name: str, raw: str) -> Any:
         if isinstance(default, Path):
             return Path(raw)
     except ValueError:
-        raise SystemExit(f"RITROVO_{name.upper()}: cannot read {raw!r} as {type(default).__name__}") from None
+        raise SystemExit(
+            f"RITROVO_{name.upper()}: cannot read {raw!r} as {type(default).__name__}"
+        ) from None
     return raw

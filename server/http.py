@@ -138,7 +138,10 @@ def check_origin(request: web.Request, settings: Settings) -> None:
     if origin is None:
         return
     if not origin_allowed(origin, request.host, settings):
-        raise Forbidden("this page may not open a game connection (origin not allowed)", code="origin_not_allowed")
+        raise Forbidden(
+            "this page may not open a game connection (origin not allowed)",
+            code="origin_not_allowed",
+        )
 
 
 def base_url(request: web.Request, public_url: str | None) -> str:
@@ -169,7 +172,9 @@ def public_info(room: Room, pack: Pack | None) -> dict[str, Any]:
             {"id": t.id, "name": t.name, "players_count": len(room.team_players(t.id))}
             for t in room.teams
         ],
-        "pack": None if pack is None else {"id": room.pack_id, "title": pack.title, "language": pack.language},
+        "pack": None
+        if pack is None
+        else {"id": room.pack_id, "title": pack.title, "language": pack.language},
     }
 
 
@@ -187,19 +192,26 @@ class HttpApi:
 
     async def _limit(self, request: web.Request, what: str) -> None:
         """Count this request against the address's allowance for ``what``."""
-        count = await self.store.hit(self._rate_name(request, what), ATTEMPT_WINDOW_SECONDS, self.service.clock())
+        count = await self.store.hit(
+            self._rate_name(request, what), ATTEMPT_WINDOW_SECONDS, self.service.clock()
+        )
         if count > self.join_limit:
             raise LimitExceeded("too many attempts; wait a minute", code="too_many_attempts")
 
     async def _check_failures(self, request: web.Request, what: str) -> None:
         """Refuse an address that failed ``what`` too often (guessing room codes)."""
         name = self._rate_name(request, what)
-        if await self.store.hit(name, ATTEMPT_WINDOW_SECONDS, self.service.clock(), amount=0) >= self.join_limit:
+        if (
+            await self.store.hit(name, ATTEMPT_WINDOW_SECONDS, self.service.clock(), amount=0)
+            >= self.join_limit
+        ):
             raise LimitExceeded("too many attempts; wait a minute", code="too_many_attempts")
 
     async def _count_failure(self, request: web.Request, what: str) -> None:
         with contextlib.suppress(RitrovoError):
-            await self.store.hit(self._rate_name(request, what), ATTEMPT_WINDOW_SECONDS, self.service.clock())
+            await self.store.hit(
+                self._rate_name(request, what), ATTEMPT_WINDOW_SECONDS, self.service.clock()
+            )
 
     async def _json_body(self, request: web.Request) -> dict[str, Any]:
         raw = await request.read()
@@ -234,7 +246,11 @@ class HttpApi:
         created = await self.service.create_room(body.get("name", ""), pack_id)
         code = created.room.code
         return json_response(
-            {"code": code, "host_token": created.host_token, **room_links(request, self.public_url, code)},
+            {
+                "code": code,
+                "host_token": created.host_token,
+                **room_links(request, self.public_url, code),
+            },
             status=201,
         )
 
@@ -246,7 +262,9 @@ class HttpApi:
             await self._count_failure(request, "join")
             raise
         pack = await self.service.get_pack(room.pack_id)
-        return json_response({**public_info(room, pack), **room_links(request, self.public_url, room.code)})
+        return json_response(
+            {**public_info(room, pack), **room_links(request, self.public_url, room.code)}
+        )
 
     async def packs(self, request: web.Request) -> web.Response:
         return json_response({"packs": self.service.library.summaries()})
@@ -254,7 +272,9 @@ class HttpApi:
     async def upload_pack(self, request: web.Request) -> web.Response:
         room = await self._host_room(request)
         filename = request.query.get("filename", "pack.yaml")
-        too_large = PayloadTooLarge(f"pack files are limited to {self.max_pack_bytes} bytes", code="pack_too_large")
+        too_large = PayloadTooLarge(
+            f"pack files are limited to {self.max_pack_bytes} bytes", code="pack_too_large"
+        )
         if request.content_length is not None and request.content_length > self.max_pack_bytes:
             raise too_large
         # read(n) returns what has arrived so far, not n bytes: read to the end,
@@ -280,7 +300,9 @@ class HttpApi:
         name = f"ritrovo-{room.code}-results.{fmt}"
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
         if fmt == "csv":
-            return web.Response(text=results.results_csv(room, pack), content_type="text/csv", headers=headers)
+            return web.Response(
+                text=results.results_csv(room, pack), content_type="text/csv", headers=headers
+            )
         return web.Response(
             body=orjson.dumps(results.results(room, pack), option=orjson.OPT_INDENT_2),
             content_type="application/json",
@@ -299,7 +321,9 @@ class HttpApi:
         code = normalize_code(request.match_info["code"])
         url = room_links(request, self.public_url, code)["join_url"]
         out = io.BytesIO()
-        segno.make(url, error="m").save(out, kind="svg", scale=8, border=2, dark="#111", light="#fff")
+        segno.make(url, error="m").save(
+            out, kind="svg", scale=8, border=2, dark="#111", light="#fff"
+        )
         return web.Response(body=out.getvalue(), content_type="image/svg+xml")
 
 

@@ -33,20 +33,32 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.rooms = Gauge("ritrovo_rooms", "Live rooms in the store, across every process", registry=r)
+        self.rooms = Gauge(
+            "ritrovo_rooms", "Live rooms in the store, across every process", registry=r
+        )
         self.rooms_connected = Gauge(
-            "ritrovo_rooms_connected", "Rooms with at least one connection on this process", registry=r
+            "ritrovo_rooms_connected",
+            "Rooms with at least one connection on this process",
+            registry=r,
         )
         self.connections = Gauge(
-            "ritrovo_connections", "Open WebSocket connections on this process, by role", ["role"], registry=r
+            "ritrovo_connections",
+            "Open WebSocket connections on this process, by role",
+            ["role"],
+            registry=r,
         )
         self.messages_in = Counter(
             "ritrovo_messages_in", "WebSocket messages received, by type", ["type"], registry=r
         )
         self.messages_out = Counter(
-            "ritrovo_messages_out", "WebSocket messages queued for sending, by type", ["type"], registry=r
+            "ritrovo_messages_out",
+            "WebSocket messages queued for sending, by type",
+            ["type"],
+            registry=r,
         )
-        self.errors = Counter("ritrovo_errors", "Errors reported to clients, by code", ["code"], registry=r)
+        self.errors = Counter(
+            "ritrovo_errors", "Errors reported to clients, by code", ["code"], registry=r
+        )
         self.broadcast_latency = Histogram(
             "ritrovo_broadcast_latency_seconds",
             "From a room's change notice to its state frames being queued (coalescing included)",
@@ -60,11 +72,15 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
-        self.store_up = Gauge("ritrovo_store_up", "1 when the store answers, 0 during an outage", registry=r)
+        self.store_up = Gauge(
+            "ritrovo_store_up", "1 when the store answers, 0 during an outage", registry=r
+        )
         self.timer_lease = Gauge(
             "ritrovo_timer_lease_held", "1 when this process holds the timer lease", registry=r
         )
-        self.timer_fires = Counter("ritrovo_timer_fires", "Due rooms ticked by this process", registry=r)
+        self.timer_fires = Counter(
+            "ritrovo_timer_fires", "Due rooms ticked by this process", registry=r
+        )
         self.store_up.set(1)
 
     def message_in(self, kind: str) -> None:

@@ -98,7 +98,9 @@ class GameService:
     async def create_room(self, name: object, pack_id: str | None = None) -> CreatedRoom:
         now = self.clock()
         if await self.store.count_rooms(now) >= self.max_rooms:
-            raise LimitExceeded("this server hosts its maximum number of rooms", code="too_many_rooms")
+            raise LimitExceeded(
+                "this server hosts its maximum number of rooms", code="too_many_rooms"
+            )
         if pack_id is not None and await self.get_pack(pack_id) is None:
             raise NotFound("no such pack", code="pack_not_found")
         host_token = new_token()
@@ -128,7 +130,9 @@ class GameService:
             self._remember(code, stored)
         return decode_room(stored.data)
 
-    async def execute(self, code: str, action: Callable[[Room, Pack | None, float], T]) -> tuple[Room, T]:
+    async def execute(
+        self, code: str, action: Callable[[Room, Pack | None, float], T]
+    ) -> tuple[Room, T]:
         """Apply ``action`` to the room atomically and return the new room and its result.
 
         ``action`` may raise a ``RitrovoError`` (nothing is saved) or
@@ -143,7 +147,9 @@ class GameService:
         async with lock:
             return await self._execute(code, action)
 
-    async def _execute(self, code: str, action: Callable[[Room, Pack | None, float], T]) -> tuple[Room, T]:
+    async def _execute(
+        self, code: str, action: Callable[[Room, Pack | None, float], T]
+    ) -> tuple[Room, T]:
         stored = self._cache.get(code) or await self.store.load(code)
         for _ in range(MAX_COMMIT_ATTEMPTS):
             if stored is None:

@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import logging
 import time
-
 from typing import TYPE_CHECKING
 
 from .errors import NotFound, RitrovoError, StoreUnavailable

@@ -51,7 +51,9 @@ RESUMED_MESSAGE = "the game store is back: the game goes on"
 class Connection:
     """One WebSocket and its bounded send queue."""
 
-    def __init__(self, ws: web.WebSocketResponse, address: str, settings: Settings, metrics: Metrics) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, address: str, settings: Settings, metrics: Metrics
+    ) -> None:
         self.ws = ws
         self.id = next(_connection_ids)
         self.address = address
@@ -122,7 +124,9 @@ class Connection:
         try:
             self.queue.put_nowait((code, reason))
         except asyncio.QueueFull:
-            asyncio.get_running_loop().create_task(self.ws.close(code=code, message=reason.encode()))
+            asyncio.get_running_loop().create_task(
+                self.ws.close(code=code, message=reason.encode())
+            )
 
     async def run_sender(self) -> None:
         while True:
@@ -148,7 +152,9 @@ class Connection:
 class RoomHub:
     """This process's connections, grouped by room, and the fan-out of room changes."""
 
-    def __init__(self, service: GameService, settings: Settings, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self, service: GameService, settings: Settings, metrics: Metrics | None = None
+    ) -> None:
         self.service = service
         self.settings = settings
         self.metrics = metrics or Metrics()
@@ -175,7 +181,9 @@ class RoomHub:
     def admit(self, address: str) -> None:
         """Check that one more connection from ``address`` may open (before the upgrade)."""
         if self.closing:
-            raise StoreUnavailable("the server is restarting; connect again", code="server_restarting")
+            raise StoreUnavailable(
+                "the server is restarting; connect again", code="server_restarting"
+            )
         if self.per_address[address] >= self.settings.max_connections_per_address:
             raise LimitExceeded(
                 f"too many connections from your address (at most {self.settings.max_connections_per_address})",
@@ -285,7 +293,9 @@ class RoomHub:
         if code in self._scheduled or code not in self.rooms:
             return
         loop = asyncio.get_running_loop()
-        delay = max(0.0, self._last_flush.get(code, 0.0) + self.settings.flush_interval - loop.time())
+        delay = max(
+            0.0, self._last_flush.get(code, 0.0) + self.settings.flush_interval - loop.time()
+        )
         self._scheduled[code] = loop.call_later(delay, self._start_flush, code)
 
     def _start_flush(self, code: str) -> None:
@@ -359,7 +369,12 @@ class RoomHub:
         assert conn.player_id is not None
         player = room.players[conn.player_id]
         private: dict[str, Any] = {
-            "player": {"id": player.id, "name": player.name, "team_id": player.team_id, "points": player.points}
+            "player": {
+                "id": player.id,
+                "name": player.name,
+                "team_id": player.team_id,
+                "points": player.points,
+            }
         }
         if room.phase == "story" and room.story is not None:
             private.update(stories.player_private(room, conn.player_id))
@@ -421,7 +436,9 @@ class RoomHub:
         if senders:
             await asyncio.wait(senders, timeout=timeout)
         stragglers = [
-            asyncio.ensure_future(c.ws.close(code=code, message=reason.encode())) for c in conns if not c.ws.closed
+            asyncio.ensure_future(c.ws.close(code=code, message=reason.encode()))
+            for c in conns
+            if not c.ws.closed
         ]
         if stragglers:
             await asyncio.wait(stragglers, timeout=timeout)
@@ -452,11 +469,15 @@ class Session:
             "join:" + self.conn.address, ATTEMPT_WINDOW_SECONDS, self.service.clock(), amount=0
         )
         if failures >= self.settings.join_attempts_per_minute:
-            raise LimitExceeded("too many attempts to enter rooms; wait a minute", code="too_many_attempts")
+            raise LimitExceeded(
+                "too many attempts to enter rooms; wait a minute", code="too_many_attempts"
+            )
 
     async def _count_failed_attempt(self) -> None:
         with contextlib.suppress(RitrovoError):
-            await self.service.store.hit("join:" + self.conn.address, ATTEMPT_WINDOW_SECONDS, self.service.clock())
+            await self.service.store.hit(
+                "join:" + self.conn.address, ATTEMPT_WINDOW_SECONDS, self.service.clock()
+            )
 
     async def open(self, msg: protocol.Message) -> None:
         self.hub.require_store()
@@ -494,7 +515,9 @@ class Session:
         token = new_token()
 
         def action(room: Room, pack: Pack | None, now: float) -> str:
-            player = rooms.join(room, name=msg.name, team_id=msg.team, token_hash=hash_token(token), now=now)
+            player = rooms.join(
+                room, name=msg.name, team_id=msg.team, token_hash=hash_token(token), now=now
+            )
             rooms.connect(room, player, now, self.hub.instance)
             flow.on_player_joined(room, pack, player.id, now)
             return player.id
@@ -531,7 +554,12 @@ class Session:
         await self._enter("player", code, player_id, room, welcome)
 
     async def _enter(
-        self, role: views.Role, code: str, player_id: str | None, room: Room, welcome: dict[str, Any]
+        self,
+        role: views.Role,
+        code: str,
+        player_id: str | None,
+        room: Room,
+        welcome: dict[str, Any],
     ) -> None:
         conn = self.conn
         conn.role, conn.code, conn.player_id = role, code, player_id
@@ -547,7 +575,9 @@ class Session:
     def allowed(self) -> dict[str, type[protocol.Message]]:
         if self.conn.role is None:
             return protocol.OPENING
-        return {"player": protocol.PLAYER, "host": protocol.HOST, "screen": protocol.SCREEN}[self.conn.role]
+        return {"player": protocol.PLAYER, "host": protocol.HOST, "screen": protocol.SCREEN}[
+            self.conn.role
+        ]
 
     async def handle(self, msg: protocol.Message) -> None:
         conn = self.conn
@@ -585,7 +615,11 @@ class Session:
             def guess(room: Room, pack: Pack | None, now: float) -> dict[str, Any]:
                 me(room)
                 outcome = riddles.guess(room, pack, player_id, text, now)
-                return {"verdict": outcome.verdict, "nudge": outcome.nudge, "points": outcome.points}
+                return {
+                    "verdict": outcome.verdict,
+                    "nudge": outcome.nudge,
+                    "points": outcome.points,
+                }
 
             return guess
         if isinstance(msg, protocol.Hint):
@@ -642,7 +676,9 @@ class Session:
             "reveal": lambda r, p, now: _reveal(r, p, now),
             "skip": lambda r, p, now: riddles.skip(r, p, now),
             "accept_guess": lambda r, p, now: riddles.accept_guess(r, p, m.team, m.guess, now),
-            "hide_line": lambda r, p, now: _in_story(r, p, lambda: stories.hide_line(r, m.team, m.line, m.hidden)),
+            "hide_line": lambda r, p, now: _in_story(
+                r, p, lambda: stories.hide_line(r, m.team, m.line, m.hidden)
+            ),
             "auto_advance": lambda r, p, now: _auto_advance(r, m.enabled),
             "end_writing": lambda r, p, now: _in_story(r, p, lambda: stories.end_writing(r, now)),
             "close_voting": lambda r, p, now: stories.close_voting(r, flow.story_round(r, p), now),
@@ -691,7 +727,9 @@ def _auto_advance(room: Room, enabled: bool) -> None:
     room.auto_advance = enabled
     state = room.riddle
     if state is not None and state.stage == "revealed":
-        state.advance_at = (state.ended_at or 0.0) + riddles.AUTO_ADVANCE_SECONDS if enabled else None
+        state.advance_at = (
+            (state.ended_at or 0.0) + riddles.AUTO_ADVANCE_SECONDS if enabled else None
+        )
 
 
 def _timer(room: Room, pack: Pack | None, now: float, what: str, seconds: object = None) -> None:
@@ -778,7 +816,9 @@ async def _receive(session: Session, frame: Any) -> None:
     try:
         if frame.type == WSMsgType.BINARY:
             kind = "binary"
-            raise BadRequest("binary frames are not supported; send JSON text", code="binary_not_supported")
+            raise BadRequest(
+                "binary frames are not supported; send JSON text", code="binary_not_supported"
+            )
         if not conn.take_token():
             kind = "rate_limited"
             if conn.strike() >= session.settings.abuse_strikes:
@@ -788,20 +828,28 @@ async def _receive(session: Session, frame: Any) -> None:
         data: str = frame.data
         if len(data.encode()) > session.settings.max_frame_bytes:
             raise BadRequest(
-                f"message larger than {session.settings.max_frame_bytes} bytes", code="frame_too_large"
+                f"message larger than {session.settings.max_frame_bytes} bytes",
+                code="frame_too_large",
             )
         msg = protocol.parse(data, session.allowed())
         kind = msg.type
         request_id = msg.id
         await session.handle(msg)
     except RitrovoError as exc:
-        if request_id is None and frame.type == WSMsgType.TEXT and len(frame.data) <= 4 * session.settings.max_frame_bytes:
+        if (
+            request_id is None
+            and frame.type == WSMsgType.TEXT
+            and len(frame.data) <= 4 * session.settings.max_frame_bytes
+        ):
             request_id = protocol.request_id_of(frame.data)
         conn.send_error(exc, request_id)
     except Exception:
         log.exception("unexpected error", extra=conn.log_extra)
         conn.metrics.error("internal_error")
-        conn.send(protocol.error("internal_error", "something went wrong on the server", request_id), "error")
+        conn.send(
+            protocol.error("internal_error", "something went wrong on the server", request_id),
+            "error",
+        )
     finally:
         metrics.message_in(kind)
 

@@ -26,8 +26,8 @@ REPO_ROOT = TESTS_DIR.parent
 if str(TESTS_DIR) not in sys.path:  # make `import support` work in every import mode
     sys.path.insert(0, str(TESTS_DIR))
 
-from support.browser import launch_chromium  # noqa: E402
-from support.redis_server import RedisServer  # noqa: E402
+from support.browser import launch_chromium
+from support.redis_server import RedisServer
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser

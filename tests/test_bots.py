@@ -12,7 +12,6 @@ import asyncio
 from typing import Any
 
 import pytest
-
 from ritrovo.bots import BotOptions, bots_command, options_from_args, plausible_words, run_bots
 from ritrovo.client import ProtocolError, RitrovoClient
 from support.clock import FakeClock
@@ -70,9 +69,11 @@ async def test_bots_play_a_whole_game_of_team_mix() -> None:
                 if riddle["stage"] == "open":
                     # Wait for the bots to guess (or to solve it all by themselves).
                     await host.wait_state(
-                        lambda s: s["riddle"] is None
-                        or s["riddle"]["stage"] != "open"
-                        or sum(p["guesses"] for p in s["riddle"]["progress"].values()) >= 2,
+                        lambda s: (
+                            s["riddle"] is None
+                            or s["riddle"]["stage"] != "open"
+                            or sum(p["guesses"] for p in s["riddle"]["progress"].values()) >= 2
+                        ),
                         timeout=10,
                     )
                     if host.state["state"]["riddle"]["stage"] == "open":  # type: ignore[index]
@@ -92,7 +93,9 @@ async def test_bots_play_a_whole_game_of_team_mix() -> None:
             story = state["story"]
             if story["stage"] == "writing":
                 # Writing ends by itself once every bot has written its turns.
-                await host.wait_state(lambda s: s["story"] is None or s["story"]["stage"] != "writing", timeout=10)
+                await host.wait_state(
+                    lambda s: s["story"] is None or s["story"]["stage"] != "writing", timeout=10
+                )
                 continue
             if story["stage"] == "voting":
                 await host.wait_state(lambda s: len(s["story"].get("voters", [])) == 4, timeout=10)
@@ -113,7 +116,9 @@ async def test_bots_play_a_whole_game_of_team_mix() -> None:
     assert sum(t["score"] for t in final["teams"]) > 0
 
 
-async def test_bots_command_joins_and_leaves_a_finished_game(capsys: pytest.CaptureFixture[str]) -> None:
+async def test_bots_command_joins_and_leaves_a_finished_game(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     async with running_server(fast_settings()) as server:
         room = await create_room(server.base_url, pack="office-riddles")
         host = await RitrovoClient.connect(server.ws_url)
@@ -137,7 +142,10 @@ def test_bots_arguments() -> None:
 
 
 def test_plausible_words_come_from_what_players_see() -> None:
-    riddle = {"text": "I blink all day but never sleep. What am I?", "hints": [{"text": "Arrow keys move me"}]}
+    riddle = {
+        "text": "I blink all day but never sleep. What am I?",
+        "hints": [{"text": "Arrow keys move me"}],
+    }
     words = plausible_words(riddle)
     assert words[:3] == ["blink", "sleep", "arrow"]
     assert "cursor" in words  # from the everyday vocabulary, not from the pack

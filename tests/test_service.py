@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from ritrovo.errors import RitrovoError
-
 from ritrovo.game import rooms, views
 from ritrovo.game.models import Room
 from ritrovo.game.pack import Pack
@@ -37,7 +35,9 @@ async def test_concurrent_commands_on_a_room_never_conflict_in_one_process(tmp_p
     code = created.room.code
 
     def joiner(i: int):  # type: ignore[no-untyped-def]
-        return lambda room, pack, now: rooms.join(room, name=f"P{i}", team_id=None, token_hash=f"t{i}", now=now).id
+        return lambda room, pack, now: (
+            rooms.join(room, name=f"P{i}", team_id=None, token_hash=f"t{i}", now=now).id
+        )
 
     await asyncio.gather(*(service.execute(code, joiner(i)) for i in range(30)))
     room = await service.load(code, fresh=True)
@@ -79,9 +79,13 @@ def test_big_rooms_send_players_their_own_roster_only() -> None:
 async def test_a_refused_command_keeps_the_room_as_it_was(tmp_path) -> None:  # type: ignore[no-untyped-def]
     service = GameService(MemoryStore(), PackLibrary(tmp_path))
     code = (await service.create_room("Refusals")).room.code
-    await service.execute(code, lambda r, p, now: rooms.join(r, name="Ada", team_id=None, token_hash="a", now=now))
+    await service.execute(
+        code, lambda r, p, now: rooms.join(r, name="Ada", team_id=None, token_hash="a", now=now)
+    )
     with pytest.raises(RitrovoError):
-        await service.execute(code, lambda r, p, now: rooms.join(r, name="ada", team_id=None, token_hash="b", now=now))
+        await service.execute(
+            code, lambda r, p, now: rooms.join(r, name="ada", team_id=None, token_hash="b", now=now)
+        )
     room, _ = await service.execute(code, lambda r, p, now: rooms.create_team(r, "Third"))
     assert [p.name for p in room.players.values()] == ["Ada"] and room.seq == 2
     assert (await service.load(code, fresh=True)).players == room.players
@@ -93,8 +97,12 @@ def test_views_sharing_scoreboard_rows_are_the_same_as_views_built_alone() -> No
         for i in range(size):
             rooms.join(room, name=f"P{i}", team_id=None, token_hash=f"t{i}", now=0.0)
         boards: dict[tuple[bool, str | None], list[dict[str, object]]] = {}
-        audiences = [("host", None), ("screen", None)] + [("player", pid) for pid in list(room.players)[:4]]
+        audiences = [("host", None), ("screen", None)] + [
+            ("player", pid) for pid in list(room.players)[:4]
+        ]
         for role, pid in audiences:
             shared = views.build(room, None, 0.0, role, pid, boards=boards)  # type: ignore[arg-type]
             assert shared == views.build(room, None, 0.0, role, pid)  # type: ignore[arg-type]
-        assert len(boards) == (2 if size == 3 else 4)  # host, everyone else / host, screen, two teams
+        assert len(boards) == (
+            2 if size == 3 else 4
+        )  # host, everyone else / host, screen, two teams

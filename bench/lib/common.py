@@ -207,7 +207,9 @@ LOAD_ENV = {
 class RitrovoServer(Proc):
     """``python -m ritrovo serve`` pinned to the server core."""
 
-    def __init__(self, redis_url: str | None = None, name: str = "ritrovo", patches: str = "", **env: str) -> None:
+    def __init__(
+        self, redis_url: str | None = None, name: str = "ritrovo", patches: str = "", **env: str
+    ) -> None:
         self.port = free_port()
         self.redis_url = redis_url
         self.env = {**LOAD_ENV, **env}
@@ -226,13 +228,27 @@ class RitrovoServer(Proc):
         entry = [str(BENCH / "lib" / "patched_serve.py")] if self.patches else ["-m", "ritrovo"]
         if self.patches:
             self.env["RITROVO_BENCH_PATCHES"] = self.patches
-        args = [*taskset(SERVER_CORE), PY, *entry, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        args = [
+            *taskset(SERVER_CORE),
+            PY,
+            *entry,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
         if self.redis_url:
             args += ["--redis-url", self.redis_url]
         self.log_path = _log_file(self.name)
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                args, cwd=REPO, env={**os.environ, **self.env}, stdout=log, stderr=log, preexec_fn=_die_with_parent
+                args,
+                cwd=REPO,
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=log,
+                preexec_fn=_die_with_parent,
             )
         self._wait_healthy(self.base_url + "/healthz", 30)
         return self
@@ -256,12 +272,22 @@ class ReferenceServer(Proc):
         return f"ws://127.0.0.1:{self.port}/ws"
 
     def start(self) -> ReferenceServer:
-        args = [*taskset(SERVER_CORE), PY, str(BENCH / "reference_server.py"), "--port", str(self.port), "--mode", self.mode]
+        args = [
+            *taskset(SERVER_CORE),
+            PY,
+            str(BENCH / "reference_server.py"),
+            "--port",
+            str(self.port),
+            "--mode",
+            self.mode,
+        ]
         if not self.compress:
             args.append("--no-compress")
         self.log_path = _log_file(self.name)
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(args, cwd=REPO, stdout=log, stderr=log, preexec_fn=_die_with_parent)
+            self.proc = subprocess.Popen(
+                args, cwd=REPO, stdout=log, stderr=log, preexec_fn=_die_with_parent
+            )
         self._wait_healthy(self.base_url + "/healthz", 30)
         return self
 
@@ -280,7 +306,9 @@ class BenchRedis:
         class _Server(RedisServer):
             def _write_config(self, port: int) -> Path:
                 conf = super()._write_config(port)
-                conf.write_text(conf.read_text().replace("appendfsync always", "appendfsync everysec"))
+                conf.write_text(
+                    conf.read_text().replace("appendfsync always", "appendfsync everysec")
+                )
                 return conf
 
         self.server = _Server()
@@ -320,10 +348,16 @@ class BenchRedis:
 
 
 def stats_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    return {k: after.get(k, 0) - before.get(k, 0) for k in sorted(set(before) | set(after)) if after.get(k, 0) != before.get(k, 0)}
+    return {
+        k: after.get(k, 0) - before.get(k, 0)
+        for k in sorted(set(before) | set(after))
+        if after.get(k, 0) != before.get(k, 0)
+    }
 
 
-async def wait_idle(proc: Proc, *, below: float = 0.05, window: float = 0.5, timeout: float = 120.0) -> float:
+async def wait_idle(
+    proc: Proc, *, below: float = 0.05, window: float = 0.5, timeout: float = 120.0
+) -> float:
     """Wait until the process uses less than ``below`` CPU seconds per ``window``; returns the wait."""
     start = time.monotonic()
     last = proc.cpu_seconds()
@@ -403,7 +437,9 @@ def split(items: list[Any], parts: int) -> list[list[Any]]:
 # -- HTTP (room set-up on the Ritrovo server) ----------------------------------
 
 
-async def create_room(base_url: str, name: str = "bench", pack: str | None = None) -> dict[str, Any]:
+async def create_room(
+    base_url: str, name: str = "bench", pack: str | None = None
+) -> dict[str, Any]:
     import aiohttp
 
     body: dict[str, Any] = {"name": name}
@@ -419,14 +455,16 @@ async def create_room(base_url: str, name: str = "bench", pack: str | None = Non
 async def upload_pack(base_url: str, code: str, host_token: str, yaml_text: str) -> None:
     import aiohttp
 
-    async with aiohttp.ClientSession() as http:
-        async with http.post(
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
             f"{base_url}/api/rooms/{code}/pack?filename=bench.yaml",
             data=yaml_text.encode(),
             headers={"X-Host-Token": host_token},
-        ) as r:
-            if r.status != 201:
-                raise RuntimeError(f"upload pack: {r.status} {await r.text()}")
+        ) as r,
+    ):
+        if r.status != 201:
+            raise RuntimeError(f"upload pack: {r.status} {await r.text()}")
 
 
 # -- figures -------------------------------------------------------------------
@@ -457,7 +495,9 @@ def ratio(value: float, reference: float) -> str:
 
 def table(headers: list[str], rows: list[list[Any]]) -> str:
     cells = [[fmt(c) for c in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)
+    ]
     line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |"
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     body = ["| " + " | ".join(c.rjust(w) for c, w in zip(r, widths)) + " |" for r in cells]
@@ -526,7 +566,10 @@ def summarize_profile(path: Path, top: int = 25) -> str:
             continue
         n = int(count)
         total += n
-        frames = [f.split(" (")[0] + " (" + f.split(" (")[-1].split(":")[0].split("/")[-1] + ")" for f in stack.split(";")]
+        frames = [
+            f.split(" (")[0] + " (" + f.split(" (")[-1].split(":")[0].split("/")[-1] + ")"
+            for f in stack.split(";")
+        ]
         selfs[frames[-1]] = selfs.get(frames[-1], 0) + n
         for f in set(frames):
             incl[f] = incl.get(f, 0) + n

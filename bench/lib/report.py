@@ -1,6 +1,6 @@
 """Markdown tables of the saved results, for bench/README.md.
 
-    .venv/bin/python bench/lib/report.py > /tmp/tables.md
+.venv/bin/python bench/lib/report.py > /tmp/tables.md
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ def f(value: object, digits: int = 1) -> str:
 
 
 def md(headers: list[str], rows: list[list[object]]) -> str:
-    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---:" if i else "---" for i in range(len(headers))) + "|"]
+    out = [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join("---:" if i else "---" for i in range(len(headers))) + "|",
+    ]
     out += ["| " + " | ".join(f(c) for c in row) + " |" for row in rows]
     return "\n".join(out)
 

@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from ritrovo.client import ProtocolError, RitrovoClient  # noqa: E402
+from ritrovo.client import ProtocolError, RitrovoClient
 
 
 def emit(event: str, **fields: Any) -> None:
@@ -105,8 +105,10 @@ async def s1(job: dict[str, Any]) -> None:
         name, team = players[i]
         for attempt in range(3):  # bounded retries: a saturated server may drop a handshake
             try:
-                client = await RitrovoClient.connect(url, keep_messages=False, parse_states=False, **connect_options(job))
-            except (OSError, asyncio.TimeoutError):
+                client = await RitrovoClient.connect(
+                    url, keep_messages=False, parse_states=False, **connect_options(job)
+                )
+            except (TimeoutError, OSError):
                 if attempt == 2:
                     raise
                 await asyncio.sleep(1.0)
@@ -156,11 +158,17 @@ async def s1(job: dict[str, Any]) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(current["done"].wait(), 120)
         latencies = [replies[k][0] - sent for k, sent in sends.items() if k in replies]
-        timeline = sorted((sent - t0, replies[k][0] - sent) for k, sent in sends.items() if k in replies)
+        timeline = sorted(
+            (sent - t0, replies[k][0] - sent) for k, sent in sends.items() if k in replies
+        )
         kinds: dict[str, int] = {}
         for _, outcome in replies.values():
             kinds[outcome] = kinds.get(outcome, 0) + 1
-        accepted = [sent for k, sent in sends.items() if k in replies and not replies[k][1].startswith("error:")]
+        accepted = [
+            sent
+            for k, sent in sends.items()
+            if k in replies and not replies[k][1].startswith("error:")
+        ]
         emit(
             "acked",
             n=len(replies),
@@ -237,7 +245,8 @@ async def s2(job: dict[str, Any]) -> None:
 
     started = time.monotonic()
     outcomes = await bounded(
-        [join(r, name) for r, room in enumerate(rooms) for name in room["names"]], job.get("concurrency", 20)
+        [join(r, name) for r, room in enumerate(rooms) for name in room["names"]],
+        job.get("concurrency", 20),
     )
     failures = [repr(o) for o in outcomes if isinstance(o, BaseException)]
     if failures:
@@ -256,13 +265,20 @@ async def s2(job: dict[str, Any]) -> None:
         start = t0 + job["offsets"][r]
         for k in range(lines):
             await asyncio.sleep(max(0.0, start + k * period - time.monotonic()))
-            teams = sorted(((clients[0].state or {}).get("state", {}).get("story") or {}).get("teams", {}))
+            teams = sorted(
+                ((clients[0].state or {}).get("state", {}).get("story") or {}).get("teams", {})
+            )
             if not teams:
                 problems["no_story"] = problems.get("no_story", 0) + 1
                 continue
             team = teams[k % len(teams)]
             writer = next(
-                (c for c in clients if ((c.you or {}).get("your_turn") or {}).get("team_id") == team), None
+                (
+                    c
+                    for c in clients
+                    if ((c.you or {}).get("your_turn") or {}).get("team_id") == team
+                ),
+                None,
             )
             if writer is None:
                 problems["no_writer"] = problems.get("no_writer", 0) + 1
@@ -313,7 +329,9 @@ async def s3(job: dict[str, Any]) -> None:
 
     async def one(room: str, name: str) -> None:
         try:
-            client = await RitrovoClient.connect(url, keep_messages=False, parse_states=False, **connect_options(job))
+            client = await RitrovoClient.connect(
+                url, keep_messages=False, parse_states=False, **connect_options(job)
+            )
         except Exception as exc:  # the server refused: out of files, backlog full...
             failures.append(type(exc).__name__ + ": " + str(exc)[:100])
             return

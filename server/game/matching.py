@@ -123,7 +123,7 @@ class _NumberWords:
     longest: int  # longest key, in words
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _number_words(language: str) -> _NumberWords:
     """Number words of ``language`` (0..1000) as token tuples -> digits."""
     table: dict[tuple[str, ...], str] = {}

@@ -98,7 +98,9 @@ class TeamStory:
     turn_player: str | None = None
     turn_index: int = 0  # how many turns have been taken or skipped
     turn_deadline_at: float | None = None
-    turns_taken: dict[str, int] = field(default_factory=dict)  # player id -> turns written or skipped
+    turns_taken: dict[str, int] = field(
+        default_factory=dict
+    )  # player id -> turns written or skipped
     done: bool = False
 
 

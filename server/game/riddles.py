@@ -172,12 +172,8 @@ def guess(room: Room, pack: Pack | None, player_id: str, text: object, now: floa
         raise Conflict("your team already solved this riddle", code="already_solved")
     if attempt.locked_out:
         raise Conflict("your team has used its answer", code="no_more_guesses")
-    recent = [
-        g for g in attempt.guesses if g.verdict == "wrong" and g.at > now - GUESS_WINDOW
-    ]
-    recent_near = [
-        g for g in attempt.guesses if g.verdict == "near" and g.at > now - GUESS_WINDOW
-    ]
+    recent = [g for g in attempt.guesses if g.verdict == "wrong" and g.at > now - GUESS_WINDOW]
+    recent_near = [g for g in attempt.guesses if g.verdict == "near" and g.at > now - GUESS_WINDOW]
     if len(attempt.guesses) >= MAX_GUESSES_PER_TEAM or len(recent_near) >= NEAR_GUESS_LIMIT:
         raise LimitExceeded("your team has guessed enough for now", code="guess_rate_limited")
     if len(recent) >= GUESS_LIMIT:
@@ -236,7 +232,9 @@ def _rescore(room: Room, riddle: Riddle, state: RiddleState) -> None:
     bonus always goes to the earliest solve, whatever order credits arrive in.
     """
     solved = {tid: a for tid, a in state.teams.items() if a.solved_elapsed is not None}
-    first = min(solved, key=lambda tid: (solved[tid].solved_elapsed, solved[tid].solved_at), default=None)
+    first = min(
+        solved, key=lambda tid: (solved[tid].solved_elapsed, solved[tid].solved_at), default=None
+    )
     for tid, attempt in state.teams.items():
         new = _points_for(riddle, state, attempt, tid == first) if tid in solved else 0
         delta = new - attempt.points
@@ -294,8 +292,14 @@ def extend(room: Room, seconds: object, now: float) -> None:
     if state.paused_remaining is None and now >= state.deadline_at:
         # Due but not yet fired (the timer polls): too late to bring it back.
         raise Conflict("time is already up for this riddle", code="too_late")
-    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= MAX_EXTEND_SECONDS:
-        raise BadRequest(f"seconds must be a whole number from 1 to {MAX_EXTEND_SECONDS}", code="invalid_field")
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int)
+        or not 1 <= seconds <= MAX_EXTEND_SECONDS
+    ):
+        raise BadRequest(
+            f"seconds must be a whole number from 1 to {MAX_EXTEND_SECONDS}", code="invalid_field"
+        )
     state.extra_seconds += seconds
     if state.paused_remaining is not None:
         state.paused_remaining += seconds
@@ -332,7 +336,11 @@ def accept_guess(
     if state.end_reason == "skipped":
         raise Conflict("this riddle was skipped: it scores nothing", code="riddle_skipped")
     attempt = state.teams[team_id]
-    if isinstance(guess_index, bool) or not isinstance(guess_index, int) or not 0 <= guess_index < len(attempt.guesses):
+    if (
+        isinstance(guess_index, bool)
+        or not isinstance(guess_index, int)
+        or not 0 <= guess_index < len(attempt.guesses)
+    ):
         raise NotFound("no such guess", code="guess_not_found")
     accepted = attempt.guesses[guess_index]
     if attempt.solved_elapsed is not None and attempt.solved_elapsed <= accepted.elapsed:
@@ -378,7 +386,9 @@ def _record_result(room: Room, state: RiddleState) -> None:
         round_index=state.round_index,
         riddle_index=state.riddle_index,
         points={tid: a.points for tid, a in state.teams.items()},
-        solved_elapsed={tid: a.solved_elapsed for tid, a in state.teams.items() if a.solved_elapsed is not None},
+        solved_elapsed={
+            tid: a.solved_elapsed for tid, a in state.teams.items() if a.solved_elapsed is not None
+        },
         solved_by={tid: a.solved_by for tid, a in state.teams.items() if a.solved_by},
         end_reason=state.end_reason,
     )

@@ -83,9 +83,7 @@ def smallest_team(room: Room) -> Team:
     return min(room.teams, key=lambda t: sizes[t.id])
 
 
-def join(
-    room: Room, *, name: object, team_id: str | None, token_hash: str, now: float
-) -> Player:
+def join(room: Room, *, name: object, team_id: str | None, token_hash: str, now: float) -> Player:
     """Add a new player; ``team_id`` None means the smallest team."""
     require_open(room)
     clean = clean_text(name, field="name", max_chars=NAME_MAX_CHARS)

@@ -123,9 +123,7 @@ def _team_index(room: Room, team_id: str) -> int:
 
 
 def _new_story(room: Room, rnd: StoryRound, team_id: str) -> TeamStory:
-    return TeamStory(
-        team_id=team_id, prompt_index=_team_index(room, team_id) % len(rnd.prompts)
-    )
+    return TeamStory(team_id=team_id, prompt_index=_team_index(room, team_id) % len(rnd.prompts))
 
 
 def _enroll(ts: TeamStory, player_id: str) -> bool:
@@ -245,9 +243,7 @@ def _end_writing(room: Room, state: StoryState, now: float) -> None:
 
 def _maybe_end_writing(room: Room, state: StoryState, now: float) -> None:
     # An empty round keeps waiting for players instead of ending at once.
-    if state.stage == "writing" and state.stories and all(
-        ts.done for ts in state.stories.values()
-    ):
+    if state.stage == "writing" and state.stories and all(ts.done for ts in state.stories.values()):
         _end_writing(room, state, now)
 
 
@@ -345,9 +341,7 @@ def start_round(room: Room, rnd: StoryRound, round_index: int, now: float) -> No
     _maybe_end_writing(room, state, now)
 
 
-def submit_line(
-    room: Room, rnd: StoryRound, player_id: str, text: object, now: float
-) -> StoryLine:
+def submit_line(room: Room, rnd: StoryRound, player_id: str, text: object, now: float) -> StoryLine:
     """Add the current writer's line to their team's story and pass the turn on."""
     state = _writing_state(room)
     if state.paused_remaining is not None:

@@ -106,7 +106,9 @@ def build(
         rows = scoreboard(room, now, host=host, own_team=team_id, rosters=rosters)
         if boards is not None:
             boards[board_key] = rows
-    current = pack.rounds[room.round_index] if pack and 0 <= room.round_index < len(pack.rounds) else None
+    current = (
+        pack.rounds[room.round_index] if pack and 0 <= room.round_index < len(pack.rounds) else None
+    )
     view: dict[str, Any] = {
         "code": room.code,
         "name": room.name,
@@ -134,7 +136,14 @@ def build(
         "teams": rows,
         "players_count": len(room.players),
         "moments": [
-            {"seq": m.seq, "kind": m.kind, "at": m.at, "team_id": m.team_id, "player_id": m.player_id, "text": m.text}
+            {
+                "seq": m.seq,
+                "kind": m.kind,
+                "at": m.at,
+                "team_id": m.team_id,
+                "player_id": m.player_id,
+                "text": m.text,
+            }
             for m in room.moments
         ],
         "riddle": None,
@@ -145,7 +154,9 @@ def build(
     if room.story is not None and pack is not None and room.phase == "story":
         rnd = pack.rounds[room.story.round_index]
         assert isinstance(rnd, StoryRound)
-        view["story"] = stories.story_view(room, rnd, now, role=role, team_id=team_id, player_id=player_id)
+        view["story"] = stories.story_view(
+            room, rnd, now, role=role, team_id=team_id, player_id=player_id
+        )
     return view
 
 

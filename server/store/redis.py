@@ -137,7 +137,11 @@ class RedisStore(RoomStore):
     durable = True
 
     def __init__(
-        self, url: str, room_ttl: float | None = None, *, on_roundtrip: RoundTripObserver | None = None
+        self,
+        url: str,
+        room_ttl: float | None = None,
+        *,
+        on_roundtrip: RoundTripObserver | None = None,
     ) -> None:
         if room_ttl is not None:
             self.room_ttl = room_ttl
@@ -225,7 +229,9 @@ class RedisStore(RoomStore):
 
     async def due_rooms(self, now: float, limit: int = 100) -> list[str]:
         async with self._call("due_rooms"):
-            codes = await self._due(keys=[keys.DEADLINES, keys.ROOMS], args=[repr(now), limit, keys.room("")])
+            codes = await self._due(
+                keys=[keys.DEADLINES, keys.ROOMS], args=[repr(now), limit, keys.room("")]
+            )
         return [c.decode() for c in codes]
 
     async def count_rooms(self, now: float) -> int:
@@ -254,7 +260,9 @@ class RedisStore(RoomStore):
 
     async def hold_lease(self, holder: str, ttl: float) -> bool:
         async with self._call("hold_lease"):
-            held = await self._hold_lease(keys=[keys.TIMER_LEASE], args=[holder, max(1, round(ttl * 1000))])
+            held = await self._hold_lease(
+                keys=[keys.TIMER_LEASE], args=[holder, max(1, round(ttl * 1000))]
+            )
         return bool(held)
 
     async def release_lease(self, holder: str) -> None:
@@ -267,17 +275,18 @@ class RedisStore(RoomStore):
         return None if holder is None else _bytes(holder).decode()
 
     async def beat(self, instance: str, now: float, rooms: list[str]) -> None:
-        async with self._call("beat"):
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.zadd(keys.INSTANCES, {instance: now})
-                if rooms:
-                    pipe.sadd(keys.instance_rooms(instance), *rooms)
-                    pipe.expire(keys.instance_rooms(instance), self._ttl)
-                await pipe.execute()
+        async with self._call("beat"), self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(keys.INSTANCES, {instance: now})
+            if rooms:
+                pipe.sadd(keys.instance_rooms(instance), *rooms)
+                pipe.expire(keys.instance_rooms(instance), self._ttl)
+            await pipe.execute()
 
     async def dead_instances(self, before: float) -> dict[str, list[str]]:
         async with self._call("dead_instances"):
-            found = await self.redis.zrangebyscore(keys.INSTANCES, "-inf", f"({before}", start=0, num=100)
+            found = await self.redis.zrangebyscore(
+                keys.INSTANCES, "-inf", f"({before}", start=0, num=100
+            )
             dead: dict[str, list[str]] = {}
             for raw in found:
                 instance = _bytes(raw).decode()
@@ -325,7 +334,9 @@ class RedisStore(RoomStore):
                             continue
                         channel: bytes = message["channel"]
                         data: bytes = message["data"]
-                        await _deliver(handler, channel.decode()[len(keys.ROOM_EVENTS_PREFIX) :], data)
+                        await _deliver(
+                            handler, channel.decode()[len(keys.ROOM_EVENTS_PREFIX) :], data
+                        )
                 except (RedisError, OSError) as exc:
                     lost = True
                     log.warning("redis notices lost (%s); resubscribing in %.1fs", exc, backoff)

@@ -36,7 +36,9 @@ class Watched:
 
     def problems(self, allow: tuple[str, ...] = ()) -> list[str]:
         errors = [e for e in self.errors if not any(a in e for a in allow)]
-        return [f"{self.name}: {e}" for e in errors] + [f"{self.name}: dialog {d}" for d in self.dialogs]
+        return [f"{self.name}: {e}" for e in errors] + [
+            f"{self.name}: dialog {d}" for d in self.dialogs
+        ]
 
 
 class Pages:
@@ -47,14 +49,24 @@ class Pages:
         self.contexts: list[BrowserContext] = []
         self.watched: list[Watched] = []
 
-    async def open(self, name: str, *, phone: bool = False, locale: str = "en-US", scale: float = 1, **options: Any) -> Watched:
+    async def open(
+        self,
+        name: str,
+        *,
+        phone: bool = False,
+        locale: str = "en-US",
+        scale: float = 1,
+        **options: Any,
+    ) -> Watched:
         if phone:
             options.setdefault("viewport", PHONE)
             options.setdefault("is_mobile", True)
             options.setdefault("has_touch", True)
         else:
             options.setdefault("viewport", DESKTOP)
-        context = await self.browser.new_context(locale=locale, device_scale_factor=scale, **options)
+        context = await self.browser.new_context(
+            locale=locale, device_scale_factor=scale, **options
+        )
         self.contexts.append(context)
         page = await context.new_page()
         watched = Watched(page, name)

@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from browser_helpers import Pages, Shots  # noqa: E402
+from browser_helpers import Pages, Shots
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -29,7 +29,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 @pytest.fixture
-async def pages(browser: Browser, request: pytest.FixtureRequest, artifacts_dir: Path) -> AsyncIterator[Pages]:
+async def pages(
+    browser: Browser, request: pytest.FixtureRequest, artifacts_dir: Path
+) -> AsyncIterator[Pages]:
     opened = Pages(browser)
     try:
         yield opened
@@ -41,7 +43,9 @@ async def pages(browser: Browser, request: pytest.FixtureRequest, artifacts_dir:
             out.mkdir(parents=True, exist_ok=True)
             for watched in opened.watched:
                 try:
-                    await watched.page.screenshot(path=str(out / f"{watched.name}.png"), full_page=True)
+                    await watched.page.screenshot(
+                        path=str(out / f"{watched.name}.png"), full_page=True
+                    )
                 except Exception as exc:  # a closed page must not hide the real failure
                     watched.errors.append(f"screenshot failed: {exc}")
             (out / "problems.txt").write_text("\n".join(opened.problems()) + "\n", encoding="utf-8")

@@ -20,13 +20,11 @@ import time
 from pathlib import Path
 
 import pytest
+from browser_helpers import SCREEN, Pages, Shots, publish
 from playwright.async_api import Page, expect
-
 from support.clock import FakeClock
 from support.servers import running_server
 from support.servers import test_settings as fast_settings
-
-from browser_helpers import SCREEN, Pages, Shots, publish
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -126,8 +124,12 @@ async def test_whole_game(pages: Pages, shots: Shots) -> None:
         # -- riddle 1: "4" -------------------------------------------------------------------
         await host.locator("#btn-next").click()
         for page in (ada, bruno, chiara):
-            await expect(page.locator("#riddle-count")).to_have_text(f"Riddle 1 of {RIDDLES_IN_ROUND_1}")
-        await expect(dario.locator("#riddle-count")).to_have_text(f"Indovinello 1 di {RIDDLES_IN_ROUND_1}")
+            await expect(page.locator("#riddle-count")).to_have_text(
+                f"Riddle 1 of {RIDDLES_IN_ROUND_1}"
+            )
+        await expect(dario.locator("#riddle-count")).to_have_text(
+            f"Indovinello 1 di {RIDDLES_IN_ROUND_1}"
+        )
         await expect(screen.locator("#riddle-text")).to_contain_text("honest number")
         await expect(screen.locator("#riddle-countdown")).to_have_text(re.compile(r"^[01]:\d\d$"))
 
@@ -161,7 +163,9 @@ async def test_whole_game(pages: Pages, shots: Shots) -> None:
         await expect(bruno.locator("#verdict-flash")).to_contain_text("points for your team")
         await expect(ada.locator("#solved-banner")).to_be_visible()
         await expect(screen.locator("#moment-toast")).to_have_text("Aurora solved it!")
-        await expect(screen.locator("#riddle-progress li").filter(has_text="Aurora")).to_contain_text("solved")
+        await expect(
+            screen.locator("#riddle-progress li").filter(has_text="Aurora")
+        ).to_contain_text("solved")
         await shots.take(screen, "screen-riddle")
 
         # Bora tries an answer the matcher refuses; the host will accept it below.
@@ -169,7 +173,12 @@ async def test_whole_game(pages: Pages, shots: Shots) -> None:
         await expect(chiara.locator("#verdict-flash")).to_contain_text("Wrong")
 
         # Bruno reloads mid-riddle: same team, same score, straight back into the game.
-        aurora_score = await host.locator("#scoreboard li").filter(has_text="Aurora").locator(".score-value").inner_text()
+        aurora_score = (
+            await host.locator("#scoreboard li")
+            .filter(has_text="Aurora")
+            .locator(".score-value")
+            .inner_text()
+        )
         assert int(aurora_score) > 0
         bruno_points = await bruno.locator("#me-points").inner_text()
         await bruno.reload()
@@ -179,7 +188,9 @@ async def test_whole_game(pages: Pages, shots: Shots) -> None:
         await expect(bruno.locator("#me-points")).to_have_text(bruno_points)
         await expect(bruno.locator("#conn")).to_have_attribute("data-status", "connected")
         await expect(bruno.locator("#solved-banner")).to_be_visible()
-        await expect(bruno.locator("#scoreboard li").filter(has_text="Aurora").locator(".score-value")).to_have_text(aurora_score)
+        await expect(
+            bruno.locator("#scoreboard li").filter(has_text="Aurora").locator(".score-value")
+        ).to_have_text(aurora_score)
         await expect(host.locator("#team-admin .player-admin > li")).to_have_count(4)
 
         # The console shows every team's guesses and the answer; the host accepts Bora's.
@@ -196,7 +207,9 @@ async def test_whole_game(pages: Pages, shots: Shots) -> None:
         # -- the host skips the rest of round 1 with the console ------------------------------
         for n in range(2, RIDDLES_IN_ROUND_1 + 1):
             await host.locator("#btn-next").click()
-            await expect(host.locator("#riddle-heading")).to_have_text(f"Riddle {n} of {RIDDLES_IN_ROUND_1}")
+            await expect(host.locator("#riddle-heading")).to_have_text(
+                f"Riddle {n} of {RIDDLES_IN_ROUND_1}"
+            )
             if n == 2:
                 # Pause, resume and +30 s reach the phones.
                 await host.locator("#btn-pause").click()
@@ -206,7 +219,9 @@ async def test_whole_game(pages: Pages, shots: Shots) -> None:
                 await expect(ada.locator("#riddle-paused")).to_be_hidden()
                 await expect(ada.locator("#guess-input")).to_be_enabled()
                 await host.locator("#btn-extend").click()
-                await expect(ada.locator("#riddle-countdown")).to_have_text(re.compile(r"^1:[23]\d$"))
+                await expect(ada.locator("#riddle-countdown")).to_have_text(
+                    re.compile(r"^1:[23]\d$")
+                )
             if n == 6:
                 # Multiple choice: one answer per team; a wrong one locks the team out.
                 await expect(chiara.locator("#options button")).to_have_count(4)
@@ -221,7 +236,9 @@ async def test_whole_game(pages: Pages, shots: Shots) -> None:
         await host.locator("#btn-next").click()
         await expect(screen.locator("#s-between")).to_be_visible()
         await expect(ada.locator("#between-next")).to_contain_text("Story Time")
-        await expect(screen.locator("#between-next")).to_have_text("Next up: Story Time: Once Upon a Workday")
+        await expect(screen.locator("#between-next")).to_have_text(
+            "Next up: Story Time: Once Upon a Workday"
+        )
         await expect(screen.locator("#moment-toast")).to_be_hidden()
         await shots.take(screen, "screen-scoreboard")
         await expect(host.locator("#btn-next")).to_have_text("Start the next round")
@@ -242,7 +259,9 @@ async def test_whole_game(pages: Pages, shots: Shots) -> None:
         await expect(bruno.locator("#my-story")).to_contain_text(line_ada)
         await bruno.locator("#line-input").fill("Then the printer asked for a raise.")
         await bruno.get_by_role("button", name="Add my line").click()
-        await chiara.locator("#line-input").fill("The cat presented a spreadsheet of pineapple sales.")
+        await chiara.locator("#line-input").fill(
+            "The cat presented a spreadsheet of pineapple sales."
+        )
         await chiara.get_by_role("button", name="Add my line").click()
         await expect(dario.locator("#composer")).to_be_visible()
         await dario.locator("#line-input").fill("Nessuno osò interromperla.")
@@ -271,12 +290,18 @@ async def test_whole_game(pages: Pages, shots: Shots) -> None:
         await expect(dario.locator("#vote-flash")).to_contain_text("Voto registrato per Aurora")
         # Nobody can vote for their own team's story.
         await expect(ada.get_by_role("button", name="Vote for Aurora")).to_have_count(0)
-        await expect(ada.locator("#story-cards li").filter(has_text="Aurora")).to_contain_text("Your team's story")
+        await expect(ada.locator("#story-cards li").filter(has_text="Aurora")).to_contain_text(
+            "Your team's story"
+        )
         await expect(screen.locator("#story-voters")).to_have_text("3 of 4 have voted")
         await shots.take(ada, "player-vote")
         await host.locator("#btn-close-voting").click()
-        await expect(screen.locator("#story-grid > div").filter(has_text="Aurora")).to_contain_text("2 votes")
-        await expect(screen.locator("#story-grid > div").filter(has_text="Bora")).to_contain_text("1 vote")
+        await expect(screen.locator("#story-grid > div").filter(has_text="Aurora")).to_contain_text(
+            "2 votes"
+        )
+        await expect(screen.locator("#story-grid > div").filter(has_text="Bora")).to_contain_text(
+            "1 vote"
+        )
         await expect(screen.locator("#story-grid .winner")).to_contain_text("Aurora")
         await expect(ada.locator("#story-heading")).to_have_text("Votes are in!")
 

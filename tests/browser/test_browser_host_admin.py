@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from browser_helpers import SCREEN, Pages
 from playwright.async_api import expect
-
 from support.protocol_helpers import create_room
 from support.servers import running_server
 from support.servers import test_settings as fast_settings
-
-from browser_helpers import SCREEN, Pages
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -41,7 +39,9 @@ async def test_team_admin(pages: Pages) -> None:
         await dialog.get_by_label("Team").select_option(label="Cometa")
         await dialog.get_by_role("button", name="Done").click()
         await expect(ada.locator("#me-team")).to_have_text("Team Cometa")
-        await expect(host.locator("#team-admin > li").filter(has_text="Cometa")).to_contain_text("Ada")
+        await expect(host.locator("#team-admin > li").filter(has_text="Cometa")).to_contain_text(
+            "Ada"
+        )
 
         # Locked: nobody new gets in, and the join page says why.
         await host.get_by_label("Lock the room (no new players)").check()
@@ -50,14 +50,20 @@ async def test_team_admin(pages: Pages) -> None:
         await bob.goto(f"{base}/")
         await bob.get_by_label("Room code").fill("ZZZ-ZZZ")
         await bob.get_by_role("button", name="Join", exact=True).click()
-        await expect(bob.locator("#join-error")).to_have_text("No room with the code ZZZZZZ. Check it and try again.")
+        await expect(bob.locator("#join-error")).to_have_text(
+            "No room with the code ZZZZZZ. Check it and try again."
+        )
         await bob.get_by_label("Room code").fill(f"{code[:3].lower()}-{code[3:].lower()}")
         await bob.get_by_label("Room code").press("Enter")
         await expect(bob).to_have_url(f"{base}/r/{code}")
-        await expect(bob.locator("#join-error")).to_have_text("The host has locked this room: new players cannot join.")
+        await expect(bob.locator("#join-error")).to_have_text(
+            "The host has locked this room: new players cannot join."
+        )
         await bob.locator("#join-name").fill("Bob")
         await bob.locator("#join-button").click()
-        await expect(bob.locator("#join-error")).to_have_text("The host has locked this room: new players cannot join.")
+        await expect(bob.locator("#join-error")).to_have_text(
+            "The host has locked this room: new players cannot join."
+        )
         await expect(bob.locator("#join-button")).to_be_enabled()
         await host.get_by_label("Lock the room (no new players)").uncheck()
         await bob.locator("#join-button").click()

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from browser_helpers import Pages
 from playwright.async_api import Page, expect
-
 from support.protocol_helpers import create_room
 from support.servers import running_server
 from support.servers import test_settings as fast_settings
-
-from browser_helpers import Pages
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -17,7 +15,9 @@ pytestmark = pytest.mark.timeout(60)
 async def tab_to(page: Page, selector: str, limit: int = 30) -> None:
     """Press Tab until the element matching ``selector`` has the focus."""
     for _ in range(limit):
-        if await page.evaluate("(s) => document.activeElement === document.querySelector(s)", selector):
+        if await page.evaluate(
+            "(s) => document.activeElement === document.querySelector(s)", selector
+        ):
             return
         await page.keyboard.press("Tab")
     raise AssertionError(f"{selector} cannot be reached with Tab")
@@ -38,7 +38,9 @@ async def test_keyboard_only(pages: Pages) -> None:
         await expect(page.locator("#join-name")).to_be_focused()
         await page.keyboard.type("Kay")
         await page.keyboard.press("Tab")
-        await expect(page.get_by_role("radio", name="Suggested: put me where I'm needed")).to_be_focused()
+        await expect(
+            page.get_by_role("radio", name="Suggested: put me where I'm needed")
+        ).to_be_focused()
         await page.keyboard.press("ArrowDown")
         await expect(page.locator("#team-choices input[type=radio]").nth(1)).to_be_checked()
         await tab_to(page, "#join-button")

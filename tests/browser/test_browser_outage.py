@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from browser_helpers import Pages
 from playwright.async_api import expect
-
 from ritrovo.store.redis import RedisStore
 from support.protocol_helpers import create_room
 from support.redis_server import RedisServer
 from support.servers import running_server
 from support.servers import test_settings as fast_settings
-
-from browser_helpers import Pages
 
 pytestmark = pytest.mark.timeout(90)
 

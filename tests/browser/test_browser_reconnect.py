@@ -16,16 +16,14 @@ from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import web
+from browser_helpers import Pages
 from playwright.async_api import Page, expect
-
 from ritrovo.app import create_app
 from ritrovo.store.base import RoomStore
 from ritrovo.store.memory import MemoryStore
 from support.protocol_helpers import create_room
 from support.servers import free_port
 from support.servers import test_settings as fast_settings
-
-from browser_helpers import Pages
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -112,7 +110,9 @@ async def test_offline_and_server_restart(pages: Pages) -> None:
         # 3. Sessions that end for good do not reconnect: a kicked player, a closed room.
         await host.get_by_role("button", name="Remove Bob from the room").click()
         await host.get_by_role("dialog").get_by_role("button", name="Remove").click()
-        await expect(bob.locator("#message-title")).to_have_text("The host removed you from this room.")
+        await expect(bob.locator("#message-title")).to_have_text(
+            "The host removed you from this room."
+        )
         await status(bob, "closed")
         await bob.reload()  # the resume token is gone: back to the join form
         await expect(bob.locator("#join-name")).to_be_visible()

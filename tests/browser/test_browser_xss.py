@@ -12,13 +12,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from browser_helpers import SCREEN, Pages, Shots
 from playwright.async_api import FilePayload, Page, expect
-
 from support.protocol_helpers import create_room
 from support.servers import running_server
 from support.servers import test_settings as fast_settings
-
-from browser_helpers import SCREEN, Pages, Shots
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -67,21 +65,31 @@ async def test_markup_is_displayed_as_text(pages: Pages, shots: Shots) -> None:
 
         # A broken pack is refused with every problem listed as file:line: field: message.
         await host.locator("#pack-file").set_input_files(
-            files=FilePayload(name="broken.yaml", mimeType="application/yaml", buffer=BROKEN_PACK.encode())
+            files=FilePayload(
+                name="broken.yaml", mimeType="application/yaml", buffer=BROKEN_PACK.encode()
+            )
         )
         await host.get_by_role("button", name="Upload", exact=True).click()
         problems = host.locator("#pack-problems li")
         await expect(problems.first).to_be_visible()
         await expect(problems.filter(has_text="broken.yaml:1: id: is required")).to_have_count(1)
-        await expect(problems.filter(has_text=re.compile(r"broken\.yaml:\d+: rounds\[0\]\.riddles\[0\]\.answers: "))).to_have_count(1)
+        await expect(
+            problems.filter(
+                has_text=re.compile(r"broken\.yaml:\d+: rounds\[0\]\.riddles\[0\]\.answers: ")
+            )
+        ).to_have_count(1)
         await shots.take(host, "host-pack-problems")
 
         await host.locator("#pack-file").set_input_files(
             files=FilePayload(name="xss.yaml", mimeType="application/yaml", buffer=PACK.encode())
         )
         await host.get_by_role("button", name="Upload", exact=True).click()
-        await expect(host.locator("#upload-result")).to_contain_text("Story <img src=x onerror=alert(3)>")
-        await expect(host.locator("#pack-current")).to_contain_text("Story <img src=x onerror=alert(3)>")
+        await expect(host.locator("#upload-result")).to_contain_text(
+            "Story <img src=x onerror=alert(3)>"
+        )
+        await expect(host.locator("#pack-current")).to_contain_text(
+            "Story <img src=x onerror=alert(3)>"
+        )
 
         screen = (await pages.open("screen", viewport=SCREEN)).page
         await screen.goto(f"{base}/screen/{code}")
@@ -120,7 +128,9 @@ async def test_markup_is_displayed_as_text(pages: Pages, shots: Shots) -> None:
         # The story round: each writes one line, the writing ends by itself.
         await host.locator("#btn-next").click()
         await expect(evil.locator("#composer")).to_be_visible()
-        await expect(evil.locator("#story-prompt")).to_contain_text("It began with <img src=x onerror=alert(5)> on the screen.")
+        await expect(evil.locator("#story-prompt")).to_contain_text(
+            "It began with <img src=x onerror=alert(5)> on the screen."
+        )
         await expect(evil.locator("#story-prompt")).to_contain_text("<b>bold</b>")
         await evil.locator("#line-input").fill(EVIL)
         await evil.locator("#line-input").press("Enter")
@@ -133,8 +143,12 @@ async def test_markup_is_displayed_as_text(pages: Pages, shots: Shots) -> None:
         await host.locator("#btn-next").click()
         focus = screen.locator("#story-focus")
         await expect(focus).to_contain_text(EVIL)
-        await expect(focus).to_contain_text("It began with <img src=x onerror=alert(5)> on the screen.")
-        await expect(screen.locator("#story-kicker")).to_contain_text("Tales <img src=x onerror=alert(4)>")
+        await expect(focus).to_contain_text(
+            "It began with <img src=x onerror=alert(5)> on the screen."
+        )
+        await expect(screen.locator("#story-kicker")).to_contain_text(
+            "Tales <img src=x onerror=alert(4)>"
+        )
         await expect(bea.locator("#story-cards")).to_contain_text(EVIL)
         await expect(evil.locator("#story-cards")).to_contain_text(EVIL)
         await host.locator("#btn-next").click()

@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 import orjson
 import pytest
-
 from ritrovo.errors import NotFound, RitrovoError
 from ritrovo.game import flow, riddles, rooms, stories
 from ritrovo.game.models import Room
@@ -21,12 +20,19 @@ from ritrovo.store.codec import decode_room, encode_room
 
 T0 = 1_000_000.0
 
-PIANO = Riddle(text="What has keys but can't open locks?", answers=("piano",), time_limit=60, points=200)
-TOWEL = Riddle(text="What gets wetter the more it dries?", answers=("towel",), time_limit=30, points=100)
+PIANO = Riddle(
+    text="What has keys but can't open locks?", answers=("piano",), time_limit=60, points=200
+)
+TOWEL = Riddle(
+    text="What gets wetter the more it dries?", answers=("towel",), time_limit=30, points=100
+)
 
 OFFICE = StoryRound(
     title="Office *tales*",
-    prompts=(StoryPrompt(opening="The coffee machine spoke."), StoryPrompt(opening="The lift stopped.")),
+    prompts=(
+        StoryPrompt(opening="The coffee machine spoke."),
+        StoryPrompt(opening="The lift stopped."),
+    ),
     turns_per_player=1,
     seconds_per_turn=60,
 )
@@ -57,7 +63,9 @@ def make_room(pack: Pack) -> Room:
     for team in room.teams:
         for n in range(2):
             name = f"{team.name}{n}"
-            player = rooms.join(room, name=name, team_id=team.id, token_hash="h-" + name, now=T0 - 50)
+            player = rooms.join(
+                room, name=name, team_id=team.id, token_hash="h-" + name, now=T0 - 50
+            )
             player.connections = 1
     return room
 
@@ -258,7 +266,10 @@ def test_finish_during_a_riddle_records_it_and_refuses_guesses() -> None:
     assert score(room, RED) == outcome.points and score(room, BLUE) == 0
 
     before = dump(room)
-    refused("no_riddle", lambda: riddles.guess(room, RIDDLES_FIRST, pid(room, "Blue0"), "piano", T0 + 11))
+    refused(
+        "no_riddle",
+        lambda: riddles.guess(room, RIDDLES_FIRST, pid(room, "Blue0"), "piano", T0 + 11),
+    )
     refused("no_riddle", lambda: riddles.accept_guess(room, RIDDLES_FIRST, BLUE, 0, T0 + 11))
     refused("no_riddle", lambda: riddles.reveal(room, RIDDLES_FIRST, T0 + 11))
     refused("no_open_riddle", lambda: riddles.pause(room, T0 + 11))
@@ -280,7 +291,9 @@ def test_finish_during_a_riddle_without_the_pack_still_records_it() -> None:
     assert state.advance_at is None
     [result] = room.riddle_results
     assert result.end_reason == "finished" and result.points == {RED: 0, BLUE: outcome.points}
-    refused("no_riddle", lambda: riddles.guess(room, RIDDLES_FIRST, pid(room, "Red0"), "piano", T0 + 5))
+    refused(
+        "no_riddle", lambda: riddles.guess(room, RIDDLES_FIRST, pid(room, "Red0"), "piano", T0 + 5)
+    )
 
 
 @pytest.mark.parametrize("with_pack", [True, False], ids=["pack", "no-pack"])
@@ -317,7 +330,9 @@ def test_finish_during_writing_archives_the_story_and_refuses_lines() -> None:
     [archived] = room.story_archive
     assert archived.round_index == 0
     assert [line.text for line in archived.stories[RED].lines] == ["Before the end"]
-    assert all(ts.turn_player is None and ts.turn_deadline_at is None for ts in archived.stories.values())
+    assert all(
+        ts.turn_player is None and ts.turn_deadline_at is None for ts in archived.stories.values()
+    )
     assert "Before the end" in stories.markdown_keepsake(room, MIX)
 
     before = dump(room)
@@ -403,7 +418,10 @@ def test_choose_pack_after_a_finished_game_starts_from_zero() -> None:
 
     flow.choose_pack(room, RIDDLES_FIRST.id)
     assert room.phase == "lobby" and room.round_index == -1 and room.pack_id == RIDDLES_FIRST.id
-    assert all(t.score == 0 and t.last_scored_at == 0.0 and t.score_before_round_item == 0 for t in room.teams)
+    assert all(
+        t.score == 0 and t.last_scored_at == 0.0 and t.score_before_round_item == 0
+        for t in room.teams
+    )
     assert all(p.points == 0 for p in room.players.values())
     assert room.riddle_results == [] and room.story_points == {} and room.story_archive == []
     assert room.moments == [] and room.riddle is None and room.story is None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from ritrovo.game.matching import (
     RiddleMatcher,
     Verdict,
@@ -411,8 +410,32 @@ def test_matcher_for_is_cached() -> None:
 LANGUAGES = st.sampled_from(["en", "it"])
 ARTICLE_HEAVY = st.lists(
     st.sampled_from(
-        ["the", "a", "an", "il", "lo", "la", "l'", "uno", "un'", "gli", "i", "one", "uno",
-         "twenty", "ventitré", "-", " ", "’", "12", "dodici", "hundred", "and", "É", "ﬁ"]
+        [
+            "the",
+            "a",
+            "an",
+            "il",
+            "lo",
+            "la",
+            "l'",
+            "uno",
+            "un'",
+            "gli",
+            "i",
+            "one",
+            "uno",
+            "twenty",
+            "ventitré",
+            "-",
+            " ",
+            "’",
+            "12",
+            "dodici",
+            "hundred",
+            "and",
+            "É",
+            "ﬁ",
+        ]
     ),
     max_size=6,
 ).map(" ".join)
@@ -420,7 +443,9 @@ ANY_TEXT = st.one_of(st.text(), ARTICLE_HEAVY)
 # Text with nothing that survives normalisation: spaces, punctuation,
 # symbols, apostrophes and lone combining marks.
 NOTHING = st.text(
-    alphabet=st.sampled_from(list(" \t\n.,;:!?¿¡-–—_/\\()[]{}«»\"'’‘`´*&%$#@+=<>|~^…\u0301\u0308\u20dd")),
+    alphabet=st.sampled_from(
+        list(" \t\n.,;:!?¿¡-–—_/\\()[]{}«»\"'’‘`´*&%$#@+=<>|~^…\u0301\u0308\u20dd")
+    ),
 )
 
 

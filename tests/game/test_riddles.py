@@ -13,7 +13,6 @@ from typing import Any
 
 import orjson
 import pytest
-
 from ritrovo.errors import RitrovoError
 from ritrovo.game import flow, riddles, rooms, views
 from ritrovo.game.models import Room
@@ -41,8 +40,15 @@ COLOUR = Riddle(
     options=("Red", "Green", "Yellow", "Blue"),
     explanation="Light mixes red, green and blue.",
 )
-TOWEL = Riddle(text="What gets wetter the more it dries?", answers=("towel",), time_limit=30, points=100)
-SHADOW = Riddle(text="What follows you all day and hides at night?", answers=("shadow",), time_limit=30, points=100)
+TOWEL = Riddle(
+    text="What gets wetter the more it dries?", answers=("towel",), time_limit=30, points=100
+)
+SHADOW = Riddle(
+    text="What follows you all day and hides at night?",
+    answers=("shadow",),
+    time_limit=30,
+    points=100,
+)
 
 PACK = Pack(
     id="test-pack",
@@ -121,7 +127,10 @@ def test_round_start_shows_the_riddle_but_never_the_answer() -> None:
         assert view["server_time"] == T0 + 1 and view["phase"] == "riddle"
         assert r["text"] == PIANO.text and r["time_limit"] == 60 and r["points"] == 200
         assert r["deadline_at"] == T0 + 60 and r["remaining"] == 59 and r["paused"] is False
-        assert [(h["after"], h["cost"], h["unlocked"]) for h in r["hints"]] == [(10, 20, False), (30, 150, False)]
+        assert [(h["after"], h["cost"], h["unlocked"]) for h in r["hints"]] == [
+            (10, 20, False),
+            (30, 150, False),
+        ]
         assert all("text" not in h for h in r["hints"])
         raw = orjson.dumps(view).decode().lower()
         for secret in (*PIANO.answers, PIANO.explanation.lower(), "secret", "reveal"):
@@ -150,7 +159,9 @@ def test_wrong_near_and_correct_verdicts() -> None:
         (pid(room, "Red0"), "The pianno", "correct", 12.0),
     ]
     assert attempt.solved_by == pid(room, "Red0") and attempt.solved_at == T0 + 12
-    assert score(room, RED) == 200 and points_of(room, "Red0") == 200 and points_of(room, "Red1") == 0
+    assert (
+        score(room, RED) == 200 and points_of(room, "Red0") == 200 and points_of(room, "Red1") == 0
+    )
     # Nobody else was touched.
     assert room.riddle.teams[GREEN].guesses == [] and score(room, GREEN) == 0  # type: ignore[union-attr]
     assert room.riddle.stage == "open"  # type: ignore[union-attr]
@@ -162,7 +173,9 @@ def test_each_team_sees_its_own_guesses_and_the_host_sees_all() -> None:
     guess(room, "Green1", "typewriter", T0 + 4)
     red_view = views.build(room, PACK, T0 + 5, "player", pid(room, "Red1"))
     rows = red_view["riddle"]["team"]["guesses"]
-    assert [(r["player_name"], r["text"], r["verdict"]) for r in rows] == [("Red0", "harmonium", "wrong")]
+    assert [(r["player_name"], r["text"], r["verdict"]) for r in rows] == [
+        ("Red0", "harmonium", "wrong")
+    ]
     assert "typewriter" not in orjson.dumps(red_view).decode()
     green_view = views.build(room, PACK, T0 + 5, "player", pid(room, "Green0"))
     assert [r["text"] for r in green_view["riddle"]["team"]["guesses"]] == ["typewriter"]
@@ -261,7 +274,9 @@ def test_hints_unlock_in_riddle_time_and_cost_points() -> None:
     green_hints = views.build(room, PACK, T0 + 41, "player", pid(room, "Green0"))["riddle"]["hints"]
     assert [h["unlocked"] for h in green_hints] == [True, True]
     assert all("text" not in h for h in green_hints)
-    assert all("text" not in h for h in views.build(room, PACK, T0 + 41, "screen")["riddle"]["hints"])
+    assert all(
+        "text" not in h for h in views.build(room, PACK, T0 + 41, "screen")["riddle"]["hints"]
+    )
 
     # Hints cost nothing until the team solves: then the formula takes them off,
     # never below 10% of P. t = 40 - 10 (paused) = 30 of 60:
@@ -308,7 +323,9 @@ def test_scoring_formula_with_exact_numbers() -> None:
     reveal = views.build(room, PACK, T0 + 60, "screen")["riddle"]["reveal"]
     assert reveal["answer"] == "piano" and reveal["explanation"] == PIANO.explanation
     assert reveal["end_reason"] == "all_solved" and reveal["spread"] == []
-    assert [(s["team_id"], s["player_id"], s["elapsed"], s["points"]) for s in reveal["solvers"]] == [
+    assert [
+        (s["team_id"], s["player_id"], s["elapsed"], s["points"]) for s in reveal["solvers"]
+    ] == [
         (RED, pid(room, "Red0"), 15.0, 175),
         (GREEN, pid(room, "Green1"), 30.0, 150),
         (BLUE, pid(room, "Blue0"), 59.0, 20),
@@ -400,7 +417,12 @@ def test_timeout_reveals_via_tick() -> None:
     state = room.riddle
     assert state is not None
     # Ended at the deadline, not when the timer happened to run.
-    assert (state.stage, state.end_reason, state.ended_at, state.advance_at) == ("revealed", "timeout", T0 + 60, None)
+    assert (state.stage, state.end_reason, state.ended_at, state.advance_at) == (
+        "revealed",
+        "timeout",
+        T0 + 60,
+        None,
+    )
     assert not flow.tick(room, PACK, T0 + 61)  # fires once
     assert room.riddle_results[-1].end_reason == "timeout"
     assert room.riddle_results[-1].points == {RED: 170, GREEN: 0, BLUE: 0}
@@ -438,7 +460,10 @@ def test_host_reveals_early() -> None:
     state = room.riddle
     assert state is not None
     assert (state.stage, state.end_reason, state.ended_at, state.paused_remaining) == (
-        "revealed", "host_reveal", T0 + 25, None,
+        "revealed",
+        "host_reveal",
+        T0 + 25,
+        None,
     )
     assert score(room, RED) == 203  # round(200 × (1 − 0.5 × 10/60)) = 183, + 20
     view = views.build(room, PACK, T0 + 26, "player", pid(room, "Green0"))["riddle"]
@@ -486,7 +511,11 @@ def test_accept_guess_credits_as_of_the_guess_and_moves_the_bonus() -> None:
     attempt = room.riddle.teams[GREEN]  # type: ignore[union-attr]
     accepted = attempt.guesses[0]
     assert accepted.verdict == "correct" and accepted.accepted_by_host
-    assert (attempt.solved_at, attempt.solved_elapsed, attempt.solved_by) == (T0 + 5, 5.0, pid(room, "Green0"))
+    assert (attempt.solved_at, attempt.solved_elapsed, attempt.solved_by) == (
+        T0 + 5,
+        5.0,
+        pid(room, "Green0"),
+    )
     # Green now solved first, at t = 5: round(200 × (1 − 0.5 × 5/60)) = 192, + 20 = 212.
     # Red loses the first-solver bonus: 167.
     assert (score(room, RED), score(room, GREEN), score(room, BLUE)) == (167, 212, 0)
@@ -497,7 +526,9 @@ def test_accept_guess_credits_as_of_the_guess_and_moves_the_bonus() -> None:
     assert room.team(GREEN).last_scored_at == T0 + 5  # type: ignore[union-attr]
     board = views.scoreboard(room, T0 + 46, host=True)
     assert [(row["name"], row["score"], row["rank"]) for row in board] == [
-        ("Green", 212, 1), ("Red", 167, 2), ("Blue", 0, 3),
+        ("Green", 212, 1),
+        ("Red", 167, 2),
+        ("Blue", 0, 3),
     ]
     host_rows = views.build(room, PACK, T0 + 46, "host")["riddle"]["guesses"][GREEN]
     assert host_rows[0]["accepted_by_host"] is True and host_rows[0]["verdict"] == "correct"
@@ -657,7 +688,11 @@ def test_host_next_walks_riddles_rounds_and_the_end() -> None:
     refused("no_riddle", lambda: guess(room, "Red0", "towel", T0 + 8))
     assert flow.advance(room, PACK, T0 + 9) == "round_started"
     encore = room.riddle
-    assert encore is not None and (room.round_index, encore.round_index, encore.riddle_index) == (1, 1, 0)
+    assert encore is not None and (room.round_index, encore.round_index, encore.riddle_index) == (
+        1,
+        1,
+        0,
+    )
     riddles.reveal(room, PACK, T0 + 10)
     assert flow.advance(room, PACK, T0 + 11) == "round_ended"
     assert room.phase == "finished"

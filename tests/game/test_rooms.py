@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import orjson
 import pytest
-
 from ritrovo.errors import BadRequest, Conflict, LimitExceeded, NotFound, RitrovoError
 from ritrovo.game import rooms
 from ritrovo.game.models import Room

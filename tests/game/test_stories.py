@@ -9,7 +9,6 @@ from functools import partial
 import msgspec
 import orjson
 import pytest
-
 from ritrovo.errors import BadRequest, Conflict, NotFound, RitrovoError
 from ritrovo.game import rooms, stories
 from ritrovo.game.models import Player, Room
@@ -166,9 +165,7 @@ def test_not_your_turn_refused() -> None:
     refused(room, "not_your_turn", lambda: stories.submit_line(room, ROUND, other, "x", T0 + 2))
     # Past the stored deadline the turn is over, even before tick() runs.
     refused(room, "not_your_turn", lambda: stories.submit_line(room, ROUND, first, "x", T0 + 60))
-    refused(
-        room, "player_not_found", lambda: stories.submit_line(room, ROUND, "p999", "x", T0 + 2)
-    )
+    refused(room, "player_not_found", lambda: stories.submit_line(room, ROUND, "p999", "x", T0 + 2))
 
 
 @pytest.mark.parametrize(
@@ -708,9 +705,7 @@ def test_players_see_only_their_own_team_story_in_full_mode() -> None:
     assert b"secret of one" in host and b"secret of two" in host
 
     # Every teammate shares one view in full mode, the writer included.
-    assert stories.story_view(
-        room, ROUND, T0 + 2, role="player", team_id=t1, player_id=b
-    ) == mine
+    assert stories.story_view(room, ROUND, T0 + 2, role="player", team_id=t1, player_id=b) == mine
     assert stories.view_key(room, a) == t1
     assert stories.view_key(room, b) in (t1, f"{t1}:{b}")
     assert stories.player_private(room, b)["your_turn"] == {
@@ -820,4 +815,6 @@ def test_markdown_export_escapes_user_text() -> None:
     assert "[hidden by the host]" in md and "javascript" not in md
     assert "\n\\# not a heading &amp; \\[x\\](y)\n" in md
     assert "\n1\\. not a list \\`code\\`\n" in md
-    assert not any(line.startswith(("#", "1.")) for line in md.splitlines()[1:] if "Team" not in line)
+    assert not any(
+        line.startswith(("#", "1.")) for line in md.splitlines()[1:] if "Team" not in line
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from ritrovo.packs import PackError, load_pack, load_pack_bytes
 
 BROKEN = Path(__file__).resolve().parent / "broken"

@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from ritrovo.packs.cli import packs_command
 
 HERE = Path(__file__).resolve().parent

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from ritrovo.packs import PackLibrary, default_pack_dir
 
 HERE = Path(__file__).resolve().parent

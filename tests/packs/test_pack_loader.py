@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from ritrovo.game.pack import (
     Hint,
     NearAnswer,

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from ritrovo.packs import PackLibrary, default_pack_dir, is_pack_file, load_pack, load_pack_bytes
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,9 +43,11 @@ def test_shipped_packs_have_distinct_ids() -> None:
 def _doc_examples() -> list[tuple[str, str]]:
     """Fenced yaml/json blocks of docs/packs.md that are whole packs."""
     text = DOCS.read_text(encoding="utf-8")
-    blocks = re.findall(r"^```(yaml|json)\n(.*?)^```", text, flags=re.M | re.S)
+    blocks = re.findall(r"^```(yaml|json)\n(.*?)^```", text, flags=re.MULTILINE | re.DOTALL)
     return [
-        (kind, body) for kind, body in blocks if re.search(r'^"?rounds"?:|"rounds":', body, re.M)
+        (kind, body)
+        for kind, body in blocks
+        if re.search(r'^"?rounds"?:|"rounds":', body, re.MULTILINE)
     ]
 
 

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from ritrovo.client import RitrovoClient, join
 from support.protocol_helpers import create_room
 from support.redis_server import RedisServer
@@ -16,7 +15,9 @@ from support.servers import ServeProcess
 
 
 @pytest.fixture
-def two_servers(redis_server: RedisServer, redis_url: str) -> Iterator[tuple[ServeProcess, ServeProcess]]:
+def two_servers(
+    redis_server: RedisServer, redis_url: str
+) -> Iterator[tuple[ServeProcess, ServeProcess]]:
     with ServeProcess(redis_url) as a, ServeProcess(redis_url) as b:
         yield a, b
 

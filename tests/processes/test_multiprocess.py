@@ -45,7 +45,9 @@ async def test_a_room_over_three_processes_survives_losing_the_timer_holder(redi
     try:
         await asyncio.gather(*(asyncio.to_thread(p.wait_healthy, 40) for p in procs))
         holder = await lease_holder(procs)
-        instances = {i: (await asyncio.to_thread(p.health))[1]["instance"] for i, p in enumerate(procs)}
+        instances = {
+            i: (await asyncio.to_thread(p.health))[1]["instance"] for i, p in enumerate(procs)
+        }
         assert len(set(instances.values())) == 3
 
         room = await create_room(procs[0].base_url, "Scale-out")
@@ -84,7 +86,11 @@ async def test_a_room_over_three_processes_survives_losing_the_timer_holder(redi
         procs[holder].kill()
         survivors = [i for i in range(3) if i != holder]
         dead_roles = [name for name, i in where.items() if i == holder]
-        live = {name: c for name, c in {"host": host, "screen": screen, **players}.items() if name not in dead_roles}
+        live = {
+            name: c
+            for name, c in {"host": host, "screen": screen, **players}.items()
+            if name not in dead_roles
+        }
 
         # The riddle still ends on time, seen by every client of the survivors.
         for client in live.values():
@@ -111,7 +117,9 @@ async def test_a_room_over_three_processes_survives_losing_the_timer_holder(redi
                 players[name] = again
             state = await again.wait_state(revealed)
             assert team_scores(state) == {t1: points, t2: 0}
-        ada_you = await players["Ada"].wait_for(lambda m: m["type"] == "you" and m["player"]["points"] == points)
+        ada_you = await players["Ada"].wait_for(
+            lambda m: m["type"] == "you" and m["player"]["points"] == points
+        )
         assert ada_you["player"]["points"] == points
 
         # On to the story round, its first turn written from whichever process.

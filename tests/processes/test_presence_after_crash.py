@@ -10,7 +10,6 @@ from ritrovo.timers import MIN_INSTANCE_TIMEOUT
 from support.protocol_helpers import create_room
 from support.servers import ServeProcess
 
-
 ENV = {"RITROVO_TIMER_LEASE_TTL": "1"}
 
 

@@ -15,7 +15,6 @@ from typing import Any
 
 import aiohttp
 import orjson
-
 from ritrovo.client import RitrovoClient
 from support.protocol_helpers import create_room
 from support.servers import ServeProcess
@@ -52,7 +51,9 @@ def time_limit_for(startup: float) -> int:
     return max(MIN_TIME_LIMIT, math.ceil(2 * startup + 2))
 
 
-async def http_json(method: str, url: str, token: str | None = None, data: bytes | None = None) -> Any:
+async def http_json(
+    method: str, url: str, token: str | None = None, data: bytes | None = None
+) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with aiohttp.ClientSession() as http:
         async with http.request(method, url, data=data, headers=headers) as r:
@@ -61,7 +62,9 @@ async def http_json(method: str, url: str, token: str | None = None, data: bytes
 
 
 def riddle_at(index: int, stage: str) -> Any:
-    return lambda s: s["riddle"] is not None and s["riddle"]["index"] == index and s["riddle"]["stage"] == stage
+    return lambda s: (
+        s["riddle"] is not None and s["riddle"]["index"] == index and s["riddle"]["stage"] == stage
+    )
 
 
 def scores(state: dict[str, Any]) -> dict[str, int]:
@@ -83,7 +86,9 @@ async def test_riddle_survives_a_killed_server(redis_url: str) -> None:
         room = await create_room(first.base_url, "Crash test")
         code, token = room["code"], room["host_token"]
         pack = PACK_YAML.format(time_limit=time_limit).encode()
-        await http_json("POST", f"{first.base_url}/api/rooms/{code}/pack?filename=restart.yaml", token, pack)
+        await http_json(
+            "POST", f"{first.base_url}/api/rooms/{code}/pack?filename=restart.yaml", token, pack
+        )
 
         host = await RitrovoClient.connect(first.ws_url)
         await host.hello("host", room=code, token=token)
@@ -130,8 +135,12 @@ async def test_riddle_survives_a_killed_server(redis_url: str) -> None:
         bob = await RitrovoClient.connect(second.ws_url)
         await bob.hello("rejoin", room=code, token=tokens["Bob"])
         clients += [host, ada, bob]
-        assert ada_welcome["player"]["name"] == "Ada" and ada_welcome["player"]["team_id"] == teams[0]
-        assert time.time() < deadline - 0.5, f"restart too slow to land mid-riddle ({deadline - time.time():.2f} s left)"
+        assert (
+            ada_welcome["player"]["name"] == "Ada" and ada_welcome["player"]["team_id"] == teams[0]
+        )
+        assert time.time() < deadline - 0.5, (
+            f"restart too slow to land mid-riddle ({deadline - time.time():.2f} s left)"
+        )
 
         # The riddle is still open, with the same deadline and the same scores.
         after = await host.wait_state(riddle_at(1, "open"))
@@ -154,7 +163,10 @@ async def test_riddle_survives_a_killed_server(redis_url: str) -> None:
         assert scores(ended) == scores_before and player_points(ended) == points_before
 
         results = await http_json("GET", f"{second.base_url}/api/rooms/{code}/results.json", token)
-        assert [(r["riddle"], r["end_reason"]) for r in results["riddles"]] == [(1, "all_solved"), (2, "timeout")]
+        assert [(r["riddle"], r["end_reason"]) for r in results["riddles"]] == [
+            (1, "all_solved"),
+            (2, "timeout"),
+        ]
         assert {t["team"]: t["score"] for t in results["standings"]} == scores_before
     finally:
         for client in clients:

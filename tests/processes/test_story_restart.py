@@ -14,7 +14,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-
 from ritrovo.client import RitrovoClient, join
 from support.protocol_helpers import create_room
 from support.servers import ServeProcess
@@ -40,14 +39,16 @@ TOLERANCE = 1.5
 
 
 async def upload_pack(base_url: str, code: str, host_token: str) -> None:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
             f"{base_url}/api/rooms/{code}/pack",
             params={"filename": "story.yaml"},
             data=PACK.encode(),
             headers={"Authorization": f"Bearer {host_token}"},
-        ) as r:
-            assert r.status == 201, await r.text()
+        ) as r,
+    ):
+        assert r.status == 201, await r.text()
 
 
 def teams_of(state: dict[str, Any]) -> dict[str, Any]:
@@ -90,8 +91,9 @@ async def test_story_turn_survives_a_server_crash(redis_url: str) -> None:
         await players["Ada"].request("line", text=LINE_ADA)
         await players["Dee"].request("line", text=LINE_DEE)
         before = await host.wait_state(
-            lambda s: teams_of(s)[t1]["writer"] == ids["Ben"]
-            and teams_of(s)[t2]["lines_count"] == 1
+            lambda s: (
+                teams_of(s)[t1]["writer"] == ids["Ben"] and teams_of(s)[t2]["lines_count"] == 1
+            )
         )
         deadline = teams_of(before)[t1]["turn_deadline_at"]
         assert deadline is not None and deadline - time.time() > SECONDS_PER_TURN - 2
@@ -131,8 +133,9 @@ async def test_story_turn_survives_a_server_crash(redis_url: str) -> None:
         view = await ben.wait_state(lambda s: s["story"] is not None)
         assert teams_of(view)[t1]["previous_line"]["text"] == LINE_ADA
         await ben.wait_for(
-            lambda m: m["type"] == "you"
-            and (m.get("your_turn") or {}).get("deadline_at") == deadline
+            lambda m: (
+                m["type"] == "you" and (m.get("your_turn") or {}).get("deadline_at") == deadline
+            )
         )
 
         # The turn still times out at its original deadline.

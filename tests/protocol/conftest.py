@@ -4,9 +4,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-import aiohttp
 import pytest
-
 from ritrovo.store.base import RoomStore
 from ritrovo.store.memory import MemoryStore
 from ritrovo.store.redis import RedisStore
@@ -44,5 +42,3 @@ def server_with(make_store: Callable[[], RoomStore]) -> Callable[..., Any]:
         return running_server(test_settings(**overrides), store=make_store())
 
     return factory
-
-

@@ -9,13 +9,11 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
-
 from ritrovo.app import HUB
 from ritrovo.client import ProtocolError, RitrovoClient, join
 from ritrovo.service import CODE_ALPHABET
-from support.servers import RunningServer
-
 from support.protocol_helpers import create_room
+from support.servers import RunningServer
 
 
 async def test_http_create_and_public_info(server: RunningServer) -> None:
@@ -79,7 +77,11 @@ async def test_join_chosen_team_and_errors(server: RunningServer) -> None:
     await host.hello("host", room=code, token=room["host_token"])
     team_b = host.state["state"]["teams"][1]["id"]  # type: ignore[index]
     ada = await join(server.ws_url, code, "  Ada  ", team=team_b)
-    assert ada.welcome["player"] == {"id": ada.welcome["player"]["id"], "name": "Ada", "team_id": team_b}  # type: ignore[index]
+    assert ada.welcome["player"] == {
+        "id": ada.welcome["player"]["id"],
+        "name": "Ada",
+        "team_id": team_b,
+    }  # type: ignore[index]
 
     cases = [
         ({"name": ""}, "empty_name"),
@@ -153,7 +155,9 @@ async def test_resume_token_restores_player_and_presence(server: RunningServer) 
     await ada.close()
 
     def ada_connections(state: dict[str, Any]) -> int:
-        return next(p["connections"] for t in state["teams"] for p in t["players"] if p["name"] == "Ada")
+        return next(
+            p["connections"] for t in state["teams"] for p in t["players"] if p["name"] == "Ada"
+        )
 
     # Dropped, not removed: still listed, with no connection.
     await host.wait_state(lambda s: s["players_count"] == 1 and ada_connections(s) == 0)
@@ -354,7 +358,12 @@ def _stalled_player(ws_url: str, code: str) -> socket.socket:
 
 
 async def test_slow_consumer_is_disconnected(server_with: Any) -> None:
-    settings = {"send_queue_frames": 4, "flush_interval": 0.0, "messages_per_second": 10_000.0, "message_burst": 10_000}
+    settings = {
+        "send_queue_frames": 4,
+        "flush_interval": 0.0,
+        "messages_per_second": 10_000.0,
+        "message_burst": 10_000,
+    }
     async with server_with(**settings) as server:
         room = await create_room(server.base_url)
         host = await RitrovoClient.connect(server.ws_url)

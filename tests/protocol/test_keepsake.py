@@ -14,7 +14,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-
 from ritrovo.client import ProtocolError, RitrovoClient, join
 from ritrovo.game import stories
 from ritrovo.store.base import RoomStore
@@ -63,23 +62,27 @@ SECOND = {"Ada": "Ada lit a candle qzseconda", "Dee": "Dee heard a knock qzsecon
 
 
 async def upload_pack(base_url: str, code: str, host_token: str) -> None:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
             f"{base_url}/api/rooms/{code}/pack",
             params={"filename": "keepsake.yaml"},
             data=PACK.encode(),
             headers={"Authorization": f"Bearer {host_token}"},
-        ) as r:
-            assert r.status == 201, await r.text()
+        ) as r,
+    ):
+        assert r.status == 201, await r.text()
 
 
 async def stories_markdown(base_url: str, code: str, host_token: str) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
             f"{base_url}/api/rooms/{code}/stories.md",
             headers={"Authorization": f"Bearer {host_token}"},
-        ) as r:
-            return r.status, await r.text()
+        ) as r,
+    ):
+        return r.status, await r.text()
 
 
 async def refused(client: RitrovoClient, code: str, kind: str, **fields: Any) -> None:
@@ -94,15 +97,20 @@ async def next_step(host: RitrovoClient, step: str) -> None:
 
 
 async def write_story_round(
-    host: RitrovoClient, players: dict[str, RitrovoClient], ids: dict[str, str], texts: dict[str, str]
+    host: RitrovoClient,
+    players: dict[str, RitrovoClient],
+    ids: dict[str, str],
+    texts: dict[str, str],
 ) -> None:
     """Each player writes their one line when it is their turn; writing then ends by itself."""
     for name, text in texts.items():
         await players[name].wait_state(
-            lambda s, name=name: s["phase"] == "story"
-            and s["story"] is not None
-            and s["story"]["stage"] == "writing"
-            and any(t["writer"] == ids[name] for t in s["story"]["teams"].values())
+            lambda s, name=name: (
+                s["phase"] == "story"
+                and s["story"] is not None
+                and s["story"]["stage"] == "writing"
+                and any(t["writer"] == ids[name] for t in s["story"]["teams"].values())
+            )
         )
         await players[name].request("line", text=text)
     await host.wait_state(lambda s: s["story"] is not None and s["story"]["stage"] == "reveal")

@@ -16,7 +16,6 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
-
 from ritrovo.client import ProtocolError, RitrovoClient, join
 from ritrovo.store.base import RoomStore
 from support.clock import FakeClock
@@ -84,15 +83,17 @@ async def clocked(make_store: Callable[[], RoomStore]) -> AsyncIterator[Clocked]
 
 
 async def upload_pack(base_url: str, code: str, host_token: str, text: str) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
             f"{base_url}/api/rooms/{code}/pack",
             params={"filename": "riddles.yaml"},
             data=text.encode(),
             headers={"Authorization": f"Bearer {host_token}"},
-        ) as r:
-            assert r.status == 201, await r.text()
-            return dict(await r.json())
+        ) as r,
+    ):
+        assert r.status == 201, await r.text()
+        return dict(await r.json())
 
 
 async def get_results(base_url: str, code: str, fmt: str, token: str | None) -> tuple[int, bytes]:
@@ -115,7 +116,9 @@ async def synced(clients: Iterable[RitrovoClient], seq: int) -> None:
 
 
 def riddle_at(index: int, stage: str) -> Callable[[dict[str, Any]], bool]:
-    return lambda s: s["riddle"] is not None and s["riddle"]["index"] == index and s["riddle"]["stage"] == stage
+    return lambda s: (
+        s["riddle"] is not None and s["riddle"]["index"] == index and s["riddle"]["stage"] == stage
+    )
 
 
 def raw(client: RitrovoClient) -> str:
@@ -136,7 +139,9 @@ def assert_no_secret_before_reveal(client: RitrovoClient, who: str) -> None:
             if index in revealed:
                 continue
             for secret in secrets:
-                assert secret not in text, f"{who} got {secret!r} before riddle {index} was revealed (message {n})"
+                assert secret not in text, (
+                    f"{who} got {secret!r} before riddle {index} was revealed (message {n})"
+                )
 
 
 def team_of(state: dict[str, Any], name: str) -> dict[str, Any]:
@@ -162,7 +167,10 @@ async def test_riddle_round_end_to_end(clocked: Clocked) -> None:
     assert "zanzibar" not in orjson.dumps(uploaded).decode().lower()
     # The upload chooses the pack for the room.
     state = await host.wait_state(lambda s: s["pack"] is not None and len(s["teams"]) == 3)
-    assert state["pack"]["id"].startswith("upload:") and state["pack"]["title"] == "Islands, owls and moons"
+    assert (
+        state["pack"]["id"].startswith("upload:")
+        and state["pack"]["title"] == "Islands, owls and moons"
+    )
     team_a, team_b = state["teams"][0]["id"], state["teams"][1]["id"]
     assert [t["name"] for t in state["teams"]] == ["Aurora", "Bora", "Cobalt"]
 
@@ -187,7 +195,10 @@ async def test_riddle_round_end_to_end(clocked: Clocked) -> None:
         assert (r["time_limit"], r["points"], r["count"]) == (60, 200, 3)
         # Server-authoritative deadline, with the server's time to correct clocks.
         assert s["server_time"] == started_at and r["deadline_at"] == started_at + 60
-        assert [(h["after"], h["cost"], h["unlocked"]) for h in r["hints"]] == [(10, 20, False), (30, 40, False)]
+        assert [(h["after"], h["cost"], h["unlocked"]) for h in r["hints"]] == [
+            (10, 20, False),
+            (30, 40, False),
+        ]
     for client in audience:
         r = client.state["state"]["riddle"]  # type: ignore[index]
         assert "secret" not in r and "guesses" not in r and "reveal" not in r
@@ -198,7 +209,9 @@ async def test_riddle_round_end_to_end(clocked: Clocked) -> None:
     for client in everyone:
         await client.wait_state(lambda s: s["riddle"]["hints"][0]["unlocked"])
     assert (await ada.request("hint"))["result"] == {"hint": 0}
-    await ben.wait_state(lambda s: s["riddle"]["hints"][0].get("text") == "It is famous for cloves.")
+    await ben.wait_state(
+        lambda s: s["riddle"]["hints"][0].get("text") == "It is famous for cloves."
+    )
     await host.wait_state(lambda s: s["riddle"]["progress"][team_a]["hints_opened"] == 1)
     await synced(audience, host.state["seq"])  # type: ignore[index]
     for client in (screen, cy, di):
@@ -207,7 +220,11 @@ async def test_riddle_round_end_to_end(clocked: Clocked) -> None:
     wrong = await cy.request("guess", text="Atlantis")
     assert wrong["result"] == {"verdict": "wrong", "nudge": "", "points": 0}
     near = await di.request("guess", text="madagascar")
-    assert near["result"] == {"verdict": "near", "nudge": "Smaller, and further north.", "points": 0}
+    assert near["result"] == {
+        "verdict": "near",
+        "nudge": "Smaller, and further north.",
+        "points": 0,
+    }
     clock.advance(5)  # t = 15
     correct = await ben.request("guess", text="zanzibra")  # one typo: accepted
     # round(200 × (1 − 0.5 × 15/60)) = 175, − 20 (hint) + 20 (first) = 175.
@@ -220,18 +237,26 @@ async def test_riddle_round_end_to_end(clocked: Clocked) -> None:
 
     # The team sees its own guesses live, who guessed what.
     s = await ada.wait_state(lambda s: s["riddle"]["team"]["solved"])
-    assert [(g["player_name"], g["text"], g["verdict"]) for g in s["riddle"]["team"]["guesses"]] == [
-        ("Ben", "zanzibra", "correct")
-    ]
+    assert [
+        (g["player_name"], g["text"], g["verdict"]) for g in s["riddle"]["team"]["guesses"]
+    ] == [("Ben", "zanzibra", "correct")]
     assert s["riddle"]["team"]["points"] == 175
     s = await cy.wait_state(lambda s: len(s["riddle"]["team"]["guesses"]) == 5)
-    assert [g["text"] for g in s["riddle"]["team"]["guesses"]] == ["Atlantis", "Avalon", "Lemuria", "Thule", "Hyperborea"]
+    assert [g["text"] for g in s["riddle"]["team"]["guesses"]] == [
+        "Atlantis",
+        "Avalon",
+        "Lemuria",
+        "Thule",
+        "Hyperborea",
+    ]
     s = await di.wait_state(lambda s: s["riddle"]["progress"][team_a]["solved"])
     assert s["riddle"]["team"]["guesses"][0]["nudge"] == "Smaller, and further north."
     # The host sees every team's guesses.
     s = await host.wait_state(lambda s: len(s["riddle"]["guesses"][team_b]) == 5)
     assert [g["text"] for g in s["riddle"]["guesses"][team_a]] == ["zanzibra"]
-    assert [(g["player_name"], g["verdict"]) for g in s["riddle"]["guesses"][team_c]] == [("Di", "near")]
+    assert [(g["player_name"], g["verdict"]) for g in s["riddle"]["guesses"][team_c]] == [
+        ("Di", "near")
+    ]
     # Other teams and the screen never received another team's guesses.
     await synced(audience, s["seq"])
     for client, foreign in [
@@ -267,7 +292,10 @@ async def test_riddle_round_end_to_end(clocked: Clocked) -> None:
             (team_c, 10.0, 203),
             (team_a, 15.0, 155),
         ]
-        assert [h["text"] for h in s["riddle"]["hints"]] == ["It is famous for cloves.", "Freddie Mercury was born there."]
+        assert [h["text"] for h in s["riddle"]["hints"]] == [
+            "It is famous for cloves.",
+            "Freddie Mercury was born there.",
+        ]
     await expect_error(cy, "riddle_closed", "guess", text="Zanzibar")
 
     # -- riddle 2: pause, resume, extend, time out, auto-advance -------------
@@ -300,7 +328,10 @@ async def test_riddle_round_end_to_end(clocked: Clocked) -> None:
     for client in everyone:
         s = await client.wait_state(riddle_at(1, "revealed"))
         assert s["riddle"]["reveal"]["end_reason"] == "timeout"
-        assert s["riddle"]["reveal"]["answer"] == "parliament" and s["riddle"]["reveal"]["solvers"] == []
+        assert (
+            s["riddle"]["reveal"]["answer"] == "parliament"
+            and s["riddle"]["reveal"]["solvers"] == []
+        )
     await expect_error(ada, "too_late", "guess", text="parliament")
     clock.advance(8)  # auto-advance
     for client in everyone:
@@ -338,7 +369,9 @@ async def test_riddle_round_end_to_end(clocked: Clocked) -> None:
     for name, client in zip(("screen", "Ada", "Ben", "Cy", "Di"), audience, strict=True):
         assert_no_secret_before_reveal(client, name)
     # The host, on the other hand, saw the answers all along.
-    first_host_riddle = next(m for m in host.messages if m["type"] == "state" and m["state"]["riddle"])
+    first_host_riddle = next(
+        m for m in host.messages if m["type"] == "state" and m["state"]["riddle"]
+    )
     assert first_host_riddle["state"]["riddle"]["secret"]["answers"] == ["Zanzibar", "Unguja"]
 
     # -- results, for the host only ------------------------------------------
@@ -358,14 +391,20 @@ async def test_riddle_round_end_to_end(clocked: Clocked) -> None:
     assert sorted(rows) == [(1, 1), (1, 2), (1, 3)]
     assert rows[(1, 1)]["end_reason"] == "host_reveal"
     assert rows[(1, 1)]["text"] == "Which spice island lies off the coast of Tanzania?"
-    assert {t["team"]: (t["points"], t["seconds"], t["solved_by"]) for t in rows[(1, 1)]["teams"]} == {
+    assert {
+        t["team"]: (t["points"], t["seconds"], t["solved_by"]) for t in rows[(1, 1)]["teams"]
+    } == {
         "Aurora": (155, 15.0, "Ben"),
         "Bora": (0, None, None),
         "Cobalt": (203, 10.0, "Di"),
     }
     assert rows[(1, 2)]["end_reason"] == "timeout"
     assert all(t["points"] == 0 for t in rows[(1, 2)]["teams"])
-    assert {t["team"]: t["points"] for t in rows[(1, 3)]["teams"]} == {"Aurora": 50, "Bora": 40, "Cobalt": 0}
+    assert {t["team"]: t["points"] for t in rows[(1, 3)]["teams"]} == {
+        "Aurora": 50,
+        "Bora": 40,
+        "Cobalt": 0,
+    }
 
     status, body = await get_results(server.base_url, code, "csv", token)
     assert status == 200

@@ -14,7 +14,6 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
-
 from ritrovo.client import ProtocolError, RitrovoClient, join
 from ritrovo.game import rooms, stories
 from ritrovo.store.base import RoomStore
@@ -72,15 +71,17 @@ def pack_yaml(visibility: str) -> str:
 
 
 async def upload_pack(base_url: str, code: str, host_token: str, text: str) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
             f"{base_url}/api/rooms/{code}/pack",
             params={"filename": "story.yaml"},
             data=text.encode(),
             headers={"Authorization": f"Bearer {host_token}"},
-        ) as r:
-            assert r.status == 201, await r.text()
-            return dict(await r.json())
+        ) as r,
+    ):
+        assert r.status == 201, await r.text()
+        return dict(await r.json())
 
 
 async def stories_markdown(base_url: str, code: str, host_token: str | None) -> tuple[int, str]:
@@ -158,8 +159,9 @@ class Game:
         team, pid = self.team_of[name], self.ids[name]
         count = len(self.lines[team])
         state = await self.host_state(
-            lambda s: story_of(s, team)["writer"] == pid
-            and story_of(s, team)["lines_count"] == count
+            lambda s: (
+                story_of(s, team)["writer"] == pid and story_of(s, team)["lines_count"] == count
+            )
         )
         assert story_of(state, team)["turn_deadline_at"] == deadline
         previous = self.previous_text(team)
@@ -169,17 +171,21 @@ class Game:
         if self.visibility == "chain":
             expected = previous if previous is not None else OPENINGS[self.teams.index(team)]
             view = await client.wait_state(
-                lambda s: s["story"] is not None
-                and story_of(s, team)["writer"] == pid
-                and story_of(s, team).get("previous_line", {}).get("text") == expected
+                lambda s: (
+                    s["story"] is not None
+                    and story_of(s, team)["writer"] == pid
+                    and story_of(s, team).get("previous_line", {}).get("text") == expected
+                )
             )
             assert "lines" not in story_of(view, team)
             assert story_of(view, team)["previous_line"]["opening"] is (previous is None)
         else:
             view = await client.wait_state(
-                lambda s: s["story"] is not None
-                and story_of(s, team)["writer"] == pid
-                and story_of(s, team)["lines_count"] == count
+                lambda s: (
+                    s["story"] is not None
+                    and story_of(s, team)["writer"] == pid
+                    and story_of(s, team)["lines_count"] == count
+                )
             )
             lines = story_of(view, team)["lines"]
             shown = [line.get("text") for line in lines if not line["hidden"]]
@@ -187,10 +193,12 @@ class Game:
             assert "previous_line" not in story_of(view, team)
         # The private "you" message tells the writer it is their turn and until when.
         await client.wait_for(
-            lambda m: m["type"] == "you"
-            and m.get("your_turn") is not None
-            and m["your_turn"]["team_id"] == team
-            and m["your_turn"]["deadline_at"] == deadline
+            lambda m: (
+                m["type"] == "you"
+                and m.get("your_turn") is not None
+                and m["your_turn"]["team_id"] == team
+                and m["your_turn"]["deadline_at"] == deadline
+            )
         )
 
     async def write(self, name: str, key: str) -> None:
@@ -355,9 +363,11 @@ async def play(game: Game, t0: float) -> None:
     await host.request("extend", seconds=30)
     await game.refused(host, "invalid_field", "extend", seconds=0)
     await cy.wait_for(
-        lambda m: m["type"] == "you"
-        and (m.get("your_turn") or {}).get("paused") is True
-        and m["your_turn"]["seconds_left"] == 90
+        lambda m: (
+            m["type"] == "you"
+            and (m.get("your_turn") or {}).get("paused") is True
+            and m["your_turn"]["seconds_left"] == 90
+        )
     )
     game.clock.advance(100)  # t0 + 165
     await host.request("resume")

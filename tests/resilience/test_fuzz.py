@@ -37,7 +37,9 @@ class LiveRoom:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="fuzz-server", daemon=True)
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="fuzz-server", daemon=True
+        )
         self.stack = AsyncExitStack()
         self.clients: dict[str, RitrovoClient] = {}
         self.code = ""
@@ -112,7 +114,9 @@ def live() -> Iterator[LiveRoom]:
 
 no_surrogates = st.characters(exclude_categories=["Cs"])  # cannot be sent as UTF-8 text
 odd_text = st.text(alphabet=no_surrogates, max_size=300)
-surrogates = st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=4)
+surrogates = st.text(
+    alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=4
+)
 scalars = (
     st.none()
     | st.booleans()
@@ -125,7 +129,20 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(odd_text, inner, max_size=4),
     max_leaves=12,
 )
-field_names = ["type", "id", "v", "room", "name", "team", "token", "text", "locked", "seconds", "player", "guess"]
+field_names = [
+    "type",
+    "id",
+    "v",
+    "room",
+    "name",
+    "team",
+    "token",
+    "text",
+    "locked",
+    "seconds",
+    "player",
+    "guess",
+]
 messages = st.fixed_dictionaries(
     {"type": st.sampled_from(sorted(protocol.ALL_TYPES | {"ping"})) | odd_text | json_values},
     optional={name: json_values for name in field_names[1:]},
@@ -139,7 +156,10 @@ well_typed = st.one_of(
     st.builds(lambda t, i: {"type": "vote", "id": i, "team": t}, odd_text, ids),
     st.builds(lambda i: {"type": "hint", "id": i}, ids),
     st.builds(
-        lambda r, n, t: {"type": "join", "room": r, "name": n, "team": t}, odd_text, odd_text, st.none() | odd_text
+        lambda r, n, t: {"type": "join", "room": r, "name": n, "team": t},
+        odd_text,
+        odd_text,
+        st.none() | odd_text,
     ),
     st.builds(lambda r, t: {"type": "rejoin", "room": r, "token": t}, odd_text, odd_text),
     st.builds(lambda r, t: {"type": "host", "room": r, "token": t}, odd_text, odd_text),
@@ -158,7 +178,9 @@ frames = st.one_of(
     odd_text,  # mostly not JSON at all
     st.binary(max_size=200),  # binary frames
     st.integers(1, 3000).map(lambda n: "[" * n + "]" * n),  # deep nesting
-    st.integers(1, 600).map(lambda n: '{"type":"guess","text":' + '{"a":' * n + "1" + "}" * n + "}"),
+    st.integers(1, 600).map(
+        lambda n: '{"type":"guess","text":' + '{"a":' * n + "1" + "}" * n + "}"
+    ),
     surrogates.map(lambda s: json.dumps({"type": "guess", "text": s})),  # \ud800 escapes
     surrogates.map(lambda s: json.dumps({"type": "join", "room": s, "name": s})),
     st.integers(MAX_FRAME // 2, 30_000).map(lambda n: '{"type":"guess","text":"' + "é" * n + '"}'),
@@ -184,10 +206,16 @@ def acceptable(target: str, frame: str | bytes, code: str) -> bool:
     max_examples=200,
     deadline=None,
     database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
 )
 @given(target=st.sampled_from(["player", "opening"]), frame=frames)
-def test_bad_frames_get_errors_and_change_nothing(live: LiveRoom, target: str, frame: str | bytes) -> None:
+def test_bad_frames_get_errors_and_change_nothing(
+    live: LiveRoom, target: str, frame: str | bytes
+) -> None:
     assume(acceptable(target, frame, live.code))
     before = live.room_document()
     reply = live.exchange(target, frame)

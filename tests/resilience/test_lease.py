@@ -76,7 +76,9 @@ async def test_expired_rooms_leave_the_deadline_set(redis_url: str) -> None:
         await store.close()
 
 
-async def test_only_one_process_holds_the_lease_and_a_clean_stop_hands_it_over(redis_url: str) -> None:
+async def test_only_one_process_holds_the_lease_and_a_clean_stop_hands_it_over(
+    redis_url: str,
+) -> None:
     settings = fast_settings(timer_lease_ttl=3.0)  # renewals every 1 s
     async with (
         running_server(settings, store=RedisStore(redis_url)) as first,

@@ -110,11 +110,18 @@ async def test_connections_per_address_refused_before_the_upgrade() -> None:
 async def test_connections_behind_a_trusted_proxy_count_per_forwarded_address() -> None:
     async with server(max_connections_per_address=1, trusted_proxies=1) as srv:
         # The proxy appends the real peer; whatever the client wrote before it is ignored.
-        first = await RitrovoClient.connect(srv.ws_url, additional_headers={"X-Forwarded-For": "10.0.0.1"})
+        first = await RitrovoClient.connect(
+            srv.ws_url, additional_headers={"X-Forwarded-For": "10.0.0.1"}
+        )
         second = await RitrovoClient.connect(
             srv.ws_url, additional_headers={"X-Forwarded-For": "10.0.0.1, 10.0.0.2"}
         )
-        assert await refused_status(srv.ws_url, additional_headers={"X-Forwarded-For": "10.0.0.9, 10.0.0.2"}) == 429
+        assert (
+            await refused_status(
+                srv.ws_url, additional_headers={"X-Forwarded-For": "10.0.0.9, 10.0.0.2"}
+            )
+            == 429
+        )
         await first.close()
         await second.close()
 
@@ -123,7 +130,10 @@ async def test_rooms_per_server() -> None:
     async with server(max_rooms=2) as srv:
         await create_room(srv.base_url)
         await create_room(srv.base_url)
-        async with aiohttp.ClientSession() as http, http.post(srv.base_url + "/api/rooms", json={"name": "third"}) as r:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(srv.base_url + "/api/rooms", json={"name": "third"}) as r,
+        ):
             assert r.status == 429
             assert (await r.json())["error"]["code"] == "too_many_rooms"
 
@@ -163,7 +173,10 @@ async def test_failed_join_attempts_per_address_stop_code_guessing() -> None:
         with pytest.raises(ProtocolError) as err:
             await guesser.hello("join", room=room["code"], name="Eve")
         assert err.value.code == "too_many_attempts"
-        async with aiohttp.ClientSession() as http, http.get(f"{srv.base_url}/api/rooms/{room['code']}") as r:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{srv.base_url}/api/rooms/{room['code']}") as r,
+        ):
             assert r.status == 429
         for client in [*players, guesser]:
             await client.close()
@@ -208,12 +221,18 @@ async def test_host_token_is_checked_in_constant_time() -> None:
         ({}, "null", False),  # sandboxed frames, local files
         ({"public_url": "https://game.example.com"}, "https://game.example.com", True),
         ({"public_url": "https://game.example.com"}, "https://other.example.com", False),
-        ({"allowed_origins": "https://a.example, https://b.example:8443"}, "https://b.example:8443", True),
+        (
+            {"allowed_origins": "https://a.example, https://b.example:8443"},
+            "https://b.example:8443",
+            True,
+        ),
         ({"allowed_origins": "https://a.example"}, "SELF", False),  # the list replaces the default
         ({"allowed_origins": "*"}, "http://evil.example", True),
     ],
 )
-async def test_websocket_origin_allow_list(settings: dict[str, str], origin: str | None, allowed: bool) -> None:
+async def test_websocket_origin_allow_list(
+    settings: dict[str, str], origin: str | None, allowed: bool
+) -> None:
     async with server(**settings) as srv:
         if origin == "SELF":
             origin = srv.base_url
@@ -234,7 +253,11 @@ async def test_a_foreign_origin_gets_a_clear_http_403() -> None:
         assert err.value.status == 403
         async with http.get(
             srv.ws_url.replace("ws://", "http://"),
-            headers={"Origin": "https://evil.example", "Upgrade": "websocket", "Connection": "Upgrade"},
+            headers={
+                "Origin": "https://evil.example",
+                "Upgrade": "websocket",
+                "Connection": "Upgrade",
+            },
         ) as r:
             assert r.status == 403
             assert (await r.json())["error"]["code"] == "origin_not_allowed"

@@ -30,9 +30,14 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-async def test_metrics_describe_rooms_connections_messages_errors_and_latencies(redis_url: str) -> None:
+async def test_metrics_describe_rooms_connections_messages_errors_and_latencies(
+    redis_url: str,
+) -> None:
     settings = fast_settings()
-    async with running_server(settings, store=RedisStore(redis_url)) as a, running_server(settings, store=RedisStore(redis_url)) as b:
+    async with (
+        running_server(settings, store=RedisStore(redis_url)) as a,
+        running_server(settings, store=RedisStore(redis_url)) as b,
+    ):
         room = await create_room(a.base_url)
         await create_room(b.base_url)
         code = room["code"]

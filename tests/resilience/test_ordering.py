@@ -41,7 +41,9 @@ class SpyStore(RedisStore):
                 await result
             if b'"seq"' in notice:
                 async with self._delivered:
-                    self.delivered_seq = max(self.delivered_seq, int(notice.split(b":")[1].rstrip(b"}")))
+                    self.delivered_seq = max(
+                        self.delivered_seq, int(notice.split(b":")[1].rstrip(b"}"))
+                    )
                     self._delivered.notify_all()
 
         await super().listen(spy)
@@ -54,7 +56,10 @@ class SpyStore(RedisStore):
 async def test_a_change_racing_an_opening_still_reaches_the_new_connection(redis_url: str) -> None:
     spy = SpyStore(redis_url)
     settings = fast_settings()
-    async with running_server(settings, store=RedisStore(redis_url)) as a, running_server(settings, store=spy) as b:
+    async with (
+        running_server(settings, store=RedisStore(redis_url)) as a,
+        running_server(settings, store=spy) as b,
+    ):
         room = await create_room(a.base_url)
         code = room["code"]
         host = await RitrovoClient.connect(a.ws_url)
@@ -64,14 +69,20 @@ async def test_a_change_racing_an_opening_still_reaches_the_new_connection(redis
         async def rename_meanwhile() -> None:
             ack = await host.request("rename_team", team=team, name="Renamed meanwhile")
             assert ack["type"] == "ack"
-            seq = (await host.wait_state(lambda s: s["teams"][0]["name"] == "Renamed meanwhile"))["seq"]
-            await spy.wait_delivered(seq)  # b's hub has seen (and, unwatched, would drop) the notice
+            seq = (await host.wait_state(lambda s: s["teams"][0]["name"] == "Renamed meanwhile"))[
+                "seq"
+            ]
+            await spy.wait_delivered(
+                seq
+            )  # b's hub has seen (and, unwatched, would drop) the notice
 
         spy.during_load = rename_meanwhile
         screen = await RitrovoClient.connect(b.ws_url)
         await screen.hello("screen", room=code)
         snapshot = next(m for m in screen.messages if m["type"] == "state")
-        assert snapshot["state"]["teams"][0]["name"] != "Renamed meanwhile"  # it predates the rename
+        assert (
+            snapshot["state"]["teams"][0]["name"] != "Renamed meanwhile"
+        )  # it predates the rename
         await screen.wait_state(lambda s: s["teams"][0]["name"] == "Renamed meanwhile", timeout=3)
         assert_seqs_increase(screen)
         await screen.close()
@@ -80,7 +91,10 @@ async def test_a_change_racing_an_opening_still_reaches_the_new_connection(redis
 
 async def test_bursts_across_processes_arrive_in_order_and_complete(redis_url: str) -> None:
     settings = fast_settings(flush_interval=0.01)
-    async with running_server(settings, store=RedisStore(redis_url)) as a, running_server(settings, store=RedisStore(redis_url)) as b:
+    async with (
+        running_server(settings, store=RedisStore(redis_url)) as a,
+        running_server(settings, store=RedisStore(redis_url)) as b,
+    ):
         room = await create_room(a.base_url)
         code = room["code"]
         host = await RitrovoClient.connect(a.ws_url)
@@ -112,9 +126,14 @@ async def test_bursts_across_processes_arrive_in_order_and_complete(redis_url: s
             await client.close()
 
 
-async def test_reconnecting_to_another_process_resumes_from_a_newer_snapshot(redis_url: str) -> None:
+async def test_reconnecting_to_another_process_resumes_from_a_newer_snapshot(
+    redis_url: str,
+) -> None:
     settings = fast_settings()
-    async with running_server(settings, store=RedisStore(redis_url)) as a, running_server(settings, store=RedisStore(redis_url)) as b:
+    async with (
+        running_server(settings, store=RedisStore(redis_url)) as a,
+        running_server(settings, store=RedisStore(redis_url)) as b,
+    ):
         room = await create_room(a.base_url)
         code = room["code"]
         ada = await join(a.ws_url, code, "Ada")

@@ -25,10 +25,15 @@ def notice(code: str) -> Any:
     return lambda m: m["type"] == "notice" and m["code"] == code
 
 
-async def test_a_redis_outage_pauses_the_game_and_loses_nothing(fresh_redis_server: RedisServer) -> None:
+async def test_a_redis_outage_pauses_the_game_and_loses_nothing(
+    fresh_redis_server: RedisServer,
+) -> None:
     url = fresh_redis_server.url
     settings = fast_settings(store_check_interval=0.1)
-    async with running_server(settings, store=RedisStore(url)) as a, running_server(settings, store=RedisStore(url)) as b:
+    async with (
+        running_server(settings, store=RedisStore(url)) as a,
+        running_server(settings, store=RedisStore(url)) as b,
+    ):
         room = await create_room(a.base_url, "Outage")
         code, host_token = room["code"], room["host_token"]
         await upload_pack(a.base_url, code, host_token, small_pack(riddle_seconds=300))
@@ -79,13 +84,18 @@ async def test_a_redis_outage_pauses_the_game_and_loses_nothing(fresh_redis_serv
             await client.close()
 
 
-async def test_a_server_started_while_redis_is_down_waits_for_it(fresh_redis_server: RedisServer) -> None:
+async def test_a_server_started_while_redis_is_down_waits_for_it(
+    fresh_redis_server: RedisServer,
+) -> None:
     fresh_redis_server.stop()
     settings = fast_settings(store_check_interval=0.1)
     async with running_server(settings, store=RedisStore(fresh_redis_server.url)) as srv:
         status, body = await health(srv.base_url)
         assert status == 503 and body["error"]["code"] == "store_unavailable"
-        async with aiohttp.ClientSession() as http, http.post(srv.base_url + "/api/rooms", json={"name": "too soon"}) as r:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(srv.base_url + "/api/rooms", json={"name": "too soon"}) as r,
+        ):
             assert r.status == 503
             assert (await r.json())["error"]["code"] == "store_unavailable"
         await fresh_redis_server.start_async()

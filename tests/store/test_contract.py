@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-
 from ritrovo.store.base import RoomStore
 from ritrovo.store.memory import MemoryStore
 from ritrovo.store.redis import RedisStore
@@ -71,7 +70,9 @@ async def test_notices_reach_listeners(store: RoomStore) -> None:
     await store.create("N1", b"0", now=1000.0)
     # Redis subscribes in the background: publish until the subscription is live.
     for attempt in range(50):
-        await store.commit("N1", attempt, attempt + 1, b"x", deadline_at=None, notice=b'{"seq":1}', now=1000.0)
+        await store.commit(
+            "N1", attempt, attempt + 1, b"x", deadline_at=None, notice=b'{"seq":1}', now=1000.0
+        )
         try:
             code, notice = await asyncio.wait_for(received.get(), 0.1)
             break

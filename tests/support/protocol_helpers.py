@@ -5,7 +5,9 @@ from typing import Any
 import aiohttp
 
 
-async def create_room(base_url: str, name: str = "Friday games", pack: str | None = None) -> dict[str, Any]:
+async def create_room(
+    base_url: str, name: str = "Friday games", pack: str | None = None
+) -> dict[str, Any]:
     async with aiohttp.ClientSession() as http:
         body: dict[str, Any] = {"name": name}
         if pack:

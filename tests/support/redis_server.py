@@ -39,10 +39,10 @@ from types import TracebackType
 from typing import BinaryIO
 
 __all__ = [
+    "RedisReplyError",
     "RedisServer",
     "RedisServerError",
     "RedisServerNotInstalled",
-    "RedisReplyError",
     "find_redis_server",
 ]
 
@@ -84,7 +84,11 @@ def find_redis_server() -> str:
     found = shutil.which("redis-server")
     if found:
         return found
-    for candidate in ("/usr/bin/redis-server", "/usr/sbin/redis-server", "/usr/local/bin/redis-server"):
+    for candidate in (
+        "/usr/bin/redis-server",
+        "/usr/sbin/redis-server",
+        "/usr/local/bin/redis-server",
+    ):
         if os.access(candidate, os.X_OK):
             return candidate
     raise RedisServerNotInstalled(_INSTALL_HINT)

@@ -11,7 +11,9 @@ from ritrovo.client import RitrovoClient
 ANSWER = "piano"
 
 
-def small_pack(riddle_seconds: int = 6, *, pack_id: str = "resilience-test", turn_seconds: int = 10) -> str:
+def small_pack(
+    riddle_seconds: int = 6, *, pack_id: str = "resilience-test", turn_seconds: int = 10
+) -> str:
     """One riddle of ``riddle_seconds`` (answer: piano), then a one-turn story round."""
     return f"""\
 id: {pack_id}
@@ -36,12 +38,15 @@ rounds:
 
 
 async def upload_pack(base_url: str, code: str, host_token: str, text: str) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as http, http.post(
-        f"{base_url}/api/rooms/{code}/pack",
-        params={"filename": "p.yaml"},
-        data=text.encode(),
-        headers={"Authorization": f"Bearer {host_token}"},
-    ) as r:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{base_url}/api/rooms/{code}/pack",
+            params={"filename": "p.yaml"},
+            data=text.encode(),
+            headers={"Authorization": f"Bearer {host_token}"},
+        ) as r,
+    ):
         assert r.status == 201, await r.text()
         return dict(await r.json())
 

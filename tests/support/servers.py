@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-
 from ritrovo.app import create_app
 from ritrovo.config import Settings
 from ritrovo.store.base import RoomStore
@@ -89,7 +88,16 @@ class ServeProcess:
             "RITROVO_STORE_CHECK_INTERVAL": "0.2",
             **self.env,
         }
-        args = [sys.executable, "-m", "ritrovo", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        args = [
+            sys.executable,
+            "-m",
+            "ritrovo",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
         if self.redis_url:
             args += ["--redis-url", self.redis_url]
         log = open(self.log_path, "ab")  # a file, not a pipe: a full pipe would block the server
