@@ -367,18 +367,7 @@ class RoomHub:
 
     def _send_private(self, conn: Connection, room: Room, pack: Pack | None, now: float) -> None:
         assert conn.player_id is not None
-        player = room.players[conn.player_id]
-        private: dict[str, Any] = {
-            "player": {
-                "id": player.id,
-                "name": player.name,
-                "team_id": player.team_id,
-                "points": player.points,
-            }
-        }
-        if room.phase == "story" and room.story is not None:
-            private.update(stories.player_private(room, conn.player_id))
-        data = protocol.encode("you", **private)
+        data = protocol.encode("you", **views.private_view(room, conn.player_id))
         if data != conn.last_private:
             conn.last_private = data
             conn.send(data, "you")
@@ -421,7 +410,7 @@ class RoomHub:
     def require_store(self) -> None:
         """Refuse a command at once while the store is known to be down."""
         if not self.store_available:
-            raise StoreUnavailable(PAUSED_MESSAGE)
+            raise StoreUnavailable(PAUSED_MESSAGE, code="store_unavailable")
 
     # -- shutdown ------------------------------------------------------------
 
@@ -664,22 +653,21 @@ class Session:
             "create_team": lambda r, p, now: {"team": rooms.create_team(r, m.name).id},
             "rename_team": lambda r, p, now: _none(rooms.rename_team(r, m.team, m.name)),
             "delete_team": lambda r, p, now: rooms.delete_team(r, m.team),
-            "move_player": lambda r, p, now: _moved(r, p, now, m.player, m.team),
-            "kick": lambda r, p, now: _kicked(r, p, now, m.player),
+            "move_player": lambda r, p, now: flow.move_player(r, p, m.player, m.team, now),
+            "kick": lambda r, p, now: flow.kick(r, p, m.player, now),
             "lock": lambda r, p, now: rooms.set_locked(r, m.locked),
-            # Keep a story round that is running for the keepsake download.
-            "close": lambda r, p, now: _none(stories.archive(r)) or rooms.close(r, now),
+            "close": lambda r, p, now: flow.close(r, now),
             "next": lambda r, p, now: {"step": flow.advance(r, p, now)},
-            "pause": lambda r, p, now: _timer(r, p, now, "pause"),
-            "resume": lambda r, p, now: _timer(r, p, now, "resume"),
-            "extend": lambda r, p, now: _timer(r, p, now, "extend", m.seconds),
-            "reveal": lambda r, p, now: _reveal(r, p, now),
+            "pause": lambda r, p, now: flow.pause(r, p, now),
+            "resume": lambda r, p, now: flow.resume(r, p, now),
+            "extend": lambda r, p, now: flow.extend(r, p, m.seconds, now),
+            "reveal": lambda r, p, now: flow.reveal(r, p, now),
             "skip": lambda r, p, now: riddles.skip(r, p, now),
             "accept_guess": lambda r, p, now: riddles.accept_guess(r, p, m.team, m.guess, now),
             "hide_line": lambda r, p, now: _in_story(
                 r, p, lambda: stories.hide_line(r, m.team, m.line, m.hidden)
             ),
-            "auto_advance": lambda r, p, now: _auto_advance(r, m.enabled),
+            "auto_advance": lambda r, p, now: flow.set_auto_advance(r, m.enabled),
             "end_writing": lambda r, p, now: _in_story(r, p, lambda: stories.end_writing(r, now)),
             "close_voting": lambda r, p, now: stories.close_voting(r, flow.story_round(r, p), now),
             "finish": lambda r, p, now: flow.finish(r, now, p),
@@ -711,50 +699,6 @@ def _in_story(room: Room, pack: Pack | None, action: Callable[[], None]) -> None
     """Run a story command only while a story round is running."""
     flow.story_round(room, pack)
     action()
-
-
-def _moved(room: Room, pack: Pack | None, now: float, player_id: str, team_id: str) -> None:
-    rooms.move_player(room, player_id, team_id)
-    flow.on_player_joined(room, pack, player_id, now)
-
-
-def _kicked(room: Room, pack: Pack | None, now: float, player_id: str) -> None:
-    rooms.kick(room, player_id, now)
-    flow.on_presence_changed(room, pack, now)
-
-
-def _auto_advance(room: Room, enabled: bool) -> None:
-    room.auto_advance = enabled
-    state = room.riddle
-    if state is not None and state.stage == "revealed":
-        state.advance_at = (
-            (state.ended_at or 0.0) + riddles.AUTO_ADVANCE_SECONDS if enabled else None
-        )
-
-
-def _timer(room: Room, pack: Pack | None, now: float, what: str, seconds: object = None) -> None:
-    """Pause, resume and extend apply to whichever round is running."""
-    if room.phase == "story" and room.story is not None:
-        if what == "pause":
-            stories.pause(room, now)
-        elif what == "resume":
-            stories.resume(room, now)
-        else:
-            stories.extend(room, seconds, now)
-        return
-    if what == "pause":
-        riddles.pause(room, now)
-    elif what == "resume":
-        riddles.resume(room, now)
-    else:
-        riddles.extend(room, seconds, now)
-
-
-def _reveal(room: Room, pack: Pack | None, now: float) -> None:
-    if room.phase == "story":
-        stories.reveal_next(room, now)
-    else:
-        riddles.reveal(room, pack, now)
 
 
 async def websocket_handler(request: web.Request) -> web.StreamResponse:

@@ -7,11 +7,16 @@ finishes early (``finish`` stops whatever round is running), it is
 (``stories.archive``). This module routes to the riddle and story rules and
 answers the two questions every process asks of a room: what fires now
 (``tick``) and when the next thing is due (``next_deadline``).
+
+The host's commands that apply to whichever round is running (``pause``,
+``resume``, ``extend``, ``reveal``) and those that touch both the room and the
+running round (``move_player``, ``kick``, ``close``, ``set_auto_advance``) are
+routed here too. Like every rule, each refuses before it changes anything.
 """
 
 from __future__ import annotations
 
-from ..errors import Conflict
+from ..errors import BadRequest, Conflict
 from . import riddles, rooms, stories
 from .models import Room
 from .pack import Pack, RiddleRound, StoryRound
@@ -216,3 +221,80 @@ def on_presence_changed(room: Room, pack: Pack | None, now: float) -> None:
 def on_player_joined(room: Room, pack: Pack | None, player_id: str, now: float) -> None:
     if room.phase == "story" and room.story is not None and pack is not None:
         stories.on_player_joined(room, story_round(room, pack), player_id, now)
+
+
+# -- the host's commands -------------------------------------------------------
+
+
+def set_auto_advance(room: Room, enabled: object) -> None:
+    """Turn auto-advance on or off; a riddle already revealed gets (or loses) its advance time."""
+    rooms.require_open(room)
+    if not isinstance(enabled, bool):
+        raise BadRequest("enabled must be true or false", code="invalid_field")
+    room.auto_advance = enabled
+    state = room.riddle
+    if state is not None and state.stage == "revealed":
+        state.advance_at = (
+            (state.ended_at or 0.0) + riddles.AUTO_ADVANCE_SECONDS if enabled else None
+        )
+
+
+def _story_running(room: Room) -> bool:
+    return room.phase == "story" and room.story is not None
+
+
+def pause(room: Room, pack: Pack | None, now: float) -> None:
+    """Pause the running round: the story's turns, else the open riddle."""
+    rooms.require_open(room)
+    if _story_running(room):
+        stories.pause(room, now)
+    else:
+        riddles.pause(room, now)
+
+
+def resume(room: Room, pack: Pack | None, now: float) -> None:
+    """Resume the running round with the time it had left."""
+    rooms.require_open(room)
+    if _story_running(room):
+        stories.resume(room, now)
+    else:
+        riddles.resume(room, now)
+
+
+def extend(room: Room, pack: Pack | None, seconds: object, now: float) -> None:
+    """Give the running round ``seconds`` more: every story turn, else the open riddle."""
+    rooms.require_open(room)
+    if _story_running(room):
+        stories.extend(room, seconds, now)
+    else:
+        riddles.extend(room, seconds, now)
+
+
+def reveal(room: Room, pack: Pack | None, now: float) -> None:
+    """Reveal the next story in a story round, else the open riddle."""
+    rooms.require_open(room)
+    if room.phase == "story":
+        stories.reveal_next(room, now)
+    else:
+        riddles.reveal(room, pack, now)
+
+
+def move_player(
+    room: Room, pack: Pack | None, player_id: object, team_id: object, now: float
+) -> None:
+    """Move a player to another team; in a story round they join its rotation."""
+    player = rooms.move_player(room, player_id, team_id)
+    on_player_joined(room, pack, player.id, now)
+
+
+def kick(room: Room, pack: Pack | None, player_id: object, now: float) -> None:
+    """Remove a player for good; in a story round their turn passes on."""
+    rooms.kick(room, player_id, now)
+    on_presence_changed(room, pack, now)
+
+
+def close(room: Room, now: float) -> None:
+    """Close the room for good, keeping a running story round for the keepsake."""
+    rooms.require_open(room)
+    stories.archive(room)
+    rooms.close(room, now)

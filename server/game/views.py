@@ -15,7 +15,7 @@ from typing import Any, Literal
 from . import riddles, stories
 from .models import Room, TeamAttempt
 from .pack import Pack, RiddleRound, StoryRound
-from .rooms import is_present
+from .rooms import get_player, is_present
 
 Role = Literal["host", "screen", "player"]
 BIG_ROOM_PLAYERS = 100  # above this, a player's view lists only their own team's members
@@ -30,6 +30,22 @@ def view_key(room: Room, pack: Pack | None, role: Role, player_id: str | None = 
     if room.phase == "story" and room.story is not None and pack is not None:
         return "player:" + stories.view_key(room, player_id)
     return "player:" + player.team_id
+
+
+def private_view(room: Room, player_id: str) -> dict[str, Any]:
+    """The body of a player's ``you`` message: who they are and, in a story, their vote and turn."""
+    player = get_player(room, player_id)
+    private: dict[str, Any] = {
+        "player": {
+            "id": player.id,
+            "name": player.name,
+            "team_id": player.team_id,
+            "points": player.points,
+        }
+    }
+    if room.phase == "story" and room.story is not None:
+        private.update(stories.player_private(room, player_id))
+    return private
 
 
 def ranked_teams(room: Room) -> list[tuple[int, Any]]:
