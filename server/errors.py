@@ -8,17 +8,111 @@ JSON bodies; the game rules and the stores just raise them.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Every code a client may see in an ``error`` frame or an HTTP error body.
+
+    The wire contract: ``protocol.py`` exposes it, ``web/js/protocol.js`` is
+    generated from it, and a test keeps docs/protocol.md's table in step.
+    """
+
+    ALREADY_PAUSED = "already_paused"
+    ALREADY_SOLVED = "already_solved"
+    ALREADY_VOTING = "already_voting"
+    BAD_HOST_TOKEN = "bad_host_token"
+    BINARY_NOT_SUPPORTED = "binary_not_supported"
+    BODY_TOO_LARGE = "body_too_large"
+    BUSY = "busy"
+    EMPTY_GUESS = "empty_guess"
+    EMPTY_LINE = "empty_line"
+    EMPTY_NAME = "empty_name"
+    EMPTY_ROOM_NAME = "empty_room_name"
+    EMPTY_TEAM_NAME = "empty_team_name"
+    FORBIDDEN = "forbidden"
+    FRAME_TOO_LARGE = "frame_too_large"
+    GAME_IN_PROGRESS = "game_in_progress"
+    GAME_OVER = "game_over"
+    GUESS_NOT_FOUND = "guess_not_found"
+    GUESS_RATE_LIMITED = "guess_rate_limited"
+    GUESS_TOO_LONG = "guess_too_long"
+    HINT_LOCKED = "hint_locked"
+    INTERNAL_ERROR = "internal_error"
+    INVALID_FIELD = "invalid_field"
+    INVALID_GUESS = "invalid_guess"
+    INVALID_JSON = "invalid_json"
+    INVALID_LINE = "invalid_line"
+    INVALID_MESSAGE = "invalid_message"
+    INVALID_NAME = "invalid_name"
+    INVALID_PACK = "invalid_pack"
+    INVALID_ROOM_NAME = "invalid_room_name"
+    INVALID_TEAM_NAME = "invalid_team_name"
+    KICKED = "kicked"
+    LAST_TEAM = "last_team"
+    LINE_NOT_FOUND = "line_not_found"
+    LINE_TOO_LONG = "line_too_long"
+    MISSING_TYPE = "missing_type"
+    NAME_TAKEN = "name_taken"
+    NAME_TOO_LONG = "name_too_long"
+    NO_FREE_CODE = "no_free_code"
+    NO_MORE_GUESSES = "no_more_guesses"
+    NO_MORE_HINTS = "no_more_hints"
+    NO_OPEN_RIDDLE = "no_open_riddle"
+    NO_PACK = "no_pack"
+    NO_PROMPTS = "no_prompts"
+    NO_RIDDLE = "no_riddle"
+    NO_STORY = "no_story"
+    NO_TEAMS = "no_teams"
+    NOT_ALLOWED = "not_allowed"
+    NOT_AN_OPTION = "not_an_option"
+    NOT_PAUSED = "not_paused"
+    NOT_VOTING = "not_voting"
+    NOT_WRITING = "not_writing"
+    NOT_YOUR_TURN = "not_your_turn"
+    NOTHING_TO_REVEAL = "nothing_to_reveal"
+    ORIGIN_NOT_ALLOWED = "origin_not_allowed"
+    OWN_TEAM_VOTE = "own_team_vote"
+    PACK_NOT_FOUND = "pack_not_found"
+    PACK_TOO_LARGE = "pack_too_large"
+    PAUSED = "paused"
+    PLAYER_NOT_FOUND = "player_not_found"
+    RATE_LIMITED = "rate_limited"
+    RIDDLE_CLOSED = "riddle_closed"
+    RIDDLE_OPEN = "riddle_open"
+    RIDDLE_SKIPPED = "riddle_skipped"
+    ROOM_CLOSED = "room_closed"
+    ROOM_FULL = "room_full"
+    ROOM_LOCKED = "room_locked"
+    ROOM_NAME_TOO_LONG = "room_name_too_long"
+    ROOM_NOT_FOUND = "room_not_found"
+    ROUND_IN_PROGRESS = "round_in_progress"
+    SERVER_RESTARTING = "server_restarting"
+    STORE_UNAVAILABLE = "store_unavailable"
+    TEAM_NAME_TAKEN = "team_name_taken"
+    TEAM_NAME_TOO_LONG = "team_name_too_long"
+    TEAM_NOT_FOUND = "team_not_found"
+    TOO_LATE = "too_late"
+    TOO_MANY_ATTEMPTS = "too_many_attempts"
+    TOO_MANY_CONNECTIONS = "too_many_connections"
+    TOO_MANY_ROOMS = "too_many_rooms"
+    TOO_MANY_TEAMS = "too_many_teams"
+    UNKNOWN_TOKEN = "unknown_token"
+    UNKNOWN_TYPE = "unknown_type"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    VOTING_CLOSED = "voting_closed"
+
 
 class RitrovoError(Exception):
     """Base of every error that is reported to a client."""
 
-    code = "error"
     http_status = 400
 
-    def __init__(self, message: str = "", *, code: str | None = None) -> None:
-        super().__init__(message or self.__class__.__doc__ or self.code)
-        if code is not None:
-            self.code = code
+    def __init__(self, message: str = "", *, code: ErrorCode | str) -> None:
+        super().__init__(message or self.__class__.__doc__ or str(code))
+        # ValueError on a code that is not part of the wire contract: a typo
+        # fails the first test that raises it, not a client in production.
+        self.code = ErrorCode(code)
 
     @property
     def message(self) -> str:
@@ -31,46 +125,38 @@ class RitrovoError(Exception):
 class BadRequest(RitrovoError, ValueError):
     """The message or request is malformed."""
 
-    code = "bad_request"
-
 
 class NotFound(RitrovoError, LookupError):
     """No such room, team or player."""
 
-    code = "not_found"
     http_status = 404
 
 
 class Forbidden(RitrovoError, PermissionError):
     """This action needs the host token."""
 
-    code = "forbidden"
     http_status = 403
 
 
 class Conflict(RitrovoError):
     """The action does not fit the room's current state."""
 
-    code = "conflict"
     http_status = 409
 
 
 class LimitExceeded(RitrovoError):
     """A configured limit was reached."""
 
-    code = "limit_exceeded"
     http_status = 429
 
 
 class PayloadTooLarge(LimitExceeded):
     """The upload is larger than the configured limit."""
 
-    code = "payload_too_large"
     http_status = 413
 
 
 class StoreUnavailable(RitrovoError, ConnectionError):
     """The state store cannot be reached; the game is paused until it returns."""
 
-    code = "store_unavailable"
     http_status = 503

@@ -8,14 +8,58 @@ malformed message. docs/protocol.md describes every message.
 
 from __future__ import annotations
 
+from enum import IntEnum, StrEnum
 from typing import Any
 
 import msgspec
 import orjson
 
 from .errors import BadRequest
+from .errors import ErrorCode as ErrorCode  # re-exported: part of the wire contract
 
 PROTOCOL_VERSION = 1
+
+# The room-code alphabet and length, shared with the web client (which checks
+# a typed code before asking the server). Readable aloud: no 0/O, 1/I/L; 6
+# characters of 31 symbols = 887 million codes, and failed attempts per
+# address are rate-limited, so guessing one is hopeless.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 6
+
+
+class CloseCode(IntEnum):
+    """Close codes the server sends (RFC 6455 leaves 4000-4999 to applications)."""
+
+    NORMAL = 1000  # after the ack of ``leave``
+    ABUSE = 1008  # policy violation: sustained flooding
+    SERVICE_RESTART = 1012  # this process is shutting down: reconnect
+    ROOM_CLOSED = 4000
+    KICKED = 4001
+    ROOM_GONE = 4004
+    TOO_SLOW = 4008
+    HELLO_TIMEOUT = 4010
+
+
+class NoticeCode(StrEnum):
+    """Codes of ``notice`` frames: news about the server, not about the room."""
+
+    SERVICE_RESTART = "service_restart"
+    STORE_UNAVAILABLE = "store_unavailable"
+    STORE_AVAILABLE = "store_available"
+
+
+class MessageType(StrEnum):
+    """Types of the frames the server sends."""
+
+    WELCOME = "welcome"
+    STATE = "state"
+    YOU = "you"
+    ACK = "ack"
+    ERROR = "error"
+    PONG = "pong"
+    NOTICE = "notice"
+    REMOVED = "removed"
+
 
 
 class Message(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):

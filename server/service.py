@@ -26,16 +26,13 @@ from .game import flow, rooms
 from .game.models import Room
 from .game.pack import Pack
 from .packs.loader import PackLibrary
+from .protocol import CODE_ALPHABET, CODE_LENGTH
 from .store.base import RoomStore, Stored
 from .store.codec import decode_pack, decode_room, encode_pack, encode_room
 
 T = TypeVar("T")
 Clock = Callable[[], float]
 
-# Readable aloud: no 0/O, 1/I/L; 6 characters of 31 symbols = 887 million codes,
-# and join attempts per address are rate-limited, so guessing one is hopeless.
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CODE_LENGTH = 6
 MAX_COMMIT_ATTEMPTS = 50
 UPLOAD_PREFIX = "upload:"
 

@@ -165,7 +165,7 @@ class RedisStore(RoomStore):
             async with asyncio.timeout(CALL_TIMEOUT):
                 yield
         except (RedisError, OSError) as exc:  # OSError includes TimeoutError
-            raise StoreUnavailable(UNAVAILABLE) from exc
+            raise StoreUnavailable(UNAVAILABLE, code="store_unavailable") from exc
         finally:
             if self.on_roundtrip is not None:
                 self.on_roundtrip(operation, time.perf_counter() - started)

@@ -11,7 +11,7 @@ import orjson
 import pytest
 from ritrovo.app import HUB
 from ritrovo.client import ProtocolError, RitrovoClient, join
-from ritrovo.service import CODE_ALPHABET
+from ritrovo.protocol import CODE_ALPHABET
 from support.protocol_helpers import create_room
 from support.servers import RunningServer
 

@@ -124,11 +124,13 @@ scalars = (
     | st.floats()  # NaN and infinities become non-JSON tokens
     | odd_text
 )
-json_values = st.recursive(
-    scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(odd_text, inner, max_size=4),
-    max_leaves=12,
-)
+
+
+def containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(inner, max_size=4) | st.dictionaries(odd_text, inner, max_size=4)
+
+
+json_values = st.recursive(scalars, containers, max_leaves=12)
 field_names = [
     "type",
     "id",
