@@ -33,7 +33,7 @@ from . import protocol
 from .config import Settings
 from .errors import BadRequest, Forbidden, LimitExceeded, NotFound, RitrovoError, StoreUnavailable
 from .game import flow, riddles, rooms, stories, views
-from .game.models import Room
+from .game.models import Role, Room
 from .game.pack import Pack
 from .http import check_origin, client_address
 from .metrics import Metrics
@@ -58,7 +58,7 @@ class Connection:
         self.id = next(_connection_ids)
         self.address = address
         self.metrics = metrics
-        self.role: views.Role | None = None
+        self.role: Role | None = None
         self.code: str | None = None
         self.player_id: str | None = None
         self.last_seq_sent = -1
@@ -544,7 +544,7 @@ class Session:
 
     async def _enter(
         self,
-        role: views.Role,
+        role: Role,
         code: str,
         player_id: str | None,
         room: Room,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 RoomPhase = Literal["lobby", "riddle", "story", "between_rounds", "finished", "closed"]
+Role = Literal["host", "screen", "player"]  # the audiences a room is shown to
 Verdict = Literal["correct", "near", "wrong"]
 
 MAX_MOMENTS = 30  # recent public moments kept for the screen's "Team X solved it!"

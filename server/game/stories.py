@@ -68,10 +68,9 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Literal
 
 from ..errors import BadRequest, Conflict, NotFound
-from .models import Player, Room, StoryLine, StoryState, TeamStory
+from .models import Player, Role, Room, StoryLine, StoryState, TeamStory
 from .pack import Pack, StoryPrompt, StoryRound
 from .rooms import PRESENCE_GRACE_SECONDS, clean_text, get_player, is_present, require_open
 
@@ -80,8 +79,6 @@ TOP_STORY_BONUS = 25
 MAX_EXTEND_SECONDS = 3600.0
 HIDDEN_LINE_TEXT = "[hidden by the host]"
 FORMER_PLAYER_NAME = "a former player"
-
-Role = Literal["host", "screen", "player"]
 
 
 # Small helpers

@@ -10,14 +10,13 @@ key, not once per connection.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from . import riddles, stories
-from .models import Room, TeamAttempt
+from .models import Role, Room, TeamAttempt
 from .pack import Pack, RiddleRound, StoryRound
 from .rooms import get_player, is_present
 
-Role = Literal["host", "screen", "player"]
 BIG_ROOM_PLAYERS = 100  # above this, a player's view lists only their own team's members
 
 
