@@ -19,7 +19,7 @@ from aiohttp import web
 
 from .config import Settings
 from .errors import BadRequest, Forbidden, LimitExceeded, NotFound, PayloadTooLarge, RitrovoError
-from .game import flow, results, stories
+from .game import exports, flow
 from .game.models import Room
 from .game.pack import Pack
 from .metrics import METRICS, Metrics
@@ -301,10 +301,10 @@ class HttpApi:
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
         if fmt == "csv":
             return web.Response(
-                text=results.results_csv(room, pack), content_type="text/csv", headers=headers
+                text=exports.results_csv(room, pack), content_type="text/csv", headers=headers
             )
         return web.Response(
-            body=orjson.dumps(results.results(room, pack), option=orjson.OPT_INDENT_2),
+            body=orjson.dumps(exports.results(room, pack), option=orjson.OPT_INDENT_2),
             content_type="application/json",
             headers=headers,
         )
@@ -313,7 +313,7 @@ class HttpApi:
         room = await self._host_room(request)
         pack = await self.service.get_pack(room.pack_id)
         # Every story round played so far; 404 no_story when there is none.
-        text = stories.markdown_keepsake(room, pack)
+        text = exports.markdown_keepsake(room, pack)
         headers = {"Content-Disposition": f'attachment; filename="ritrovo-{room.code}-stories.md"'}
         return web.Response(text=text, content_type="text/markdown", headers=headers)
 

@@ -89,7 +89,7 @@ def finish(room: Room, now: float, pack: Pack | None = None) -> None:
     """
     rooms.require_open(room)
     if room.phase == "riddle":
-        _finish_riddle(room, pack, now)
+        riddles.finish(room, pack, now)
     rnd: StoryRound | None = None
     if pack is not None and room.story is not None:
         index = room.story.round_index
@@ -98,31 +98,6 @@ def finish(room: Room, now: float, pack: Pack | None = None) -> None:
     stories.stop(room, rnd, now)
     room.phase = "finished"
     room.add_moment("game_finished", now)
-
-
-def _finish_riddle(room: Room, pack: Pack | None, now: float) -> None:
-    """End the open riddle (reason "finished") and record its result.
-
-    A riddle whose time ran out before the timer fired ends as the timer would
-    have ended it ("timeout", at its deadline).
-    """
-    state = room.riddle
-    if state is None:
-        return
-    rnd = pack.rounds[state.round_index] if pack is not None else None
-    if isinstance(rnd, RiddleRound) and state.riddle_index < len(rnd.riddles):
-        riddles.tick(room, pack, now)  # whatever was due first
-        if state.stage == "open":
-            riddles._end(room, rnd.riddles[state.riddle_index], state, now, "finished")
-    elif state.stage == "open":
-        # Without the pack nothing can be rescored: the points given stand.
-        due = state.paused_remaining is None and now >= state.deadline_at
-        state.stage = "revealed"
-        state.ended_at = state.deadline_at if due else now
-        state.end_reason = "timeout" if due else "finished"
-        state.paused_remaining = None
-        riddles._record_result(room, state)
-    state.advance_at = None
 
 
 def advance(room: Room, pack: Pack | None, now: float) -> str:

@@ -400,6 +400,31 @@ def _record_result(room: Room, state: RiddleState) -> None:
     room.riddle_results.append(result)
 
 
+def finish(room: Room, pack: Pack | None, now: float) -> None:
+    """The game ends: end the open riddle (reason "finished") and record its result.
+
+    A riddle whose time ran out before the timer fired ends as the timer would
+    have ended it ("timeout", at its deadline). Without the pack nothing can be
+    rescored: the points already given stand. Nothing happens without a riddle.
+    """
+    state = room.riddle
+    if state is None:
+        return
+    rnd = pack.rounds[state.round_index] if pack is not None else None
+    if isinstance(rnd, RiddleRound) and state.riddle_index < len(rnd.riddles):
+        tick(room, pack, now)  # whatever was due first
+        if state.stage == "open":
+            _end(room, rnd.riddles[state.riddle_index], state, now, "finished")
+    elif state.stage == "open":
+        due = state.paused_remaining is None and now >= state.deadline_at
+        state.stage = "revealed"
+        state.ended_at = state.deadline_at if due else now
+        state.end_reason = "timeout" if due else "finished"
+        state.paused_remaining = None
+        _record_result(room, state)
+    state.advance_at = None
+
+
 def has_next_riddle(room: Room, pack: Pack) -> bool:
     state = room.riddle
     if state is None:

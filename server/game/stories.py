@@ -51,27 +51,26 @@ Voting and scoring
     ``Team.score`` and are added up in ``room.story_points``. Players get no
     individual ``Player.points`` for votes: a story is the whole team's work.
 
-Views
-    ``story_view`` builds what one audience may see, ``view_key`` tells which
-    players can share one view, and ``player_private`` carries the personal bits
-    (own vote, own turn). Line texts are plain data and are never interpreted as
-    HTML; ``markdown_export`` escapes them.
+Views and the keepsake
+    What each audience sees of the round is built in ``story_views``; the
+    Markdown keepsake in ``exports``. Both read the round through the public
+    helpers here (``story_order``, ``prompt_of``, ``player_name``, ``tally``,
+    ``round_points``). A hidden line reads ``HIDDEN_LINE_TEXT`` in the keepsake.
 
 The end of a round
     When the round ends (``flow.end_round``, the next round starting, or the
     host's ``finish`` through ``stop``) its ``StoryState`` moves from
     ``room.story`` to ``room.story_archive`` (``archive``), so the host's
-    keepsake (``markdown_keepsake``) holds every story round played so far.
+    keepsake (``exports.markdown_keepsake``) holds every story round played so far.
 """
 
 from __future__ import annotations
 
 import math
-import re
 
 from ..errors import BadRequest, Conflict, NotFound
-from .models import Player, Role, Room, StoryLine, StoryState, TeamStory
-from .pack import Pack, StoryPrompt, StoryRound
+from .models import Player, Room, StoryLine, StoryState, TeamStory
+from .pack import StoryPrompt, StoryRound
 from .rooms import PRESENCE_GRACE_SECONDS, clean_text, get_player, is_present, require_open
 
 POINTS_PER_VOTE = 50
@@ -108,7 +107,8 @@ def _has_turns_left(rnd: StoryRound, ts: TeamStory, player_id: str) -> bool:
     return ts.turns_taken.get(player_id, 0) < rnd.turns_per_player
 
 
-def _prompt(rnd: StoryRound, ts: TeamStory) -> StoryPrompt:
+def prompt_of(rnd: StoryRound, ts: TeamStory) -> StoryPrompt:
+    """The prompt a team's story was given."""
     return rnd.prompts[ts.prompt_index % len(rnd.prompts)]
 
 
@@ -267,13 +267,14 @@ def _refresh_presence(room: Room, rnd: StoryRound, state: StoryState, now: float
     return changed
 
 
-def _story_order(room: Room, state: StoryState) -> list[str]:
+def story_order(room: Room, state: StoryState) -> list[str]:
     """Team ids of the stories in reveal order: the order of ``room.teams``."""
     listed = [team.id for team in room.teams if team.id in state.stories]
     return listed + [tid for tid in state.stories if tid not in listed]
 
 
-def _player_name(room: Room, player_id: str) -> str:
+def player_name(room: Room, player_id: str) -> str:
+    """A writer's name as shown with their lines, also once they have left."""
     player = room.players.get(player_id)
     return player.name if player is not None else FORMER_PLAYER_NAME
 
@@ -295,14 +296,15 @@ def _valid_votes(room: Room, state: StoryState) -> dict[str, str]:
     return valid
 
 
-def _tally(room: Room, state: StoryState) -> dict[str, int]:
-    counts = {tid: 0 for tid in _story_order(room, state)}
+def tally(room: Room, state: StoryState) -> dict[str, int]:
+    """Valid votes per story, in reveal order (see the module docstring for which count)."""
+    counts = {tid: 0 for tid in story_order(room, state)}
     for team_id in _valid_votes(room, state).values():
         counts[team_id] += 1
     return counts
 
 
-def _round_points(counts: dict[str, int]) -> tuple[dict[str, int], list[str]]:
+def round_points(counts: dict[str, int]) -> tuple[dict[str, int], list[str]]:
     """Points per team for these vote counts, and the most-voted teams."""
     top = max(counts.values(), default=0)
     winners = [tid for tid, n in counts.items() if top > 0 and n == top]
@@ -536,7 +538,7 @@ def reveal_next(room: Room, now: float) -> None:
     elif state.stage != "reveal" or state.reveal_index >= len(state.stories) - 1:
         raise Conflict("every story has been revealed", code="nothing_to_reveal")
     state.reveal_index += 1
-    team_id = _story_order(room, state)[state.reveal_index]
+    team_id = story_order(room, state)[state.reveal_index]
     room.add_moment("story_revealed", now, team_id=team_id)
 
 
@@ -604,8 +606,8 @@ def close_voting(room: Room, rnd: StoryRound, now: float) -> None:
 
 
 def _count_votes(room: Room, state: StoryState, title: str, now: float) -> None:
-    counts = _tally(room, state)
-    points, winners = _round_points(counts)
+    counts = tally(room, state)
+    points, winners = round_points(counts)
     for team_id, gained in points.items():
         team = room.team(team_id)
         if team is None or gained == 0:
@@ -652,283 +654,3 @@ def archive(room: Room) -> None:
     room.story_archive = [s for s in room.story_archive if s.round_index != state.round_index]
     room.story_archive.append(state)
     room.story = None
-
-
-# Views
-
-
-def _lines_view(
-    room: Room, ts: TeamStory, *, host: bool
-) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
-    """The lines and the writers of a story; hidden lines keep their text only for the host."""
-    lines: list[dict[str, object]] = []
-    writers: list[str] = []
-    for index, line in enumerate(ts.lines):
-        if line.hidden and not host:
-            lines.append({"index": index, "hidden": True})
-            continue
-        lines.append(
-            {"index": index, "player_id": line.player_id, "text": line.text, "hidden": line.hidden}
-        )
-        if line.player_id not in writers:
-            writers.append(line.player_id)
-    return lines, [{"id": pid, "name": _player_name(room, pid)} for pid in writers]
-
-
-def _prompt_view(prompt: StoryPrompt, *, with_opening: bool) -> dict[str, object]:
-    view: dict[str, object] = {"must_include": list(prompt.must_include), "theme": prompt.theme}
-    if with_opening:
-        view["opening"] = prompt.opening
-    return view
-
-
-def _previous_line(rnd: StoryRound, ts: TeamStory) -> dict[str, object]:
-    """What a chain-mode writer continues from: the last visible line, else the opening."""
-    for line in reversed(ts.lines):
-        if not line.hidden:
-            return {"text": line.text, "player_id": line.player_id, "opening": False}
-    return {"text": _prompt(rnd, ts).opening, "player_id": None, "opening": True}
-
-
-def _team_view(
-    room: Room,
-    rnd: StoryRound,
-    state: StoryState,
-    ts: TeamStory,
-    *,
-    role: Role,
-    own: bool,
-    revealed: bool,
-    player_id: str | None,
-) -> dict[str, object]:
-    team = room.team(ts.team_id)
-    paused = state.paused_remaining
-    entry: dict[str, object] = {
-        "team_id": ts.team_id,
-        "name": team.name if team is not None else "",
-        "writer": ts.turn_player,
-        "turn_deadline_at": ts.turn_deadline_at,
-        "seconds_left": paused.get(ts.team_id) if paused is not None else None,
-        "lines_count": len(ts.lines),
-        "turns_done": ts.turn_index,
-        "done": ts.done,
-        "revealed": revealed,
-    }
-    writing = state.stage == "writing"
-    if role == "host":
-        detail = "all"
-    elif writing:
-        detail = ("full" if rnd.visibility == "full" else "chain") if own else "progress"
-    else:
-        detail = "public" if revealed or (own and rnd.visibility == "full") else "progress"
-    if detail == "progress":
-        return entry
-    if role == "host" or own:
-        entry["order"] = list(ts.order)
-        entry["turns_taken"] = dict(ts.turns_taken)
-    if detail == "chain":
-        # Nobody on the team reads the story while it is written, except the
-        # writer, who gets the one line they continue from.
-        entry["prompt"] = _prompt_view(_prompt(rnd, ts), with_opening=False)
-        if player_id is not None and player_id == ts.turn_player:
-            entry["previous_line"] = _previous_line(rnd, ts)
-        return entry
-    entry["prompt"] = _prompt_view(_prompt(rnd, ts), with_opening=True)
-    lines, writers = _lines_view(room, ts, host=role == "host")
-    entry["lines"] = lines
-    entry["writers"] = writers
-    return entry
-
-
-def story_view(
-    room: Room,
-    rnd: StoryRound,
-    now: float,
-    *,
-    role: Role,
-    team_id: str | None = None,
-    player_id: str | None = None,
-) -> dict[str, object]:
-    """What one audience may see of the story round, as a JSON-able dict.
-
-    ``role="player"`` needs ``team_id``; ``player_id`` only matters for the
-    current writer in chain mode (see ``view_key``), so one view serves every
-    other player of the team. The host sees everything (live vote counts too,
-    but never who voted for whom); the screen sees what is public.
-    """
-    if role not in ("host", "screen", "player"):
-        raise BadRequest("unknown audience", code="invalid_field")
-    view: dict[str, object] = {
-        "round_index": room.round_index,
-        "title": rnd.title,
-        "visibility": rnd.visibility,
-        "max_chars": rnd.max_chars,
-        "seconds_per_turn": rnd.seconds_per_turn,
-        "turns_per_player": rnd.turns_per_player,
-    }
-    state = room.story
-    if state is None:
-        view.update({"stage": None, "paused": False, "teams": {}})
-        return view
-    order = _story_order(room, state)
-    revealed = set(order[: state.reveal_index + 1]) if state.stage != "writing" else set()
-    teams: dict[str, object] = {}
-    for tid in order:
-        teams[tid] = _team_view(
-            room,
-            rnd,
-            state,
-            state.stories[tid],
-            role=role,
-            own=role == "player" and tid == team_id,
-            revealed=tid in revealed,
-            player_id=player_id,
-        )
-    view.update(
-        {
-            "round_index": state.round_index,
-            "stage": state.stage,
-            "paused": state.paused_remaining is not None,
-            "reveal_index": state.reveal_index,
-            "reveal_order": order,
-            "vote_deadline_at": state.vote_deadline_at,
-            "teams": teams,
-        }
-    )
-    if state.stage in ("voting", "results"):
-        # Who has voted is public; for whom stays private until the counts.
-        view["voters"] = [pid for pid in room.players if pid in state.votes]
-    if state.stage == "voting" and role == "host":
-        view["live_counts"] = _tally(room, state)
-    if state.stage == "results":
-        points, winners = _round_points(state.vote_counts)
-        view["vote_counts"] = dict(state.vote_counts)
-        view["points"] = points
-        view["winners"] = winners
-        view["points_per_vote"] = POINTS_PER_VOTE
-        view["top_story_bonus"] = TOP_STORY_BONUS
-    return view
-
-
-def view_key(room: Room, player_id: str) -> str:
-    """Players with the same key can share one ``story_view``.
-
-    The current writer always gets a key of their own while writing: in chain
-    mode their view holds the previous line, and this function cannot tell the
-    modes apart (the visibility lives in the pack), so full-mode writers get one
-    too at the cost of one extra identical view per team.
-    """
-    player = get_player(room, player_id)
-    state = room.story
-    if state is not None and state.stage == "writing":
-        ts = state.stories.get(player.team_id)
-        if ts is not None and ts.turn_player == player.id:
-            return f"{player.team_id}:{player.id}"
-    return player.team_id
-
-
-def player_private(room: Room, player_id: str) -> dict[str, object]:
-    """The personal bits no shared view carries: the player's vote and turn."""
-    state = room.story
-    player = room.players.get(player_id)
-    my_vote: str | None = None
-    your_turn: dict[str, object] | None = None
-    if state is not None and player is not None:
-        if state.stage in ("voting", "results"):
-            my_vote = state.votes.get(player.id)
-        if state.stage == "writing":
-            ts = state.stories.get(player.team_id)
-            if ts is not None and ts.turn_player == player.id:
-                paused = state.paused_remaining
-                your_turn = {
-                    "team_id": ts.team_id,
-                    "deadline_at": ts.turn_deadline_at,
-                    "paused": paused is not None,
-                    "seconds_left": paused.get(ts.team_id) if paused is not None else None,
-                }
-    return {"my_vote": my_vote, "your_turn": your_turn}
-
-
-# Export
-
-_MD_INLINE = str.maketrans(
-    {
-        "\\": "\\\\",
-        "`": "\\`",
-        "*": "\\*",
-        "_": "\\_",
-        "[": "\\[",
-        "]": "\\]",
-        "~": "\\~",
-        "|": "\\|",
-        "&": "&amp;",
-        "<": "&lt;",
-        ">": "&gt;",
-    }
-)
-_MD_ORDERED_ITEM = re.compile(r"^(\d+)([.)])")
-
-
-def _md_escape(text: str) -> str:
-    """Plain text to Markdown that renders as the same text and nothing more."""
-    # Paragraph text cannot hold line breaks or indentation without changing
-    # the structure, so whitespace runs become single spaces.
-    value = " ".join(text.split()).translate(_MD_INLINE)
-    value = _MD_ORDERED_ITEM.sub(r"\1\\\2", value)
-    if value[:1] in ("#", "+", "-", "="):
-        value = "\\" + value
-    return value
-
-
-def markdown_export(room: Room, rnd: StoryRound, state: StoryState | None = None) -> str:
-    """Every story of the round as Markdown, user text escaped, hidden lines masked.
-
-    ``state`` is the round's stories (an archived round); by default the running one.
-    """
-    out = [f"# {_md_escape(rnd.title)}", ""]
-    if state is None:
-        state = room.story
-    if state is None or not state.stories:
-        out += ["_No stories were written._", ""]
-        return "\n".join(out)
-    for team_id in _story_order(room, state):
-        ts = state.stories[team_id]
-        team = room.team(team_id)
-        prompt = _prompt(rnd, ts)
-        out += [f"## {_md_escape(team.name if team is not None else team_id)}", ""]
-        _, writers = _lines_view(room, ts, host=False)
-        if writers:
-            names = ", ".join(_md_escape(str(w["name"])) for w in writers)
-            out += [f"_Writers: {names}_", ""]
-        if prompt.theme:
-            out += [f"_Theme: {_md_escape(prompt.theme)}_", ""]
-        out += [_md_escape(prompt.opening), ""]
-        for line in ts.lines:
-            out += [HIDDEN_LINE_TEXT if line.hidden else _md_escape(line.text), ""]
-    return "\n".join(out)
-
-
-def played_rounds(room: Room, pack: Pack | None) -> list[tuple[StoryRound, StoryState]]:
-    """Every story round played so far (archived, then the running one), in round order."""
-    if pack is None:
-        return []
-    states = list(room.story_archive)
-    if room.story is not None:
-        states = [s for s in states if s.round_index != room.story.round_index] + [room.story]
-    played: list[tuple[StoryRound, StoryState]] = []
-    for state in sorted(states, key=lambda s: s.round_index):
-        rnd = pack.rounds[state.round_index] if 0 <= state.round_index < len(pack.rounds) else None
-        if isinstance(rnd, StoryRound):
-            played.append((rnd, state))
-    return played
-
-
-def markdown_keepsake(room: Room, pack: Pack | None) -> str:
-    """The host's keepsake: every story round played so far, one ``markdown_export`` each.
-
-    Raises ``NotFound`` (``no_story``) when no story round has been played yet.
-    """
-    played = played_rounds(room, pack)
-    if not played:
-        raise NotFound("no story round has been played yet", code="no_story")
-    return "\n".join(markdown_export(room, rnd, state) for rnd, state in played)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import riddles, stories
+from . import riddles, story_views
 from .models import Role, Room, TeamAttempt
 from .pack import Pack, RiddleRound, StoryRound
 from .rooms import get_player, is_present
@@ -27,7 +27,7 @@ def view_key(room: Room, pack: Pack | None, role: Role, player_id: str | None = 
     if player is None:
         return "nobody"
     if room.phase == "story" and room.story is not None and pack is not None:
-        return "player:" + stories.view_key(room, player_id)
+        return "player:" + story_views.view_key(room, player_id)
     return "player:" + player.team_id
 
 
@@ -43,7 +43,7 @@ def private_view(room: Room, player_id: str) -> dict[str, Any]:
         }
     }
     if room.phase == "story" and room.story is not None:
-        private.update(stories.player_private(room, player_id))
+        private.update(story_views.player_private(room, player_id))
     return private
 
 
@@ -169,7 +169,7 @@ def build(
     if room.story is not None and pack is not None and room.phase == "story":
         rnd = pack.rounds[room.story.round_index]
         assert isinstance(rnd, StoryRound)
-        view["story"] = stories.story_view(
+        view["story"] = story_views.story_view(
             room, rnd, now, role=role, team_id=team_id, player_id=player_id
         )
     return view

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import orjson
 import pytest
 from ritrovo.errors import NotFound, RitrovoError
-from ritrovo.game import flow, riddles, rooms, stories
+from ritrovo.game import exports, flow, riddles, rooms, stories
 from ritrovo.game.models import Room
 from ritrovo.game.pack import Pack, Riddle, RiddleRound, StoryPrompt, StoryRound
 from ritrovo.store.codec import decode_room, encode_room
@@ -194,19 +194,19 @@ def test_a_room_saved_before_the_archive_existed_still_loads() -> None:
 def test_keepsake_has_every_story_round_escaped_and_in_order() -> None:
     room = make_room(MIX)
     with pytest.raises(NotFound) as info:
-        stories.markdown_keepsake(room, MIX)
+        exports.markdown_keepsake(room, MIX)
     assert info.value.code == "no_story"
     assert info.value.message == "no story round has been played yet"
 
     now = play_mix_to_second_story(room)
     # While the second round is being written, the first is in the keepsake already.
     now = write_round(room, MIX, {RED: SECOND[RED][:1]}, now)
-    running = stories.markdown_keepsake(room, MIX)
+    running = exports.markdown_keepsake(room, MIX)
     assert running.index("# Office \\*tales\\*") < running.index("# Night shift")
     assert "Night red one" in running and "Night red two" not in running
 
     write_round(room, MIX, {RED: SECOND[RED][1:], BLUE: SECOND[BLUE]}, now)
-    md = stories.markdown_keepsake(room, MIX)
+    md = exports.markdown_keepsake(room, MIX)
     lines = md.splitlines()
     assert lines[0] == "# Office \\*tales\\*"
     assert lines.count("# Night shift") == 1
@@ -223,8 +223,8 @@ def test_keepsake_has_every_story_round_escaped_and_in_order() -> None:
     assert "_Theme: horror_" in second
     # Each round reads exactly as the single-round export of that round.
     assert room.story is not None
-    assert md == stories.markdown_export(room, OFFICE, room.story_archive[0]) + "\n" + (
-        stories.markdown_export(room, NIGHT)
+    assert md == exports.markdown_export(room, OFFICE, room.story_archive[0]) + "\n" + (
+        exports.markdown_export(room, NIGHT)
     )
 
 
@@ -233,9 +233,9 @@ def test_keepsake_masks_hidden_lines_and_needs_the_pack() -> None:
     assert flow.advance(room, MIX, T0) == "round_started"
     write_round(room, MIX, {RED: ["secret javascript:x"]}, T0)
     stories.hide_line(room, RED, 0, True)
-    md = stories.markdown_keepsake(room, MIX)
+    md = exports.markdown_keepsake(room, MIX)
     assert stories.HIDDEN_LINE_TEXT in md and "javascript" not in md
-    refused("no_story", lambda: stories.markdown_keepsake(room, None))
+    refused("no_story", lambda: exports.markdown_keepsake(room, None))
 
 
 def test_hiding_a_line_is_for_the_running_story_only() -> None:
@@ -333,7 +333,7 @@ def test_finish_during_writing_archives_the_story_and_refuses_lines() -> None:
     assert all(
         ts.turn_player is None and ts.turn_deadline_at is None for ts in archived.stories.values()
     )
-    assert "Before the end" in stories.markdown_keepsake(room, MIX)
+    assert "Before the end" in exports.markdown_keepsake(room, MIX)
 
     before = dump(room)
     refused("no_story", lambda: flow.story_round(room, MIX))
@@ -426,7 +426,7 @@ def test_choose_pack_after_a_finished_game_starts_from_zero() -> None:
     assert room.riddle_results == [] and room.story_points == {} and room.story_archive == []
     assert room.moments == [] and room.riddle is None and room.story is None
     assert len(room.players) == 4 and [t.name for t in room.teams] == ["Red", "Blue"]
-    refused("no_story", lambda: stories.markdown_keepsake(room, RIDDLES_FIRST))
+    refused("no_story", lambda: exports.markdown_keepsake(room, RIDDLES_FIRST))
     assert flow.advance(room, RIDDLES_FIRST, T0 + 600) == "round_started"
 
 

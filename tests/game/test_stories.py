@@ -10,7 +10,7 @@ import msgspec
 import orjson
 import pytest
 from ritrovo.errors import BadRequest, Conflict, NotFound, RitrovoError
-from ritrovo.game import rooms, stories
+from ritrovo.game import exports, rooms, stories, story_views
 from ritrovo.game.models import Player, Room
 from ritrovo.game.pack import StoryPrompt, StoryRound
 
@@ -414,7 +414,7 @@ def test_pause_and_resume_keep_the_remaining_time() -> None:
     assert pid is not None
     refused(room, "paused", lambda: stories.submit_line(room, ROUND, pid, "x", T0 + 30))
     refused(room, "already_paused", lambda: stories.pause(room, T0 + 30))
-    assert stories.player_private(room, pid)["your_turn"] == {
+    assert story_views.player_private(room, pid)["your_turn"] == {
         "team_id": t1,
         "deadline_at": None,
         "paused": True,
@@ -477,7 +477,7 @@ def test_end_writing_then_reveal_one_story_at_a_time() -> None:
     for i in range(3):
         stories.reveal_next(room, T0 + 20 + i)
         revealed.append([m.team_id for m in room.moments if m.kind == "story_revealed"][-1])
-        view = stories.story_view(room, ROUND, T0 + 20, role="screen")
+        view = story_views.story_view(room, ROUND, T0 + 20, role="screen")
         assert view["reveal_index"] == i
     assert revealed == [t1, t2, t3]
     refused(room, "nothing_to_reveal", lambda: stories.reveal_next(room, T0 + 30))
@@ -531,15 +531,15 @@ def test_hide_line_masks_it_for_players_and_screen_but_not_the_host() -> None:
     stories.submit_line(room, ROUND, a, "rude words", T0 + 1)
     stories.submit_line(room, ROUND, b, "kind words", T0 + 2)
     stories.hide_line(room, t1, 0, True)  # during writing
-    team_view = stories.story_view(room, ROUND, T0 + 3, role="player", team_id=t1)
+    team_view = story_views.story_view(room, ROUND, T0 + 3, role="player", team_id=t1)
     assert b"rude words" not in orjson.dumps(team_view)
-    host_view = stories.story_view(room, ROUND, T0 + 3, role="host")
+    host_view = story_views.story_view(room, ROUND, T0 + 3, role="host")
     host_lines = host_view["teams"][t1]["lines"]  # type: ignore[index]
     assert host_lines[0] == {"index": 0, "player_id": a, "text": "rude words", "hidden": True}
 
     stories.reveal_next(room, T0 + 4)
     for role in ("screen", "player"):
-        view = stories.story_view(room, ROUND, T0 + 5, role=role, team_id=t2)
+        view = story_views.story_view(room, ROUND, T0 + 5, role=role, team_id=t2)
         lines = view["teams"][t1]["lines"]  # type: ignore[index]
         assert lines[0] == {"index": 0, "hidden": True}
         assert lines[1]["text"] == "kind words"
@@ -547,7 +547,7 @@ def test_hide_line_masks_it_for_players_and_screen_but_not_the_host() -> None:
         assert view["teams"][t1]["writers"] == [{"id": b, "name": "P2"}]  # type: ignore[index]
 
     stories.hide_line(room, t1, 0, False)  # the host can change their mind
-    view = stories.story_view(room, ROUND, T0 + 6, role="screen")
+    view = story_views.story_view(room, ROUND, T0 + 6, role="screen")
     assert view["teams"][t1]["lines"][0]["text"] == "rude words"  # type: ignore[index]
 
     refused(room, "team_not_found", lambda: stories.hide_line(room, "t99", 0, True), NotFound)
@@ -606,14 +606,14 @@ def test_votes_are_counted_once_and_points_follow_the_formula() -> None:
 
     # While voting is open: who voted is public, counts are not (the host sees a live tally).
     for role in ("screen", "player"):
-        view = stories.story_view(room, ROUND, T0 + 107, role=role, team_id=t1)
+        view = story_views.story_view(room, ROUND, T0 + 107, role=role, team_id=t1)
         assert view["voters"] == [a, b, c, d, e]
         assert "vote_counts" not in view and "live_counts" not in view
         assert t3 not in str(view.get("voters"))
-    host = stories.story_view(room, ROUND, T0 + 107, role="host")
+    host = story_views.story_view(room, ROUND, T0 + 107, role="host")
     assert host["live_counts"] == {t1: 2, t2: 0, t3: 3}
-    assert stories.player_private(room, a) == {"my_vote": t3, "your_turn": None}
-    assert stories.player_private(room, c) == {"my_vote": t1, "your_turn": None}
+    assert story_views.player_private(room, a) == {"my_vote": t3, "your_turn": None}
+    assert story_views.player_private(room, c) == {"my_vote": t1, "your_turn": None}
 
     scores_before = {t.id: t.score for t in room.teams}
     stories.close_voting(room, ROUND, T0 + 110)
@@ -623,7 +623,7 @@ def test_votes_are_counted_once_and_points_follow_the_formula() -> None:
     assert {t.id: t.score - scores_before[t.id] for t in room.teams} == expected
     assert room.story_points == {t1: 100, t3: 175}
     assert all(p.points == 0 for p in room.players.values())
-    view = stories.story_view(room, ROUND, T0 + 111, role="screen")
+    view = story_views.story_view(room, ROUND, T0 + 111, role="screen")
     assert view["vote_counts"] == {t1: 2, t2: 0, t3: 3}
     assert view["points"] == expected and view["winners"] == [t3]
     kinds = [m.kind for m in room.moments]
@@ -684,7 +684,7 @@ def test_players_see_only_their_own_team_story_in_full_mode() -> None:
     stories.submit_line(room, ROUND, a, "secret of one", T0 + 1)
     stories.submit_line(room, ROUND, c, "secret of two", T0 + 1)
 
-    mine = stories.story_view(room, ROUND, T0 + 2, role="player", team_id=t1, player_id=a)
+    mine = story_views.story_view(room, ROUND, T0 + 2, role="player", team_id=t1, player_id=a)
     teams = mine["teams"]
     assert isinstance(teams, dict)
     assert [ln["text"] for ln in teams[t1]["lines"]] == ["secret of one"]
@@ -698,20 +698,22 @@ def test_players_see_only_their_own_team_story_in_full_mode() -> None:
     assert b"secret of two" not in orjson.dumps(mine)
     assert OPENINGS[1].encode() not in orjson.dumps(mine)
 
-    screen = orjson.dumps(stories.story_view(room, ROUND, T0 + 2, role="screen"))
+    screen = orjson.dumps(story_views.story_view(room, ROUND, T0 + 2, role="screen"))
     assert b"secret" not in screen and b"coffee" not in screen
 
-    host = orjson.dumps(stories.story_view(room, ROUND, T0 + 2, role="host"))
+    host = orjson.dumps(story_views.story_view(room, ROUND, T0 + 2, role="host"))
     assert b"secret of one" in host and b"secret of two" in host
 
     # Every teammate shares one view in full mode, the writer included.
-    assert stories.story_view(room, ROUND, T0 + 2, role="player", team_id=t1, player_id=b) == mine
-    assert stories.view_key(room, a) == t1
-    assert stories.view_key(room, b) in (t1, f"{t1}:{b}")
-    assert stories.player_private(room, b)["your_turn"] == {
+    assert (
+        story_views.story_view(room, ROUND, T0 + 2, role="player", team_id=t1, player_id=b) == mine
+    )
+    assert story_views.view_key(room, a) == t1
+    assert story_views.view_key(room, b) in (t1, f"{t1}:{b}")
+    assert story_views.player_private(room, b)["your_turn"] == {
         "team_id": t1, "deadline_at": T0 + 1 + 60, "paused": False, "seconds_left": None,
     }  # fmt: skip
-    assert stories.player_private(room, a)["your_turn"] is None
+    assert story_views.player_private(room, a)["your_turn"] is None
 
 
 def test_chain_mode_never_shows_more_than_the_previous_line() -> None:
@@ -729,18 +731,20 @@ def test_chain_mode_never_shows_more_than_the_previous_line() -> None:
         for pid, player in room.players.items():
             tid = player.team_id
             ts = state.stories[tid]
-            view = stories.story_view(room, CHAIN, now, role="player", team_id=tid, player_id=pid)
-            blob = orjson.dumps(view) + orjson.dumps(stories.player_private(room, pid))
+            view = story_views.story_view(
+                room, CHAIN, now, role="player", team_id=tid, player_id=pid
+            )
+            blob = orjson.dumps(view) + orjson.dumps(story_views.player_private(room, pid))
             seen = [t for t in everything if t.encode() in blob]
             if ts.turn_player == pid:
                 expected = texts[tid][-1] if texts[tid] else openings[tid]
                 assert seen == [expected], (pid, seen)
                 assert view["teams"][tid]["previous_line"]["text"] == expected  # type: ignore[index]
-                assert stories.view_key(room, pid) == f"{tid}:{pid}"
+                assert story_views.view_key(room, pid) == f"{tid}:{pid}"
             else:
                 assert seen == [], (pid, seen)
-                assert stories.view_key(room, pid) == tid
-        screen = orjson.dumps(stories.story_view(room, CHAIN, now, role="screen"))
+                assert story_views.view_key(room, pid) == tid
+        screen = orjson.dumps(story_views.story_view(room, CHAIN, now, role="screen"))
         assert not [t for t in everything if t.encode() in screen]
 
     check_views(T0)
@@ -762,7 +766,9 @@ def test_chain_mode_never_shows_more_than_the_previous_line() -> None:
     # At the reveal the stories become public one at a time.
     stories.reveal_next(room, T0 + 1000)
     first, second = tids
-    view = orjson.dumps(stories.story_view(room, CHAIN, T0 + 1000, role="player", team_id=second))
+    view = orjson.dumps(
+        story_views.story_view(room, CHAIN, T0 + 1000, role="player", team_id=second)
+    )
     assert all(t.encode() in view for t in texts[first])
     assert not any(t.encode() in view for t in texts[second])
 
@@ -775,7 +781,7 @@ def test_chain_writer_continues_from_the_last_visible_line() -> None:
     stories.submit_line(room, CHAIN, a, "fine line", T0 + 1)
     stories.submit_line(room, CHAIN, b, "bad line", T0 + 2)
     stories.hide_line(room, t1, 1, True)
-    view = stories.story_view(room, CHAIN, T0 + 3, role="player", team_id=t1, player_id=c)
+    view = story_views.story_view(room, CHAIN, T0 + 3, role="player", team_id=t1, player_id=c)
     prev = view["teams"][t1]["previous_line"]  # type: ignore[index]
     assert prev == {"text": "fine line", "player_id": a, "opening": False}
     assert b"bad line" not in orjson.dumps(view)
@@ -785,8 +791,8 @@ def test_views_are_json_and_deterministic() -> None:
     room = make_room(2, 1)
     stories.start_round(room, ROUND, 0, T0)
     for role in ("host", "screen", "player"):
-        one = stories.story_view(room, ROUND, T0, role=role, team_id=team_ids(room)[0])
-        two = stories.story_view(room, ROUND, T0, role=role, team_id=team_ids(room)[0])
+        one = story_views.story_view(room, ROUND, T0, role=role, team_id=team_ids(room)[0])
+        two = story_views.story_view(room, ROUND, T0, role=role, team_id=team_ids(room)[0])
         assert orjson.loads(orjson.dumps(one)) == one == two
 
 
@@ -804,7 +810,7 @@ def test_markdown_export_escapes_user_text() -> None:
     stories.submit_line(room, ROUND, a, "# not a heading & [x](y)", T0 + 3)
     stories.submit_line(room, ROUND, b, "1. not a list `code`", T0 + 4)
     stories.hide_line(room, t1, 1, True)
-    md = stories.markdown_export(room, ROUND)
+    md = exports.markdown_export(room, ROUND)
 
     assert md.startswith("# Office tales\n")
     assert "<" not in md and ">" not in md
