@@ -12,16 +12,20 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from . import protocol
 from .config import Settings
-from .http import HttpApi, StatusApi, errors_and_headers, page
+from .edge.guards import AddressSlots, AttemptLimiter
+from .edge.health import StoreHealth
+from .edge.http import HttpApi, StatusApi, errors_and_headers, page
+from .edge.hub import RoomHub
+from .edge.presence import Presence
+from .edge.ws import WebSocketEndpoint
 from .metrics import METRICS, Metrics
 from .packs import PackLibrary
+from .protocol import CloseCode
 from .service import Clock, GameService
 from .store.base import RoomStore
 from .store.memory import MemoryStore
 from .timers import DeadlineTimers, TimerLease
-from .ws import RoomHub, watch_store, websocket_handler
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +34,21 @@ SERVICE = web.AppKey("service", GameService)
 HUB = web.AppKey("hub", RoomHub)
 STORE = web.AppKey("store", RoomStore)
 TIMERS = web.AppKey("timers", DeadlineTimers)
+HEALTH = web.AppKey("health", StoreHealth)
+SLOTS = web.AppKey("slots", AddressSlots)
 
-__all__ = ["HUB", "METRICS", "SERVICE", "SETTINGS", "STORE", "TIMERS", "create_app", "make_store"]
+__all__ = [
+    "HEALTH",
+    "HUB",
+    "METRICS",
+    "SERVICE",
+    "SETTINGS",
+    "SLOTS",
+    "STORE",
+    "TIMERS",
+    "create_app",
+    "make_store",
+]
 
 
 def make_store(settings: Settings, metrics: Metrics | None = None) -> RoomStore:
@@ -71,8 +88,20 @@ def create_app(
     )
     hub = RoomHub(service, settings, metrics)
     lease = TimerLease(store, instance_id(), settings.timer_lease_ttl)
-    hub.instance = lease.holder
-    timers = DeadlineTimers(service, lease, settings.timer_poll_interval, metrics, hub)
+    presence = Presence(service, store, lease.holder)
+    health = StoreHealth(store.ping, hub, presence, metrics)
+    attempts = AttemptLimiter(store, service.clock, settings.join_attempts_per_minute)
+    slots = AddressSlots(settings.max_connections_per_address)
+    timers = DeadlineTimers(
+        service,
+        lease,
+        store,
+        store,
+        settings.timer_poll_interval,
+        metrics,
+        served=hub.rooms.keys,
+    )
+    endpoint = WebSocketEndpoint(settings, service, hub, health, presence, attempts, slots, metrics)
     app = web.Application(
         middlewares=[errors_and_headers], client_max_size=settings.max_pack_bytes + 1024
     )
@@ -82,11 +111,13 @@ def create_app(
     app[STORE] = store
     app[TIMERS] = timers
     app[METRICS] = metrics
+    app[HEALTH] = health
+    app[SLOTS] = slots
 
-    api = HttpApi(service, store, settings)
-    status = StatusApi(store, hub, lease, metrics)
+    api = HttpApi(service, attempts, settings)
+    status = StatusApi(store, health, hub, slots, lease, metrics)
     web_dir = settings.web_dir
-    app.router.add_get("/ws", websocket_handler)
+    app.router.add_get("/ws", endpoint.handle)
     app.router.add_post("/api/rooms", api.create_room)
     app.router.add_get("/api/rooms/{code}", api.room_info)
     app.router.add_post("/api/rooms/{code}/pack", api.upload_pack)
@@ -112,7 +143,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     await store.listen(hub.on_notice)
     app[TIMERS].start()
     watcher = asyncio.create_task(
-        watch_store(hub, settings.store_check_interval), name="store-watch"
+        app[HEALTH].watch(settings.store_check_interval), name="store-watch"
     )
     try:
         yield
@@ -128,8 +159,9 @@ async def _shutdown(app: web.Application) -> None:
     # The listening sockets are already closed (aiohttp stops its sites first).
     # Hand the timer lease over first, so another process fires deadlines at
     # once instead of when the lease would have expired.
+    app[SLOTS].closing = True
     await app[TIMERS].stop()
     # 1012 "service restart": clients reconnect (through the load balancer, to
     # any other process) and resync from a fresh snapshot.
     grace = max(0.5, app[SETTINGS].shutdown_timeout / 2)
-    await app[HUB].close_all(protocol.CLOSE_SERVICE_RESTART, "server restarting", timeout=grace)
+    await app[HUB].close_all(CloseCode.SERVICE_RESTART, "server restarting", timeout=grace)

@@ -61,7 +61,6 @@ class MessageType(StrEnum):
     REMOVED = "removed"
 
 
-
 class Message(msgspec.Struct, kw_only=True, forbid_unknown_fields=False):
     type: str
     id: str | int | None = None  # echoed in the ack or error that answers it
@@ -166,7 +165,43 @@ class AutoAdvance(Message):
 
 
 class Bare(Message):
-    """Commands with no fields: next, pause, resume, reveal, skip, finish, close..."""
+    """Base of the host commands with no fields."""
+
+
+class Next(Bare):
+    pass
+
+
+class Pause(Bare):
+    pass
+
+
+class Resume(Bare):
+    pass
+
+
+class Reveal(Bare):
+    pass
+
+
+class Skip(Bare):
+    pass
+
+
+class EndWriting(Bare):
+    pass
+
+
+class CloseVoting(Bare):
+    pass
+
+
+class Finish(Bare):
+    pass
+
+
+class Close(Bare):
+    pass
 
 
 OPENING: dict[str, type[Message]] = {
@@ -193,20 +228,20 @@ HOST: dict[str, type[Message]] = {
     "move_player": MovePlayer,
     "kick": Kick,
     "lock": Lock,
-    "close": Bare,
+    "close": Close,
     "choose_pack": ChoosePack,
-    "next": Bare,
-    "pause": Bare,
-    "resume": Bare,
+    "next": Next,
+    "pause": Pause,
+    "resume": Resume,
     "extend": Extend,
-    "reveal": Bare,
-    "skip": Bare,
+    "reveal": Reveal,
+    "skip": Skip,
     "accept_guess": AcceptGuess,
     "hide_line": HideLine,
     "auto_advance": AutoAdvance,
-    "end_writing": Bare,
-    "close_voting": Bare,
-    "finish": Bare,
+    "end_writing": EndWriting,
+    "close_voting": CloseVoting,
+    "finish": Finish,
 }
 
 SCREEN: dict[str, type[Message]] = {"ping": Ping}
@@ -261,13 +296,3 @@ def error(code: str, message: str, request_id: str | int | None = None) -> bytes
     if request_id is not None:
         body["id"] = request_id
     return encode("error", **body)
-
-
-# Close codes (RFC 6455 leaves 4000-4999 to applications).
-CLOSE_ROOM_CLOSED = 4000
-CLOSE_KICKED = 4001
-CLOSE_ROOM_GONE = 4004
-CLOSE_TOO_SLOW = 4008
-CLOSE_ABUSE = 1008  # policy violation: sustained flooding or bad frames
-CLOSE_HELLO_TIMEOUT = 4010
-CLOSE_SERVICE_RESTART = 1012

@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection
 
 from .errors import NotFound, RitrovoError, StoreUnavailable
 from .game import flow, rooms
@@ -27,10 +27,7 @@ from .game.models import Room
 from .game.pack import Pack
 from .metrics import Metrics
 from .service import GameService, NoChange
-from .store.base import RoomStore
-
-if TYPE_CHECKING:
-    from .ws import RoomHub
+from .store.base import DeadlineIndex, LeaseStorage, PresenceRegistry
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +38,7 @@ MIN_INSTANCE_TIMEOUT = 5.0  # seconds without a heartbeat before a process count
 class TimerLease:
     """This process's view of the timer lease held in the store."""
 
-    def __init__(self, store: RoomStore, holder: str, ttl: float) -> None:
+    def __init__(self, store: LeaseStorage, holder: str, ttl: float) -> None:
         self.store = store
         self.holder = holder
         self.ttl = ttl
@@ -80,13 +77,17 @@ class DeadlineTimers:
         self,
         service: GameService,
         lease: TimerLease,
+        deadlines: DeadlineIndex,
+        registry: PresenceRegistry,
         poll_interval: float,
         metrics: Metrics,
-        hub: RoomHub | None = None,
+        served: Callable[[], Collection[str]] = frozenset,
     ) -> None:
         self.service = service
         self.lease = lease
-        self.hub = hub
+        self.deadlines = deadlines
+        self.registry = registry
+        self.served = served  # the rooms this process has connections in
         # Heartbeats go out every ttl / 3; three missed ones mean the process is gone.
         self.instance_timeout = max(MIN_INSTANCE_TIMEOUT, 3 * lease.ttl)
         self.poll_interval = poll_interval
@@ -111,7 +112,7 @@ class DeadlineTimers:
         await self.lease.release()
         with contextlib.suppress(RitrovoError, TimeoutError):
             async with asyncio.timeout(1.0):
-                await self.service.store.forget_instance(self.lease.holder)
+                await self.registry.forget_instance(self.lease.holder)
 
     async def _keep_lease(self) -> None:
         # Its own loop, so a slow batch of ticks never delays a renewal.
@@ -138,8 +139,7 @@ class DeadlineTimers:
     async def _beat(self) -> None:
         # Wall-clock time on purpose: liveness is about real processes, even
         # when the game runs on a test's fake clock.
-        codes = sorted(self.hub.rooms) if self.hub is not None else []
-        await self.service.store.beat(self.lease.holder, time.time(), codes)
+        await self.registry.beat(self.lease.holder, time.time(), sorted(self.served()))
 
     async def reap_dead_instances(self) -> None:
         """Take the connections of processes that died without a goodbye out of their rooms.
@@ -147,7 +147,7 @@ class DeadlineTimers:
         Without this, the players of a SIGKILLed process would look connected
         forever, and a story would keep handing them turns.
         """
-        dead = await self.service.store.dead_instances(time.time() - self.instance_timeout)
+        dead = await self.registry.dead_instances(time.time() - self.instance_timeout)
         for instance, codes in dead.items():
             if instance == self.lease.holder:
                 continue
@@ -160,7 +160,7 @@ class DeadlineTimers:
 
                 with contextlib.suppress(NotFound):
                     await self.service.execute(code, drop)
-            await self.service.store.forget_instance(instance)
+            await self.registry.forget_instance(instance)
             log.warning("instance %s stopped beating; its connections were dropped", instance)
 
     async def _poll(self) -> None:
@@ -179,7 +179,7 @@ class DeadlineTimers:
         wall = time.monotonic()
         codes = [
             code
-            for code in await self.service.store.due_rooms(now)
+            for code in await self.deadlines.due_rooms(now)
             if self._failing.get(code, 0.0) <= wall
         ]
         if codes:

@@ -1,4 +1,4 @@
-"""The state store interface, shared by the in-memory and the Redis stores.
+"""The state store interfaces, shared by the in-memory and the Redis stores.
 
 A room is one versioned JSON document. Writers never overwrite blindly: they
 load a version, apply a rule, and ``commit`` only if the version is still the
@@ -37,11 +37,10 @@ class CommitResult:
     current: Stored | None  # on a conflict: what is stored now (None: the room is gone)
 
 
-class RoomStore(ABC):
-    """Where rooms live. ``room_ttl`` is the idle time after which a room expires."""
+class RoomStorage(ABC):
+    """Rooms as versioned documents, written by compare-and-set."""
 
-    durable = False
-    room_ttl: float = DEFAULT_ROOM_TTL_SECONDS
+    room_ttl: float = DEFAULT_ROOM_TTL_SECONDS  # idle seconds after which a room expires
 
     @abstractmethod
     async def create(self, code: str, data: bytes, now: float) -> bool:
@@ -62,30 +61,40 @@ class RoomStore(ABC):
         notice: bytes,
         now: float,
     ) -> CommitResult:
-        """Replace the room if it is still at ``expected_version``; publish ``notice``."""
+        """Replace the room if it is still at ``expected_version``.
+
+        In the same atomic step: record the room's next deadline (see
+        ``DeadlineIndex``) and publish ``notice`` (see ``NoticeBus``).
+        """
 
     @abstractmethod
     async def delete(self, code: str, notice: bytes) -> None: ...
 
     @abstractmethod
+    async def count_rooms(self, now: float) -> int: ...
+
+
+class DeadlineIndex(ABC):
+    """Every room's next deadline, written by ``RoomStorage.commit``."""
+
+    @abstractmethod
     async def due_rooms(self, now: float, limit: int = 100) -> list[str]:
         """Codes of rooms whose next deadline is at or before ``now``."""
 
-    @abstractmethod
-    async def count_rooms(self, now: float) -> int: ...
+
+class NoticeBus(ABC):
+    """Change notices, published by ``RoomStorage.commit`` to every process."""
 
     @abstractmethod
-    async def save_pack(self, key: str, data: bytes) -> None: ...
+    async def listen(self, handler: NoticeHandler) -> None:
+        """Deliver every room's change notices to ``handler(code, notice)``.
 
-    @abstractmethod
-    async def load_pack(self, key: str) -> bytes | None: ...
-
-    @abstractmethod
-    async def hit(self, name: str, window_seconds: int, now: float, amount: int = 1) -> int:
-        """Count ``amount`` events in the current fixed window of ``name``; return the count.
-
-        ``amount=0`` reads the count without changing it.
+        An empty code means notices may have been lost: resync every room.
         """
+
+
+class LeaseStorage(ABC):
+    """The timer lease: which process fires deadlines (see ``timers.py``)."""
 
     @abstractmethod
     async def hold_lease(self, holder: str, ttl: float) -> bool:
@@ -103,6 +112,21 @@ class RoomStore(ABC):
     async def lease_holder(self) -> str | None:
         """Who holds the timer lease (None: nobody), for health reports."""
 
+
+class Counters(ABC):
+    """Fixed-window counters shared by every process (attempt limits)."""
+
+    @abstractmethod
+    async def hit(self, name: str, window_seconds: int, now: float, amount: int = 1) -> int:
+        """Count ``amount`` events in the current fixed window of ``name``; return the count.
+
+        ``amount=0`` reads the count without changing it.
+        """
+
+
+class PresenceRegistry(ABC):
+    """Which processes are alive, and which rooms each has connections in."""
+
     @abstractmethod
     async def beat(self, instance: str, now: float, rooms: list[str]) -> None:
         """Record that ``instance`` is alive and has connections in ``rooms``."""
@@ -115,12 +139,27 @@ class RoomStore(ABC):
     async def forget_instance(self, instance: str) -> None:
         """Drop an instance's heartbeat and room list (it stopped, or was cleaned up)."""
 
-    @abstractmethod
-    async def listen(self, handler: NoticeHandler) -> None:
-        """Deliver every room's change notices to ``handler(code, notice)``.
 
-        An empty code means notices may have been lost: resync every room.
-        """
+class PackStorage(ABC):
+    """Uploaded packs, by content hash."""
+
+    @abstractmethod
+    async def save_pack(self, key: str, data: bytes) -> None: ...
+
+    @abstractmethod
+    async def load_pack(self, key: str) -> bytes | None: ...
+
+
+class RoomStore(
+    RoomStorage, DeadlineIndex, NoticeBus, LeaseStorage, Counters, PresenceRegistry, PackStorage
+):
+    """A whole store: every small interface above, over one backend.
+
+    ``create_app`` hands each part of the server only the interfaces it uses;
+    the contract tests (tests/store) check each interface on both stores.
+    """
+
+    durable = False
 
     @abstractmethod
     async def ping(self) -> None:

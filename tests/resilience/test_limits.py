@@ -206,9 +206,9 @@ async def test_host_token_is_checked_in_constant_time() -> None:
     # Not a timing test (those are flaky): the comparison itself is hmac.compare_digest.
     import inspect
 
-    from ritrovo import http, ws
+    from ritrovo.edge import http, session
 
-    assert "hmac.compare_digest" in inspect.getsource(ws.Session._open)
+    assert "hmac.compare_digest" in inspect.getsource(session.Session._open)
     assert "hmac.compare_digest" in inspect.getsource(http.HttpApi._host_room)
 
 

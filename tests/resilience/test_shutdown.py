@@ -47,7 +47,7 @@ async def test_sigterm_drains_clients_to_another_process(redis_url: str) -> None
             notice = await client.wait_for(lambda m: m["type"] == "notice", timeout=10)
             assert notice["code"] == "service_restart"
             close_code, _ = await asyncio.wait_for(client.closed, 10)
-            assert close_code == protocol.CLOSE_SERVICE_RESTART
+            assert close_code == protocol.CloseCode.SERVICE_RESTART
         assert await asyncio.to_thread(leaving.wait_exit, 10) == 0
         assert time.monotonic() - signalled < 4 + 3  # shutdown_timeout plus start-up slack
 

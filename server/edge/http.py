@@ -1,38 +1,29 @@
-"""The HTTP edge: JSON API, pages, downloads, the join QR code, health and metrics.
-
-Also the checks every WebSocket upgrade goes through before it is accepted:
-the page's ``Origin`` (cross-site WebSocket hijacking) and the client address
-used by per-address limits (which knows about trusted proxies).
-"""
+"""The HTTP edge: JSON API, pages, downloads, the join QR code, health and metrics."""
 
 from __future__ import annotations
 
 import contextlib
 import hmac
 import io
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import Any
 
 import orjson
 import segno
 from aiohttp import web
 
-from .config import Settings
-from .errors import BadRequest, Forbidden, LimitExceeded, NotFound, PayloadTooLarge, RitrovoError
-from .game import exports, flow
-from .game.models import Room
-from .game.pack import Pack
-from .metrics import METRICS, Metrics
-from .packs import PackError, load_pack_bytes
-from .service import GameService, hash_token, normalize_code
-from .store.base import RoomStore
-
-if TYPE_CHECKING:
-    from .timers import TimerLease
-    from .ws import RoomHub
-
-ATTEMPT_WINDOW_SECONDS = 60
-DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+from ..config import Settings
+from ..errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, RitrovoError
+from ..game import exports, flow
+from ..game.models import Room
+from ..game.pack import Pack
+from ..metrics import METRICS, Metrics
+from ..packs import PackError, load_pack_bytes
+from ..service import GameService, hash_token, normalize_code
+from ..store.base import RoomStore
+from ..timers import TimerLease
+from .guards import AddressSlots, AttemptLimiter, client_address
+from .health import StoreHealth
+from .hub import RoomHub
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -72,78 +63,6 @@ def _count_error(request: web.Request, code: str) -> None:
         metrics.error(code)
 
 
-def client_address(request: web.Request, trusted_proxies: int) -> str:
-    """The address per-address limits count: the peer, or what trusted proxies report.
-
-    Each proxy appends the address it was connected from to X-Forwarded-For,
-    so with N trusted proxies the N-th entry from the right was written by the
-    outermost one; entries left of it come from the client and prove nothing.
-    """
-    if trusted_proxies > 0:
-        hops = [
-            hop.strip()
-            for header in request.headers.getall("X-Forwarded-For", [])
-            for hop in header.split(",")
-            if hop.strip()
-        ]
-        if hops:
-            return hops[-min(trusted_proxies, len(hops))]
-    return request.remote or "unknown"
-
-
-def _origin_tuple(url: str, default_scheme: str | None = None) -> tuple[str, str, int] | None:
-    """(scheme, host, port) of an origin or URL; None if it has no host."""
-    parts = urlsplit(url if "//" in url else f"{default_scheme or 'http'}://{url}")
-    scheme = parts.scheme.lower()
-    try:
-        host, port = parts.hostname, parts.port
-    except ValueError:
-        return None
-    if not host or scheme not in DEFAULT_PORTS:
-        return None
-    return scheme, host.lower(), port if port is not None else DEFAULT_PORTS[scheme]
-
-
-def origin_allowed(origin: str, host: str, settings: Settings) -> bool:
-    """Whether a page from ``origin`` may open a WebSocket on this server.
-
-    With ``allowed_origins`` set, exactly those origins (``*``: any). Otherwise
-    the server's own origin: the Origin's host and port equal the request's
-    Host (the scheme is not compared, since TLS often ends at a proxy), or
-    ``public_url``'s origin.
-    """
-    if settings.allowed_origins:
-        entries = [e.strip() for e in settings.allowed_origins.split(",") if e.strip()]
-        if "*" in entries:
-            return True
-        wanted = _origin_tuple(origin)
-        return wanted is not None and any(_origin_tuple(e) == wanted for e in entries)
-    page = _origin_tuple(origin)
-    if page is None:
-        return False  # "null" (sandboxed frames, files) or garbage
-    if settings.public_url and _origin_tuple(settings.public_url) == page:
-        return True
-    served = _origin_tuple(host, default_scheme=page[0])
-    return served is not None and served[1:] == page[1:]
-
-
-def check_origin(request: web.Request, settings: Settings) -> None:
-    """Refuse (403) a WebSocket opened by a page of a foreign site.
-
-    Browsers always send Origin on a WebSocket handshake and a page cannot
-    forge it; clients that send none (bots, scripts) are not browsers, so no
-    cookie or ambient authority of a victim can ride on them.
-    """
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return
-    if not origin_allowed(origin, request.host, settings):
-        raise Forbidden(
-            "this page may not open a game connection (origin not allowed)",
-            code="origin_not_allowed",
-        )
-
-
 def base_url(request: web.Request, public_url: str | None) -> str:
     if public_url:
         return public_url.rstrip("/")
@@ -179,39 +98,15 @@ def public_info(room: Room, pack: Pack | None) -> dict[str, Any]:
 
 
 class HttpApi:
-    def __init__(self, service: GameService, store: RoomStore, settings: Settings) -> None:
+    def __init__(self, service: GameService, attempts: AttemptLimiter, settings: Settings) -> None:
         self.service = service
-        self.store = store
+        self.attempts = attempts
         self.settings = settings
         self.public_url = settings.public_url
-        self.join_limit = settings.join_attempts_per_minute
         self.max_pack_bytes = settings.max_pack_bytes
 
-    def _rate_name(self, request: web.Request, what: str) -> str:
-        return f"{what}:{client_address(request, self.settings.trusted_proxies)}"
-
-    async def _limit(self, request: web.Request, what: str) -> None:
-        """Count this request against the address's allowance for ``what``."""
-        count = await self.store.hit(
-            self._rate_name(request, what), ATTEMPT_WINDOW_SECONDS, self.service.clock()
-        )
-        if count > self.join_limit:
-            raise LimitExceeded("too many attempts; wait a minute", code="too_many_attempts")
-
-    async def _check_failures(self, request: web.Request, what: str) -> None:
-        """Refuse an address that failed ``what`` too often (guessing room codes)."""
-        name = self._rate_name(request, what)
-        if (
-            await self.store.hit(name, ATTEMPT_WINDOW_SECONDS, self.service.clock(), amount=0)
-            >= self.join_limit
-        ):
-            raise LimitExceeded("too many attempts; wait a minute", code="too_many_attempts")
-
-    async def _count_failure(self, request: web.Request, what: str) -> None:
-        with contextlib.suppress(RitrovoError):
-            await self.store.hit(
-                self._rate_name(request, what), ATTEMPT_WINDOW_SECONDS, self.service.clock()
-            )
+    def _address(self, request: web.Request) -> str:
+        return client_address(request, self.settings.trusted_proxies)
 
     async def _json_body(self, request: web.Request) -> dict[str, Any]:
         raw = await request.read()
@@ -238,7 +133,7 @@ class HttpApi:
         return room
 
     async def create_room(self, request: web.Request) -> web.Response:
-        await self._limit(request, "create")
+        await self.attempts.take("create", self._address(request))
         body = await self._json_body(request)
         pack_id = body.get("pack")
         if pack_id is not None and not isinstance(pack_id, str):
@@ -255,11 +150,11 @@ class HttpApi:
         )
 
     async def room_info(self, request: web.Request) -> web.Response:
-        await self._check_failures(request, "join")
+        await self.attempts.check("join", self._address(request))
         try:
             room = await self._room(request)
         except NotFound:
-            await self._count_failure(request, "join")
+            await self.attempts.fail("join", self._address(request))
             raise
         pack = await self.service.get_pack(room.pack_id)
         return json_response(
@@ -330,9 +225,19 @@ class HttpApi:
 class StatusApi:
     """``/healthz`` for load balancers and ``/metrics`` for Prometheus."""
 
-    def __init__(self, store: RoomStore, hub: RoomHub, lease: TimerLease, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        store: RoomStore,
+        health: StoreHealth,
+        hub: RoomHub,
+        slots: AddressSlots,
+        lease: TimerLease,
+        metrics: Metrics,
+    ) -> None:
         self.store = store
+        self.health = health
         self.hub = hub
+        self.slots = slots
         self.lease = lease
         self.metrics = metrics
 
@@ -349,11 +254,11 @@ class StatusApi:
         try:
             await self.store.ping()
         except RitrovoError as exc:
-            self.hub.store_lost()
+            self.health.lost()
             return json_response({**body, "ok": False, "error": exc.to_dict()}, 503)
-        # What this check learnt, the hub learns too: a 200 here means commands pass.
-        await self.hub.store_back()
-        if self.hub.closing:
+        # What this check learnt, the process learns too: a 200 here means commands pass.
+        await self.health.back()
+        if self.slots.closing:
             return json_response({**body, "ok": False, "error": {"code": "shutting_down"}}, 503)
         return json_response(body)
 

@@ -1,0 +1,246 @@
+"""The typed command table: each inbound message class, the rule it runs.
+
+A command is one service call: ``GameService.execute`` with a rule built
+from the typed message. The rules themselves live in ``game/``; this table
+only picks the rule and the fields it takes, and shapes the ack's ``result``.
+Every command first checks that the room is open (and, for players, that
+they are still in it), inside the rule, so the check and the change are one
+atomic step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .. import protocol
+from ..errors import NotFound
+from ..game import flow, riddles, rooms, stories
+from ..game.models import Room
+from ..game.pack import Pack
+from ..service import GameService
+
+Rule = Callable[[Room, Pack | None, float], Any]
+M = TypeVar("M", bound=protocol.Message)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who sends a command, to which room; ``player_id`` is empty for the host."""
+
+    service: GameService
+    code: str
+    player_id: str = ""
+
+    async def apply(self, rule: Rule) -> Any:
+        _, result = await self.service.execute(self.code, rule)
+        return result
+
+
+Command = Callable[[Caller, Any], Awaitable[Any]]
+PLAYER_COMMANDS: dict[type[protocol.Message], Command] = {}
+HOST_COMMANDS: dict[type[protocol.Message], Command] = {}
+
+
+def _register(
+    table: dict[type[protocol.Message], Command], kind: type[M]
+) -> Callable[[Callable[[Caller, M], Awaitable[Any]]], Callable[[Caller, M], Awaitable[Any]]]:
+    def register(
+        command: Callable[[Caller, M], Awaitable[Any]],
+    ) -> Callable[[Caller, M], Awaitable[Any]]:
+        table[kind] = command
+        return command
+
+    return register
+
+
+def player(kind: type[M]) -> Any:
+    return _register(PLAYER_COMMANDS, kind)
+
+
+def host(kind: type[M]) -> Any:
+    return _register(HOST_COMMANDS, kind)
+
+
+def _member(room: Room, player_id: str) -> None:
+    rooms.require_open(room)
+    rooms.get_player(room, player_id)
+
+
+async def _host_rule(caller: Caller, rule: Rule) -> Any:
+    def guarded(room: Room, pack: Pack | None, now: float) -> Any:
+        rooms.require_open(room)
+        return rule(room, pack, now)
+
+    return await caller.apply(guarded)
+
+
+# -- players -------------------------------------------------------------
+
+
+@player(protocol.GuessMsg)
+async def guess(caller: Caller, msg: protocol.GuessMsg) -> dict[str, Any]:
+    def rule(room: Room, pack: Pack | None, now: float) -> dict[str, Any]:
+        _member(room, caller.player_id)
+        outcome = riddles.guess(room, pack, caller.player_id, msg.text, now)
+        return {"verdict": outcome.verdict, "nudge": outcome.nudge, "points": outcome.points}
+
+    result: dict[str, Any] = await caller.apply(rule)
+    return result
+
+
+@player(protocol.Hint)
+async def hint(caller: Caller, msg: protocol.Hint) -> dict[str, Any]:
+    def rule(room: Room, pack: Pack | None, now: float) -> dict[str, Any]:
+        _member(room, caller.player_id)
+        return {"hint": riddles.open_hint(room, pack, caller.player_id, now)}
+
+    result: dict[str, Any] = await caller.apply(rule)
+    return result
+
+
+@player(protocol.Line)
+async def line(caller: Caller, msg: protocol.Line) -> None:
+    def rule(room: Room, pack: Pack | None, now: float) -> None:
+        _member(room, caller.player_id)
+        stories.submit_line(room, flow.story_round(room, pack), caller.player_id, msg.text, now)
+
+    await caller.apply(rule)
+
+
+@player(protocol.Vote)
+async def vote(caller: Caller, msg: protocol.Vote) -> None:
+    def rule(room: Room, pack: Pack | None, now: float) -> None:
+        _member(room, caller.player_id)
+        flow.story_round(room, pack)
+        stories.vote(room, caller.player_id, msg.team, now)
+
+    await caller.apply(rule)
+
+
+@player(protocol.Leave)
+async def leave(caller: Caller, msg: protocol.Leave) -> None:
+    def rule(room: Room, pack: Pack | None, now: float) -> None:
+        rooms.leave(room, caller.player_id, now)
+        flow.on_presence_changed(room, pack, now)
+
+    await caller.apply(rule)
+
+
+# -- the host --------------------------------------------------------------
+
+
+@host(protocol.CreateTeam)
+async def create_team(caller: Caller, msg: protocol.CreateTeam) -> dict[str, str]:
+    team_id: str = await _host_rule(caller, lambda r, p, now: rooms.create_team(r, msg.name).id)
+    return {"team": team_id}
+
+
+@host(protocol.RenameTeam)
+async def rename_team(caller: Caller, msg: protocol.RenameTeam) -> None:
+    await _host_rule(caller, lambda r, p, now: rooms.rename_team(r, msg.team, msg.name))
+
+
+@host(protocol.DeleteTeam)
+async def delete_team(caller: Caller, msg: protocol.DeleteTeam) -> None:
+    await _host_rule(caller, lambda r, p, now: rooms.delete_team(r, msg.team))
+
+
+@host(protocol.MovePlayer)
+async def move_player(caller: Caller, msg: protocol.MovePlayer) -> None:
+    await _host_rule(caller, lambda r, p, now: flow.move_player(r, p, msg.player, msg.team, now))
+
+
+@host(protocol.Kick)
+async def kick(caller: Caller, msg: protocol.Kick) -> None:
+    await _host_rule(caller, lambda r, p, now: flow.kick(r, p, msg.player, now))
+
+
+@host(protocol.Lock)
+async def lock(caller: Caller, msg: protocol.Lock) -> None:
+    await _host_rule(caller, lambda r, p, now: rooms.set_locked(r, msg.locked))
+
+
+@host(protocol.Close)
+async def close(caller: Caller, msg: protocol.Close) -> None:
+    await _host_rule(caller, lambda r, p, now: flow.close(r, now))
+
+
+@host(protocol.ChoosePack)
+async def choose_pack(caller: Caller, msg: protocol.ChoosePack) -> None:
+    # Looked up here, not in the rule: an uploaded pack is read from the store.
+    if await caller.service.get_pack(msg.pack) is None:
+        raise NotFound("no such pack", code="pack_not_found")
+    await _host_rule(caller, lambda r, p, now: flow.choose_pack(r, msg.pack))
+
+
+@host(protocol.Next)
+async def next_step(caller: Caller, msg: protocol.Next) -> dict[str, str]:
+    step: str = await _host_rule(caller, flow.advance)
+    return {"step": step}
+
+
+@host(protocol.Pause)
+async def pause(caller: Caller, msg: protocol.Pause) -> None:
+    await _host_rule(caller, flow.pause)
+
+
+@host(protocol.Resume)
+async def resume(caller: Caller, msg: protocol.Resume) -> None:
+    await _host_rule(caller, flow.resume)
+
+
+@host(protocol.Extend)
+async def extend(caller: Caller, msg: protocol.Extend) -> None:
+    await _host_rule(caller, lambda r, p, now: flow.extend(r, p, msg.seconds, now))
+
+
+@host(protocol.Reveal)
+async def reveal(caller: Caller, msg: protocol.Reveal) -> None:
+    await _host_rule(caller, flow.reveal)
+
+
+@host(protocol.Skip)
+async def skip(caller: Caller, msg: protocol.Skip) -> None:
+    await _host_rule(caller, riddles.skip)
+
+
+@host(protocol.AcceptGuess)
+async def accept_guess(caller: Caller, msg: protocol.AcceptGuess) -> Any:
+    return await _host_rule(
+        caller, lambda r, p, now: riddles.accept_guess(r, p, msg.team, msg.guess, now)
+    )
+
+
+@host(protocol.HideLine)
+async def hide_line(caller: Caller, msg: protocol.HideLine) -> None:
+    def rule(room: Room, pack: Pack | None, now: float) -> None:
+        flow.story_round(room, pack)
+        stories.hide_line(room, msg.team, msg.line, msg.hidden)
+
+    await _host_rule(caller, rule)
+
+
+@host(protocol.AutoAdvance)
+async def auto_advance(caller: Caller, msg: protocol.AutoAdvance) -> None:
+    await _host_rule(caller, lambda r, p, now: flow.set_auto_advance(r, msg.enabled))
+
+
+@host(protocol.EndWriting)
+async def end_writing(caller: Caller, msg: protocol.EndWriting) -> None:
+    def rule(room: Room, pack: Pack | None, now: float) -> None:
+        flow.story_round(room, pack)
+        stories.end_writing(room, now)
+
+    await _host_rule(caller, rule)
+
+
+@host(protocol.CloseVoting)
+async def close_voting(caller: Caller, msg: protocol.CloseVoting) -> None:
+    await _host_rule(caller, lambda r, p, now: stories.close_voting(r, flow.story_round(r, p), now))
+
+
+@host(protocol.Finish)
+async def finish(caller: Caller, msg: protocol.Finish) -> None:
+    await _host_rule(caller, lambda r, p, now: flow.finish(r, now, p))

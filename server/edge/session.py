@@ -1,0 +1,175 @@
+"""One connection's conversation: who it is, and the commands its role may send.
+
+A connection says who it is in its first message (join, rejoin, host or
+screen); every later frame is parsed against the schemas its role may use
+and handed to the command table. Replies to the sender (ack, error) go
+straight to its queue; room changes reach it through the hub.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any
+
+from .. import protocol
+from ..errors import BadRequest, Forbidden, NotFound
+from ..game import flow, rooms
+from ..game.models import Role, Room
+from ..game.pack import Pack
+from ..protocol import CloseCode, ErrorCode, MessageType
+from ..service import GameService, hash_token, new_token, normalize_code
+from .commands import HOST_COMMANDS, PLAYER_COMMANDS, Caller
+from .connection import Connection
+from .guards import AttemptLimiter
+from .health import StoreHealth
+from .hub import RoomHub
+from .presence import Presence
+
+log = logging.getLogger(__name__)
+
+SCHEMAS: dict[Role, dict[str, type[protocol.Message]]] = {
+    "player": protocol.PLAYER,
+    "host": protocol.HOST,
+    "screen": protocol.SCREEN,
+}
+
+
+class Session:
+    """Handles the frames of one connection: its opening, then its commands."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        service: GameService,
+        hub: RoomHub,
+        health: StoreHealth,
+        presence: Presence,
+        attempts: AttemptLimiter,
+    ) -> None:
+        self.conn = conn
+        self.service = service
+        self.hub = hub
+        self.health = health
+        self.presence = presence
+        self.attempts = attempts
+
+    def allowed(self) -> dict[str, type[protocol.Message]]:
+        """The schemas this connection may send now."""
+        return protocol.OPENING if self.conn.role is None else SCHEMAS[self.conn.role]
+
+    async def handle(self, msg: protocol.Message) -> None:
+        conn = self.conn
+        if conn.role is None:
+            await self.open(msg)
+            return
+        if isinstance(msg, protocol.Ping):
+            conn.send_message(MessageType.PONG, id=msg.id, server_time=self.service.clock())
+            return
+        assert conn.code is not None
+        table = PLAYER_COMMANDS if conn.role == "player" else HOST_COMMANDS
+        command = table.get(type(msg))
+        if command is None:  # the schemas let through only what the tables hold
+            raise BadRequest("unsupported message", code="unknown_type")
+        self.health.require()
+        result = await command(Caller(self.service, conn.code, conn.player_id or ""), msg)
+        reply: dict[str, Any] = {"id": msg.id, "of": msg.type}
+        if result is not None:
+            reply["result"] = result
+        conn.send_message(MessageType.ACK, **reply)
+        if isinstance(msg, protocol.Leave):
+            conn.close_after_sending(CloseCode.NORMAL, "left the room")
+
+    # -- opening -------------------------------------------------------------
+
+    async def open(self, msg: protocol.Message) -> None:
+        self.health.require()
+        await self.attempts.check("join", self.conn.address)
+        code = normalize_code(getattr(msg, "room", ""))
+        if not code:
+            raise BadRequest("room code missing", code="invalid_field")
+        try:
+            with self.hub.watching(code):
+                await self._open(code, msg)
+        except (NotFound, Forbidden) as exc:
+            # What guessing looks like. A stale link (kicked, unknown token, a
+            # team since deleted) is an honest mistake and is not counted.
+            if exc.code in (ErrorCode.ROOM_NOT_FOUND, ErrorCode.BAD_HOST_TOKEN):
+                await self.attempts.fail("join", self.conn.address)
+            raise
+
+    async def _open(self, code: str, msg: protocol.Message) -> None:
+        if isinstance(msg, protocol.Join):
+            await self._join(code, msg)
+        elif isinstance(msg, protocol.Rejoin):
+            await self._rejoin(code, msg)
+        elif isinstance(msg, protocol.Host):
+            room = await self.service.load(code, fresh=True)
+            if not hmac.compare_digest(hash_token(msg.token), room.host_token_hash):
+                raise Forbidden("wrong host token", code="bad_host_token")
+            rooms.require_open(room)
+            await self._enter("host", code, None, room, {"role": "host", "room": code})
+        else:
+            room = await self.service.load(code, fresh=True)
+            rooms.require_open(room)
+            await self._enter("screen", code, None, room, {"role": "screen", "room": code})
+
+    async def _join(self, code: str, msg: protocol.Join) -> None:
+        token = new_token()
+        instance = self.presence.instance
+
+        def action(room: Room, pack: Pack | None, now: float) -> str:
+            player = rooms.join(
+                room, name=msg.name, team_id=msg.team, token_hash=hash_token(token), now=now
+            )
+            rooms.connect(room, player, now, instance)
+            flow.on_player_joined(room, pack, player.id, now)
+            return player.id
+
+        await self.presence.track(code, self.hub.rooms)
+        room, player_id = await self.service.execute(code, action)
+        await self._enter_as_player(code, room, player_id, {"token": token})
+
+    async def _rejoin(self, code: str, msg: protocol.Rejoin) -> None:
+        token_hash = hash_token(msg.token)
+        instance = self.presence.instance
+
+        def action(room: Room, pack: Pack | None, now: float) -> str:
+            rooms.require_open(room)
+            player = rooms.player_by_token(room, token_hash)
+            rooms.connect(room, player, now, instance)
+            flow.on_presence_changed(room, pack, now)
+            return player.id
+
+        await self.presence.track(code, self.hub.rooms)
+        room, player_id = await self.service.execute(code, action)
+        await self._enter_as_player(code, room, player_id, {})
+
+    async def _enter_as_player(
+        self, code: str, room: Room, player_id: str, extra: dict[str, Any]
+    ) -> None:
+        player = room.players[player_id]
+        welcome = {
+            "role": "player",
+            "room": code,
+            **extra,
+            "player": {"id": player.id, "name": player.name, "team_id": player.team_id},
+        }
+        await self._enter("player", code, player_id, room, welcome)
+
+    async def _enter(
+        self,
+        role: Role,
+        code: str,
+        player_id: str | None,
+        room: Room,
+        welcome: dict[str, Any],
+    ) -> None:
+        conn = self.conn
+        conn.role, conn.code, conn.player_id = role, code, player_id
+        self.hub.add(conn)
+        log.info("entered room as %s", role, extra=conn.log_extra)
+        conn.send_message(MessageType.WELCOME, server_time=self.service.clock(), **welcome)
+        pack = await self.service.get_pack(room.pack_id)
+        self.hub.push(room, pack, [conn])
+        self.hub.caught_up(code, room.seq)

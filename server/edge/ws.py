@@ -1,0 +1,148 @@
+"""The WebSocket endpoint: the upgrade, and the loop over one connection's frames."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiohttp import WSMsgType, web
+
+from .. import protocol
+from ..config import Settings
+from ..errors import BadRequest, ErrorCode, LimitExceeded, RitrovoError
+from ..metrics import Metrics
+from ..protocol import CloseCode, MessageType
+from ..service import GameService
+from .connection import Connection
+from .guards import AddressSlots, AttemptLimiter, check_origin, client_address
+from .health import StoreHealth
+from .hub import RoomHub
+from .presence import Presence
+from .session import Session
+
+log = logging.getLogger(__name__)
+
+
+class WebSocketEndpoint:
+    """``GET /ws``: everything one process needs to serve WebSocket clients."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        service: GameService,
+        hub: RoomHub,
+        health: StoreHealth,
+        presence: Presence,
+        attempts: AttemptLimiter,
+        slots: AddressSlots,
+        metrics: Metrics,
+    ) -> None:
+        self.settings = settings
+        self.service = service
+        self.hub = hub
+        self.health = health
+        self.presence = presence
+        self.attempts = attempts
+        self.slots = slots
+        self.metrics = metrics
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        settings = self.settings
+        # Both checks answer with a plain HTTP error before the upgrade (403, 429),
+        # which browsers and libraries report clearly.
+        check_origin(request, settings)
+        address = client_address(request, settings.trusted_proxies)
+        self.slots.admit(address)
+        # The soft limit answers an over-size frame with an error and keeps the
+        # connection; aiohttp's hard limit (4x) closes it with 1009.
+        # compress=False: per-message deflate compresses every state frame again
+        # for each connection and keeps ~120 KiB of compressor state per socket;
+        # the bench measured it as the largest cost of a broadcast.
+        ws = web.WebSocketResponse(
+            max_msg_size=settings.max_frame_bytes * 4, heartbeat=20.0, timeout=2.0, compress=False
+        )
+        conn = Connection(ws, address, settings, self.metrics)
+        # Counted before the first await, so a burst of upgrades cannot overshoot.
+        self.slots.opened(address)
+        self.hub.opened(conn)
+        hello_timer: asyncio.TimerHandle | None = None
+        try:
+            await ws.prepare(request)
+            log.info("connection opened", extra=conn.log_extra)
+            session = Session(
+                conn, self.service, self.hub, self.health, self.presence, self.attempts
+            )
+            conn.sender = asyncio.create_task(conn.run_sender(), name=f"ws-send-{conn.id}")
+
+            def hello_timeout() -> None:
+                if conn.role is None:
+                    conn.close_soon(CloseCode.HELLO_TIMEOUT, "say who you are first")
+
+            hello_timer = asyncio.get_running_loop().call_later(
+                settings.hello_timeout, hello_timeout
+            )
+            async for frame in ws:
+                await self._receive(session, frame)
+        finally:
+            if hello_timer is not None:
+                hello_timer.cancel()
+            self.slots.closed(address)
+            self.hub.closed(conn)
+            if conn.role == "player" and conn.code and conn.player_id:
+                await self.presence.disconnect(conn.code, conn.player_id)
+            if conn.sender is not None:
+                conn.sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await conn.sender
+            log.info("connection closed (%s)", ws.close_code, extra=conn.log_extra)
+        return ws
+
+    async def _receive(self, session: Session, frame: web.WSMessage) -> None:
+        conn = session.conn
+        settings = self.settings
+        request_id: str | int | None = None
+        if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+            return  # close, error: aiohttp ends the loop and answers the peer itself
+        kind = "invalid"
+        try:
+            if frame.type == WSMsgType.BINARY:
+                kind = "binary"
+                raise BadRequest(
+                    "binary frames are not supported; send JSON text", code="binary_not_supported"
+                )
+            if not conn.take_token():
+                kind = "rate_limited"
+                if conn.strike() >= settings.abuse_strikes:
+                    log.warning("closing a flooding connection", extra=conn.log_extra)
+                    conn.close_soon(CloseCode.ABUSE, "too many messages")
+                raise LimitExceeded("slow down: too many messages", code="rate_limited")
+            data: str = frame.data
+            if len(data.encode()) > settings.max_frame_bytes:
+                raise BadRequest(
+                    f"message larger than {settings.max_frame_bytes} bytes",
+                    code="frame_too_large",
+                )
+            msg = protocol.parse(data, session.allowed())
+            kind = msg.type
+            request_id = msg.id
+            await session.handle(msg)
+        except RitrovoError as exc:
+            if (
+                request_id is None
+                and frame.type == WSMsgType.TEXT
+                and len(frame.data) <= 4 * settings.max_frame_bytes
+            ):
+                request_id = protocol.request_id_of(frame.data)
+            conn.send_error(exc, request_id)
+        except Exception:
+            log.exception("unexpected error", extra=conn.log_extra)
+            self.metrics.error(ErrorCode.INTERNAL_ERROR)
+            conn.send(
+                protocol.error(
+                    ErrorCode.INTERNAL_ERROR, "something went wrong on the server", request_id
+                ),
+                MessageType.ERROR,
+            )
+        finally:
+            self.metrics.message_in(kind)
