@@ -108,10 +108,10 @@ class RitrovoError(Exception):
 
     http_status = 400
 
-    def __init__(self, message: str = "", *, code: ErrorCode | str) -> None:
+    def __init__(self, message: str = "", *, code: ErrorCode) -> None:
         super().__init__(message or self.__class__.__doc__ or str(code))
-        # ValueError on a code that is not part of the wire contract: a typo
-        # fails the first test that raises it, not a client in production.
+        # ValueError on a code that is not part of the wire contract (mypy
+        # catches it first; this catches untyped callers).
         self.code = ErrorCode(code)
 
     @property

@@ -15,7 +15,9 @@ import msgspec
 import orjson
 
 from .errors import BadRequest
-from .errors import ErrorCode as ErrorCode  # re-exported: part of the wire contract
+
+# Re-exported (the explicit alias tells mypy so): error codes are part of the wire contract.
+from .errors import ErrorCode as ErrorCode  # noqa: PLC0414
 
 PROTOCOL_VERSION = 1
 
@@ -254,27 +256,27 @@ def parse(frame: str | bytes, allowed: dict[str, type[Message]]) -> Message:
     try:
         raw = orjson.loads(frame)
     except orjson.JSONDecodeError:
-        raise BadRequest("the message is not valid JSON", code="invalid_json") from None
+        raise BadRequest("the message is not valid JSON", code=ErrorCode.INVALID_JSON) from None
     if not isinstance(raw, dict):
-        raise BadRequest("a message must be a JSON object", code="invalid_message")
+        raise BadRequest("a message must be a JSON object", code=ErrorCode.INVALID_MESSAGE)
     kind = raw.get("type")
     if not isinstance(kind, str):
-        raise BadRequest("a message needs a string field 'type'", code="missing_type")
+        raise BadRequest("a message needs a string field 'type'", code=ErrorCode.MISSING_TYPE)
     version = raw.get("v", PROTOCOL_VERSION)
     if version != PROTOCOL_VERSION:
         raise BadRequest(
             f"unsupported protocol version (this server speaks {PROTOCOL_VERSION})",
-            code="unsupported_version",
+            code=ErrorCode.UNSUPPORTED_VERSION,
         )
     schema = allowed.get(kind)
     if schema is None:
         if kind in ALL_TYPES:
-            raise BadRequest(f"'{kind}' is not allowed here", code="not_allowed")
-        raise BadRequest(f"unknown message type '{kind[:40]}'", code="unknown_type")
+            raise BadRequest(f"'{kind}' is not allowed here", code=ErrorCode.NOT_ALLOWED)
+        raise BadRequest(f"unknown message type '{kind[:40]}'", code=ErrorCode.UNKNOWN_TYPE)
     try:
         return msgspec.convert(raw, type=schema, strict=True)
     except msgspec.ValidationError as exc:
-        raise BadRequest(str(exc), code="invalid_field") from None
+        raise BadRequest(str(exc), code=ErrorCode.INVALID_FIELD) from None
 
 
 def request_id_of(frame: str | bytes) -> str | int | None:
@@ -291,7 +293,7 @@ def encode(kind: str, **fields: Any) -> bytes:
     return orjson.dumps({"type": kind, "v": PROTOCOL_VERSION, **fields})
 
 
-def error(code: str, message: str, request_id: str | int | None = None) -> bytes:
+def error(code: ErrorCode, message: str, request_id: str | int | None = None) -> bytes:
     body: dict[str, Any] = {"code": code, "message": message}
     if request_id is not None:
         body["id"] = request_id

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 import orjson
 
-from .errors import Conflict, LimitExceeded, NotFound, RitrovoError, StoreUnavailable
+from .errors import Conflict, ErrorCode, LimitExceeded, NotFound, RitrovoError, StoreUnavailable
 from .game import flow, rooms
 from .game.models import Room
 from .game.pack import Pack
@@ -96,10 +96,10 @@ class GameService:
         now = self.clock()
         if await self.store.count_rooms(now) >= self.max_rooms:
             raise LimitExceeded(
-                "this server hosts its maximum number of rooms", code="too_many_rooms"
+                "this server hosts its maximum number of rooms", code=ErrorCode.TOO_MANY_ROOMS
             )
         if pack_id is not None and await self.get_pack(pack_id) is None:
-            raise NotFound("no such pack", code="pack_not_found")
+            raise NotFound("no such pack", code=ErrorCode.PACK_NOT_FOUND)
         host_token = new_token()
         for _ in range(20):
             room = rooms.new_room(
@@ -114,7 +114,7 @@ class GameService:
             if await self.store.create(room.code, data, now):
                 self._remember(room.code, Stored(0, data))
                 return CreatedRoom(room, host_token)
-        raise Conflict("could not find a free room code", code="no_free_code")
+        raise Conflict("could not find a free room code", code=ErrorCode.NO_FREE_CODE)
 
     async def load(self, code: str, *, fresh: bool = False, min_seq: int = 0) -> Room:
         """The room as stored; ``fresh`` skips this process's cache."""
@@ -123,7 +123,7 @@ class GameService:
             stored = await self.store.load(code)
             if stored is None:
                 self._forget(code)
-                raise NotFound("no such room", code="room_not_found")
+                raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
             self._remember(code, stored)
         return decode_room(stored.data)
 
@@ -151,7 +151,7 @@ class GameService:
         for _ in range(MAX_COMMIT_ATTEMPTS):
             if stored is None:
                 self._forget(code)
-                raise NotFound("no such room", code="room_not_found")
+                raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
             room = self._decoded(code, stored)
             pack = await self.get_pack(room.pack_id) if room.pack_id else None
             now = self.clock()
@@ -183,7 +183,7 @@ class GameService:
                 self._rooms[code] = (room.seq, room)
                 return room, result
             stored = outcome.current  # another process wrote first: ``room`` is discarded
-        raise StoreUnavailable("the room is too busy; try again", code="busy")
+        raise StoreUnavailable("the room is too busy; try again", code=ErrorCode.BUSY)
 
     def _decoded(self, code: str, stored: Stored) -> Room:
         """The room at ``stored``'s version, to be changed by one command.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .. import protocol
-from ..errors import NotFound
+from ..errors import ErrorCode, NotFound
 from ..game import flow, riddles, rooms, stories
 from ..game.models import Room
 from ..game.pack import Pack
@@ -43,23 +43,26 @@ PLAYER_COMMANDS: dict[type[protocol.Message], Command] = {}
 HOST_COMMANDS: dict[type[protocol.Message], Command] = {}
 
 
+Handler = Callable[[Caller, M], Awaitable[Any]]
+
+
 def _register(
     table: dict[type[protocol.Message], Command], kind: type[M]
-) -> Callable[[Callable[[Caller, M], Awaitable[Any]]], Callable[[Caller, M], Awaitable[Any]]]:
-    def register(
-        command: Callable[[Caller, M], Awaitable[Any]],
-    ) -> Callable[[Caller, M], Awaitable[Any]]:
+) -> Callable[[Handler[M]], Handler[M]]:
+    def register(command: Handler[M]) -> Handler[M]:
         table[kind] = command
         return command
 
     return register
 
 
-def player(kind: type[M]) -> Any:
+def player(kind: type[M]) -> Callable[[Handler[M]], Handler[M]]:
+    """Register the handler of a player's message."""
     return _register(PLAYER_COMMANDS, kind)
 
 
-def host(kind: type[M]) -> Any:
+def host(kind: type[M]) -> Callable[[Handler[M]], Handler[M]]:
+    """Register the handler of a host command."""
     return _register(HOST_COMMANDS, kind)
 
 
@@ -171,7 +174,7 @@ async def close(caller: Caller, msg: protocol.Close) -> None:
 async def choose_pack(caller: Caller, msg: protocol.ChoosePack) -> None:
     # Looked up here, not in the rule: an uploaded pack is read from the store.
     if await caller.service.get_pack(msg.pack) is None:
-        raise NotFound("no such pack", code="pack_not_found")
+        raise NotFound("no such pack", code=ErrorCode.PACK_NOT_FOUND)
     await _host_rule(caller, lambda r, p, now: flow.choose_pack(r, msg.pack))
 
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from ..config import Settings
-from ..errors import Forbidden, LimitExceeded, RitrovoError, StoreUnavailable
+from ..errors import ErrorCode, Forbidden, LimitExceeded, RitrovoError, StoreUnavailable
 from ..store.base import Counters
 
 ATTEMPT_WINDOW_SECONDS = 60
@@ -91,7 +91,7 @@ def check_origin(request: web.Request, settings: Settings) -> None:
     if not origin_allowed(origin, request.host, settings):
         raise Forbidden(
             "this page may not open a game connection (origin not allowed)",
-            code="origin_not_allowed",
+            code=ErrorCode.ORIGIN_NOT_ALLOWED,
         )
 
 
@@ -107,12 +107,12 @@ class AddressSlots:
         """Check that one more connection from ``address`` may open (before the upgrade)."""
         if self.closing:
             raise StoreUnavailable(
-                "the server is restarting; connect again", code="server_restarting"
+                "the server is restarting; connect again", code=ErrorCode.SERVER_RESTARTING
             )
         if self._open[address] >= self.limit:
             raise LimitExceeded(
                 f"too many connections from your address (at most {self.limit})",
-                code="too_many_connections",
+                code=ErrorCode.TOO_MANY_CONNECTIONS,
             )
 
     def opened(self, address: str) -> None:
@@ -144,7 +144,9 @@ class AttemptLimiter:
             f"{kind}:{address}", ATTEMPT_WINDOW_SECONDS, self.clock(), amount=0
         )
         if failures >= self.limit:
-            raise LimitExceeded("too many attempts; wait a minute", code="too_many_attempts")
+            raise LimitExceeded(
+                "too many attempts; wait a minute", code=ErrorCode.TOO_MANY_ATTEMPTS
+            )
 
     async def fail(self, kind: str, address: str) -> None:
         """Count one failure (best effort: a store outage is reported elsewhere)."""
@@ -155,4 +157,6 @@ class AttemptLimiter:
         """Count this attempt; refuse it when it is over the limit."""
         count = await self.counters.hit(f"{kind}:{address}", ATTEMPT_WINDOW_SECONDS, self.clock())
         if count > self.limit:
-            raise LimitExceeded("too many attempts; wait a minute", code="too_many_attempts")
+            raise LimitExceeded(
+                "too many attempts; wait a minute", code=ErrorCode.TOO_MANY_ATTEMPTS
+            )

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from ..errors import RitrovoError, StoreUnavailable
+from ..errors import ErrorCode, RitrovoError, StoreUnavailable
 from ..metrics import Metrics
 from ..protocol import MessageType, NoticeCode
 from .hub import RoomHub
@@ -43,7 +43,7 @@ class StoreHealth:
     def require(self) -> None:
         """Refuse a command at once while the store is known to be down."""
         if not self.available:
-            raise StoreUnavailable(PAUSED_MESSAGE, code="store_unavailable")
+            raise StoreUnavailable(PAUSED_MESSAGE, code=ErrorCode.STORE_UNAVAILABLE)
 
     def lost(self) -> None:
         if not self.available:

@@ -12,7 +12,7 @@ import segno
 from aiohttp import web
 
 from ..config import Settings
-from ..errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, RitrovoError
+from ..errors import BadRequest, ErrorCode, Forbidden, NotFound, PayloadTooLarge, RitrovoError
 from ..game import exports, flow
 from ..game.models import Room
 from ..game.pack import Pack
@@ -111,13 +111,13 @@ class HttpApi:
     async def _json_body(self, request: web.Request) -> dict[str, Any]:
         raw = await request.read()
         if len(raw) > 64 * 1024:
-            raise BadRequest("request body too large", code="body_too_large")
+            raise BadRequest("request body too large", code=ErrorCode.BODY_TOO_LARGE)
         try:
             body = orjson.loads(raw) if raw else {}
         except orjson.JSONDecodeError:
-            raise BadRequest("the body is not valid JSON", code="invalid_json") from None
+            raise BadRequest("the body is not valid JSON", code=ErrorCode.INVALID_JSON) from None
         if not isinstance(body, dict):
-            raise BadRequest("the body must be a JSON object", code="invalid_message")
+            raise BadRequest("the body must be a JSON object", code=ErrorCode.INVALID_MESSAGE)
         return body
 
     async def _room(self, request: web.Request) -> Room:
@@ -129,7 +129,7 @@ class HttpApi:
         auth = request.headers.get("Authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else request.headers.get("X-Host-Token", "")
         if not token or not hmac.compare_digest(hash_token(token), room.host_token_hash):
-            raise Forbidden("this needs the room's host token", code="bad_host_token")
+            raise Forbidden("this needs the room's host token", code=ErrorCode.BAD_HOST_TOKEN)
         return room
 
     async def create_room(self, request: web.Request) -> web.Response:
@@ -137,7 +137,7 @@ class HttpApi:
         body = await self._json_body(request)
         pack_id = body.get("pack")
         if pack_id is not None and not isinstance(pack_id, str):
-            raise BadRequest("pack must be a pack id", code="invalid_field")
+            raise BadRequest("pack must be a pack id", code=ErrorCode.INVALID_FIELD)
         created = await self.service.create_room(body.get("name", ""), pack_id)
         code = created.room.code
         return json_response(
@@ -168,7 +168,7 @@ class HttpApi:
         room = await self._host_room(request)
         filename = request.query.get("filename", "pack.yaml")
         too_large = PayloadTooLarge(
-            f"pack files are limited to {self.max_pack_bytes} bytes", code="pack_too_large"
+            f"pack files are limited to {self.max_pack_bytes} bytes", code=ErrorCode.PACK_TOO_LARGE
         )
         if request.content_length is not None and request.content_length > self.max_pack_bytes:
             raise too_large

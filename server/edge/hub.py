@@ -30,7 +30,7 @@ from ..game import views
 from ..game.models import Room
 from ..game.pack import Pack
 from ..metrics import Metrics
-from ..protocol import CloseCode
+from ..protocol import CloseCode, MessageType, NoticeCode
 from ..service import GameService
 from .connection import Connection
 
@@ -242,7 +242,7 @@ class RoomHub:
         """Tell every client to reconnect, let queued frames go out, and close (bounded)."""
         conns = list(self.connected)
         for conn in conns:
-            conn.send_message("notice", code="service_restart", message=reason)
+            conn.send_message(MessageType.NOTICE, code=NoticeCode.SERVICE_RESTART, message=reason)
             conn.close_after_sending(code, reason)
         senders = [c.sender for c in conns if c.sender is not None and not c.sender.done()]
         if senders:

@@ -13,11 +13,11 @@ import logging
 from typing import Any
 
 from .. import protocol
-from ..errors import BadRequest, Forbidden, NotFound
+from ..errors import BadRequest, ErrorCode, Forbidden, NotFound
 from ..game import flow, rooms
 from ..game.models import Role, Room
 from ..game.pack import Pack
-from ..protocol import CloseCode, ErrorCode, MessageType
+from ..protocol import CloseCode, MessageType
 from ..service import GameService, hash_token, new_token, normalize_code
 from .commands import HOST_COMMANDS, PLAYER_COMMANDS, Caller
 from .connection import Connection
@@ -70,7 +70,7 @@ class Session:
         table = PLAYER_COMMANDS if conn.role == "player" else HOST_COMMANDS
         command = table.get(type(msg))
         if command is None:  # the schemas let through only what the tables hold
-            raise BadRequest("unsupported message", code="unknown_type")
+            raise BadRequest("unsupported message", code=ErrorCode.UNKNOWN_TYPE)
         self.health.require()
         result = await command(Caller(self.service, conn.code, conn.player_id or ""), msg)
         reply: dict[str, Any] = {"id": msg.id, "of": msg.type}
@@ -87,7 +87,7 @@ class Session:
         await self.attempts.check("join", self.conn.address)
         code = normalize_code(getattr(msg, "room", ""))
         if not code:
-            raise BadRequest("room code missing", code="invalid_field")
+            raise BadRequest("room code missing", code=ErrorCode.INVALID_FIELD)
         try:
             with self.hub.watching(code):
                 await self._open(code, msg)
@@ -106,7 +106,7 @@ class Session:
         elif isinstance(msg, protocol.Host):
             room = await self.service.load(code, fresh=True)
             if not hmac.compare_digest(hash_token(msg.token), room.host_token_hash):
-                raise Forbidden("wrong host token", code="bad_host_token")
+                raise Forbidden("wrong host token", code=ErrorCode.BAD_HOST_TOKEN)
             rooms.require_open(room)
             await self._enter("host", code, None, room, {"role": "host", "room": code})
         else:

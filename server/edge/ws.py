@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMessage, WSMsgType, web
 
 from .. import protocol
 from ..config import Settings
@@ -98,7 +98,7 @@ class WebSocketEndpoint:
             log.info("connection closed (%s)", ws.close_code, extra=conn.log_extra)
         return ws
 
-    async def _receive(self, session: Session, frame: web.WSMessage) -> None:
+    async def _receive(self, session: Session, frame: WSMessage) -> None:
         conn = session.conn
         settings = self.settings
         request_id: str | int | None = None
@@ -109,19 +109,20 @@ class WebSocketEndpoint:
             if frame.type == WSMsgType.BINARY:
                 kind = "binary"
                 raise BadRequest(
-                    "binary frames are not supported; send JSON text", code="binary_not_supported"
+                    "binary frames are not supported; send JSON text",
+                    code=ErrorCode.BINARY_NOT_SUPPORTED,
                 )
             if not conn.take_token():
                 kind = "rate_limited"
                 if conn.strike() >= settings.abuse_strikes:
                     log.warning("closing a flooding connection", extra=conn.log_extra)
                     conn.close_soon(CloseCode.ABUSE, "too many messages")
-                raise LimitExceeded("slow down: too many messages", code="rate_limited")
+                raise LimitExceeded("slow down: too many messages", code=ErrorCode.RATE_LIMITED)
             data: str = frame.data
             if len(data.encode()) > settings.max_frame_bytes:
                 raise BadRequest(
                     f"message larger than {settings.max_frame_bytes} bytes",
-                    code="frame_too_large",
+                    code=ErrorCode.FRAME_TOO_LARGE,
                 )
             msg = protocol.parse(data, session.allowed())
             kind = msg.type

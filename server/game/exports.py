@@ -12,7 +12,7 @@ import io
 import re
 from typing import Any
 
-from ..errors import NotFound
+from ..errors import ErrorCode, NotFound
 from . import stories, story_views
 from .models import Room, StoryState
 from .pack import Pack, RiddleRound, StoryRound
@@ -165,5 +165,5 @@ def markdown_keepsake(room: Room, pack: Pack | None) -> str:
     """
     played = played_rounds(room, pack)
     if not played:
-        raise NotFound("no story round has been played yet", code="no_story")
+        raise NotFound("no story round has been played yet", code=ErrorCode.NO_STORY)
     return "\n".join(markdown_export(room, rnd, state) for rnd, state in played)

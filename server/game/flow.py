@@ -16,7 +16,7 @@ routed here too. Like every rule, each refuses before it changes anything.
 
 from __future__ import annotations
 
-from ..errors import BadRequest, Conflict
+from ..errors import BadRequest, Conflict, ErrorCode
 from . import riddles, rooms, stories
 from .models import Room
 from .pack import Pack, RiddleRound, StoryRound
@@ -24,7 +24,7 @@ from .pack import Pack, RiddleRound, StoryRound
 
 def require_pack(pack: Pack | None) -> Pack:
     if pack is None:
-        raise Conflict("choose a pack first", code="no_pack")
+        raise Conflict("choose a pack first", code=ErrorCode.NO_PACK)
     return pack
 
 
@@ -37,7 +37,9 @@ def choose_pack(room: Room, pack_id: str) -> None:
     """
     rooms.require_open(room)
     if room.phase not in ("lobby", "finished"):
-        raise Conflict("the pack can be changed only before the game", code="game_in_progress")
+        raise Conflict(
+            "the pack can be changed only before the game", code=ErrorCode.GAME_IN_PROGRESS
+        )
     if room.phase == "finished":
         for team in room.teams:
             team.score = 0
@@ -114,7 +116,9 @@ def advance(room: Room, pack: Pack | None, now: float) -> str:
         state = room.riddle
         assert state is not None
         if state.stage == "open":
-            raise Conflict("the riddle is still open: reveal or skip it", code="riddle_open")
+            raise Conflict(
+                "the riddle is still open: reveal or skip it", code=ErrorCode.RIDDLE_OPEN
+            )
         if riddles.has_next_riddle(room, pack):
             riddles.next_riddle(room, pack, now)
             return "riddle_started"
@@ -139,13 +143,13 @@ def advance(room: Room, pack: Pack | None, now: float) -> str:
             return "voting_closed"
         end_round(room, pack, now)
         return "round_ended"
-    raise Conflict("the game is over", code="game_over")
+    raise Conflict("the game is over", code=ErrorCode.GAME_OVER)
 
 
 def story_round(room: Room, pack: Pack | None) -> StoryRound:
     """The running story round; refused (``no_story``) in any other phase."""
     if pack is None or room.story is None or room.phase != "story":
-        raise Conflict("no story round is running", code="no_story")
+        raise Conflict("no story round is running", code=ErrorCode.NO_STORY)
     rnd = pack.rounds[room.story.round_index]
     assert isinstance(rnd, StoryRound)
     return rnd
@@ -205,7 +209,7 @@ def set_auto_advance(room: Room, enabled: object) -> None:
     """Turn auto-advance on or off; a riddle already revealed gets (or loses) its advance time."""
     rooms.require_open(room)
     if not isinstance(enabled, bool):
-        raise BadRequest("enabled must be true or false", code="invalid_field")
+        raise BadRequest("enabled must be true or false", code=ErrorCode.INVALID_FIELD)
     room.auto_advance = enabled
     state = room.riddle
     if state is not None and state.stage == "revealed":

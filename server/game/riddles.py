@@ -22,11 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import BadRequest, Conflict, LimitExceeded, NotFound
+from ..errors import BadRequest, Conflict, ErrorCode, LimitExceeded, NotFound
 from .matching import matcher_for
 from .models import Guess, RiddleResult, RiddleState, Room, TeamAttempt
 from .pack import Pack, Riddle, RiddleRound
-from .rooms import clean_text, get_player
+from .rooms import GUESS, clean_text, get_player
 
 GUESS_MAX_CHARS = 200
 GUESS_LIMIT = 5
@@ -48,7 +48,7 @@ class GuessOutcome:
 
 def current_round(room: Room, pack: Pack | None) -> RiddleRound:
     if pack is None or room.riddle is None or room.phase != "riddle":
-        raise Conflict("no riddle is running", code="no_riddle")
+        raise Conflict("no riddle is running", code=ErrorCode.NO_RIDDLE)
     rnd = pack.rounds[room.riddle.round_index]
     assert isinstance(rnd, RiddleRound)
     return rnd
@@ -158,33 +158,35 @@ def guess(room: Room, pack: Pack | None, player_id: str, text: object, now: floa
     state = room.riddle
     assert state is not None and pack is not None
     player = get_player(room, player_id)
-    clean = clean_text(text, field="guess", max_chars=GUESS_MAX_CHARS)
+    clean = clean_text(text, field=GUESS, max_chars=GUESS_MAX_CHARS)
     if state.stage != "open":
         if state.end_reason == "timeout":
-            raise Conflict("time is up for this riddle", code="too_late")
-        raise Conflict("this riddle is over", code="riddle_closed")
+            raise Conflict("time is up for this riddle", code=ErrorCode.TOO_LATE)
+        raise Conflict("this riddle is over", code=ErrorCode.RIDDLE_CLOSED)
     if state.paused_remaining is not None:
-        raise Conflict("the host has paused the game", code="paused")
+        raise Conflict("the host has paused the game", code=ErrorCode.PAUSED)
     if now >= state.deadline_at:
-        raise Conflict("time is up for this riddle", code="too_late")
+        raise Conflict("time is up for this riddle", code=ErrorCode.TOO_LATE)
     attempt = attempt_for(state, player.team_id)
     if attempt.solved_at is not None:
-        raise Conflict("your team already solved this riddle", code="already_solved")
+        raise Conflict("your team already solved this riddle", code=ErrorCode.ALREADY_SOLVED)
     if attempt.locked_out:
-        raise Conflict("your team has used its answer", code="no_more_guesses")
+        raise Conflict("your team has used its answer", code=ErrorCode.NO_MORE_GUESSES)
     recent = [g for g in attempt.guesses if g.verdict == "wrong" and g.at > now - GUESS_WINDOW]
     recent_near = [g for g in attempt.guesses if g.verdict == "near" and g.at > now - GUESS_WINDOW]
     if len(attempt.guesses) >= MAX_GUESSES_PER_TEAM or len(recent_near) >= NEAR_GUESS_LIMIT:
-        raise LimitExceeded("your team has guessed enough for now", code="guess_rate_limited")
+        raise LimitExceeded(
+            "your team has guessed enough for now", code=ErrorCode.GUESS_RATE_LIMITED
+        )
     if len(recent) >= GUESS_LIMIT:
         raise LimitExceeded(
             f"your team can make {GUESS_LIMIT} wrong guesses every {GUESS_WINDOW:g} seconds",
-            code="guess_rate_limited",
+            code=ErrorCode.GUESS_RATE_LIMITED,
         )
     matcher = matcher_for(riddle, pack.language)
     option = matcher.option_index(clean) if riddle.options else None
     if riddle.options and option is None:
-        raise BadRequest("choose one of the options", code="not_an_option")
+        raise BadRequest("choose one of the options", code=ErrorCode.NOT_AN_OPTION)
     verdict = matcher.check(clean)
     used = elapsed(state, riddle, now)
     _keep(state, player.team_id, attempt)
@@ -256,17 +258,17 @@ def open_hint(room: Room, pack: Pack | None, player_id: str, now: float) -> int:
     assert state is not None
     player = get_player(room, player_id)
     if state.stage != "open" or (state.paused_remaining is None and now >= state.deadline_at):
-        raise Conflict("this riddle is over", code="riddle_closed")
+        raise Conflict("this riddle is over", code=ErrorCode.RIDDLE_CLOSED)
     if state.paused_remaining is not None:
-        raise Conflict("the host has paused the game", code="paused")
+        raise Conflict("the host has paused the game", code=ErrorCode.PAUSED)
     attempt = attempt_for(state, player.team_id)
     if attempt.solved_at is not None:
-        raise Conflict("your team already solved this riddle", code="already_solved")
+        raise Conflict("your team already solved this riddle", code=ErrorCode.ALREADY_SOLVED)
     index = attempt.hints_opened
     if index >= len(riddle.hints):
-        raise Conflict("no more hints for this riddle", code="no_more_hints")
+        raise Conflict("no more hints for this riddle", code=ErrorCode.NO_MORE_HINTS)
     if elapsed(state, riddle, now) < riddle.hints[index].after:
-        raise Conflict("that hint is not unlocked yet", code="hint_locked")
+        raise Conflict("that hint is not unlocked yet", code=ErrorCode.HINT_LOCKED)
     _keep(state, player.team_id, attempt)
     attempt.hints_opened += 1
     return index
@@ -275,14 +277,14 @@ def open_hint(room: Room, pack: Pack | None, player_id: str, now: float) -> int:
 def pause(room: Room, now: float) -> None:
     state = _open_state(room)
     if state.paused_remaining is not None:
-        raise Conflict("already paused", code="already_paused")
+        raise Conflict("already paused", code=ErrorCode.ALREADY_PAUSED)
     state.paused_remaining = remaining(state, now)
 
 
 def resume(room: Room, now: float) -> None:
     state = _open_state(room)
     if state.paused_remaining is None:
-        raise Conflict("not paused", code="not_paused")
+        raise Conflict("not paused", code=ErrorCode.NOT_PAUSED)
     state.deadline_at = now + state.paused_remaining
     state.paused_remaining = None
 
@@ -291,14 +293,15 @@ def extend(room: Room, seconds: object, now: float) -> None:
     state = _open_state(room)
     if state.paused_remaining is None and now >= state.deadline_at:
         # Due but not yet fired (the timer polls): too late to bring it back.
-        raise Conflict("time is already up for this riddle", code="too_late")
+        raise Conflict("time is already up for this riddle", code=ErrorCode.TOO_LATE)
     if (
         isinstance(seconds, bool)
         or not isinstance(seconds, int)
         or not 1 <= seconds <= MAX_EXTEND_SECONDS
     ):
         raise BadRequest(
-            f"seconds must be a whole number from 1 to {MAX_EXTEND_SECONDS}", code="invalid_field"
+            f"seconds must be a whole number from 1 to {MAX_EXTEND_SECONDS}",
+            code=ErrorCode.INVALID_FIELD,
         )
     state.extra_seconds += seconds
     if state.paused_remaining is not None:
@@ -332,19 +335,19 @@ def accept_guess(
     state = room.riddle
     assert state is not None
     if not isinstance(team_id, str) or team_id not in state.teams:
-        raise NotFound("no such team", code="team_not_found")
+        raise NotFound("no such team", code=ErrorCode.TEAM_NOT_FOUND)
     if state.end_reason == "skipped":
-        raise Conflict("this riddle was skipped: it scores nothing", code="riddle_skipped")
+        raise Conflict("this riddle was skipped: it scores nothing", code=ErrorCode.RIDDLE_SKIPPED)
     attempt = state.teams[team_id]
     if (
         isinstance(guess_index, bool)
         or not isinstance(guess_index, int)
         or not 0 <= guess_index < len(attempt.guesses)
     ):
-        raise NotFound("no such guess", code="guess_not_found")
+        raise NotFound("no such guess", code=ErrorCode.GUESS_NOT_FOUND)
     accepted = attempt.guesses[guess_index]
     if attempt.solved_elapsed is not None and attempt.solved_elapsed <= accepted.elapsed:
-        raise Conflict("the team had already solved it by then", code="already_solved")
+        raise Conflict("the team had already solved it by then", code=ErrorCode.ALREADY_SOLVED)
     _take_back(room, team_id, attempt)
     accepted.accepted_by_host = True
     accepted.verdict = "correct"
@@ -363,7 +366,7 @@ def accept_guess(
 def _open_state(room: Room) -> RiddleState:
     state = room.riddle
     if state is None or state.stage != "open" or room.phase != "riddle":
-        raise Conflict("no riddle is open", code="no_open_riddle")
+        raise Conflict("no riddle is open", code=ErrorCode.NO_OPEN_RIDDLE)
     return state
 
 
@@ -436,7 +439,7 @@ def has_next_riddle(room: Room, pack: Pack) -> bool:
 def next_riddle(room: Room, pack: Pack, now: float) -> None:
     state = room.riddle
     if state is None or state.stage != "revealed":
-        raise Conflict("reveal the riddle first", code="riddle_open")
+        raise Conflict("reveal the riddle first", code=ErrorCode.RIDDLE_OPEN)
     start_riddle(room, pack, state.round_index, state.riddle_index + 1, now)
 
 

@@ -8,8 +8,9 @@ when the action is not allowed. None of them reads the clock or does I/O.
 from __future__ import annotations
 
 import unicodedata
+from typing import NamedTuple
 
-from ..errors import BadRequest, Conflict, LimitExceeded, NotFound
+from ..errors import BadRequest, Conflict, ErrorCode, LimitExceeded, NotFound
 from .models import Player, Room, Team
 
 NAME_MAX_CHARS = 32
@@ -21,17 +22,43 @@ ZWJ = "\u200d"
 PRESENCE_GRACE_SECONDS = 5.0  # a dropped player shows as away only after this
 
 
-def clean_text(text: object, *, field: str, max_chars: int) -> str:
+class TextField(NamedTuple):
+    """A short user text, named as error messages name it, with its three refusal codes."""
+
+    name: str
+    empty: ErrorCode
+    too_long: ErrorCode
+    invalid: ErrorCode
+
+
+NAME = TextField("name", ErrorCode.EMPTY_NAME, ErrorCode.NAME_TOO_LONG, ErrorCode.INVALID_NAME)
+TEAM_NAME = TextField(
+    "team_name",
+    ErrorCode.EMPTY_TEAM_NAME,
+    ErrorCode.TEAM_NAME_TOO_LONG,
+    ErrorCode.INVALID_TEAM_NAME,
+)
+ROOM_NAME = TextField(
+    "room_name",
+    ErrorCode.EMPTY_ROOM_NAME,
+    ErrorCode.ROOM_NAME_TOO_LONG,
+    ErrorCode.INVALID_ROOM_NAME,
+)
+GUESS = TextField("guess", ErrorCode.EMPTY_GUESS, ErrorCode.GUESS_TOO_LONG, ErrorCode.INVALID_GUESS)
+LINE = TextField("line", ErrorCode.EMPTY_LINE, ErrorCode.LINE_TOO_LONG, ErrorCode.INVALID_LINE)
+
+
+def clean_text(text: object, *, field: TextField, max_chars: int) -> str:
     """Trim and NFC-normalise a short user text; refuse empty, over-long or control characters."""
     if not isinstance(text, str):
-        raise BadRequest(f"{field} must be a string", code="invalid_field")
+        raise BadRequest(f"{field.name} must be a string", code=ErrorCode.INVALID_FIELD)
     value = unicodedata.normalize("NFC", text).strip()
     if not value:
-        raise BadRequest(f"{field} must not be empty", code="empty_" + field)
+        raise BadRequest(f"{field.name} must not be empty", code=field.empty)
     if len(value) > max_chars:
         raise BadRequest(
-            f"{field} is too long ({len(value)} characters, at most {max_chars})",
-            code=f"{field}_too_long",
+            f"{field.name} is too long ({len(value)} characters, at most {max_chars})",
+            code=field.too_long,
         )
     # Cc: control characters; Cs: lone surrogates; Co/Cn: private/unassigned;
     # Zl/Zp: line breaks; Cf: invisible format characters (zero-width spaces,
@@ -41,9 +68,9 @@ def clean_text(text: object, *, field: str, max_chars: int) -> str:
         unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp", "Cf") and ch != ZWJ
         for ch in value
     ):
-        raise BadRequest(f"{field} contains control characters", code="invalid_" + field)
+        raise BadRequest(f"{field.name} contains control characters", code=field.invalid)
     if not any(unicodedata.category(ch)[0] in "LNPS" for ch in value):
-        raise BadRequest(f"{field} has nothing visible in it", code="empty_" + field)
+        raise BadRequest(f"{field.name} has nothing visible in it", code=field.empty)
     return " ".join(value.split())
 
 
@@ -58,7 +85,7 @@ def new_room(
 ) -> Room:
     room = Room(
         code=code,
-        name=clean_text(name, field="room_name", max_chars=ROOM_NAME_MAX_CHARS),
+        name=clean_text(name, field=ROOM_NAME, max_chars=ROOM_NAME_MAX_CHARS),
         host_token_hash=host_token_hash,
         created_at=now,
         max_players=max_players,
@@ -70,12 +97,12 @@ def new_room(
 
 def require_open(room: Room) -> None:
     if room.phase == "closed":
-        raise Conflict("this room is closed", code="room_closed")
+        raise Conflict("this room is closed", code=ErrorCode.ROOM_CLOSED)
 
 
 def smallest_team(room: Room) -> Team:
     if not room.teams:
-        raise Conflict("the room has no teams", code="no_teams")
+        raise Conflict("the room has no teams", code=ErrorCode.NO_TEAMS)
     sizes = {team.id: 0 for team in room.teams}
     for player in room.players.values():
         sizes[player.team_id] = sizes.get(player.team_id, 0) + 1
@@ -86,21 +113,21 @@ def smallest_team(room: Room) -> Team:
 def join(room: Room, *, name: object, team_id: str | None, token_hash: str, now: float) -> Player:
     """Add a new player; ``team_id`` None means the smallest team."""
     require_open(room)
-    clean = clean_text(name, field="name", max_chars=NAME_MAX_CHARS)
+    clean = clean_text(name, field=NAME, max_chars=NAME_MAX_CHARS)
     if room.locked:
-        raise Conflict("the host has locked this room", code="room_locked")
+        raise Conflict("the host has locked this room", code=ErrorCode.ROOM_LOCKED)
     if len(room.players) >= room.max_players:
-        raise LimitExceeded("this room is full", code="room_full")
+        raise LimitExceeded("this room is full", code=ErrorCode.ROOM_FULL)
     if team_id is None:
         team = smallest_team(room)
     else:
         found = room.team(team_id)
         if found is None:
-            raise NotFound("no such team", code="team_not_found")
+            raise NotFound("no such team", code=ErrorCode.TEAM_NOT_FOUND)
         team = found
     taken = {p.name.casefold() for p in room.players.values()}
     if clean.casefold() in taken:
-        raise Conflict("that name is already taken in this room", code="name_taken")
+        raise Conflict("that name is already taken in this room", code=ErrorCode.NAME_TAKEN)
     player = Player(
         id=room.new_id("p"), name=clean, team_id=team.id, token_hash=token_hash, joined_at=now
     )
@@ -111,24 +138,24 @@ def join(room: Room, *, name: object, team_id: str | None, token_hash: str, now:
 
 def player_by_token(room: Room, token_hash: str) -> Player:
     if token_hash in room.kicked_token_hashes:
-        raise Conflict("you were removed from this room by the host", code="kicked")
+        raise Conflict("you were removed from this room by the host", code=ErrorCode.KICKED)
     for player in room.players.values():
         if player.token_hash == token_hash:
             return player
-    raise NotFound("unknown resume token", code="unknown_token")
+    raise NotFound("unknown resume token", code=ErrorCode.UNKNOWN_TOKEN)
 
 
 def get_player(room: Room, player_id: object) -> Player:
     player = room.players.get(player_id) if isinstance(player_id, str) else None
     if player is None:
-        raise NotFound("no such player", code="player_not_found")
+        raise NotFound("no such player", code=ErrorCode.PLAYER_NOT_FOUND)
     return player
 
 
 def get_team(room: Room, team_id: object) -> Team:
     team = room.team(team_id) if isinstance(team_id, str) else None
     if team is None:
-        raise NotFound("no such team", code="team_not_found")
+        raise NotFound("no such team", code=ErrorCode.TEAM_NOT_FOUND)
     return team
 
 
@@ -195,11 +222,11 @@ def leave(room: Room, player_id: str, now: float) -> None:
 
 def create_team(room: Room, name: object) -> Team:
     require_open(room)
-    clean = clean_text(name, field="team_name", max_chars=TEAM_NAME_MAX_CHARS)
+    clean = clean_text(name, field=TEAM_NAME, max_chars=TEAM_NAME_MAX_CHARS)
     if len(room.teams) >= MAX_TEAMS:
-        raise LimitExceeded(f"at most {MAX_TEAMS} teams", code="too_many_teams")
+        raise LimitExceeded(f"at most {MAX_TEAMS} teams", code=ErrorCode.TOO_MANY_TEAMS)
     if any(t.name.casefold() == clean.casefold() for t in room.teams):
-        raise Conflict("a team with that name exists", code="team_name_taken")
+        raise Conflict("a team with that name exists", code=ErrorCode.TEAM_NAME_TAKEN)
     team = Team(id=room.new_id("t"), name=clean)
     room.teams.append(team)
     return team
@@ -208,9 +235,9 @@ def create_team(room: Room, name: object) -> Team:
 def rename_team(room: Room, team_id: object, name: object) -> Team:
     require_open(room)
     team = get_team(room, team_id)
-    clean = clean_text(name, field="team_name", max_chars=TEAM_NAME_MAX_CHARS)
+    clean = clean_text(name, field=TEAM_NAME, max_chars=TEAM_NAME_MAX_CHARS)
     if any(t.name.casefold() == clean.casefold() and t.id != team.id for t in room.teams):
-        raise Conflict("a team with that name exists", code="team_name_taken")
+        raise Conflict("a team with that name exists", code=ErrorCode.TEAM_NAME_TAKEN)
     team.name = clean
     return team
 
@@ -220,9 +247,9 @@ def delete_team(room: Room, team_id: object) -> None:
     require_open(room)
     team = get_team(room, team_id)
     if len(room.teams) == 1:
-        raise Conflict("a room needs at least one team", code="last_team")
+        raise Conflict("a room needs at least one team", code=ErrorCode.LAST_TEAM)
     if room.phase in ("riddle", "story"):
-        raise Conflict("teams cannot be deleted during a round", code="round_in_progress")
+        raise Conflict("teams cannot be deleted during a round", code=ErrorCode.ROUND_IN_PROGRESS)
     room.teams.remove(team)
     for player in room.team_players(team.id):
         player.team_id = smallest_team(room).id
@@ -248,7 +275,7 @@ def kick(room: Room, player_id: object, now: float) -> Player:
 def set_locked(room: Room, locked: object) -> None:
     require_open(room)
     if not isinstance(locked, bool):
-        raise BadRequest("locked must be true or false", code="invalid_field")
+        raise BadRequest("locked must be true or false", code=ErrorCode.INVALID_FIELD)
     room.locked = locked
 
 

@@ -68,10 +68,10 @@ from __future__ import annotations
 
 import math
 
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict, ErrorCode, NotFound
 from .models import Player, Room, StoryLine, StoryState, TeamStory
 from .pack import StoryPrompt, StoryRound
-from .rooms import PRESENCE_GRACE_SECONDS, clean_text, get_player, is_present, require_open
+from .rooms import LINE, PRESENCE_GRACE_SECONDS, clean_text, get_player, is_present, require_open
 
 POINTS_PER_VOTE = 50
 TOP_STORY_BONUS = 25
@@ -86,7 +86,7 @@ FORMER_PLAYER_NAME = "a former player"
 def _writing_state(room: Room) -> StoryState:
     state = room.story
     if state is None or state.stage != "writing":
-        raise Conflict("the story round is not in its writing phase", code="not_writing")
+        raise Conflict("the story round is not in its writing phase", code=ErrorCode.NOT_WRITING)
     return state
 
 
@@ -322,7 +322,7 @@ def start_round(room: Room, rnd: StoryRound, round_index: int, now: float) -> No
     """Start a story round: every team with players gets a story and its first writer."""
     require_open(room)
     if not rnd.prompts:
-        raise BadRequest("this story round has no prompts", code="no_prompts")
+        raise BadRequest("this story round has no prompts", code=ErrorCode.NO_PROMPTS)
     state = StoryState(round_index=round_index, stage="writing", started_at=now)
     room.phase = "story"
     room.round_index = round_index
@@ -344,26 +344,26 @@ def submit_line(room: Room, rnd: StoryRound, player_id: str, text: object, now: 
     """Add the current writer's line to their team's story and pass the turn on."""
     state = _writing_state(room)
     if state.paused_remaining is not None:
-        raise Conflict("the host has paused the game", code="paused")
+        raise Conflict("the host has paused the game", code=ErrorCode.PAUSED)
     player = get_player(room, player_id)
     ts = state.stories.get(player.team_id)
     if ts is None or ts.turn_player != player.id:
-        raise Conflict("it is not your turn to write", code="not_your_turn")
+        raise Conflict("it is not your turn to write", code=ErrorCode.NOT_YOUR_TURN)
     if ts.turn_deadline_at is not None and now >= ts.turn_deadline_at:
         # Decided by the stored deadline, so the answer does not depend on
         # whether tick() has already run.
-        raise Conflict("your turn is over", code="not_your_turn")
+        raise Conflict("your turn is over", code=ErrorCode.NOT_YOUR_TURN)
     try:
-        clean = clean_text(text, field="line", max_chars=rnd.max_chars)
+        clean = clean_text(text, field=LINE, max_chars=rnd.max_chars)
     except BadRequest as exc:
-        if exc.code == "empty_line":
+        if exc.code == ErrorCode.EMPTY_LINE:
             raise BadRequest(
-                "your line is empty: write something before sending it", code="empty_line"
+                "your line is empty: write something before sending it", code=ErrorCode.EMPTY_LINE
             ) from None
-        if exc.code == "invalid_line":
+        if exc.code == ErrorCode.INVALID_LINE:
             raise BadRequest(
                 "your line contains control characters (such as line breaks)",
-                code="invalid_line",
+                code=ErrorCode.INVALID_LINE,
             ) from None
         raise
     line = StoryLine(player_id=player.id, text=clean, at=now)
@@ -380,7 +380,7 @@ def pause(room: Room, now: float) -> None:
     """Freeze every running turn, keeping the seconds each one has left."""
     state = _writing_state(room)
     if state.paused_remaining is not None:
-        raise Conflict("the game is already paused", code="already_paused")
+        raise Conflict("the game is already paused", code=ErrorCode.ALREADY_PAUSED)
     remaining: dict[str, float] = {}
     for ts in state.stories.values():
         if ts.turn_player is not None and ts.turn_deadline_at is not None:
@@ -395,7 +395,7 @@ def resume(room: Room, now: float) -> None:
     state = _writing_state(room)
     remaining = state.paused_remaining
     if remaining is None:
-        raise Conflict("the game is not paused", code="not_paused")
+        raise Conflict("the game is not paused", code=ErrorCode.NOT_PAUSED)
     for team_id, seconds in remaining.items():
         ts = state.stories.get(team_id)
         if ts is not None and ts.turn_player is not None:
@@ -415,7 +415,7 @@ def extend(room: Room, seconds: object, now: float) -> None:
     ):
         raise BadRequest(
             f"seconds must be a number above 0 and at most {MAX_EXTEND_SECONDS:g}",
-            code="invalid_field",
+            code=ErrorCode.INVALID_FIELD,
         )
     extra = float(seconds)
     if state.paused_remaining is not None:
@@ -530,13 +530,13 @@ def reveal_next(room: Room, now: float) -> None:
     """Host: show the next story (ending the writing first if it is still going)."""
     state = room.story
     if state is None:
-        raise Conflict("there is no story to reveal", code="nothing_to_reveal")
+        raise Conflict("there is no story to reveal", code=ErrorCode.NOTHING_TO_REVEAL)
     if state.stage == "writing":
         if not state.stories:
-            raise Conflict("there is no story to reveal", code="nothing_to_reveal")
+            raise Conflict("there is no story to reveal", code=ErrorCode.NOTHING_TO_REVEAL)
         _end_writing(room, state, now)
     elif state.stage != "reveal" or state.reveal_index >= len(state.stories) - 1:
-        raise Conflict("every story has been revealed", code="nothing_to_reveal")
+        raise Conflict("every story has been revealed", code=ErrorCode.NOTHING_TO_REVEAL)
     state.reveal_index += 1
     team_id = story_order(room, state)[state.reveal_index]
     room.add_moment("story_revealed", now, team_id=team_id)
@@ -546,16 +546,16 @@ def hide_line(room: Room, team_id: object, line_index: object, hidden: object) -
     """Host moderation: hide (or show again) one player-written line, at any stage."""
     state = room.story
     if state is None:
-        raise Conflict("there is no story round", code="no_story")
+        raise Conflict("there is no story round", code=ErrorCode.NO_STORY)
     ts = state.stories.get(team_id) if isinstance(team_id, str) else None
     if ts is None:
-        raise NotFound("no story for that team", code="team_not_found")
+        raise NotFound("no story for that team", code=ErrorCode.TEAM_NOT_FOUND)
     if not isinstance(line_index, int) or isinstance(line_index, bool):
-        raise BadRequest("line_index must be an integer", code="invalid_field")
+        raise BadRequest("line_index must be an integer", code=ErrorCode.INVALID_FIELD)
     if not 0 <= line_index < len(ts.lines):
-        raise NotFound("no such line", code="line_not_found")
+        raise NotFound("no such line", code=ErrorCode.LINE_NOT_FOUND)
     if not isinstance(hidden, bool):
-        raise BadRequest("hidden must be true or false", code="invalid_field")
+        raise BadRequest("hidden must be true or false", code=ErrorCode.INVALID_FIELD)
     ts.lines[line_index].hidden = hidden
 
 
@@ -566,11 +566,11 @@ def open_voting(room: Room, rnd: StoryRound, now: float) -> None:
     """Host: open the vote; every story not yet revealed is revealed now."""
     state = room.story
     if state is None:
-        raise Conflict("there is no story round", code="no_story")
+        raise Conflict("there is no story round", code=ErrorCode.NO_STORY)
     if state.stage == "voting":
-        raise Conflict("voting is already open", code="already_voting")
+        raise Conflict("voting is already open", code=ErrorCode.ALREADY_VOTING)
     if state.stage == "results":
-        raise Conflict("voting has already closed", code="voting_closed")
+        raise Conflict("voting has already closed", code=ErrorCode.VOTING_CLOSED)
     if state.stage == "writing":
         _end_writing(room, state, now)
     state.stage = "voting"
@@ -587,13 +587,13 @@ def vote(room: Room, player_id: str, team_id: object, now: float) -> None:
         or state.stage != "voting"
         or (state.vote_deadline_at is not None and now >= state.vote_deadline_at)
     ):
-        raise Conflict("voting is not open", code="not_voting")
+        raise Conflict("voting is not open", code=ErrorCode.NOT_VOTING)
     player = get_player(room, player_id)
     ts = state.stories.get(team_id) if isinstance(team_id, str) else None
     if ts is None:
-        raise NotFound("no story for that team", code="team_not_found")
+        raise NotFound("no story for that team", code=ErrorCode.TEAM_NOT_FOUND)
     if ts.team_id == player.team_id or _wrote_in(ts, player.id):
-        raise Conflict("you cannot vote for your own team's story", code="own_team_vote")
+        raise Conflict("you cannot vote for your own team's story", code=ErrorCode.OWN_TEAM_VOTE)
     state.votes[player.id] = ts.team_id
 
 
@@ -601,7 +601,7 @@ def close_voting(room: Room, rnd: StoryRound, now: float) -> None:
     """Count the votes, award the points (see the module docstring) and show the results."""
     state = room.story
     if state is None or state.stage != "voting":
-        raise Conflict("voting is not open", code="not_voting")
+        raise Conflict("voting is not open", code=ErrorCode.NOT_VOTING)
     _count_votes(room, state, rnd.title, now)
 
 

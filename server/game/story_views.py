@@ -8,7 +8,7 @@ own turn). Line texts are plain data and are never interpreted as HTML.
 
 from __future__ import annotations
 
-from ..errors import BadRequest
+from ..errors import BadRequest, ErrorCode
 from . import stories
 from .models import Role, Room, StoryState, TeamStory
 from .pack import StoryPrompt, StoryRound
@@ -119,7 +119,7 @@ def story_view(
     but never who voted for whom); the screen sees what is public.
     """
     if role not in ("host", "screen", "player"):
-        raise BadRequest("unknown audience", code="invalid_field")
+        raise BadRequest("unknown audience", code=ErrorCode.INVALID_FIELD)
     view: dict[str, object] = {
         "round_index": room.round_index,
         "title": rnd.title,

@@ -28,7 +28,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from ..errors import StoreUnavailable
+from ..errors import ErrorCode, StoreUnavailable
 from . import keys
 from .base import CommitResult, NoticeHandler, RoomStore, Stored
 
@@ -165,7 +165,7 @@ class RedisStore(RoomStore):
             async with asyncio.timeout(CALL_TIMEOUT):
                 yield
         except (RedisError, OSError) as exc:  # OSError includes TimeoutError
-            raise StoreUnavailable(UNAVAILABLE, code="store_unavailable") from exc
+            raise StoreUnavailable(UNAVAILABLE, code=ErrorCode.STORE_UNAVAILABLE) from exc
         finally:
             if self.on_roundtrip is not None:
                 self.on_roundtrip(operation, time.perf_counter() - started)
@@ -295,11 +295,13 @@ class RedisStore(RoomStore):
         return dead
 
     async def forget_instance(self, instance: str) -> None:
-        async with self._call("forget_instance"):
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.zrem(keys.INSTANCES, instance)
-                pipe.delete(keys.instance_rooms(instance))
-                await pipe.execute()
+        async with (
+            self._call("forget_instance"),
+            self.redis.pipeline(transaction=True) as pipe,
+        ):
+            pipe.zrem(keys.INSTANCES, instance)
+            pipe.delete(keys.instance_rooms(instance))
+            await pipe.execute()
 
     async def listen(self, handler: NoticeHandler) -> None:
         self._listener = asyncio.create_task(self._listen(handler), name="redis-notices")
@@ -375,9 +377,14 @@ class RedisStore(RoomStore):
                 await self.redis.aclose()
 
 
-def _bytes(value: bytes | str) -> bytes:
-    # The client is built without decode_responses: replies are bytes.
-    return value if isinstance(value, bytes) else value.encode()
+def _bytes(value: object) -> bytes:
+    # The client is built without decode_responses: replies are bytes. A
+    # sorted-set range without scores holds members only (never tuples).
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    raise TypeError(f"unexpected Redis reply item: {type(value).__name__}")
 
 
 async def _deliver(handler: NoticeHandler, code: str, notice: bytes) -> None:
