@@ -78,7 +78,7 @@ def create_app(
     store = store or make_store(settings, metrics)
     if getattr(store, "on_roundtrip", False) is None:  # a RedisStore handed in by a test
         store.on_roundtrip = metrics.observe_store  # type: ignore[attr-defined]
-    library = PackLibrary(settings.packs_dir)
+    library = PackLibrary(settings.packs_dir, max_bytes=settings.max_pack_bytes)
     service = GameService(
         store,
         library,

@@ -11,7 +11,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .game.models import DEFAULT_MAX_PLAYERS
+
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MAX_PACK_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +28,7 @@ class Settings:
     room_ttl: int = 24 * 3600  # seconds a room lives without activity
     max_frame_bytes: int = 16 * 1024
     max_rooms: int = 1000
-    max_players_per_room: int = 200
+    max_players_per_room: int = DEFAULT_MAX_PLAYERS
     messages_per_second: float = 20.0  # per connection, sustained
     message_burst: int = 40  # per connection, short bursts
     abuse_strikes: int = 50  # rate-limited messages within 10 s before the connection is closed
@@ -34,7 +37,7 @@ class Settings:
     flush_interval: float = 0.1  # seconds: a burst of changes becomes one update per interval
     timer_poll_interval: float = 0.1  # seconds between checks for due deadlines
     hello_timeout: float = 10.0  # seconds a new connection has to say who it is
-    max_pack_bytes: int = 1024 * 1024
+    max_pack_bytes: int = DEFAULT_MAX_PACK_BYTES  # largest pack file, uploaded or in packs_dir
     # Live WebSocket connections per client address, in each process. Generous:
     # a whole office may share one public address behind its NAT.
     max_connections_per_address: int = 256

@@ -23,7 +23,7 @@ import orjson
 
 from .errors import Conflict, ErrorCode, LimitExceeded, NotFound, RitrovoError, StoreUnavailable
 from .game import flow, rooms
-from .game.models import Room
+from .game.models import DEFAULT_MAX_PLAYERS, Room
 from .game.pack import Pack
 from .packs.loader import PackLibrary
 from .protocol import CODE_ALPHABET, CODE_LENGTH
@@ -74,7 +74,7 @@ class GameService:
         *,
         clock: Clock = time.time,
         max_rooms: int = 1000,
-        max_players_per_room: int = 200,
+        max_players_per_room: int = DEFAULT_MAX_PLAYERS,
     ) -> None:
         self.store = store
         self.library = library

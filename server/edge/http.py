@@ -182,7 +182,9 @@ class HttpApi:
                 raise too_large
             chunks.append(chunk)
         data = b"".join(chunks)
-        pack = load_pack_bytes(data, filename)  # PackError -> 422 with every problem
+        pack = load_pack_bytes(
+            data, filename, max_bytes=self.max_pack_bytes
+        )  # PackError -> 422 with every problem
         pack_id = await self.service.save_uploaded_pack(pack)
         await self.service.execute(room.code, lambda r, p, now: flow.choose_pack(r, pack_id))
         # The id the room knows the pack by (for choose_pack), not the file's own id.

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+# Players per room unless the server is configured otherwise (Settings.max_players_per_room).
+DEFAULT_MAX_PLAYERS = 200
+
 RoomPhase = Literal["lobby", "riddle", "story", "between_rounds", "finished", "closed"]
 Role = Literal["host", "screen", "player"]  # the audiences a room is shown to
 Verdict = Literal["correct", "near", "wrong"]
@@ -164,7 +167,7 @@ class Room:
     riddle_results: list[RiddleResult] = field(default_factory=list)
     story_points: dict[str, int] = field(default_factory=dict)  # team id -> points from votes
     auto_advance: bool = False
-    max_players: int = 200
+    max_players: int = DEFAULT_MAX_PLAYERS
     next_id: int = 1  # source of short ids for teams and players
     seq: int = 0  # bumped by every committed change; clients order updates by it
 

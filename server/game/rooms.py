@@ -11,7 +11,7 @@ import unicodedata
 from typing import NamedTuple
 
 from ..errors import BadRequest, Conflict, ErrorCode, LimitExceeded, NotFound
-from .models import Player, Room, Team
+from .models import DEFAULT_MAX_PLAYERS, Player, Room, Team
 
 NAME_MAX_CHARS = 32
 TEAM_NAME_MAX_CHARS = 32
@@ -81,7 +81,7 @@ def new_room(
     now: float,
     *,
     team_names: tuple[str, ...] = DEFAULT_TEAM_NAMES,
-    max_players: int = 200,
+    max_players: int = DEFAULT_MAX_PLAYERS,
 ) -> Room:
     room = Room(
         code=code,

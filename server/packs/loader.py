@@ -22,6 +22,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ..config import DEFAULT_MAX_PACK_BYTES
 from ..game.matching import normalize
 from ..game.pack import (
     Hint,
@@ -51,7 +52,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MAX_PACK_BYTES = 1024 * 1024
+MAX_PACK_BYTES = DEFAULT_MAX_PACK_BYTES  # the default limit; Settings.max_pack_bytes overrides it
 PACK_SUFFIXES = (".yaml", ".yml", ".json")
 
 # Aliases share nodes, so a small file can describe a huge tree ("billion laughs");
@@ -166,56 +167,66 @@ def is_pack_file(path: str | os.PathLike[str]) -> bool:
     return Path(path).suffix.lower() in PACK_SUFFIXES
 
 
-def load_pack(path: str | os.PathLike[str], *, name: str | None = None) -> Pack:
+def load_pack(
+    path: str | os.PathLike[str], *, name: str | None = None, max_bytes: int = MAX_PACK_BYTES
+) -> Pack:
     """Load and validate the pack file at ``path``.
 
     Problems are reported against ``name`` (default: the path as given). Raises
     ``PackError`` for an unreadable, oversized, malformed or invalid file; nothing
     of a broken pack is returned.
     """
-    pack, _ = load_pack_file(path, name=name)
+    pack, _ = load_pack_file(path, name=name, max_bytes=max_bytes)
     return pack
 
 
 def load_pack_file(
-    path: str | os.PathLike[str], *, name: str | None = None
+    path: str | os.PathLike[str], *, name: str | None = None, max_bytes: int = MAX_PACK_BYTES
 ) -> tuple[Pack, int | None]:
     """Like ``load_pack``, also returning the line of the pack's ``id`` (for duplicate reports)."""
     display = name if name is not None else os.fspath(path)
     try:
         with open(path, "rb") as f:
             # One byte past the limit is enough to know it is too big.
-            data = f.read(MAX_PACK_BYTES + 1)
+            data = f.read(max_bytes + 1)
     except OSError as e:
         message = f"cannot read file: {e.strerror or e}"
         raise PackError([PackProblem(display, None, "", message)]) from None
-    return _load(data, display)
+    return _load(data, display, max_bytes)
 
 
-def load_pack_bytes(data: bytes, filename: str) -> Pack:
+def load_pack_bytes(data: bytes, filename: str, *, max_bytes: int = MAX_PACK_BYTES) -> Pack:
     """Load and validate a pack from raw bytes; ``filename`` picks the format and names errors.
 
     Raises ``PackError`` with every problem found.
     """
-    pack, _ = _load(data, filename)
+    pack, _ = _load(data, filename, max_bytes)
     return pack
 
 
-def _load(data: bytes, filename: str) -> tuple[Pack, int | None]:
+def _size(n: int) -> str:
+    """``1048576`` -> ``1 MiB (1048576 bytes)``: a limit as people and scripts both read it."""
+    for unit, factor in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if n >= factor and n % factor == 0:
+            return f"{n // factor} {unit} ({n} bytes)"
+    return f"{n} byte"
+
+
+def _load(data: bytes, filename: str, max_bytes: int) -> tuple[Pack, int | None]:
     """Load a pack and also return the line of its id (the library reports duplicates there)."""
     suffix = Path(filename).suffix.lower()
     if suffix not in PACK_SUFFIXES:
         raise PackError(
             [PackProblem(filename, None, "", "unsupported file type: use .yaml, .yml or .json")]
         )
-    if len(data) > MAX_PACK_BYTES:
+    if len(data) > max_bytes:
         raise PackError(
             [
                 PackProblem(
                     filename,
                     None,
                     "",
-                    f"file is {len(data)} bytes, more than the {MAX_PACK_BYTES} byte (1 MiB) limit",
+                    f"file is {len(data)} bytes, more than the {_size(max_bytes)} limit",
                 )
             ]
         )
@@ -249,7 +260,11 @@ class PackLibrary:
     """
 
     def __init__(
-        self, directory: str | os.PathLike[str] | None = None, *, log_errors: bool = True
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        *,
+        log_errors: bool = True,
+        max_bytes: int = MAX_PACK_BYTES,
     ) -> None:
         """Load the packs in ``directory`` (default: the repository's ``puzzles/``).
 
@@ -257,6 +272,7 @@ class PackLibrary:
         """
         self.directory = Path(directory) if directory is not None else default_pack_dir()
         self.log_errors = log_errors
+        self.max_bytes = max_bytes
         self.errors: list[PackProblem] = []
         self._packs: dict[str, Pack] = {}
         self._files: dict[str, Path] = {}
@@ -280,7 +296,7 @@ class PackLibrary:
             )
         for path in paths:
             try:
-                pack, id_line = load_pack_file(path, name=path.name)
+                pack, id_line = load_pack_file(path, name=path.name, max_bytes=self.max_bytes)
             except PackError as e:
                 errors.extend(e.problems)
                 continue

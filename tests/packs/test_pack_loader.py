@@ -20,6 +20,7 @@ from ritrovo.game.pack import (
 from ritrovo.packs import (
     MAX_PACK_BYTES,
     PackError,
+    PackLibrary,
     PackProblem,
     load_pack,
     load_pack_bytes,
@@ -305,6 +306,20 @@ def test_file_of_exactly_the_limit_is_read() -> None:
     data = body + b"#" * (MAX_PACK_BYTES - len(body) - 1) + b"\n"
     assert len(data) == MAX_PACK_BYTES
     assert load_pack_bytes(data, "full.yaml").id == "minimal"
+
+
+def test_the_limit_is_the_configured_one_above_and_below_the_default(tmp_path: Path) -> None:
+    body = MINIMAL.encode()
+    big = body + b"#" * (MAX_PACK_BYTES + 1000) + b"\n"  # over the default limit
+    with pytest.raises(PackError):
+        load_pack_bytes(big, "big.yaml")
+    assert load_pack_bytes(big, "big.yaml", max_bytes=2 * MAX_PACK_BYTES).id == "minimal"
+    (tmp_path / "big.yaml").write_bytes(big)
+    assert PackLibrary(tmp_path, max_bytes=2 * MAX_PACK_BYTES).get("minimal") is not None
+    small = PackLibrary(tmp_path, max_bytes=len(body) - 1, log_errors=False)
+    assert small.get("minimal") is None
+    [problem] = small.errors
+    assert f"{len(body) - 1} byte" in problem.message
 
 
 def test_python_tags_are_refused_without_running_anything(tmp_path: Path) -> None:
