@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from .. import protocol
 from ..errors import ErrorCode, NotFound
-from ..game import flow, riddles, rooms, stories
+from ..game import flow, riddles, rooms
 from ..game.models import Room
 from ..game.pack import Pack
 from ..service import GameService
@@ -107,7 +107,7 @@ async def hint(caller: Caller, msg: protocol.Hint) -> dict[str, Any]:
 async def line(caller: Caller, msg: protocol.Line) -> None:
     def rule(room: Room, pack: Pack | None, now: float) -> None:
         _member(room, caller.player_id)
-        stories.submit_line(room, flow.story_round(room, pack), caller.player_id, msg.text, now)
+        flow.submit_line(room, pack, caller.player_id, msg.text, now)
 
     await caller.apply(rule)
 
@@ -116,8 +116,7 @@ async def line(caller: Caller, msg: protocol.Line) -> None:
 async def vote(caller: Caller, msg: protocol.Vote) -> None:
     def rule(room: Room, pack: Pack | None, now: float) -> None:
         _member(room, caller.player_id)
-        flow.story_round(room, pack)
-        stories.vote(room, caller.player_id, msg.team, now)
+        flow.vote(room, pack, caller.player_id, msg.team, now)
 
     await caller.apply(rule)
 
@@ -218,11 +217,7 @@ async def accept_guess(caller: Caller, msg: protocol.AcceptGuess) -> Any:
 
 @host(protocol.HideLine)
 async def hide_line(caller: Caller, msg: protocol.HideLine) -> None:
-    def rule(room: Room, pack: Pack | None, now: float) -> None:
-        flow.story_round(room, pack)
-        stories.hide_line(room, msg.team, msg.line, msg.hidden)
-
-    await _host_rule(caller, rule)
+    await _host_rule(caller, lambda r, p, now: flow.hide_line(r, p, msg.team, msg.line, msg.hidden))
 
 
 @host(protocol.AutoAdvance)
@@ -232,16 +227,12 @@ async def auto_advance(caller: Caller, msg: protocol.AutoAdvance) -> None:
 
 @host(protocol.EndWriting)
 async def end_writing(caller: Caller, msg: protocol.EndWriting) -> None:
-    def rule(room: Room, pack: Pack | None, now: float) -> None:
-        flow.story_round(room, pack)
-        stories.end_writing(room, now)
-
-    await _host_rule(caller, rule)
+    await _host_rule(caller, flow.end_writing)
 
 
 @host(protocol.CloseVoting)
 async def close_voting(caller: Caller, msg: protocol.CloseVoting) -> None:
-    await _host_rule(caller, lambda r, p, now: stories.close_voting(r, flow.story_round(r, p), now))
+    await _host_rule(caller, flow.close_voting)
 
 
 @host(protocol.Finish)

@@ -277,3 +277,31 @@ def close(room: Room, now: float) -> None:
     rooms.require_open(room)
     stories.archive(room)
     rooms.close(room, now)
+
+
+# -- story commands: each checks a story round is running, then applies the story rule
+
+
+def submit_line(room: Room, pack: Pack | None, player_id: str, text: object, now: float) -> None:
+    stories.submit_line(room, story_round(room, pack), player_id, text, now)
+
+
+def vote(room: Room, pack: Pack | None, player_id: str, team_id: object, now: float) -> None:
+    story_round(room, pack)
+    stories.vote(room, player_id, team_id, now)
+
+
+def hide_line(
+    room: Room, pack: Pack | None, team_id: object, line_index: object, hidden: object
+) -> None:
+    story_round(room, pack)
+    stories.hide_line(room, team_id, line_index, hidden)
+
+
+def end_writing(room: Room, pack: Pack | None, now: float) -> None:
+    story_round(room, pack)
+    stories.end_writing(room, now)
+
+
+def close_voting(room: Room, pack: Pack | None, now: float) -> None:
+    stories.close_voting(room, story_round(room, pack), now)
