@@ -1,11 +1,21 @@
-// Bits shared by the player, host and screen pages.
+// Bits shared by the landing page and the player, host and screen pages
+// (room_page.js holds what only the three room pages share).
 
-import { h, fill, keyed, flip, setText } from "./dom.js";
+import { h, keyed, flip, setText } from "./dom.js";
 import { t } from "./i18n.js";
+import { CODE_ALPHABET, CODE_LENGTH } from "./protocol.js";
+
+/** @import { Moment, RoomInfo, RoomState, StoryLine, StoryPrompt, Team, Verdict, WireError } from "./types.js" */
 
 // ---- storage (per room code) ------------------------------------------------
 
 export const store = {
+  /**
+   * What was saved under key (by this client: the type is the caller's word for it).
+   * @template T
+   * @param {string} key
+   * @returns {T | null}
+   */
   get(key) {
     try {
       const raw = localStorage.getItem(key);
@@ -14,6 +24,10 @@ export const store = {
       return null;
     }
   },
+  /**
+   * @param {string} key
+   * @param {unknown} value
+   */
   set(key, value) {
     try {
       localStorage.setItem(key, JSON.stringify(value));
@@ -21,6 +35,7 @@ export const store = {
       /* private mode or full: the session still works, it just cannot resume */
     }
   },
+  /** @param {string} key */
   remove(key) {
     try {
       localStorage.removeItem(key);
@@ -30,25 +45,48 @@ export const store = {
   },
 };
 
+/** @param {string} code the key of a room's host token */
 export const hostKey = (code) => `ritrovo.host.${code}`;
+/** @param {string} code the key of a player's session in a room ({@link PlayerSession}) */
 export const playerKey = (code) => `ritrovo.player.${code}`;
 
-/** Rooms this device hosts: [{code, name, at}] newest first. */
+/**
+ * What a player's device keeps to come back to a room.
+ * @typedef {{token: string, player_id: string, name: string}} PlayerSession
+ */
+
+/**
+ * A room this device hosts.
+ * @typedef {{code: string, name: string, at: number}} HostedRoom
+ */
+
+/** @returns {HostedRoom[]} newest first */
+export function hostedRooms() {
+  return store.get("ritrovo.hosted") || [];
+}
+
+/**
+ * Remember a room this device hosts (the landing page lists them).
+ * @param {string} code
+ * @param {string} name
+ */
 export function rememberHostedRoom(code, name) {
-  const list = (store.get("ritrovo.hosted") || []).filter((r) => r.code !== code);
+  const list = hostedRooms().filter((r) => r.code !== code);
   list.unshift({ code, name, at: Date.now() });
   store.set("ritrovo.hosted", list.slice(0, 8));
 }
 
 // ---- room codes ------------------------------------------------------------------
 
+/** @param {unknown} raw */
 export function normalizeCode(raw) {
   return String(raw || "")
     .toUpperCase()
     .replace(/[\s-]/g, "");
 }
 
-export const CODE_RE = /^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6}$/;
+/** A well-formed room code (normalized: see normalizeCode). */
+export const CODE_RE = new RegExp(`^[${CODE_ALPHABET}]{${CODE_LENGTH}}$`);
 
 /** The room code in /r/CODE, /host/CODE, /screen/CODE. */
 export function codeFromPath() {
@@ -56,6 +94,11 @@ export function codeFromPath() {
   return normalizeCode(decodeURIComponent(parts[1] || ""));
 }
 
+/**
+ * GET /api/rooms/CODE: null when there is no such room.
+ * @param {string} code
+ * @returns {Promise<RoomInfo | null>}
+ */
 export async function fetchRoom(code) {
   const response = await fetch(`/api/rooms/${encodeURIComponent(code)}`, { cache: "no-store" });
   if (response.status === 404) return null;
@@ -65,7 +108,10 @@ export async function fetchRoom(code) {
 
 // ---- errors -------------------------------------------------------------------------
 
-/** A human message for a protocol/HTTP error {code, message}, in the UI language. */
+/**
+ * A human message for a protocol/HTTP error {code, message}, in the UI language.
+ * @param {WireError | null | undefined} err
+ */
 export function errorText(err) {
   if (!err) return "";
   const key = `err.${err.code}`;
@@ -75,6 +121,10 @@ export function errorText(err) {
 
 // ---- live announcements (one polite and one assertive region per page) ---------------
 
+/**
+ * @param {string} text
+ * @param {{assertive?: boolean}} [options]
+ */
 export function announce(text, { assertive = false } = {}) {
   const region = document.getElementById(assertive ? "sr-alert" : "sr-status");
   if (!region) return;
@@ -85,53 +135,33 @@ export function announce(text, { assertive = false } = {}) {
   }, 30);
 }
 
-// ---- connection status pill -----------------------------------------------------------
-
-export function connectionIndicator(el, socket) {
-  let detail = {};
-  let status = "connecting";
-  let timer = null;
-  const render = () => {
-    el.dataset.status = status;
-    const icon = { connected: "●", connecting: "◌", reconnecting: "◌", offline: "✕", closed: "✕" }[status] || "◌";
-    let text = t(`conn.${status}`);
-    if (status === "reconnecting" && detail.retryAt) {
-      const s = Math.max(0, Math.ceil((detail.retryAt - Date.now()) / 1000));
-      if (s >= 1) text = t("conn.reconnecting_in", { s });
-    }
-    fill(el, h("span", { class: "conn-icon", "aria-hidden": "true" }, icon), h("span", { class: "conn-text" }, text));
-    el.title = text;
-  };
-  const update = (next, info = {}) => {
-    status = next;
-    detail = info;
-    clearInterval(timer);
-    if (next === "reconnecting" && info.retryAt) timer = setInterval(render, 500);
-    render();
-  };
-  document.addEventListener("langchange", render);
-  el.addEventListener("click", () => {
-    if (socket && (status === "reconnecting" || status === "offline")) socket._retryNow();
-  });
-  render();
-  return update;
-}
-
 // ---- teams -----------------------------------------------------------------------------
 
 const TEAM_COLOURS = 8;
 
-/** A stable colour slot (0-7) per team id; colour is decoration only, names are always shown. */
+/**
+ * A stable colour slot (0-7) per team id; colour is decoration only, names are always shown.
+ * @param {{id: string}[]} teams in room order
+ * @param {string | null | undefined} teamId
+ */
 export function teamSlot(teams, teamId) {
   const index = teams.findIndex((team) => team.id === teamId);
   return (index < 0 ? 0 : index) % TEAM_COLOURS;
 }
 
+/**
+ * @param {RoomState | null} state
+ * @param {string | null | undefined} teamId
+ */
 export function teamName(state, teamId) {
   const team = state && state.teams ? state.teams.find((x) => x.id === teamId) : null;
   return team ? team.name : "";
 }
 
+/**
+ * @param {RoomState | null} state
+ * @param {string | null | undefined} playerId
+ */
 export function playerName(state, playerId) {
   if (!state || !playerId) return "";
   for (const team of state.teams || []) {
@@ -140,13 +170,21 @@ export function playerName(state, playerId) {
   return "";
 }
 
-/** Teams in room order (state.teams is ranked). */
+/**
+ * Teams in room order (state.teams is ranked).
+ * @param {RoomState} state
+ * @returns {Team[]}
+ */
 export function teamsInRoomOrder(state) {
   return [...(state.teams || [])].sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
 }
 
 // ---- moments ---------------------------------------------------------------------------
 
+/**
+ * @param {RoomState} state
+ * @param {Moment} m
+ */
 export function momentText(state, m) {
   const team = teamName(state, m.team_id);
   const name = m.text || playerName(state, m.player_id);
@@ -156,6 +194,7 @@ export function momentText(state, m) {
   return text === key ? m.kind : text;
 }
 
+/** @param {Moment} m */
 export const momentKey = (m) => `${m.seq}:${m.kind}:${m.team_id}:${m.player_id}`;
 
 // ---- scoreboard --------------------------------------------------------------------------
@@ -163,6 +202,10 @@ export const momentKey = (m) => `${m.seq}:${m.kind}:${m.team_id}:${m.player_id}`
 /**
  * Ranked scoreboard rows, keyed by team id, animated with FLIP when the order
  * changes (and not at all with prefers-reduced-motion).
+ *
+ * @param {HTMLElement} list
+ * @param {RoomState} state
+ * @param {{myTeam?: string | null, players?: boolean, big?: boolean}} [options]
  */
 export function renderScoreboard(list, state, { myTeam = null, players = true, big = false } = {}) {
   const teams = state.teams || [];
@@ -205,7 +248,10 @@ export function renderScoreboard(list, state, { myTeam = null, players = true, b
   done();
 }
 
-/** The "connected/away" marker for a player, as icon + text (never colour alone). */
+/**
+ * The "connected/away" marker for a player, as icon + text (never colour alone).
+ * @param {{present: boolean}} p
+ */
 export function presence(p) {
   return h(
     "span",
@@ -215,8 +261,12 @@ export function presence(p) {
   );
 }
 
+/**
+ * @param {Verdict} verdict
+ * @param {boolean} [acceptedByHost]
+ */
 export function verdictBadge(verdict, acceptedByHost = false) {
-  const icon = { correct: "✓", near: "≈", wrong: "✗" }[verdict] || "?";
+  const icon = VERDICT_ICONS[verdict] || "?";
   return h(
     "span",
     { class: ["verdict", `verdict-${verdict}`] },
@@ -225,13 +275,21 @@ export function verdictBadge(verdict, acceptedByHost = false) {
   );
 }
 
+/** @type {Record<string, string>} */
+const VERDICT_ICONS = { correct: "✓", near: "≈", wrong: "✗" };
+
 export { setText };
 
 // ---- confirmation (an in-page <dialog>, not window.confirm) ---------------------------
 
 let dialogCount = 0;
 
-/** Resolves true when the user confirms. Keyboard: Tab between buttons, Esc cancels. */
+/**
+ * Resolves true when the user confirms. Keyboard: Tab between buttons, Esc cancels.
+ * @param {string} message
+ * @param {string} [okLabel]
+ * @returns {Promise<boolean>}
+ */
 export function askConfirm(message, okLabel) {
   return new Promise((resolve) => {
     const id = `confirm-${++dialogCount}`;
@@ -256,14 +314,20 @@ export function askConfirm(message, okLabel) {
     });
     document.body.appendChild(dlg);
     dlg.showModal();
-    dlg.querySelector('button[value="cancel"]').focus();
+    const cancel = dlg.querySelector('button[value="cancel"]');
+    if (cancel instanceof HTMLElement) cancel.focus();
   });
 }
 
 // ---- toast --------------------------------------------------------------------------------
 
-let toastTimer = null;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let toastTimer;
 
+/**
+ * @param {string} text
+ * @param {{bad?: boolean}} [options]
+ */
 export function toast(text, { bad = false } = {}) {
   let el = document.getElementById("toast");
   if (!el) {
@@ -285,10 +349,15 @@ export function toast(text, { bad = false } = {}) {
  * A story as text nodes: the opening (when visible), then every line with its
  * writer. Hidden lines show a placeholder (the host still sees their text,
  * struck through, with a button from `lineAction`).
+ *
+ * @param {{lines?: StoryLine[], writers?: {id: string, name: string}[], prompt?: {opening?: string}}} entry
+ * @param {RoomState} state
+ * @param {{lineAction?: ((line: StoryLine) => HTMLElement) | null, writers?: boolean, className?: string}} [options]
  */
 export function storyText(entry, state, { lineAction = null, writers = true, className = "story" } = {}) {
   const names = new Map((entry.writers || []).map((w) => [w.id, w.name]));
-  const nameOf = (id) => names.get(id) || playerName(state, id);
+  /** @param {string | undefined} id */
+  const nameOf = (id) => (id && names.get(id)) || playerName(state, id);
   const prompt = entry.prompt || {};
   return h(
     "div",
@@ -314,6 +383,7 @@ export function storyText(entry, state, { lineAction = null, writers = true, cla
   );
 }
 
+/** @param {StoryPrompt | undefined} prompt */
 export function promptMeta(prompt) {
   if (!prompt) return null;
   const words = prompt.must_include || [];
@@ -330,29 +400,4 @@ export function promptMeta(prompt) {
         )
       : null,
   );
-}
-
-// ---- server notices ---------------------------------------------------------
-
-// The page-wide banner for a connection in trouble, shown only while ``active()``
-// (the player's game view, the console) so the join form stays uncluttered.
-export function connectionBanner(el, active) {
-  return (status) => {
-    const trouble = active() && (status === "reconnecting" || status === "offline");
-    el.hidden = !trouble;
-    if (trouble) el.textContent = status === "offline" ? t("conn.offline") : t("conn.reconnecting");
-  };
-}
-
-// The server says when its store (Redis) is unreachable and when it is back:
-// the game is paused meanwhile, and people should know it is not their network.
-export function noticeBanner(el) {
-  return (msg) => {
-    if (msg.code === "store_unavailable") {
-      el.textContent = t("notice.paused");
-      el.hidden = false;
-    } else if (msg.code === "store_available") {
-      el.hidden = true;
-    }
-  };
 }

@@ -7,6 +7,7 @@
 export const clock = {
   offset: 0, // server seconds - local seconds
   synced: false,
+  /** @param {number} serverTime */
   sync(serverTime) {
     this.offset = serverTime - Date.now() / 1000;
     this.synced = true;
@@ -16,7 +17,10 @@ export const clock = {
   },
 };
 
-/** "1:05", "0:09"; hours as "1:02:03". */
+/**
+ * "1:05", "0:09"; hours as "1:02:03".
+ * @param {number} seconds
+ */
 export function formatSeconds(seconds) {
   const s = Math.max(0, Math.ceil(seconds));
   const hours = Math.floor(s / 3600);
@@ -28,6 +32,14 @@ export function formatSeconds(seconds) {
 const MILESTONES = [60, 30, 10];
 
 /**
+ * @typedef {object} CountdownTarget
+ * @property {number | null} deadlineAt server time, seconds
+ * @property {boolean} paused
+ * @property {number | null} remaining seconds left while paused
+ * @property {number | null} total the full time, for the bar
+ */
+
+/**
  * A countdown shown in `el` (text "0:42"), optionally a progress bar `bar`
  * (its width follows the share of time left), and milestones announced
  * through `announce(seconds)` (60/30/10 seconds left, 0 = time's up) once each.
@@ -37,18 +49,29 @@ const MILESTONES = [60, 30, 10];
  *   cd.stop();
  */
 export class Countdown {
+  /**
+   * @param {HTMLElement} el
+   * @param {{bar?: HTMLElement | null, announce?: ((seconds: number) => void) | null, urgentBelow?: number}} [options]
+   */
   constructor(el, { bar = null, announce = null, urgentBelow = 10 } = {}) {
     this.el = el;
     this.bar = bar;
     this.announce = announce;
     this.urgentBelow = urgentBelow;
+    /** @type {CountdownTarget | null} */
     this.target = null;
+    /** @type {ReturnType<typeof setInterval> | null} */
     this.timer = null;
+    /** @type {string | null} */
     this.key = null;
+    /** @type {Set<number>} */
     this.announced = new Set();
   }
 
-  /** key identifies the thing counted (a riddle, a turn): milestones reset when it changes. */
+  /**
+   * key identifies the thing counted (a riddle, a turn): milestones reset when it changes.
+   * @param {{deadlineAt?: number | null, paused?: boolean, remaining?: number | null, total?: number | null, key?: string | null}} target
+   */
   set({ deadlineAt = null, paused = false, remaining = null, total = null, key = null }) {
     if (key !== this.key) {
       this.key = key;
@@ -63,6 +86,7 @@ export class Countdown {
     if (!this.timer) this.timer = setInterval(() => this.render(), 250);
   }
 
+  /** @returns {number | null} seconds left, or null when there is no deadline */
   left() {
     const t = this.target;
     if (!t) return null;
@@ -73,7 +97,7 @@ export class Countdown {
 
   render() {
     const left = this.left();
-    const t = this.target || {};
+    const t = this.target || { deadlineAt: null, paused: false, remaining: null, total: null };
     if (left === null) {
       this.el.textContent = "–:––";
       this.el.classList.remove("urgent");
@@ -96,7 +120,7 @@ export class Countdown {
   }
 
   stop() {
-    clearInterval(this.timer);
+    if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
     this.target = null;
     this.key = null;

@@ -8,10 +8,12 @@
 
 import { h } from "./dom.js";
 
+/** @type {Record<string, string>} */
 export const LANGS = { en: "English", it: "Italiano" };
 const STORAGE_KEY = "ritrovo.lang";
 
 // key: [English, Italian]
+/** @type {Record<string, [string, string]>} */
 const D = {
   // general
   "app.name": ["Ritrovo", "Ritrovo"],
@@ -351,6 +353,16 @@ function pickLanguage() {
   return "en";
 }
 
+/**
+ * @typedef {Record<string, string | number | null | undefined>} Params
+ */
+
+/**
+ * The UI text for `key` in the current language, with {name} filled from params.
+ * @param {string} key
+ * @param {Params} [params]
+ * @returns {string}
+ */
 export function t(key, params = {}) {
   // Plurals: "key_one" when params.n === 1 and such a key exists.
   let entry = params.n === 1 && D[`${key}_one`] ? D[`${key}_one`] : D[key];
@@ -359,9 +371,10 @@ export function t(key, params = {}) {
     return key;
   }
   const text = entry[lang === "it" ? 1 : 0];
-  return text.replace(/\{(\w+)\}/g, (_, name) => (params[name] === undefined ? `{${name}}` : String(params[name])));
+  return text.replace(/\{(\w+)\}/g, (_, /** @type {string} */ name) => (params[name] === undefined ? `{${name}}` : String(params[name])));
 }
 
+/** @param {string} next */
 export function setLang(next) {
   if (!LANGS[next] || next === lang) return;
   lang = next;
@@ -374,18 +387,21 @@ export function setLang(next) {
   document.dispatchEvent(new CustomEvent("langchange", { detail: { lang } }));
 }
 
-/** Translate static markup: [data-i18n] text and [data-i18n-attr] attributes. */
+/**
+ * Translate static markup: [data-i18n] text and [data-i18n-attr] attributes.
+ * @param {ParentNode} [root]
+ */
 export function applyStatic(root = document) {
   document.documentElement.lang = lang;
-  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(/** @type {HTMLElement} */ (el).dataset.i18n || "");
   for (const el of root.querySelectorAll("[data-i18n-attr]")) {
-    for (const pair of el.dataset.i18nAttr.split(";")) {
+    for (const pair of (/** @type {HTMLElement} */ (el).dataset.i18nAttr || "").split(";")) {
       const [attr, key] = pair.split(":").map((s) => s.trim());
       if (attr && key) el.setAttribute(attr, t(key));
     }
   }
   for (const sw of root.querySelectorAll(".lang-switch button")) {
-    sw.setAttribute("aria-pressed", String(sw.dataset.lang === lang));
+    sw.setAttribute("aria-pressed", String(/** @type {HTMLElement} */ (sw).dataset.lang === lang));
   }
 }
 

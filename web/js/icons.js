@@ -4,6 +4,7 @@
 const NS = "http://www.w3.org/2000/svg";
 
 // name -> list of [element, attributes]
+/** @type {Record<string, [string, Record<string, string | number>][]>} */
 const ICONS = {
   lock: [
     ["rect", { x: 4, y: 11, width: 16, height: 10, rx: 2 }],
@@ -57,6 +58,11 @@ const ICONS = {
   ],
 };
 
+/**
+ * @param {string} name
+ * @param {string} [className]
+ * @returns {SVGSVGElement}
+ */
 export function icon(name, className = "icon") {
   const svg = document.createElementNS(NS, "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
@@ -76,9 +82,13 @@ export function icon(name, className = "icon") {
   return svg;
 }
 
-/** Fill every <span data-icon="name"> of the page. */
+/**
+ * Fill every <span data-icon="name"> of the page.
+ * @param {ParentNode} [root]
+ */
 export function mountIcons(root = document) {
   for (const slot of root.querySelectorAll("[data-icon]")) {
-    if (!slot.firstChild) slot.appendChild(icon(slot.dataset.icon, slot.dataset.iconClass || "icon"));
+    if (!(slot instanceof HTMLElement)) continue;
+    if (!slot.firstChild) slot.appendChild(icon(slot.dataset.icon || "", slot.dataset.iconClass || "icon"));
   }
 }

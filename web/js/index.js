@@ -2,14 +2,23 @@
 
 import { h, byId, fill, show } from "./dom.js";
 import { initI18n, t } from "./i18n.js";
-import { CODE_RE, fetchRoom, hostKey, normalizeCode, rememberHostedRoom, store } from "./common.js";
+import { CODE_RE, fetchRoom, hostKey, hostedRooms, normalizeCode, rememberHostedRoom, store } from "./common.js";
 
+/** @import { PackSummary } from "./types.js" */
+
+/** @type {PackSummary[]} */
 let packs = [];
 let packsError = false;
 
+/** The value of the checked pack choice ("" for "no pack"), undefined when none is checked. */
+function pickedPack() {
+  const picked = byId("pack-list").querySelector("input:checked");
+  return picked instanceof HTMLInputElement ? picked.value : undefined;
+}
+
 function renderPacks() {
   const list = byId("pack-list");
-  const chosen = (list.querySelector("input:checked") || {}).value ?? (packs[0] ? packs[0].id : "");
+  const chosen = pickedPack() ?? (packs[0] ? packs[0].id : "");
   const items = packs.map((pack) =>
     h(
       "li",
@@ -51,7 +60,7 @@ function renderPacks() {
 }
 
 function renderRecent() {
-  const rooms = store.get("ritrovo.hosted") || [];
+  const rooms = hostedRooms();
   const live = rooms.filter((r) => store.get(hostKey(r.code)));
   show(byId("recent"), live.length > 0);
   fill(
@@ -81,18 +90,24 @@ async function loadPacks() {
   renderPacks();
 }
 
+/**
+ * @param {string} id
+ * @param {string} text
+ */
 function showError(id, text) {
   const el = byId(id);
   el.textContent = text || "";
   show(el, !!text);
 }
 
+/** @param {SubmitEvent} event */
 async function onJoin(event) {
   event.preventDefault();
-  const code = normalizeCode(byId("join-code").value);
+  const input = byId("join-code", HTMLInputElement);
+  const code = normalizeCode(input.value);
   if (!CODE_RE.test(code)) {
     showError("join-error", t("index.join.bad_code"));
-    byId("join-code").focus();
+    input.focus();
     return;
   }
   showError("join-error", "");
@@ -108,19 +123,22 @@ async function onJoin(event) {
   location.assign(`/r/${encodeURIComponent(code)}`);
 }
 
+/** @param {SubmitEvent} event */
 async function onCreate(event) {
   event.preventDefault();
-  const name = byId("room-name").value.trim();
+  const input = byId("room-name", HTMLInputElement);
+  const name = input.value.trim();
   if (!name) {
     showError("host-error", t("index.host.name_required"));
-    byId("room-name").focus();
+    input.focus();
     return;
   }
   showError("host-error", "");
-  const picked = byId("pack-list").querySelector("input:checked");
+  const picked = pickedPack();
+  /** @type {{name: string, pack?: string}} */
   const body = { name };
-  if (picked && picked.value) body.pack = picked.value;
-  const button = byId("create-button");
+  if (picked) body.pack = picked;
+  const button = byId("create-button", HTMLButtonElement);
   button.disabled = true;
   button.textContent = t("index.host.creating");
   try {
@@ -139,7 +157,7 @@ async function onCreate(event) {
     rememberHostedRoom(data.code, name);
     location.assign(`/host/${encodeURIComponent(data.code)}`);
   } catch (err) {
-    showError("host-error", t("common.error", { message: String(err.message || err) }));
+    showError("host-error", t("common.error", { message: String(/** @type {Error} */ (err).message || err) }));
   } finally {
     button.disabled = false;
     button.textContent = t("index.host.create");
@@ -150,8 +168,9 @@ function main() {
   initI18n();
   byId("join-form").addEventListener("submit", onJoin);
   byId("host-form").addEventListener("submit", onCreate);
-  byId("join-code").addEventListener("input", (e) => {
-    const el = e.target;
+  const joinCode = byId("join-code", HTMLInputElement);
+  joinCode.addEventListener("input", () => {
+    const el = joinCode;
     const clean = el.value.toUpperCase();
     if (clean !== el.value) el.value = clean;
   });

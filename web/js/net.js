@@ -3,32 +3,34 @@
 // to their ack/error by id, and orders state snapshots by seq.
 
 import { clock } from "./countdown.js";
+import { CLOSE, ERROR, PROTOCOL_VERSION } from "./protocol.js";
 
-export const CLOSE = {
-  ROOM_CLOSED: 4000,
-  KICKED: 4001,
-  ROOM_GONE: 4004,
-  TOO_SLOW: 4008,
-  HELLO_TIMEOUT: 4010,
-  SERVICE_RESTART: 1012,
-  ABUSE: 1008,
-};
+/** @import { AckResults, NoticeMessage, RoomState, ServerMessage, WelcomeMessage, WireError, YouMessage } from "./types.js" */
+
+/** Codes of the failures this client finds by itself (no server frame says them). */
+export const CLIENT_ERROR = Object.freeze({
+  OFFLINE: "offline",
+  TIMEOUT: "timeout",
+  DISCONNECTED: "disconnected",
+  CLOSED: "closed",
+});
 
 // Opening errors after which retrying the same hello cannot succeed.
+/** @type {ReadonlySet<string>} */
 const FATAL_HELLO = new Set([
-  "room_not_found",
-  "bad_host_token",
-  "unknown_token",
-  "kicked",
-  "room_closed",
-  "room_locked",
-  "room_full",
-  "name_taken",
-  "empty_name",
-  "name_too_long",
-  "invalid_name",
-  "team_not_found",
-  "invalid_field",
+  ERROR.ROOM_NOT_FOUND,
+  ERROR.BAD_HOST_TOKEN,
+  ERROR.UNKNOWN_TOKEN,
+  ERROR.KICKED,
+  ERROR.ROOM_CLOSED,
+  ERROR.ROOM_LOCKED,
+  ERROR.ROOM_FULL,
+  ERROR.NAME_TAKEN,
+  ERROR.EMPTY_NAME,
+  ERROR.NAME_TOO_LONG,
+  ERROR.INVALID_NAME,
+  ERROR.TEAM_NOT_FOUND,
+  ERROR.INVALID_FIELD,
 ]);
 
 const BACKOFF_BASE_MS = 500;
@@ -44,29 +46,71 @@ export function wsUrl() {
 }
 
 /**
- * new RoomSocket({
- *   hello: () => ({type: "join", room, name}),   // the opening message, asked on every (re)connect
- *   onWelcome(msg), onState(state, seq), onYou(msg), onNotice(msg),
- *   onStatus(status, detail),   // "connecting" | "connected" | "reconnecting" | "offline" | "closed"
- *   onFatal({code, message}),   // the session cannot continue (kicked, room closed, bad token...)
- * })
+ * @typedef {"idle" | "connecting" | "connected" | "reconnecting" | "offline" | "closed"} SocketStatus
+ */
+
+/**
+ * What comes with a status: the attempt and when the next one is due while
+ * reconnecting, the reason when closed.
+ * @typedef {{attempt?: number, retryAt?: number, code?: string, message?: string}} StatusDetail
+ */
+
+/**
+ * @typedef {object} SocketHandlers
+ * @property {() => {type: string, [field: string]: unknown}} hello the opening message, asked on every (re)connect
+ * @property {(msg: WelcomeMessage) => void} [onWelcome]
+ * @property {(state: RoomState, seq: number) => void} [onState]
+ * @property {(msg: YouMessage) => void} [onYou]
+ * @property {(msg: NoticeMessage) => void} [onNotice]
+ * @property {(msg: WireError) => void} [onError] an error frame that answers no request
+ * @property {(status: SocketStatus, detail: StatusDetail) => void} [onStatus]
+ * @property {(err: WireError) => void} [onFatal] the session cannot continue (kicked, room closed, bad token...)
+ */
+
+/**
+ * The result of an acknowledged command: see AckResults.
+ * @template {string} K
+ * @typedef {K extends keyof AckResults ? AckResults[K] : Record<string, never>} AckResult
+ */
+
+/**
+ * @typedef {object} Pending
+ * @property {(value: any) => void} resolve
+ * @property {(err: WireError) => void} reject
+ * @property {ReturnType<typeof setTimeout>} timer
+ */
+
+/**
+ *   new RoomSocket({
+ *     hello: () => ({type: "join", room, name}),
+ *     onWelcome(msg), onState(state, seq), onYou(msg), onNotice(msg),
+ *     onStatus(status, detail), onFatal({code, message}),
+ *   })
  */
 export class RoomSocket {
+  /** @param {SocketHandlers} handlers */
   constructor(handlers) {
     this.h = handlers;
+    /** @type {WebSocket | null} */
     this.ws = null;
+    /** @type {SocketStatus} */
     this.status = "idle";
     this.attempt = 0;
     this.lastSeq = -1;
     this.nextId = 1;
+    /** @type {Map<string | number, Pending>} */
     this.pending = new Map();
     this.stopped = true;
     this.welcomed = false;
-    this.retryTimer = null;
-    this.pingTimer = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.retryTimer = undefined;
+    /** @type {ReturnType<typeof setInterval> | undefined} */
+    this.pingTimer = undefined;
     this.lastFrameAt = 0;
+    /** @type {string | null} */
     this.helloId = null;
-    this.probeTimer = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.probeTimer = undefined;
     // The browser's own network signal: say so at once (an open socket may be
     // silently dead), and check the socket as soon as the network is back.
     this._online = () => this._checkOrRetry();
@@ -101,33 +145,44 @@ export class RoomSocket {
     const ws = this.ws;
     this.ws = null;
     if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000, "bye");
-    this._rejectAll("closed");
+    this._rejectAll(CLIENT_ERROR.CLOSED);
   }
 
-  /** Send a command; resolves with the ack's result, rejects with {code, message}. */
+  /**
+   * Send a command; resolves with the ack's result, rejects with a WireError.
+   * @template {string} K
+   * @param {K} type
+   * @param {Record<string, unknown>} [fields]
+   * @returns {Promise<AckResult<K>>}
+   */
   request(type, fields = {}) {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN || !this.welcomed || navigator.onLine === false) {
-      return Promise.reject({ code: "offline", message: "not connected" });
+      return Promise.reject({ code: CLIENT_ERROR.OFFLINE, message: "not connected" });
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject({ code: "timeout", message: "no answer from the server" });
+        reject({ code: CLIENT_ERROR.TIMEOUT, message: "no answer from the server" });
       }, REQUEST_TIMEOUT_MS);
       this.pending.set(id, { resolve, reject, timer });
-      this._send({ type, id, v: 1, ...fields });
+      this._send({ type, id, v: PROTOCOL_VERSION, ...fields });
     });
   }
 
+  /** @param {Record<string, unknown>} msg */
   _send(msg) {
     try {
-      this.ws.send(JSON.stringify(msg));
+      this.ws?.send(JSON.stringify(msg));
     } catch {
       /* the close handler takes care of it */
     }
   }
 
+  /**
+   * @param {SocketStatus} status
+   * @param {StatusDetail} [detail]
+   */
   _setStatus(status, detail = {}) {
     this.status = status;
     if (this.h.onStatus) this.h.onStatus(status, detail);
@@ -157,12 +212,13 @@ export class RoomSocket {
       if (this.ws !== ws) return;
       this.lastFrameAt = Date.now();
       this.helloId = `hello-${this.nextId++}`;
-      this._send({ ...this.h.hello(), id: this.helloId, v: 1 });
+      this._send({ ...this.h.hello(), id: this.helloId, v: PROTOCOL_VERSION });
     };
     ws.onmessage = (event) => {
       if (this.ws !== ws) return;
       this.lastFrameAt = Date.now();
       if (this.welcomed && this.status !== "connected" && navigator.onLine !== false) this._setStatus("connected");
+      /** @type {ServerMessage} */
       let msg;
       try {
         msg = JSON.parse(event.data);
@@ -176,14 +232,15 @@ export class RoomSocket {
       this.ws = null;
       this.welcomed = false;
       clearInterval(this.pingTimer);
-      this._rejectAll("disconnected");
-      this._closed(event.code, event.reason);
+      this._rejectAll(CLIENT_ERROR.DISCONNECTED);
+      this._closed(event.code);
     };
     ws.onerror = () => {
       /* followed by close */
     };
   }
 
+  /** @param {ServerMessage} msg */
   _receive(msg) {
     switch (msg.type) {
       case "welcome":
@@ -218,7 +275,7 @@ export class RoomSocket {
         }
         break;
       case "removed":
-        this._fatal({ code: "kicked", message: msg.reason || "removed" });
+        this._fatal({ code: ERROR.KICKED, message: msg.reason || "removed" });
         break;
       case "notice":
         if (this.h.onNotice) this.h.onNotice(msg);
@@ -228,16 +285,24 @@ export class RoomSocket {
     }
   }
 
+  /**
+   * Resolve or reject the request this frame answers; false when it answers none.
+   * @param {string | number | null | undefined} id
+   * @param {boolean} ok
+   * @param {unknown} value
+   */
   _settle(id, ok, value) {
-    const entry = id === undefined || id === null ? null : this.pending.get(id);
+    if (id === undefined || id === null) return false;
+    const entry = this.pending.get(id);
     if (!entry) return false;
     this.pending.delete(id);
     clearTimeout(entry.timer);
     if (ok) entry.resolve(value);
-    else entry.reject(value);
+    else entry.reject(/** @type {WireError} */ (value));
     return true;
   }
 
+  /** @param {string} code */
   _rejectAll(code) {
     for (const [id, entry] of this.pending) {
       clearTimeout(entry.timer);
@@ -246,6 +311,7 @@ export class RoomSocket {
     }
   }
 
+  /** @param {WireError} err */
   _helloFailed(err) {
     if (FATAL_HELLO.has(err.code)) {
       this._fatal(err);
@@ -255,6 +321,7 @@ export class RoomSocket {
     if (this.ws) this.ws.close(1000, "retry");
   }
 
+  /** @param {WireError} err */
   _fatal(err) {
     if (this.stopped) return;
     this.stop();
@@ -262,11 +329,12 @@ export class RoomSocket {
     if (this.h.onFatal) this.h.onFatal(err);
   }
 
+  /** @param {number} code */
   _closed(code) {
     if (this.stopped) return;
-    if (code === CLOSE.ROOM_CLOSED) return this._fatal({ code: "room_closed", message: "room closed" });
-    if (code === CLOSE.KICKED) return this._fatal({ code: "kicked", message: "removed" });
-    if (code === CLOSE.ROOM_GONE) return this._fatal({ code: "room_not_found", message: "room gone" });
+    if (code === CLOSE.ROOM_CLOSED) return this._fatal({ code: ERROR.ROOM_CLOSED, message: "room closed" });
+    if (code === CLOSE.KICKED) return this._fatal({ code: ERROR.KICKED, message: "removed" });
+    if (code === CLOSE.ROOM_GONE) return this._fatal({ code: ERROR.ROOM_NOT_FOUND, message: "room gone" });
     this._scheduleRetry();
   }
 
@@ -284,7 +352,8 @@ export class RoomSocket {
     this.retryTimer = setTimeout(() => this._connect(), delay);
   }
 
-  _retryNow() {
+  /** Reconnect now instead of at the next retry (the user asked for it, or the network is back). */
+  retryNow() {
     if (this.stopped || this.status === "connected" || this.ws) return;
     this._connect();
   }
@@ -293,13 +362,13 @@ export class RoomSocket {
   _checkOrRetry() {
     if (this.stopped) return;
     if (!this.ws) {
-      this._retryNow();
+      this.retryNow();
       return;
     }
     if (!this.welcomed || this.ws.readyState !== WebSocket.OPEN) return;
     const ws = this.ws;
     const before = this.lastFrameAt;
-    this._send({ type: "ping", v: 1, id: `ping-${this.nextId++}` });
+    this._send({ type: "ping", v: PROTOCOL_VERSION, id: `ping-${this.nextId++}` });
     clearTimeout(this.probeTimer);
     this.probeTimer = setTimeout(() => {
       if (this.ws === ws && this.lastFrameAt <= before) this._drop();
@@ -312,7 +381,7 @@ export class RoomSocket {
     this.ws = null;
     this.welcomed = false;
     clearInterval(this.pingTimer);
-    this._rejectAll("disconnected");
+    this._rejectAll(CLIENT_ERROR.DISCONNECTED);
     try {
       if (dead) dead.close(4100, "no answer");
     } catch {
@@ -331,7 +400,7 @@ export class RoomSocket {
         this._drop();
         return;
       }
-      this._send({ type: "ping", v: 1, id: `ping-${this.nextId++}` });
+      this._send({ type: "ping", v: PROTOCOL_VERSION, id: `ping-${this.nextId++}` });
     }, PING_EVERY_MS);
   }
 }
