@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from ritrovo.errors import RitrovoError
@@ -11,6 +12,7 @@ from ritrovo.game.models import Room
 from ritrovo.game.pack import Pack
 from ritrovo.packs import PackLibrary
 from ritrovo.service import GameService
+from ritrovo.store.base import CommitResult
 from ritrovo.store.memory import MemoryStore
 
 
@@ -20,10 +22,10 @@ class CountingStore(MemoryStore):
         self.commits = 0
         self.conflicts = 0
 
-    async def commit(self, code, expected_version, version, data, **kw):  # type: ignore[no-untyped-def, override]
+    async def commit(self, *args: Any, **kwargs: Any) -> CommitResult:
         self.commits += 1
         await asyncio.sleep(0)  # let other commands run meanwhile, as a network round trip would
-        outcome = await super().commit(code, expected_version, version, data, **kw)
+        outcome = await super().commit(*args, **kwargs)
         self.conflicts += not outcome.ok
         return outcome
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from playwright.async_api import Browser
+from playwright.async_api import Error as PlaywrightError
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
@@ -46,7 +47,7 @@ async def pages(
                     await watched.page.screenshot(
                         path=str(out / f"{watched.name}.png"), full_page=True
                     )
-                except Exception as exc:  # a closed page must not hide the real failure
+                except PlaywrightError as exc:  # a closed page must not hide the real failure
                     watched.errors.append(f"screenshot failed: {exc}")
             (out / "problems.txt").write_text("\n".join(opened.problems()) + "\n", encoding="utf-8")
         await opened.close()

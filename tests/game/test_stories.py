@@ -140,7 +140,7 @@ def test_a_line_is_trimmed_and_whitespace_collapsed() -> None:
 
 def test_team_of_one_writes_alone() -> None:
     room = make_room(1, 0)
-    t1, t2 = team_ids(room)
+    t1, _t2 = team_ids(room)
     stories.start_round(room, ROUND, 0, T0)
     assert room.story is not None and list(room.story.stories) == [t1]
     (solo,) = members(room, t1)
@@ -301,7 +301,7 @@ def test_tick_skips_a_writer_whose_grace_ran_out() -> None:
 
 def test_team_waits_when_everyone_dropped_and_resumes_on_reconnect() -> None:
     room = make_room(2, 1)
-    t1, t2 = team_ids(room)
+    t1, _t2 = team_ids(room)
     a, b = members(room, t1)
     stories.start_round(room, ROUND, 0, T0)
     stories.submit_line(room, ROUND, a, "one", T0 + 1)
@@ -334,7 +334,7 @@ def test_kicked_writer_is_skipped() -> None:
 
 def test_late_joiner_enters_the_rotation() -> None:
     room = make_room(2, 1)
-    t1, t2 = team_ids(room)
+    t1, _t2 = team_ids(room)
     a, b = members(room, t1)
     stories.start_round(room, ROUND, 0, T0)
     stories.submit_line(room, ROUND, a, "a1", T0 + 1)
@@ -356,7 +356,7 @@ def test_late_joiner_enters_the_rotation() -> None:
 
 def test_late_joiner_creates_the_story_of_an_empty_team() -> None:
     room = make_room(1, 0)
-    t1, t2 = team_ids(room)
+    _t1, t2 = team_ids(room)
     stories.start_round(room, ROUND, 0, T0)
     assert room.story is not None and t2 not in room.story.stories
     late = rooms.join(room, name="Late", team_id=t2, token_hash="late", now=T0 + 2)
@@ -385,7 +385,7 @@ def test_player_absent_at_start_enters_when_they_connect() -> None:
 
 def test_done_story_stays_done_for_a_late_joiner() -> None:
     room = make_room(1, 1)
-    t1, t2 = team_ids(room)
+    t1, _t2 = team_ids(room)
     stories.start_round(room, ROUND, 0, T0)
     (solo,) = members(room, t1)
     stories.submit_line(room, ROUND, solo, "x", T0 + 1)
@@ -569,7 +569,7 @@ def voting_room() -> tuple[Room, list[str]]:
 
 
 def test_open_voting_reveals_everything_and_refuses_twice() -> None:
-    room, tids = voting_room()
+    room, _tids = voting_room()
     assert room.story is not None
     assert room.story.stage == "voting" and room.story.reveal_index == 2
     assert room.story.vote_deadline_at is None
@@ -577,7 +577,7 @@ def test_open_voting_reveals_everything_and_refuses_twice() -> None:
 
 
 def test_votes_refused_for_own_team_unknown_team_or_outside_voting() -> None:
-    room, (t1, t2, t3) = voting_room()
+    room, (t1, t2, _t3) = voting_room()
     a = members(room, t1)[0]
     refused(room, "own_team_vote", lambda: stories.vote(room, a, t1, T0 + 101), Conflict)
     refused(room, "team_not_found", lambda: stories.vote(room, a, "t99", T0 + 101), NotFound)
@@ -635,19 +635,19 @@ def test_votes_are_counted_once_and_points_follow_the_formula() -> None:
 
 
 def test_tied_stories_share_the_bonus_and_no_votes_means_no_bonus() -> None:
-    room, (t1, t2, t3) = voting_room()
+    room, (t1, t2, _t3) = voting_room()
     stories.vote(room, members(room, t1)[0], t2, T0 + 101)
     stories.vote(room, members(room, t2)[0], t1, T0 + 101)
     stories.close_voting(room, ROUND, T0 + 102)
     assert room.story_points == {t1: 75, t2: 75}
 
-    quiet, tids = voting_room()
+    quiet, _tids = voting_room()
     stories.close_voting(quiet, ROUND, T0 + 102)
     assert quiet.story_points == {} and all(t.score == 0 for t in quiet.teams)
 
 
 def test_votes_of_departed_players_are_dropped() -> None:
-    room, (t1, t2, t3) = voting_room()
+    room, (t1, t2, _t3) = voting_room()
     a = members(room, t1)[0]
     stories.vote(room, a, t2, T0 + 101)
     rooms.leave(room, a, T0 + 102)
@@ -801,7 +801,7 @@ def test_views_are_json_and_deterministic() -> None:
 
 def test_markdown_export_escapes_user_text() -> None:
     room = make_room(2, 1)
-    t1, t2 = team_ids(room)
+    t1, _t2 = team_ids(room)
     rooms.rename_team(room, t1, "# Team *Bold*")
     a, b = members(room, t1)
     stories.start_round(room, ROUND, 0, T0)

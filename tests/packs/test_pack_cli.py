@@ -25,12 +25,18 @@ def test_validate_reports_every_problem(capsys: pytest.CaptureFixture[str]) -> N
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"OK {good}: 3 rounds, 2 riddles, 3 prompts"
     assert lines[1:] == [
-        f"{bad}:14: rounds[0].riddles[0].hints[0].after: "
-        "must be less than the riddle's time_limit (30)",
-        f"{bad}:23: rounds[0].riddles[1].hints[1].after: "
-        "hints must unlock in order: 30 is earlier than hints[0].after (60)",
-        f"{bad}:27: rounds[0].riddles[2].hints: "
-        "hints cost 50 points in total, which must be less than the riddle's 50 points",
+        (
+            f"{bad}:14: rounds[0].riddles[0].hints[0].after: "
+            "must be less than the riddle's time_limit (30)"
+        ),
+        (
+            f"{bad}:23: rounds[0].riddles[1].hints[1].after: "
+            "hints must unlock in order: 30 is earlier than hints[0].after (60)"
+        ),
+        (
+            f"{bad}:27: rounds[0].riddles[2].hints: "
+            "hints cost 50 points in total, which must be less than the riddle's 50 points"
+        ),
         f'{bad}:34: rounds[0].riddles[2].hints[1].costs: unknown field (did you mean "cost"?)',
         f"{bad}:39: rounds[0].riddles[3].hints[0].after: must be at least 0, got -1",
         f"{bad}:40: rounds[0].riddles[3].hints[0].cost: must be at least 0, got -5",

@@ -326,8 +326,10 @@ def test_python_tags_are_refused_without_running_anything(tmp_path: Path) -> Non
     marker = tmp_path / "pwned"
     evil = [
         f'!!python/object/apply:os.system ["touch {marker}"]',
-        "!!python/object/apply:pathlib.Path.touch "
-        f'[!!python/object/apply:pathlib.Path ["{marker}"]]',
+        (
+            "!!python/object/apply:pathlib.Path.touch "
+            f'[!!python/object/apply:pathlib.Path ["{marker}"]]'
+        ),
         "!!python/name:os.system",
         "!custom thing",
     ]

@@ -63,7 +63,7 @@ async def test_player_resumes_after_the_server_is_killed(redis_url: str) -> None
         server.stop()
 
 
-async def test_memory_store_is_the_default(tmp_path: Any) -> None:
+def test_memory_store_is_the_default() -> None:
     with ServeProcess(None) as server:
         with urllib.request.urlopen(server.base_url + "/healthz", timeout=5) as response:
             health = json.load(response)

@@ -10,16 +10,19 @@ from ritrovo.timers import MIN_INSTANCE_TIMEOUT
 from support.protocol_helpers import create_room
 from support.servers import ServeProcess
 
-ENV = {"RITROVO_TIMER_LEASE_TTL": "1"}
+LEASE_TTL = "1"  # seconds, as RITROVO_TIMER_LEASE_TTL
 
 
 def presence(state: dict[str, Any], name: str) -> bool:
-    return next(p["present"] for t in state["teams"] for p in t["players"] if p["name"] == name)
+    present: bool = next(
+        p["present"] for t in state["teams"] for p in t["players"] if p["name"] == name
+    )
+    return present
 
 
 async def test_players_of_a_killed_process_show_as_away(redis_url: str) -> None:
-    with ServeProcess(redis_url, **ENV) as survivor:
-        doomed = ServeProcess(redis_url, **ENV).start()
+    with ServeProcess(redis_url, RITROVO_TIMER_LEASE_TTL=LEASE_TTL) as survivor:
+        doomed = ServeProcess(redis_url, RITROVO_TIMER_LEASE_TTL=LEASE_TTL).start()
         try:
             room = await create_room(survivor.base_url)
             host = await RitrovoClient.connect(survivor.ws_url)

@@ -25,7 +25,7 @@ MIN_TIME_LIMIT = 5  # seconds, the smallest a pack allows
 # (5 s) a deadline due less than a TTL after the crash can fire up to
 # TTL + TTL/3 late, so the test runs both processes with a 1 s lease: the new
 # process holds the lease well before the deadline.
-ENV = {"RITROVO_TIMER_LEASE_TTL": "1"}
+LEASE_TTL = "1"  # seconds, as RITROVO_TIMER_LEASE_TTL
 PACK_YAML = """
 id: restart-test
 title: Restart test
@@ -55,10 +55,12 @@ async def http_json(
     method: str, url: str, token: str | None = None, data: bytes | None = None
 ) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with aiohttp.ClientSession() as http:
-        async with http.request(method, url, data=data, headers=headers) as r:
-            assert r.status in (200, 201), await r.text()
-            return orjson.loads(await r.read())
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, url, data=data, headers=headers) as r,
+    ):
+        assert r.status in (200, 201), await r.text()
+        return orjson.loads(await r.read())
 
 
 def riddle_at(index: int, stage: str) -> Any:
@@ -76,8 +78,8 @@ def player_points(state: dict[str, Any]) -> dict[str, int]:
 
 
 async def test_riddle_survives_a_killed_server(redis_url: str) -> None:
-    first = ServeProcess(redis_url, **ENV)
-    second = ServeProcess(redis_url, **ENV)
+    first = ServeProcess(redis_url, RITROVO_TIMER_LEASE_TTL=LEASE_TTL)
+    second = ServeProcess(redis_url, RITROVO_TIMER_LEASE_TTL=LEASE_TTL)
     clients: list[RitrovoClient] = []
     try:
         started = time.monotonic()

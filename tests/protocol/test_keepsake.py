@@ -96,6 +96,16 @@ async def next_step(host: RitrovoClient, step: str) -> None:
     assert ack["result"] == {"step": step}
 
 
+def turn_to_write(player_id: str) -> Callable[[dict[str, Any]], bool]:
+    """Whether a state says the story is being written and it is `player_id`'s turn."""
+    return lambda s: (
+        s["phase"] == "story"
+        and s["story"] is not None
+        and s["story"]["stage"] == "writing"
+        and any(t["writer"] == player_id for t in s["story"]["teams"].values())
+    )
+
+
 async def write_story_round(
     host: RitrovoClient,
     players: dict[str, RitrovoClient],
@@ -104,14 +114,7 @@ async def write_story_round(
 ) -> None:
     """Each player writes their one line when it is their turn; writing then ends by itself."""
     for name, text in texts.items():
-        await players[name].wait_state(
-            lambda s, name=name: (
-                s["phase"] == "story"
-                and s["story"] is not None
-                and s["story"]["stage"] == "writing"
-                and any(t["writer"] == ids[name] for t in s["story"]["teams"].values())
-            )
-        )
+        await players[name].wait_state(turn_to_write(ids[name]))
         await players[name].request("line", text=text)
     await host.wait_state(lambda s: s["story"] is not None and s["story"]["stage"] == "reveal")
 

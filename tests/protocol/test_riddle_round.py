@@ -98,9 +98,11 @@ async def upload_pack(base_url: str, code: str, host_token: str, text: str) -> d
 
 async def get_results(base_url: str, code: str, fmt: str, token: str | None) -> tuple[int, bytes]:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{base_url}/api/rooms/{code}/results.{fmt}", headers=headers) as r:
-            return r.status, await r.read()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{base_url}/api/rooms/{code}/results.{fmt}", headers=headers) as r,
+    ):
+        return r.status, await r.read()
 
 
 async def expect_error(client: RitrovoClient, code: str, kind: str, **fields: Any) -> None:

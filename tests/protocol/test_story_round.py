@@ -86,9 +86,11 @@ async def upload_pack(base_url: str, code: str, host_token: str, text: str) -> d
 
 async def stories_markdown(base_url: str, code: str, host_token: str | None) -> tuple[int, str]:
     headers = {"Authorization": f"Bearer {host_token}"} if host_token else {}
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{base_url}/api/rooms/{code}/stories.md", headers=headers) as r:
-            return r.status, await r.text()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{base_url}/api/rooms/{code}/stories.md", headers=headers) as r,
+    ):
+        return r.status, await r.text()
 
 
 def story_of(state: dict[str, Any], team: str) -> dict[str, Any]:
@@ -215,6 +217,11 @@ class Game:
         with pytest.raises(ProtocolError) as err:
             await client.request(kind, **fields)
         assert err.value.code == code, (kind, fields)
+
+
+def my_vote_is(team: str) -> Callable[[dict[str, Any]], bool]:
+    """Whether a message is a player's own view showing their vote for `team`."""
+    return lambda m: m["type"] == "you" and m.get("my_vote") == team
 
 
 def moments(state: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -445,9 +452,7 @@ async def play(game: Game, t0: float) -> None:
     state = await game.host_state(lambda s: len(s["story"].get("voters", [])) == 5)
     assert state["story"]["live_counts"] == {t1: 3, t2: 2}
     for name, team in (("Ben", t2), ("Dee", t1), ("Fay", t1)):
-        await players[name].wait_for(
-            lambda m, team=team: m["type"] == "you" and m.get("my_vote") == team
-        )
+        await players[name].wait_for(my_vote_is(team))
     screen_state = await game.screen.wait_state(lambda s: len(s["story"].get("voters", [])) == 5)
     assert "live_counts" not in screen_state["story"]
 

@@ -279,7 +279,9 @@ async def test_pack_upload_arriving_slowly_is_read_whole() -> None:
             await asyncio.sleep(0.2)
             yield body[len(body) // 2 :]
 
-        async with aiohttp.ClientSession() as http:
-            async with http.post(url, data=pieces(), headers=auth) as r:
-                assert r.status == 201, await r.text()
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(url, data=pieces(), headers=auth) as r,
+        ):
+            assert r.status == 201, await r.text()
         assert first_half_sent.is_set()

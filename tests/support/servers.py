@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 from ritrovo.app import create_app
@@ -100,9 +100,10 @@ class ServeProcess:
         ]
         if self.redis_url:
             args += ["--redis-url", self.redis_url]
-        log = open(self.log_path, "ab")  # a file, not a pipe: a full pipe would block the server
-        self.proc = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
-        log.close()
+        # A file, not a pipe: a full pipe would block the server.  The child has
+        # its own copy of the descriptor, so ours can be closed at once.
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
         return self
 
     def wait_healthy(self, timeout: float = 15.0) -> ServeProcess:
@@ -166,8 +167,9 @@ class ServeProcess:
     def log_lines(self) -> list[str]:
         return self.log_path.read_text(errors="replace").splitlines()
 
-    def __enter__(self) -> ServeProcess:
-        return self.start()
+    def __enter__(self) -> Self:
+        self.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
