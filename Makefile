@@ -4,8 +4,12 @@
 #
 #   make setup                  create/refresh .venv (pip install -e .)
 #   make run [ARGS=...]         serve with the embedded in-memory store on :8080
-#   make test [PYTEST_ARGS=...] install test deps + redis-server + chromium, run pytest
-#   make lint                   ruff check (skipped when ruff is not installed)
+#   make test-setup             setup, plus the test extras (pytest, ruff, mypy),
+#                               redis-server and chromium (setup.sh --test)
+#   make test [PYTEST_ARGS=...] make lint, then pytest
+#   make lint                   scripts/lint.sh: ruff check and ruff format --check
+#                               on server/ and tests/, mypy --strict on both, then
+#                               scripts/lint_web.sh (tsc on web/js) when present
 #   make bench                  run every bench/*.py
 #   make clean                  remove caches and test artifacts (keeps .venv)
 
@@ -18,7 +22,7 @@ PORT   ?= 8080
 ARGS   ?=
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup test-setup run test lint bench clean
 
 setup:
 	bash scripts/setup.sh
@@ -26,15 +30,14 @@ setup:
 run: setup
 	$(VENV)/bin/ritrovo serve --port $(PORT) $(ARGS)
 
-test:
+test-setup:
 	bash scripts/setup.sh --test
+
+test: lint
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-lint:
-	@if [ -x $(VENV)/bin/ruff ]; then RUFF=$(VENV)/bin/ruff; \
-	elif command -v ruff >/dev/null 2>&1; then RUFF=ruff; \
-	else echo "lint: ruff is not installed (pip install ruff); skipping"; exit 0; fi; \
-	echo "$$RUFF check server tests"; "$$RUFF" check server tests
+lint: test-setup
+	bash scripts/lint.sh
 
 bench: setup
 	@shopt -s nullglob; scripts=(bench/*.py); \
@@ -42,5 +45,5 @@ bench: setup
 	for s in "$${scripts[@]}"; do echo "== $$s"; $(PY) "$$s" || exit $$?; done
 
 clean:
-	rm -rf artifacts .pytest_cache .hypothesis .ruff_cache .mypy_cache build dist
+	rm -rf artifacts .pytest_cache .hypothesis .ruff_cache .mypy_cache .mypy_path build dist
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -print0 | xargs -0r rm -rf
