@@ -22,13 +22,14 @@ from typing import TypeVar
 import orjson
 
 from .errors import Conflict, ErrorCode, LimitExceeded, NotFound, RitrovoError, StoreUnavailable
-from .game import flow, rooms
+from .game import changes, flow, rooms
 from .game.models import DEFAULT_MAX_PLAYERS, Room
 from .game.pack import Pack
 from .packs.loader import PackLibrary
 from .protocol import CODE_ALPHABET, CODE_LENGTH
-from .store.base import RoomStore, Stored
-from .store.codec import decode_pack, decode_room, encode_pack, encode_room
+from .store import parts
+from .store.base import RoomStore
+from .store.codec import decode_pack, encode_pack
 
 T = TypeVar("T")
 Clock = Callable[[], float]
@@ -81,12 +82,12 @@ class GameService:
         self.clock = clock
         self.max_rooms = max_rooms
         self.max_players_per_room = max_players_per_room
-        # Last known version of each room this process touched: a command on a
-        # room nobody else changed needs a single store round trip (the commit).
-        self._cache: OrderedDict[str, Stored] = OrderedDict()
+        # The latest committed version of each room this process works with,
+        # decoded: a command on a room needs a single store round trip (its
+        # commit), and a change committed elsewhere is applied to it from the
+        # published change instead of being read back.
+        self._rooms: OrderedDict[str, tuple[int, Room]] = OrderedDict()
         self._packs: OrderedDict[str, Pack] = OrderedDict()
-        # The decoded room each cached version came from (see _decoded).
-        self._rooms: dict[str, tuple[int, Room]] = {}
         # One lock per room with commands in flight; unused locks go away by themselves.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -110,22 +111,85 @@ class GameService:
                 max_players=self.max_players_per_room,
             )
             room.pack_id = pack_id
-            data = encode_room(room)
-            if await self.store.create(room.code, data, now):
-                self._remember(room.code, Stored(0, data))
+            if await self.store.create(room.code, parts.split(room), now):
+                self._remember(room.code, 0, room)
                 return CreatedRoom(room, host_token)
         raise Conflict("could not find a free room code", code=ErrorCode.NO_FREE_CODE)
 
+    def _lock(self, code: str) -> asyncio.Lock:
+        lock = self._locks.get(code)
+        if lock is None:
+            lock = self._locks[code] = asyncio.Lock()
+        return lock
+
     async def load(self, code: str, *, fresh: bool = False, min_seq: int = 0) -> Room:
-        """The room as stored; ``fresh`` skips this process's cache."""
-        stored = None if fresh else self._cache.get(code)
-        if stored is None or stored.version < min_seq:
+        """The room as stored.
+
+        With ``fresh`` (or when this process knows no version >= ``min_seq``)
+        it is read from the store and decoded: a private copy the caller may
+        keep across awaits. Otherwise it is this process's current room, shared
+        with every later command: use it at once, before any ``await``.
+        """
+        if fresh:
             stored = await self.store.load(code)
             if stored is None:
                 self._forget(code)
                 raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
-            self._remember(code, stored)
-        return decode_room(stored.data)
+            return parts.join(stored.parts)
+        # Wait for a command in flight: its room is changed but not committed yet.
+        async with self._lock(code):
+            hit = self._rooms.get(code)
+            if hit is None or hit[0] < min_seq:
+                stored = await self.store.load(code)
+                if stored is None:
+                    self._forget(code)
+                    raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
+                hit = (stored.version, parts.join(stored.parts))
+                self._remember(code, *hit)
+            return hit[1]
+
+    async def current(
+        self, code: str, *, min_seq: int = 0, fresh: bool = False
+    ) -> tuple[Room, Pack | None]:
+        """This process's current room (at least ``min_seq``) and its pack, for immediate use.
+
+        Nothing awaits between this returning and the caller's next ``await``,
+        so views built from the result at once show one committed version.
+        ``fresh`` reads the room from the store first (notices may have been lost).
+        """
+        if fresh:
+            async with self._lock(code):
+                self._forget(code)
+        while True:
+            room = await self.load(code, min_seq=min_seq)
+            if (
+                room.pack_id is None
+                or room.pack_id in self._packs
+                or not room.pack_id.startswith(UPLOAD_PREFIX)
+            ):
+                return room, await self.get_pack(room.pack_id)
+            await self.get_pack(room.pack_id)  # an uploaded pack read from the store: load again
+
+    def on_notice(self, code: str, data: bytes) -> parts.Notice | None:
+        """A change was published (by any process): bring the cached room up to date.
+
+        The change applies when the cached room is the version just before it;
+        after a gap (a missed notice) the cached room is dropped, and the next
+        use reads the room again. None for a notice that cannot be read.
+        """
+        try:
+            notice, written = parts.decode_notice(data)
+        except ValueError:
+            return None
+        hit = self._rooms.get(code)
+        if hit is None or notice.seq <= hit[0]:
+            return notice  # nothing cached here, or our own commit (already applied)
+        if notice.deleted or notice.whole or notice.seq != hit[0] + 1:
+            self._forget(code)
+            return notice
+        parts.apply(hit[1], written, notice.gone)
+        self._rooms[code] = (notice.seq, hit[1])
+        return notice
 
     async def execute(
         self, code: str, action: Callable[[Room, Pack | None, float], T]
@@ -134,79 +198,76 @@ class GameService:
 
         ``action`` may raise a ``RitrovoError`` (nothing is saved) or
         ``NoChange`` (nothing is saved; the current room is returned with None).
+        The room returned is shared: read it at once, before any ``await``.
         """
         # Commands on one room in this process run one at a time: they would
         # only lose compare-and-set races to each other and retry, each retry
         # a full round trip. Other processes still race, and the CAS settles it.
-        lock = self._locks.get(code)
-        if lock is None:
-            lock = self._locks[code] = asyncio.Lock()
-        async with lock:
+        async with self._lock(code):
             return await self._execute(code, action)
 
     async def _execute(
         self, code: str, action: Callable[[Room, Pack | None, float], T]
     ) -> tuple[Room, T]:
-        stored = self._cache.get(code) or await self.store.load(code)
-        for _ in range(MAX_COMMIT_ATTEMPTS):
+        hit = self._rooms.get(code)
+        if hit is None:
+            stored = await self.store.load(code)
             if stored is None:
                 self._forget(code)
                 raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
-            room = self._decoded(code, stored)
+            hit = (stored.version, parts.join(stored.parts))
+        version, room = hit
+        for _ in range(MAX_COMMIT_ATTEMPTS):
             pack = await self.get_pack(room.pack_id) if room.pack_id else None
             now = self.clock()
-            try:
-                result = action(room, pack, now)
-            except NoChange:
-                self._rooms[code] = (stored.version, room)  # untouched: still that version
-                return room, None  # type: ignore[return-value]
-            except RitrovoError:
-                # Every rule refuses before it changes anything (the rule tests
-                # check the room is byte-for-byte unchanged after each refusal),
-                # so the object is still that version: most guesses in a burst
-                # are refused, and each would otherwise decode the room again.
-                self._rooms[code] = (stored.version, room)
-                raise
-            room.seq = stored.version + 1
-            data = encode_room(room)
+            # The room leaves the cache while a command works on it, and comes
+            # back once committed, or untouched (NoChange), or refused by a rule
+            # (every rule refuses before it changes anything: the rule tests
+            # check the room is byte-for-byte unchanged after each refusal). An
+            # unexpected exception or a lost compare-and-set discards it.
+            self._rooms.pop(code, None)
+            with changes.tracking(room) as changed:
+                try:
+                    result = action(room, pack, now)
+                except NoChange:
+                    self._remember(code, version, room)
+                    return room, None  # type: ignore[return-value]
+                except RitrovoError:
+                    self._remember(code, version, room)
+                    raise
+            room.seq = version + 1
+            gone: list[str] = []
+            if changed.is_whole:
+                written = parts.split(room)
+            else:
+                written, gone = parts.changed_parts(room, changed)
             outcome = await self.store.commit(
                 code,
-                stored.version,
+                version,
                 room.seq,
-                data,
+                written,
+                gone,
+                whole=changed.is_whole,
                 deadline_at=flow.next_deadline(room, pack, now),
-                notice=orjson.dumps({"seq": room.seq}),
+                notice=parts.encode_notice(room.seq, written, gone, whole=changed.is_whole),
                 now=now,
             )
             if outcome.ok:
-                self._remember(code, Stored(room.seq, data), committed=True)
-                self._rooms[code] = (room.seq, room)
+                self._remember(code, room.seq, room)
                 return room, result
-            stored = outcome.current  # another process wrote first: ``room`` is discarded
+            if outcome.current is None:  # the room is gone
+                self._forget(code)
+                raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
+            # Another process wrote first: ``room`` is discarded, the rule runs
+            # again on the room as stored now.
+            version, room = outcome.current.version, parts.join(outcome.current.parts)
         raise StoreUnavailable("the room is too busy; try again", code=ErrorCode.BUSY)
 
-    def _decoded(self, code: str, stored: Stored) -> Room:
-        """The room at ``stored``'s version, to be changed by one command.
-
-        Decoding a big room costs milliseconds, and a burst of guesses would
-        decode it once per guess, so the object the last command committed is
-        reused. It is taken out of the cache while a command works on it and
-        put back only once committed, untouched, or refused by a rule (rules
-        refuse before changing anything); an unexpected exception or a lost
-        compare-and-set discards it.
-        """
-        hit = self._rooms.pop(code, None)
-        if hit is not None and hit[0] == stored.version:
-            return hit[1]
-        return decode_room(stored.data)
-
     def _forget(self, code: str) -> None:
-        self._cache.pop(code, None)
         self._rooms.pop(code, None)
 
     async def delete(self, code: str) -> None:
-        self._rooms.pop(code, None)
-        self._cache.pop(code, None)
+        self._forget(code)
         await self.store.delete(code, orjson.dumps({"deleted": True}))
 
     async def tick(self, code: str) -> bool:
@@ -223,17 +284,16 @@ class GameService:
             return False
         return bool(changed)
 
-    def _remember(self, code: str, stored: Stored, *, committed: bool = False) -> None:
-        known = self._cache.get(code)
-        if not committed and known is not None and known.version > stored.version:
-            # A read that started before our last commit came back late: keep
-            # the newer version, or the next command would lose its CAS.
+    def _remember(self, code: str, version: int, room: Room) -> None:
+        known = self._rooms.get(code)
+        if known is not None and known[0] > version:
+            # A read that started before a newer change was applied came back
+            # late: keep the newer version, or the next command would lose its CAS.
             return
-        self._cache[code] = stored
-        self._cache.move_to_end(code)
-        while len(self._cache) > 10_000:
-            old, _ = self._cache.popitem(last=False)
-            self._rooms.pop(old, None)
+        self._rooms[code] = (version, room)
+        self._rooms.move_to_end(code)
+        while len(self._rooms) > 10_000:
+            self._rooms.popitem(last=False)
 
     # -- packs -------------------------------------------------------------
 

@@ -1,14 +1,25 @@
 """Fan-out: this process's connections by room, and room changes sent to them.
 
 Room changes come as store notices, from this process or any other, and the
-hub turns them into ``state`` frames: coalesced to at most one per room per
-flush interval, built once per distinct view and encoded once for all
-connections that share it.
+hub turns them into ``patch`` frames: coalesced to at most one per room per
+flush interval, each view built once per distinct view key, diffed once
+against the view its connections last got, and encoded once for all
+connections that share both.
 
-Ordering: a connection is sent a room's state only if its ``seq`` is newer
-than the last one it was sent, so it never sees an older state after a newer
-one, whatever order loads finish in. Every state is complete, so skipping
-intermediate seqs loses nothing.
+Patches: every connection keeps the view it was last sent (the same object
+for every connection of a view key, so the memory is one view per key, and it
+goes when the connections go). A connection that holds a view gets a
+``patch`` from that view to its new one, even when its view key changed (a
+player moved to another team); one that holds none (a new connection, one
+that asked for ``resync``) gets a full ``state``, and so does one whose patch
+would not be smaller than the state. A view, once sent, is never changed: it
+is the base the next patch is computed from.
+
+Ordering: a connection is sent a room's version only if its ``seq`` is newer
+than the last one it was sent (or the same seq, whole, after a ``resync``),
+so it never sees an older state after a newer one, whatever order loads
+finish in. A patch goes from what the connection holds to the current view,
+so skipping intermediate seqs loses nothing.
 """
 
 from __future__ import annotations
@@ -21,12 +32,10 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
-
 from .. import protocol
 from ..config import Settings
 from ..errors import NotFound, StoreUnavailable
-from ..game import views
+from ..game import patches, views
 from ..game.models import Room
 from ..game.pack import Pack
 from ..metrics import Metrics
@@ -35,6 +44,23 @@ from ..service import GameService
 from .connection import Connection
 
 log = logging.getLogger(__name__)
+
+
+def _behind(conn: Connection, seq: int) -> bool:
+    """Whether ``conn`` should be sent the room at ``seq``."""
+    if seq == conn.last_seq_sent:
+        return conn.last_view is None  # a resync: the same version, whole
+    return seq > conn.last_seq_sent
+
+
+def _patch_frame(
+    held: dict[str, Any], held_seq: int, view: dict[str, Any], seq: int
+) -> bytes | None:
+    """The ``patch`` from ``held`` (at ``held_seq``) to ``view``; None if a full state is no bigger."""
+    ops = patches.diff(held, view)
+    if any(not op[1] for op in ops):  # the whole view replaced: diff found it smaller
+        return None
+    return protocol.encode(MessageType.PATCH, seq=seq, base=held_seq, ops=ops)
 
 
 class RoomHub:
@@ -130,19 +156,17 @@ class RoomHub:
         if code == "":
             self.resync_all()
             return
+        # The service keeps its cached room current (or drops it on a gap),
+        # whether or not this process has connections in the room.
+        change = self.service.on_notice(code, notice)
         if code not in self.rooms and code not in self._watching:
             return
-        try:
-            body = orjson.loads(notice)
-        except orjson.JSONDecodeError:
-            body = {}
-        if body.get("deleted"):
+        if change is not None and change.deleted:
             for conn in list(self.rooms.get(code, ())):
                 conn.close_soon(CloseCode.ROOM_GONE, "room deleted")
             return
-        seq = body.get("seq")
-        if isinstance(seq, int):
-            self._wanted_seq[code] = max(seq, self._wanted_seq.get(code, 0))
+        if change is not None:
+            self._wanted_seq[code] = max(change.seq, self._wanted_seq.get(code, 0))
         self._noticed_at.setdefault(code, time.perf_counter())
         self.schedule(code)
 
@@ -192,23 +216,35 @@ class RoomHub:
         self._stale.discard(code)
         noticed = self._noticed_at.pop(code, None)
         try:
-            room = await self.service.load(code, fresh=fresh, min_seq=self._wanted_seq.get(code, 0))
+            room, pack = await self.service.current(
+                code, min_seq=self._wanted_seq.get(code, 0), fresh=fresh
+            )
         except BaseException:
             if fresh:
                 self._stale.add(code)
             raise
-        pack = await self.service.get_pack(room.pack_id)
         self.push(room, pack, list(self.rooms.get(code, ())))
         if noticed is not None:
             self.metrics.broadcast_latency.observe(time.perf_counter() - noticed)
 
     def push(self, room: Room, pack: Pack | None, members: list[Connection]) -> None:
-        """Send ``room`` to each connection that has not seen this version yet."""
+        """Send ``room`` to each connection that has not seen this version yet.
+
+        As a ``patch`` from the view the connection holds, else as a full
+        ``state``. Views are built once per view key, patches computed and
+        encoded once per (view held, view key), states encoded once per key.
+        """
         now = self.service.clock()
-        encoded: dict[str, bytes] = {}
+        built: dict[str, dict[str, Any]] = {}  # the new view, by view key
+        states: dict[str, bytes] = {}  # full state frames, by view key
+        # Patch frames, by (the view the connection holds, its seq, the new
+        # view's key); None when the full state is no bigger. The views held
+        # stay alive during the push (their connections hold them), so their
+        # ids are not reused.
+        patches: dict[tuple[int, int, str], bytes | None] = {}
         boards: dict[tuple[bool, str | None], list[dict[str, Any]]] = {}  # shared by the views
         for conn in members:
-            if conn.last_seq_sent >= room.seq or conn.closing:
+            if conn.closing or not _behind(conn, room.seq):
                 continue
             assert conn.role is not None
             if conn.role == "player":
@@ -218,16 +254,41 @@ class RoomHub:
                     conn.close_after_sending(CloseCode.KICKED, "removed from the room")
                     continue
             key = views.view_key(room, pack, conn.role, conn.player_id)
-            data = encoded.get(key)
-            if data is None:
-                state = views.build(room, pack, now, conn.role, conn.player_id, boards=boards)
-                data = encoded[key] = protocol.encode("state", seq=room.seq, state=state)
-            conn.send(data, "state")
+            view = built.get(key)
+            if view is None:
+                view = built[key] = views.build(
+                    room, pack, now, conn.role, conn.player_id, boards=boards
+                )
+            data: bytes | None = None
+            held = conn.last_view
+            if held is not None:
+                memo = (id(held), conn.last_seq_sent, key)
+                if memo in patches:
+                    data = patches[memo]
+                else:
+                    data = patches[memo] = _patch_frame(held, conn.last_seq_sent, view, room.seq)
+            if data is not None:
+                conn.send(data, MessageType.PATCH)
+            else:
+                data = states.get(key)
+                if data is None:
+                    data = states[key] = protocol.encode(
+                        MessageType.STATE, seq=room.seq, state=view
+                    )
+                conn.send(data, MessageType.STATE)
             conn.last_seq_sent = room.seq
+            conn.last_view = view
             if conn.role == "player" and conn.player_id:
                 self._send_private(conn, room, pack, now)
             if room.phase == "closed":
                 conn.close_after_sending(CloseCode.ROOM_CLOSED, "the host closed the room")
+
+    def resync(self, conn: Connection) -> None:
+        """The client asked for a full state: send it one with the next push, soon."""
+        conn.last_view = None
+        conn.last_private = None
+        if conn.code is not None:
+            self.schedule(conn.code)
 
     def _send_private(self, conn: Connection, room: Room, pack: Pack | None, now: float) -> None:
         assert conn.player_id is not None

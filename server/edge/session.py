@@ -66,6 +66,9 @@ class Session:
         if isinstance(msg, protocol.Ping):
             conn.send_message(MessageType.PONG, id=msg.id, server_time=self.service.clock())
             return
+        if isinstance(msg, protocol.Resync):  # answered by a full state, not an ack
+            self.hub.resync(conn)
+            return
         assert conn.code is not None
         table = PLAYER_COMMANDS if conn.role == "player" else HOST_COMMANDS
         command = table.get(type(msg))
@@ -170,6 +173,6 @@ class Session:
         self.hub.add(conn)
         log.info("entered room as %s", role, extra=conn.log_extra)
         conn.send_message(MessageType.WELCOME, server_time=self.service.clock(), **welcome)
-        pack = await self.service.get_pack(room.pack_id)
-        self.hub.push(room, pack, [conn])
-        self.hub.caught_up(code, room.seq)
+        current, pack = await self.service.current(code, min_seq=room.seq)
+        self.hub.push(current, pack, [conn])
+        self.hub.caught_up(code, current.seq)

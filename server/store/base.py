@@ -1,8 +1,8 @@
 """The state store interfaces, shared by the in-memory and the Redis stores.
 
-A room is one versioned JSON document. Writers never overwrite blindly: they
-load a version, apply a rule, and ``commit`` only if the version is still the
-one they loaded (compare-and-set). That single rule makes every
+A room is a versioned set of parts (``parts.py``). Writers never overwrite
+blindly: they load a version, apply a rule, and ``commit`` the parts it
+changed only if the version is still the one they loaded (compare-and-set). That single rule makes every
 read-modify-write atomic across connections and processes, and makes a
 deadline fire once even when several processes see it due at the same time.
 
@@ -27,8 +27,10 @@ DEFAULT_ROOM_TTL_SECONDS = 24 * 3600
 
 @dataclass(frozen=True, slots=True)
 class Stored:
+    """A room as stored: its version and every part (see ``parts.py``)."""
+
     version: int
-    data: bytes
+    parts: dict[str, bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +40,13 @@ class CommitResult:
 
 
 class RoomStorage(ABC):
-    """Rooms as versioned documents, written by compare-and-set."""
+    """Rooms as versioned sets of parts, written by compare-and-set."""
 
     room_ttl: float = DEFAULT_ROOM_TTL_SECONDS  # idle seconds after which a room expires
 
     @abstractmethod
-    async def create(self, code: str, data: bytes, now: float) -> bool:
-        """Store a new room at version 0; False if the code is taken."""
+    async def create(self, code: str, parts: dict[str, bytes], now: float) -> bool:
+        """Store a new room (all its parts) at version 0; False if the code is taken."""
 
     @abstractmethod
     async def load(self, code: str) -> Stored | None: ...
@@ -55,14 +57,18 @@ class RoomStorage(ABC):
         code: str,
         expected_version: int,
         version: int,
-        data: bytes,
+        written: dict[str, bytes],
+        gone: list[str],
         *,
+        whole: bool,
         deadline_at: float | None,
         notice: bytes,
         now: float,
     ) -> CommitResult:
-        """Replace the room if it is still at ``expected_version``.
+        """Write the changed parts if the room is still at ``expected_version``.
 
+        ``written`` parts replace theirs, ``gone`` parts are deleted; with
+        ``whole``, ``written`` is the whole room and every other part goes.
         In the same atomic step: record the room's next deadline (see
         ``DeadlineIndex``) and publish ``notice`` (see ``NoticeBus``).
         """

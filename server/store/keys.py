@@ -28,7 +28,7 @@ ROOM_EVENTS_PATTERN = ROOM_EVENTS_PREFIX + "*"
 
 
 def room(code: str) -> str:
-    """Hash with fields ``v`` (version, the room's seq) and ``data`` (room JSON)."""
+    """Hash with field ``v`` (version, the room's seq) and one field per part (parts.py)."""
     return f"{PREFIX}room:{code}"
 
 

@@ -24,7 +24,9 @@ class MemoryStore(RoomStore):
     def __init__(self, room_ttl: float | None = None) -> None:
         if room_ttl is not None:
             self.room_ttl = room_ttl
-        self._rooms: dict[str, Stored] = {}
+        # A room's parts and version. Parts are bytes, as in Redis, so a room
+        # here is as isolated from its users as it is there.
+        self._rooms: dict[str, tuple[int, dict[str, bytes]]] = {}
         self._active: dict[str, float] = {}
         self._deadlines: dict[str, float] = {}
         self._packs: dict[str, bytes] = {}
@@ -44,32 +46,39 @@ class MemoryStore(RoomStore):
         self._active.pop(code, None)
         self._deadlines.pop(code, None)
 
-    async def create(self, code: str, data: bytes, now: float) -> bool:
+    async def create(self, code: str, parts: dict[str, bytes], now: float) -> bool:
         self._expire(now)
         if code in self._rooms:
             return False
-        self._rooms[code] = Stored(0, data)
+        self._rooms[code] = (0, dict(parts))
         self._active[code] = now
         return True
 
     async def load(self, code: str) -> Stored | None:
-        return self._rooms.get(code)
+        found = self._rooms.get(code)
+        return None if found is None else Stored(found[0], dict(found[1]))
 
     async def commit(
         self,
         code: str,
         expected_version: int,
         version: int,
-        data: bytes,
+        written: dict[str, bytes],
+        gone: list[str],
         *,
+        whole: bool,
         deadline_at: float | None,
         notice: bytes,
         now: float,
     ) -> CommitResult:
         current = self._rooms.get(code)
-        if current is None or current.version != expected_version:
-            return CommitResult(False, current)
-        self._rooms[code] = Stored(version, data)
+        if current is None or current[0] != expected_version:
+            return CommitResult(False, await self.load(code))
+        parts = {} if whole else current[1]
+        parts.update(written)
+        for name in gone:
+            parts.pop(name, None)
+        self._rooms[code] = (version, parts)
         self._active[code] = now
         if deadline_at is None:
             self._deadlines.pop(code, None)

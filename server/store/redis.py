@@ -1,8 +1,9 @@
 """The Redis store: durable rooms shared by every server process.
 
-Each room is a hash (``v``, ``data``) that expires after the idle TTL. A commit
-is one Lua script: compare the version, write the room, move its deadline in
-the deadlines sorted set, and publish the change notice. Redis runs a script
+Each room is a hash (``v`` and one field per part, see ``parts.py``) that
+expires after the idle TTL. A commit is one Lua script: compare the version,
+write the parts that changed, move the room's deadline in the deadlines
+sorted set, and publish the change itself. Redis runs a script
 alone, so two processes racing for the same room cannot both win, and a
 notice is never published for a write that did not happen.
 
@@ -34,32 +35,65 @@ from .base import CommitResult, NoticeHandler, RoomStore, Stored
 
 log = logging.getLogger(__name__)
 
-CREATE_SCRIPT = """
--- KEYS: room hash, rooms zset. ARGV: data, ttl, code, now
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'v', '0', 'data', ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
-return 1
+# Writes name/value pairs into a hash in batches: Lua's unpack() has a stack
+# limit, and a whole room of 2,000 players is over 4,000 values.
+HSET_PAIRS = """
+local function hset_pairs(key, first, last)
+  local batch = {}
+  for i = first, last do
+    batch[#batch + 1] = ARGV[i]
+    if #batch == 1000 then
+      redis.call('HSET', key, unpack(batch))
+      batch = {}
+    end
+  end
+  if #batch > 0 then redis.call('HSET', key, unpack(batch)) end
+end
 """
 
-COMMIT_SCRIPT = """
+CREATE_SCRIPT = (
+    HSET_PAIRS
+    + """
+-- KEYS: room hash, rooms zset. ARGV: ttl, code, now, then part name/value pairs
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'v', '0')
+hset_pairs(KEYS[1], 4, #ARGV)
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+return 1
+"""
+)
+
+# One atomic step per command: compare the version, write the parts that
+# changed (or, for a whole-room change, replace every part), move the
+# deadline, publish the change. On a conflict the caller gets the room as
+# stored now, in the same round trip.
+COMMIT_SCRIPT = (
+    HSET_PAIRS
+    + """
 -- KEYS: room hash, deadlines zset, rooms zset
--- ARGV: expected version, new version, data, deadline ('' = none), ttl, code, channel, notice, now
+-- ARGV: 1 expected version, 2 new version, 3 deadline ('' = none), 4 ttl, 5 code,
+--       6 channel, 7 notice, 8 now, 9 whole ('1' or '0'), 10 number of written parts,
+--       then written name/value pairs, then the names of parts that are gone
 local v = redis.call('HGET', KEYS[1], 'v')
 if not v then return {-1} end
-if v ~= ARGV[1] then return {0, v, redis.call('HGET', KEYS[1], 'data')} end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'data', ARGV[3])
-redis.call('EXPIRE', KEYS[1], ARGV[5])
-if ARGV[4] == '' then
-  redis.call('ZREM', KEYS[2], ARGV[6])
+if v ~= ARGV[1] then return {0, redis.call('HGETALL', KEYS[1])} end
+if ARGV[9] == '1' then redis.call('DEL', KEYS[1]) end
+redis.call('HSET', KEYS[1], 'v', ARGV[2])
+local last = 10 + 2 * tonumber(ARGV[10])
+hset_pairs(KEYS[1], 11, last)
+for i = last + 1, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+if ARGV[3] == '' then
+  redis.call('ZREM', KEYS[2], ARGV[5])
 else
-  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[6])
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[5])
 end
-redis.call('ZADD', KEYS[3], ARGV[9], ARGV[6])
-redis.call('PUBLISH', ARGV[7], ARGV[8])
+redis.call('ZADD', KEYS[3], ARGV[8], ARGV[5])
+redis.call('PUBLISH', ARGV[6], ARGV[7])
 return {1}
 """
+)
 
 # Take the lease if it is free, renew it if we hold it; never take it from
 # another live holder. Redis expires it by itself when its holder stops renewing.
@@ -174,27 +208,28 @@ class RedisStore(RoomStore):
     def _ttl(self) -> int:
         return max(1, math.ceil(self.room_ttl))
 
-    async def create(self, code: str, data: bytes, now: float) -> bool:
+    async def create(self, code: str, parts: dict[str, bytes], now: float) -> bool:
+        args: list[Any] = [self._ttl, code, now]
+        for name, data in parts.items():
+            args += [name, data]
         async with self._call("create"):
-            created = await self._create(
-                keys=[keys.room(code), keys.ROOMS], args=[data, self._ttl, code, now]
-            )
+            created = await self._create(keys=[keys.room(code), keys.ROOMS], args=args)
         return bool(created)
 
     async def load(self, code: str) -> Stored | None:
         async with self._call("load"):
-            version, data = await self.redis.hmget(keys.room(code), ["v", "data"])
-        if version is None or data is None:
-            return None
-        return Stored(int(version), _bytes(data))
+            fields = await self.redis.hgetall(keys.room(code))
+        return _stored(fields)
 
     async def commit(
         self,
         code: str,
         expected_version: int,
         version: int,
-        data: bytes,
+        written: dict[str, bytes],
+        gone: list[str],
         *,
+        whole: bool,
         deadline_at: float | None,
         notice: bytes,
         now: float,
@@ -202,14 +237,18 @@ class RedisStore(RoomStore):
         args: list[Any] = [
             expected_version,
             version,
-            data,
             "" if deadline_at is None else repr(deadline_at),
             self._ttl,
             code,
             keys.room_events(code),
             notice,
             now,
+            "1" if whole else "0",
+            len(written),
         ]
+        for name, data in written.items():
+            args += [name, data]
+        args += gone
         async with self._call("commit"):
             reply = await self._commit(
                 keys=[keys.room(code), keys.DEADLINES, keys.ROOMS], args=args
@@ -218,7 +257,8 @@ class RedisStore(RoomStore):
             return CommitResult(True, None)
         if reply[0] == -1:
             return CommitResult(False, None)
-        return CommitResult(False, Stored(int(reply[1]), _bytes(reply[2])))
+        flat = reply[1]
+        return CommitResult(False, _stored(dict(zip(flat[::2], flat[1::2], strict=True))))
 
     async def delete(self, code: str, notice: bytes) -> None:
         async with self._call("delete"):
@@ -375,6 +415,15 @@ class RedisStore(RoomStore):
         with contextlib.suppress(Exception):
             async with asyncio.timeout(2.0):
                 await self.redis.aclose()
+
+
+def _stored(fields: dict[Any, Any]) -> Stored | None:
+    """A room from its hash's fields (``v`` and the parts); None if there is none."""
+    parts = {_bytes(name).decode(): _bytes(value) for name, value in fields.items()}
+    version = parts.pop("v", None)
+    if version is None or "meta" not in parts:
+        return None
+    return Stored(int(version), parts)
 
 
 def _bytes(value: object) -> bytes:

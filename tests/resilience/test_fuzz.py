@@ -80,11 +80,11 @@ class LiveRoom:
         self.thread.join(10)
         self.loop.close()
 
-    def room_document(self) -> tuple[int, bytes]:
-        async def load() -> tuple[int, bytes]:
+    def room_document(self) -> tuple[int, dict[str, bytes]]:
+        async def load() -> tuple[int, dict[str, bytes]]:
             stored = await self.store.load(self.code)
             assert stored is not None
-            return stored.version, stored.data
+            return stored.version, stored.parts
 
         return self.run(load())
 

@@ -1,30 +1,18 @@
-"""The timer lease: one holder at a time, renewed by it, taken over when it stops."""
+"""The timer lease: one holder at a time, renewed by it, taken over when it stops.
+
+``store`` (tests/conftest.py) runs a test once per kind, memory and Redis.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
 from ritrovo.app import TIMERS
 from ritrovo.store import keys
 from ritrovo.store.base import RoomStore
-from ritrovo.store.memory import MemoryStore
 from ritrovo.store.redis import RedisStore
 from support.servers import running_server
 from support.servers import test_settings as fast_settings
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[RoomStore]:
-    if request.param == "memory":
-        instance: RoomStore = MemoryStore(room_ttl=100)
-    else:
-        instance = RedisStore(request.getfixturevalue("redis_url"), room_ttl=100)
-    try:
-        yield instance
-    finally:
-        await instance.close()
 
 
 async def wait_until_free(store: RoomStore, timeout: float = 3.0) -> None:
@@ -67,8 +55,18 @@ async def test_counters_can_be_read_without_counting(store: RoomStore) -> None:
 async def test_expired_rooms_leave_the_deadline_set(redis_url: str) -> None:
     store = RedisStore(redis_url, room_ttl=100)
     try:
-        await store.create("GONE", b"0", now=1000.0)
-        await store.commit("GONE", 0, 1, b"1", deadline_at=1001.0, notice=b"{}", now=1000.0)
+        await store.create("GONE", {"meta": b"0"}, now=1000.0)
+        await store.commit(
+            "GONE",
+            0,
+            1,
+            {"meta": b"1"},
+            [],
+            whole=False,
+            deadline_at=1001.0,
+            notice=b"{}",
+            now=1000.0,
+        )
         await store.redis.delete(keys.room("GONE"))  # as if its idle TTL ran out
         assert await store.due_rooms(2000.0) == []
         assert await store.redis.zscore(keys.DEADLINES, "GONE") is None

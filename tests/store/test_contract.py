@@ -1,52 +1,117 @@
-"""One contract, two stores: the in-memory twin and Redis behave the same."""
+"""One contract, two stores: the in-memory twin and Redis behave the same.
+
+``store`` (tests/conftest.py) runs each test once per kind, with a 100 s room TTL.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import time
 
 import pytest
+from ritrovo.errors import StoreUnavailable
 from ritrovo.store.base import RoomStore
 from ritrovo.store.memory import MemoryStore
-from ritrovo.store.redis import RedisStore
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[RoomStore]:
-    if request.param == "memory":
-        instance: RoomStore = MemoryStore(room_ttl=100)
-    else:
-        instance = RedisStore(request.getfixturevalue("redis_url"), room_ttl=100)
-    try:
-        yield instance
-    finally:
-        await instance.close()
+from ritrovo.store.redis import CALL_TIMEOUT, RedisStore
+from support.redis_server import RedisServer
 
 
 async def test_create_is_unique_and_loads_version_zero(store: RoomStore) -> None:
-    assert await store.create("ABC234", b'{"a":1}', now=1000.0)
-    assert not await store.create("ABC234", b'{"a":2}', now=1000.0)
+    assert await store.create("ABC234", {"meta": b'{"a":1}'}, now=1000.0)
+    assert not await store.create("ABC234", {"meta": b'{"a":2}'}, now=1000.0)
     stored = await store.load("ABC234")
-    assert stored is not None and stored.version == 0 and stored.data == b'{"a":1}'
+    assert stored is not None and stored.version == 0 and stored.parts == {"meta": b'{"a":1}'}
     assert await store.load("ZZZ999") is None
 
 
 async def test_commit_is_compare_and_set(store: RoomStore) -> None:
-    await store.create("R1", b"v0", now=1000.0)
-    first = await store.commit("R1", 0, 1, b"v1", deadline_at=None, notice=b"{}", now=1000.0)
+    await store.create("R1", {"meta": b"v0"}, now=1000.0)
+    first = await store.commit(
+        "R1", 0, 1, {"meta": b"v1"}, [], whole=False, deadline_at=None, notice=b"{}", now=1000.0
+    )
     assert first.ok
-    stale = await store.commit("R1", 0, 1, b"other", deadline_at=None, notice=b"{}", now=1000.0)
+    stale = await store.commit(
+        "R1", 0, 1, {"meta": b"other"}, [], whole=False, deadline_at=None, notice=b"{}", now=1000.0
+    )
     assert not stale.ok
-    assert stale.current is not None and stale.current.version == 1 and stale.current.data == b"v1"
-    gone = await store.commit("NOPE", 0, 1, b"x", deadline_at=None, notice=b"{}", now=1000.0)
+    assert (
+        stale.current is not None
+        and stale.current.version == 1
+        and stale.current.parts == {"meta": b"v1"}
+    )
+    gone = await store.commit(
+        "NOPE", 0, 1, {"meta": b"x"}, [], whole=False, deadline_at=None, notice=b"{}", now=1000.0
+    )
     assert not gone.ok and gone.current is None
 
 
+async def test_a_commit_writes_only_the_parts_it_names(store: RoomStore) -> None:
+    await store.create("P1", {"meta": b"m0", "p:1": b"a", "p:2": b"b", "a:t1": b"g"}, now=1000.0)
+    done = await store.commit(
+        "P1",
+        0,
+        1,
+        {"meta": b"m1", "p:3": b"c"},
+        ["p:2"],
+        whole=False,
+        deadline_at=None,
+        notice=b"{}",
+        now=1000.0,
+    )
+    assert done.ok
+    stored = await store.load("P1")
+    assert stored is not None and stored.version == 1
+    assert stored.parts == {"meta": b"m1", "p:1": b"a", "p:3": b"c", "a:t1": b"g"}
+
+
+async def test_a_whole_commit_replaces_every_part(store: RoomStore) -> None:
+    await store.create("W1", {"meta": b"m0", "p:1": b"a", "a:t1": b"g"}, now=1000.0)
+    # Thousands of parts: the Redis script writes them in batches (Lua's unpack has a limit).
+    many = {f"p:{i}": str(i).encode() for i in range(5000)}
+    done = await store.commit(
+        "W1",
+        0,
+        1,
+        {"meta": b"m1", **many},
+        [],
+        whole=True,
+        deadline_at=None,
+        notice=b"{}",
+        now=1000.0,
+    )
+    assert done.ok
+    stored = await store.load("W1")
+    assert stored is not None and stored.parts == {"meta": b"m1", **many}
+    assert "a:t1" not in stored.parts
+
+
+async def test_a_lost_compare_and_set_returns_every_part(store: RoomStore) -> None:
+    await store.create("L1", {"meta": b"m0", "p:1": b"a"}, now=1000.0)
+    await store.commit(
+        "L1", 0, 1, {"meta": b"m1"}, [], whole=False, deadline_at=None, notice=b"{}", now=1000.0
+    )
+    lost = await store.commit(
+        "L1", 0, 1, {"meta": b"x"}, [], whole=False, deadline_at=None, notice=b"{}", now=1000.0
+    )
+    assert not lost.ok and lost.current is not None
+    assert lost.current.version == 1 and lost.current.parts == {"meta": b"m1", "p:1": b"a"}
+
+
 async def test_racing_commits_only_one_wins(store: RoomStore) -> None:
-    await store.create("RACE", b"v0", now=1000.0)
+    await store.create("RACE", {"meta": b"v0"}, now=1000.0)
     results = await asyncio.gather(
         *(
-            store.commit("RACE", 0, 1, f"w{i}".encode(), deadline_at=None, notice=b"{}", now=1000.0)
+            store.commit(
+                "RACE",
+                0,
+                1,
+                {"meta": f"w{i}".encode()},
+                [],
+                whole=False,
+                deadline_at=None,
+                notice=b"{}",
+                now=1000.0,
+            )
             for i in range(10)
         )
     )
@@ -54,24 +119,38 @@ async def test_racing_commits_only_one_wins(store: RoomStore) -> None:
 
 
 async def test_deadlines_are_due_in_order_and_move_with_commits(store: RoomStore) -> None:
-    await store.create("A", b"0", now=1000.0)
-    await store.create("B", b"0", now=1000.0)
-    await store.commit("A", 0, 1, b"1", deadline_at=1010.0, notice=b"{}", now=1000.0)
-    await store.commit("B", 0, 1, b"1", deadline_at=1005.0, notice=b"{}", now=1000.0)
+    await store.create("A", {"meta": b"0"}, now=1000.0)
+    await store.create("B", {"meta": b"0"}, now=1000.0)
+    await store.commit(
+        "A", 0, 1, {"meta": b"1"}, [], whole=False, deadline_at=1010.0, notice=b"{}", now=1000.0
+    )
+    await store.commit(
+        "B", 0, 1, {"meta": b"1"}, [], whole=False, deadline_at=1005.0, notice=b"{}", now=1000.0
+    )
     assert await store.due_rooms(1004.0) == []
     assert await store.due_rooms(1011.0) == ["B", "A"]
-    await store.commit("B", 1, 2, b"2", deadline_at=None, notice=b"{}", now=1000.0)
+    await store.commit(
+        "B", 1, 2, {"meta": b"2"}, [], whole=False, deadline_at=None, notice=b"{}", now=1000.0
+    )
     assert await store.due_rooms(1011.0) == ["A"]
 
 
 async def test_notices_reach_listeners(store: RoomStore) -> None:
     received: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
     await store.listen(lambda code, notice: received.put_nowait((code, notice)))
-    await store.create("N1", b"0", now=1000.0)
+    await store.create("N1", {"meta": b"0"}, now=1000.0)
     # Redis subscribes in the background: publish until the subscription is live.
     for attempt in range(50):
         await store.commit(
-            "N1", attempt, attempt + 1, b"x", deadline_at=None, notice=b'{"seq":1}', now=1000.0
+            "N1",
+            attempt,
+            attempt + 1,
+            {"meta": b"x"},
+            [],
+            whole=False,
+            deadline_at=None,
+            notice=b'{"seq":1}',
+            now=1000.0,
         )
         try:
             code, notice = await asyncio.wait_for(received.get(), 0.1)
@@ -84,8 +163,10 @@ async def test_notices_reach_listeners(store: RoomStore) -> None:
 
 
 async def test_delete_removes_room_and_deadline(store: RoomStore) -> None:
-    await store.create("D1", b"0", now=1000.0)
-    await store.commit("D1", 0, 1, b"1", deadline_at=1001.0, notice=b"{}", now=1000.0)
+    await store.create("D1", {"meta": b"0"}, now=1000.0)
+    await store.commit(
+        "D1", 0, 1, {"meta": b"1"}, [], whole=False, deadline_at=1001.0, notice=b"{}", now=1000.0
+    )
     await store.delete("D1", b'{"deleted":true}')
     assert await store.load("D1") is None
     assert await store.due_rooms(2000.0) == []
@@ -105,20 +186,35 @@ async def test_packs_round_trip(store: RoomStore) -> None:
 
 async def test_count_rooms(store: RoomStore) -> None:
     assert await store.count_rooms(1000.0) == 0
-    await store.create("C1", b"0", now=1000.0)
-    await store.create("C2", b"0", now=1000.0)
+    await store.create("C1", {"meta": b"0"}, now=1000.0)
+    await store.create("C2", {"meta": b"0"}, now=1000.0)
     assert await store.count_rooms(1000.0) == 2
     assert await store.count_rooms(1000.0 + 101) == 0  # idle past the TTL
 
 
-async def test_ping(store: RoomStore) -> None:
-    await store.ping()
+async def test_redis_ping_fails_fast_while_redis_is_down(
+    fresh_redis_server: RedisServer,
+) -> None:
+    # Redis only: the memory store cannot be down, so its ping has nothing to prove.
+    store = RedisStore(fresh_redis_server.url)
+    try:
+        await store.ping()
+        fresh_redis_server.kill()
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            await store.ping()
+        # Refused at once, not after the call timeout: clients hear "paused" quickly.
+        assert time.monotonic() - started < CALL_TIMEOUT
+        await fresh_redis_server.start_async()
+        await store.ping()  # the pooled connection died with the server: a new one answers
+    finally:
+        await store.close()
 
 
 async def test_redis_room_key_expires(redis_url: str) -> None:
     store = RedisStore(redis_url, room_ttl=1)
     try:
-        await store.create("EXP", b"0", now=1000.0)
+        await store.create("EXP", {"meta": b"0"}, now=1000.0)
         ttl = await store.redis.ttl("ritrovo:room:EXP")
         assert 0 < ttl <= 1
     finally:
@@ -127,8 +223,8 @@ async def test_redis_room_key_expires(redis_url: str) -> None:
 
 async def test_memory_room_expires_after_idle_time() -> None:
     store = MemoryStore(room_ttl=10)
-    await store.create("OLD", b"0", now=1000.0)
-    await store.create("NEW", b"0", now=1015.0)  # creating sweeps idle rooms
+    await store.create("OLD", {"meta": b"0"}, now=1000.0)
+    await store.create("NEW", {"meta": b"0"}, now=1015.0)  # creating sweeps idle rooms
     assert await store.load("OLD") is None
     assert await store.load("NEW") is not None
 

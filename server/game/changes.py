@@ -1,0 +1,121 @@
+"""What one command changed in a room, recorded by the rules as they change it.
+
+A room is stored in parts (see ``store/parts.py``): its small scalar part
+(``meta``: phase, teams, scores, timers, moments...), and one part per player,
+per team attempt at the running riddle, per team story, per story vote, plus
+the riddle results and the story archive. A command that changes one player
+and one team's attempt should cost what those two parts cost to write, not
+what the whole room costs, in a room of 20 as in a room of 2,000.
+
+So the rules say which parts they changed, through the functions below:
+``player(room, id)``, ``attempt(room, team)``, ``story(room, team)``,
+``vote(room, id)``, ``results(room)``, ``archive(room)``. Big changes (a
+round starts, a pack is chosen, the game finishes) call ``everything(room)``.
+``meta`` is always written.
+
+The record is safe by default: a command that records nothing at all is
+taken to have changed everything, so a rule that has not been taught to
+record costs a whole-room write, never a lost change. A rule that records
+some parts must record all of them; the store's parts test replays random
+games and checks that the parts written rebuild the room exactly.
+
+Recording is a no-op outside ``tracking``: the rules stay plain functions of
+(room, pack, now, arguments), usable in tests without any of this. The record
+is kept beside the room (keyed by its identity) rather than in it, so that it
+is never stored or compared with the room itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from .models import Room
+
+
+@dataclass(slots=True)
+class Changes:
+    """The parts of a room one command changed (``meta`` always counts as changed)."""
+
+    whole: bool = False
+    players: set[str] = field(default_factory=set)
+    attempts: set[str] = field(default_factory=set)  # team ids, at the running riddle
+    stories: set[str] = field(default_factory=set)  # team ids, in the running story round
+    votes: set[str] = field(default_factory=set)  # voter player ids
+    results: bool = False
+    archive: bool = False
+    recorded: bool = False  # anything at all was recorded (else: the whole room)
+
+    @property
+    def is_whole(self) -> bool:
+        return self.whole or not self.recorded
+
+
+_active: dict[int, Changes] = {}
+
+
+@contextmanager
+def tracking(room: Room) -> Iterator[Changes]:
+    """Record what the rules change in ``room`` until the block ends."""
+    changes = Changes()
+    _active[id(room)] = changes
+    try:
+        yield changes
+    finally:
+        del _active[id(room)]
+
+
+def _record(room: Room) -> Changes | None:
+    changes = _active.get(id(room))
+    if changes is not None:
+        changes.recorded = True
+    return changes
+
+
+def meta(room: Room) -> None:
+    """Only the room's small scalar part changed (always written anyway)."""
+    _record(room)
+
+
+def player(room: Room, player_id: str) -> None:
+    changes = _record(room)
+    if changes is not None:
+        changes.players.add(player_id)
+
+
+def attempt(room: Room, team_id: str) -> None:
+    changes = _record(room)
+    if changes is not None:
+        changes.attempts.add(team_id)
+
+
+def story(room: Room, team_id: str) -> None:
+    changes = _record(room)
+    if changes is not None:
+        changes.stories.add(team_id)
+
+
+def vote(room: Room, player_id: str) -> None:
+    changes = _record(room)
+    if changes is not None:
+        changes.votes.add(player_id)
+
+
+def results(room: Room) -> None:
+    changes = _record(room)
+    if changes is not None:
+        changes.results = True
+
+
+def archive(room: Room) -> None:
+    changes = _record(room)
+    if changes is not None:
+        changes.archive = True
+
+
+def everything(room: Room) -> None:
+    """A change that reshapes the room: store it whole."""
+    changes = _record(room)
+    if changes is not None:
+        changes.whole = True

@@ -1,0 +1,246 @@
+"""A room as separately stored parts, so a commit writes what changed.
+
+Part names (fields of the room's Redis hash, keys of the memory store's dict):
+
+- ``meta``: everything small: the room's scalars, teams and scores, timers,
+  moments, the running riddle without its team attempts, the running story
+  without its team stories and votes. Bounded by the room's limits (26
+  teams, 30 moments), not by its players; written by every commit.
+- ``p:<player id>``: one player.
+- ``a:<team id>``: one team's attempt at the running riddle (its guesses).
+- ``s:<team id>``: one team's story in the running story round.
+- ``v:<player id>``: one player's vote in the running story round.
+- ``results``, ``archive``: finished riddles' results, finished story rounds.
+
+``split`` encodes a whole room; ``changed_parts`` encodes only the parts a
+``Changes`` record names (and says which of them are gone); ``join`` rebuilds
+a room from all its parts; ``apply`` brings a decoded room up to date with
+the parts of one change (what other processes do with a published change).
+Dict order is part of a room's meaning (rosters list players in join order),
+so ``join`` restores it: players by join order, attempts and stories by team.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import fields
+from typing import Any
+
+import msgspec
+import orjson
+
+from ..game.changes import Changes
+from ..game.models import (
+    Player,
+    RiddleResult,
+    RiddleState,
+    Room,
+    StoryState,
+    TeamAttempt,
+    TeamStory,
+)
+
+META = "meta"
+RESULTS = "results"
+ARCHIVE = "archive"
+PLAYER = "p:"
+ATTEMPT = "a:"
+STORY = "s:"
+VOTE = "v:"
+
+_ROOM_FIELDS = tuple(f.name for f in fields(Room))
+_META_FIELDS = tuple(
+    name for name in _ROOM_FIELDS if name not in ("players", "riddle_results", "story_archive")
+)
+_RIDDLE_FIELDS = tuple(f.name for f in fields(RiddleState) if f.name != "teams")
+_STORY_FIELDS = tuple(f.name for f in fields(StoryState) if f.name not in ("stories", "votes"))
+
+Parts = dict[str, bytes]
+
+
+def _meta(room: Room) -> bytes:
+    body: dict[str, Any] = {name: getattr(room, name) for name in _META_FIELDS}
+    if room.riddle is not None:
+        body["riddle"] = {name: getattr(room.riddle, name) for name in _RIDDLE_FIELDS}
+    if room.story is not None:
+        body["story"] = {name: getattr(room.story, name) for name in _STORY_FIELDS}
+    return orjson.dumps(body)
+
+
+def split(room: Room) -> Parts:
+    """Every part of ``room``, encoded."""
+    parts: Parts = {META: _meta(room)}
+    for player_id, player in room.players.items():
+        parts[PLAYER + player_id] = orjson.dumps(player)
+    if room.riddle is not None:
+        for team_id, attempt in room.riddle.teams.items():
+            parts[ATTEMPT + team_id] = orjson.dumps(attempt)
+    if room.story is not None:
+        for team_id, story in room.story.stories.items():
+            parts[STORY + team_id] = orjson.dumps(story)
+        for voter, team_id in room.story.votes.items():
+            parts[VOTE + voter] = orjson.dumps(team_id)
+    parts[RESULTS] = orjson.dumps(room.riddle_results)
+    parts[ARCHIVE] = orjson.dumps(room.story_archive)
+    return parts
+
+
+def changed_parts(room: Room, changes: Changes) -> tuple[Parts, list[str]]:
+    """The parts ``changes`` names, encoded, and the names of those that no longer exist."""
+    written: Parts = {META: _meta(room)}
+    gone: list[str] = []
+
+    def put(name: str, value: Any) -> None:
+        if value is None:
+            gone.append(name)
+        else:
+            written[name] = orjson.dumps(value)
+
+    for player_id in changes.players:
+        put(PLAYER + player_id, room.players.get(player_id))
+    attempts = room.riddle.teams if room.riddle is not None else {}
+    for team_id in changes.attempts:
+        put(ATTEMPT + team_id, attempts.get(team_id))
+    stories = room.story.stories if room.story is not None else {}
+    for team_id in changes.stories:
+        put(STORY + team_id, stories.get(team_id))
+    votes = room.story.votes if room.story is not None else {}
+    for voter in changes.votes:
+        put(VOTE + voter, votes.get(voter))
+    if changes.results:
+        put(RESULTS, room.riddle_results)
+    if changes.archive:
+        put(ARCHIVE, room.story_archive)
+    return written, gone
+
+
+def _loads(data: bytes) -> Any:
+    return orjson.loads(data)
+
+
+def _join_order(player: Mapping[str, Any]) -> tuple[float, int, str]:
+    pid = str(player["id"])
+    digits = pid[1:]
+    return (float(player["joined_at"]), int(digits) if digits.isdigit() else 0, pid)
+
+
+def join(parts: Mapping[str, bytes]) -> Room:
+    """The room whose parts these are (all of them, as ``split`` made them)."""
+    body: dict[str, Any] = _loads(parts[META])
+    players: list[dict[str, Any]] = []
+    attempts: dict[str, Any] = {}
+    stories: dict[str, Any] = {}
+    votes: dict[str, Any] = {}
+    for name, data in parts.items():
+        if name.startswith(PLAYER):
+            players.append(_loads(data))
+        elif name.startswith(ATTEMPT):
+            attempts[name[len(ATTEMPT) :]] = _loads(data)
+        elif name.startswith(STORY):
+            stories[name[len(STORY) :]] = _loads(data)
+        elif name.startswith(VOTE):
+            votes[name[len(VOTE) :]] = _loads(data)
+    players.sort(key=_join_order)
+    body["players"] = {p["id"]: p for p in players}
+    team_order = [team["id"] for team in body.get("teams", [])]
+    if body.get("riddle") is not None:
+        body["riddle"]["teams"] = _in_team_order(attempts, team_order)
+    if body.get("story") is not None:
+        body["story"]["stories"] = _in_team_order(stories, team_order)
+        body["story"]["votes"] = votes
+    body["riddle_results"] = _loads(parts[RESULTS]) if RESULTS in parts else []
+    body["story_archive"] = _loads(parts[ARCHIVE]) if ARCHIVE in parts else []
+    return msgspec.convert(body, type=Room)
+
+
+def _in_team_order(by_team: dict[str, Any], team_order: list[str]) -> dict[str, Any]:
+    rank = {team_id: i for i, team_id in enumerate(team_order)}
+    return dict(sorted(by_team.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0])))
+
+
+def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None:
+    """Bring ``room`` (decoded, one version behind) up to date with one change, in place."""
+    attempts = room.riddle.teams if room.riddle is not None else {}
+    stories = room.story.stories if room.story is not None else {}
+    votes = room.story.votes if room.story is not None else {}
+    meta = written.get(META)
+    if meta is not None:
+        body: dict[str, Any] = _loads(meta)
+        riddle, story = body.pop("riddle", None), body.pop("story", None)
+        fresh = msgspec.convert({**body, "riddle": None, "story": None, "players": {}}, type=Room)
+        for name in _META_FIELDS:
+            if name not in ("riddle", "story"):
+                setattr(room, name, getattr(fresh, name))
+        room.riddle = (
+            None if riddle is None else msgspec.convert({**riddle, "teams": {}}, type=RiddleState)
+        )
+        room.story = (
+            None
+            if story is None
+            else msgspec.convert({**story, "stories": {}, "votes": {}}, type=StoryState)
+        )
+        if room.riddle is not None:
+            room.riddle.teams = attempts
+        if room.story is not None:
+            room.story.stories = stories
+            room.story.votes = votes
+    for name in gone:
+        if name.startswith(PLAYER):
+            room.players.pop(name[len(PLAYER) :], None)
+        elif name.startswith(ATTEMPT):
+            attempts.pop(name[len(ATTEMPT) :], None)
+        elif name.startswith(STORY):
+            stories.pop(name[len(STORY) :], None)
+        elif name.startswith(VOTE):
+            votes.pop(name[len(VOTE) :], None)
+    for name, data in written.items():
+        if name.startswith(PLAYER):
+            room.players[name[len(PLAYER) :]] = msgspec.json.decode(data, type=Player)
+        elif name.startswith(ATTEMPT):
+            attempts[name[len(ATTEMPT) :]] = msgspec.json.decode(data, type=TeamAttempt)
+        elif name.startswith(STORY):
+            stories[name[len(STORY) :]] = msgspec.json.decode(data, type=TeamStory)
+        elif name.startswith(VOTE):
+            votes[name[len(VOTE) :]] = msgspec.json.decode(data, type=str)
+        elif name == RESULTS:
+            room.riddle_results = msgspec.json.decode(data, type=list[RiddleResult])
+        elif name == ARCHIVE:
+            room.story_archive = msgspec.json.decode(data, type=list[StoryState])
+
+
+# -- change notices ----------------------------------------------------------
+#
+# What a commit publishes: the change itself, so that other processes bring
+# their cached room up to date instead of reading it back. A header line of
+# JSON, then one line per written part, in the header's order. orjson never
+# writes a raw newline (it escapes them in strings), so lines frame safely.
+
+
+class Notice(msgspec.Struct, frozen=True):
+    """A published change: ``seq`` follows ``seq - 1``; ``whole`` means "read the room again"."""
+
+    seq: int = 0
+    whole: bool = False
+    deleted: bool = False
+    names: list[str] = []
+    gone: list[str] = []
+
+
+def encode_notice(seq: int, written: Mapping[str, bytes], gone: list[str], *, whole: bool) -> bytes:
+    if whole:
+        return orjson.dumps({"seq": seq, "whole": True})
+    names = list(written)
+    header = orjson.dumps({"seq": seq, "names": names, "gone": gone})
+    return b"\n".join([header, *(written[name] for name in names)])
+
+
+def decode_notice(data: bytes) -> tuple[Notice, Parts]:
+    """The header and the written parts; raises ``ValueError`` on a malformed notice."""
+    header, *bodies = data.split(b"\n")
+    try:
+        notice = msgspec.json.decode(header, type=Notice)
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"malformed change notice: {exc}") from None
+    if len(bodies) != len(notice.names):
+        raise ValueError("malformed change notice: parts do not match their names")
+    return notice, dict(zip(notice.names, bodies, strict=True))
