@@ -10,9 +10,18 @@ Two modes:
 * the default keeps every message in ``messages`` (tests read the history);
 * ``keep_messages=False`` keeps only the latest ``state``/``you``/``welcome``
   (long-running bots), and ``parse_states=False`` does not even decode
-  ``state`` frames: only their ``seq`` is read from the frame's head and the
-  raw frame is handed to ``on_frame`` (load generators with thousands of
-  connections on one core).
+  ``state`` and ``patch`` frames: only their ``seq`` (and a patch's ``base``)
+  is read from the frame's head and the raw frame is handed to ``on_frame``
+  (load generators with thousands of connections on one core).
+
+Patches: after the first full ``state`` the server sends ``patch`` frames
+(docs/protocol.md). The client applies each to its state, so ``state``,
+``wait_state`` and the history see full states as before: an applied patch
+is recorded in ``messages`` (and handed to ``on_frame`` and waiters) as the
+``state`` message it produced, with the patch's ``base`` seq as an extra
+field. A patch that does not apply to what the client holds (its ``base`` is
+not the current seq) is recorded as it came, and the client sends ``resync``
+and ignores patches until the full ``state`` that answers it.
 """
 
 from __future__ import annotations
@@ -28,13 +37,19 @@ import orjson
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from .game.patches import PatchError, apply
+from .protocol import PROTOCOL_VERSION
+
 Message = dict[str, Any]
-# (kind, parsed message or None for an unparsed state, raw frame, arrival time.monotonic())
+# (kind, parsed message or None for an unparsed state, raw frame, arrival time.monotonic()).
+# ``kind`` is "state" for every new state, whether it came whole or as a patch
+# (``raw`` is the frame as it came); "patch" only for a patch that was not applied.
 FrameHook = Callable[[str, "Message | None", bytes, float], None]
 
-# The server encodes ``{"type":"state","v":1,"seq":N,...}``: the head of a
-# state frame tells its kind and seq without decoding the whole (large) frame.
-_HEAD = re.compile(rb'^\{"type":"([a-z_]+)"(?:,"v":\d+)?(?:,"seq":(\d+))?')
+# The server encodes ``{"type":"state","v":2,"seq":N,...}`` and
+# ``{"type":"patch","v":2,"seq":N,"base":M,...}``: the head of the frame
+# tells its kind, seq and base without decoding the whole (large) frame.
+_HEAD = re.compile(rb'^\{"type":"([a-z_]+)"(?:,"v":\d+)?(?:,"seq":(\d+))?(?:,"base":(\d+))?')
 
 
 class ProtocolError(Exception):
@@ -57,12 +72,15 @@ class RitrovoClient:
     ) -> None:
         self.ws = ws
         self.state: Message | None = None  # the latest full state (parsed mode)
-        self.state_seq = -1  # seq of the latest state frame (both modes)
+        self.state_seq = -1  # seq of the latest state, whole or patched (both modes)
         self.you: Message | None = None
         self.welcome: Message | None = None
         self.messages: list[Message] = []  # everything received, in order (keep_messages)
         self.received = 0  # frames received so far
         self.bytes_received = 0
+        self.patches_applied = 0
+        self.resyncs_sent = 0
+        self._resyncing = False  # resync sent: ignore patches until the full state
         self.keep_messages = keep_messages
         self.parse_states = parse_states
         self.on_frame = on_frame
@@ -94,12 +112,11 @@ class RitrovoClient:
                 self.received += 1
                 self.bytes_received += len(raw)
                 message: Message | None
-                if not self.parse_states and raw.startswith(b'{"type":"state"'):
-                    head = _HEAD.match(raw)
-                    if head is not None and head.group(2) is not None:
-                        self.state_seq = max(self.state_seq, int(head.group(2)))
+                if not self.parse_states and raw.startswith(
+                    (b'{"type":"state"', b'{"type":"patch"')
+                ):
+                    kind = await self._skim(raw)
                     message = None
-                    kind = "state"
                 else:
                     message = orjson.loads(raw)
                     kind = message.get("type", "")
@@ -107,6 +124,11 @@ class RitrovoClient:
                         if self.state is None or message["seq"] >= self.state["seq"]:
                             self.state = message
                             self.state_seq = message["seq"]
+                            self._resyncing = False
+                    elif kind == "patch":
+                        patched = await self._patch(message)
+                        if patched is not None:
+                            message, kind = patched, "state"
                     elif kind == "you":
                         self.you = message
                     elif kind == "welcome":
@@ -133,6 +155,56 @@ class RitrovoClient:
             async with self._changed:
                 self._changed.notify_all()
 
+    async def _skim(self, raw: bytes) -> str:
+        """Lean mode: follow the seq from the frame's head; "state" if it moved on."""
+        head = _HEAD.match(raw)
+        if head is None or head.group(2) is None:
+            return "state"
+        seq = int(head.group(2))
+        if head.group(1) == b"state":
+            self.state_seq = max(self.state_seq, seq)
+            self._resyncing = False
+            return "state"
+        base = head.group(3)
+        if self._resyncing or base is None or int(base) != self.state_seq:
+            await self._resync()
+            return "patch"
+        self.state_seq = seq
+        return "state"
+
+    async def _patch(self, message: Message) -> Message | None:
+        """Apply a patch to the current state: the new state message, or None after a gap."""
+        current = self.state
+        if not self._resyncing and current is not None and message.get("base") == current["seq"]:
+            try:
+                body = apply(current["state"], message["ops"])
+            except (PatchError, KeyError, TypeError):
+                pass
+            else:
+                seq = message["seq"]
+                self.state = {
+                    "type": "state",
+                    "v": message.get("v"),
+                    "seq": seq,
+                    "state": body,
+                    "base": message["base"],
+                }
+                self.state_seq = seq
+                self.patches_applied += 1
+                return self.state
+        await self._resync()
+        return None
+
+    async def _resync(self) -> None:
+        """Ask for a full state (once until it comes)."""
+        if self._resyncing:
+            return
+        self._resyncing = True
+        self.resyncs_sent += 1
+        await self.ws.send(
+            orjson.dumps({"type": "resync", "v": PROTOCOL_VERSION, "id": next(self._ids)}).decode()
+        )
+
     def _resolve(self, message: Message) -> None:
         keep = []
         for predicate, future in self._waiters:
@@ -156,7 +228,7 @@ class RitrovoClient:
     async def send(self, kind: str, **fields: Any) -> int:
         request_id = next(self._ids)
         await self.ws.send(
-            orjson.dumps({"type": kind, "v": 1, "id": request_id, **fields}).decode()
+            orjson.dumps({"type": kind, "v": PROTOCOL_VERSION, "id": request_id, **fields}).decode()
         )
         return request_id
 
@@ -252,7 +324,7 @@ class RitrovoClient:
             lambda m: m.get("id") == request_id and m.get("type") in ("ack", "error", "pong")
         )
         await self.ws.send(
-            orjson.dumps({"type": kind, "v": 1, "id": request_id, **fields}).decode()
+            orjson.dumps({"type": kind, "v": PROTOCOL_VERSION, "id": request_id, **fields}).decode()
         )
         return future
 
@@ -268,7 +340,9 @@ class RitrovoClient:
             )
             first_state = self.state_seq
             await self.ws.send(
-                orjson.dumps({"type": kind, "v": 1, "id": request_id, **fields}).decode()
+                orjson.dumps(
+                    {"type": kind, "v": PROTOCOL_VERSION, "id": request_id, **fields}
+                ).decode()
             )
             reply = await asyncio.wait_for(reply_future, timeout)
             if reply["type"] == "error":

@@ -19,7 +19,8 @@ from .errors import BadRequest
 # Re-exported (the explicit alias tells mypy so): error codes are part of the wire contract.
 from .errors import ErrorCode as ErrorCode  # noqa: PLC0414
 
-PROTOCOL_VERSION = 1
+# 2: after the first ``state``, changes come as ``patch`` frames; ``resync``.
+PROTOCOL_VERSION = 2
 
 # The room-code alphabet and length, shared with the web client (which checks
 # a typed code before asking the server). Readable aloud: no 0/O, 1/I/L; 6
@@ -55,6 +56,7 @@ class MessageType(StrEnum):
 
     WELCOME = "welcome"
     STATE = "state"
+    PATCH = "patch"
     YOU = "you"
     ACK = "ack"
     ERROR = "error"
@@ -93,6 +95,10 @@ class Screen(Message):
 # Anyone, once in a room.
 class Ping(Message):
     pass
+
+
+class Resync(Message):
+    """Ask for a full ``state``: the client cannot apply a ``patch`` to what it holds."""
 
 
 # Players.
@@ -215,6 +221,7 @@ OPENING: dict[str, type[Message]] = {
 
 PLAYER: dict[str, type[Message]] = {
     "ping": Ping,
+    "resync": Resync,
     "guess": GuessMsg,
     "hint": Hint,
     "line": Line,
@@ -224,6 +231,7 @@ PLAYER: dict[str, type[Message]] = {
 
 HOST: dict[str, type[Message]] = {
     "ping": Ping,
+    "resync": Resync,
     "create_team": CreateTeam,
     "rename_team": RenameTeam,
     "delete_team": DeleteTeam,
@@ -246,7 +254,7 @@ HOST: dict[str, type[Message]] = {
     "finish": Finish,
 }
 
-SCREEN: dict[str, type[Message]] = {"ping": Ping}
+SCREEN: dict[str, type[Message]] = {"ping": Ping, "resync": Resync}
 
 ALL_TYPES = set(OPENING) | set(PLAYER) | set(HOST)
 

@@ -36,6 +36,10 @@ class Connection:
         self.code: str | None = None
         self.player_id: str | None = None
         self.last_seq_sent = -1
+        # The room view this connection was last sent (shared with the other
+        # connections of its view key, never changed): the base of its next
+        # patch. None: its next update is a full state.
+        self.last_view: dict[str, Any] | None = None
         self.last_private: bytes | None = None
         self.queue: asyncio.Queue[bytes | tuple[int, str]] = asyncio.Queue(
             maxsize=settings.send_queue_frames + 1

@@ -228,6 +228,8 @@ def test_bad_frames_get_errors_and_change_nothing(
     ), reply
     if reply["type"] == "pong":
         assert target == "player" and '"ping"' in str(frame)
+    elif reply["type"] == "state":  # the answer to a well-formed resync
+        assert target == "player" and '"resync"' in str(frame)
     else:
         assert reply["type"] == "error", reply
         assert isinstance(reply["code"], str) and reply["code"]

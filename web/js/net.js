@@ -1,11 +1,14 @@
 // The WebSocket client: one connection to /ws that says who it is, keeps
 // itself alive, reconnects with capped exponential backoff, matches requests
-// to their ack/error by id, and orders state snapshots by seq.
+// to their ack/error by id, orders states by seq, and applies `patch` frames to
+// the last state, so the pages always get a whole state. A patch that does not
+// fit what it holds makes it ask for a whole state again (`resync`).
 
 import { clock } from "./countdown.js";
+import { applyPatch } from "./patches.js";
 import { CLOSE, ERROR, PROTOCOL_VERSION } from "./protocol.js";
 
-/** @import { AckResults, NoticeMessage, RoomState, ServerMessage, WelcomeMessage, WireError, YouMessage } from "./types.js" */
+/** @import { AckResults, NoticeMessage, PatchMessage, RoomState, ServerMessage, WelcomeMessage, WireError, YouMessage } from "./types.js" */
 
 /** Codes of the failures this client finds by itself (no server frame says them). */
 export const CLIENT_ERROR = Object.freeze({
@@ -59,7 +62,8 @@ export function wsUrl() {
  * @typedef {object} SocketHandlers
  * @property {() => {type: string, [field: string]: unknown}} hello the opening message, asked on every (re)connect
  * @property {(msg: WelcomeMessage) => void} [onWelcome]
- * @property {(state: RoomState, seq: number) => void} [onState]
+ * @property {(state: RoomState, seq: number) => void} [onState] a whole state, after a `state` or a
+ *   `patch`; it is the base of the next patch, so pages must not change it (a patch never does: it copies)
  * @property {(msg: YouMessage) => void} [onYou]
  * @property {(msg: NoticeMessage) => void} [onNotice]
  * @property {(msg: WireError) => void} [onError] an error frame that answers no request
@@ -96,7 +100,11 @@ export class RoomSocket {
     /** @type {SocketStatus} */
     this.status = "idle";
     this.attempt = 0;
-    this.lastSeq = -1;
+    this.lastSeq = -1; // the newest seq shown
+    /** @type {RoomState | null} */
+    this.state = null; // the state patches apply to, at seq stateSeq
+    this.stateSeq = -1;
+    this.resyncing = false; // resync sent: patches are ignored until the whole state comes
     this.nextId = 1;
     /** @type {Map<string | number, Pending>} */
     this.pending = new Map();
@@ -208,6 +216,7 @@ export class RoomSocket {
     }
     this.ws = ws;
     this.welcomed = false;
+    this.resyncing = false;
     ws.onopen = () => {
       if (this.ws !== ws) return;
       this.lastFrameAt = Date.now();
@@ -252,10 +261,13 @@ export class RoomSocket {
         if (this.h.onWelcome) this.h.onWelcome(msg);
         break;
       case "state":
-        if (typeof msg.seq === "number" && msg.seq < this.lastSeq) return; // older than what we show
-        this.lastSeq = msg.seq;
-        if (msg.state && typeof msg.state.server_time === "number") clock.sync(msg.state.server_time);
-        if (this.h.onState) this.h.onState(msg.state, msg.seq);
+        this.state = msg.state;
+        this.stateSeq = msg.seq;
+        this.resyncing = false;
+        this._show(msg.state, msg.seq);
+        break;
+      case "patch":
+        this._patch(msg);
         break;
       case "you":
         if (this.h.onYou) this.h.onYou(msg);
@@ -283,6 +295,43 @@ export class RoomSocket {
       default:
         break;
     }
+  }
+
+  /**
+   * @param {RoomState} state
+   * @param {number} seq
+   */
+  _show(state, seq) {
+    if (typeof seq === "number" && seq < this.lastSeq) return; // older than what we show
+    this.lastSeq = seq;
+    if (state && typeof state.server_time === "number") clock.sync(state.server_time);
+    if (this.h.onState) this.h.onState(state, seq);
+  }
+
+  /** @param {PatchMessage} msg */
+  _patch(msg) {
+    if (this.resyncing) return;
+    if (this.state === null || msg.base !== this.stateSeq) {
+      this._resync();
+      return;
+    }
+    let state;
+    try {
+      state = applyPatch(this.state, msg.ops);
+    } catch {
+      // A PatchError, or a frame that is not a patch at all: either way, start again from a whole state.
+      this._resync();
+      return;
+    }
+    this.state = state;
+    this.stateSeq = msg.seq;
+    this._show(state, msg.seq);
+  }
+
+  /** Ask for a whole state: the patches no longer fit what this client holds. */
+  _resync() {
+    this.resyncing = true;
+    this._send({ type: "resync", v: PROTOCOL_VERSION, id: `resync-${this.nextId++}` });
   }
 
   /**

@@ -257,6 +257,15 @@
  */
 
 /**
+ * The changes that turn the state at seq `base` into the state at seq `seq` (see patches.js).
+ * @typedef {object} PatchMessage
+ * @property {"patch"} type
+ * @property {number} seq
+ * @property {number} base
+ * @property {unknown[][]} ops
+ */
+
+/**
  * @typedef {object} AckMessage
  * @property {"ack"} type
  * @property {string | number | null} id
@@ -287,7 +296,7 @@
 
 /**
  * Every frame the server sends.
- * @typedef {WelcomeMessage | StateMessage | YouMessage | AckMessage | ErrorMessage | PongMessage | RemovedMessage | NoticeMessage} ServerMessage
+ * @typedef {WelcomeMessage | StateMessage | PatchMessage | YouMessage | AckMessage | ErrorMessage | PongMessage | RemovedMessage | NoticeMessage} ServerMessage
  */
 
 /**
