@@ -17,7 +17,7 @@ routed here too. Like every rule, each refuses before it changes anything.
 from __future__ import annotations
 
 from ..errors import BadRequest, Conflict, ErrorCode
-from . import riddles, rooms, stories
+from . import changes, riddles, rooms, stories
 from .models import Room
 from .pack import Pack, RiddleRound, StoryRound
 
@@ -35,6 +35,7 @@ def choose_pack(room: Room, pack_id: str) -> None:
     results, the story points, the archived stories and the moments go.
     Teams and players stay.
     """
+    changes.everything(room)
     rooms.require_open(room)
     if room.phase not in ("lobby", "finished"):
         raise Conflict(
@@ -59,6 +60,7 @@ def choose_pack(room: Room, pack_id: str) -> None:
 
 
 def start_round(room: Room, pack: Pack, round_index: int, now: float) -> None:
+    changes.everything(room)
     rnd = pack.rounds[round_index]
     # A story round that is still in the room is over now: keep it for the keepsake.
     stories.archive(room)
@@ -72,6 +74,7 @@ def start_round(room: Room, pack: Pack, round_index: int, now: float) -> None:
 
 
 def end_round(room: Room, pack: Pack, now: float) -> None:
+    changes.everything(room)
     stories.archive(room)
     if room.round_index + 1 < len(pack.rounds):
         room.phase = "between_rounds"
@@ -89,6 +92,7 @@ def finish(room: Room, now: float, pack: Pack | None = None) -> None:
     the riddle with its final time limit and to title the story moment;
     without it the points already given stand.
     """
+    changes.everything(room)
     rooms.require_open(room)
     if room.phase == "riddle":
         riddles.finish(room, pack, now)
@@ -107,6 +111,7 @@ def advance(room: Room, pack: Pack | None, now: float) -> str:
 
     Returns what happened, for the host's acknowledgement.
     """
+    changes.everything(room)
     rooms.require_open(room)
     pack = require_pack(pack)
     if room.phase in ("lobby", "between_rounds"):
@@ -157,6 +162,7 @@ def story_round(room: Room, pack: Pack | None) -> StoryRound:
 
 def tick(room: Room, pack: Pack | None, now: float) -> bool:
     """Fire everything that is due at ``now``; True if the room changed."""
+    changes.meta(room)  # the parts below record themselves
     if room.phase == "riddle":
         if riddles.tick(room, pack, now):
             return True
@@ -207,6 +213,7 @@ def on_player_joined(room: Room, pack: Pack | None, player_id: str, now: float) 
 
 def set_auto_advance(room: Room, enabled: object) -> None:
     """Turn auto-advance on or off; a riddle already revealed gets (or loses) its advance time."""
+    changes.meta(room)  # the parts below record themselves
     rooms.require_open(room)
     if not isinstance(enabled, bool):
         raise BadRequest("enabled must be true or false", code=ErrorCode.INVALID_FIELD)
@@ -224,6 +231,7 @@ def _story_running(room: Room) -> bool:
 
 def pause(room: Room, pack: Pack | None, now: float) -> None:
     """Pause the running round: the story's turns, else the open riddle."""
+    changes.meta(room)  # the parts below record themselves
     rooms.require_open(room)
     if _story_running(room):
         stories.pause(room, now)
@@ -233,6 +241,7 @@ def pause(room: Room, pack: Pack | None, now: float) -> None:
 
 def resume(room: Room, pack: Pack | None, now: float) -> None:
     """Resume the running round with the time it had left."""
+    changes.meta(room)  # the parts below record themselves
     rooms.require_open(room)
     if _story_running(room):
         stories.resume(room, now)
@@ -242,6 +251,7 @@ def resume(room: Room, pack: Pack | None, now: float) -> None:
 
 def extend(room: Room, pack: Pack | None, seconds: object, now: float) -> None:
     """Give the running round ``seconds`` more: every story turn, else the open riddle."""
+    changes.meta(room)  # the parts below record themselves
     rooms.require_open(room)
     if _story_running(room):
         stories.extend(room, seconds, now)
@@ -274,6 +284,7 @@ def kick(room: Room, pack: Pack | None, player_id: object, now: float) -> None:
 
 def close(room: Room, now: float) -> None:
     """Close the room for good, keeping a running story round for the keepsake."""
+    changes.everything(room)
     rooms.require_open(room)
     stories.archive(room)
     rooms.close(room, now)

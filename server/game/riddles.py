@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import BadRequest, Conflict, ErrorCode, LimitExceeded, NotFound
+from . import changes
 from .matching import matcher_for
 from .models import Guess, RiddleResult, RiddleState, Room, TeamAttempt
 from .pack import Pack, Riddle, RiddleRound
@@ -73,6 +74,7 @@ def elapsed(state: RiddleState, riddle: Riddle, now: float) -> float:
 
 
 def start_round(room: Room, pack: Pack, round_index: int, now: float) -> None:
+    changes.everything(room)
     room.phase = "riddle"
     room.round_index = round_index
     room.story = None
@@ -80,6 +82,7 @@ def start_round(room: Room, pack: Pack, round_index: int, now: float) -> None:
 
 
 def start_riddle(room: Room, pack: Pack, round_index: int, riddle_index: int, now: float) -> None:
+    changes.everything(room)
     rnd = pack.rounds[round_index]
     assert isinstance(rnd, RiddleRound)
     riddle = rnd.riddles[riddle_index]
@@ -145,6 +148,9 @@ def _take_back(room: Room, team_id: str, attempt: TeamAttempt) -> None:
     which would leave the old solver's contribution in place.
     """
     if attempt.points:
+        changes.attempt(room, team_id)
+        if attempt.solved_by:
+            changes.player(room, attempt.solved_by)
         team = room.team(team_id)
         if team is not None:
             team.score -= attempt.points
@@ -190,6 +196,7 @@ def guess(room: Room, pack: Pack | None, player_id: str, text: object, now: floa
     verdict = matcher.check(clean)
     used = elapsed(state, riddle, now)
     _keep(state, player.team_id, attempt)
+    changes.attempt(room, player.team_id)
     attempt.guesses.append(
         Guess(
             player_id=player.id,
@@ -243,12 +250,14 @@ def _rescore(room: Room, riddle: Riddle, state: RiddleState) -> None:
         if delta == 0:
             continue
         attempt.points = new
+        changes.attempt(room, tid)
         team = room.team(tid)
         if team is not None:
             team.score += delta
             team.last_scored_at = attempt.solved_at or team.last_scored_at
         if attempt.solved_by and attempt.solved_by in room.players:
             room.players[attempt.solved_by].points += delta
+            changes.player(room, attempt.solved_by)
 
 
 def open_hint(room: Room, pack: Pack | None, player_id: str, now: float) -> int:
@@ -270,11 +279,13 @@ def open_hint(room: Room, pack: Pack | None, player_id: str, now: float) -> int:
     if elapsed(state, riddle, now) < riddle.hints[index].after:
         raise Conflict("that hint is not unlocked yet", code=ErrorCode.HINT_LOCKED)
     _keep(state, player.team_id, attempt)
+    changes.attempt(room, player.team_id)
     attempt.hints_opened += 1
     return index
 
 
 def pause(room: Room, now: float) -> None:
+    changes.meta(room)
     state = _open_state(room)
     if state.paused_remaining is not None:
         raise Conflict("already paused", code=ErrorCode.ALREADY_PAUSED)
@@ -282,6 +293,7 @@ def pause(room: Room, now: float) -> None:
 
 
 def resume(room: Room, now: float) -> None:
+    changes.meta(room)
     state = _open_state(room)
     if state.paused_remaining is None:
         raise Conflict("not paused", code=ErrorCode.NOT_PAUSED)
@@ -290,6 +302,7 @@ def resume(room: Room, now: float) -> None:
 
 
 def extend(room: Room, seconds: object, now: float) -> None:
+    changes.meta(room)
     state = _open_state(room)
     if state.paused_remaining is None and now >= state.deadline_at:
         # Due but not yet fired (the timer polls): too late to bring it back.
@@ -318,6 +331,7 @@ def reveal(room: Room, pack: Pack | None, now: float) -> None:
 
 def skip(room: Room, pack: Pack | None, now: float) -> None:
     """End the riddle without scoring it and reveal it."""
+    changes.everything(room)
     riddle = current_riddle(room, pack)
     state = _open_state(room)
     for tid, attempt in state.teams.items():
@@ -331,6 +345,7 @@ def accept_guess(
     room: Room, pack: Pack | None, team_id: object, guess_index: object, now: float
 ) -> None:
     """The host accepts a guess the matcher refused; the team is credited as of that guess."""
+    changes.everything(room)
     riddle = current_riddle(room, pack)
     state = room.riddle
     assert state is not None
@@ -385,6 +400,7 @@ def _end(room: Room, riddle: Riddle, state: RiddleState, now: float, reason: str
 
 
 def _record_result(room: Room, state: RiddleState) -> None:
+    changes.results(room)
     result = RiddleResult(
         round_index=state.round_index,
         riddle_index=state.riddle_index,
@@ -410,6 +426,7 @@ def finish(room: Room, pack: Pack | None, now: float) -> None:
     have ended it ("timeout", at its deadline). Without the pack nothing can be
     rescored: the points already given stand. Nothing happens without a riddle.
     """
+    changes.everything(room)
     state = room.riddle
     if state is None:
         return

@@ -11,6 +11,7 @@ import unicodedata
 from typing import NamedTuple
 
 from ..errors import BadRequest, Conflict, ErrorCode, LimitExceeded, NotFound
+from . import changes
 from .models import DEFAULT_MAX_PLAYERS, Player, Room, Team
 
 NAME_MAX_CHARS = 32
@@ -132,6 +133,7 @@ def join(room: Room, *, name: object, team_id: str | None, token_hash: str, now:
         id=room.new_id("p"), name=clean, team_id=team.id, token_hash=token_hash, joined_at=now
     )
     room.players[player.id] = player
+    changes.player(room, player.id)
     room.add_moment("player_joined", now, player_id=player.id, team_id=team.id, text=clean)
     return player
 
@@ -162,11 +164,13 @@ def get_team(room: Room, team_id: object) -> Team:
 def connect(room: Room, player: Player, now: float, process: str = "") -> None:
     """Count one more live connection of ``player``, held by server ``process``."""
     player.connections += 1
+    changes.player(room, player.id)
     if process:
         player.links[process] = player.links.get(process, 0) + 1
 
 
 def disconnect(room: Room, player_id: str, now: float, process: str = "") -> None:
+    changes.meta(room)
     player = room.players.get(player_id)
     if player is None:  # kicked or left meanwhile
         return
@@ -181,15 +185,18 @@ def disconnect(room: Room, player_id: str, now: float, process: str = "") -> Non
     player.connections = max(0, player.connections - 1)
     if player.connections == 0:
         player.last_seen = now
+    changes.player(room, player.id)
 
 
 def drop_process(room: Room, process: str, now: float) -> bool:
     """Forget every connection a dead server process held; True if any player changed."""
+    changes.meta(room)
     changed = False
     for player in room.players.values():
         lost = player.links.pop(process, 0)
         if lost:
             changed = True
+            changes.player(room, player.id)
             player.connections = max(0, player.connections - lost)
             if player.connections == 0:
                 player.last_seen = now
@@ -214,6 +221,7 @@ def presence_deadline(room: Room, now: float) -> float | None:
 def leave(room: Room, player_id: str, now: float) -> None:
     player = get_player(room, player_id)
     del room.players[player.id]
+    changes.player(room, player.id)
     room.add_moment("player_left", now, player_id=player.id, text=player.name)
 
 
@@ -221,6 +229,7 @@ def leave(room: Room, player_id: str, now: float) -> None:
 
 
 def create_team(room: Room, name: object) -> Team:
+    changes.meta(room)
     require_open(room)
     clean = clean_text(name, field=TEAM_NAME, max_chars=TEAM_NAME_MAX_CHARS)
     if len(room.teams) >= MAX_TEAMS:
@@ -233,6 +242,7 @@ def create_team(room: Room, name: object) -> Team:
 
 
 def rename_team(room: Room, team_id: object, name: object) -> Team:
+    changes.meta(room)
     require_open(room)
     team = get_team(room, team_id)
     clean = clean_text(name, field=TEAM_NAME, max_chars=TEAM_NAME_MAX_CHARS)
@@ -244,6 +254,7 @@ def rename_team(room: Room, team_id: object, name: object) -> Team:
 
 def delete_team(room: Room, team_id: object) -> None:
     """Delete a team; its players move to the smallest remaining team."""
+    changes.everything(room)
     require_open(room)
     team = get_team(room, team_id)
     if len(room.teams) == 1:
@@ -260,6 +271,7 @@ def move_player(room: Room, player_id: object, team_id: object) -> Player:
     player = get_player(room, player_id)
     team = get_team(room, team_id)
     player.team_id = team.id
+    changes.player(room, player.id)
     return player
 
 
@@ -267,12 +279,14 @@ def kick(room: Room, player_id: object, now: float) -> Player:
     require_open(room)
     player = get_player(room, player_id)
     del room.players[player.id]
+    changes.player(room, player.id)
     room.kicked_token_hashes.append(player.token_hash)
     room.add_moment("player_kicked", now, player_id=player.id, text=player.name)
     return player
 
 
 def set_locked(room: Room, locked: object) -> None:
+    changes.meta(room)
     require_open(room)
     if not isinstance(locked, bool):
         raise BadRequest("locked must be true or false", code=ErrorCode.INVALID_FIELD)
@@ -280,6 +294,7 @@ def set_locked(room: Room, locked: object) -> None:
 
 
 def close(room: Room, now: float) -> None:
+    changes.everything(room)
     require_open(room)
     room.phase = "closed"
     room.riddle = None

@@ -69,6 +69,7 @@ from __future__ import annotations
 import math
 
 from ..errors import BadRequest, Conflict, ErrorCode, NotFound
+from . import changes
 from .models import Player, Room, StoryLine, StoryState, TeamStory
 from .pack import StoryPrompt, StoryRound
 from .rooms import LINE, PRESENCE_GRACE_SECONDS, clean_text, get_player, is_present, require_open
@@ -81,6 +82,14 @@ FORMER_PLAYER_NAME = "a former player"
 
 
 # Small helpers
+
+
+def _touch_stories(room: Room) -> None:
+    """Record every team's story as changed: at most 26 small parts, and always right."""
+    changes.meta(room)
+    if room.story is not None:
+        for team_id in room.story.stories:
+            changes.story(room, team_id)
 
 
 def _writing_state(room: Room) -> StoryState:
@@ -229,6 +238,7 @@ def _skip_current(
 
 
 def _end_writing(room: Room, state: StoryState, now: float) -> None:
+    changes.everything(room)
     for ts in state.stories.values():
         ts.turn_player = None
         ts.turn_deadline_at = None
@@ -320,6 +330,7 @@ def round_points(counts: dict[str, int]) -> tuple[dict[str, int], list[str]]:
 
 def start_round(room: Room, rnd: StoryRound, round_index: int, now: float) -> None:
     """Start a story round: every team with players gets a story and its first writer."""
+    changes.everything(room)
     require_open(room)
     if not rnd.prompts:
         raise BadRequest("this story round has no prompts", code=ErrorCode.NO_PROMPTS)
@@ -367,6 +378,7 @@ def submit_line(room: Room, rnd: StoryRound, player_id: str, text: object, now: 
             ) from None
         raise
     line = StoryLine(player_id=player.id, text=clean, at=now)
+    _touch_stories(room)  # the turn passes on, and may end the writing
     ts.lines.append(line)
     ts.turns_taken[player.id] = ts.turns_taken.get(player.id, 0) + 1
     ts.turn_index += 1
@@ -378,6 +390,7 @@ def submit_line(room: Room, rnd: StoryRound, player_id: str, text: object, now: 
 
 def pause(room: Room, now: float) -> None:
     """Freeze every running turn, keeping the seconds each one has left."""
+    changes.everything(room)
     state = _writing_state(room)
     if state.paused_remaining is not None:
         raise Conflict("the game is already paused", code=ErrorCode.ALREADY_PAUSED)
@@ -392,6 +405,7 @@ def pause(room: Room, now: float) -> None:
 
 def resume(room: Room, now: float) -> None:
     """Restart the frozen turns with the seconds they had left."""
+    changes.everything(room)
     state = _writing_state(room)
     remaining = state.paused_remaining
     if remaining is None:
@@ -406,6 +420,7 @@ def resume(room: Room, now: float) -> None:
 
 def extend(room: Room, seconds: object, now: float) -> None:
     """Give every running turn ``seconds`` more (paused turns included)."""
+    changes.everything(room)
     state = _writing_state(room)
     if (
         not isinstance(seconds, (int, float))
@@ -429,6 +444,7 @@ def extend(room: Room, seconds: object, now: float) -> None:
 
 def end_writing(room: Room, now: float) -> None:
     """Host: stop writing now; the stories wait to be revealed (reveal_index -1)."""
+    changes.everything(room)
     state = _writing_state(room)
     _end_writing(room, state, now)
 
@@ -445,6 +461,7 @@ def on_player_joined(room: Room, rnd: StoryRound, player_id: str, now: float) ->
     if ts is None:
         ts = _new_story(room, rnd, player.team_id)
         state.stories[player.team_id] = ts
+    _touch_stories(room)
     if not ts.done:
         _enroll(ts, player.id)
         if ts.turn_player is None:
@@ -463,6 +480,7 @@ def on_presence_changed(room: Room, rnd: StoryRound, now: float) -> bool:
     state = room.story
     if state is None or state.stage != "writing":
         return False
+    _touch_stories(room)
     if _refresh_presence(room, rnd, state, now):
         _maybe_end_writing(room, state, now)
         return True
@@ -475,6 +493,7 @@ def tick(room: Room, rnd: StoryRound, now: float) -> bool:
     if state is None:
         return False
     if state.stage == "writing":
+        _touch_stories(room)
         changed = False
         if state.paused_remaining is None:
             for ts in state.stories.values():
@@ -528,6 +547,7 @@ def next_deadline(room: Room, rnd: StoryRound, now: float) -> float | None:
 
 def reveal_next(room: Room, now: float) -> None:
     """Host: show the next story (ending the writing first if it is still going)."""
+    changes.everything(room)
     state = room.story
     if state is None:
         raise Conflict("there is no story to reveal", code=ErrorCode.NOTHING_TO_REVEAL)
@@ -556,6 +576,7 @@ def hide_line(room: Room, team_id: object, line_index: object, hidden: object) -
         raise NotFound("no such line", code=ErrorCode.LINE_NOT_FOUND)
     if not isinstance(hidden, bool):
         raise BadRequest("hidden must be true or false", code=ErrorCode.INVALID_FIELD)
+    changes.story(room, ts.team_id)
     ts.lines[line_index].hidden = hidden
 
 
@@ -564,6 +585,7 @@ def hide_line(room: Room, team_id: object, line_index: object, hidden: object) -
 
 def open_voting(room: Room, rnd: StoryRound, now: float) -> None:
     """Host: open the vote; every story not yet revealed is revealed now."""
+    changes.everything(room)
     state = room.story
     if state is None:
         raise Conflict("there is no story round", code=ErrorCode.NO_STORY)
@@ -595,10 +617,12 @@ def vote(room: Room, player_id: str, team_id: object, now: float) -> None:
     if ts.team_id == player.team_id or _wrote_in(ts, player.id):
         raise Conflict("you cannot vote for your own team's story", code=ErrorCode.OWN_TEAM_VOTE)
     state.votes[player.id] = ts.team_id
+    changes.vote(room, player.id)
 
 
 def close_voting(room: Room, rnd: StoryRound, now: float) -> None:
     """Count the votes, award the points (see the module docstring) and show the results."""
+    changes.everything(room)
     state = room.story
     if state is None or state.stage != "voting":
         raise Conflict("voting is not open", code=ErrorCode.NOT_VOTING)
@@ -606,6 +630,7 @@ def close_voting(room: Room, rnd: StoryRound, now: float) -> None:
 
 
 def _count_votes(room: Room, state: StoryState, title: str, now: float) -> None:
+    changes.everything(room)
     counts = tally(room, state)
     points, winners = round_points(counts)
     for team_id, gained in points.items():
@@ -633,6 +658,7 @@ def stop(room: Room, rnd: StoryRound | None, now: float) -> None:
     gives the moment its title), so nobody's vote is lost; writing simply stops
     where it is. Nothing happens when no story round is running.
     """
+    changes.everything(room)
     state = room.story
     if state is None:
         return
@@ -648,6 +674,7 @@ def stop(room: Room, rnd: StoryRound | None, now: float) -> None:
 
 def archive(room: Room) -> None:
     """Keep the story round in ``room.story_archive`` for the keepsake; no round runs after."""
+    changes.everything(room)
     state = room.story
     if state is None:
         return
