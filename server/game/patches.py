@@ -71,39 +71,51 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _all_same(pairs: list[tuple[Any, Any]]) -> bool:
-    """``_same`` for many pairs that ``==`` found equal: two encodings instead of one per pair."""
+def _unchanged(pairs: list[tuple[Any, Any]]) -> int | None:
+    """``_same`` for all the pairs that ``==`` found equal, with two encodings in all.
+
+    Returns the size of the new values encoded (a lower bound on the size of
+    the container that holds them), or None if a pair differs after all.
+    """
     if not pairs:
-        return True
+        return 0
     olds = [a for a, _ in pairs]
     news = [b for _, b in pairs]
     if [type(a) for a in olds] != [type(b) for b in news]:
-        return False
-    return orjson.dumps(olds) == orjson.dumps(news)
+        return None
+    encoded = orjson.dumps(news)
+    return len(encoded) if orjson.dumps(olds) == encoded else None
 
 
 def _diff(old: Any, new: Any, path: Path, ops: list[Op]) -> None:
     """Append to ``ops`` what turns ``old`` into ``new``, which differ."""
     if type(old) is dict and type(new) is dict:
-        sub = _diff_dict(old, new, path)
+        sub, kept_size = _diff_dict(old, new, path)
     elif type(old) is list and type(new) is list:
-        sub = _diff_list(old, new, path)
+        sub, kept_size = _diff_list(old, new, path)
     else:
         ops.append(["set", path, new])
         return
     whole: Op = ["set", path, new]
-    if sub is None or (len(sub) > 1 and len(orjson.dumps(sub)) >= len(orjson.dumps(whole))):
+    if sub is not None and len(sub) > 1:
+        # Encoding the whole value only to compare sizes is the expensive
+        # part: skip it when what did not change is already bigger.
+        size = len(orjson.dumps(sub))
+        if size >= kept_size and size >= len(orjson.dumps(whole)):
+            sub = None
+    if sub is None:
         ops.append(whole)
     else:
         ops.extend(sub)
 
 
-def _diff_dict(old: dict[str, Any], new: dict[str, Any], path: Path) -> list[Op] | None:
+def _diff_dict(old: dict[str, Any], new: dict[str, Any], path: Path) -> tuple[list[Op] | None, int]:
+    """The operations for two dicts that differ (None: set it whole), and the size kept."""
     kept = [k for k in old if k in new]
     added = [k for k in new if k not in old]
     if list(new) != kept + added:
         # Deleting and adding keys cannot reorder the ones kept.
-        return None
+        return None, 0
     ops: list[Op] = [["del", [*path, k]] for k in old if k not in new]
     looks_same: list[tuple[Any, Any]] = []
     changed: list[str] = []
@@ -115,19 +127,18 @@ def _diff_dict(old: dict[str, Any], new: dict[str, Any], path: Path) -> list[Op]
             looks_same.append((a, b))
         else:
             changed.append(k)
-    if not _all_same(looks_same):
-        changed = [k for k in kept if not _same(old[k], new[k])]
-    else:
-        changed_set = set(changed)
-        changed = [k for k in kept if k in changed_set]  # keep the dict's order
+    kept_size = _unchanged(looks_same)
+    if kept_size is None:
+        changed, kept_size = [k for k in kept if not _same(old[k], new[k])], 0
     for k in changed:
         _diff(old[k], new[k], [*path, k], ops)
     for k in added:
         ops.append(["set", [*path, k], new[k]])
-    return ops
+    return ops, kept_size
 
 
-def _diff_list(old: list[Any], new: list[Any], path: Path) -> list[Op] | None:
+def _diff_list(old: list[Any], new: list[Any], path: Path) -> tuple[list[Op] | None, int]:
+    """The operations for two lists that differ, and the size kept."""
     common = min(len(old), len(new))
     looks_same: list[tuple[Any, Any]] = []
     changed: list[int] = []
@@ -139,8 +150,9 @@ def _diff_list(old: list[Any], new: list[Any], path: Path) -> list[Op] | None:
             looks_same.append((a, b))
         else:
             changed.append(i)
-    if not _all_same(looks_same):
-        changed = [i for i in range(common) if not _same(old[i], new[i])]
+    kept_size = _unchanged(looks_same)
+    if kept_size is None:
+        changed, kept_size = [i for i in range(common) if not _same(old[i], new[i])], 0
     ops: list[Op] = []
     if len(new) < len(old):
         ops.append(["trim", path, len(new)])
@@ -148,7 +160,7 @@ def _diff_list(old: list[Any], new: list[Any], path: Path) -> list[Op] | None:
         _diff(old[i], new[i], [*path, i], ops)
     for item in new[common:]:
         ops.append(["push", path, item])
-    return ops
+    return ops, kept_size
 
 
 # -- apply --------------------------------------------------------------------
