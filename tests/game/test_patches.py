@@ -43,7 +43,7 @@ def nudge(value: Any, data: st.DataObject) -> Any:
         out = {k: nudge(v, data) if data.draw(st.booleans()) else v for k, v in value.items()}
         if data.draw(st.booleans()):
             out[data.draw(keys)] = data.draw(json_values)
-        if out and data.draw(st.booleans()):
+        if data.draw(st.booleans()) and out:
             del out[data.draw(st.sampled_from(sorted(out)))]
         return out
     if isinstance(value, list):
