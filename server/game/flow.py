@@ -163,6 +163,7 @@ def story_round(room: Room, pack: Pack | None) -> StoryRound:
 def tick(room: Room, pack: Pack | None, now: float) -> bool:
     """Fire everything that is due at ``now``; True if the room changed."""
     changes.meta(room)  # the parts below record themselves
+    rooms.forget_ended_graces(room, now)
     if room.phase == "riddle":
         if riddles.tick(room, pack, now):
             return True

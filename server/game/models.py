@@ -166,6 +166,9 @@ class Room:
     moments: list[Moment] = field(default_factory=list)
     riddle_results: list[RiddleResult] = field(default_factory=list)
     story_points: dict[str, int] = field(default_factory=dict)  # team id -> points from votes
+    # Players with no connection whose grace period may not be over yet, by id,
+    # with when it ends: the next presence deadline without a scan of every player.
+    grace_ends: dict[str, float] = field(default_factory=dict)
     auto_advance: bool = False
     max_players: int = DEFAULT_MAX_PLAYERS
     next_id: int = 1  # source of short ids for teams and players

@@ -109,9 +109,15 @@ def _keep(state: RiddleState, team_id: str, attempt: TeamAttempt) -> None:
     state.teams.setdefault(team_id, attempt)
 
 
+def _playing_teams(room: Room) -> list[str]:
+    """Teams that have players, in team order (one pass over the players)."""
+    manned = {p.team_id for p in room.players.values()}
+    return [t.id for t in room.teams if t.id in manned]
+
+
 def _all_solved(room: Room, state: RiddleState) -> bool:
     """Every team that has players has solved (an empty team cannot solve)."""
-    playing = [t.id for t in room.teams if room.team_players(t.id)]
+    playing = _playing_teams(room)
     return bool(playing) and all(
         tid in state.teams and state.teams[tid].solved_at is not None for tid in playing
     )
@@ -119,7 +125,7 @@ def _all_solved(room: Room, state: RiddleState) -> bool:
 
 def _nobody_left_to_answer(room: Room, state: RiddleState) -> bool:
     """Every team that has players has solved or used its one multiple-choice answer."""
-    playing = [t.id for t in room.teams if room.team_players(t.id)]
+    playing = _playing_teams(room)
     return bool(playing) and all(
         tid in state.teams
         and (state.teams[tid].solved_at is not None or state.teams[tid].locked_out)

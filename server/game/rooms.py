@@ -164,6 +164,7 @@ def get_team(room: Room, team_id: object) -> Team:
 def connect(room: Room, player: Player, now: float, process: str = "") -> None:
     """Count one more live connection of ``player``, held by server ``process``."""
     player.connections += 1
+    room.grace_ends.pop(player.id, None)
     changes.player(room, player.id)
     if process:
         player.links[process] = player.links.get(process, 0) + 1
@@ -185,6 +186,7 @@ def disconnect(room: Room, player_id: str, now: float, process: str = "") -> Non
     player.connections = max(0, player.connections - 1)
     if player.connections == 0:
         player.last_seen = now
+        room.grace_ends[player.id] = now + PRESENCE_GRACE_SECONDS
     changes.player(room, player.id)
 
 
@@ -200,6 +202,7 @@ def drop_process(room: Room, process: str, now: float) -> bool:
             player.connections = max(0, player.connections - lost)
             if player.connections == 0:
                 player.last_seen = now
+                room.grace_ends[player.id] = now + PRESENCE_GRACE_SECONDS
     return changed
 
 
@@ -210,17 +213,21 @@ def is_present(player: Player, now: float) -> bool:
 
 def presence_deadline(room: Room, now: float) -> float | None:
     """When the next dropped player's grace ends, so views can show them away."""
-    ends = [
-        p.last_seen + PRESENCE_GRACE_SECONDS
-        for p in room.players.values()
-        if p.connections == 0 and p.last_seen + PRESENCE_GRACE_SECONDS > now
-    ]
+    ends = [end for end in room.grace_ends.values() if end > now]
     return min(ends) if ends else None
+
+
+def forget_ended_graces(room: Room, now: float) -> None:
+    """Drop the grace periods that are over (the deadline that showed them has fired)."""
+    for player_id, end in list(room.grace_ends.items()):
+        if end <= now:
+            del room.grace_ends[player_id]
 
 
 def leave(room: Room, player_id: str, now: float) -> None:
     player = get_player(room, player_id)
     del room.players[player.id]
+    room.grace_ends.pop(player.id, None)
     changes.player(room, player.id)
     room.add_moment("player_left", now, player_id=player.id, text=player.name)
 
@@ -279,6 +286,7 @@ def kick(room: Room, player_id: object, now: float) -> Player:
     require_open(room)
     player = get_player(room, player_id)
     del room.players[player.id]
+    room.grace_ends.pop(player.id, None)
     changes.player(room, player.id)
     room.kicked_token_hashes.append(player.token_hash)
     room.add_moment("player_kicked", now, player_id=player.id, text=player.name)
