@@ -40,7 +40,7 @@ MIX = Pack(
 )
 T0 = 1_000_000.0
 
-Command = Callable[[Room, Pack, float], object]
+Command = Callable[[Room, Pack, float], None]
 
 
 def _answer(room: Room, pack: Pack) -> str:
@@ -59,49 +59,67 @@ def command(kind: str, who: int, seconds: float) -> Command:
         ids = list(room.players)
         return ids[who % len(ids)] if ids else "p0"
 
-    def run(room: Room, pack: Pack, now: float) -> object:
+    def run(room: Room, pack: Pack, now: float) -> None:
         if kind == "join":
-            return rooms.join(
+            rooms.join(
                 room, name=f"P{who}-{room.next_id}", team_id=None, token_hash=f"h{who}", now=now
             )
+            return
         if kind == "connect":
-            return rooms.connect(room, rooms.get_player(room, player_id(room)), now, "proc-a")
+            rooms.connect(room, rooms.get_player(room, player_id(room)), now, "proc-a")
+            return
         if kind == "disconnect":
-            return rooms.disconnect(room, player_id(room), now, "proc-a")
+            rooms.disconnect(room, player_id(room), now, "proc-a")
+            return
         if kind == "drop":
-            return rooms.drop_process(room, "proc-a", now)
+            rooms.drop_process(room, "proc-a", now)
+            return
         if kind == "next":
-            return flow.advance(room, pack, now)
+            flow.advance(room, pack, now)
+            return
         if kind == "guess_right":
-            return riddles.guess(room, pack, player_id(room), _answer(room, pack), now)
+            riddles.guess(room, pack, player_id(room), _answer(room, pack), now)
+            return
         if kind == "guess_wrong":
-            return riddles.guess(room, pack, player_id(room), f"wrong {who}", now)
+            riddles.guess(room, pack, player_id(room), f"wrong {who}", now)
+            return
         if kind == "hint":
-            return riddles.open_hint(room, pack, player_id(room), now)
+            riddles.open_hint(room, pack, player_id(room), now)
+            return
         if kind == "reveal":
-            return flow.reveal(room, pack, now)
+            flow.reveal(room, pack, now)
+            return
         if kind == "line":  # by whoever's turn it is in one of the stories
             turns = [ts.turn_player for ts in (room.story.stories.values() if room.story else ())]
             writers = [p for p in turns if p] or [player_id(room)]
-            return flow.submit_line(room, pack, writers[who % len(writers)], f"then {who}", now)
+            flow.submit_line(room, pack, writers[who % len(writers)], f"then {who}", now)
+            return
         if kind == "vote":
             teams = [t.id for t in room.teams]
-            return flow.vote(room, pack, player_id(room), teams[who % len(teams)], now)
+            flow.vote(room, pack, player_id(room), teams[who % len(teams)], now)
+            return
         if kind == "tick":
-            return flow.tick(room, pack, now)
+            flow.tick(room, pack, now)
+            return
         if kind == "leave":
-            return rooms.leave(room, player_id(room), now)
+            rooms.leave(room, player_id(room), now)
+            return
         if kind == "kick":
-            return flow.kick(room, pack, player_id(room), now)
+            flow.kick(room, pack, player_id(room), now)
+            return
         if kind == "move":
             teams = [t.id for t in room.teams]
-            return flow.move_player(room, pack, player_id(room), teams[who % len(teams)], now)
+            flow.move_player(room, pack, player_id(room), teams[who % len(teams)], now)
+            return
         if kind == "pause":
-            return flow.pause(room, pack, now)
+            flow.pause(room, pack, now)
+            return
         if kind == "resume":
-            return flow.resume(room, pack, now)
+            flow.resume(room, pack, now)
+            return
         if kind == "finish":
-            return flow.finish(room, now, pack)
+            flow.finish(room, now, pack)
+            return
         raise AssertionError(kind)
 
     return run
