@@ -4,7 +4,8 @@
 #   scripts/setup.sh          create .venv and `pip install -e .`
 #   scripts/setup.sh --test   also `pip install -e '.[test]'` and make sure the
 #                             redis-server and chromium binaries the test suite
-#                             drives are installed (Debian/Ubuntu packages).
+#                             drives, and node/npm for the web type check, are
+#                             installed (Debian/Ubuntu packages).
 #
 # Safe to run repeatedly: the pip step is skipped while the stamp file
 # .venv/.installed-<hash of pyproject.toml>[.test] is current, and apt is only
@@ -150,6 +151,14 @@ if [[ "$WITH_TEST" -eq 1 ]]; then
         # screenshots the browser tests save have no readable text.
         missing+=(chromium fonts-liberation)
     fi
+    # The lint step (make lint, run first by make test) type-checks the web
+    # client with TypeScript, installed by npm from package-lock.json.
+    if ! command -v node >/dev/null 2>&1; then
+        missing+=(nodejs)
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        missing+=(npm)
+    fi
     if [[ "${#missing[@]}" -gt 0 ]]; then
         # Debian's redis-server package may start its own service on 6379.
         # We leave it alone: the tests only ever use redis-servers they start.
@@ -158,7 +167,9 @@ if [[ "$WITH_TEST" -eq 1 ]]; then
     command -v redis-server >/dev/null 2>&1 || [[ -x /usr/bin/redis-server ]] \
         || die "redis-server is still missing after apt-get install"
     [[ -x /usr/bin/chromium ]] || die "/usr/bin/chromium is still missing after apt-get install"
-    log "redis-server and chromium present"
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
+        || die "node and npm are still missing after apt-get install"
+    log "redis-server, chromium, node and npm present"
 fi
 
 log "done"
