@@ -8,7 +8,8 @@ and one team's attempt should cost what those two parts cost to write, not
 what the whole room costs, in a room of 20 as in a room of 2,000.
 
 So the rules say which parts they changed, through the functions below:
-``player(room, id)``, ``attempt(room, team)``, ``story(room, team)``,
+``player(room, id)``, ``attempt(room, team)``, ``guess(room, team, index)``,
+``story(room, team)``,
 ``vote(room, id)``, ``results(room)``, ``archive(room)``. Big changes (a
 round starts, a pack is chosen, the game finishes) call ``everything(room)``.
 ``meta`` is always written.
@@ -41,6 +42,7 @@ class Changes:
     whole: bool = False
     players: set[str] = field(default_factory=set)
     attempts: set[str] = field(default_factory=set)  # team ids, at the running riddle
+    guesses: set[tuple[str, int]] = field(default_factory=set)  # (team id, index) of a guess
     stories: set[str] = field(default_factory=set)  # team ids, in the running story round
     votes: set[str] = field(default_factory=set)  # voter player ids
     results: bool = False
@@ -88,6 +90,14 @@ def attempt(room: Room, team_id: str) -> None:
     changes = _record(room)
     if changes is not None:
         changes.attempts.add(team_id)
+
+
+def guess(room: Room, team_id: str, index: int) -> None:
+    """One guess of a team's attempt was added or changed (its attempt is recorded too)."""
+    changes = _record(room)
+    if changes is not None:
+        changes.attempts.add(team_id)
+        changes.guesses.add((team_id, index))
 
 
 def story(room: Room, team_id: str) -> None:

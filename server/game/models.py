@@ -145,7 +145,7 @@ class RiddleResult:
     end_reason: str = ""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)  # weakly keyed: see rooms._index
 class Room:
     code: str
     name: str

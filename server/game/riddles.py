@@ -202,7 +202,7 @@ def guess(room: Room, pack: Pack | None, player_id: str, text: object, now: floa
     verdict = matcher.check(clean)
     used = elapsed(state, riddle, now)
     _keep(state, player.team_id, attempt)
-    changes.attempt(room, player.team_id)
+    changes.guess(room, player.team_id, len(attempt.guesses))
     attempt.guesses.append(
         Guess(
             player_id=player.id,

@@ -8,6 +8,9 @@ when the action is not allowed. None of them reads the clock or does I/O.
 from __future__ import annotations
 
 import unicodedata
+import weakref
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..errors import BadRequest, Conflict, ErrorCode, LimitExceeded, NotFound
@@ -101,14 +104,79 @@ def require_open(room: Room) -> None:
         raise Conflict("this room is closed", code=ErrorCode.ROOM_CLOSED)
 
 
+@dataclass(slots=True)
+class _Index:
+    """Lookups over a room's players that joins and rejoins need, without a scan."""
+
+    size: int  # len(room.players) when last in step: a different length means rebuild
+    names: dict[str, str] = field(default_factory=dict)  # casefolded name -> player id
+    tokens: dict[str, str] = field(default_factory=dict)  # token hash -> player id
+    teams: Counter[str] = field(default_factory=Counter)  # team id -> players
+
+
+# Derived from the room, so never stored with it: built on first use, kept in
+# step by the rules that add, remove or move players (and by ``parts.apply``
+# for changes made elsewhere), and rebuilt whenever its size is off.
+# Rooms compare by value (they are dataclasses), so they are keyed by identity,
+# and an index goes away with its room.
+_indexes: dict[int, tuple[weakref.ref[Room], _Index]] = {}
+
+
+def _cached_index(room: Room) -> _Index | None:
+    found = _indexes.get(id(room))
+    return found[1] if found is not None and found[0]() is room else None
+
+
+def _drop_index(room: Room) -> None:
+    _indexes.pop(id(room), None)
+
+
+def _index(room: Room) -> _Index:
+    index = _cached_index(room)
+    if index is None or index.size != len(room.players):
+        index = _Index(size=0)
+        for player in room.players.values():
+            _add_to_index(index, player)
+        key = id(room)
+        _indexes[key] = (weakref.ref(room, lambda _: _indexes.pop(key, None)), index)
+    return index
+
+
+def _add_to_index(index: _Index, player: Player) -> None:
+    index.size += 1
+    index.names[player.name.casefold()] = player.id
+    index.tokens[player.token_hash] = player.id
+    index.teams[player.team_id] += 1
+
+
+def _remove_from_index(index: _Index, player: Player) -> None:
+    index.size -= 1
+    index.names.pop(player.name.casefold(), None)
+    index.tokens.pop(player.token_hash, None)
+    index.teams[player.team_id] -= 1
+
+
+def player_replaced(room: Room, old: Player | None, new: Player | None) -> None:
+    """Keep the index in step when a player is added, replaced or removed from outside the rules."""
+    index = _cached_index(room)
+    if index is None:
+        return
+    if old is not None:
+        _remove_from_index(index, old)
+    if new is not None:
+        _add_to_index(index, new)
+
+
+def team_size(room: Room, team_id: str) -> int:
+    return _index(room).teams[team_id]
+
+
 def smallest_team(room: Room) -> Team:
     if not room.teams:
         raise Conflict("the room has no teams", code=ErrorCode.NO_TEAMS)
-    sizes = {team.id: 0 for team in room.teams}
-    for player in room.players.values():
-        sizes[player.team_id] = sizes.get(player.team_id, 0) + 1
+    teams = _index(room).teams
     # min() keeps the first of equal sizes, so teams fill in their listed order.
-    return min(room.teams, key=lambda t: sizes[t.id])
+    return min(room.teams, key=lambda t: teams[t.id])
 
 
 def join(room: Room, *, name: object, team_id: str | None, token_hash: str, now: float) -> Player:
@@ -126,13 +194,14 @@ def join(room: Room, *, name: object, team_id: str | None, token_hash: str, now:
         if found is None:
             raise NotFound("no such team", code=ErrorCode.TEAM_NOT_FOUND)
         team = found
-    taken = {p.name.casefold() for p in room.players.values()}
-    if clean.casefold() in taken:
+    index = _index(room)
+    if clean.casefold() in index.names:
         raise Conflict("that name is already taken in this room", code=ErrorCode.NAME_TAKEN)
     player = Player(
         id=room.new_id("p"), name=clean, team_id=team.id, token_hash=token_hash, joined_at=now
     )
     room.players[player.id] = player
+    _add_to_index(index, player)
     changes.player(room, player.id)
     room.add_moment("player_joined", now, player_id=player.id, team_id=team.id, text=clean)
     return player
@@ -141,10 +210,11 @@ def join(room: Room, *, name: object, team_id: str | None, token_hash: str, now:
 def player_by_token(room: Room, token_hash: str) -> Player:
     if token_hash in room.kicked_token_hashes:
         raise Conflict("you were removed from this room by the host", code=ErrorCode.KICKED)
-    for player in room.players.values():
-        if player.token_hash == token_hash:
-            return player
-    raise NotFound("unknown resume token", code=ErrorCode.UNKNOWN_TOKEN)
+    player_id = _index(room).tokens.get(token_hash)
+    player = room.players.get(player_id) if player_id is not None else None
+    if player is None or player.token_hash != token_hash:
+        raise NotFound("unknown resume token", code=ErrorCode.UNKNOWN_TOKEN)
+    return player
 
 
 def get_player(room: Room, player_id: object) -> Player:
@@ -226,7 +296,9 @@ def forget_ended_graces(room: Room, now: float) -> None:
 
 def leave(room: Room, player_id: str, now: float) -> None:
     player = get_player(room, player_id)
+    index = _index(room)
     del room.players[player.id]
+    _remove_from_index(index, player)
     room.grace_ends.pop(player.id, None)
     changes.player(room, player.id)
     room.add_moment("player_left", now, player_id=player.id, text=player.name)
@@ -271,12 +343,16 @@ def delete_team(room: Room, team_id: object) -> None:
     room.teams.remove(team)
     for player in room.team_players(team.id):
         player.team_id = smallest_team(room).id
+        _drop_index(room)  # sizes changed: rebuilt at the next use
 
 
 def move_player(room: Room, player_id: object, team_id: object) -> Player:
     require_open(room)
     player = get_player(room, player_id)
     team = get_team(room, team_id)
+    teams = _index(room).teams
+    teams[player.team_id] -= 1
+    teams[team.id] += 1
     player.team_id = team.id
     changes.player(room, player.id)
     return player
@@ -285,7 +361,9 @@ def move_player(room: Room, player_id: object, team_id: object) -> Player:
 def kick(room: Room, player_id: object, now: float) -> Player:
     require_open(room)
     player = get_player(room, player_id)
+    index = _index(room)
     del room.players[player.id]
+    _remove_from_index(index, player)
     room.grace_ends.pop(player.id, None)
     changes.player(room, player.id)
     room.kicked_token_hashes.append(player.token_hash)

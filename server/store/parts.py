@@ -7,7 +7,9 @@ Part names (fields of the room's Redis hash, keys of the memory store's dict):
   without its team stories and votes. Bounded by the room's limits (26
   teams, 30 moments), not by its players; written by every commit.
 - ``p:<player id>``: one player.
-- ``a:<team id>``: one team's attempt at the running riddle (its guesses).
+- ``a:<team id>``: one team's attempt at the running riddle, without its guesses.
+- ``g:<team id>:<index>``: one guess of that attempt (a guess writes one small part,
+  however many the team made before).
 - ``s:<team id>``: one team's story in the running story round.
 - ``v:<player id>``: one player's vote in the running story round.
 - ``results``, ``archive``: finished riddles' results, finished story rounds.
@@ -29,8 +31,10 @@ from typing import Any
 import msgspec
 import orjson
 
+from ..game import rooms
 from ..game.changes import Changes
 from ..game.models import (
+    Guess,
     Player,
     RiddleResult,
     RiddleState,
@@ -47,12 +51,14 @@ PLAYER = "p:"
 ATTEMPT = "a:"
 STORY = "s:"
 VOTE = "v:"
+GUESS = "g:"
 
 _ROOM_FIELDS = tuple(f.name for f in fields(Room))
 _META_FIELDS = tuple(
     name for name in _ROOM_FIELDS if name not in ("players", "riddle_results", "story_archive")
 )
 _RIDDLE_FIELDS = tuple(f.name for f in fields(RiddleState) if f.name != "teams")
+_ATTEMPT_FIELDS = tuple(f.name for f in fields(TeamAttempt) if f.name != "guesses")
 _STORY_FIELDS = tuple(f.name for f in fields(StoryState) if f.name not in ("stories", "votes"))
 
 Parts = dict[str, bytes]
@@ -67,6 +73,10 @@ def _meta(room: Room) -> bytes:
     return orjson.dumps(body)
 
 
+def _attempt(attempt: TeamAttempt) -> bytes:
+    return orjson.dumps({name: getattr(attempt, name) for name in _ATTEMPT_FIELDS})
+
+
 def split(room: Room) -> Parts:
     """Every part of ``room``, encoded."""
     parts: Parts = {META: _meta(room)}
@@ -74,7 +84,9 @@ def split(room: Room) -> Parts:
         parts[PLAYER + player_id] = orjson.dumps(player)
     if room.riddle is not None:
         for team_id, attempt in room.riddle.teams.items():
-            parts[ATTEMPT + team_id] = orjson.dumps(attempt)
+            parts[ATTEMPT + team_id] = _attempt(attempt)
+            for index, guess in enumerate(attempt.guesses):
+                parts[f"{GUESS}{team_id}:{index}"] = orjson.dumps(guess)
     if room.story is not None:
         for team_id, story in room.story.stories.items():
             parts[STORY + team_id] = orjson.dumps(story)
@@ -100,7 +112,14 @@ def changed_parts(room: Room, changes: Changes) -> tuple[Parts, list[str]]:
         put(PLAYER + player_id, room.players.get(player_id))
     attempts = room.riddle.teams if room.riddle is not None else {}
     for team_id in changes.attempts:
-        put(ATTEMPT + team_id, attempts.get(team_id))
+        attempt = attempts.get(team_id)
+        if attempt is None:
+            gone.append(ATTEMPT + team_id)
+        else:
+            written[ATTEMPT + team_id] = _attempt(attempt)
+    for team_id, index in changes.guesses:
+        guesses = attempts[team_id].guesses if team_id in attempts else []
+        put(f"{GUESS}{team_id}:{index}", guesses[index] if index < len(guesses) else None)
     stories = room.story.stories if room.story is not None else {}
     for team_id in changes.stories:
         put(STORY + team_id, stories.get(team_id))
@@ -129,6 +148,7 @@ def join(parts: Mapping[str, bytes]) -> Room:
     body: dict[str, Any] = _loads(parts[META])
     players: list[dict[str, Any]] = []
     attempts: dict[str, Any] = {}
+    guesses: dict[str, dict[int, Any]] = {}
     stories: dict[str, Any] = {}
     votes: dict[str, Any] = {}
     for name, data in parts.items():
@@ -136,6 +156,9 @@ def join(parts: Mapping[str, bytes]) -> Room:
             players.append(_loads(data))
         elif name.startswith(ATTEMPT):
             attempts[name[len(ATTEMPT) :]] = _loads(data)
+        elif name.startswith(GUESS):
+            team_id, _, index = name[len(GUESS) :].rpartition(":")
+            guesses.setdefault(team_id, {})[int(index)] = _loads(data)
         elif name.startswith(STORY):
             stories[name[len(STORY) :]] = _loads(data)
         elif name.startswith(VOTE):
@@ -143,6 +166,9 @@ def join(parts: Mapping[str, bytes]) -> Room:
     players.sort(key=_join_order)
     body["players"] = {p["id"]: p for p in players}
     team_order = [team["id"] for team in body.get("teams", [])]
+    for team_id, attempt in attempts.items():
+        found = guesses.get(team_id, {})
+        attempt["guesses"] = [found[i] for i in sorted(found)]
     if body.get("riddle") is not None:
         body["riddle"]["teams"] = _in_team_order(attempts, team_order)
     if body.get("story") is not None:
@@ -156,6 +182,15 @@ def join(parts: Mapping[str, bytes]) -> Room:
 def _in_team_order(by_team: dict[str, Any], team_order: list[str]) -> dict[str, Any]:
     rank = {team_id: i for i, team_id in enumerate(team_order)}
     return dict(sorted(by_team.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0])))
+
+
+def _attempts_before_guesses(item: tuple[str, bytes]) -> tuple[int, str, int]:
+    """Apply order: an attempt before its guesses, guesses by index."""
+    name = item[0]
+    if name.startswith(GUESS):
+        team_id, _, index = name[len(GUESS) :].rpartition(":")
+        return (1, team_id, int(index))
+    return (0, name, 0)
 
 
 def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None:
@@ -186,18 +221,33 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
             room.story.votes = votes
     for name in gone:
         if name.startswith(PLAYER):
-            room.players.pop(name[len(PLAYER) :], None)
+            rooms.player_replaced(room, room.players.pop(name[len(PLAYER) :], None), None)
         elif name.startswith(ATTEMPT):
             attempts.pop(name[len(ATTEMPT) :], None)
         elif name.startswith(STORY):
             stories.pop(name[len(STORY) :], None)
         elif name.startswith(VOTE):
             votes.pop(name[len(VOTE) :], None)
-    for name, data in written.items():
-        if name.startswith(PLAYER):
-            room.players[name[len(PLAYER) :]] = msgspec.json.decode(data, type=Player)
+    for name, data in sorted(written.items(), key=_attempts_before_guesses):
+        if name.startswith(GUESS):
+            team_id, _, position = name[len(GUESS) :].rpartition(":")
+            index = int(position)
+            guess = msgspec.json.decode(data, type=Guess)
+            team_guesses = attempts[team_id].guesses
+            if index < len(team_guesses):
+                team_guesses[index] = guess
+            else:
+                team_guesses.append(guess)
+        elif name.startswith(PLAYER):
+            player = msgspec.json.decode(data, type=Player)
+            rooms.player_replaced(room, room.players.get(player.id), player)
+            room.players[player.id] = player
         elif name.startswith(ATTEMPT):
-            attempts[name[len(ATTEMPT) :]] = msgspec.json.decode(data, type=TeamAttempt)
+            team_id = name[len(ATTEMPT) :]
+            attempt = msgspec.json.decode(data, type=TeamAttempt)
+            known = attempts.get(team_id)
+            attempt.guesses = known.guesses if known is not None else []
+            attempts[team_id] = attempt
         elif name.startswith(STORY):
             stories[name[len(STORY) :]] = msgspec.json.decode(data, type=TeamStory)
         elif name.startswith(VOTE):

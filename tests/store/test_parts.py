@@ -187,7 +187,7 @@ def test_recorded_parts_rebuild_the_room_after_every_command(
         assert stored == parts.split(room), f"after {kind}: a part was not recorded"
 
 
-def test_a_guess_writes_one_attempt_and_meta_only() -> None:
+def test_a_guess_writes_meta_its_attempt_and_itself_only() -> None:
     room = new_room()
     for player in room.players.values():
         player.connections = 1
@@ -200,4 +200,9 @@ def test_a_guess_writes_one_attempt_and_meta_only() -> None:
         riddles.guess(room, MIX, player.id, "not it", T0 + 1)
     written, gone = parts.changed_parts(room, changed)
     assert not changed.is_whole
-    assert set(written) == {parts.META, parts.ATTEMPT + player.team_id} and gone == []
+    assert set(written) == {
+        parts.META,
+        parts.ATTEMPT + player.team_id,
+        f"{parts.GUESS}{player.team_id}:0",
+    }
+    assert gone == []
