@@ -94,17 +94,24 @@ async def test_a_refused_command_keeps_the_room_as_it_was(tmp_path) -> None:  # 
 
 
 def test_views_sharing_scoreboard_rows_are_the_same_as_views_built_alone() -> None:
+    rows = views.Rows()  # kept across builds, as the hub keeps it across flushes
     for size in (3, views.BIG_ROOM_PLAYERS + 3):
         room = rooms.new_room("SHR234", "Shared", "h", 0.0)
         for i in range(size):
             rooms.join(room, name=f"P{i}", team_id=None, token_hash=f"t{i}", now=0.0)
-        boards: dict[tuple[bool, str | None], list[dict[str, object]]] = {}
         audiences = [("host", None), ("screen", None)] + [
             ("player", pid) for pid in list(room.players)[:4]
         ]
-        for role, pid in audiences:
-            shared = views.build(room, None, 0.0, role, pid, boards=boards)  # type: ignore[arg-type]
-            assert shared == views.build(room, None, 0.0, role, pid)  # type: ignore[arg-type]
-        assert len(boards) == (
-            2 if size == 3 else 4
-        )  # host, everyone else / host, screen, two teams
+        for now in (0.0, 1.0):  # a second build reuses the entries of the first
+            shared = views.Build(room, rows)
+            for role, pid in audiences:
+                built = views.build(room, None, now, role, pid, shared=shared)  # type: ignore[arg-type]
+                assert built == views.build(room, None, now, role, pid)  # type: ignore[arg-type]
+            # host, everyone else / host, screen, two teams
+            assert len(shared.boards) == (2 if size == 3 else 4)
+        first = next(iter(room.players.values()))
+        first.points += 5  # a changed player gets a new entry; the others keep theirs
+        again = views.Build(room, rows)
+        board = views.build(room, None, 2.0, "screen", None, shared=again)["teams"]
+        entries = {e["id"]: e for team in board for e in team["players"]}
+        assert entries[first.id]["points"] == 5

@@ -80,6 +80,7 @@ class RoomHub:
         self._noticed_at: dict[str, float] = {}  # first unflushed notice, for the latency metric
         self._scheduled: dict[str, asyncio.TimerHandle] = {}
         self._last_flush: dict[str, float] = {}
+        self._rows: dict[str, views.Rows] = {}  # view parts kept between flushes, by room
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- connections -------------------------------------------------------
@@ -137,6 +138,7 @@ class RoomHub:
             handle.cancel()
         self._wanted_seq.pop(code, None)
         self._last_flush.pop(code, None)
+        self._rows.pop(code, None)
         self._stale.discard(code)
         self._noticed_at.pop(code, None)
 
@@ -242,7 +244,11 @@ class RoomHub:
         # stay alive during the push (their connections hold them), so their
         # ids are not reused.
         patches: dict[tuple[int, int, str], bytes | None] = {}
-        boards: dict[tuple[bool, str | None], list[dict[str, Any]]] = {}  # shared by the views
+        rows = self._rows.get(room.code)
+        if rows is None:
+            rows = self._rows[room.code] = views.Rows()
+        rows.forget_gone(room)
+        shared = views.Build(room, rows)  # what this push's views share
         for conn in members:
             if conn.closing or not _behind(conn, room.seq):
                 continue
@@ -257,7 +263,7 @@ class RoomHub:
             view = built.get(key)
             if view is None:
                 view = built[key] = views.build(
-                    room, pack, now, conn.role, conn.player_id, boards=boards
+                    room, pack, now, conn.role, conn.player_id, shared=shared
                 )
             data: bytes | None = None
             held = conn.last_view

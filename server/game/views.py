@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import riddles, story_views
-from .models import Role, Room, TeamAttempt
+from .models import Guess, Player, Role, Room, TeamAttempt
 from .pack import Pack, RiddleRound, StoryRound
 from .rooms import get_player, is_present
 
@@ -59,28 +59,96 @@ def ranked_teams(room: Room) -> list[tuple[int, Any]]:
     return ranked
 
 
+class Rows:
+    """Parts of views kept from one build to the next for one room.
+
+    A player's scoreboard entry is rebuilt only when something it shows
+    changed; otherwise the very same dict is reused, which the patch diff
+    skips by identity. In a room of 2,000 a flush then costs lookups, not
+    2,000 new entries per view and a deep comparison of each.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[bool, str], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+        self._guesses: dict[tuple[str, int], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+
+    def entry(self, p: Player, now: float, *, host: bool) -> dict[str, Any]:
+        present = is_present(p, now)
+        stamp = (p.name, present, p.points, p.connections if host else 0)
+        found = self._entries.get((host, p.id))
+        if found is not None and found[0] == stamp:
+            return found[1]
+        entry: dict[str, Any] = {"id": p.id, "name": p.name, "present": present, "points": p.points}
+        if host:
+            entry["connections"] = p.connections
+        self._entries[(host, p.id)] = (stamp, entry)
+        return entry
+
+    def guess(self, room: Room, team_id: str, index: int, g: Guess) -> dict[str, Any]:
+        writer = room.players.get(g.player_id)
+        name = writer.name if writer else ""
+        stamp = (g.player_id, g.at, g.text, g.accepted_by_host, name)
+        found = self._guesses.get((team_id, index))
+        if found is not None and found[0] == stamp:
+            return found[1]
+        row = {
+            "index": index,
+            "player_id": g.player_id,
+            "player_name": name,
+            "text": g.text,
+            "verdict": g.verdict,
+            "nudge": g.nudge,
+            "elapsed": round(g.elapsed, 2),
+            "accepted_by_host": g.accepted_by_host,
+        }
+        self._guesses[(team_id, index)] = (stamp, row)
+        return row
+
+    def forget_gone(self, room: Room) -> None:
+        """Drop the entries of players who left (called now and then, not per build)."""
+        if len(self._entries) > 2 * len(room.players) + 64:
+            self._entries = {k: v for k, v in self._entries.items() if k[1] in room.players}
+        if room.riddle is None or room.riddle.stage != "open":
+            self._guesses.clear()  # a new riddle has new guesses
+
+
+class Build:
+    """What the views of one room version share while they are built (one flush)."""
+
+    def __init__(self, room: Room, rows: Rows | None = None) -> None:
+        self.rows = rows or Rows()
+        self.boards: dict[tuple[bool, str | None], list[dict[str, Any]]] = {}
+        self._members: dict[str, list[Player]] | None = None
+        self._room = room
+
+    @property
+    def members(self) -> dict[str, list[Player]]:
+        """Players by team, in join order: one pass over the players per flush."""
+        if self._members is None:
+            self._members = {}
+            for p in self._room.players.values():
+                self._members.setdefault(p.team_id, []).append(p)
+        return self._members
+
+
 def scoreboard(
-    room: Room, now: float, *, host: bool, own_team: str | None = None, rosters: bool = True
+    room: Room,
+    now: float,
+    *,
+    host: bool,
+    own_team: str | None = None,
+    rosters: bool = True,
+    build: Build | None = None,
 ) -> list[dict[str, Any]]:
     """Team rows, best first; ``rosters=False`` lists the members of ``own_team`` only."""
-    members: dict[str, list[Any]] = {}
-    for p in room.players.values():
-        members.setdefault(p.team_id, []).append(p)
+    shared = build or Build(room)
+    members = shared.members
     rows = []
     for rank, team in ranked_teams(room):
         team_members = members.get(team.id, [])
         players = []
         if rosters or team.id == own_team:
-            for p in team_members:
-                entry: dict[str, Any] = {
-                    "id": p.id,
-                    "name": p.name,
-                    "present": is_present(p, now),
-                    "points": p.points,
-                }
-                if host:
-                    entry["connections"] = p.connections
-                players.append(entry)
+            players = [shared.rows.entry(p, now, host=host) for p in team_members]
         rows.append(
             {
                 "id": team.id,
@@ -102,25 +170,27 @@ def build(
     role: Role,
     player_id: str | None = None,
     *,
-    boards: dict[tuple[bool, str | None], list[dict[str, Any]]] | None = None,
+    shared: Build | None = None,
 ) -> dict[str, Any]:
     """The full state message body for one audience.
 
-    ``boards`` lets a caller building several views of one room version share
-    the scoreboard rows (O(players) each) between views that see the same rows.
+    ``shared`` lets a caller building several views of one room version share
+    the scoreboard rows between views that see the same rows, and keep
+    players' entries from one flush to the next.
     """
     player = room.players.get(player_id) if player_id else None
     team_id = player.team_id if player else None
     host = role == "host"
     rosters = role != "player" or len(room.players) <= BIG_ROOM_PLAYERS
     board_key = (host, None if rosters else team_id)
-    rows = boards.get(board_key) if boards is not None else None
+    shared = shared or Build(room)
+    rows = shared.boards.get(board_key)
     if rows is None:
         # In a big room every state would carry every player to every phone:
         # players then get their own team's roster, and counts for the others.
-        rows = scoreboard(room, now, host=host, own_team=team_id, rosters=rosters)
-        if boards is not None:
-            boards[board_key] = rows
+        rows = shared.boards[board_key] = scoreboard(
+            room, now, host=host, own_team=team_id, rosters=rosters, build=shared
+        )
     current = (
         pack.rounds[room.round_index] if pack and 0 <= room.round_index < len(pack.rounds) else None
     )
@@ -165,7 +235,7 @@ def build(
         "story": None,
     }
     if room.riddle is not None and pack is not None and room.phase == "riddle":
-        view["riddle"] = riddle_view(room, pack, now, role, team_id)
+        view["riddle"] = riddle_view(room, pack, now, role, team_id, shared.rows)
     if room.story is not None and pack is not None and room.phase == "story":
         rnd = pack.rounds[room.story.round_index]
         assert isinstance(rnd, StoryRound)
@@ -175,28 +245,19 @@ def build(
     return view
 
 
-def _guess_rows(room: Room, attempt: TeamAttempt) -> list[dict[str, Any]]:
-    rows = []
-    for index, g in enumerate(attempt.guesses):
-        writer = room.players.get(g.player_id)
-        rows.append(
-            {
-                "index": index,
-                "player_id": g.player_id,
-                "player_name": writer.name if writer else "",
-                "text": g.text,
-                "verdict": g.verdict,
-                "nudge": g.nudge,
-                "elapsed": round(g.elapsed, 2),
-                "accepted_by_host": g.accepted_by_host,
-            }
-        )
-    return rows
+def _guess_rows(room: Room, team_id: str, attempt: TeamAttempt, rows: Rows) -> list[dict[str, Any]]:
+    return [rows.guess(room, team_id, index, g) for index, g in enumerate(attempt.guesses)]
 
 
 def riddle_view(
-    room: Room, pack: Pack, now: float, role: Role, team_id: str | None
+    room: Room,
+    pack: Pack,
+    now: float,
+    role: Role,
+    team_id: str | None,
+    rows: Rows | None = None,
 ) -> dict[str, Any]:
+    rows = rows or Rows()
     state = room.riddle
     assert state is not None
     rnd = pack.rounds[state.round_index]
@@ -243,7 +304,7 @@ def riddle_view(
     }
     if own is not None:
         view["team"] = {
-            "guesses": _guess_rows(room, own),
+            "guesses": _guess_rows(room, team_id or "", own, rows),
             "hints_opened": own.hints_opened,
             "solved": own.solved_elapsed is not None,
             "points": own.points,
@@ -251,7 +312,7 @@ def riddle_view(
         }
     if role == "host":
         view["secret"] = {"answers": list(riddle.answers), "explanation": riddle.explanation}
-        view["guesses"] = {tid: _guess_rows(room, a) for tid, a in state.teams.items()}
+        view["guesses"] = {tid: _guess_rows(room, tid, a, rows) for tid, a in state.teams.items()}
     if revealed:
         view["reveal"] = {
             "answer": riddle.answers[0],
