@@ -6,26 +6,9 @@ from typing import Any
 
 import pytest
 from ritrovo.store.base import RoomStore
-from ritrovo.store.memory import MemoryStore
-from ritrovo.store.redis import RedisStore
 from support.servers import RunningServer, running_server, test_settings
 
 ServerFactory = Callable[..., AbstractAsyncContextManager[RunningServer]]
-
-
-@pytest.fixture(params=["memory", "redis"])
-def store_kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def make_store(store_kind: str, request: pytest.FixtureRequest) -> Callable[[], RoomStore]:
-    def factory() -> RoomStore:
-        if store_kind == "memory":
-            return MemoryStore()
-        return RedisStore(request.getfixturevalue("redis_url"))
-
-    return factory
 
 
 @pytest.fixture
