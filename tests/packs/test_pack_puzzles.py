@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from ritrovo.game.pack import Pack, RiddleRound
 from ritrovo.packs import PackLibrary, default_pack_dir, is_pack_file, load_pack, load_pack_bytes
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,6 +26,24 @@ def _shipped() -> list[Path]:
 SHIPPED = _shipped()
 NO_PACKS = pytest.mark.skipif(not SHIPPED, reason="puzzles/ has no packs yet")
 
+Outline = list[tuple[str, str, int]]  # per round: kind, title, riddles or prompts
+
+
+def written_rounds(document: Any) -> Outline:
+    """The rounds a pack file holds, read as plain data without the loader."""
+    return [
+        (r["kind"], r["title"], len(r["riddles"] if r["kind"] == "riddles" else r["prompts"]))
+        for r in document["rounds"]
+    ]
+
+
+def loaded_rounds(pack: Pack) -> Outline:
+    """The same outline of what the loader made of it: nothing dropped, nothing reordered."""
+    return [
+        (r.kind, r.title, len(r.riddles) if isinstance(r, RiddleRound) else len(r.prompts))
+        for r in pack.rounds
+    ]
+
 
 @pytest.mark.parametrize(
     "path",
@@ -30,7 +52,7 @@ NO_PACKS = pytest.mark.skipif(not SHIPPED, reason="puzzles/ has no packs yet")
 )
 def test_shipped_pack_validates(path: Path) -> None:
     pack = load_pack(path, name=path.name)  # raises PackError listing every problem
-    assert pack.rounds
+    assert loaded_rounds(pack) == written_rounds(yaml.safe_load(path.read_bytes()))
 
 
 @NO_PACKS
@@ -59,4 +81,5 @@ def test_docs_have_a_yaml_and_a_json_example() -> None:
 def test_docs_example_is_valid(index: int) -> None:
     kind, body = _doc_examples()[index]
     pack = load_pack_bytes(body.encode(), f"example.{kind}")
-    assert pack.rounds
+    written = json.loads(body) if kind == "json" else yaml.safe_load(body)
+    assert loaded_rounds(pack) == written_rounds(written)

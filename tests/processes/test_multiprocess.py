@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from ritrovo.client import RitrovoClient, join
+from ritrovo.store.redis import RedisStore
 from support.protocol_helpers import create_room
 from support.resilience import ANSWER, assert_seqs_increase, small_pack, team_scores, upload_pack
 from support.servers import ServeProcess
@@ -31,6 +32,15 @@ async def lease_holder(procs: list[ServeProcess], timeout: float = 10.0) -> int:
             if len(holders) == 1:
                 return holders[0]
             await asyncio.sleep(0.1)
+
+
+async def lease_in_store(redis_url: str) -> str | None:
+    """The timer lease's holder as the store records it."""
+    store = RedisStore(redis_url)
+    try:
+        return await store.lease_holder()
+    finally:
+        await store.close()
 
 
 def revealed(state: dict[str, Any]) -> bool:
@@ -97,7 +107,9 @@ async def test_a_room_over_three_processes_survives_losing_the_timer_holder(redi
             await client.wait_state(revealed, timeout=RIDDLE_SECONDS + LEASE_TTL + ON_TIME + 2)
         ended_seen = time.time()
         assert ended_seen <= deadline_at + ON_TIME, ended_seen - deadline_at
-        assert await lease_holder([procs[i] for i in survivors]) in (0, 1)
+        taken_by = survivors[await lease_holder([procs[i] for i in survivors])]
+        # The store agrees: the lease is now in that survivor's name.
+        assert await lease_in_store(redis_url) == instances[taken_by]
 
         # The dead process's clients come back on a survivor and find their score.
         for name in dead_roles:
@@ -117,10 +129,10 @@ async def test_a_room_over_three_processes_survives_losing_the_timer_holder(redi
                 players[name] = again
             state = await again.wait_state(revealed)
             assert team_scores(state) == {t1: points, t2: 0}
-        ada_you = await players["Ada"].wait_for(
+        # Her private view shows her points too (the wait fails if it never does).
+        await players["Ada"].wait_for(
             lambda m: m["type"] == "you" and m["player"]["points"] == points
         )
-        assert ada_you["player"]["points"] == points
 
         # On to the story round, its first turn written from whichever process.
         await host.request("next")  # riddle round over
@@ -138,6 +150,8 @@ async def test_a_room_over_three_processes_survives_losing_the_timer_holder(redi
             lambda s: all(s["story"]["teams"][tid]["lines_count"] >= 1 for tid in (t1, t2))
         )
         assert team_scores(final) == {t1: points, t2: 0}
+        ada_now = players["Ada"].you  # her latest private view, from the story round
+        assert ada_now is not None and ada_now["player"]["points"] == points
 
         # Nothing was applied twice, and no connection saw an update twice or out of order.
         moments = [m["kind"] for m in final["moments"]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -13,8 +14,11 @@ import websockets
 from ritrovo.app import HUB
 from ritrovo.client import ProtocolError, RitrovoClient, join
 from ritrovo.protocol import CODE_ALPHABET
+from ritrovo.store.base import RoomStore
+from support.clock import FakeClock
 from support.protocol_helpers import create_room
-from support.servers import RunningServer
+from support.servers import RunningServer, running_server
+from support.servers import test_settings as fast_settings
 
 
 async def test_http_create_and_public_info(server: RunningServer) -> None:
@@ -307,20 +311,31 @@ async def test_rate_limit_answers_then_closes_on_sustained_abuse(server_with: An
         assert code == 1008
 
 
-async def test_join_attempts_per_address_are_limited(server_with: Any) -> None:
-    async with server_with(join_attempts_per_minute=5) as server:
+async def test_join_attempts_per_address_are_limited(
+    make_store: Callable[[], RoomStore],
+) -> None:
+    clock = FakeClock()  # failures are counted per minute: this one cannot end mid-test
+    settings = fast_settings(join_attempts_per_minute=5)
+    async with running_server(settings, store=make_store(), clock=clock) as server:
         room = await create_room(server.base_url)
-        codes = []
-        for i in range(7):
+
+        async def attempt(code: str) -> str:
             client = await RitrovoClient.connect(server.ws_url)
             try:
-                await client.hello("join", room="ZZZZZ" + "23456789"[i], name="Eve")
+                await client.hello("join", room=code, name="Eve")
+                return "in"
             except ProtocolError as err:
-                codes.append(err.code)
-            await client.close()
-        assert codes[:5] == ["room_not_found"] * 5
-        assert codes[5:] == ["too_many_attempts"] * 2
-        assert room["code"]
+                return err.code
+            finally:
+                await client.close()
+
+        codes = [await attempt("ZZZZZ" + "23456789"[i]) for i in range(7)]
+        assert codes == ["room_not_found"] * 5 + ["too_many_attempts"] * 2
+        # The address is refused, not the codes it tried: the real room too, until
+        # the next minute.
+        assert await attempt(room["code"]) == "too_many_attempts"
+        clock.advance(60)
+        assert await attempt(room["code"]) == "in"
 
 
 async def test_rooms_per_server_limit(server_with: Any) -> None:
