@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -43,7 +44,11 @@ def test_settings(**overrides: Any) -> Settings:
 async def running_server(
     settings: Settings | None = None, *, store: RoomStore | None = None, clock: Any = None
 ) -> AsyncIterator[RunningServer]:
-    app = create_app(settings or test_settings(), store=store, clock=clock)
+    # Built in a worker thread: a test runs several apps in this one event loop,
+    # and building one parses the pack library, which on a loaded machine blocks
+    # the loop long enough for a running app's store health check to time out
+    # (a false outage). A real process builds its app before it serves anything.
+    app = await asyncio.to_thread(create_app, settings or test_settings(), store=store, clock=clock)
     runner = web.AppRunner(app, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
