@@ -28,7 +28,7 @@ from .game.pack import Pack
 from .packs.loader import PackLibrary
 from .protocol import CODE_ALPHABET, CODE_LENGTH
 from .store import parts
-from .store.base import RoomStore
+from .store.base import RoomStore, Stored
 from .store.codec import decode_pack, encode_pack
 
 T = TypeVar("T")
@@ -61,6 +61,45 @@ class NoChange(Exception):
     """Raised by an action that found nothing to do: nothing is committed."""
 
 
+@dataclass(slots=True)
+class Cached:
+    """A room this process works with: its version, decoded, and its parts as stored.
+
+    The parts are what lets a lost compare-and-set cost what changed: the
+    parts a failed command touched are put back from them, and the changes
+    another process committed meanwhile are applied, instead of reading and
+    decoding the whole room again.
+    """
+
+    version: int
+    room: Room
+    parts: dict[str, bytes]
+
+    @classmethod
+    def of(cls, stored: Stored) -> Cached:
+        return cls(stored.version, parts.join(stored.parts), stored.parts)
+
+    def record(self, version: int, written: dict[str, bytes], gone: list[str], whole: bool) -> None:
+        """The stored parts after a change (the decoded room already shows it)."""
+        if whole:
+            self.parts = dict(written)
+        else:
+            self.parts.update(written)
+            for name in gone:
+                self.parts.pop(name, None)
+        self.version = version
+
+    def undo(self, written: dict[str, bytes], gone: list[str], whole: bool) -> None:
+        """Put back the room as stored, after a command changed it and could not commit."""
+        if whole:
+            self.room = parts.join(self.parts)
+            return
+        restore = {name: self.parts[name] for name in [*written, *gone] if name in self.parts}
+        added = [name for name in written if name not in self.parts]
+        parts.apply(self.room, restore, added)
+        self.room.seq = self.version
+
+
 @dataclass(frozen=True, slots=True)
 class CreatedRoom:
     room: Room
@@ -86,7 +125,7 @@ class GameService:
         # decoded: a command on a room needs a single store round trip (its
         # commit), and a change committed elsewhere is applied to it from the
         # published change instead of being read back.
-        self._rooms: OrderedDict[str, tuple[int, Room]] = OrderedDict()
+        self._rooms: OrderedDict[str, Cached] = OrderedDict()
         self._packs: OrderedDict[str, Pack] = OrderedDict()
         # One lock per room with commands in flight; unused locks go away by themselves.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -111,8 +150,9 @@ class GameService:
                 max_players=self.max_players_per_room,
             )
             room.pack_id = pack_id
-            if await self.store.create(room.code, parts.split(room), now):
-                self._remember(room.code, 0, room)
+            stored = parts.split(room)
+            if await self.store.create(room.code, stored, now):
+                self._remember(room.code, Cached(0, room, stored))
                 return CreatedRoom(room, host_token)
         raise Conflict("could not find a free room code", code=ErrorCode.NO_FREE_CODE)
 
@@ -139,14 +179,17 @@ class GameService:
         # Wait for a command in flight: its room is changed but not committed yet.
         async with self._lock(code):
             hit = self._rooms.get(code)
-            if hit is None or hit[0] < min_seq:
-                stored = await self.store.load(code)
-                if stored is None:
-                    self._forget(code)
-                    raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
-                hit = (stored.version, parts.join(stored.parts))
-                self._remember(code, *hit)
-            return hit[1]
+            if hit is None or hit.version < min_seq:
+                hit = await self._read(code)
+                self._remember(code, hit)
+            return hit.room
+
+    async def _read(self, code: str) -> Cached:
+        stored = await self.store.load(code)
+        if stored is None:
+            self._forget(code)
+            raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
+        return Cached.of(stored)
 
     async def current(
         self, code: str, *, min_seq: int = 0, fresh: bool = False
@@ -182,13 +225,13 @@ class GameService:
         except ValueError:
             return None
         hit = self._rooms.get(code)
-        if hit is None or notice.seq <= hit[0]:
+        if hit is None or notice.seq <= hit.version:
             return notice  # nothing cached here, or our own commit (already applied)
-        if notice.deleted or notice.whole or notice.seq != hit[0] + 1:
+        if notice.deleted or notice.whole or notice.seq != hit.version + 1:
             self._forget(code)
             return notice
-        parts.apply(hit[1], written, notice.gone)
-        self._rooms[code] = (notice.seq, hit[1])
+        parts.apply(hit.room, written, notice.gone)
+        hit.record(notice.seq, written, notice.gone, False)
         return notice
 
     async def execute(
@@ -209,35 +252,31 @@ class GameService:
     async def _execute(
         self, code: str, action: Callable[[Room, Pack | None, float], T]
     ) -> tuple[Room, T]:
-        hit = self._rooms.get(code)
-        if hit is None:
-            stored = await self.store.load(code)
-            if stored is None:
-                self._forget(code)
-                raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
-            hit = (stored.version, parts.join(stored.parts))
-        version, room = hit
+        hit = self._rooms.get(code) or await self._read(code)
         for _ in range(MAX_COMMIT_ATTEMPTS):
+            room, version = hit.room, hit.version
             pack = await self.get_pack(room.pack_id) if room.pack_id else None
             now = self.clock()
             # The room leaves the cache while a command works on it, and comes
             # back once committed, or untouched (NoChange), or refused by a rule
             # (every rule refuses before it changes anything: the rule tests
-            # check the room is byte-for-byte unchanged after each refusal). An
-            # unexpected exception or a lost compare-and-set discards it.
+            # check the room is byte-for-byte unchanged after each refusal), or
+            # put back as stored after a lost compare-and-set. An unexpected
+            # exception discards it.
             self._rooms.pop(code, None)
             with changes.tracking(room) as changed:
                 try:
                     result = action(room, pack, now)
                 except NoChange:
-                    self._remember(code, version, room)
+                    self._remember(code, hit)
                     return room, None  # type: ignore[return-value]
                 except RitrovoError:
-                    self._remember(code, version, room)
+                    self._remember(code, hit)
                     raise
             room.seq = version + 1
+            whole = changed.is_whole
             gone: list[str] = []
-            if changed.is_whole:
+            if whole:
                 written = parts.split(room)
             else:
                 written, gone = parts.changed_parts(room, changed)
@@ -247,20 +286,26 @@ class GameService:
                 room.seq,
                 written,
                 gone,
-                whole=changed.is_whole,
+                whole=whole,
                 deadline_at=flow.next_deadline(room, pack, now),
-                notice=parts.encode_notice(room.seq, written, gone, whole=changed.is_whole),
+                notice=parts.encode_notice(room.seq, written, gone, whole=whole),
                 now=now,
             )
             if outcome.ok:
-                self._remember(code, room.seq, room)
+                hit.record(room.seq, written, gone, whole)
+                self._remember(code, hit)
                 return room, result
-            if outcome.current is None:  # the room is gone
+            if outcome.missed is not None:
+                # Another process wrote first: undo this attempt, apply what it
+                # wrote, and run the rule again, all at the cost of the changes.
+                hit.undo(written, gone, whole)
+                caught_up = self._catch_up(hit, outcome.missed)
+                hit = caught_up or await self._read(code)
+            elif outcome.current is not None:
+                hit = Cached.of(outcome.current)
+            else:  # the room is gone
                 self._forget(code)
                 raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
-            # Another process wrote first: ``room`` is discarded, the rule runs
-            # again on the room as stored now.
-            version, room = outcome.current.version, parts.join(outcome.current.parts)
         raise StoreUnavailable("the room is too busy; try again", code=ErrorCode.BUSY)
 
     def _forget(self, code: str) -> None:
@@ -284,13 +329,28 @@ class GameService:
             return False
         return bool(changed)
 
-    def _remember(self, code: str, version: int, room: Room) -> None:
+    @staticmethod
+    def _catch_up(hit: Cached, missed: list[bytes]) -> Cached | None:
+        """``hit`` with the published changes it missed applied; None if one cannot be."""
+        for data in missed:
+            try:
+                notice, written = parts.decode_notice(data)
+            except ValueError:
+                return None
+            if notice.whole or notice.seq != hit.version + 1:
+                return None  # a whole-room change carries no parts: read the room
+            parts.apply(hit.room, written, notice.gone)
+            hit.record(notice.seq, written, notice.gone, False)
+        hit.room.seq = hit.version
+        return hit
+
+    def _remember(self, code: str, entry: Cached) -> None:
         known = self._rooms.get(code)
-        if known is not None and known[0] > version:
+        if known is not None and known is not entry and known.version > entry.version:
             # A read that started before a newer change was applied came back
             # late: keep the newer version, or the next command would lose its CAS.
             return
-        self._rooms[code] = (version, room)
+        self._rooms[code] = entry
         self._rooms.move_to_end(code)
         while len(self._rooms) > 10_000:
             self._rooms.popitem(last=False)

@@ -115,3 +115,41 @@ def test_views_sharing_scoreboard_rows_are_the_same_as_views_built_alone() -> No
         board = views.build(room, None, 2.0, "screen", None, shared=again)["teams"]
         entries = {e["id"]: e for team in board for e in team["players"]}
         assert entries[first.id]["points"] == 5
+
+
+class LoadCountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads = 0
+
+    async def load(self, code: str) -> Any:
+        self.loads += 1
+        return await super().load(code)
+
+
+@pytest.mark.parametrize("stale_by", [1, 5])
+async def test_a_lost_compare_and_set_catches_up_from_the_changes(
+    tmp_path: Any, stale_by: int
+) -> None:
+    # Two processes on one store; B hears no notices, so its room is behind.
+    store = LoadCountingStore()
+    a = GameService(store, PackLibrary(tmp_path))
+    b = GameService(store, PackLibrary(tmp_path))
+    code = (await a.create_room("Two")).room.code
+    await b.load(code)  # B caches version 0
+    for i in range(stale_by):
+        await a.execute(
+            code,
+            lambda r, p, now, i=i: rooms.join(
+                r, name=f"A{i}", team_id=None, token_hash=f"a{i}", now=now
+            ),
+        )
+    loads = store.loads
+    room, player = await b.execute(
+        code, lambda r, p, now: rooms.join(r, name="Bea", team_id=None, token_hash="b", now=now)
+    )
+    assert store.loads == loads  # caught up from the missed changes, not by reading the room
+    assert room.seq == stale_by + 1
+    assert [p.name for p in room.players.values()] == [*(f"A{i}" for i in range(stale_by)), "Bea"]
+    assert room == await a.load(code, fresh=True)  # B's room is exactly what is stored
+    assert player.name == "Bea"

@@ -23,6 +23,9 @@ from dataclasses import dataclass
 
 NoticeHandler = Callable[[str, bytes], Awaitable[None] | None]
 DEFAULT_ROOM_TTL_SECONDS = 24 * 3600
+# Changes kept per room for writers that lost a compare-and-set: they catch up
+# from these instead of reading the whole room (older gaps read it whole).
+LOG_LENGTH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +38,14 @@ class Stored:
 
 @dataclass(frozen=True, slots=True)
 class CommitResult:
+    """What a commit did. On a conflict, either ``missed`` (the notices of the
+    versions after the expected one, in order: the caller catches up at the
+    cost of those changes) or ``current`` (the whole room, when the log no
+    longer holds them); neither: the room is gone."""
+
     ok: bool
-    current: Stored | None  # on a conflict: what is stored now (None: the room is gone)
+    current: Stored | None = None
+    missed: list[bytes] | None = None
 
 
 class RoomStorage(ABC):

@@ -27,9 +27,19 @@ ROOM_EVENTS_PREFIX = PREFIX + "events:"
 ROOM_EVENTS_PATTERN = ROOM_EVENTS_PREFIX + "*"
 
 
+# A room's keys share the hash tag {CODE}: on Redis Cluster they live in one
+# slot, so one script can change them together.
+ROOM_PREFIX = PREFIX + "room:{"
+
+
 def room(code: str) -> str:
     """Hash with field ``v`` (version, the room's seq) and one field per part (parts.py)."""
-    return f"{PREFIX}room:{code}"
+    return f"{ROOM_PREFIX}{code}}}"
+
+
+def room_log(code: str) -> str:
+    """Stream of the room's last changes (entry id ``<version>-1``, field ``n``: the notice)."""
+    return f"{PREFIX}log:{{{code}}}"
 
 
 def room_events(code: str) -> str:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import inspect
 import math
 import time
+from collections import deque
 
-from .base import CommitResult, NoticeHandler, RoomStore, Stored
+from .base import LOG_LENGTH, CommitResult, NoticeHandler, RoomStore, Stored
 
 
 class MemoryStore(RoomStore):
@@ -28,6 +29,8 @@ class MemoryStore(RoomStore):
         # here is as isolated from its users as it is there.
         self._rooms: dict[str, tuple[int, dict[str, bytes]]] = {}
         self._active: dict[str, float] = {}
+        # The last changes of each room, for a writer that lost a compare-and-set.
+        self._logs: dict[str, deque[tuple[int, bytes]]] = {}
         self._deadlines: dict[str, float] = {}
         self._packs: dict[str, bytes] = {}
         self._counters: dict[str, tuple[int, int]] = {}
@@ -43,6 +46,7 @@ class MemoryStore(RoomStore):
 
     def _drop(self, code: str) -> None:
         self._rooms.pop(code, None)
+        self._logs.pop(code, None)
         self._active.pop(code, None)
         self._deadlines.pop(code, None)
 
@@ -72,13 +76,20 @@ class MemoryStore(RoomStore):
         now: float,
     ) -> CommitResult:
         current = self._rooms.get(code)
-        if current is None or current[0] != expected_version:
+        if current is None:
+            return CommitResult(False)
+        if current[0] != expected_version:
+            log = [data for at, data in self._logs.get(code, ()) if at > expected_version]
+            first = next((at for at, _ in self._logs.get(code, ()) if at > expected_version), None)
+            if log and first == expected_version + 1:
+                return CommitResult(False, missed=log)
             return CommitResult(False, await self.load(code))
         parts = {} if whole else current[1]
         parts.update(written)
         for name in gone:
             parts.pop(name, None)
         self._rooms[code] = (version, parts)
+        self._logs.setdefault(code, deque(maxlen=LOG_LENGTH)).append((version, notice))
         self._active[code] = now
         if deadline_at is None:
             self._deadlines.pop(code, None)

@@ -184,6 +184,15 @@ def _in_team_order(by_team: dict[str, Any], team_order: list[str]) -> dict[str, 
     return dict(sorted(by_team.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0])))
 
 
+def _ordering(player: Player) -> dict[str, Any]:
+    return {"id": player.id, "joined_at": player.joined_at}
+
+
+def _last(room: Room) -> list[Player]:
+    """The most recently added player (dicts keep insertion order), if any."""
+    return [next(reversed(room.players.values()))] if room.players else []
+
+
 def _attempts_before_guesses(item: tuple[str, bytes]) -> tuple[int, str, int]:
     """Apply order: an attempt before its guesses, guesses by index."""
     name = item[0]
@@ -220,7 +229,12 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
             room.story.stories = stories
             room.story.votes = votes
     for name in gone:
-        if name.startswith(PLAYER):
+        if name.startswith(GUESS):  # only ever the last one (undoing a guess)
+            team_id, _, position = name[len(GUESS) :].rpartition(":")
+            known = attempts.get(team_id)
+            if known is not None and int(position) == len(known.guesses) - 1:
+                known.guesses.pop()
+        elif name.startswith(PLAYER):
             rooms.player_replaced(room, room.players.pop(name[len(PLAYER) :], None), None)
         elif name.startswith(ATTEMPT):
             attempts.pop(name[len(ATTEMPT) :], None)
@@ -228,6 +242,10 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
             stories.pop(name[len(STORY) :], None)
         elif name.startswith(VOTE):
             votes.pop(name[len(VOTE) :], None)
+    # Rosters list players in join order: a player put back (undoing a leave)
+    # goes back to their place, not to the end.
+    reorder = False
+    last_joined = max((_join_order(_ordering(p)) for p in _last(room)), default=(0.0, 0, ""))
     for name, data in sorted(written.items(), key=_attempts_before_guesses):
         if name.startswith(GUESS):
             team_id, _, position = name[len(GUESS) :].rpartition(":")
@@ -240,8 +258,12 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
                 team_guesses.append(guess)
         elif name.startswith(PLAYER):
             player = msgspec.json.decode(data, type=Player)
-            rooms.player_replaced(room, room.players.get(player.id), player)
+            old = room.players.get(player.id)
+            rooms.player_replaced(room, old, player)
             room.players[player.id] = player
+            if old is None and len(room.players) > 1:
+                reorder = reorder or _join_order(_ordering(player)) < last_joined
+                last_joined = max(last_joined, _join_order(_ordering(player)))
         elif name.startswith(ATTEMPT):
             team_id = name[len(ATTEMPT) :]
             attempt = msgspec.json.decode(data, type=TeamAttempt)
@@ -256,6 +278,10 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
             room.riddle_results = msgspec.json.decode(data, type=list[RiddleResult])
         elif name == ARCHIVE:
             room.story_archive = msgspec.json.decode(data, type=list[StoryState])
+    if reorder:
+        room.players = dict(
+            sorted(room.players.items(), key=lambda item: _join_order(_ordering(item[1])))
+        )
 
 
 # -- change notices ----------------------------------------------------------

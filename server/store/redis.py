@@ -31,7 +31,7 @@ from redis.exceptions import RedisError
 
 from ..errors import ErrorCode, StoreUnavailable
 from . import keys
-from .base import CommitResult, NoticeHandler, RoomStore, Stored
+from .base import LOG_LENGTH, CommitResult, NoticeHandler, RoomStore, Stored
 
 log = logging.getLogger(__name__)
 
@@ -71,17 +71,26 @@ return 1
 COMMIT_SCRIPT = (
     HSET_PAIRS
     + """
--- KEYS: room hash, deadlines zset, rooms zset
+-- KEYS: room hash, deadlines zset, rooms zset, room log stream
 -- ARGV: 1 expected version, 2 new version, 3 deadline ('' = none), 4 ttl, 5 code,
 --       6 channel, 7 notice, 8 now, 9 whole ('1' or '0'), 10 number of written parts,
---       then written name/value pairs, then the names of parts that are gone
+--       11 log length, then written name/value pairs, then the names of parts that are gone
 local v = redis.call('HGET', KEYS[1], 'v')
 if not v then return {-1} end
-if v ~= ARGV[1] then return {0, redis.call('HGETALL', KEYS[1])} end
+if v ~= ARGV[1] then
+  -- The changes since the expected version, if the log still holds them all.
+  local log = redis.call('XRANGE', KEYS[4], ARGV[1] .. '-2', '+')
+  if #log > 0 and log[1][1] == (tonumber(ARGV[1]) + 1) .. '-1' then
+    local missed = {}
+    for i, entry in ipairs(log) do missed[i] = entry[2][2] end
+    return {2, missed}
+  end
+  return {0, redis.call('HGETALL', KEYS[1])}
+end
 if ARGV[9] == '1' then redis.call('DEL', KEYS[1]) end
 redis.call('HSET', KEYS[1], 'v', ARGV[2])
-local last = 10 + 2 * tonumber(ARGV[10])
-hset_pairs(KEYS[1], 11, last)
+local last = 11 + 2 * tonumber(ARGV[10])
+hset_pairs(KEYS[1], 12, last)
 for i = last + 1, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 if ARGV[3] == '' then
@@ -90,6 +99,8 @@ else
   redis.call('ZADD', KEYS[2], ARGV[3], ARGV[5])
 end
 redis.call('ZADD', KEYS[3], ARGV[8], ARGV[5])
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[11], ARGV[2] .. '-1', 'n', ARGV[7])
+redis.call('EXPIRE', KEYS[4], ARGV[4])
 redis.call('PUBLISH', ARGV[6], ARGV[7])
 return {1}
 """
@@ -124,7 +135,7 @@ DUE_SCRIPT = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 local live = {}
 for _, code in ipairs(due) do
-  if redis.call('EXISTS', ARGV[3] .. code) == 1 then
+  if redis.call('EXISTS', ARGV[3] .. code .. '}') == 1 then
     table.insert(live, code)
   else
     redis.call('ZREM', KEYS[1], code)
@@ -135,8 +146,8 @@ return live
 """
 
 DELETE_SCRIPT = """
--- KEYS: room hash, deadlines zset, rooms zset. ARGV: code, channel, notice
-redis.call('DEL', KEYS[1])
+-- KEYS: room hash, deadlines zset, rooms zset, room log. ARGV: code, channel, notice
+redis.call('DEL', KEYS[1], KEYS[4])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
@@ -245,32 +256,35 @@ class RedisStore(RoomStore):
             now,
             "1" if whole else "0",
             len(written),
+            LOG_LENGTH,
         ]
         for name, data in written.items():
             args += [name, data]
         args += gone
         async with self._call("commit"):
             reply = await self._commit(
-                keys=[keys.room(code), keys.DEADLINES, keys.ROOMS], args=args
+                keys=[keys.room(code), keys.DEADLINES, keys.ROOMS, keys.room_log(code)], args=args
             )
         if reply[0] == 1:
-            return CommitResult(True, None)
+            return CommitResult(True)
         if reply[0] == -1:
-            return CommitResult(False, None)
+            return CommitResult(False)
+        if reply[0] == 2:
+            return CommitResult(False, missed=[_bytes(notice) for notice in reply[1]])
         flat = reply[1]
         return CommitResult(False, _stored(dict(zip(flat[::2], flat[1::2], strict=True))))
 
     async def delete(self, code: str, notice: bytes) -> None:
         async with self._call("delete"):
             await self._delete(
-                keys=[keys.room(code), keys.DEADLINES, keys.ROOMS],
+                keys=[keys.room(code), keys.DEADLINES, keys.ROOMS, keys.room_log(code)],
                 args=[code, keys.room_events(code), notice],
             )
 
     async def due_rooms(self, now: float, limit: int = 100) -> list[str]:
         async with self._call("due_rooms"):
             codes = await self._due(
-                keys=[keys.DEADLINES, keys.ROOMS], args=[repr(now), limit, keys.room("")]
+                keys=[keys.DEADLINES, keys.ROOMS], args=[repr(now), limit, keys.ROOM_PREFIX]
             )
         return [c.decode() for c in codes]
 

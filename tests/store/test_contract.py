@@ -10,7 +10,8 @@ import time
 
 import pytest
 from ritrovo.errors import StoreUnavailable
-from ritrovo.store.base import RoomStore
+from ritrovo.store import keys
+from ritrovo.store.base import LOG_LENGTH, RoomStore
 from ritrovo.store.memory import MemoryStore
 from ritrovo.store.redis import CALL_TIMEOUT, RedisStore
 from support.redis_server import RedisServer
@@ -33,16 +34,11 @@ async def test_commit_is_compare_and_set(store: RoomStore) -> None:
     stale = await store.commit(
         "R1", 0, 1, {"meta": b"other"}, [], whole=False, deadline_at=None, notice=b"{}", now=1000.0
     )
-    assert not stale.ok
-    assert (
-        stale.current is not None
-        and stale.current.version == 1
-        and stale.current.parts == {"meta": b"v1"}
-    )
+    assert not stale.ok and stale.missed == [b"{}"]  # what version 1 published
     gone = await store.commit(
         "NOPE", 0, 1, {"meta": b"x"}, [], whole=False, deadline_at=None, notice=b"{}", now=1000.0
     )
-    assert not gone.ok and gone.current is None
+    assert not gone.ok and gone.current is None and gone.missed is None
 
 
 async def test_a_commit_writes_only_the_parts_it_names(store: RoomStore) -> None:
@@ -85,16 +81,51 @@ async def test_a_whole_commit_replaces_every_part(store: RoomStore) -> None:
     assert "a:t1" not in stored.parts
 
 
-async def test_a_lost_compare_and_set_returns_every_part(store: RoomStore) -> None:
+async def test_a_writer_too_far_behind_gets_every_part(store: RoomStore) -> None:
+    # The log keeps the last LOG_LENGTH changes (about: Redis trims it by
+    # blocks); a writer older than that catches up from the whole room.
     await store.create("L1", {"meta": b"m0", "p:1": b"a"}, now=1000.0)
-    await store.commit(
-        "L1", 0, 1, {"meta": b"m1"}, [], whole=False, deadline_at=None, notice=b"{}", now=1000.0
-    )
+    last = LOG_LENGTH + 300
+    for version in range(1, last + 1):
+        await store.commit(
+            "L1",
+            version - 1,
+            version,
+            {"meta": b"m%d" % version},
+            [],
+            whole=False,
+            deadline_at=None,
+            notice=b"n",
+            now=1000.0,
+        )
     lost = await store.commit(
-        "L1", 0, 1, {"meta": b"x"}, [], whole=False, deadline_at=None, notice=b"{}", now=1000.0
+        "L1", 1, 2, {"meta": b"x"}, [], whole=False, deadline_at=None, notice=b"x", now=1000.0
     )
-    assert not lost.ok and lost.current is not None
-    assert lost.current.version == 1 and lost.current.parts == {"meta": b"m1", "p:1": b"a"}
+    assert not lost.ok and lost.missed is None and lost.current is not None
+    assert lost.current.version == last
+    assert lost.current.parts == {"meta": b"m%d" % last, "p:1": b"a"}
+
+
+async def test_a_lost_compare_and_set_gets_the_changes_it_missed(store: RoomStore) -> None:
+    await store.create("M1", {"meta": b"m0"}, now=1000.0)
+    for version in (1, 2, 3):
+        done = await store.commit(
+            "M1",
+            version - 1,
+            version,
+            {"meta": b"m%d" % version},
+            [],
+            whole=False,
+            deadline_at=None,
+            notice=b"notice %d" % version,
+            now=1000.0,
+        )
+        assert done.ok
+    lost = await store.commit(
+        "M1", 1, 2, {"meta": b"x"}, [], whole=False, deadline_at=None, notice=b"x", now=1000.0
+    )
+    assert not lost.ok and lost.current is None
+    assert lost.missed == [b"notice 2", b"notice 3"]  # in order, from the one after version 1
 
 
 async def test_racing_commits_only_one_wins(store: RoomStore) -> None:
@@ -215,7 +246,7 @@ async def test_redis_room_key_expires(redis_url: str) -> None:
     store = RedisStore(redis_url, room_ttl=1)
     try:
         await store.create("EXP", {"meta": b"0"}, now=1000.0)
-        ttl = await store.redis.ttl("ritrovo:room:EXP")
+        ttl = await store.redis.ttl(keys.room("EXP"))
         assert 0 < ttl <= 1
     finally:
         await store.close()

@@ -20,6 +20,7 @@ from ritrovo.game import changes, flow, riddles, rooms
 from ritrovo.game.models import Room
 from ritrovo.game.pack import Pack, RiddleRound
 from ritrovo.packs import load_pack
+from ritrovo.service import Cached
 from ritrovo.store import parts
 
 PUZZLES = Path(__file__).resolve().parents[2] / "puzzles"
@@ -174,6 +175,11 @@ def test_recorded_parts_rebuild_the_room_after_every_command(
             elsewhere = parts.join(stored)
         else:
             written, gone = parts.changed_parts(room, changed)
+            # A writer that lost its compare-and-set puts the room back as stored.
+            undone = Cached(room.seq - 1, copy.deepcopy(room), dict(stored))
+            undone.undo(written, gone, whole=False)
+            assert undone.room == before, f"after {kind}: undoing it did not restore the room"
+            assert list(undone.room.players) == list(before.players), "roster order"
             stored.update(written)
             for name in gone:
                 stored.pop(name, None)
@@ -184,6 +190,7 @@ def test_recorded_parts_rebuild_the_room_after_every_command(
             parts.apply(elsewhere, received, notice.gone)
         assert parts.join(stored) == room, f"after {kind}: the stored parts differ"
         assert elsewhere == room, f"after {kind}: the applied change differs"
+        assert list(elsewhere.players) == list(room.players), f"after {kind}: roster order"
         assert stored == parts.split(room), f"after {kind}: a part was not recorded"
 
 
