@@ -68,19 +68,32 @@ class StoreHealth:
         self.hub.resync_all()
 
     async def check(self, timeout: float) -> None:
-        """Ping the store once and record what it said."""
-        try:
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for may eat a
-            # cancellation, and the watcher must stop when the app does.
-            async with asyncio.timeout(timeout):
-                await self.ping()
-        except (RitrovoError, TimeoutError):
-            self.lost()
-        except Exception:
-            log.exception("store health check failed")
-            self.lost()
-        else:
-            await self.back()
+        """Ping the store and record what it said.
+
+        A timed-out ping is asked again before it counts: a ping also times
+        out when something else held this process's event loop past the
+        timeout while Redis answered at once, and one stalled loop must not
+        pause every game on the process. A store that is really gone fails
+        the second ping too (or is refused at once, with no timeout at all).
+        """
+        for last_try in (False, True):
+            try:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for may eat a
+                # cancellation, and the watcher must stop when the app does.
+                async with asyncio.timeout(timeout):
+                    await self.ping()
+            except TimeoutError:
+                if last_try:
+                    self.lost()
+                continue
+            except RitrovoError:
+                self.lost()
+            except Exception:
+                log.exception("store health check failed")
+                self.lost()
+            else:
+                await self.back()
+            return
 
     async def watch(self, interval: float) -> None:
         """Check the store every ``interval`` seconds, until cancelled."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hmac
 import io
@@ -182,9 +183,12 @@ class HttpApi:
                 raise too_large
             chunks.append(chunk)
         data = b"".join(chunks)
-        pack = load_pack_bytes(
-            data, filename, max_bytes=self.max_pack_bytes
-        )  # PackError -> 422 with every problem
+        # Parsed off the event loop: a big pack takes seconds to parse, and
+        # every game on this process would stand still meanwhile.
+        # PackError -> 422 with every problem.
+        pack = await asyncio.to_thread(
+            load_pack_bytes, data, filename, max_bytes=self.max_pack_bytes
+        )
         pack_id = await self.service.save_uploaded_pack(pack)
         await self.service.execute(room.code, lambda r, p, now: flow.choose_pack(r, pack_id))
         # The id the room knows the pack by (for choose_pack), not the file's own id.

@@ -3,10 +3,13 @@ cleanly, and the game goes on afterwards with nothing lost."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import aiohttp
 import pytest
+from ritrovo.app import HEALTH
 from ritrovo.client import ProtocolError, RitrovoClient, join
 from ritrovo.store.redis import RedisStore
 from support.protocol_helpers import create_room
@@ -104,3 +107,23 @@ async def test_a_server_started_while_redis_is_down_waits_for_it(
         ada = await join(srv.ws_url, room["code"], "Ada")
         assert ada.state is not None
         await ada.close()
+
+
+async def test_a_stalled_event_loop_is_not_a_store_outage(redis_url: str) -> None:
+    # While a health check's PING is on its way, something else holds the event
+    # loop longer than the check's timeout (a slow parse, a GC pause); Redis
+    # answered at once. That must not pause every game on the process.
+    async with running_server(fast_settings(), store=RedisStore(redis_url)) as srv:
+        health = srv.app[HEALTH]
+        real_ping = health.ping
+        stalls = [1.2]  # one stall, then the loop runs freely again
+
+        async def ping_while_the_loop_stalls() -> None:
+            if stalls:
+                asyncio.get_running_loop().call_soon(time.sleep, stalls.pop())
+            await real_ping()
+
+        health.ping = ping_while_the_loop_stalls
+        await health.check(1.0)  # what the watcher runs every interval
+        assert not stalls  # the stall did happen
+        assert health.available
