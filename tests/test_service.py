@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from ritrovo.errors import RitrovoError
 from ritrovo.game import rooms, views
-from ritrovo.game.models import Room
+from ritrovo.game.models import Player, Room
 from ritrovo.game.pack import Pack
 from ritrovo.packs import PackLibrary
 from ritrovo.service import GameService
@@ -138,12 +138,11 @@ async def test_a_lost_compare_and_set_catches_up_from_the_changes(
     code = (await a.create_room("Two")).room.code
     await b.load(code)  # B caches version 0
     for i in range(stale_by):
-        await a.execute(
-            code,
-            lambda r, p, now, i=i: rooms.join(
-                r, name=f"A{i}", team_id=None, token_hash=f"a{i}", now=now
-            ),
-        )
+
+        def join_a(room: Room, pack: Pack | None, now: float, i: int = i) -> Player:
+            return rooms.join(room, name=f"A{i}", team_id=None, token_hash=f"a{i}", now=now)
+
+        await a.execute(code, join_a)
     loads = store.loads
     room, player = await b.execute(
         code, lambda r, p, now: rooms.join(r, name="Bea", team_id=None, token_hash="b", now=now)
