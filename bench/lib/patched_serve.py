@@ -15,6 +15,12 @@ decoded_cache  decode_room() returns the Room object that produced (or was last
 small_views    a player's state lists the players of their own team only; other
                teams keep their scores and a players_count (the host and the
                screen still get everyone).
+near_cap       a team's near answers per 10 s (riddles.NEAR_GUESS_LIMIT, 20) may
+               go up to the per-riddle cap of stored guesses
+               (MAX_GUESSES_PER_TEAM, 100), which still applies. Not a fix: S1
+               ``--guesses recorded`` uses it so that a team of 77 (2,000
+               players in 26 teams) has every near answer of a one-second burst
+               recorded, as issue 11 asks; the cost of recording one is unchanged.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 PATCHES = {p.strip() for p in os.environ.get("RITROVO_BENCH_PATCHES", "").split(",") if p.strip()}
-KNOWN = {"room_lock", "decoded_cache", "small_views"}
+KNOWN = {"room_lock", "decoded_cache", "small_views", "near_cap"}
 
 
 def apply() -> None:
@@ -94,6 +100,17 @@ def apply() -> None:
             return view
 
         views.build = build  # type: ignore[assignment]
+
+    if "near_cap" in PATCHES:
+        from ritrovo.game import riddles
+
+        # Fail loudly if the rules changed shape: a silent no-op would make the
+        # scenario measure refused guesses again.
+        if not isinstance(getattr(riddles, "NEAR_GUESS_LIMIT", None), int) or not isinstance(
+            getattr(riddles, "MAX_GUESSES_PER_TEAM", None), int
+        ):
+            raise SystemExit("patched_serve near_cap: riddles.NEAR_GUESS_LIMIT is gone")
+        riddles.NEAR_GUESS_LIMIT = riddles.MAX_GUESSES_PER_TEAM  # type: ignore[misc]
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Markdown tables of the saved results, for bench/README.md.
 
 .venv/bin/python bench/lib/report.py > /tmp/tables.md
+.venv/bin/python bench/lib/report.py s1_recorded      # one results file
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def s1(name: str = "s1") -> str:
     data = load(name)
     if not data:
         return f"(no {name}.json)"
+    if data["args"].get("guesses") == "recorded":
+        return s1_recorded(name)
     rows = []
     for r in data["rows"]:
         refused = sum(v for k, v in r["replies"].items() if k.startswith("error:"))
@@ -55,6 +58,48 @@ def s1(name: str = "s1") -> str:
          "p99 vs ref", "final vs ref", "CPU vs ref", "accepted/guesses", "Redis trips per accepted guess"],
         rows,
     )  # fmt: skip
+
+
+def s1_recorded(name: str = "s1_recorded") -> str:
+    """S1 ``--guesses recorded``: issue 11's figures, each with its ratio to the reference."""
+    data = load(name)
+    if not data:
+        return f"(no {name}.json)"
+    by = {(r["target"], r["players"]): r for r in data["rows"]}
+
+    def cell(r: dict, key: str, digits: int = 1) -> str:
+        ref = by.get(("ref-coalesce", r["players"]))
+        if key not in r:
+            return "-"  # not measured by this run's version of the script
+        value = f(r[key], digits)
+        if ref is None or r is ref or not ref.get(key):
+            return value
+        return f"{value} ({r[key] / ref[key]:.1f}x)"
+
+    rows = []
+    for r in data["rows"]:
+        rows.append([
+            r["target"], r["players"], f"{r['rounds_complete']}/{data['args']['bursts']}",
+            f"{r['accepted_guesses']:,}/{r['guesses']:,.0f}", cell(r, "cpu_s", 2),
+            cell(r, "cpu_ms_per_guess", 2), cell(r, "p50_ms"), cell(r, "p99_ms"), cell(r, "final_ms"),
+            cell(r, "kb_per_player"), cell(r, "kb_wire_per_player"), f(r["player_state_kb_max"]),
+            f(r["kb_to_host"], 0),
+            f(r["load_util"], 2), f(r["load_util_peak_1s"], 2),
+        ])  # fmt: skip
+    m = data["machine"]
+    head = (
+        f"{m['date']}, {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB; ritrovo "
+        f"{m.get('ritrovo', '?')}; args {data['args']}\n\n"
+    )
+    scale = "".join(
+        f"\n{t}: CPU per guess {s['small_ms']:.2f} ms at P={s['small_p']:,}, {s['large_ms']:.2f} ms at "
+        f"P={s['large_p']:,}: **{s['ratio']:.2f}x**\n"
+        for t, s in data.get("cpu_per_guess_scaling", {}).items()
+    )
+    headers = ["server", "P", "rounds done", "recorded/guesses", "CPU s per round", "CPU ms per guess",
+               "ack p50 ms", "ack p99 ms", "last guess -> final ms", "KB per player", "wire KB per player",
+               "largest player state KB", "KB to host", "load core share", "load core, worst 1 s"]  # fmt: skip
+    return head + md(headers, rows) + "\n" + scale
 
 
 def s2(name: str = "s2") -> str:
@@ -97,5 +142,9 @@ def s4(name: str = "s4") -> str:
 if __name__ == "__main__":
     which = sys.argv[1:] or ["s1", "s2", "s3", "s4"]
     for name in which:
-        fn = {"s1": s1, "s2": s2, "s3": s3, "s4": s4}[name[:2]]
+        fn = (
+            s1_recorded
+            if name.startswith("s1_recorded")
+            else {"s1": s1, "s2": s2, "s3": s3, "s4": s4}[name[:2]]
+        )
         print(f"### {name}\n\n{fn(name)}\n")

@@ -48,6 +48,28 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def count_wire_bytes(client: RitrovoClient) -> list[int]:
+    """A one-item counter of the bytes this connection reads from its socket.
+
+    ``RitrovoClient.bytes_received`` counts message bytes after
+    permessage-deflate has inflated them; what crossed the network is smaller
+    when the server compresses (the reference server does, Ritrovo does not).
+    The transport looks ``data_received`` up on the protocol at every read, so
+    an instance attribute sees every chunk (one call per socket read, not per
+    frame).
+    """
+    counter = [0]
+    protocol: Any = client.ws
+    original = protocol.data_received
+
+    def data_received(data: bytes) -> None:
+        counter[0] += len(data)
+        original(data)
+
+    protocol.data_received = data_received
+    return counter
+
+
 def connect_options(job: dict[str, Any]) -> dict[str, Any]:
     compression = job.get("compression", "deflate")
     return {
@@ -77,6 +99,8 @@ async def s1(job: dict[str, Any]) -> None:
     n = len(players)
     clients: list[RitrovoClient | None] = [None] * n
     arrivals: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    state_sizes = [0] * n  # bytes of each client's latest state frame
+    wire: list[list[int]] = [[0] for _ in range(n)]  # bytes read from each socket
     # The current round's replies: (client, request id) -> (arrival, outcome).
     current: dict[str, Any] = {"replies": {}, "done": asyncio.Event(), "expected": n}
 
@@ -86,6 +110,7 @@ async def s1(job: dict[str, Any]) -> None:
         def hook(kind: str, message: dict[str, Any] | None, raw: bytes, at: float) -> None:
             client = clients[i]
             if kind == "state":
+                state_sizes[i] = len(raw)
                 seq = client.state_seq if client is not None else -1
                 if not seen or seen[-1][0] != seq:
                     seen.append((seq, at))
@@ -114,6 +139,7 @@ async def s1(job: dict[str, Any]) -> None:
                 await asyncio.sleep(1.0)
                 continue
             clients[i] = client
+            wire[i] = count_wire_bytes(client)
             client.on_frame = hook_for(i)
             fields = {"room": code, "name": name}
             if team:
@@ -144,6 +170,7 @@ async def s1(job: dict[str, Any]) -> None:
         cpu0 = cpu_seconds()
         frames0 = sum(c.received for c in clients if c)
         bytes0 = sum(c.bytes_received for c in clients if c)
+        wire0 = sum(w[0] for w in wire)
         sends: dict[tuple[int, int], float] = {}
 
         async def guess(i: int) -> None:
@@ -155,8 +182,9 @@ async def s1(job: dict[str, Any]) -> None:
             sends[(i, request_id)] = sent
 
         await asyncio.gather(*(guess(i) for i in range(n)))
+        # Bounded: a round the server never finishes is reported (unanswered), not waited for.
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(current["done"].wait(), 120)
+            await asyncio.wait_for(current["done"].wait(), float(job.get("round_timeout", 120)))
         latencies = [replies[k][0] - sent for k, sent in sends.items() if k in replies]
         timeline = sorted(
             (sent - t0, replies[k][0] - sent) for k, sent in sends.items() if k in replies
@@ -177,8 +205,9 @@ async def s1(job: dict[str, Any]) -> None:
             last_accepted_send=max(accepted) if accepted else None,
         )
 
-        final = int((await command("final"))["seq"])
-        deadline = time.monotonic() + 60
+        final_cmd = await command("final")
+        final = int(final_cmd["seq"])
+        deadline = time.monotonic() + float(final_cmd.get("wait", 60))
         while time.monotonic() < deadline:  # bounded wait for every client to see the final state
             if all(c is not None and c.state_seq >= final for c in clients):
                 break
@@ -201,8 +230,10 @@ async def s1(job: dict[str, Any]) -> None:
             missing=missing,
             frames=sum(c.received for c in clients if c) - frames0,
             bytes=sum(c.bytes_received for c in clients if c) - bytes0,
+            wire_bytes=sum(w[0] for w in wire) - wire0,
             max_rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             cpu_s=cpu_seconds() - cpu0,
+            state_bytes_max=max(state_sizes, default=0),
         )
 
 
