@@ -17,7 +17,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import orjson
 
@@ -101,6 +101,33 @@ class Cached:
 
 
 @dataclass(frozen=True, slots=True)
+class _Command:
+    """A command waiting for the room's lock, and where its outcome goes."""
+
+    action: Callable[[Room, Pack | None, float], Any]
+    done: asyncio.Future[tuple[Room, Any]]
+
+
+def _settle(batch: list[_Command], outcomes: list[tuple[bool, Any]], room: Room) -> None:
+    for command, (ok, value) in zip(batch, outcomes, strict=True):
+        if command.done.done():
+            continue
+        if ok:
+            command.done.set_result((room, value))
+        else:
+            command.done.set_exception(value)
+
+
+def _fail(batch: list[_Command], exc: BaseException) -> None:
+    for command in batch:
+        if not command.done.done():
+            if isinstance(exc, Exception):
+                command.done.set_exception(exc)
+            else:
+                command.done.cancel()
+
+
+@dataclass(frozen=True, slots=True)
 class CreatedRoom:
     room: Room
     host_token: str
@@ -127,6 +154,9 @@ class GameService:
         # published change instead of being read back.
         self._rooms: OrderedDict[str, Cached] = OrderedDict()
         self._packs: OrderedDict[str, Pack] = OrderedDict()
+        # Commands waiting for their room's lock, committed together by the next holder.
+        self._queued: dict[str, list[_Command]] = {}
+        self._runners: dict[str, asyncio.Task[None]] = {}
         # One lock per room with commands in flight; unused locks go away by themselves.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -246,33 +276,88 @@ class GameService:
         # Commands on one room in this process run one at a time: they would
         # only lose compare-and-set races to each other and retry, each retry
         # a full round trip. Other processes still race, and the CAS settles it.
-        async with self._lock(code):
-            return await self._execute(code, action)
+        # Commands that arrive while a commit is on its way are committed
+        # together by the next holder of the room's lock (a group commit): a
+        # burst of 2,000 guesses costs a few round trips, not 2,000 in a row.
+        loop = asyncio.get_running_loop()
+        command = _Command(action, loop.create_future())
+        self._queued.setdefault(code, []).append(command)
+        if code not in self._runners:
+            self._runners[code] = loop.create_task(self._run(code), name=f"room-{code}")
+        # Shielded: a caller that goes away (its connection closed) does not
+        # cancel a commit that other commands of the batch wait for.
+        result: tuple[Room, T] = await asyncio.shield(command.done)
+        return result
 
-    async def _execute(
-        self, code: str, action: Callable[[Room, Pack | None, float], T]
-    ) -> tuple[Room, T]:
+    async def _run(self, code: str) -> None:
+        """The room's committer: runs while commands are queued, one batch at a time."""
+        try:
+            while batch := self._queued.pop(code, None):
+                async with self._lock(code):
+                    await self._execute(code, batch)
+        finally:
+            self._runners.pop(code, None)
+
+    async def _execute(self, code: str, batch: list[_Command]) -> None:
+        """Apply the queued commands in order and commit them as one change.
+
+        Never raises: every command's outcome (its result or its exception)
+        goes to its own future.
+        """
+        while batch:
+            try:
+                batch = await self._try_batch(code, batch)
+            except BaseException as exc:  # the store failed, or the room is gone
+                _fail(batch, exc)
+                if not isinstance(exc, Exception):
+                    raise  # this process is stopping
+                return
+
+    async def _try_batch(self, code: str, batch: list[_Command]) -> list[_Command]:
+        """Run ``batch`` to its end; returns the commands still to run after a rule's bug."""
         hit = self._rooms.get(code) or await self._read(code)
         for _ in range(MAX_COMMIT_ATTEMPTS):
             room, version = hit.room, hit.version
-            pack = await self.get_pack(room.pack_id) if room.pack_id else None
-            now = self.clock()
-            # The room leaves the cache while a command works on it, and comes
-            # back once committed, or untouched (NoChange), or refused by a rule
-            # (every rule refuses before it changes anything: the rule tests
-            # check the room is byte-for-byte unchanged after each refusal), or
-            # put back as stored after a lost compare-and-set. An unexpected
-            # exception discards it.
+            # The room leaves the cache while commands work on it, and comes
+            # back once committed, or untouched (every command refused by a rule
+            # or without change: rules refuse before they change anything, and
+            # the rule tests check the room is byte-for-byte unchanged after
+            # each refusal), or put back as stored after a lost compare-and-set.
+            # An unexpected exception discards it.
             self._rooms.pop(code, None)
-            with changes.tracking(room) as changed:
-                try:
-                    result = action(room, pack, now)
-                except NoChange:
-                    self._remember(code, hit)
-                    return room, None  # type: ignore[return-value]
-                except RitrovoError:
-                    self._remember(code, hit)
-                    raise
+            outcomes: list[tuple[bool, Any]] = []  # (ok, result or exception), by command
+            changed = changes.Changes()
+            pack: Pack | None = None
+            pack_for: str | None = None
+            now = self.clock()
+            for index, command in enumerate(batch):
+                if room.pack_id and room.pack_id != pack_for:
+                    pack, pack_for = await self.get_pack(room.pack_id), room.pack_id
+                elif not room.pack_id:
+                    pack, pack_for = None, None
+                with changes.tracking(room) as one:
+                    try:
+                        result = command.action(room, pack, now)
+                    except NoChange:
+                        outcomes.append((True, None))
+                        continue
+                    except RitrovoError as exc:
+                        outcomes.append((False, exc))
+                        continue
+                    except Exception as exc:  # noqa: BLE001 - any bug, reported to its command
+                        # A bug in a rule: that command fails; the room it may
+                        # have left half-changed is dropped, and the others run
+                        # again on a fresh read.
+                        _fail([command], exc)
+                        self._forget(code)
+                        return batch[:index] + batch[index + 1 :]
+                changed.merge(one)
+                outcomes.append((True, result))
+            if not changed.recorded and not changed.whole:
+                # Nothing was applied (all refused, or no change): nothing to commit.
+                self._remember(code, hit)
+                _settle(batch, outcomes, room)
+                return []
             room.seq = version + 1
             whole = changed.is_whole
             gone: list[str] = []
@@ -294,13 +379,14 @@ class GameService:
             if outcome.ok:
                 hit.record(room.seq, written, gone, whole)
                 self._remember(code, hit)
-                return room, result
+                _settle(batch, outcomes, room)
+                return []
             if outcome.missed is not None:
-                # Another process wrote first: undo this attempt, apply what it
-                # wrote, and run the rule again, all at the cost of the changes.
+                # Another process wrote first: undo these attempts, apply what
+                # it wrote, and run the commands again, all at the cost of the
+                # changes.
                 hit.undo(written, gone, whole)
-                caught_up = self._catch_up(hit, outcome.missed)
-                hit = caught_up or await self._read(code)
+                hit = self._catch_up(hit, outcome.missed) or await self._read(code)
             elif outcome.current is not None:
                 hit = Cached.of(outcome.current)
             else:  # the room is gone

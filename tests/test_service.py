@@ -30,7 +30,7 @@ class CountingStore(MemoryStore):
         return outcome
 
 
-async def test_concurrent_commands_on_a_room_never_conflict_in_one_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_concurrent_commands_on_a_room_never_conflict_and_commit_together(tmp_path) -> None:  # type: ignore[no-untyped-def]
     store = CountingStore()
     service = GameService(store, PackLibrary(tmp_path))
     created = await service.create_room("Burst")
@@ -41,10 +41,12 @@ async def test_concurrent_commands_on_a_room_never_conflict_in_one_process(tmp_p
             rooms.join(room, name=f"P{i}", team_id=None, token_hash=f"t{i}", now=now).id
         )
 
-    await asyncio.gather(*(service.execute(code, joiner(i)) for i in range(30)))
+    ids = await asyncio.gather(*(service.execute(code, joiner(i)) for i in range(30)))
     room = await service.load(code, fresh=True)
-    assert len(room.players) == 30 and room.seq == 30
-    assert store.commits == 30 and store.conflicts == 0
+    assert len(room.players) == 30 and sorted(p for _, p in ids) == sorted(room.players)
+    assert store.conflicts == 0
+    # Commands queued while the room is busy are committed together.
+    assert room.seq == store.commits < 30
 
 
 async def test_a_command_crashing_half_way_leaves_nothing_behind(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -152,3 +154,44 @@ async def test_a_lost_compare_and_set_catches_up_from_the_changes(
     assert [p.name for p in room.players.values()] == [*(f"A{i}" for i in range(stale_by)), "Bea"]
     assert room == await a.load(code, fresh=True)  # B's room is exactly what is stored
     assert player.name == "Bea"
+
+
+async def test_in_a_group_commit_each_command_gets_its_own_outcome(tmp_path: Any) -> None:
+    service = GameService(MemoryStore(), PackLibrary(tmp_path))
+    code = (await service.create_room("Group")).room.code
+
+    def join(name: str) -> Any:
+        return lambda r, p, now: rooms.join(r, name=name, team_id=None, token_hash=name, now=now)
+
+    def buggy(room: Room, pack: Pack | None, now: float) -> None:
+        rooms.join(room, name="Ghost", team_id=None, token_hash="g", now=now)
+        raise RuntimeError("a bug half-way through a command")
+
+    outcomes = await asyncio.gather(
+        service.execute(code, join("Ada")),
+        service.execute(code, buggy),
+        service.execute(code, join("ada")),  # refused: the name is taken (by Ada, same batch)
+        service.execute(code, join("Bob")),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[1], RuntimeError)
+    assert isinstance(outcomes[2], RitrovoError) and outcomes[2].code == "name_taken"
+    room = await service.load(code, fresh=True)
+    assert [p.name for p in room.players.values()] == ["Ada", "Bob"]
+
+
+async def test_a_caller_that_goes_away_does_not_cancel_the_others(tmp_path: Any) -> None:
+    service = GameService(MemoryStore(), PackLibrary(tmp_path))
+    code = (await service.create_room("Away")).room.code
+    first = asyncio.ensure_future(
+        service.execute(code, lambda r, p, now: rooms.create_team(r, "Gone"))
+    )
+    second = asyncio.ensure_future(
+        service.execute(code, lambda r, p, now: rooms.create_team(r, "Kept"))
+    )
+    await asyncio.sleep(0)  # both are queued
+    first.cancel()
+    room, _ = await second
+    assert {t.name for t in room.teams} >= {"Kept"}
+    stored = await service.load(code, fresh=True)
+    assert "Kept" in {t.name for t in stored.teams}

@@ -53,6 +53,18 @@ class Changes:
     def is_whole(self) -> bool:
         return self.whole or not self.recorded
 
+    def merge(self, other: Changes) -> None:
+        """Add what another command changed (commands committed together)."""
+        self.whole = self.whole or other.is_whole
+        self.recorded = True
+        self.players |= other.players
+        self.attempts |= other.attempts
+        self.guesses |= other.guesses
+        self.stories |= other.stories
+        self.votes |= other.votes
+        self.results = self.results or other.results
+        self.archive = self.archive or other.archive
+
 
 _active: dict[int, Changes] = {}
 
