@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import riddles, story_views
-from .models import Guess, Player, Role, Room, TeamAttempt
+from .models import MAX_MOMENTS, Guess, Moment, Player, Role, Room, TeamAttempt
 from .pack import Pack, RiddleRound, StoryRound
 from .rooms import get_player, is_present
 
@@ -71,6 +71,8 @@ class Rows:
     def __init__(self) -> None:
         self._entries: dict[tuple[bool, str], tuple[tuple[Any, ...], dict[str, Any]]] = {}
         self._guesses: dict[tuple[str, int], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+        self._pack: tuple[tuple[str | None, int], dict[str, Any]] | None = None
+        self._moments: dict[tuple[int, str, float], dict[str, Any]] = {}
 
     def entry(self, p: Player, now: float, *, host: bool) -> dict[str, Any]:
         present = is_present(p, now)
@@ -83,6 +85,35 @@ class Rows:
             entry["connections"] = p.connections
         self._entries[(host, p.id)] = (stamp, entry)
         return entry
+
+    def pack(self, pack_id: str | None, pack: Pack) -> dict[str, Any]:
+        if self._pack is not None and self._pack[0] == (pack_id, id(pack)):
+            return self._pack[1]
+        view = {
+            "id": pack_id,
+            "title": pack.title,
+            "language": pack.language,
+            "rounds": [{"kind": r.kind, "title": r.title} for r in pack.rounds],
+        }
+        self._pack = ((pack_id, id(pack)), view)
+        return view
+
+    def moment(self, m: Moment) -> dict[str, Any]:
+        # A moment never changes once it happened: its seq and kind name it.
+        key = (m.seq, m.kind, m.at)
+        found = self._moments.get(key)
+        if found is None:
+            found = self._moments[key] = {
+                "seq": m.seq,
+                "kind": m.kind,
+                "at": m.at,
+                "team_id": m.team_id,
+                "player_id": m.player_id,
+                "text": m.text,
+            }
+            if len(self._moments) > 4 * MAX_MOMENTS:
+                self._moments = dict(list(self._moments.items())[-MAX_MOMENTS:])
+        return found
 
     def guess(self, room: Room, team_id: str, index: int, g: Guess) -> dict[str, Any]:
         writer = room.players.get(g.player_id)
@@ -202,14 +233,7 @@ def build(
         "seq": room.seq,
         "server_time": now,
         "auto_advance": room.auto_advance,
-        "pack": None
-        if pack is None
-        else {
-            "id": room.pack_id,
-            "title": pack.title,
-            "language": pack.language,
-            "rounds": [{"kind": r.kind, "title": r.title} for r in pack.rounds],
-        },
+        "pack": None if pack is None else shared.rows.pack(room.pack_id, pack),
         "round": None
         if current is None
         else {
@@ -220,17 +244,7 @@ def build(
         },
         "teams": rows,
         "players_count": len(room.players),
-        "moments": [
-            {
-                "seq": m.seq,
-                "kind": m.kind,
-                "at": m.at,
-                "team_id": m.team_id,
-                "player_id": m.player_id,
-                "text": m.text,
-            }
-            for m in room.moments
-        ],
+        "moments": [shared.rows.moment(m) for m in room.moments],
         "riddle": None,
         "story": None,
     }
