@@ -72,7 +72,7 @@ class Rows:
         self._entries: dict[tuple[bool, str], tuple[tuple[Any, ...], dict[str, Any]]] = {}
         self._guesses: dict[tuple[str, int], tuple[tuple[Any, ...], dict[str, Any]]] = {}
         self._pack: tuple[tuple[str | None, int], dict[str, Any]] | None = None
-        self._moments: dict[tuple[int, str, float], dict[str, Any]] = {}
+        self._moments: dict[tuple[int, str, float, str, str, str], dict[str, Any]] = {}
 
     def entry(self, p: Player, now: float, *, host: bool) -> dict[str, Any]:
         present = is_present(p, now)
@@ -99,8 +99,8 @@ class Rows:
         return view
 
     def moment(self, m: Moment) -> dict[str, Any]:
-        # A moment never changes once it happened: its seq and kind name it.
-        key = (m.seq, m.kind, m.at)
+        # A moment never changes once it happened: what it says names it.
+        key = (m.seq, m.kind, m.at, m.team_id, m.player_id, m.text)
         found = self._moments.get(key)
         if found is None:
             found = self._moments[key] = {
