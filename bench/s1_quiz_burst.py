@@ -21,6 +21,11 @@ CPU per guess, and the load generator's own share of its core.
     .venv/bin/python bench/s1_quiz_burst.py                       # P = 250, store memory (quick)
     .venv/bin/python bench/s1_quiz_burst.py --players 250,500,1000,2000 --store both
     .venv/bin/python bench/s1_quiz_burst.py --guesses recorded --players 250,2000 --ritrovo-rev HEAD
+    .venv/bin/python bench/s1_quiz_burst.py --guesses recorded --players 2000 --client rust
+
+``--client rust`` drives the players with bench/loadgen (a lean Rust worker,
+std only, built with cargo on first use) instead of bench/lib/worker.py, so
+that the load core is not the bottleneck at P = 2,000.
 """
 
 from __future__ import annotations
@@ -69,6 +74,7 @@ from lib.common import (
     upload_pack,
     wait_idle,
 )
+from lib.loadgen import ensure_built
 from lib.worker import count_wire_bytes
 from ritrovo.client import ProtocolError, RitrovoClient
 
@@ -215,8 +221,10 @@ async def run_once(
                 "rounds": args.bursts,
                 "concurrency": args.join_concurrency,
                 "round_timeout": args.round_timeout,
+                "v": protocol_version(),
             }
-            workers.append(await Worker.spawn(w, job))
+            program = [args.loadgen] if args.client == "rust" else None
+            workers.append(await Worker.spawn(w, job, program))
         joined = await hear_all(workers, "ready", timeout=1800)
         bursts = []
         for burst in range(args.bursts):
@@ -254,6 +262,13 @@ async def run_once(
             with contextlib.suppress(Exception):
                 c.ws.transport.abort()
         server.stop()
+
+
+def protocol_version() -> int:
+    """The protocol version of the ritrovo under test (``--ritrovo-rev`` may be an older one)."""
+    from ritrovo import protocol
+
+    return int(getattr(protocol, "PROTOCOL_VERSION", 1))
 
 
 def lean(*clients: RitrovoClient | None, on: bool = True) -> None:
@@ -571,6 +586,14 @@ async def main() -> None:
         "--per-worker", type=int, default=500, help="clients per load process (default 500)"
     )
     parser.add_argument(
+        "--client",
+        choices=("python", "rust"),
+        default="python",
+        help="the players' load worker: python (bench/lib/worker.py, RitrovoClient) or rust "
+        "(bench/loadgen, built with cargo on first use; a lean client that is not the bottleneck "
+        "at P = 2,000). The host and the screen are RitrovoClients in this process either way",
+    )
+    parser.add_argument(
         "--compression",
         choices=("deflate", "none"),
         default="deflate",
@@ -606,6 +629,7 @@ async def main() -> None:
     )
     args = parser.parse_args()
     under_test = run_from_revision(args.ritrovo_rev)  # may re-execute this script
+    args.loadgen = str(ensure_built()) if args.client == "rust" else ""
     recorded = args.guesses == "recorded"
     if args.teams is None:
         args.teams = 26 if recorded else 20
@@ -665,7 +689,8 @@ async def main() -> None:
     print()
     print(
         f"S1 quiz burst ({args.bursts} bursts per run: median, and best p99), T={args.teams} teams, {args.accuracy:.0%} right, window {args.window:g} s, "
-        f"compression {args.compression}; {info['date']}, {info['cores']} cores, {info['memory_gib']} GiB"
+        f"compression {args.compression}, {args.client} load client; {info['date']}, {info['cores']} cores, "
+        f"{info['memory_gib']} GiB"
     )
     print(table(headers, body))
     for r in rows:
@@ -756,7 +781,8 @@ def report_recorded(
     print(
         f"S1 recorded guesses (every guess a near answer; near cap {args.near_cap}), "
         f"T={args.teams} teams, window {args.window:g} s, {args.bursts} rounds per run (median), "
-        f"host and screen connected, compression {args.compression}; ratios to ref-coalesce of "
+        f"host and screen connected, compression {args.compression}, {args.client} load client; "
+        f"ratios to ref-coalesce of "
         f"the same P; {info['date']}, {info['cores']} cores; ritrovo: {info['ritrovo']}"
     )
     print(table(headers, body))

@@ -531,16 +531,21 @@ async def wait_idle(
 
 
 class Worker:
-    """``bench/lib/worker.py`` on the load core; JSON lines over stdin/stdout."""
+    """A load worker on the load core (``bench/lib/worker.py``, or ``bench/loadgen``'s
+    ``ritrovo-loadgen``); JSON lines over stdin/stdout."""
 
     def __init__(self, proc: asyncio.subprocess.Process, index: int) -> None:
         self.proc = proc
         self.index = index
 
     @classmethod
-    async def spawn(cls, index: int, job: dict[str, Any]) -> Worker:
+    async def spawn(
+        cls, index: int, job: dict[str, Any], program: list[str] | None = None
+    ) -> Worker:
+        """Start a worker: ``bench/lib/worker.py``, or ``program`` (the Rust worker, same protocol)."""
+        program = program or [PY, str(BENCH / "lib" / "worker.py")]
         proc = await asyncio.create_subprocess_exec(
-            *taskset(LOAD_CORE), PY, str(BENCH / "lib" / "worker.py"),
+            *taskset(LOAD_CORE), *program,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=str(REPO),
             limit=2**26, preexec_fn=_die_with_parent,
         )  # fmt: skip
