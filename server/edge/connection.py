@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import logging
 import time
+from collections import deque
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -23,7 +24,35 @@ STRIKE_WINDOW = 10.0  # seconds over which rate-limited messages add up to abuse
 
 
 class Connection:
-    """One WebSocket and its bounded send queue."""
+    """One WebSocket and its bounded send queue.
+
+    The queue and the task that drains it exist only while frames are waiting:
+    an idle connection holds neither. A queue and a task parked on it cost
+    ~4 KiB per connection, and the parked task kept the last frame it sent.
+    """
+
+    __slots__ = (
+        "_burst",
+        "_limit",
+        "_rate",
+        "_refilled",
+        "_strikes_since",
+        "_tokens",
+        "_waiting",
+        "address",
+        "closing",
+        "code",
+        "id",
+        "last_private",
+        "last_seq_sent",
+        "last_view",
+        "metrics",
+        "player_id",
+        "role",
+        "sender",
+        "strikes",
+        "ws",
+    )
 
     def __init__(
         self, ws: web.WebSocketResponse, address: str, settings: Settings, metrics: Metrics
@@ -41,10 +70,13 @@ class Connection:
         # patch. None: its next update is a full state.
         self.last_view: dict[str, Any] | None = None
         self.last_private: bytes | None = None
-        self.queue: asyncio.Queue[bytes | tuple[int, str]] = asyncio.Queue(
-            maxsize=settings.send_queue_frames + 1
-        )
+        # Frames (and at most one close) waiting to go out, oldest first, and
+        # the task sending them: both None when nothing waits. The item being
+        # written is out of the queue, as with asyncio.Queue.get(); the queue
+        # holds send_queue_frames + 1 items (room for a final close).
+        self._waiting: deque[bytes | tuple[int, str]] | None = None
         self.sender: asyncio.Task[None] | None = None
+        self._limit = settings.send_queue_frames + 1
         self.closing = False
         self._rate = settings.messages_per_second
         self._burst = float(settings.message_burst)
@@ -73,9 +105,7 @@ class Connection:
         """Queue an encoded frame without waiting; a client too slow to drain its queue is dropped."""
         if self.closing:
             return
-        try:
-            self.queue.put_nowait(data)
-        except asyncio.QueueFull:
+        if not self._enqueue(data):
             log.info("connection too slow; dropping it", extra=self.log_extra)
             self.close_soon(CloseCode.TOO_SLOW, "too slow: reconnect to resync")
             return
@@ -99,22 +129,40 @@ class Connection:
         if self.closing:
             return
         self.closing = True
-        try:
-            self.queue.put_nowait((code, reason))
-        except asyncio.QueueFull:
+        if not self._enqueue((code, reason)):
             asyncio.get_running_loop().create_task(
                 self.ws.close(code=code, message=reason.encode())
             )
 
-    async def run_sender(self) -> None:
-        while True:
-            item = await self.queue.get()
+    def _enqueue(self, item: bytes | tuple[int, str]) -> bool:
+        """Put ``item`` in the send queue, starting its sender if none runs; False if full."""
+        waiting = self._waiting
+        if waiting is None:
+            waiting = self._waiting = deque()
+            self.sender = asyncio.get_running_loop().create_task(self._send_waiting(waiting))
+        elif len(waiting) >= self._limit:
+            return False
+        waiting.append(item)
+        return True
+
+    async def _send_waiting(self, waiting: deque[bytes | tuple[int, str]]) -> None:
+        # Runs while frames wait. It stops when the queue is empty, with no
+        # await between that check and forgetting the queue, so the next
+        # send() starts a new sender. After a close it keeps the queue: later
+        # frames pile up (never sent) until the handler's clean-up.
+        while waiting:
+            item = waiting.popleft()
             if self.ws.closed:
                 return
             if isinstance(item, tuple):
                 await self.ws.close(code=item[0], message=item[1].encode())
                 return
-            await self.ws.send_frame(item, WSMsgType.TEXT)
+            try:
+                await self.ws.send_frame(item, WSMsgType.TEXT)
+            except ConnectionResetError:  # the peer is gone; the handler's loop ends too
+                return
+        self._waiting = None
+        self.sender = None
 
     def take_token(self) -> bool:
         """Token bucket: ``message_burst`` at once, ``messages_per_second`` sustained."""

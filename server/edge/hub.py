@@ -300,7 +300,10 @@ class RoomHub:
         assert conn.player_id is not None
         data = protocol.encode("you", **views.private_view(room, conn.player_id))
         if data != conn.last_private:
-            conn.last_private = data
+            # A copy of exactly its size: orjson's result keeps the buffer it
+            # grew (4 KiB for a 100-byte frame), and this one is kept for the
+            # connection's lifetime.
+            conn.last_private = data = bytes(memoryview(data))
             conn.send(data, "you")
 
     # -- shutdown ------------------------------------------------------------

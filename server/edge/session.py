@@ -38,6 +38,8 @@ SCHEMAS: dict[Role, dict[str, type[protocol.Message]]] = {
 class Session:
     """Handles the frames of one connection: its opening, then its commands."""
 
+    __slots__ = ("attempts", "conn", "health", "hub", "presence", "service")
+
     def __init__(
         self,
         conn: Connection,

@@ -24,6 +24,11 @@ from .session import Session
 log = logging.getLogger(__name__)
 
 
+def _hello_timeout(conn: Connection) -> None:
+    if conn.role is None:
+        conn.close_soon(CloseCode.HELLO_TIMEOUT, "say who you are first")
+
+
 class WebSocketEndpoint:
     """``GET /ws``: everything one process needs to serve WebSocket clients."""
 
@@ -73,17 +78,14 @@ class WebSocketEndpoint:
             session = Session(
                 conn, self.service, self.hub, self.health, self.presence, self.attempts
             )
-            conn.sender = asyncio.create_task(conn.run_sender(), name=f"ws-send-{conn.id}")
-
-            def hello_timeout() -> None:
-                if conn.role is None:
-                    conn.close_soon(CloseCode.HELLO_TIMEOUT, "say who you are first")
-
             hello_timer = asyncio.get_running_loop().call_later(
-                settings.hello_timeout, hello_timeout
+                settings.hello_timeout, _hello_timeout, conn
             )
             async for frame in ws:
                 await self._receive(session, frame)
+                if hello_timer is not None and conn.role is not None:
+                    hello_timer.cancel()  # said who it is: nothing to keep for its lifetime
+                    hello_timer = None
         finally:
             if hello_timer is not None:
                 hello_timer.cancel()
