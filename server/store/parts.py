@@ -64,36 +64,46 @@ _STORY_FIELDS = tuple(f.name for f in fields(StoryState) if f.name not in ("stor
 Parts = dict[str, bytes]
 
 
+def _dumps(value: Any) -> bytes:
+    """A part's JSON, in an object of its own size.
+
+    Parts live as long as their room. orjson's result keeps the buffer it grew
+    while encoding (4 KiB for a 100-byte player): copied, a room of 2,000
+    idle players holds 8 MB less.
+    """
+    return bytes(memoryview(orjson.dumps(value)))
+
+
 def _meta(room: Room) -> bytes:
     body: dict[str, Any] = {name: getattr(room, name) for name in _META_FIELDS}
     if room.riddle is not None:
         body["riddle"] = {name: getattr(room.riddle, name) for name in _RIDDLE_FIELDS}
     if room.story is not None:
         body["story"] = {name: getattr(room.story, name) for name in _STORY_FIELDS}
-    return orjson.dumps(body)
+    return _dumps(body)
 
 
 def _attempt(attempt: TeamAttempt) -> bytes:
-    return orjson.dumps({name: getattr(attempt, name) for name in _ATTEMPT_FIELDS})
+    return _dumps({name: getattr(attempt, name) for name in _ATTEMPT_FIELDS})
 
 
 def split(room: Room) -> Parts:
     """Every part of ``room``, encoded."""
     parts: Parts = {META: _meta(room)}
     for player_id, player in room.players.items():
-        parts[PLAYER + player_id] = orjson.dumps(player)
+        parts[PLAYER + player_id] = _dumps(player)
     if room.riddle is not None:
         for team_id, attempt in room.riddle.teams.items():
             parts[ATTEMPT + team_id] = _attempt(attempt)
             for index, guess in enumerate(attempt.guesses):
-                parts[f"{GUESS}{team_id}:{index}"] = orjson.dumps(guess)
+                parts[f"{GUESS}{team_id}:{index}"] = _dumps(guess)
     if room.story is not None:
         for team_id, story in room.story.stories.items():
-            parts[STORY + team_id] = orjson.dumps(story)
+            parts[STORY + team_id] = _dumps(story)
         for voter, team_id in room.story.votes.items():
-            parts[VOTE + voter] = orjson.dumps(team_id)
-    parts[RESULTS] = orjson.dumps(room.riddle_results)
-    parts[ARCHIVE] = orjson.dumps(room.story_archive)
+            parts[VOTE + voter] = _dumps(team_id)
+    parts[RESULTS] = _dumps(room.riddle_results)
+    parts[ARCHIVE] = _dumps(room.story_archive)
     return parts
 
 
@@ -106,7 +116,7 @@ def changed_parts(room: Room, changes: Changes) -> tuple[Parts, list[str]]:
         if value is None:
             gone.append(name)
         else:
-            written[name] = orjson.dumps(value)
+            written[name] = _dumps(value)
 
     for player_id in changes.players:
         put(PLAYER + player_id, room.players.get(player_id))
