@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -96,16 +96,18 @@ class Monitor:
 
     # Not charged to requests: timers, the timer lease, health checks, and
     # redis-py opening pooled connections (HELLO) - reported apart.
-    BACKGROUND = {
-        "due",
-        "hold_lease",
-        "release_lease",
-        "ping",
-        "get:lease",
-        "zcount",
-        "hello",
-        "client",
-    }
+    BACKGROUND: ClassVar[frozenset[str]] = frozenset(
+        {
+            "due",
+            "hold_lease",
+            "release_lease",
+            "ping",
+            "get:lease",
+            "zcount",
+            "hello",
+            "client",
+        }
+    )
 
     def __init__(self, port: int) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Lint and type checks, run by `make lint` and so by `make test`:
 #
-#   ruff check server tests
-#   ruff format --check server tests
+#   ruff check server tests bench
+#   ruff format --check server tests bench
 #   mypy server                   strict ([tool.mypy] in pyproject.toml)
 #   mypy tests                    strict; follows `ritrovo` into server/
 #   bash scripts/lint_web.sh      tsc over web/js, when that script exists
@@ -33,8 +33,8 @@ run() {
     "$@"
 }
 
-run "$BIN/ruff" check --quiet server tests
-run "$BIN/ruff" format --check --quiet server tests
+run "$BIN/ruff" check --quiet server tests bench
+run "$BIN/ruff" format --check --quiet server tests bench
 run "$BIN/mypy" server
 run "$BIN/mypy" tests
 

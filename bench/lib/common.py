@@ -324,7 +324,8 @@ class RitrovoServer(Proc):
                 env={**os.environ, **self.env},
                 stdout=log,
                 stderr=log,
-                preexec_fn=_die_with_parent,
+                # Only a prctl() in the child, before exec: safe while threads run.
+                preexec_fn=_die_with_parent,  # noqa: PLW1509
             )
         self._wait_healthy(self.base_url + "/healthz", 30)
         return self
@@ -362,7 +363,11 @@ class ReferenceServer(Proc):
         self.log_path = _log_file(self.name)
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                args, cwd=REPO, stdout=log, stderr=log, preexec_fn=_die_with_parent
+                args,
+                cwd=REPO,
+                stdout=log,
+                stderr=log,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - a prctl() only, as above
             )
         self._wait_healthy(self.base_url + "/healthz", 30)
         return self
@@ -607,11 +612,13 @@ async def create_room(
     body: dict[str, Any] = {"name": name}
     if pack:
         body["pack"] = pack
-    async with aiohttp.ClientSession() as http:
-        async with http.post(base_url + "/api/rooms", json=body) as r:
-            if r.status != 201:
-                raise RuntimeError(f"create room: {r.status} {await r.text()}")
-            return dict(await r.json())
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(base_url + "/api/rooms", json=body) as r,
+    ):
+        if r.status != 201:
+            raise RuntimeError(f"create room: {r.status} {await r.text()}")
+        return dict(await r.json())
 
 
 async def upload_pack(base_url: str, code: str, host_token: str, yaml_text: str) -> None:

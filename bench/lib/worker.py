@@ -25,6 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from ritrovo.client import ProtocolError, RitrovoClient
+from websockets.exceptions import WebSocketException
 
 
 def emit(event: str, **fields: Any) -> None:
@@ -173,9 +174,12 @@ async def s1(job: dict[str, Any]) -> None:
         wire0 = sum(w[0] for w in wire)
         sends: dict[tuple[int, int], float] = {}
 
-        async def guess(i: int) -> None:
+        async def guess(
+            i: int, t0: float = t0, sends: dict[tuple[int, int], float] = sends
+        ) -> None:
             client = clients[i]
             assert client is not None
+            # Waits until this guess's scheduled time (a schedule, not a synchronisation).
             await asyncio.sleep(max(0.0, t0 + job["offsets"][i] - time.monotonic()))
             sent = time.monotonic()
             request_id = await client.send("guess", text=job["texts"][i])
@@ -363,7 +367,7 @@ async def s3(job: dict[str, Any]) -> None:
             client = await RitrovoClient.connect(
                 url, keep_messages=False, parse_states=False, **connect_options(job)
             )
-        except Exception as exc:  # the server refused: out of files, backlog full...
+        except (OSError, TimeoutError, WebSocketException) as exc:  # refused: files, backlog...
             failures.append(type(exc).__name__ + ": " + str(exc)[:100])
             return
         try:
@@ -371,9 +375,9 @@ async def s3(job: dict[str, Any]) -> None:
                 await client.hello("join", timeout=120, room=room, name=name)
             else:
                 await client.hello("screen", timeout=120, room=room)
-        except Exception as exc:
+        except (OSError, TimeoutError, WebSocketException, ProtocolError) as exc:
             failures.append(type(exc).__name__ + ": " + str(exc)[:100])
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(OSError, TimeoutError, WebSocketException):
                 await asyncio.wait_for(client.close(), 2)
             return
         clients.append(client)
@@ -403,7 +407,7 @@ async def s3(job: dict[str, Any]) -> None:
 
 
 async def main() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     job = json.loads(sys.stdin.readline())
@@ -411,7 +415,7 @@ async def main() -> None:
         await {"s1": s1, "s2": s2, "s3": s3}[job["kind"]](job)
     except SystemExit:
         raise
-    except BaseException:
+    except BaseException:  # noqa: BLE001 - whatever ends the job is reported to the scenario
         emit("error", error=traceback.format_exc()[-2000:])
     # Exit without closing every connection politely: the server under test is
     # stopped right after, and thousands of close handshakes would only add noise.
