@@ -80,10 +80,10 @@ def tracking(room: Room) -> Iterator[Changes]:
         del _active[id(room)]
 
 
-def _record(room: Room) -> Changes | None:
-    changes = _active.get(id(room))
-    if changes is not None:
-        changes.recorded = True
+def _record(room: Room) -> Changes:
+    """The record of the command running on ``room`` (a throwaway one outside ``tracking``)."""
+    changes = _active.get(id(room)) or Changes()
+    changes.recorded = True
     return changes
 
 
@@ -93,51 +93,36 @@ def meta(room: Room) -> None:
 
 
 def player(room: Room, player_id: str) -> None:
-    changes = _record(room)
-    if changes is not None:
-        changes.players.add(player_id)
+    _record(room).players.add(player_id)
 
 
 def attempt(room: Room, team_id: str) -> None:
-    changes = _record(room)
-    if changes is not None:
-        changes.attempts.add(team_id)
+    _record(room).attempts.add(team_id)
 
 
 def guess(room: Room, team_id: str, index: int) -> None:
     """One guess of a team's attempt was added or changed (its attempt is recorded too)."""
     changes = _record(room)
-    if changes is not None:
-        changes.attempts.add(team_id)
-        changes.guesses.add((team_id, index))
+    changes.attempts.add(team_id)
+    changes.guesses.add((team_id, index))
 
 
 def story(room: Room, team_id: str) -> None:
-    changes = _record(room)
-    if changes is not None:
-        changes.stories.add(team_id)
+    _record(room).stories.add(team_id)
 
 
 def vote(room: Room, player_id: str) -> None:
-    changes = _record(room)
-    if changes is not None:
-        changes.votes.add(player_id)
+    _record(room).votes.add(player_id)
 
 
 def results(room: Room) -> None:
-    changes = _record(room)
-    if changes is not None:
-        changes.results = True
+    _record(room).results = True
 
 
 def archive(room: Room) -> None:
-    changes = _record(room)
-    if changes is not None:
-        changes.archive = True
+    _record(room).archive = True
 
 
 def everything(room: Room) -> None:
     """A change that reshapes the room: store it whole."""
-    changes = _record(room)
-    if changes is not None:
-        changes.whole = True
+    _record(room).whole = True
