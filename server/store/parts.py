@@ -238,13 +238,18 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
         if room.story is not None:
             room.story.stories = stories
             room.story.votes = votes
+    # Guesses go only from the end (undoing the guesses of lost attempts, in
+    # any order): each team's list is cut at its first guess that is gone.
+    cut: dict[str, int] = {}
     for name in gone:
-        if name.startswith(GUESS):  # only ever the last one (undoing a guess)
+        if name.startswith(GUESS):
             team_id, _, position = name[len(GUESS) :].rpartition(":")
-            known = attempts.get(team_id)
-            if known is not None and int(position) == len(known.guesses) - 1:
-                known.guesses.pop()
-        elif name.startswith(PLAYER):
+            cut[team_id] = min(int(position), cut.get(team_id, int(position)))
+    for team_id, first in cut.items():
+        if team_id in attempts:
+            del attempts[team_id].guesses[first:]
+    for name in gone:
+        if name.startswith(PLAYER):
             rooms.player_replaced(room, room.players.pop(name[len(PLAYER) :], None), None)
         elif name.startswith(ATTEMPT):
             attempts.pop(name[len(ATTEMPT) :], None)

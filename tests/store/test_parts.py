@@ -213,3 +213,62 @@ def test_a_guess_writes_meta_its_attempt_and_itself_only() -> None:
         f"{parts.GUESS}{player.team_id}:0",
     }
     assert gone == []
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps, st.integers(2, 5))
+def test_undoing_a_group_commit_restores_the_room(
+    game: list[tuple[str, int, float]], group: int
+) -> None:
+    # Commands committed together (service._try_batch) and lost together: the
+    # parts they touched, merged, must put the room back as it was before them.
+    room = new_room()
+    stored = parts.split(room)
+    now = T0
+    for start in range(0, len(game), group):
+        before = copy.deepcopy(room)
+        merged = changes.Changes()
+        for kind, who, wait in game[start : start + group]:
+            now += wait
+            with changes.tracking(room) as one:
+                try:
+                    command(kind, who, wait)(room, MIX, now)
+                except RitrovoError:
+                    continue
+            merged.merge(one)
+        if not merged.recorded:
+            continue
+        room.seq += 1
+        if merged.is_whole:
+            stored = parts.split(room)
+            continue
+        written, gone = parts.changed_parts(room, merged)
+        undone = Cached(room.seq - 1, copy.deepcopy(room), dict(stored))
+        undone.undo(written, gone, whole=False)
+        assert undone.room == before, "undoing the group did not restore the room"
+        assert list(undone.room.players) == list(before.players), "roster order"
+        stored.update(written)
+        for name in gone:
+            stored.pop(name, None)
+        assert stored == parts.split(room)
+
+
+def test_undoing_several_guesses_of_one_team_removes_them_all() -> None:
+    room = new_room()
+    while room.phase != "riddle":
+        flow.advance(room, MIX, T0)
+    player = next(iter(room.players.values()))
+    riddles.guess(room, MIX, player.id, "stored already", T0 + 1)
+    stored = parts.split(room)
+    before = copy.deepcopy(room)
+    merged = changes.Changes()
+    for i in range(3):  # three guesses of one team, committed together
+        with changes.tracking(room) as one:
+            riddles.guess(room, MIX, player.id, f"wrong {i}", T0 + 2 + i)
+        merged.merge(one)
+    room.seq += 1
+    written, gone = parts.changed_parts(room, merged)
+    undone = Cached(room.seq - 1, copy.deepcopy(room), dict(stored))
+    undone.undo(written, gone, whole=False)
+    assert undone.room == before
+    assert len(undone.room.riddle.teams[player.team_id].guesses) == 1  # type: ignore[union-attr]
