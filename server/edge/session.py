@@ -15,7 +15,7 @@ from typing import Any
 from .. import protocol
 from ..errors import BadRequest, ErrorCode, Forbidden, NotFound
 from ..game import flow, rooms
-from ..game.models import Role, Room
+from ..game.models import Player, Role, Room
 from ..game.pack import Pack
 from ..protocol import CloseCode, MessageType
 from ..service import GameService, hash_token, new_token, normalize_code
@@ -113,68 +113,70 @@ class Session:
             if not hmac.compare_digest(hash_token(msg.token), room.host_token_hash):
                 raise Forbidden("wrong host token", code=ErrorCode.BAD_HOST_TOKEN)
             rooms.require_open(room)
-            await self._enter("host", code, None, room, {"role": "host", "room": code})
+            await self._enter("host", code, None, {"role": "host", "room": code}, room.seq)
         else:
             room = await self.service.load(code, fresh=True)
             rooms.require_open(room)
-            await self._enter("screen", code, None, room, {"role": "screen", "room": code})
+            await self._enter("screen", code, None, {"role": "screen", "room": code}, room.seq)
 
     async def _join(self, code: str, msg: protocol.Join) -> None:
         token = new_token()
         instance = self.presence.instance
 
-        def action(room: Room, pack: Pack | None, now: float) -> str:
+        def action(room: Room, pack: Pack | None, now: float) -> dict[str, str]:
             player = rooms.join(
                 room, name=msg.name, team_id=msg.team, token_hash=hash_token(token), now=now
             )
             rooms.connect(room, player, now, instance)
             flow.on_player_joined(room, pack, player.id, now)
-            return player.id
+            return _who(player)
 
         await self.presence.track(code, self.hub.rooms)
-        room, player_id = await self.service.execute(code, action)
-        await self._enter_as_player(code, room, player_id, {"token": token})
+        _, player = await self.service.execute(code, action)
+        await self._enter_as_player(code, player, {"token": token})
 
     async def _rejoin(self, code: str, msg: protocol.Rejoin) -> None:
         token_hash = hash_token(msg.token)
         instance = self.presence.instance
 
-        def action(room: Room, pack: Pack | None, now: float) -> str:
+        def action(room: Room, pack: Pack | None, now: float) -> dict[str, str]:
             rooms.require_open(room)
             player = rooms.player_by_token(room, token_hash)
             rooms.connect(room, player, now, instance)
             flow.on_presence_changed(room, pack, now)
-            return player.id
+            return _who(player)
 
         await self.presence.track(code, self.hub.rooms)
-        room, player_id = await self.service.execute(code, action)
-        await self._enter_as_player(code, room, player_id, {})
+        _, player = await self.service.execute(code, action)
+        await self._enter_as_player(code, player, {})
 
     async def _enter_as_player(
-        self, code: str, room: Room, player_id: str, extra: dict[str, Any]
+        self, code: str, player: dict[str, str], extra: dict[str, Any]
     ) -> None:
-        player = room.players[player_id]
-        welcome = {
-            "role": "player",
-            "room": code,
-            **extra,
-            "player": {"id": player.id, "name": player.name, "team_id": player.team_id},
-        }
-        await self._enter("player", code, player_id, room, welcome)
+        # Who the player is comes from the command's own result: by the time
+        # this runs, the shared room may hold the next commands' changes.
+        welcome = {"role": "player", "room": code, **extra, "player": player}
+        await self._enter("player", code, player["id"], welcome)
 
     async def _enter(
         self,
         role: Role,
         code: str,
         player_id: str | None,
-        room: Room,
         welcome: dict[str, Any],
+        seen: int = 0,
     ) -> None:
+        """Join the hub, say welcome, and send the room as committed (``seen`` or newer)."""
         conn = self.conn
         conn.role, conn.code, conn.player_id = role, code, player_id
         self.hub.add(conn)
         log.info("entered room as %s", role, extra=conn.log_extra)
         conn.send_message(MessageType.WELCOME, server_time=self.service.clock(), **welcome)
-        current, pack = await self.service.current(code, min_seq=room.seq)
+        current, pack = await self.service.current(code, min_seq=seen)
         self.hub.push(current, pack, [conn])
         self.hub.caught_up(code, current.seq)
+
+
+def _who(player: Player) -> dict[str, str]:
+    """The player as the ``welcome`` message names them."""
+    return {"id": player.id, "name": player.name, "team_id": player.team_id}
