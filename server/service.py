@@ -271,7 +271,9 @@ class GameService:
 
         ``action`` may raise a ``RitrovoError`` (nothing is saved) or
         ``NoChange`` (nothing is saved; the current room is returned with None).
-        The room returned is shared: read it at once, before any ``await``.
+        The room returned is shared and may already hold the next commands'
+        changes, not yet committed: take what the caller needs from the
+        action's result, and use ``current`` for the room as committed.
         """
         # Commands on one room in this process run one at a time: they would
         # only lose compare-and-set races to each other and retry, each retry
@@ -292,8 +294,11 @@ class GameService:
     async def _run(self, code: str) -> None:
         """The room's committer: runs while commands are queued, one batch at a time."""
         try:
-            while batch := self._queued.pop(code, None):
+            while code in self._queued:
                 async with self._lock(code):
+                    # Taken once the lock is held: a runner cancelled while
+                    # waiting for it (shutdown) leaves no command unsettled.
+                    batch = self._queued.pop(code, [])
                     await self._execute(code, batch)
         finally:
             self._runners.pop(code, None)
@@ -353,6 +358,8 @@ class GameService:
                         return batch[:index] + batch[index + 1 :]
                 changed.merge(one)
                 outcomes.append((True, result))
+            if room.pack_id != pack_for:  # the last command chose another pack
+                pack = await self.get_pack(room.pack_id) if room.pack_id else None
             if not changed.recorded and not changed.whole:
                 # Nothing was applied (all refused, or no change): nothing to commit.
                 self._remember(code, hit)
