@@ -238,7 +238,7 @@ def _skip_current(
 
 
 def _end_writing(room: Room, state: StoryState, now: float) -> None:
-    changes.everything(room)
+    _touch_stories(room)  # the story state (meta) and its team stories
     for ts in state.stories.values():
         ts.turn_player = None
         ts.turn_deadline_at = None
@@ -262,6 +262,7 @@ def _refresh_presence(room: Room, rnd: StoryRound, state: StoryState, now: float
             is_present(p, now) for p in room.team_players(team.id)
         ):
             state.stories[team.id] = _new_story(room, rnd, team.id)
+            changes.story(room, team.id)
             changed = True
     for ts in state.stories.values():
         if ts.done:
@@ -390,7 +391,7 @@ def submit_line(room: Room, rnd: StoryRound, player_id: str, text: object, now: 
 
 def pause(room: Room, now: float) -> None:
     """Freeze every running turn, keeping the seconds each one has left."""
-    changes.everything(room)
+    _touch_stories(room)  # the story state (meta) and its team stories
     state = _writing_state(room)
     if state.paused_remaining is not None:
         raise Conflict("the game is already paused", code=ErrorCode.ALREADY_PAUSED)
@@ -405,7 +406,7 @@ def pause(room: Room, now: float) -> None:
 
 def resume(room: Room, now: float) -> None:
     """Restart the frozen turns with the seconds they had left."""
-    changes.everything(room)
+    _touch_stories(room)  # the story state (meta) and its team stories
     state = _writing_state(room)
     remaining = state.paused_remaining
     if remaining is None:
@@ -420,7 +421,7 @@ def resume(room: Room, now: float) -> None:
 
 def extend(room: Room, seconds: object, now: float) -> None:
     """Give every running turn ``seconds`` more (paused turns included)."""
-    changes.everything(room)
+    _touch_stories(room)  # the story state (meta) and its team stories
     state = _writing_state(room)
     if (
         not isinstance(seconds, (int, float))
@@ -444,7 +445,7 @@ def extend(room: Room, seconds: object, now: float) -> None:
 
 def end_writing(room: Room, now: float) -> None:
     """Host: stop writing now; the stories wait to be revealed (reveal_index -1)."""
-    changes.everything(room)
+    _touch_stories(room)  # the story state (meta) and its team stories
     state = _writing_state(room)
     _end_writing(room, state, now)
 
@@ -547,7 +548,7 @@ def next_deadline(room: Room, rnd: StoryRound, now: float) -> float | None:
 
 def reveal_next(room: Room, now: float) -> None:
     """Host: show the next story (ending the writing first if it is still going)."""
-    changes.everything(room)
+    _touch_stories(room)  # the story state (meta) and its team stories
     state = room.story
     if state is None:
         raise Conflict("there is no story to reveal", code=ErrorCode.NOTHING_TO_REVEAL)
