@@ -127,10 +127,6 @@ def _cached_index(room: Room) -> _Index | None:
     return found[1] if found is not None and found[0]() is room else None
 
 
-def _drop_index(room: Room) -> None:
-    _indexes.pop(id(room), None)
-
-
 def _index(room: Room) -> _Index:
     index = _cached_index(room)
     if index is None or index.size != len(room.players):
@@ -341,9 +337,11 @@ def delete_team(room: Room, team_id: object) -> None:
     if room.phase in ("riddle", "story"):
         raise Conflict("teams cannot be deleted during a round", code=ErrorCode.ROUND_IN_PROGRESS)
     room.teams.remove(team)
+    teams = _index(room).teams
     for player in room.team_players(team.id):
         player.team_id = smallest_team(room).id
-        _drop_index(room)  # sizes changed: rebuilt at the next use
+        teams[team.id] -= 1
+        teams[player.team_id] += 1
 
 
 def move_player(room: Room, player_id: object, team_id: object) -> Player:
