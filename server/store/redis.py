@@ -87,6 +87,9 @@ if v ~= ARGV[1] then
   end
   return {0, redis.call('HGETALL', KEYS[1])}
 end
+-- The log first: an entry id at or below the last one fails here, before
+-- anything is written (Lua does not roll back what a script already did).
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[11], ARGV[2] .. '-1', 'n', ARGV[7])
 if ARGV[9] == '1' then redis.call('DEL', KEYS[1]) end
 redis.call('HSET', KEYS[1], 'v', ARGV[2])
 local last = 11 + 2 * tonumber(ARGV[10])
@@ -99,7 +102,6 @@ else
   redis.call('ZADD', KEYS[2], ARGV[3], ARGV[5])
 end
 redis.call('ZADD', KEYS[3], ARGV[8], ARGV[5])
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[11], ARGV[2] .. '-1', 'n', ARGV[7])
 redis.call('EXPIRE', KEYS[4], ARGV[4])
 redis.call('PUBLISH', ARGV[6], ARGV[7])
 return {1}
