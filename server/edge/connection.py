@@ -48,6 +48,7 @@ class Connection:
         "last_view",
         "metrics",
         "player_id",
+        "private_stamp",
         "role",
         "sender",
         "strikes",
@@ -70,6 +71,8 @@ class Connection:
         # patch. None: its next update is a full state.
         self.last_view: dict[str, Any] | None = None
         self.last_private: bytes | None = None
+        # What the last ``you`` frame was built from, outside story rounds.
+        self.private_stamp: tuple[object, ...] | None = None
         # Frames (and at most one close) waiting to go out, oldest first, and
         # the task sending them: both None when nothing waits. The item being
         # written is out of the queue, as with asyncio.Queue.get(); the queue
