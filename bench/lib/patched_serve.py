@@ -21,6 +21,9 @@ near_cap       a team's near answers per 10 s (riddles.NEAR_GUESS_LIMIT, 20) may
                ``--guesses recorded`` uses it so that a team of 77 (2,000
                players in 26 teams) has every near answer of a one-second burst
                recorded, as issue 11 asks; the cost of recording one is unchanged.
+trace          write a timeline to $RITROVO_BENCH_TRACE: every flush (start, CPU
+               duration, connections), every batch the room runner commits (size,
+               duration), and the event loop's lag sampled every 10 ms.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 PATCHES = {p.strip() for p in os.environ.get("RITROVO_BENCH_PATCHES", "").split(",") if p.strip()}
-KNOWN = {"room_lock", "decoded_cache", "small_views", "near_cap"}
+KNOWN = {"room_lock", "decoded_cache", "small_views", "near_cap", "trace"}
 
 
 def apply() -> None:
@@ -111,6 +114,54 @@ def apply() -> None:
         ):
             raise SystemExit("patched_serve near_cap: riddles.NEAR_GUESS_LIMIT is gone")
         riddles.NEAR_GUESS_LIMIT = riddles.MAX_GUESSES_PER_TEAM  # type: ignore[misc]
+
+
+    if "trace" in PATCHES:
+        _trace()
+
+
+def _trace() -> None:
+    import time
+
+    from ritrovo import service
+    from ritrovo.edge import hub
+
+    out = open(os.environ.get("RITROVO_BENCH_TRACE", "trace.txt"), "a", buffering=1)  # noqa: SIM115
+    clock = time.perf_counter
+    original_push = hub.RoomHub.push
+
+    def push(self: Any, room: Any, pack: Any, members: Any) -> None:
+        start = clock()
+        original_push(self, room, pack, members)
+        out.write(f"{start:.4f} flush {1000 * (clock() - start):.1f} {len(members)} seq={room.seq}\n")
+
+    hub.RoomHub.push = push  # type: ignore[method-assign]
+    original_batch = service.GameService._try_batch
+
+    async def try_batch(self: Any, code: str, batch: Any) -> Any:
+        start = clock()
+        try:
+            return await original_batch(self, code, batch)
+        finally:
+            out.write(f"{start:.4f} batch {1000 * (clock() - start):.1f} {len(batch)}\n")
+
+    service.GameService._try_batch = try_batch  # type: ignore[method-assign]
+
+    async def lag() -> None:
+        while True:
+            before = clock()
+            await asyncio.sleep(0.01)
+            late = clock() - before - 0.01
+            if late > 0.005:
+                out.write(f"{before:.4f} lag {1000 * late:.1f}\n")
+
+    original_run = asyncio.BaseEventLoop.run_forever
+
+    def run_forever(self: Any) -> None:
+        self.call_soon(lambda: self.create_task(lag()))
+        original_run(self)
+
+    asyncio.BaseEventLoop.run_forever = run_forever  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":
