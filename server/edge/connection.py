@@ -245,12 +245,12 @@ class _Suspended:
             try:
                 sent = yield awaited
             except BaseException as exc:  # noqa: BLE001 - passed on to the coroutine
-                step = self.coro.throw
-                arg: Any = exc
-            else:
-                step = self.coro.send
-                arg = sent
+                try:
+                    awaited = self.coro.throw(exc)
+                except StopIteration:
+                    return
+                continue
             try:
-                awaited = step(arg)
+                awaited = self.coro.send(sent)
             except StopIteration:
                 return

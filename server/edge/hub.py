@@ -285,7 +285,7 @@ class RoomHub:
                 )
             held = conns[0].last_view
             data = None if held is None else _patch_frame(held, held_seq, view, seq)
-            kind = MessageType.PATCH
+            kind: str = MessageType.PATCH
             if data is None:
                 kind = MessageType.STATE
                 data = states.get(key)

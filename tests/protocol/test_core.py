@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -350,7 +351,7 @@ async def test_rooms_per_server_limit(server_with: Any) -> None:
             assert (await r.json())["error"]["code"] == "too_many_rooms"
 
 
-def _stalled_player(ws_url: str, code: str) -> socket.socket:
+def _stalled_player(ws_url: str, code: str) -> tuple[socket.socket, Any]:
     """A real player connection that joins and then never reads again.
 
     Made with a plain socket and the sans-I/O websockets protocol, since a
@@ -373,7 +374,64 @@ def _stalled_player(ws_url: str, code: str) -> socket.socket:
     assert proto.state.name == "OPEN"
     proto.send_text(orjson.dumps({"type": "join", "room": code, "name": "Ada"}))
     sock.sendall(b"".join(proto.data_to_send()))
-    return sock
+    return sock, proto
+
+
+def _read_frames(sock: socket.socket, proto: Any, until_seq: int) -> list[dict[str, Any]]:
+    """Read the player's frames until one carries ``until_seq`` (blocking, bounded by the socket timeout)."""
+    from websockets.frames import Opcode
+
+    frames: list[dict[str, Any]] = []
+    while not any(f.get("seq") == until_seq for f in frames):
+        proto.receive_data(sock.recv(65536))
+        frames += [
+            orjson.loads(e.data)
+            for e in proto.events_received()
+            if getattr(e, "opcode", None) == Opcode.TEXT  # not the handshake's response
+        ]
+    return frames
+
+
+async def test_a_reader_that_stalls_then_reads_gets_every_update_in_order(server_with: Any) -> None:
+    # Frames are written at once while the socket takes them; once it is
+    # full they wait in the connection's queue, behind the write that is
+    # waiting for the socket to drain. When the reader comes back, every
+    # patch must build on the one before it.
+    settings = {
+        "send_queue_frames": 10_000,
+        "flush_interval": 0.0,
+        "messages_per_second": 10_000.0,
+        "message_burst": 10_000,
+    }
+    async with server_with(**settings) as server:
+        room = await create_room(server.base_url)
+        host = await RitrovoClient.connect(server.ws_url)
+        await host.hello("host", room=room["code"], token=room["host_token"])
+        for i in range(20):  # big states fill the socket buffers sooner
+            await host.request("create_team", name=f"{i:02d} " + "x" * 29)
+        sock, proto = await asyncio.to_thread(_stalled_player, server.ws_url, room["code"])
+        await host.wait_state(lambda s: s["players_count"] == 1)
+        (stalled,) = [c for c in server.app[HUB].connections() if c.role == "player"]
+        server_sock = stalled.ws._writer.transport.get_extra_info("socket")
+        server_sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        team = host.state["state"]["teams"][0]["id"]  # type: ignore[index]
+        queued_at = None
+        for i in range(5000):
+            await host.request("rename_team", name=f"T{i} " + "x" * 25, team=team)
+            if queued_at is None and stalled.sender is not None:
+                queued_at = i
+            if queued_at is not None and i >= queued_at + 50:
+                break
+        assert queued_at is not None, "the socket never filled: nothing was queued"
+        final = await host.wait_state(lambda s: s["teams"][0]["name"].startswith(f"T{i} "))
+        frames = await asyncio.to_thread(_read_frames, sock, proto, final["seq"])
+        updates = [f for f in frames if f["type"] in ("state", "patch")]
+        assert updates[0]["type"] == "state"
+        for before, after in itertools.pairwise(updates):
+            assert after["type"] == "patch" and after["base"] == before["seq"] < after["seq"]
+        assert not stalled.closing
+        await host.close()
+        sock.close()
 
 
 async def test_slow_consumer_is_disconnected(server_with: Any) -> None:
@@ -389,7 +447,7 @@ async def test_slow_consumer_is_disconnected(server_with: Any) -> None:
         await host.hello("host", room=room["code"], token=room["host_token"])
         for i in range(20):  # big states fill the socket buffers sooner
             await host.request("create_team", name=f"{i:02d} " + "x" * 29)
-        sock = await asyncio.to_thread(_stalled_player, server.ws_url, room["code"])
+        sock, _ = await asyncio.to_thread(_stalled_player, server.ws_url, room["code"])
         await host.wait_state(lambda s: s["players_count"] == 1)
         hub = server.app[HUB]
         # Shrink the server's kernel send buffer for Ada too, so her backlog
