@@ -115,7 +115,6 @@ def apply() -> None:
             raise SystemExit("patched_serve near_cap: riddles.NEAR_GUESS_LIMIT is gone")
         riddles.NEAR_GUESS_LIMIT = riddles.MAX_GUESSES_PER_TEAM  # type: ignore[misc]
 
-
     if "trace" in PATCHES:
         _trace()
 
@@ -133,7 +132,9 @@ def _trace() -> None:
     def push(self: Any, room: Any, pack: Any, members: Any) -> None:
         start = clock()
         original_push(self, room, pack, members)
-        out.write(f"{start:.4f} flush {1000 * (clock() - start):.1f} {len(members)} seq={room.seq}\n")
+        out.write(
+            f"{start:.4f} flush {1000 * (clock() - start):.1f} {len(members)} seq={room.seq}\n"
+        )
 
     hub.RoomHub.push = push  # type: ignore[method-assign]
     original_batch = service.GameService._try_batch
