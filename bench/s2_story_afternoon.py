@@ -6,10 +6,31 @@ Figures, for Ritrovo and the reference server (both variants) in the same run:
 
 * line -> delivery latency p50/p99: from sending the line until each of the
   room's other players has a state showing it (the team's ``lines_count``);
-* server CPU % over the writing window (utime+stime from /proc).
+* server CPU % over the writing window (utime+stime from /proc);
+* bytes per delivered line (issue 11: <= 1 KB = 1,024 bytes): the bytes every
+  player of every room received during the writing window, divided by the
+  line deliveries of the run. The writing window is [t0, t0 + lines x
+  period], the same as the CPU's (every room sends its last line inside it).
+  Received bytes are those of every player connection (the 8 per room,
+  writers included; not the hosts'), counted by the load workers in two ways:
+  *message* bytes, the payloads of the WebSocket messages as the client hands
+  them over (``RitrovoClient.bytes_received``: after permessage-deflate
+  inflated them, whatever their type: patch, state, you, ack...), and *wire*
+  bytes, what the client read from its TCP socket (frame headers, compressed
+  payloads, pings; ``data_received`` of the websockets protocol). Deliveries
+  are (line, receiving player) pairs: lines sent x (players in the line's
+  room - 1), counted whether or not the line arrived (``missing`` says how
+  many did not). The bytes received in the 2 s drain after the window are
+  saved too (``drain_bytes``), not counted.
 
     .venv/bin/python bench/s2_story_afternoon.py                    # 200 rooms x 8, 10 s (quick)
     .venv/bin/python bench/s2_story_afternoon.py --duration 30 --store both
+    .venv/bin/python bench/s2_story_afternoon.py --sample-frames 40   # + one player's frames
+
+``--sample-frames N`` keeps the first N frames one player (the second of the
+first room) receives during the window, saves them in the JSON
+(``sample_frames``: [seconds after t0, payload bytes, frame]) and prints their
+sizes by message type and by patch operation path.
 """
 
 from __future__ import annotations
@@ -17,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import math
 import os
 import sys
@@ -52,6 +74,8 @@ from lib.common import (
     wait_idle,
 )
 from ritrovo.client import RitrovoClient
+
+LINE_BYTES_TARGET = 1024  # issue 11: bytes per delivered story line <= 1 KB
 
 PACK = """
 id: bench-s2
@@ -110,6 +134,7 @@ async def run_once(
                 "lines": lines,
                 "compression": args.compression,
                 "drain": 2.0,
+                "sample_frames": args.sample_frames if w == 0 else 0,
             }
             workers.append(await Worker.spawn(w, job))
         await hear_all(workers, "ready", timeout=900)
@@ -156,6 +181,9 @@ async def run_once(
             for k, v in r["problems"].items():
                 problems[k] = problems.get(k, 0) + v
         delta = stats_delta(before, after)
+        deliveries = sum(r["deliveries"] for r in results)
+        window_bytes = sum(r["window_bytes"] for r in results)
+        window_wire = sum(r["window_wire_bytes"] for r in results)
         out: dict[str, Any] = {
             "target": target,
             "rooms": len(rooms),
@@ -171,7 +199,19 @@ async def run_once(
             "load_cpu_s": sum(r["cpu_s"] for r in results),
             "frames": sum(r["frames"] for r in results),
             "redis_commands": delta,
+            "deliveries": deliveries,
+            "window_frames": sum(r["window_frames"] for r in results),
+            "window_bytes": window_bytes,
+            "window_wire_bytes": window_wire,
+            "drain_frames": sum(r["drain_frames"] for r in results),
+            "drain_bytes": sum(r["drain_bytes"] for r in results),
+            "drain_wire_bytes": sum(r["drain_wire_bytes"] for r in results),
+            "bytes_per_line": window_bytes / deliveries if deliveries else float("nan"),
+            "wire_bytes_per_line": window_wire / deliveries if deliveries else float("nan"),
         }
+        sample = [f for r in results for f in r.get("sample_frames", [])]
+        if sample:
+            out["sample_frames"] = sample
         if redis and sent:
             out["redis_round_trips_per_line"] = (
                 delta.get("evalsha", 0) + delta.get("hmget", 0)
@@ -184,6 +224,39 @@ async def run_once(
             with contextlib.suppress(Exception):
                 h.ws.transport.abort()
         server.stop()
+
+
+def frame_breakdown(target: str, frames: list[list[Any]]) -> str:
+    """What one player's sampled frames hold: bytes by message type and by patch op path."""
+    by_type: dict[str, list[int]] = {}
+    by_path: dict[str, list[int]] = {}
+    listing = []
+    for at, size, text in frames:
+        message = json.loads(text)
+        kind = str(message.get("type"))
+        entry = by_type.setdefault(kind, [0, 0])
+        entry[0] += 1
+        entry[1] += size
+        ops = message.get("ops") or []
+        parts = []
+        for op in ops:
+            path = ".".join("#" if isinstance(k, int) else str(k) for k in op[1][:4])
+            op_bytes = len(json.dumps(op, separators=(",", ":"), ensure_ascii=False).encode())
+            slot = by_path.setdefault(f"{op[0]} {path or '(root)'}", [0, 0])
+            slot[0] += 1
+            slot[1] += op_bytes
+            parts.append(f"{op[0]} {path or '(root)'} {op_bytes}")
+        listing.append(
+            f"    {at:6.3f} s {kind:6} {size:6,} B" + (": " + "; ".join(parts) if parts else "")
+        )
+    lines = [f"frames of one player ({target}, {len(frames)} frames):", *listing, "  by type:"]
+    for kind, (count, size) in sorted(by_type.items(), key=lambda kv: -kv[1][1]):
+        lines.append(f"    {kind:8} {count:4} frames {size:9,} B")
+    if by_path:
+        lines.append("  patch ops by path (first 4 keys; # = a list index):")
+        for path, (count, size) in sorted(by_path.items(), key=lambda kv: -kv[1][1]):
+            lines.append(f"    {path:50} {count:4} ops {size:9,} B")
+    return "\n".join(lines)
 
 
 async def main() -> None:
@@ -217,6 +290,12 @@ async def main() -> None:
     )
     parser.add_argument("--no-reference", action="store_true")
     parser.add_argument(
+        "--sample-frames",
+        type=int,
+        default=0,
+        help="keep the first N frames one player receives while the rooms write (default 0)",
+    )
+    parser.add_argument(
         "--save", default="s2-latest", help="results file in bench/results/ (the README uses s2)"
     )
     args = parser.parse_args()
@@ -240,7 +319,7 @@ async def main() -> None:
             if redis:
                 redis.stop()
         coal = refs.get("coalesce", {})
-        for key in ("p50_ms", "p99_ms", "cpu_pct"):
+        for key in ("p50_ms", "p99_ms", "cpu_pct", "bytes_per_line", "wire_bytes_per_line"):
             result[key + "_ratio"] = ratio(result[key], coal.get(key, float("nan")))
         rows.append(result)
     save(args.save, {"machine": info, "args": vars(args), "rows": rows})
@@ -260,19 +339,42 @@ async def main() -> None:
         "vs ref: p99",
         "CPU",
         "missing",
+        "B per line",
+        "wire B per line",
+        "vs ref: B",
+        "wire B",
     ]
     print(table(headers, [
         [r["target"], r["lines"], r["p50_ms"], r["p99_ms"], r["max_ms"], r["cpu_pct"],
-         r.get("p99_ms_ratio", ""), r.get("cpu_pct_ratio", ""), r["missing"]]
+         r.get("p99_ms_ratio", ""), r.get("cpu_pct_ratio", ""), r["missing"],
+         r["bytes_per_line"], r["wire_bytes_per_line"],
+         r.get("bytes_per_line_ratio", ""), r.get("wire_bytes_per_line_ratio", "")]
         for r in rows
     ]))  # fmt: skip
+    print(
+        "  B per line: message bytes (payloads, inflated) all players received in the writing "
+        "window / (lines x (players per room - 1)); wire: bytes read from the sockets"
+    )
     for r in rows:
         if "redis_round_trips_per_line" in r:
             print(
                 f"  redis: {r['redis_round_trips_per_line']:.2f} round trips per line; commands {r['redis_commands']}"
             )
+    for r in rows:
+        if r.get("sample_frames"):
+            print(frame_breakdown(r["target"], r["sample_frames"]))
     print("targets:")
     by = {r["target"]: r for r in rows}
+    for store in ("memory", "redis"):
+        if store in by:
+            print(
+                check(
+                    f"{store} bytes per delivered line (messages)",
+                    by[store]["bytes_per_line"],
+                    LINE_BYTES_TARGET,
+                    " B",
+                )
+            )
     if "memory" in by:
         print(check("memory delivery p99", by["memory"]["p99_ms"], 10, " ms"))
         if "ref-coalesce" in by:

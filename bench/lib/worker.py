@@ -250,11 +250,18 @@ async def s2(job: dict[str, Any]) -> None:
     members: list[list[RitrovoClient]] = [[] for _ in rooms]
     # first arrival per client of (team, lines_count)
     seen: dict[int, dict[tuple[str, int], float]] = {}
+    wire: list[list[int]] = []  # bytes read from each player's socket (count_wire_bytes)
+    # Optional: the frames one player (the second of the first room) gets while
+    # the rooms write, [arrival, payload bytes, frame] (S2 --sample-frames).
+    sample: dict[str, Any] = {"key": None, "frames": [], "on": False}
+    sample_limit = int(job.get("sample_frames", 0))
 
     def hook_for(key: int) -> Any:
         mine = seen.setdefault(key, {})
 
         def hook(kind: str, message: dict[str, Any] | None, raw: bytes, at: float) -> None:
+            if key == sample["key"] and sample["on"] and len(sample["frames"]) < sample_limit:
+                sample["frames"].append([at, len(raw), raw.decode("utf-8", "replace")])
             if kind != "state" or message is None:
                 return
             story = (message.get("state") or {}).get("story") or {}
@@ -267,7 +274,10 @@ async def s2(job: dict[str, Any]) -> None:
 
     async def join(r: int, name: str) -> None:
         client = await RitrovoClient.connect(url, keep_messages=False, **connect_options(job))
+        wire.append(count_wire_bytes(client))
         client.on_frame = hook_for(id(client))
+        if r == 0 and name == rooms[0]["names"][min(1, len(rooms[0]["names"]) - 1)]:
+            sample["key"] = id(client)
         for busy in range(20):  # Redis: concurrent joins of one room may give up with "busy"
             try:
                 await client.hello("join", timeout=120, room=rooms[r]["code"], name=name)
@@ -294,6 +304,26 @@ async def s2(job: dict[str, Any]) -> None:
     t0, period, lines = float(go["t0"]), float(job["period"]), int(job["lines"])
     sent: list[tuple[int, str, int, float, int]] = []  # room, team, count after, time, writer key
     problems: dict[str, int] = {}
+
+    def counters() -> tuple[int, int, int]:
+        """Frames, message bytes (payloads, inflated) and wire bytes received so far."""
+        players = [c for m in members for c in m]
+        return (
+            sum(c.received for c in players),
+            sum(c.bytes_received for c in players),
+            sum(w[0] for w in wire),
+        )
+
+    # What the players receive during the writing window [t0, t0 + lines * period]
+    # (the coordinator's CPU window), and during the drain after it.
+    marks: dict[str, tuple[int, int, int]] = {}
+
+    async def mark(name: str, at: float, sampling: bool) -> None:
+        await asyncio.sleep(max(0.0, at - time.monotonic()))
+        marks[name] = counters()
+        sample["on"] = sampling
+
+    window = asyncio.gather(mark("start", t0, True), mark("end", t0 + lines * period, False))
 
     async def drive(r: int) -> None:
         clients = members[r]
@@ -325,7 +355,9 @@ async def s2(job: dict[str, Any]) -> None:
             sent.append((r, team, count, at, id(writer)))
 
     await asyncio.gather(*(drive(r) for r in range(len(rooms))))
+    await window
     await asyncio.sleep(float(job.get("drain", 2.0)))
+    marks["drained"] = counters()
     latencies: list[float] = []
     missing = 0
     for r, team, count, at, writer in sent:
@@ -346,6 +378,15 @@ async def s2(job: dict[str, Any]) -> None:
         frames=sum(c.received for m in members for c in m),
         bytes=sum(c.bytes_received for m in members for c in m),
         cpu_s=cpu_seconds() - cpu0,
+        # (line, receiving player) pairs: each line sent x (its room's players - 1)
+        deliveries=sum(len(members[r]) - 1 for r, *_ in sent),
+        window_frames=marks["end"][0] - marks["start"][0],
+        window_bytes=marks["end"][1] - marks["start"][1],
+        window_wire_bytes=marks["end"][2] - marks["start"][2],
+        drain_frames=marks["drained"][0] - marks["end"][0],
+        drain_bytes=marks["drained"][1] - marks["end"][1],
+        drain_wire_bytes=marks["drained"][2] - marks["end"][2],
+        sample_frames=[[at - t0, size, frame] for at, size, frame in sample["frames"]],
     )
 
 
