@@ -10,6 +10,7 @@ key, not once per connection.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 from . import riddles, story_views
@@ -18,6 +19,10 @@ from .pack import Pack, RiddleRound, StoryRound
 from .rooms import get_player, is_present
 
 BIG_ROOM_PLAYERS = 100  # above this, a player's view lists only their own team's members
+# The members listed for a team whose roster a view leaves out: one shared
+# list, so rows stay the same object from one flush to the next. Views are
+# never changed once built (patches are computed from them), so sharing is safe.
+_NO_PLAYERS: list[dict[str, Any]] = []
 
 
 def view_key(room: Room, pack: Pack | None, role: Role, player_id: str | None = None) -> str:
@@ -73,6 +78,10 @@ class Rows:
         self._guesses: dict[tuple[str, int], tuple[tuple[Any, ...], dict[str, Any]]] = {}
         self._pack: tuple[tuple[str | None, int], dict[str, Any]] | None = None
         self._moments: dict[tuple[int, str, float, str, str, str], dict[str, Any]] = {}
+        # Lists and team rows handed out last time, kept by what they are for
+        # (a roster, a board): a handful per team and audience, replaced in place.
+        self._lists: dict[tuple[Any, ...], list[Any]] = {}
+        self._teams: dict[tuple[bool, str, bool], tuple[tuple[Any, ...], dict[str, Any]]] = {}
 
     def entry(self, p: Player, now: float, *, host: bool) -> dict[str, Any]:
         present = is_present(p, now)
@@ -135,6 +144,40 @@ class Rows:
         self._guesses[(team_id, index)] = (stamp, row)
         return row
 
+    def same_list(self, key: tuple[Any, ...], items: list[Any]) -> list[Any]:
+        """``items``, or the list kept under ``key`` if it holds the very same items.
+
+        A list rebuilt from kept rows is equal to the last one but a new
+        object; handing back the old one lets the patch diff skip it by
+        identity instead of encoding both to compare (2,000 entries per
+        roster, per flush, in a big room).
+        """
+        old = self._lists.get(key)
+        if old is not None and len(old) == len(items) and all(map(operator.is_, old, items)):
+            return old
+        self._lists[key] = items
+        return items
+
+    def team_row(
+        self, key: tuple[bool, str, bool], stamp: tuple[Any, ...], players: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """A team's scoreboard row, the same dict as last time if nothing in it changed."""
+        found = self._teams.get(key)
+        if found is not None and found[0] == stamp:
+            return found[1]
+        name, score, rank, delta, count, _ = stamp
+        row = {
+            "id": key[1],
+            "name": name,
+            "score": score,
+            "rank": rank,
+            "delta": delta,
+            "players_count": count,
+            "players": players,
+        }
+        self._teams[key] = (stamp, row)
+        return row
+
     def forget_gone(self, room: Room) -> None:
         """Drop the entries of players who left (called now and then, not per build)."""
         if len(self._entries) > 2 * len(room.players) + 64:
@@ -174,24 +217,25 @@ def scoreboard(
     """Team rows, best first; ``rosters=False`` lists the members of ``own_team`` only."""
     shared = build or Build(room)
     members = shared.members
+    kept = shared.rows
     rows = []
     for rank, team in ranked_teams(room):
         team_members = members.get(team.id, [])
-        players = []
+        players = _NO_PLAYERS
         if rosters or team.id == own_team:
-            players = [shared.rows.entry(p, now, host=host) for p in team_members]
-        rows.append(
-            {
-                "id": team.id,
-                "name": team.name,
-                "score": team.score,
-                "rank": rank,
-                "delta": team.score - team.score_before_round_item,
-                "players_count": len(team_members),
-                "players": players,
-            }
+            players = kept.same_list(
+                ("roster", host, team.id), [kept.entry(p, now, host=host) for p in team_members]
+            )
+        stamp = (
+            team.name,
+            team.score,
+            rank,
+            team.score - team.score_before_round_item,
+            len(team_members),
+            id(players),
         )
-    return rows
+        rows.append(kept.team_row((host, team.id, rosters or team.id == own_team), stamp, players))
+    return kept.same_list(("board", host, rosters, own_team), rows)
 
 
 def build(
@@ -244,7 +288,9 @@ def build(
         },
         "teams": rows,
         "players_count": len(room.players),
-        "moments": [shared.rows.moment(m) for m in room.moments],
+        "moments": shared.rows.same_list(
+            ("moments",), [shared.rows.moment(m) for m in room.moments]
+        ),
         "riddle": None,
         "story": None,
     }
