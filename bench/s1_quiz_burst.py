@@ -22,10 +22,20 @@ CPU per guess, and the load generator's own share of its core.
     .venv/bin/python bench/s1_quiz_burst.py --players 250,500,1000,2000 --store both
     .venv/bin/python bench/s1_quiz_burst.py --guesses recorded --players 250,2000 --ritrovo-rev HEAD
     .venv/bin/python bench/s1_quiz_burst.py --guesses recorded --players 2000 --client rust
+    .venv/bin/python bench/s1_quiz_burst.py --guesses recorded --players 2000 --client rust \
+        --store both --processes 2 --no-reference     # memory (1 process) and "redis x2"
 
 ``--client rust`` drives the players with bench/loadgen (a lean Rust worker,
 std only, built with cargo on first use) instead of bench/lib/worker.py, so
 that the load core is not the bottleneck at P = 2,000.
+
+``--processes N`` (Redis store only) runs N Ritrovo processes sharing the one
+private Redis, all on the server core (as Redis is), and splits the players
+evenly over them: player i joins process i * N // P (a contiguous share each,
+so every team has players on every process), and each share is split over its
+own load workers, each worker talking to one process. The room is created and
+the host and the screen connected on process 0. Server CPU and peak RSS are
+summed over the processes; the row is named e.g. "redis x2".
 """
 
 from __future__ import annotations
@@ -52,7 +62,7 @@ from lib.common import (
     LoadSampler,
     Profiler,
     ReferenceServer,
-    RitrovoServer,
+    RitrovoServers,
     Worker,
     check,
     create_room,
@@ -69,6 +79,7 @@ from lib.common import (
     split,
     stats_delta,
     stop_on_sigterm,
+    store_calls,
     table,
     tell_all,
     upload_pack,
@@ -133,20 +144,28 @@ rounds:
 async def run_once(
     target: str, players: int, teams: int, args: argparse.Namespace, redis: BenchRedis | None = None
 ) -> dict[str, Any]:
-    """One burst against one server; ``target`` is 'memory', 'redis' or a reference mode."""
+    """One burst against one server; ``target`` is 'memory', 'redis' or a reference mode.
+
+    With Redis, ``--processes`` Ritrovo processes share it (the row's target is
+    then e.g. 'redis x2'); memory and the reference are one process.
+    """
     rng = random.Random(players * 7919 + teams)
     reference = target.startswith("ref-")
     recorded = args.guesses == "recorded"
+    processes = args.processes if redis else 1
+    label = f"{target} x{processes}" if processes > 1 else target
     server: Any
     if reference:
         server = ReferenceServer(target[4:], name=f"s1-{target}-{players}").start()
+        urls = [server.ws_url]
     else:
         patches = args.patch
         if recorded and args.near_cap == "lifted":
             patches = ",".join(p for p in (patches, "near_cap") if p)
-        server = RitrovoServer(
-            redis.url if redis else None, name=f"s1-{target}-{players}", patches=patches
+        server = RitrovoServers(
+            processes, redis.url if redis else None, name=f"s1-{target}-{players}", patches=patches
         ).start()
+        urls = server.ws_urls
     workers: list[Worker] = []
     clients: list[RitrovoClient] = []
     host: RitrovoClient | None = None
@@ -207,12 +226,23 @@ async def run_once(
                 ANSWER if rng.random() < args.accuracy else rng.choice(WRONG)
                 for _ in range(players)
             ]
-        parts = max(1, math.ceil(players / args.per_worker))
-        indexes = split(list(range(players)), parts)
-        for w, idx in enumerate(indexes):
+        # The players, split evenly over the server processes: a contiguous share
+        # each (player i to process i * N // P, so every team has players on
+        # every process), then each share over its own load workers (at most
+        # --per-worker players each), each worker talking to one process.
+        shares = [
+            [i for i in range(players) if i * len(urls) // players == k] for k in range(len(urls))
+        ]
+        jobs = [
+            (url, idx)
+            for url, share in zip(urls, shares, strict=True)
+            for idx in split(share, max(1, math.ceil(len(share) / args.per_worker)))
+            if idx
+        ]
+        for w, (url, idx) in enumerate(jobs):
             job = {
                 "kind": "s1",
-                "url": server.ws_url,
+                "url": url,
                 "code": code,
                 "players": [roster[i] for i in idx],
                 "offsets": [offsets[i] for i in idx],
@@ -244,6 +274,7 @@ async def run_once(
                 players,
                 burst,
                 args,
+                label,
             )
             bursts.append(result)
             if not result["complete"]:
@@ -254,7 +285,11 @@ async def run_once(
                     flush=True,
                 )
                 break
-        return summarize(target, players, teams, joined, bursts, redis is not None)
+        out = summarize(label, players, teams, joined, bursts, redis is not None)
+        out["processes"] = len(urls)
+        out["players_per_process"] = [len(share) for share in shares]
+        out["workers_per_process"] = [sum(1 for u, _ in jobs if u == url) for url in urls]
+        return out
     finally:
         for w in workers:
             await w.stop()
@@ -313,26 +348,44 @@ async def measure_burst(
     server: Any, workers: list[Worker], host: RitrovoClient | None, screen: RitrovoClient,
     seen: dict[str, list[tuple[int, float]]], sizes: dict[str, int], wire: dict[str, list[int]],
     redis: BenchRedis | None, target: str, players: int, burst: int, args: argparse.Namespace,
+    label: str,
 ) -> dict[str, Any]:  # fmt: skip
-    settle = await wait_idle(server)
+    settle = await wait_idle(server)  # every server process
+    group = server if isinstance(server, RitrovoServers) else None
+    pids = group.pids if group else [server.pid]
+    # Redis store calls by operation, from each process's /metrics (commits
+    # alone, apart from the lease and timer traffic that INFO counts too).
+    calls0 = (
+        [await asyncio.to_thread(store_calls, s.base_url) for s in group.servers]
+        if group and redis
+        else []
+    )
     watched = {"screen": screen, **({"host": host} if host is not None else {})}
     bytes0 = {name: c.bytes_received for name, c in watched.items()}
     wire0 = {name: counter[0] for name, counter in wire.items()}
     sampler = LoadSampler([w.proc.pid for w in workers]).start()
     before = redis.commandstats() if redis else {}
     redis_cpu0 = redis.cpu_seconds() if redis else 0.0
-    profiler = (
-        Profiler(server.pid, f"s1-{target}-{players}-{burst}").start() if args.profile else None
+    slug = label.replace(" ", "")
+    profilers = (
+        [
+            Profiler(
+                pid, f"s1-{slug}-{players}-{burst}" + (f"-p{i}" if len(pids) > 1 else "")
+            ).start()
+            for i, pid in enumerate(pids)
+        ]
+        if args.profile
+        else []
     )
     measured = [
-        server.pid,
+        *pids,
         os.getpid(),
         *(w.proc.pid for w in workers),
         *([redis.pid] if redis else []),
     ]
     set_nice(measured, args.nice)
     load_at_go = os.getloadavg()[0]
-    cpu0 = server.cpu_seconds()
+    cpu0 = group.cpu_by_process() if group else [server.cpu_seconds()]
     t0 = time.monotonic() + 0.3
     await tell_all(workers, {"cmd": "go", "t0": t0})
     # The workers give up waiting for replies after --round-timeout (then report
@@ -358,13 +411,24 @@ async def measure_burst(
     final_seq = screen.state_seq
     await tell_all(workers, {"cmd": "final", "seq": final_seq, "wait": wait})
     results = await hear_all(workers, "result", timeout=120)
-    cpu = server.cpu_seconds() - cpu0
+    cpu_by_process = [
+        b - a
+        for a, b in zip(
+            cpu0, group.cpu_by_process() if group else [server.cpu_seconds()], strict=True
+        )
+    ]
+    cpu = sum(cpu_by_process)  # every server process (Redis's own is redis_cpu)
     await sampler.stop()
     set_nice(measured, 0)
-    if profiler is not None:
+    for profiler in profilers:
         print(profiler.stop())
     redis_cpu = (redis.cpu_seconds() - redis_cpu0) if redis else 0.0
     after = redis.commandstats() if redis else {}
+    calls: dict[str, int] = {}
+    if group and redis:
+        for s, c0 in zip(group.servers, calls0, strict=True):
+            for op, n in stats_delta(c0, await asyncio.to_thread(store_calls, s.base_url)).items():
+                calls[op] = calls.get(op, 0) + n
     hwm_mib = server.hwm_kib() / 1024
     latencies = [x * 1000 for r in results for x in r["latencies"]]
     final_at = [t for r in results for t in r["final_at"]]
@@ -403,6 +467,7 @@ async def measure_burst(
         else float("nan"),
         "final_after_last_guess_ms": max(0.0, (max(final_at) - last_send) * 1000),
         "cpu_s": cpu,
+        "cpu_s_by_process": cpu_by_process,
         "redis_cpu_s": redis_cpu,
         "hwm_mib": hwm_mib,
         "replies": kinds,
@@ -439,6 +504,7 @@ async def measure_burst(
         "final_seq": final_seq,
         "screen_state_chars": state_bytes,
         "redis_commands": delta,
+        "store_calls": calls,
         "timeline": sorted(x for r in results for x in r["timeline"]),
     }
     out["complete"] = out["unanswered"] == 0 and out["missing_final"] == 0
@@ -453,6 +519,18 @@ async def measure_burst(
             (evalsha + delta.get("hmget", 0)) / commits if commits else float("nan")
         )
         out["commit_retries"] = max(0, evalsha - commits)
+        # The same from the servers' side, summed over the processes: their
+        # commit calls only (INFO's evalsha also counts every process's timer
+        # lease renewals and the lease holder's due-room polls).
+        out["redis_commit_trips"] = calls.get("commit", float("nan"))
+        out["redis_commit_trips_per_accepted_guess"] = (
+            calls["commit"] / commits if commits and "commit" in calls else float("nan")
+        )
+        # A written commit appends to the room's log (XADD); a commit call that
+        # did not write lost a version race (with several processes: another
+        # process committed first) and was retried.
+        out["redis_commits_written"] = delta.get("xadd", 0)
+        out["commit_conflicts"] = calls.get("commit", math.nan) - delta.get("xadd", 0)
     return out
 
 
@@ -514,6 +592,10 @@ def summarize(
     out["complete"] = all(b["complete"] for b in bursts)
     out["rounds_complete"] = sum(1 for b in bursts if b["complete"])
     out["hwm_mib"] = max(b["hwm_mib"] for b in bursts)
+    out["cpu_s_by_process"] = [
+        sorted(b["cpu_s_by_process"][i] for b in bursts)[len(bursts) // 2]
+        for i in range(len(bursts[0]["cpu_s_by_process"]))
+    ]
     out["replies"] = bursts[len(bursts) // 2]["replies"]
     out["accepted_guesses"] = bursts[len(bursts) // 2]["accepted_guesses"]
     out["join_seconds"] = max(j["seconds"] for j in joined)
@@ -522,6 +604,12 @@ def summarize(
         out["redis_round_trips_per_accepted_guess"] = median("redis_round_trips_per_accepted_guess")
         out["commit_retries"] = median("commit_retries")
         out["redis_round_trips"] = median("redis_round_trips")
+        out["redis_commit_trips"] = median("redis_commit_trips")
+        out["redis_commit_trips_per_accepted_guess"] = median(
+            "redis_commit_trips_per_accepted_guess"
+        )
+        out["redis_commits_written"] = median("redis_commits_written")
+        out["commit_conflicts"] = median("commit_conflicts")
     out["per_burst"] = [{k: v for k, v in b.items() if k != "timeline"} for b in bursts]
     return out
 
@@ -564,6 +652,17 @@ async def main() -> None:
         "--teams", type=int, default=None, help="T teams (default 20, recorded 26; at most 26)"
     )
     parser.add_argument("--store", choices=("memory", "redis", "both"), default="memory")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="Ritrovo server processes sharing the one Redis (default 1; more needs --store redis "
+        "or both, and 'both' then runs memory with one process and Redis with N). All are pinned "
+        "to the server core, as Redis is; the players are split evenly (player i joins process "
+        "i*N//P; each load worker talks to one process); the room is created and the host and "
+        "the screen connected on process 0. Server CPU and peak RSS are the sum over the "
+        "processes; the row is named 'redis xN'",
+    )
     parser.add_argument(
         "--accuracy", type=float, default=0.3, help="share of right guesses (default 0.3)"
     )
@@ -628,6 +727,12 @@ async def main() -> None:
         help="results file name in bench/results/ (default s1-latest; the README table and the plot use s1)",
     )
     args = parser.parse_args()
+    if args.processes < 1:
+        parser.error("--processes: at least 1")
+    if args.processes > 1 and args.store == "memory":
+        parser.error(
+            "--processes N > 1 needs --store redis (or both): processes share rooms through Redis"
+        )
     under_test = run_from_revision(args.ritrovo_rev)  # may re-execute this script
     args.loadgen = str(ensure_built()) if args.client == "rust" else ""
     recorded = args.guesses == "recorded"
@@ -664,7 +769,7 @@ async def main() -> None:
             for key in RATIO_KEYS:
                 result[key + "_ratio"] = ratio(result[key], coal.get(key, float("nan")))
             if args.patch:
-                result["target"] = f"{store}+{args.patch}"
+                result["target"] = f"{result['target']}+{args.patch}"
             if recorded:
                 result["near_cap"] = args.near_cap
             rows.append(result)
@@ -693,13 +798,7 @@ async def main() -> None:
         f"{info['memory_gib']} GiB"
     )
     print(table(headers, body))
-    for r in rows:
-        if r["target"].startswith("redis"):
-            print(
-                f"  redis P={r['players']}: {r['redis_round_trips']} round trips for {r['accepted_guesses']} "
-                f"accepted guesses ({r['redis_round_trips_per_accepted_guess']:.2f} each, "
-                f"{r['commit_retries']} CAS retries); redis CPU {r['redis_cpu_s']:.2f} s"
-            )
+    print_redis(rows)
     print("targets (P=2000):")
     by = {(r["target"], r["players"]): r for r in rows}
     mem, ref = by.get(("memory", 2000)), by.get(("ref-coalesce", 2000))
@@ -710,15 +809,43 @@ async def main() -> None:
             print(
                 check("memory CPU vs reference (coalescing)", mem["cpu_s"] / ref["cpu_s"], 1.5, "x")
             )
-    red = by.get(("redis", 2000))
-    if red and mem:
-        print(check("redis p99 vs memory p99", red["p99_ms"] / mem["p99_ms"], 2.0, "x"))
+    for red in (r for r in rows if r["target"].startswith("redis") and r["players"] == 2000):
+        if mem:
+            print(
+                check(f"{red['target']} p99 vs memory p99", red["p99_ms"] / mem["p99_ms"], 2.0, "x")
+            )
         print(
             check(
-                "redis round trips per accepted guess",
+                f"{red['target']} round trips per accepted guess",
                 red["redis_round_trips_per_accepted_guess"],
                 1.0,
             )
+        )
+
+
+def print_redis(rows: list[dict[str, Any]]) -> None:
+    """Per Redis row: round trips (INFO commandstats, and the servers' own commit calls),
+    Redis's CPU, and the server CPU of each process when there are several."""
+    for r in rows:
+        if "redis_round_trips" not in r:
+            continue
+        per_process = r.get("cpu_s_by_process", [])
+        split_cpu = (
+            f"; server CPU by process {' + '.join(f'{c:.2f}' for c in per_process)} s"
+            f" (players {'/'.join(str(n) for n in r.get('players_per_process', []))})"
+            if len(per_process) > 1
+            else ""
+        )
+        print(
+            f"  {r['target']} P={r['players']}: {r['redis_round_trips']:.0f} round trips (INFO: evalsha "
+            f"+ hmget + multi) for {r['accepted_guesses']} accepted guesses "
+            f"({r['redis_round_trips_per_accepted_guess']:.2f} each, {r['commit_retries']:.0f} "
+            f"evalsha beyond them); commit calls (servers' /metrics) "
+            f"{fmt(r.get('redis_commit_trips', float('nan')), 0)} "
+            f"({fmt(r.get('redis_commit_trips_per_accepted_guess', float('nan')), 2)} each; "
+            f"{fmt(r.get('redis_commits_written', float('nan')), 0)} written, "
+            f"{fmt(r.get('commit_conflicts', float('nan')), 0)} lost a version race); "
+            f"redis CPU {r['redis_cpu_s']:.2f} s{split_cpu}"
         )
 
 
@@ -790,6 +917,18 @@ def report_recorded(
         refused = {k: v for k, v in r["replies"].items() if k.startswith("error:")}
         if refused and not r["target"].startswith("ref-"):
             print(f"  {r['target']} P={r['players']}: refused {refused}")
+    print_redis(rows)
+    for r in rows:
+        mem = by.get(("memory", r["players"]))
+        if r["target"].startswith("redis") and mem:
+            print(
+                check(
+                    f"{r['target']} P={r['players']} ack p99 vs memory",
+                    r["p99_ms"] / mem["p99_ms"],
+                    2.0,
+                    "x",
+                )
+            )
     for target, s in scale.items():
         print(
             f"  {target}: CPU per guess {s['small_ms']:.2f} ms at P={s['small_p']}, "

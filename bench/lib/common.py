@@ -1,7 +1,7 @@
 """Shared plumbing of the load scenarios: servers, Redis, load workers, figures.
 
 Every scenario starts its own server as a child process pinned to core 0
-(``taskset -c 0``), a private ``redis-server`` when asked (free loopback port,
+(``taskset -c 0``; S1 ``--processes N``: N of them, ``RitrovoServers``), a private ``redis-server`` when asked (free loopback port,
 temporary directory, never 6379), and load workers pinned to core 1, and stops
 them all when it ends. Only 127.0.0.1 is ever contacted.
 """
@@ -331,6 +331,100 @@ class RitrovoServer(Proc):
         return self
 
 
+class RitrovoServers:
+    """``count`` Ritrovo server processes sharing one Redis, all on the server core.
+
+    Issue 11's multi-process S1: each process is a ``RitrovoServer`` as above
+    (its own port and log, ``<name>-p<i>.log``); a room lives in Redis, so any
+    of them serves it. ``base_url``/``ws_url``/``pid`` are process 0's (where a
+    scenario creates its room and connects its host and screen); CPU seconds
+    and peak RSS are the sum over the processes. One process (``count`` 1) is
+    the plain ``RitrovoServer``, with the same log name as before.
+    """
+
+    def __init__(
+        self,
+        count: int,
+        redis_url: str | None = None,
+        name: str = "ritrovo",
+        patches: str = "",
+        **env: str,
+    ) -> None:
+        if count < 1:
+            raise ValueError("at least one server process")
+        if count > 1 and not redis_url:
+            raise ValueError("several server processes share their rooms through Redis only")
+        self.servers = [
+            RitrovoServer(redis_url, f"{name}-p{i}" if count > 1 else name, patches, **env)
+            for i in range(count)
+        ]
+
+    def start(self) -> RitrovoServers:
+        try:
+            for server in self.servers:
+                server.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __len__(self) -> int:
+        return len(self.servers)
+
+    @property
+    def base_url(self) -> str:
+        return self.servers[0].base_url
+
+    @property
+    def ws_url(self) -> str:
+        return self.servers[0].ws_url
+
+    @property
+    def ws_urls(self) -> list[str]:
+        return [s.ws_url for s in self.servers]
+
+    @property
+    def pid(self) -> int:
+        return self.servers[0].pid
+
+    @property
+    def pids(self) -> list[int]:
+        return [s.pid for s in self.servers]
+
+    def cpu_by_process(self) -> list[float]:
+        return [s.cpu_seconds() for s in self.servers]
+
+    def cpu_seconds(self) -> float:
+        """utime + stime so far, summed over the processes."""
+        return sum(self.cpu_by_process())
+
+    def hwm_kib(self) -> int:
+        """Peak RSS (VmHWM), summed over the processes."""
+        return sum(s.hwm_kib() for s in self.servers)
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+def store_calls(base_url: str) -> dict[str, int]:
+    """Redis store calls so far by operation (commit, load, beat...), from one Ritrovo
+    process's ``/metrics`` (the ``ritrovo_redis_roundtrip_seconds`` histogram's counts);
+    {} when the page cannot be read."""
+    calls: dict[str, int] = {}
+    prefix = 'ritrovo_redis_roundtrip_seconds_count{operation="'
+    try:
+        with urllib.request.urlopen(base_url + "/metrics", timeout=10) as r:
+            text = r.read().decode()
+    except OSError:
+        return calls
+    for line in text.splitlines():
+        if line.startswith(prefix):
+            name, _, value = line[len(prefix) :].partition('"}')
+            calls[name] = int(float(value))
+    return calls
+
+
 class ReferenceServer(Proc):
     """bench/reference_server.py pinned to the server core."""
 
@@ -518,15 +612,21 @@ def stats_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]
 
 
 async def wait_idle(
-    proc: Proc, *, below: float = 0.05, window: float = 0.5, timeout: float = 120.0
+    proc: Proc | RitrovoServers,
+    *,
+    below: float = 0.05,
+    window: float = 0.5,
+    timeout: float = 120.0,
 ) -> float:
-    """Wait until the process uses less than ``below`` CPU seconds per ``window``; returns the wait."""
+    """Wait until the process uses less than ``below`` CPU seconds per ``window`` (every
+    process of a ``RitrovoServers``, each on its own); returns the wait."""
+    procs: list[Any] = proc.servers if isinstance(proc, RitrovoServers) else [proc]
     start = time.monotonic()
-    last = proc.cpu_seconds()
+    last = [p.cpu_seconds() for p in procs]
     while time.monotonic() - start < timeout:
         await asyncio.sleep(window)
-        now = proc.cpu_seconds()
-        if now - last < below * window / 0.5:
+        now = [p.cpu_seconds() for p in procs]
+        if all(b - a < below * window / 0.5 for a, b in zip(last, now, strict=True)):
             break
         last = now
     return time.monotonic() - start
