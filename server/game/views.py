@@ -193,6 +193,7 @@ class Build:
         self.rows = rows or Rows()
         self.boards: dict[tuple[bool, str | None], list[dict[str, Any]]] = {}
         self._members: dict[str, list[Player]] | None = None
+        self._moments: list[dict[str, Any]] | None = None
         self._room = room
 
     @property
@@ -203,6 +204,16 @@ class Build:
             for p in self._room.players.values():
                 self._members.setdefault(p.team_id, []).append(p)
         return self._members
+
+    @property
+    def moments(self) -> list[dict[str, Any]]:
+        """The room's moments as every view shows them: built once per flush."""
+        if self._moments is None:
+            rows = self.rows
+            self._moments = rows.same_list(
+                ("moments",), [rows.moment(m) for m in self._room.moments]
+            )
+        return self._moments
 
 
 def scoreboard(
@@ -288,9 +299,7 @@ def build(
         },
         "teams": rows,
         "players_count": len(room.players),
-        "moments": shared.rows.same_list(
-            ("moments",), [shared.rows.moment(m) for m in room.moments]
-        ),
+        "moments": shared.moments,
         "riddle": None,
         "story": None,
     }
