@@ -15,7 +15,7 @@ from aiohttp import web
 from .config import Settings
 from .edge.guards import AddressSlots, AttemptLimiter
 from .edge.health import StoreHealth
-from .edge.http import HttpApi, StatusApi, errors_and_headers, page
+from .edge.http import HttpApi, StatusApi, guarded, page, secure_static
 from .edge.hub import RoomHub
 from .edge.presence import Presence
 from .edge.ws import WebSocketEndpoint
@@ -102,9 +102,8 @@ def create_app(
         served=hub.rooms.keys,
     )
     endpoint = WebSocketEndpoint(settings, service, hub, health, presence, attempts, slots, metrics)
-    app = web.Application(
-        middlewares=[errors_and_headers], client_max_size=settings.max_pack_bytes + 1024
-    )
+    # No middleware: see http.guarded, applied to each HTTP route below.
+    app = web.Application(client_max_size=settings.max_pack_bytes + 1024)
     app[SETTINGS] = settings
     app[SERVICE] = service
     app[HUB] = hub
@@ -118,21 +117,22 @@ def create_app(
     status = StatusApi(store, health, hub, slots, lease, metrics)
     web_dir = settings.web_dir
     app.router.add_get("/ws", endpoint.handle)
-    app.router.add_post("/api/rooms", api.create_room)
-    app.router.add_get("/api/rooms/{code}", api.room_info)
-    app.router.add_post("/api/rooms/{code}/pack", api.upload_pack)
-    app.router.add_get("/api/rooms/{code}/results.{format:csv|json}", api.results)
-    app.router.add_get("/api/rooms/{code}/stories.md", api.stories_markdown)
-    app.router.add_get("/api/rooms/{code}/qr.svg", api.qr)
-    app.router.add_get("/api/packs", api.packs)
-    app.router.add_get("/healthz", status.healthz)
-    app.router.add_get("/metrics", status.metrics_page)
-    app.router.add_get("/", page(web_dir / "index.html"))
-    app.router.add_get("/r/{code}", page(web_dir / "player.html"))
-    app.router.add_get("/screen/{code}", page(web_dir / "screen.html"))
-    app.router.add_get("/host/{code}", page(web_dir / "host.html"))
+    app.router.add_post("/api/rooms", guarded(api.create_room))
+    app.router.add_get("/api/rooms/{code}", guarded(api.room_info))
+    app.router.add_post("/api/rooms/{code}/pack", guarded(api.upload_pack))
+    app.router.add_get("/api/rooms/{code}/results.{format:csv|json}", guarded(api.results))
+    app.router.add_get("/api/rooms/{code}/stories.md", guarded(api.stories_markdown))
+    app.router.add_get("/api/rooms/{code}/qr.svg", guarded(api.qr))
+    app.router.add_get("/api/packs", guarded(api.packs))
+    app.router.add_get("/healthz", guarded(status.healthz))
+    app.router.add_get("/metrics", guarded(status.metrics_page))
+    app.router.add_get("/", guarded(page(web_dir / "index.html")))
+    app.router.add_get("/r/{code}", guarded(page(web_dir / "player.html")))
+    app.router.add_get("/screen/{code}", guarded(page(web_dir / "screen.html")))
+    app.router.add_get("/host/{code}", guarded(page(web_dir / "host.html")))
     if web_dir.exists():
         app.router.add_static("/static/", web_dir, append_version=False)
+        app.on_response_prepare.append(secure_static)
     app.cleanup_ctx.append(_background)
     app.on_shutdown.append(_shutdown)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import io
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import orjson
 import segno
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from ..config import Settings
 from ..errors import BadRequest, ErrorCode, Forbidden, NotFound, PayloadTooLarge, RitrovoError
@@ -37,25 +39,59 @@ def json_response(body: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
 
 
-@web.middleware
-async def errors_and_headers(request: web.Request, handler: Any) -> web.StreamResponse:
-    try:
-        response: web.StreamResponse = await handler(request)
-    except PackError as exc:
+def guarded(handler: Handler) -> Handler:
+    """An HTTP route's handler with Ritrovo's errors as JSON and the security headers.
+
+    Applied per route, not as a middleware: a middleware's coroutine (and
+    aiohttp's own one that comes with any middleware) would stay suspended
+    for the whole life of every WebSocket connection, ~640 bytes each. The
+    WebSocket route answers its own errors before the upgrade (``error_response``).
+    """
+
+    @functools.wraps(handler)
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except (PackError, RitrovoError) as exc:
+            response = error_response(request, exc)
+        if not response.prepared:
+            secure(request, response)
+        return response
+
+    return wrapped
+
+
+def error_response(request: web.Request, exc: PackError | RitrovoError) -> web.Response:
+    """The JSON answer to an error raised before anything was sent, counted, with the headers."""
+    if isinstance(exc, PackError):
         _count_error(request, "invalid_pack")
         response = json_response({"error": exc.to_dict()}, status=422)
-    except RitrovoError as exc:
+    else:
         _count_error(request, exc.code)
         response = json_response({"error": exc.to_dict()}, status=exc.http_status)
-    if not response.prepared:
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.path.startswith("/static/"):
-            # Revalidate (cheap, with the ETag): after a deploy, phones must not
-            # mix cached modules of the old client with the new ones.
-            response.headers.setdefault("Cache-Control", "no-cache")
+    secure(request, response)
     return response
+
+
+def secure(request: web.Request, response: web.StreamResponse) -> None:
+    """The security headers of every HTTP answer (before it is sent)."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.path.startswith("/static/"):
+        # Revalidate (cheap, with the ETag): after a deploy, phones must not
+        # mix cached modules of the old client with the new ones.
+        response.headers.setdefault("Cache-Control", "no-cache")
+
+
+async def secure_static(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: the headers of a static file (its route is aiohttp's own).
+
+    Only files found: not-found and other HTTP errors raised by the static
+    route are sent as aiohttp makes them.
+    """
+    if request.path.startswith("/static/") and not isinstance(response, web.HTTPException):
+        secure(request, response)
 
 
 def _count_error(request: web.Request, code: str) -> None:

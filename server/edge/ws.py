@@ -17,6 +17,7 @@ from ..service import GameService
 from .connection import Connection
 from .guards import AddressSlots, AttemptLimiter, check_origin, client_address
 from .health import StoreHealth
+from .http import error_response
 from .hub import RoomHub
 from .presence import Presence
 from .session import Session
@@ -55,10 +56,14 @@ class WebSocketEndpoint:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         settings = self.settings
         # Both checks answer with a plain HTTP error before the upgrade (403, 429),
-        # which browsers and libraries report clearly.
-        check_origin(request, settings)
-        address = client_address(request, settings.trusted_proxies)
-        self.slots.admit(address)
+        # which browsers and libraries report clearly. This route has no
+        # http.guarded around it: its frame would live as long as the connection.
+        try:
+            check_origin(request, settings)
+            address = client_address(request, settings.trusted_proxies)
+            self.slots.admit(address)
+        except RitrovoError as exc:
+            return error_response(request, exc)
         # The soft limit answers an over-size frame with an error and keeps the
         # connection; aiohttp's hard limit (4x) closes it with 1009.
         # compress=False: per-message deflate compresses every state frame again
