@@ -87,10 +87,11 @@ def secure(request: web.Request, response: web.StreamResponse) -> None:
 async def secure_static(request: web.Request, response: web.StreamResponse) -> None:
     """``on_response_prepare``: the headers of a static file (its route is aiohttp's own).
 
-    Only files found: not-found and other HTTP errors raised by the static
-    route are sent as aiohttp makes them.
+    Only the static route's file responses: the HTTP errors it raises are sent
+    as aiohttp makes them. The type is tested first: ``request.path`` is
+    cached in the request, which a WebSocket keeps for its whole life.
     """
-    if request.path.startswith("/static/") and not isinstance(response, web.HTTPException):
+    if isinstance(response, web.FileResponse) and request.path.startswith("/static/"):
         secure(request, response)
 
 
