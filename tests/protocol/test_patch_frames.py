@@ -17,6 +17,7 @@ import aiohttp
 import orjson
 import pytest
 from ritrovo.client import ProtocolError, RitrovoClient, join
+from ritrovo.edge import hub
 from ritrovo.game.patches import apply
 from ritrovo.store.base import RoomStore
 from support.clock import FakeClock
@@ -118,9 +119,14 @@ def riddle_at(index: int, stage: str) -> Callable[[dict[str, Any]], bool]:
     )
 
 
+@pytest.mark.parametrize("write_slice", [hub.WRITE_SLICE, 1])
 async def test_first_state_plus_patches_is_the_full_state_for_every_role(
-    clocked: Clocked,
+    clocked: Clocked, write_slice: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # write_slice=1: a flush lets the event loop run after every frame it
+    # writes, so commands, acks, joins and the next flush all fall between
+    # one connection's frames and another's.
+    monkeypatch.setattr(hub, "WRITE_SLICE", write_slice)
     server, clock = clocked.server, clocked.clock
     room = await create_room(server.base_url, "Patched")
     code, token = room["code"], room["host_token"]
