@@ -35,7 +35,9 @@ evenly over them: player i joins process i * N // P (a contiguous share each,
 so every team has players on every process), and each share is split over its
 own load workers, each worker talking to one process. The room is created and
 the host and the screen connected on process 0. Server CPU and peak RSS are
-summed over the processes; the row is named e.g. "redis x2".
+summed over the processes; the row is named e.g. "redis x2". ``--spread``
+puts process i on core i mod (cores) instead, as a deployment would give each
+process a core (here the second one shares the load core).
 """
 
 from __future__ import annotations
@@ -154,6 +156,8 @@ async def run_once(
     recorded = args.guesses == "recorded"
     processes = args.processes if redis else 1
     label = f"{target} x{processes}" if processes > 1 else target
+    if processes > 1 and args.spread:
+        label += " spread"
     server: Any
     if reference:
         server = ReferenceServer(target[4:], name=f"s1-{target}-{players}").start()
@@ -163,7 +167,11 @@ async def run_once(
         if recorded and args.near_cap == "lifted":
             patches = ",".join(p for p in (patches, "near_cap") if p)
         server = RitrovoServers(
-            processes, redis.url if redis else None, name=f"s1-{target}-{players}", patches=patches
+            processes,
+            redis.url if redis else None,
+            name=f"s1-{target}-{players}",
+            patches=patches,
+            spread=args.spread,
         ).start()
         urls = server.ws_urls
     workers: list[Worker] = []
@@ -662,6 +670,13 @@ async def main() -> None:
         "i*N//P; each load worker talks to one process); the room is created and the host and "
         "the screen connected on process 0. Server CPU and peak RSS are the sum over the "
         "processes; the row is named 'redis xN'",
+    )
+    parser.add_argument(
+        "--spread",
+        action="store_true",
+        help="with --processes N: process i runs on core i mod (cores) instead of all on the "
+        "server core (on a 2-core machine the second process shares the load core; the load "
+        "core share then counts the load only)",
     )
     parser.add_argument(
         "--accuracy", type=float, default=0.3, help="share of right guesses (default 0.3)"

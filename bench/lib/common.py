@@ -284,9 +284,15 @@ class RitrovoServer(Proc):
     """``python -m ritrovo serve`` pinned to the server core."""
 
     def __init__(
-        self, redis_url: str | None = None, name: str = "ritrovo", patches: str = "", **env: str
+        self,
+        redis_url: str | None = None,
+        name: str = "ritrovo",
+        patches: str = "",
+        core: int = SERVER_CORE,
+        **env: str,
     ) -> None:
         self.port = free_port()
+        self.core = core
         self.redis_url = redis_url
         self.env = {**LOAD_ENV, **env}
         self.name = name
@@ -305,7 +311,7 @@ class RitrovoServer(Proc):
         if self.patches:
             self.env["RITROVO_BENCH_PATCHES"] = self.patches
         args = [
-            *taskset(SERVER_CORE),
+            *taskset(self.core),
             PY,
             *entry,
             "serve",
@@ -348,14 +354,25 @@ class RitrovoServers:
         redis_url: str | None = None,
         name: str = "ritrovo",
         patches: str = "",
+        spread: bool = False,
         **env: str,
     ) -> None:
         if count < 1:
             raise ValueError("at least one server process")
         if count > 1 and not redis_url:
             raise ValueError("several server processes share their rooms through Redis only")
+        # ``spread``: process i on core i mod (cores), as a deployment would
+        # give each process a core; on a 2-core machine the second process
+        # then shares the load core (whose own share is reported).
+        cores = os.cpu_count() or 1
         self.servers = [
-            RitrovoServer(redis_url, f"{name}-p{i}" if count > 1 else name, patches, **env)
+            RitrovoServer(
+                redis_url,
+                f"{name}-p{i}" if count > 1 else name,
+                patches,
+                core=(SERVER_CORE + i) % cores if spread else SERVER_CORE,
+                **env,
+            )
             for i in range(count)
         ]
 
