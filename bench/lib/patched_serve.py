@@ -21,7 +21,7 @@ near_cap       a team's near answers per 10 s (riddles.NEAR_GUESS_LIMIT, 20) may
                ``--guesses recorded`` uses it so that a team of 77 (2,000
                players in 26 teams) has every near answer of a one-second burst
                recorded, as issue 11 asks; the cost of recording one is unchanged.
-trace          write a timeline to $RITROVO_BENCH_TRACE: every flush (start, CPU
+trace          write a timeline to $RITROVO_BENCH_TRACE.<pid>: every flush (start, CPU
                duration, connections), every batch the room runner commits (size,
                duration), and the event loop's lag sampled every 10 ms.
 """
@@ -125,18 +125,30 @@ def _trace() -> None:
     from ritrovo import service
     from ritrovo.edge import hub
 
-    out = open(os.environ.get("RITROVO_BENCH_TRACE", "trace.txt"), "a", buffering=1)  # noqa: SIM115
+    path = os.environ.get("RITROVO_BENCH_TRACE", "trace.txt")
+    out = open(f"{path}.{os.getpid()}", "a", buffering=1)  # noqa: SIM115 - one file per process
     clock = time.perf_counter
-    original_push = hub.RoomHub.push
+    original_frames = hub.RoomHub._frames
+    original_write_out = hub.RoomHub._write_out
 
-    def push(self: Any, room: Any, pack: Any, members: Any) -> None:
+    def frames(self: Any, room: Any, pack: Any, members: Any) -> Any:
         start = clock()
-        original_push(self, room, pack, members)
+        result = original_frames(self, room, pack, members)
         out.write(
-            f"{start:.4f} flush {1000 * (clock() - start):.1f} {len(members)} seq={room.seq}\n"
+            f"{start:.4f} frames {1000 * (clock() - start):.1f} {len(members)} seq={room.seq}\n"
         )
+        return result
 
-    hub.RoomHub.push = push  # type: ignore[method-assign]
+    async def write_out(self: Any, frames: Any) -> float:
+        start = clock()
+        busy: float = await original_write_out(self, frames)
+        out.write(
+            f"{start:.4f} flush {1000 * busy:.1f} {len(frames)} wall={1000 * (clock() - start):.1f}\n"
+        )
+        return busy
+
+    hub.RoomHub._frames = frames  # type: ignore[method-assign]
+    hub.RoomHub._write_out = write_out  # type: ignore[method-assign]
     original_batch = service.GameService._try_batch
 
     async def try_batch(self: Any, code: str, batch: Any) -> Any:
