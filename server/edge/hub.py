@@ -181,7 +181,9 @@ class RoomHub:
                 conn.close_soon(CloseCode.ROOM_GONE, "room deleted")
             return
         if change is not None:
-            self._wanted_seq[code] = max(change.seq, self._wanted_seq.get(code, 0))
+            if 0 < change.seq <= self._wanted_seq.get(code, 0):
+                return  # heard already (the store's echo of this process's own change)
+            self._wanted_seq[code] = change.seq
         self._noticed_at.setdefault(code, time.perf_counter())
         self.schedule(code)
 

@@ -202,6 +202,7 @@ class RedisStore(RoomStore):
         self._hold_lease = self.redis.register_script(HOLD_LEASE_SCRIPT)
         self._release_lease = self.redis.register_script(RELEASE_LEASE_SCRIPT)
         self._listener: asyncio.Task[None] | None = None
+        self._handler: NoticeHandler | None = None
         self._closing = False
 
     @contextlib.asynccontextmanager
@@ -268,6 +269,11 @@ class RedisStore(RoomStore):
                 keys=[keys.room(code), keys.DEADLINES, keys.ROOMS, keys.room_log(code)], args=args
             )
         if reply[0] == 1:
+            if self._handler is not None:
+                # This process hears of its own change at once, as with the
+                # memory store, instead of one more trip through Redis; the
+                # echo from the subscription follows and changes nothing.
+                await _deliver(self._handler, code, notice)
             return CommitResult(True)
         if reply[0] == -1:
             return CommitResult(False)
@@ -360,6 +366,7 @@ class RedisStore(RoomStore):
             await pipe.execute()
 
     async def listen(self, handler: NoticeHandler) -> None:
+        self._handler = handler
         self._listener = asyncio.create_task(self._listen(handler), name="redis-notices")
 
     async def _listen(self, handler: NoticeHandler) -> None:
