@@ -172,17 +172,17 @@ def story_view(
     return view
 
 
-def view_key(room: Room, player_id: str) -> str:
+def view_key(room: Room, player_id: str, *, chain: bool = True) -> str:
     """Players with the same key can share one ``story_view``.
 
-    The current writer always gets a key of their own while writing: in chain
-    mode their view holds the previous line, and this function cannot tell the
-    modes apart (the visibility lives in the pack), so full-mode writers get one
-    too at the cost of one extra identical view per team.
+    In chain mode (``chain``) the current writer gets a key of their own
+    while writing: their view holds the previous line, which the rest of
+    the team may not read. In full mode the whole team reads the story, and
+    the writer's view is the team's.
     """
     player = get_player(room, player_id)
     state = room.story
-    if state is not None and state.stage == "writing":
+    if chain and state is not None and state.stage == "writing":
         ts = state.stories.get(player.team_id)
         if ts is not None and ts.turn_player == player.id:
             return f"{player.team_id}:{player.id}"

@@ -32,7 +32,9 @@ def view_key(room: Room, pack: Pack | None, role: Role, player_id: str | None = 
     if player is None:
         return "nobody"
     if room.phase == "story" and room.story is not None and pack is not None:
-        return "player:" + story_views.view_key(room, player_id)
+        rnd = pack.rounds[room.story.round_index]
+        chain = not (isinstance(rnd, StoryRound) and rnd.visibility == "full")
+        return "player:" + story_views.view_key(room, player_id, chain=chain)
     return "player:" + player.team_id
 
 

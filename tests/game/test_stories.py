@@ -10,9 +10,9 @@ import msgspec
 import orjson
 import pytest
 from ritrovo.errors import BadRequest, Conflict, NotFound, RitrovoError
-from ritrovo.game import exports, rooms, stories, story_views
+from ritrovo.game import exports, rooms, stories, story_views, views
 from ritrovo.game.models import Player, Room
-from ritrovo.game.pack import StoryPrompt, StoryRound
+from ritrovo.game.pack import Pack, StoryPrompt, StoryRound
 
 T0 = 1_000_000.0
 OPENINGS = ("Once upon a time, the coffee machine spoke.", "The last train left without us.")
@@ -708,8 +708,11 @@ def test_players_see_only_their_own_team_story_in_full_mode() -> None:
     assert (
         story_views.story_view(room, ROUND, T0 + 2, role="player", team_id=t1, player_id=b) == mine
     )
-    assert story_views.view_key(room, a) == t1
-    assert story_views.view_key(room, b) in (t1, f"{t1}:{b}")
+    assert story_views.view_key(room, a, chain=False) == t1
+    assert story_views.view_key(room, b, chain=False) == t1  # the writer too
+    pack = Pack(id="p", title="P", language="en", rounds=(ROUND,))
+    room.phase = "story"
+    assert views.view_key(room, pack, "player", b) == views.view_key(room, pack, "player", a)
     assert story_views.player_private(room, b)["your_turn"] == {
         "team_id": t1, "deadline_at": T0 + 1 + 60, "paused": False, "seconds_left": None,
     }  # fmt: skip
