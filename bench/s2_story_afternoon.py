@@ -102,7 +102,9 @@ async def run_once(
     if reference:
         server = ReferenceServer(target[4:], name=f"s2-{target}").start()
     else:
-        server = RitrovoServer(redis.url if redis else None, name=f"s2-{target}").start()
+        server = RitrovoServer(
+            redis.url if redis else None, name=f"s2-{target}", patches=args.patch
+        ).start()
     workers: list[Worker] = []
     hosts: list[RitrovoClient] = []
     try:
@@ -294,6 +296,11 @@ async def main() -> None:
         type=int,
         default=0,
         help="keep the first N frames one player receives while the rooms write (default 0)",
+    )
+    parser.add_argument(
+        "--patch",
+        default="",
+        help="experiments: comma-separated bench/lib/patched_serve.py patches (e.g. gc_trace)",
     )
     parser.add_argument(
         "--save", default="s2-latest", help="results file in bench/results/ (the README uses s2)"

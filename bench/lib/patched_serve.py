@@ -38,7 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 PATCHES = {p.strip() for p in os.environ.get("RITROVO_BENCH_PATCHES", "").split(",") if p.strip()}
-KNOWN = {"room_lock", "decoded_cache", "small_views", "near_cap", "trace"}
+KNOWN = {"room_lock", "decoded_cache", "small_views", "near_cap", "trace", "gc_trace"}
 
 
 def apply() -> None:
@@ -117,6 +117,30 @@ def apply() -> None:
 
     if "trace" in PATCHES:
         _trace()
+    if "gc_trace" in PATCHES:
+        _gc_trace()
+
+
+def _gc_trace() -> None:
+    """Write every garbage collection that took over 5 ms to $RITROVO_BENCH_TRACE.<pid>.gc."""
+    import gc
+    import time
+
+    path = os.environ.get("RITROVO_BENCH_TRACE", "trace.txt")
+    out = open(f"{path}.{os.getpid()}.gc", "a", buffering=1)  # noqa: SIM115
+    started: list[float] = [0.0]
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            took = time.perf_counter() - started[0]
+            if took > 0.005:
+                out.write(
+                    f"{started[0]:.4f} gc gen{info['generation']} {1000 * took:.1f} ms collected {info['collected']}\n"
+                )
+
+    gc.callbacks.append(callback)
 
 
 def _trace() -> None:
