@@ -60,6 +60,8 @@ def make_store(settings: Settings, metrics: Metrics | None = None) -> RoomStore:
             settings.redis_url,
             room_ttl=settings.room_ttl,
             on_roundtrip=metrics.observe_store if metrics else None,
+            pool_size=settings.redis_pool_size,
+            pool_wait=settings.redis_pool_wait,
         )
     log.warning("store: in-memory (embedded default): rooms are lost when this process stops")
     return MemoryStore(room_ttl=settings.room_ttl)

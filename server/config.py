@@ -22,6 +22,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     redis_url: str | None = None  # None: the embedded in-memory store (not durable)
+    # Connections to Redis per process, and how long a command may wait for a
+    # free one when all are busy (a burst of openings) before it is refused.
+    redis_pool_size: int = 64
+    redis_pool_wait: float = 2.0
     public_url: str | None = (
         None  # base of join links when behind a proxy; default: the request's host
     )

@@ -163,21 +163,29 @@ LISTEN_BACKOFF_CAP = 1.0  # seconds: resubscribe soon after Redis returns
 
 
 CALL_TIMEOUT = 5.0  # seconds: a store call that takes longer counts as an outage
+POOL_SIZE = 64  # connections to Redis per process (settings: redis_pool_size)
+POOL_WAIT = 2.0  # seconds a call may wait for a free one (settings: redis_pool_wait)
 
 
-def _client(url: str, retries: int) -> aioredis.Redis:
+def _client(url: str, retries: int, pool_size: int, pool_wait: float) -> aioredis.Redis:
     # A short retry budget on purpose: while Redis is down, a command must fail
     # in milliseconds (the client gets ``store_unavailable``), not hang.
     # No ``socket_timeout``: with one, redis-py wraps every write in
     # ``asyncio.wait_for``, which on Python 3.11 can swallow a cancellation and
     # hang a shutdown. ``_call`` bounds each call with ``asyncio.timeout``.
-    return aioredis.Redis.from_url(
+    # A blocking pool: when every connection is busy (a burst of openings), a
+    # call waits up to ``pool_wait`` for one instead of failing at once, which
+    # told hundreds of players "store unavailable" while Redis was fine.
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
+        max_connections=pool_size,
+        timeout=pool_wait,
         socket_connect_timeout=2,
         socket_timeout=None,  # redis-py's default is 5 s
         health_check_interval=10,
         retry=Retry(NoBackoff(), retries),
     )
+    return aioredis.Redis.from_pool(pool)  # the client owns the pool: closing it closes both
 
 
 class RedisStore(RoomStore):
@@ -189,12 +197,17 @@ class RedisStore(RoomStore):
         room_ttl: float | None = None,
         *,
         on_roundtrip: RoundTripObserver | None = None,
+        pool_size: int = POOL_SIZE,
+        pool_wait: float = POOL_WAIT,
     ) -> None:
         if room_ttl is not None:
             self.room_ttl = room_ttl
         self.url = url
         self.on_roundtrip = on_roundtrip
-        self.redis: aioredis.Redis = _client(url, retries=1)
+        self.redis: aioredis.Redis = _client(url, 1, pool_size, pool_wait)
+        # The health check's own connection: a pool busy with a burst of
+        # commands must never look like an outage.
+        self._health = _client(url, 0, 1, CALL_TIMEOUT)
         self._create = self.redis.register_script(CREATE_SCRIPT)
         self._commit = self.redis.register_script(COMMIT_SCRIPT)
         self._delete = self.redis.register_script(DELETE_SCRIPT)
@@ -374,7 +387,7 @@ class RedisStore(RoomStore):
         # subscribing per room while reading, and notices are tiny. Its own
         # client, with no silent retries: any lost connection must come back
         # through this loop, which then asks for a resync.
-        client = _client(self.url, retries=0)
+        client = _client(self.url, 0, 1, CALL_TIMEOUT)
         backoff = 0.1
         lost = False
         try:
@@ -418,7 +431,7 @@ class RedisStore(RoomStore):
 
     async def ping(self) -> None:
         async with self._call("ping"):
-            await self.redis.ping()
+            await self._health.ping()
 
     async def close(self) -> None:
         self._closing = True
@@ -435,9 +448,10 @@ class RedisStore(RoomStore):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 if listener.done():
                     listener.result()
-        with contextlib.suppress(Exception):
-            async with asyncio.timeout(2.0):
-                await self.redis.aclose()
+        for client in (self.redis, self._health):
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2.0):
+                    await client.aclose()
 
 
 def _stored(fields: dict[Any, Any]) -> Stored | None:
