@@ -43,10 +43,19 @@ def new_room_code() -> str:
 
 
 def normalize_code(code: object) -> str:
-    """Room codes are case-insensitive and forgiving of confusable characters."""
-    if not isinstance(code, str):
+    """A room code as typed, in its one spelling; "" if it cannot be one.
+
+    Codes are case-insensitive and may be typed with spaces or dashes. Anything
+    that is not then CODE_LENGTH characters of CODE_ALPHABET is no room: it is
+    refused before any lookup, tracking or logging, so a 16,000-character
+    "code" costs nothing and leaves nothing behind.
+    """
+    if not isinstance(code, str) or len(code) > 4 * CODE_LENGTH:
         return ""
-    return "".join(ch for ch in code.upper() if ch not in " -")
+    code = "".join(ch for ch in code.upper() if ch not in " -")
+    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+        return ""
+    return code
 
 
 def hash_token(token: str) -> str:

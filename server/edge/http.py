@@ -160,6 +160,8 @@ class HttpApi:
 
     async def _room(self, request: web.Request) -> Room:
         code = normalize_code(request.match_info["code"])
+        if not code:
+            raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
         return await self.service.load(code, fresh=True)
 
     async def _host_room(self, request: web.Request) -> Room:
@@ -257,12 +259,18 @@ class HttpApi:
 
     async def qr(self, request: web.Request) -> web.Response:
         code = normalize_code(request.match_info["code"])
+        if not code:  # drawing a QR code of a long "code" held the event loop
+            raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
         url = room_links(request, self.public_url, code)["join_url"]
-        out = io.BytesIO()
-        segno.make(url, error="m").save(
-            out, kind="svg", scale=8, border=2, dark="#111", light="#fff"
-        )
-        return web.Response(body=out.getvalue(), content_type="image/svg+xml")
+        return web.Response(body=_qr_svg(url), content_type="image/svg+xml")
+
+
+@functools.lru_cache(maxsize=256)
+def _qr_svg(url: str) -> bytes:
+    """The join QR code of a room, drawn once (the shared screen and every console ask for it)."""
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=8, border=2, dark="#111", light="#fff")
+    return out.getvalue()
 
 
 class StatusApi:

@@ -90,10 +90,13 @@ class Session:
     async def open(self, msg: protocol.Message) -> None:
         self.health.require()
         await self.attempts.check("join", self.conn.address)
-        code = normalize_code(getattr(msg, "room", ""))
-        if not code:
+        typed = getattr(msg, "room", "")
+        if not typed:
             raise BadRequest("room code missing", code=ErrorCode.INVALID_FIELD)
+        code = normalize_code(typed)
         try:
+            if not code:  # cannot be a room: answered as an unknown one, and counted
+                raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
             with self.hub.watching(code):
                 await self._open(code, msg)
         except (NotFound, Forbidden) as exc:

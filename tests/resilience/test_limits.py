@@ -11,6 +11,8 @@ import websockets
 from ritrovo.app import HUB
 from ritrovo.client import ProtocolError, RitrovoClient, join
 from ritrovo.config import Settings
+from ritrovo.edge import http as http_edge
+from ritrovo.service import normalize_code
 from support.protocol_helpers import create_room
 from support.resilience import small_pack
 from support.servers import running_server
@@ -180,6 +182,48 @@ async def test_failed_join_attempts_per_address_stop_code_guessing() -> None:
             assert r.status == 429
         for client in [*players, guesser]:
             await client.close()
+
+
+async def test_a_code_that_cannot_be_a_room_costs_nothing_and_leaves_nothing() -> None:
+    assert normalize_code("abc-d ef".replace("abc", "2bc")) == "2BCDEF"
+    assert normalize_code("0OI1LZ") == ""  # not in the alphabet
+    assert normalize_code("ABCDE") == normalize_code("X" * 16_000) == ""
+    async with server(join_attempts_per_minute=3) as srv:
+        guesser = await RitrovoClient.connect(srv.ws_url)
+        codes = []
+        for _ in range(3):
+            with pytest.raises(ProtocolError) as err:
+                await guesser.hello("rejoin", room="Q" * 16_000, token="t")
+            codes.append(err.value.code)
+        # Answered as an unknown room, and counted as a guess like one.
+        assert codes == ["room_not_found"] * 3
+        with pytest.raises(ProtocolError) as err:
+            await guesser.hello("join", room="ZZZZZ2", name="Eve")
+        assert err.value.code == "too_many_attempts"
+        hub = srv.app[HUB]
+        assert not hub.rooms and not hub._watching  # nothing kept for the failed attempts
+        async with aiohttp.ClientSession() as http:
+            for path in ("qr.svg", "results.json"):
+                async with http.get(f"{srv.base_url}/api/rooms/{'Q' * 2_800}/{path}") as r:
+                    assert r.status in (404, 429), path
+                    body = await r.json()
+                    assert body["error"]["code"] in ("room_not_found", "too_many_attempts")
+        await guesser.close()
+
+
+async def test_the_join_qr_code_is_drawn_once() -> None:
+    async with server() as srv:
+        room = await create_room(srv.base_url)
+        url = f"{srv.base_url}/api/rooms/{room['code'].lower()}/qr.svg"
+        http_edge._qr_svg.cache_clear()
+        async with aiohttp.ClientSession() as http:
+            bodies = []
+            for _ in range(2):
+                async with http.get(url) as r:
+                    assert r.status == 200 and r.content_type == "image/svg+xml"
+                    bodies.append(await r.read())
+        assert bodies[0] == bodies[1] and b"<svg" in bodies[0]
+        assert http_edge._qr_svg.cache_info().hits >= 1  # the second was not drawn again
 
 
 async def test_pack_upload_size() -> None:
