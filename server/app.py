@@ -102,6 +102,7 @@ def create_app(
         settings.timer_poll_interval,
         metrics,
         served=hub.rooms.keys,
+        revive=lambda: presence.revive(hub.live_players()),
     )
     endpoint = WebSocketEndpoint(settings, service, hub, health, presence, attempts, slots, metrics)
     # No middleware: see http.guarded, applied to each HTTP route below.

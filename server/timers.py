@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 
 from .errors import NotFound, RitrovoError, StoreUnavailable
 from .game import flow, rooms
@@ -82,12 +82,18 @@ class DeadlineTimers:
         poll_interval: float,
         metrics: Metrics,
         served: Callable[[], Collection[str]] = frozenset,
+        revive: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.service = service
         self.lease = lease
         self.deadlines = deadlines
         self.registry = registry
         self.served = served  # the rooms this process has connections in
+        # Counts this process's live connections again when it finds it was
+        # taken for dead (frozen past the instance timeout) and forgotten.
+        self.revive = revive
+        self._beaten = False
+        self._revive_pending = False
         # Heartbeats go out every ttl / 3; three missed ones mean the process is gone.
         self.instance_timeout = max(MIN_INSTANCE_TIMEOUT, 3 * lease.ttl)
         self.poll_interval = poll_interval
@@ -139,7 +145,13 @@ class DeadlineTimers:
     async def _beat(self) -> None:
         # Wall-clock time on purpose: liveness is about real processes, even
         # when the game runs on a test's fake clock.
-        await self.registry.beat(self.lease.holder, time.time(), sorted(self.served()))
+        known = await self.registry.beat(self.lease.holder, time.time(), sorted(self.served()))
+        if self.revive is not None and ((self._beaten and not known) or self._revive_pending):
+            log.warning("this process was taken for dead (frozen?): counting its connections again")
+            self._revive_pending = True
+            await self.revive()
+            self._revive_pending = False
+        self._beaten = True
 
     async def reap_dead_instances(self) -> None:
         """Take the connections of processes that died without a goodbye out of their rooms.

@@ -158,6 +158,17 @@ class RoomHub:
     def connections(self) -> list[Connection]:
         return [c for members in self.rooms.values() for c in members]
 
+    def live_players(self) -> dict[str, Counter[str]]:
+        """Each room's players with open connections here, and how many each has."""
+        live: dict[str, Counter[str]] = {}
+        for code, members in self.rooms.items():
+            counts = Counter(
+                c.player_id for c in members if c.role == "player" and c.player_id and not c.closing
+            )
+            if counts:
+                live[code] = counts
+        return live
+
     def broadcast(self, kind: str, **fields: Any) -> None:
         """One message to every open connection of this process."""
         data = protocol.encode(kind, **fields)

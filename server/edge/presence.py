@@ -7,14 +7,15 @@ taken back by the timer lease holder (see ``timers.py``).
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
-from ..errors import RitrovoError, StoreUnavailable
+from ..errors import NotFound, RitrovoError, StoreUnavailable
 from ..game import flow, rooms
 from ..game.models import Room
 from ..game.pack import Pack
-from ..service import GameService
+from ..service import GameService, NoChange
 from ..store.base import PresenceRegistry
 
 
@@ -54,6 +55,29 @@ class Presence:
             self._lost.append((code, player_id))
         except RitrovoError:
             pass
+
+    async def revive(self, live: Mapping[str, Mapping[str, int]]) -> None:
+        """Count this process's live connections again after it was taken for dead.
+
+        A process frozen past the instance timeout (a SIGSTOP, a stalled VM)
+        has its connections dropped by the lease holder. When it runs again
+        its sockets are still open: ``live`` (room -> player -> open
+        connections here) puts them back at once, instead of leaving those
+        players away until they reconnect.
+        """
+        self._tracked.clear()  # the registry forgot our rooms: record them again
+        for code, players in live.items():
+
+            def restore(
+                room: Room, pack: Pack | None, now: float, players: Mapping[str, int] = players
+            ) -> None:
+                if not rooms.restore_process(room, self.instance, players, now):
+                    raise NoChange
+                flow.on_presence_changed(room, pack, now)
+
+            # A store outage propagates: the caller tries again at its next beat.
+            with contextlib.suppress(NotFound):  # the room is gone
+                await self.service.execute(code, restore)
 
     async def replay_lost(self) -> None:
         """Save the disconnects an outage kept from the store (it is back)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 import weakref
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -269,6 +270,27 @@ def drop_process(room: Room, process: str, now: float) -> bool:
             if player.connections == 0:
                 player.last_seen = now
                 room.grace_ends[player.id] = now + PRESENCE_GRACE_SECONDS
+    return changed
+
+
+def restore_process(room: Room, process: str, live: Mapping[str, int], now: float) -> bool:
+    """Count again the live connections of a process taken for dead while it was frozen.
+
+    ``live`` is the process's own count of each player's open connections
+    in this room (it is the authority on its sockets). True if any changed.
+    """
+    changes.meta(room)
+    changed = False
+    for player_id, count in live.items():
+        player = room.players.get(player_id)
+        held = player.links.get(process, 0) if player is not None else count
+        if player is None or count <= 0 or held == count:
+            continue
+        player.links[process] = count
+        player.connections = max(0, player.connections - held) + count
+        room.grace_ends.pop(player.id, None)
+        changes.player(room, player.id)
+        changed = True
     return changed
 
 

@@ -143,8 +143,13 @@ class PresenceRegistry(ABC):
     """Which processes are alive, and which rooms each has connections in."""
 
     @abstractmethod
-    async def beat(self, instance: str, now: float, rooms: list[str]) -> None:
-        """Record that ``instance`` is alive and has connections in ``rooms``."""
+    async def beat(self, instance: str, now: float, rooms: list[str]) -> bool:
+        """Record that ``instance`` is alive and has connections in ``rooms``.
+
+        Returns whether it was still known: False for its first beat, and
+        after another process took it for dead and forgot it (it was frozen
+        past the instance timeout, and its connections were dropped).
+        """
 
     @abstractmethod
     async def dead_instances(self, before: float) -> dict[str, list[str]]:

@@ -154,9 +154,11 @@ class MemoryStore(RoomStore):
     async def lease_holder(self) -> str | None:
         return self._live_lease()
 
-    async def beat(self, instance: str, now: float, rooms: list[str]) -> None:
+    async def beat(self, instance: str, now: float, rooms: list[str]) -> bool:
+        known = instance in self._instances
         self._instances[instance] = now
         self._instance_rooms.setdefault(instance, set()).update(rooms)
+        return known
 
     async def dead_instances(self, before: float) -> dict[str, list[str]]:
         return {

@@ -349,13 +349,15 @@ class RedisStore(RoomStore):
             holder = await self.redis.get(keys.TIMER_LEASE)
         return None if holder is None else _bytes(holder).decode()
 
-    async def beat(self, instance: str, now: float, rooms: list[str]) -> None:
+    async def beat(self, instance: str, now: float, rooms: list[str]) -> bool:
         async with self._call("beat"), self.redis.pipeline(transaction=True) as pipe:
+            pipe.zscore(keys.INSTANCES, instance)
             pipe.zadd(keys.INSTANCES, {instance: now})
             if rooms:
                 pipe.sadd(keys.instance_rooms(instance), *rooms)
                 pipe.expire(keys.instance_rooms(instance), self._ttl)
-            await pipe.execute()
+            results = await pipe.execute()
+        return results[0] is not None
 
     async def dead_instances(self, before: float) -> dict[str, list[str]]:
         async with self._call("dead_instances"):

@@ -153,6 +153,24 @@ def test_a_dead_process_takes_its_connections_with_it() -> None:
     assert ada.connections == 0 and ada.links == {}
 
 
+def test_a_process_taken_for_dead_puts_its_live_connections_back() -> None:
+    room = make_room()
+    ada = rooms.join(room, name="Ada", team_id=None, token_hash="ta", now=NOW)
+    bob = rooms.join(room, name="Bob", team_id=None, token_hash="tb", now=NOW)
+    rooms.connect(room, ada, NOW, "proc-a")
+    rooms.connect(room, ada, NOW, "proc-b")
+    rooms.connect(room, bob, NOW, "proc-a")
+    rooms.drop_process(room, "proc-a", NOW + 1)
+    # proc-a was frozen, not dead: Ada has one socket there, Bob's closed meanwhile.
+    assert rooms.restore_process(room, "proc-a", {ada.id: 1, "gone": 2}, NOW + 9)
+    assert (ada.connections, ada.links) == (2, {"proc-b": 1, "proc-a": 1})
+    assert (bob.connections, bob.links) == (0, {})
+    assert rooms.is_present(ada, NOW + 100) and ada.id not in room.grace_ends
+    assert not rooms.restore_process(room, "proc-a", {ada.id: 1}, NOW + 10)  # nothing to put back
+    rooms.disconnect(room, ada.id, NOW + 11, "proc-a")  # its goodbye counts again
+    assert (ada.connections, ada.links) == (1, {"proc-b": 1})
+
+
 @pytest.mark.parametrize(
     "name",
     ["\u200b", "A\u200bda", "\u202eadA", "Ada\u2066", "\u00ad", "\u0301\u0301"],

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import time
 from typing import Any
 
 from ritrovo.client import RitrovoClient, join
@@ -41,3 +45,34 @@ async def test_players_of_a_killed_process_show_as_away(redis_url: str) -> None:
                 await client.close()
         finally:
             doomed.stop()
+
+
+async def test_players_of_a_frozen_process_are_present_again_once_it_runs(redis_url: str) -> None:
+    # SIGSTOP past the instance timeout: the survivor takes the frozen process
+    # for dead and drops its connections. Its sockets stay open meanwhile, so
+    # once it runs again (SIGCONT) its players must be present again, at once,
+    # without reconnecting.
+    with ServeProcess(redis_url, RITROVO_TIMER_LEASE_TTL=LEASE_TTL) as survivor:
+        frozen = ServeProcess(redis_url, RITROVO_TIMER_LEASE_TTL=LEASE_TTL).start()
+        try:
+            room = await create_room(survivor.base_url)
+            host = await RitrovoClient.connect(survivor.ws_url)
+            await host.hello("host", room=room["code"], token=room["host_token"])
+            # No client keepalive: the frozen server cannot answer pings.
+            ada = await join(frozen.ws_url, room["code"], "Ada", ping_interval=None)
+            await host.wait_state(lambda s: s["players_count"] == 1 and presence(s, "Ada"))
+            assert frozen.proc is not None
+            os.kill(frozen.proc.pid, signal.SIGSTOP)
+            try:
+                budget = MIN_INSTANCE_TIMEOUT + PRESENCE_GRACE_SECONDS + 10
+                await host.wait_state(lambda s: not presence(s, "Ada"), timeout=budget)
+            finally:
+                os.kill(frozen.proc.pid, signal.SIGCONT)
+            resumed = time.monotonic()
+            await host.wait_state(lambda s: presence(s, "Ada"), timeout=5)
+            assert time.monotonic() - resumed < 5
+            # Ada never noticed: same connection, still in the game.
+            assert (await ada.request("ping", timeout=5))["type"] == "pong"
+            await asyncio.gather(host.close(), ada.close())
+        finally:
+            frozen.stop()

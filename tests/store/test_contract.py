@@ -261,11 +261,13 @@ async def test_memory_room_expires_after_idle_time() -> None:
 
 
 async def test_instances_heartbeat_and_death(store: RoomStore) -> None:
-    await store.beat("proc-a", 1000.0, ["R1"])
-    await store.beat("proc-a", 1003.0, ["R2"])
-    await store.beat("proc-b", 1010.0, [])
+    assert not await store.beat("proc-a", 1000.0, ["R1"])  # its first beat
+    assert await store.beat("proc-a", 1003.0, ["R2"])
+    assert not await store.beat("proc-b", 1010.0, [])
     assert await store.dead_instances(1005.0) == {"proc-a": ["R1", "R2"]}
     assert await store.dead_instances(1000.0) == {}
     await store.forget_instance("proc-a")
     assert await store.dead_instances(1005.0) == {}
     assert await store.dead_instances(2000.0) == {"proc-b": []}
+    # Taken for dead and forgotten, it beats again: it can tell it was forgotten.
+    assert not await store.beat("proc-a", 1020.0, ["R1"])
