@@ -165,10 +165,25 @@ class HttpApi:
         return await self.service.load(code, fresh=True)
 
     async def _host_room(self, request: web.Request) -> Room:
-        room = await self._room(request)
+        """The room, for its host only.
+
+        "No such room" and "wrong token" get one answer (403 ``bad_host_token``)
+        and both count as a failed attempt of the address, as over WebSocket:
+        a host-only route cannot be used to find which codes exist, nor to try
+        tokens.
+        """
+        address = self._address(request)
+        await self.attempts.check("join", address)
         auth = request.headers.get("Authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else request.headers.get("X-Host-Token", "")
-        if not token or not hmac.compare_digest(hash_token(token), room.host_token_hash):
+        try:
+            room = await self._room(request)
+        except NotFound:
+            room = None
+        if room is None or not (
+            token and hmac.compare_digest(hash_token(token), room.host_token_hash)
+        ):
+            await self.attempts.fail("join", address)
             raise Forbidden("this needs the room's host token", code=ErrorCode.BAD_HOST_TOKEN)
         return room
 

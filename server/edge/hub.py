@@ -52,6 +52,22 @@ WRITE_SLICE = 200
 CLOSE = "close"  # in a flush's frame list: close the connection once its frames are out
 
 
+# Seconds a connection stays open after it was sent its closed room: the
+# replies to commands of the same commit (the host's own ``close`` among them)
+# are sent by their handlers a turn or two of the event loop after the change
+# is heard, and a connection already closing would drop them.
+ROOM_CLOSED_GRACE = 0.5
+
+
+def _close_room_connection(conn: Connection) -> None:
+    asyncio.get_running_loop().call_later(
+        ROOM_CLOSED_GRACE,
+        conn.close_after_sending,
+        CloseCode.ROOM_CLOSED,
+        "the host closed the room",
+    )
+
+
 def _behind(conn: Connection, seq: int) -> bool:
     """Whether ``conn`` should be sent the room at ``seq``."""
     if seq == conn.last_seq_sent:
@@ -288,7 +304,7 @@ class RoomHub:
             started = clock()
             for conn, data, kind in frames[first : first + WRITE_SLICE]:
                 if kind == CLOSE:
-                    conn.close_after_sending(CloseCode.ROOM_CLOSED, "the host closed the room")
+                    _close_room_connection(conn)
                 elif conn.deliver(data):
                     counts[kind] += 1
             busy += clock() - started
@@ -309,7 +325,7 @@ class RoomHub:
         counts: Counter[str] = Counter()
         for conn, data, kind in self._frames(room, pack, members):
             if kind == CLOSE:
-                conn.close_after_sending(CloseCode.ROOM_CLOSED, "the host closed the room")
+                _close_room_connection(conn)
             elif conn.deliver(data):
                 counts[kind] += 1
         for kind, count in counts.items():

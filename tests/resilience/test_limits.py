@@ -202,13 +202,36 @@ async def test_a_code_that_cannot_be_a_room_costs_nothing_and_leaves_nothing() -
         assert err.value.code == "too_many_attempts"
         hub = srv.app[HUB]
         assert not hub.rooms and not hub._watching  # nothing kept for the failed attempts
-        async with aiohttp.ClientSession() as http:
-            for path in ("qr.svg", "results.json"):
-                async with http.get(f"{srv.base_url}/api/rooms/{'Q' * 2_800}/{path}") as r:
-                    assert r.status in (404, 429), path
-                    body = await r.json()
-                    assert body["error"]["code"] in ("room_not_found", "too_many_attempts")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{srv.base_url}/api/rooms/{'Q' * 2_800}/qr.svg") as r,
+        ):
+            assert r.status == 404 and (await r.json())["error"]["code"] == "room_not_found"
         await guesser.close()
+
+
+async def test_host_only_routes_give_one_answer_and_count_it() -> None:
+    async with server(join_attempts_per_minute=4) as srv:
+        room = await create_room(srv.base_url)
+        answers = []
+        async with aiohttp.ClientSession() as http:
+            probes = [
+                ("GET", f"/api/rooms/{room['code']}/results.json", {}),  # no token
+                ("GET", "/api/rooms/ZZZZZ2/results.csv", {"X-Host-Token": "x"}),  # no room
+                ("GET", f"/api/rooms/{room['code']}/stories.md", {"X-Host-Token": "forged"}),
+                ("POST", "/api/rooms/ZZZZZ3/pack", {"Authorization": "Bearer x"}),
+            ]
+            for method, path, headers in probes:
+                async with http.request(method, srv.base_url + path, headers=headers) as r:
+                    answers.append((r.status, (await r.json())["error"]["code"]))
+            # An existing room and an unknown one cannot be told apart ...
+            assert answers == [(403, "bad_host_token")] * 4
+            # ... and every probe counted: now even the right token is refused.
+            token = {"X-Host-Token": room["host_token"]}
+            url = f"{srv.base_url}/api/rooms/{room['code']}/results.json"
+            async with http.get(url, headers=token) as r:
+                assert r.status == 429
+                assert (await r.json())["error"]["code"] == "too_many_attempts"
 
 
 async def test_the_join_qr_code_is_drawn_once() -> None:
