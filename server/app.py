@@ -86,6 +86,7 @@ def create_app(
         library,
         max_rooms=settings.max_rooms,
         max_players_per_room=settings.max_players_per_room,
+        unused_room_ttl=settings.unused_room_ttl,
         **({"clock": clock} if clock else {}),
     )
     hub = RoomHub(service, settings, metrics)
@@ -116,7 +117,10 @@ def create_app(
     app[HEALTH] = health
     app[SLOTS] = slots
 
-    api = HttpApi(service, attempts, settings)
+    # Creating rooms is counted per address per hour: with a room limit per
+    # server, a few addresses must not be able to take every place.
+    creations = AttemptLimiter(store, service.clock, settings.rooms_per_address_per_hour, 3600)
+    api = HttpApi(service, attempts, settings, creations)
     status = StatusApi(store, health, hub, slots, lease, metrics)
     web_dir = settings.web_dir
     app.router.add_get("/ws", endpoint.handle)

@@ -30,6 +30,8 @@ class Settings:
         None  # base of join links when behind a proxy; default: the request's host
     )
     room_ttl: int = 24 * 3600  # seconds a room lives without activity
+    unused_room_ttl: int = 3600  # seconds a new room lives if nothing is ever done in it
+    rooms_per_address_per_hour: int = 10  # rooms one client address may create per hour
     max_frame_bytes: int = 16 * 1024
     max_rooms: int = 1000
     max_players_per_room: int = DEFAULT_MAX_PLAYERS

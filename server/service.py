@@ -151,12 +151,17 @@ class GameService:
         clock: Clock = time.time,
         max_rooms: int = 1000,
         max_players_per_room: int = DEFAULT_MAX_PLAYERS,
+        unused_room_ttl: float | None = None,
     ) -> None:
         self.store = store
         self.library = library
         self.clock = clock
         self.max_rooms = max_rooms
         self.max_players_per_room = max_players_per_room
+        # A new room lives this long unless something is committed in it (a
+        # join, a pack, a team): rooms made and left unused do not fill the
+        # server's room limit for a day.
+        self.unused_room_ttl = unused_room_ttl
         # The latest committed version of each room this process works with,
         # decoded: a command on a room needs a single store round trip (its
         # commit), and a change committed elsewhere is applied to it from the
@@ -190,7 +195,7 @@ class GameService:
             )
             room.pack_id = pack_id
             stored = parts.split(room)
-            if await self.store.create(room.code, stored, now):
+            if await self.store.create(room.code, stored, now, ttl=self.unused_room_ttl):
                 self._remember(room.code, Cached(0, room, stored))
                 return CreatedRoom(room, host_token)
         raise Conflict("could not find a free room code", code=ErrorCode.NO_FREE_CODE)

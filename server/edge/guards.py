@@ -125,7 +125,7 @@ class AddressSlots:
 
 
 class AttemptLimiter:
-    """Attempts per client address and kind, in fixed one-minute windows shared by every process.
+    """Attempts per client address and kind, in fixed windows (a minute) shared by every process.
 
     Two uses. Guessing (room codes, host tokens) is nothing but failures,
     while a whole office behind one address may join at once: for those only
@@ -133,16 +133,21 @@ class AttemptLimiter:
     counts every attempt (``take``).
     """
 
-    def __init__(self, counters: Counters, clock: Callable[[], float], limit: int) -> None:
+    def __init__(
+        self,
+        counters: Counters,
+        clock: Callable[[], float],
+        limit: int,
+        window: int = ATTEMPT_WINDOW_SECONDS,
+    ) -> None:
         self.counters = counters
         self.clock = clock
         self.limit = limit
+        self.window = window
 
     async def check(self, kind: str, address: str) -> None:
         """Refuse if ``address`` failed ``kind`` ``limit`` times this window."""
-        failures = await self.counters.hit(
-            f"{kind}:{address}", ATTEMPT_WINDOW_SECONDS, self.clock(), amount=0
-        )
+        failures = await self.counters.hit(f"{kind}:{address}", self.window, self.clock(), amount=0)
         if failures >= self.limit:
             raise LimitExceeded(
                 "too many attempts; wait a minute", code=ErrorCode.TOO_MANY_ATTEMPTS
@@ -151,11 +156,11 @@ class AttemptLimiter:
     async def fail(self, kind: str, address: str) -> None:
         """Count one failure (best effort: a store outage is reported elsewhere)."""
         with contextlib.suppress(RitrovoError):
-            await self.counters.hit(f"{kind}:{address}", ATTEMPT_WINDOW_SECONDS, self.clock())
+            await self.counters.hit(f"{kind}:{address}", self.window, self.clock())
 
     async def take(self, kind: str, address: str) -> None:
         """Count this attempt; refuse it when it is over the limit."""
-        count = await self.counters.hit(f"{kind}:{address}", ATTEMPT_WINDOW_SECONDS, self.clock())
+        count = await self.counters.hit(f"{kind}:{address}", self.window, self.clock())
         if count > self.limit:
             raise LimitExceeded(
                 "too many attempts; wait a minute", code=ErrorCode.TOO_MANY_ATTEMPTS

@@ -136,9 +136,16 @@ def public_info(room: Room, pack: Pack | None) -> dict[str, Any]:
 
 
 class HttpApi:
-    def __init__(self, service: GameService, attempts: AttemptLimiter, settings: Settings) -> None:
+    def __init__(
+        self,
+        service: GameService,
+        attempts: AttemptLimiter,
+        settings: Settings,
+        creations: AttemptLimiter | None = None,
+    ) -> None:
         self.service = service
         self.attempts = attempts
+        self.creations = creations or attempts
         self.settings = settings
         self.public_url = settings.public_url
         self.max_pack_bytes = settings.max_pack_bytes
@@ -188,7 +195,7 @@ class HttpApi:
         return room
 
     async def create_room(self, request: web.Request) -> web.Response:
-        await self.attempts.take("create", self._address(request))
+        await self.creations.take("create", self._address(request))
         body = await self._json_body(request)
         pack_id = body.get("pack")
         if pack_id is not None and not isinstance(pack_id, str):

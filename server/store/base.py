@@ -54,8 +54,15 @@ class RoomStorage(ABC):
     room_ttl: float = DEFAULT_ROOM_TTL_SECONDS  # idle seconds after which a room expires
 
     @abstractmethod
-    async def create(self, code: str, parts: dict[str, bytes], now: float) -> bool:
-        """Store a new room (all its parts) at version 0; False if the code is taken."""
+    async def create(
+        self, code: str, parts: dict[str, bytes], now: float, ttl: float | None = None
+    ) -> bool:
+        """Store a new room (all its parts) at version 0; False if the code is taken.
+
+        ``ttl`` (shorter than the room TTL): the room expires that soon unless
+        a change is committed first; its first commit gives it the full TTL.
+        A room nobody ever used then does not hold a place for a day.
+        """
 
     @abstractmethod
     async def load(self, code: str) -> Stored | None: ...

@@ -50,12 +50,15 @@ class MemoryStore(RoomStore):
         self._active.pop(code, None)
         self._deadlines.pop(code, None)
 
-    async def create(self, code: str, parts: dict[str, bytes], now: float) -> bool:
+    async def create(
+        self, code: str, parts: dict[str, bytes], now: float, ttl: float | None = None
+    ) -> bool:
         self._expire(now)
         if code in self._rooms:
             return False
         self._rooms[code] = (0, dict(parts))
-        self._active[code] = now
+        # Active "that long ago": it expires after ``ttl`` unless a commit comes.
+        self._active[code] = now - max(0.0, self.room_ttl - (ttl or self.room_ttl))
         return True
 
     async def load(self, code: str) -> Stored | None:

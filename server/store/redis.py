@@ -235,8 +235,14 @@ class RedisStore(RoomStore):
     def _ttl(self) -> int:
         return max(1, math.ceil(self.room_ttl))
 
-    async def create(self, code: str, parts: dict[str, bytes], now: float) -> bool:
-        args: list[Any] = [self._ttl, code, now]
+    async def create(
+        self, code: str, parts: dict[str, bytes], now: float, ttl: float | None = None
+    ) -> bool:
+        # The rooms set holds each room's last activity: a room that must go
+        # after ``ttl`` is entered as active that much before its time.
+        short = ttl is not None and ttl < self.room_ttl
+        expire = max(1, math.ceil(ttl)) if short and ttl is not None else self._ttl
+        args: list[Any] = [expire, code, now - (self.room_ttl - expire) if short else now]
         for name, data in parts.items():
             args += [name, data]
         async with self._call("create"):

@@ -13,6 +13,7 @@ from ritrovo.client import ProtocolError, RitrovoClient, join
 from ritrovo.config import Settings
 from ritrovo.edge import http as http_edge
 from ritrovo.service import normalize_code
+from support.clock import FakeClock
 from support.protocol_helpers import create_room
 from support.resilience import small_pack
 from support.servers import running_server
@@ -138,6 +139,37 @@ async def test_rooms_per_server() -> None:
         ):
             assert r.status == 429
             assert (await r.json())["error"]["code"] == "too_many_rooms"
+
+
+async def test_rooms_per_address_per_hour() -> None:
+    async with server(rooms_per_address_per_hour=2) as srv:
+        await create_room(srv.base_url)
+        await create_room(srv.base_url)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(srv.base_url + "/api/rooms", json={"name": "third"}) as r,
+        ):
+            assert r.status == 429
+            assert (await r.json())["error"]["code"] == "too_many_attempts"
+
+
+async def test_a_room_nobody_used_leaves_its_place_after_the_unused_ttl() -> None:
+    clock = FakeClock()
+    settings = fast_settings(max_rooms=1, unused_room_ttl=60, room_ttl=3600)
+    async with running_server(settings, clock=clock) as srv:
+        await create_room(srv.base_url)  # made, then left: nobody joins
+        async with aiohttp.ClientSession() as http:
+            async with http.post(srv.base_url + "/api/rooms", json={"name": "b"}) as r:
+                assert r.status == 429  # the server is full ...
+            clock.advance(61)
+            async with http.post(srv.base_url + "/api/rooms", json={"name": "b"}) as r:
+                assert r.status == 201  # ... until the unused room has had its minute
+                used = (await r.json())["code"]
+            player = await join(srv.ws_url, used, "Ada")  # used: it gets the full room TTL
+            clock.advance(61)
+            async with http.post(srv.base_url + "/api/rooms", json={"name": "c"}) as r:
+                assert r.status == 429
+            await player.close()
 
 
 async def test_players_per_room() -> None:

@@ -215,6 +215,20 @@ async def test_packs_round_trip(store: RoomStore) -> None:
     assert await store.load_pack("missing") is None
 
 
+async def test_a_room_nobody_uses_expires_early(store: RoomStore) -> None:
+    # The store's room TTL is 100 s; these two are created to last 10 s unused.
+    assert await store.create("U1", {"meta": b"0"}, now=1000.0, ttl=10)
+    assert await store.create("U2", {"meta": b"0"}, now=1000.0, ttl=10)
+    assert await store.count_rooms(1005.0) == 2
+    # U2 is used: its first commit gives it the full TTL.
+    outcome = await store.commit(
+        "U2", 0, 1, {"meta": b"1"}, [], whole=False, deadline_at=None, notice=b"{}", now=1005.0
+    )
+    assert outcome.ok
+    assert await store.count_rooms(1011.0) == 1  # U1 no longer counts
+    assert await store.count_rooms(1104.0) == 1 and await store.count_rooms(1106.0) == 0
+
+
 async def test_count_rooms(store: RoomStore) -> None:
     assert await store.count_rooms(1000.0) == 0
     await store.create("C1", {"meta": b"0"}, now=1000.0)

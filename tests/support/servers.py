@@ -36,7 +36,12 @@ class RunningServer:
 
 def test_settings(**overrides: Any) -> Settings:
     """Fast timers and generous limits unless a test says otherwise."""
-    base = Settings(flush_interval=0.02, timer_poll_interval=0.02, join_attempts_per_minute=1000)
+    base = Settings(
+        flush_interval=0.02,
+        timer_poll_interval=0.02,
+        join_attempts_per_minute=1000,
+        rooms_per_address_per_hour=1000,
+    )
     return replace(base, **overrides)
 
 
@@ -89,6 +94,7 @@ class ServeProcess:
         env = {
             **os.environ,
             "RITROVO_FLUSH_INTERVAL": "0.02",
+            "RITROVO_ROOMS_PER_ADDRESS_PER_HOUR": "1000",
             "RITROVO_TIMER_POLL_INTERVAL": "0.05",
             "RITROVO_STORE_CHECK_INTERVAL": "0.2",
             **self.env,
