@@ -14,11 +14,11 @@ from typing import Any
 
 from .. import protocol
 from ..errors import BadRequest, ErrorCode, Forbidden, NotFound
-from ..game import flow, rooms
+from ..game import changes, flow, rooms
 from ..game.models import Player, Role, Room
 from ..game.pack import Pack
 from ..protocol import CloseCode, MessageType
-from ..service import GameService, hash_token, new_token, normalize_code
+from ..service import GameService, NoChange, hash_token, new_token, normalize_code
 from .commands import HOST_COMMANDS, PLAYER_COMMANDS, Caller
 from .connection import Connection
 from .guards import AttemptLimiter
@@ -116,11 +116,24 @@ class Session:
             if not hmac.compare_digest(hash_token(msg.token), room.host_token_hash):
                 raise Forbidden("wrong host token", code=ErrorCode.BAD_HOST_TOKEN)
             rooms.require_open(room)
+            if rooms.is_unused(room):
+                # The facilitator opened the console: the room is in use, and
+                # keeps its place for the full TTL, not the unused-room one.
+                room = await self._mark_used(code)
             await self._enter("host", code, None, {"role": "host", "room": code}, room.seq)
         else:
             room = await self.service.load(code, fresh=True)
             rooms.require_open(room)
             await self._enter("screen", code, None, {"role": "screen", "room": code}, room.seq)
+
+    async def _mark_used(self, code: str) -> Room:
+        def use(room: Room, pack: Pack | None, now: float) -> None:
+            if not rooms.is_unused(room):
+                raise NoChange
+            changes.meta(room)
+
+        await self.service.execute(code, use)
+        return await self.service.load(code, fresh=True)
 
     async def _join(self, code: str, msg: protocol.Join) -> None:
         token = new_token()

@@ -100,6 +100,15 @@ def new_room(
     return room
 
 
+def is_unused(room: Room) -> bool:
+    """Nothing was ever committed in the room since it was created.
+
+    The store keeps such a room only for the short unused-room TTL; its first
+    change gives it the full one.
+    """
+    return room.seq == 0
+
+
 def require_open(room: Room) -> None:
     if room.phase == "closed":
         raise Conflict("this room is closed", code=ErrorCode.ROOM_CLOSED)

@@ -172,6 +172,23 @@ async def test_a_room_nobody_used_leaves_its_place_after_the_unused_ttl() -> Non
             await player.close()
 
 
+async def test_a_room_whose_host_opened_the_console_keeps_its_place() -> None:
+    clock = FakeClock()
+    settings = fast_settings(max_rooms=2, unused_room_ttl=60, room_ttl=3600)
+    async with running_server(settings, clock=clock) as srv:
+        room = await create_room(srv.base_url)
+        host = await RitrovoClient.connect(srv.ws_url)
+        await host.hello("host", room=room["code"], token=room["host_token"])
+        clock.advance(120)  # nobody joined, nothing chosen: the console alone counts
+        await create_room(srv.base_url)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(srv.base_url + "/api/rooms", json={"name": "third"}) as r,
+        ):
+            assert r.status == 429  # the first room still holds its place
+        await host.close()
+
+
 async def test_players_per_room() -> None:
     async with server(max_players_per_room=2) as srv:
         room = await create_room(srv.base_url)
