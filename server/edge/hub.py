@@ -297,20 +297,24 @@ class RoomHub:
         """
         clock = time.perf_counter
         busy = 0.0
-        counts: Counter[str] = Counter()
         for first in range(0, len(frames), WRITE_SLICE):
             if first:
                 await asyncio.sleep(0)
             started = clock()
-            for conn, data, kind in frames[first : first + WRITE_SLICE]:
-                if kind == CLOSE:
-                    _close_room_connection(conn)
-                elif conn.deliver(data):
-                    counts[kind] += 1
+            self._write(frames[first : first + WRITE_SLICE])
             busy += clock() - started
+        return busy
+
+    def _write(self, frames: list[tuple[Connection, bytes, str]]) -> None:
+        """Write ``frames`` now, in order, and count them by kind."""
+        counts: Counter[str] = Counter()
+        for conn, data, kind in frames:
+            if kind == CLOSE:
+                _close_room_connection(conn)
+            elif conn.deliver(data):
+                counts[kind] += 1
         for kind, count in counts.items():
             self.metrics.message_out(kind, count)
-        return busy
 
     def push(self, room: Room, pack: Pack | None, members: list[Connection]) -> None:
         """Send ``room`` now to each of ``members`` that has not seen this version yet.
@@ -322,14 +326,7 @@ class RoomHub:
         if room.code in self._flushing:
             self._again.add(room.code)
             return
-        counts: Counter[str] = Counter()
-        for conn, data, kind in self._frames(room, pack, members):
-            if kind == CLOSE:
-                _close_room_connection(conn)
-            elif conn.deliver(data):
-                counts[kind] += 1
-        for kind, count in counts.items():
-            self.metrics.message_out(kind, count)
+        self._write(self._frames(room, pack, members))
 
     def _frames(
         self, room: Room, pack: Pack | None, members: list[Connection]

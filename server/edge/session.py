@@ -116,24 +116,28 @@ class Session:
             if not hmac.compare_digest(hash_token(msg.token), room.host_token_hash):
                 raise Forbidden("wrong host token", code=ErrorCode.BAD_HOST_TOKEN)
             rooms.require_open(room)
+            seen = room.seq
             if rooms.is_unused(room):
                 # The facilitator opened the console: the room is in use, and
                 # keeps its place for the full TTL, not the unused-room one.
-                room = await self._mark_used(code)
-            await self._enter("host", code, None, {"role": "host", "room": code}, room.seq)
+                seen = await self._mark_used(code)
+            await self._enter("host", code, None, {"role": "host", "room": code}, seen)
         else:
             room = await self.service.load(code, fresh=True)
             rooms.require_open(room)
             await self._enter("screen", code, None, {"role": "screen", "room": code}, room.seq)
 
-    async def _mark_used(self, code: str) -> Room:
-        def use(room: Room, pack: Pack | None, now: float) -> None:
+    async def _mark_used(self, code: str) -> int:
+        """Commit the room's first change; returns the seq the host must be sent at least."""
+
+        def use(room: Room, pack: Pack | None, now: float) -> int:
             if not rooms.is_unused(room):
                 raise NoChange
             changes.meta(room)
+            return room.seq + 1  # the version this commit writes
 
-        await self.service.execute(code, use)
-        return await self.service.load(code, fresh=True)
+        _, seq = await self.service.execute(code, use)
+        return seq or 0
 
     async def _join(self, code: str, msg: protocol.Join) -> None:
         token = new_token()
