@@ -1,10 +1,14 @@
 """Read puzzle pack files (YAML or JSON) into ``ritrovo.game.pack`` data, and the
 ``PackLibrary`` of the packs in a folder.
 
-Validation walks the YAML node tree (JSON is read as YAML flow), so every problem
-carries the line it comes from, and it collects every problem before failing:
-an author fixes a pack in one round trip instead of one error at a time.
-The format is documented in docs/packs.md.
+Validation walks a YAML node tree, so every problem carries the line it comes
+from, and it collects every problem before failing: an author fixes a pack in one
+round trip instead of one error at a time. JSON is read by the json module (strict,
+and fast on any input); its tree gets line numbers only when there is a problem to
+report. The format is documented in docs/packs.md.
+
+Uploaded packs are parsed in a worker process with a time budget (``ritrovo.packs.worker``);
+this module is the synchronous parser itself, used there and for the packs folder.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 
 import yaml
 from yaml.constructor import SafeConstructor
+from yaml.error import Mark
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..config import DEFAULT_MAX_PACK_BYTES
@@ -192,7 +197,7 @@ def load_pack_file(
     except OSError as e:
         message = f"cannot read file: {e.strerror or e}"
         raise PackError([PackProblem(display, None, "", message)]) from None
-    return _load(data, display, max_bytes)
+    return _load(data, display, max_bytes, want_id_line=True)
 
 
 def load_pack_bytes(data: bytes, filename: str, *, max_bytes: int = MAX_PACK_BYTES) -> Pack:
@@ -212,8 +217,13 @@ def _size(n: int) -> str:
     return f"{n} byte"
 
 
-def _load(data: bytes, filename: str, max_bytes: int) -> tuple[Pack, int | None]:
-    """Load a pack and also return the line of its id (the library reports duplicates there)."""
+def _load(
+    data: bytes, filename: str, max_bytes: int, *, want_id_line: bool = False
+) -> tuple[Pack, int | None]:
+    """Load a pack and also return the line of its id (the library reports duplicates there).
+
+    The id's line of a valid JSON pack is None unless ``want_id_line``.
+    """
     suffix = Path(filename).suffix.lower()
     if suffix not in PACK_SUFFIXES:
         raise PackError(
@@ -235,9 +245,20 @@ def _load(data: bytes, filename: str, max_bytes: int) -> tuple[Pack, int | None]
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         raise PackError([PackProblem(filename, line, "", "file is not valid UTF-8 text")]) from None
-    root = _parse_json(text, filename) if suffix == ".json" else _parse_yaml(text, filename)
-    checker = _Checker(filename)
-    pack = checker.pack(root)
+    if suffix == ".json":
+        # Checked without line numbers first; only a pack with problems (or a
+        # caller that wants the id's line) pays for the pass that finds them.
+        root = _node_from_json(_parse_json(text, filename), filename)
+        checker = _Checker(filename)
+        pack = checker.pack(root)
+        # A tree too large is a problem of the whole file: no line to find.
+        if (checker.problems or pack is None or want_id_line) and not checker.too_large:
+            root = _json_with_lines(text, filename)
+            checker = _Checker(filename)
+            pack = checker.pack(root)
+    else:
+        checker = _Checker(filename)
+        pack = checker.pack(_parse_yaml(text, filename))
     if checker.problems or pack is None:
         raise PackError(sorted(checker.problems, key=lambda p: p.line or 0))
     return pack, checker.id_line
@@ -374,56 +395,115 @@ def _yaml_syntax_problem(e: yaml.MarkedYAMLError, filename: str) -> PackProblem:
     return PackProblem(filename, line, "", f"YAML syntax error: {detail}")
 
 
-# Characters that are legal inside JSON strings but that YAML either refuses or reads
-# as line breaks (which it would fold into spaces).
-_YAML_UNSAFE_CHARS = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029]"
-)
+class _JsonObject(list[tuple[object, object]]):
+    """A JSON object's members in order, repeated names kept (the checker reports them)."""
 
 
-def _parse_json(text: str, filename: str) -> Node:
-    # json decides what is valid JSON (YAML would accept comments, trailing commas...);
-    # the YAML composer then supplies line numbers for the very same data.
+def _parse_json(text: str, filename: str) -> object:
+    """The data of a JSON document, read by the json module (which decides what is JSON)."""
     try:
-        value: object = json.loads(text)
+        return json.loads(text, object_pairs_hook=_JsonObject)
     except json.JSONDecodeError as e:
         raise PackError(
             [PackProblem(filename, e.lineno, "", f"JSON syntax error: {e.msg}")]
         ) from None
     except RecursionError:
         raise PackError([PackProblem(filename, None, "", "data is nested too deeply")]) from None
-    # Valid JSON has tabs only between tokens and other odd characters only inside
-    # strings, so these rewrites keep both the data and the line numbers.
-    as_yaml = _YAML_UNSAFE_CHARS.sub(lambda m: f"\\u{ord(m.group()):04x}", text.replace("\t", " "))
+    except ValueError as e:  # a number of more than 4,300 digits
+        raise PackError([PackProblem(filename, None, "", f"invalid JSON: {e}")]) from None
+
+
+def _node_from_json(value: object, filename: str) -> Node:
+    """The node tree of JSON data, without line numbers (the first, fast check)."""
     try:
-        root: Node | None = yaml.compose(as_yaml, Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, RecursionError):
-        root = None
-    if root is None:
-        try:
-            return _node_from_json(value)  # same data, but without line numbers
-        except RecursionError:
-            raise PackError(
-                [PackProblem(filename, None, "", "data is nested too deeply")]
-            ) from None
-    return root
+        return _json_node(value)
+    except RecursionError:
+        raise PackError([PackProblem(filename, None, "", "data is nested too deeply")]) from None
 
 
-def _node_from_json(value: object) -> Node:
-    if isinstance(value, dict):
-        pairs = [(_node_from_json(k), _node_from_json(v)) for k, v in value.items()]
+def _json_node(value: object) -> Node:
+    if isinstance(value, _JsonObject):
+        pairs = [(_json_node(k), _json_node(v)) for k, v in value]
         return MappingNode(_TAG + "map", pairs)
     if isinstance(value, list):
-        return SequenceNode(_TAG + "seq", [_node_from_json(v) for v in value])
+        return SequenceNode(_TAG + "seq", [_json_node(v) for v in value])
+    return _json_scalar(value, None)
+
+
+def _json_scalar(value: object, mark: Mark | None) -> ScalarNode:
     if value is None:
-        return ScalarNode(_NULL, "null")
+        return ScalarNode(_NULL, "null", mark, mark)
     if isinstance(value, bool):
-        return ScalarNode(_BOOL, "true" if value else "false")
+        return ScalarNode(_BOOL, "true" if value else "false", mark, mark)
     if isinstance(value, int):
-        return ScalarNode(_INT, str(value))
+        return ScalarNode(_INT, str(value), mark, mark)
     if isinstance(value, float):
-        return ScalarNode(_TAG + "float", repr(value))
-    return ScalarNode(_STR, str(value))
+        return ScalarNode(_TAG + "float", repr(value), mark, mark)
+    return ScalarNode(_STR, str(value), mark, mark)
+
+
+# The tokens of valid JSON that matter for its tree: a whole string, a bare word (a
+# number, true, false, null, NaN, Infinity), a bracket, or a line break. What none of
+# these match (other whitespace, "," and ":") is skipped by finditer.
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[^ \t\r\n\[\]{},:"]+|[\[\]{}]|\n')
+_JSON_WORDS: dict[str, tuple[str, str]] = {
+    "true": (_BOOL, "true"),
+    "false": (_BOOL, "false"),
+    "null": (_NULL, "null"),
+}
+
+
+def _json_with_lines(text: str, filename: str) -> Node:
+    """The node tree of a document ``_parse_json`` accepted, with each value's line.
+
+    A flat tokenizer (no recursion, one regex scan): the text is known to be
+    valid JSON, so only where values start matters, and line breaks can only
+    be whitespace between tokens (JSON strings hold none).
+    """
+    stack: list[tuple[Node, list[Node]]] = []  # open containers, and a mapping's pending key
+    root: Node | None = None
+    line = 0
+    mark = Mark(filename, 0, 0, 0, None, 0)  # one per line: only the line is read
+    for m in _JSON_TOKEN.finditer(text):
+        token = m.group()
+        first = token[0]
+        node: Node
+        if first == "\n":
+            line += 1
+            mark = Mark(filename, m.start(), line, 0, None, 0)
+            continue
+        if first == '"':
+            value = json.loads(token) if "\\" in token else token[1:-1]
+            node = ScalarNode(_STR, value, mark, mark)
+        elif first == "[":
+            stack.append((SequenceNode(_TAG + "seq", [], mark, mark), []))
+            continue
+        elif first == "{":
+            stack.append((MappingNode(_TAG + "map", [], mark, mark), []))
+            continue
+        elif first in "]}":
+            node = stack.pop()[0]
+        else:
+            word = _JSON_WORDS.get(token)
+            if word is not None:
+                node = ScalarNode(word[0], word[1], mark, mark)
+            elif token.lstrip("-").isdigit():
+                node = ScalarNode(_INT, str(int(token)), mark, mark)
+            else:
+                node = ScalarNode(_TAG + "float", repr(float(token)), mark, mark)
+        if not stack:
+            root = node
+            continue
+        parent, key = stack[-1]
+        if isinstance(parent, SequenceNode):
+            parent.value.append(node)
+        elif not key:
+            key.append(node)
+        else:
+            parent.value.append((key.pop(), node))
+    if root is None:  # not reached for a document json accepted
+        raise PackError([PackProblem(filename, None, "", "file is empty")])
+    return root
 
 
 # --- validation ----------------------------------------------------------------------
@@ -499,6 +579,7 @@ class _Checker:
         self.file = file
         self.problems: list[PackProblem] = []
         self.id_line: int | None = None
+        self.too_large = False  # over MAX_NODES: nothing else was checked
         self.language = ""  # known once the top level is read; answer keys depend on it
         self._constructor = SafeConstructor()
 
@@ -520,6 +601,7 @@ class _Checker:
                 continue
             visits += 1
             if visits > MAX_NODES:
+                self.too_large = True
                 self.problem(
                     None,
                     "",

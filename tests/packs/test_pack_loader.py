@@ -204,6 +204,33 @@ def test_json_lines_survive_tabs_and_odd_characters() -> None:
     assert (problem.line, problem.field) == (5, "rounds")
 
 
+def test_json_is_checked_without_lines_and_gets_them_on_a_problem(tmp_path: Path) -> None:
+    text = (GOOD / "office.json").read_text()
+    # A valid pack: the lines were never needed, both passes build the same pack.
+    assert load_pack_bytes(text.encode(), "office.json") == EXPECTED_OFFICE
+    # The library still learns the id's line (for duplicate reports).
+    (tmp_path / "office.json").write_text(text)
+    assert load_pack_file(tmp_path / "office.json") == (EXPECTED_OFFICE, 2)
+    # Numbers and words keep their JSON types in the pass with lines too.
+    doc = json.loads(text)
+    doc["rounds"][0]["riddles"][0]["points"] = 1e2
+    doc["rounds"][0]["riddles"][0]["numbers"] = None
+    doc["extra"] = [True, -0, "a\\b\u00e8"]
+    dumped = json.dumps(doc, indent=1)
+    lines = dumped.splitlines()
+    points = lines.index('     "points": 100.0,') + 1
+    [problem, other] = problems_of(dumped, "typed.json")
+    assert (problem.field, problem.line) == ("rounds[0].riddles[0].points", points)
+    assert problem.message == "expected a whole number, got a decimal number (100.0)"
+    assert (other.field, other.line) == ("extra", lines.index(' "extra": [') + 1)
+
+
+def test_a_huge_json_list_is_refused_without_looking_for_lines() -> None:
+    data = b"[" + b"0," * 300_000 + b"0]"
+    [problem] = problems_of(data, "huge.json")
+    assert problem.line is None and "too large" in problem.message
+
+
 def test_json_must_be_strict_json() -> None:
     text = '{"id": "x", # a YAML comment\n "title": "t"}'
     [problem] = problems_of(text, "comment.json")
