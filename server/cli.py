@@ -33,19 +33,27 @@ def main(argv: list[str] | None = None) -> None:
         help="Redis URL for durable, shared state (RITROVO_REDIS_URL); default: in-memory store",
     )
     serve.add_argument("--public-url", help="base URL used in join links (RITROVO_PUBLIC_URL)")
+    serve.add_argument(
+        "--allowed-hosts",
+        help="comma-separated host names the server answers to, besides IP addresses, "
+        "localhost and the public URL's host; * for any (RITROVO_ALLOWED_HOSTS)",
+    )
     sub.add_parser("packs", help="validate and list puzzle packs (ritrovo packs --help)")
     sub.add_parser("bots", help="rehearsal bots that play along in a room (ritrovo bots --help)")
     args = parser.parse_args(argv)
 
     settings = Settings.from_env(
-        host=args.host, port=args.port, redis_url=args.redis_url, public_url=args.public_url
+        host=args.host,
+        port=args.port,
+        redis_url=args.redis_url,
+        public_url=args.public_url,
+        allowed_hosts=args.allowed_hosts,
     )
     from .logs import setup_logging
 
     setup_logging(settings.log_level)
-    from aiohttp import web
-
     from .app import create_app
+    from .edge.tcp import run
 
     logging.getLogger(__name__).info("Ritrovo on http://%s:%d", settings.host, settings.port)
     app = create_app(settings)
@@ -59,13 +67,13 @@ def main(argv: list[str] | None = None) -> None:
     # is a few hundred frames' worth of garbage in a busy room, so the oldest
     # generation, scanned whole, came round every few seconds.
     gc.set_threshold(10_000, 20, 20)
-    web.run_app(
+    # aiohttp's run_app, with the runner whose connections pass the address
+    # cap, the read deadlines and the Host check (edge.tcp).
+    run(
         app,
         host=settings.host,
         port=settings.port,
-        print=None,
         # SIGTERM/SIGINT: stop listening, hand the timer lease over, tell every
         # client to reconnect (1012), wait at most this long, exit.
         shutdown_timeout=settings.shutdown_timeout,
-        access_log=None,
     )

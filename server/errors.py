@@ -38,6 +38,7 @@ class ErrorCode(StrEnum):
     GUESS_RATE_LIMITED = "guess_rate_limited"
     GUESS_TOO_LONG = "guess_too_long"
     HINT_LOCKED = "hint_locked"
+    HOST_NOT_ALLOWED = "host_not_allowed"
     INTERNAL_ERROR = "internal_error"
     INVALID_FIELD = "invalid_field"
     INVALID_GUESS = "invalid_guess"
@@ -78,6 +79,7 @@ class ErrorCode(StrEnum):
     PAUSED = "paused"
     PLAYER_NOT_FOUND = "player_not_found"
     RATE_LIMITED = "rate_limited"
+    REQUEST_TIMEOUT = "request_timeout"
     RIDDLE_CLOSED = "riddle_closed"
     RIDDLE_OPEN = "riddle_open"
     RIDDLE_SKIPPED = "riddle_skipped"
@@ -136,6 +138,18 @@ class Forbidden(RitrovoError, PermissionError):
     """This action needs the host token."""
 
     http_status = 403
+
+
+class Misdirected(RitrovoError):
+    """This server does not answer to the host the request names."""
+
+    http_status = 421
+
+
+class RequestTimeout(RitrovoError):
+    """The request did not arrive in time."""
+
+    http_status = 408
 
 
 class Conflict(RitrovoError):

@@ -19,6 +19,7 @@ from aiohttp import web
 from browser_helpers import Pages
 from playwright.async_api import Page, expect
 from ritrovo.app import create_app
+from ritrovo.edge.tcp import GuardedRunner
 from ritrovo.store.base import RoomStore
 from ritrovo.store.memory import MemoryStore
 from support.protocol_helpers import create_room
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.timeout(90)
 async def serve(port: int, store: RoomStore) -> AsyncIterator[str]:
     """The app on a fixed port, so a second instance can take over the first one's clients."""
     app = create_app(fast_settings(), store=store)
-    runner = web.AppRunner(app, shutdown_timeout=1.0)
+    runner = GuardedRunner(app, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port, reuse_address=True)
     await site.start()

@@ -22,6 +22,7 @@ from typing import Any, Self
 from aiohttp import web
 from ritrovo.app import create_app
 from ritrovo.config import Settings
+from ritrovo.edge.tcp import GuardedRunner
 from ritrovo.store.base import RoomStore
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +55,8 @@ async def running_server(
     # the loop long enough for a running app's store health check to time out
     # (a false outage). A real process builds its app before it serves anything.
     app = await asyncio.to_thread(create_app, settings or test_settings(), store=store, clock=clock)
-    runner = web.AppRunner(app, shutdown_timeout=1.0)
+    # As `ritrovo serve` runs it: with the address cap, read deadlines and Host check.
+    runner = GuardedRunner(app, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
