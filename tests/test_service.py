@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from pathlib import Path
 from typing import Any
 
 import pytest
+from ritrovo import service as service_module
 from ritrovo.errors import RitrovoError
 from ritrovo.game import rooms, views
 from ritrovo.game.models import Player, Room
 from ritrovo.game.pack import Pack
-from ritrovo.packs import PackLibrary
+from ritrovo.packs import PackLibrary, load_pack
 from ritrovo.service import GameService
 from ritrovo.store.base import CommitResult
+from ritrovo.store.codec import encode_pack
 from ritrovo.store.memory import MemoryStore
 
 
@@ -195,3 +199,37 @@ async def test_a_caller_that_goes_away_does_not_cancel_the_others(tmp_path: Any)
     assert {t.name for t in room.teams} >= {"Kept"}
     stored = await service.load(code, fresh=True)
     assert "Kept" in {t.name for t in stored.teams}
+
+
+class PackLoadCountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.pack_loads = 0
+
+    async def load_pack(self, key: str) -> bytes | None:
+        self.pack_loads += 1
+        return await super().load_pack(key)
+
+
+def _pack(n: int) -> Pack:
+    base = load_pack(Path(__file__).resolve().parent / "packs" / "good" / "office.yaml")
+    return dataclasses.replace(base, id=f"pack-{n}", title=f"Pack {n}")
+
+
+async def test_uploaded_packs_are_cached_least_recently_used_first_out_within_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = PackLoadCountingStore()
+    service = GameService(store, PackLibrary(tmp_path))
+    size = len(encode_pack(_pack(0)))
+    monkeypatch.setattr(service_module, "PACK_CACHE_BYTES", size * 3)  # room for three
+    ids = [await service.save_uploaded_pack(_pack(n)) for n in range(3)]
+    assert await service.save_uploaded_pack(_pack(0)) == ids[0]  # same content, same pack
+    await service.get_pack(ids[1])  # a hit: 1 becomes the most recently used
+    ids.append(await service.save_uploaded_pack(_pack(3)))  # over the bytes: the oldest goes
+    store.pack_loads = 0
+    for pack_id in (ids[1], ids[3], ids[0]):
+        assert await service.get_pack(pack_id) is not None
+    assert store.pack_loads == 0  # 0 was used again by the saving above, 1 by the hit
+    assert await service.get_pack(ids[2]) is not None
+    assert store.pack_loads == 1  # 2 was the least recently used: read from the store again

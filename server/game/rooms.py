@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..errors import BadRequest, Conflict, ErrorCode, LimitExceeded, NotFound
-from . import changes
+from . import changes, names
 from .models import DEFAULT_MAX_PLAYERS, Player, Room, Team
 
 NAME_MAX_CHARS = 32
@@ -24,6 +24,10 @@ ROOM_NAME_MAX_CHARS = 80
 MAX_TEAMS = 26
 DEFAULT_TEAM_NAMES = ("Aurora", "Bora")
 ZWJ = "\u200d"
+ZWNJ = "\u200c"
+# A name may be typed with spaces and invisible characters that its display
+# form drops, but not with more than this many times its maximum length.
+RAW_NAME_FACTOR = 8
 PRESENCE_GRACE_SECONDS = 5.0  # a dropped player shows as away only after this
 
 
@@ -53,7 +57,9 @@ GUESS = TextField("guess", ErrorCode.EMPTY_GUESS, ErrorCode.GUESS_TOO_LONG, Erro
 LINE = TextField("line", ErrorCode.EMPTY_LINE, ErrorCode.LINE_TOO_LONG, ErrorCode.INVALID_LINE)
 
 
-def clean_text(text: object, *, field: TextField, max_chars: int) -> str:
+def clean_text(
+    text: object, *, field: TextField, max_chars: int, joiners: tuple[str, ...] = (ZWJ,)
+) -> str:
     """Trim and NFC-normalise a short user text; refuse empty, over-long or control characters."""
     if not isinstance(text, str):
         raise BadRequest(f"{field.name} must be a string", code=ErrorCode.INVALID_FIELD)
@@ -68,15 +74,36 @@ def clean_text(text: object, *, field: TextField, max_chars: int) -> str:
     # Cc: control characters; Cs: lone surrogates; Co/Cn: private/unassigned;
     # Zl/Zp: line breaks; Cf: invisible format characters (zero-width spaces,
     # direction overrides that reverse what follows on the screen), except the
-    # zero-width joiner that emoji sequences need.
+    # zero-width joiner that emoji sequences need (and, in names, the
+    # non-joiner that names.display_form keeps only where it shapes letters).
     if any(
-        unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp", "Cf") and ch != ZWJ
+        unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp", "Cf") and ch not in joiners
         for ch in value
     ):
         raise BadRequest(f"{field.name} contains control characters", code=field.invalid)
     if not any(unicodedata.category(ch)[0] in "LNPS" for ch in value):
         raise BadRequest(f"{field.name} has nothing visible in it", code=field.empty)
     return " ".join(value.split())
+
+
+def clean_name(text: object, *, field: TextField, max_chars: int) -> str:
+    """A player's or a team's name in its display form (see ``names``), or refused.
+
+    Refused as ``clean_text`` refuses, and, with the field's invalid code, a
+    name typed only of characters that show nothing (zero-width and format
+    characters, combining marks, blanks such as U+2800 or the Hangul fillers).
+    """
+    if not isinstance(text, str):
+        raise BadRequest(f"{field.name} must be a string", code=ErrorCode.INVALID_FIELD)
+    if len(text) > RAW_NAME_FACTOR * max_chars:  # before display_form reads it char by char
+        raise BadRequest(
+            f"{field.name} is too long ({len(text)} characters, at most {max_chars})",
+            code=field.too_long,
+        )
+    shown = names.display_form(text)
+    if text.strip() and not names.has_visible(shown):
+        raise BadRequest(f"{field.name} has nothing visible in it", code=field.invalid)
+    return clean_text(shown, field=field, max_chars=max_chars, joiners=(ZWJ, ZWNJ))
 
 
 def new_room(
@@ -119,7 +146,7 @@ class _Index:
     """Lookups over a room's players that joins and rejoins need, without a scan."""
 
     size: int  # len(room.players) when last in step: a different length means rebuild
-    names: dict[str, str] = field(default_factory=dict)  # casefolded name -> player id
+    names: dict[str, str] = field(default_factory=dict)  # names.comparison_key -> player id
     tokens: dict[str, str] = field(default_factory=dict)  # token hash -> player id
     teams: Counter[str] = field(default_factory=Counter)  # team id -> players
 
@@ -150,14 +177,18 @@ def _index(room: Room) -> _Index:
 
 def _add_to_index(index: _Index, player: Player) -> None:
     index.size += 1
-    index.names[player.name.casefold()] = player.id
+    # setdefault: two players of a room stored before names were compared by
+    # their comparison keys may share one; the first keeps it.
+    index.names.setdefault(names.comparison_key(player.name), player.id)
     index.tokens[player.token_hash] = player.id
     index.teams[player.team_id] += 1
 
 
 def _remove_from_index(index: _Index, player: Player) -> None:
     index.size -= 1
-    index.names.pop(player.name.casefold(), None)
+    key = names.comparison_key(player.name)
+    if index.names.get(key) == player.id:
+        del index.names[key]
     index.tokens.pop(player.token_hash, None)
     index.teams[player.team_id] -= 1
 
@@ -188,7 +219,7 @@ def smallest_team(room: Room) -> Team:
 def join(room: Room, *, name: object, team_id: str | None, token_hash: str, now: float) -> Player:
     """Add a new player; ``team_id`` None means the smallest team."""
     require_open(room)
-    clean = clean_text(name, field=NAME, max_chars=NAME_MAX_CHARS)
+    clean = clean_name(name, field=NAME, max_chars=NAME_MAX_CHARS)
     if room.locked:
         raise Conflict("the host has locked this room", code=ErrorCode.ROOM_LOCKED)
     if len(room.players) >= room.max_players:
@@ -201,7 +232,7 @@ def join(room: Room, *, name: object, team_id: str | None, token_hash: str, now:
             raise NotFound("no such team", code=ErrorCode.TEAM_NOT_FOUND)
         team = found
     index = _index(room)
-    if clean.casefold() in index.names:
+    if names.comparison_key(clean) in index.names:
         raise Conflict("that name is already taken in this room", code=ErrorCode.NAME_TAKEN)
     player = Player(
         id=room.new_id("p"), name=clean, team_id=team.id, token_hash=token_hash, joined_at=now
@@ -337,10 +368,11 @@ def leave(room: Room, player_id: str, now: float) -> None:
 def create_team(room: Room, name: object) -> Team:
     changes.meta(room)
     require_open(room)
-    clean = clean_text(name, field=TEAM_NAME, max_chars=TEAM_NAME_MAX_CHARS)
+    clean = clean_name(name, field=TEAM_NAME, max_chars=TEAM_NAME_MAX_CHARS)
     if len(room.teams) >= MAX_TEAMS:
         raise LimitExceeded(f"at most {MAX_TEAMS} teams", code=ErrorCode.TOO_MANY_TEAMS)
-    if any(t.name.casefold() == clean.casefold() for t in room.teams):
+    key = names.comparison_key(clean)
+    if any(names.comparison_key(t.name) == key for t in room.teams):
         raise Conflict("a team with that name exists", code=ErrorCode.TEAM_NAME_TAKEN)
     team = Team(id=room.new_id("t"), name=clean)
     room.teams.append(team)
@@ -351,8 +383,9 @@ def rename_team(room: Room, team_id: object, name: object) -> Team:
     changes.meta(room)
     require_open(room)
     team = get_team(room, team_id)
-    clean = clean_text(name, field=TEAM_NAME, max_chars=TEAM_NAME_MAX_CHARS)
-    if any(t.name.casefold() == clean.casefold() and t.id != team.id for t in room.teams):
+    clean = clean_name(name, field=TEAM_NAME, max_chars=TEAM_NAME_MAX_CHARS)
+    key = names.comparison_key(clean)
+    if any(names.comparison_key(t.name) == key and t.id != team.id for t in room.teams):
         raise Conflict("a team with that name exists", code=ErrorCode.TEAM_NAME_TAKEN)
     team.name = clean
     return team

@@ -93,6 +93,9 @@ async def test_join_chosen_team_and_errors(server: RunningServer) -> None:
         ({"name": "x" * 33}, "name_too_long"),
         ({"name": "bad\u0007bell"}, "invalid_name"),
         ({"name": "ADA"}, "name_taken"),
+        ({"name": "\u0410da"}, "name_taken"),  # a Cyrillic A reads as Ada
+        ({"name": "\uff21\uff44\uff41"}, "name_taken"),  # fullwidth
+        ({"name": "\u2800"}, "invalid_name"),  # a braille blank shows nothing
         ({"name": "Eve", "team": "nope"}, "team_not_found"),
         ({"name": 42}, "invalid_field"),
     ]

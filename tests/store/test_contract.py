@@ -7,14 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from ritrovo.errors import StoreUnavailable
+from ritrovo.game import flow, rooms
+from ritrovo.packs import PackLibrary, load_pack
+from ritrovo.service import UPLOAD_PREFIX, GameService
 from ritrovo.store import keys
 from ritrovo.store.base import LOG_LENGTH, RoomStore
 from ritrovo.store.memory import MemoryStore
 from ritrovo.store.redis import CALL_TIMEOUT, RedisStore
 from support.redis_server import RedisServer
+
+GOOD_PACKS = Path(__file__).resolve().parent.parent / "packs" / "good"
 
 
 async def test_create_is_unique_and_loads_version_zero(store: RoomStore) -> None:
@@ -210,9 +217,59 @@ async def test_rate_counter_counts_per_window(store: RoomStore) -> None:
 
 
 async def test_packs_round_trip(store: RoomStore) -> None:
-    await store.save_pack("abc", b'{"id":"x"}')
+    await store.save_pack("abc", b'{"id":"x"}', ttl=100, now=1000.0)
     assert await store.load_pack("abc") == b'{"id":"x"}'
     assert await store.load_pack("missing") is None
+
+
+async def _until_pack_gone(store: RoomStore, key: str) -> None:
+    # Real time: Redis counts a pack's life itself; the memory store drops what
+    # expired when it is next called with a time (count_rooms here).
+    async with asyncio.timeout(5):
+        while await store.load_pack(key) is not None:
+            await store.count_rooms(time.time())
+            await asyncio.sleep(0.05)
+
+
+async def test_a_pack_lives_as_long_as_it_is_kept(store: RoomStore) -> None:
+    now = time.time()
+    await store.save_pack("kept", b"k", ttl=0.3, now=now)
+    await store.save_pack("left", b"l", ttl=0.3, now=now)
+    assert await store.keep_pack("kept", ttl=30, now=now)
+    # Saving the same pack again, or keeping it for less, never shortens its life.
+    await store.save_pack("kept", b"k", ttl=0.1, now=now)
+    assert await store.keep_pack("kept", ttl=0.1, now=now)
+    assert not await store.keep_pack("never-saved", ttl=30, now=now)
+    await _until_pack_gone(store, "left")
+    assert not await store.keep_pack("left", ttl=30, now=time.time())
+    assert await store.load_pack("kept") == b"k"
+
+
+async def test_an_uploaded_pack_expires_with_its_room(
+    make_store: Callable[..., RoomStore],
+) -> None:
+    # Rooms live 2 s after their last commit; the service keeps a room's
+    # uploaded pack alive on its commits, for 2 s and a 24th.
+    store = make_store(room_ttl=2)
+    service = GameService(store, PackLibrary(GOOD_PACKS))
+    created = await service.create_room("Room")
+    code = created.room.code
+    pack_id = await service.save_uploaded_pack(load_pack(GOOD_PACKS / "office.yaml"))
+    key = pack_id.removeprefix(UPLOAD_PREFIX)
+    await service.execute(code, lambda r, p, now: flow.choose_pack(r, pack_id))
+    await asyncio.sleep(1.0)
+    # A commit a second later: the room lives to 3 s, and so does its pack.
+    await service.execute(code, lambda r, p, now: rooms.create_team(r, "Late"))
+    await asyncio.sleep(1.3)  # past the pack's first life (2.08 s)
+    assert await store.load_pack(key) is not None
+    assert (await service.current(code))[1] is not None
+    async with asyncio.timeout(5):
+        while await store.load(code) is not None:
+            await store.count_rooms(time.time())
+            await asyncio.sleep(0.05)
+    gone_at = time.monotonic()
+    await _until_pack_gone(store, key)
+    assert time.monotonic() - gone_at < 1.0  # a 24th of the room's life, and a poll
 
 
 async def test_a_room_nobody_uses_expires_early(store: RoomStore) -> None:
