@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     from .edge.tcp import run
 
     logging.getLogger(__name__).info("Ritrovo on http://%s:%d", settings.host, settings.port)
+    _raise_file_limit()
     app = create_app(settings)
     # Everything loaded so far (modules, the app, the pack library) lives as
     # long as the process: out of the cyclic collector's sight, its full
@@ -76,4 +77,32 @@ def main(argv: list[str] | None = None) -> None:
         # SIGTERM/SIGINT: stop listening, hand the timer lease over, tell every
         # client to reconnect (1012), wait at most this long, exit.
         shutdown_timeout=settings.shutdown_timeout,
+    )
+
+
+def _raise_file_limit() -> None:
+    """Raise the soft limit of open files to the hard one, as Go's runtime does.
+
+    Every connection is a file. Under a soft limit of 1,024 (the default of
+    many systems and containers) a few hundred idle sockets stopped the
+    process from accepting anything, ``/healthz`` included; one address alone
+    may hold ``max_tcp_connections_per_address`` (1,024) connections. The
+    event loop uses epoll, which has no limit of its own.
+    """
+    try:
+        import resource
+    except ImportError:  # not a Unix
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY:
+        for wanted in (hard, 1 << 20):  # Linux refuses "infinity" for open files
+            if wanted != resource.RLIM_INFINITY and wanted <= soft:
+                break
+            try:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+                break
+            except (ValueError, OSError):
+                continue
+    logging.getLogger(__name__).info(
+        "open files: at most %d", resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     )
