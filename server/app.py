@@ -18,7 +18,7 @@ from .edge.health import StoreHealth
 from .edge.http import HttpApi, StatusApi, guarded, page, secure_static
 from .edge.hub import RoomHub
 from .edge.presence import Presence
-from .edge.tcp import GUARD, ConnectionGuard
+from .edge.routing import Router
 from .edge.ws import WebSocketEndpoint
 from .metrics import METRICS, Metrics
 from .packs import PackLibrary
@@ -37,9 +37,9 @@ STORE = web.AppKey("store", RoomStore)
 TIMERS = web.AppKey("timers", DeadlineTimers)
 HEALTH = web.AppKey("health", StoreHealth)
 SLOTS = web.AppKey("slots", AddressSlots)
+ROUTER = web.AppKey("router", Router)
 
 __all__ = [
-    "GUARD",
     "HEALTH",
     "HUB",
     "METRICS",
@@ -83,16 +83,21 @@ def create_app(
     if getattr(store, "on_roundtrip", False) is None:  # a RedisStore handed in by a test
         store.on_roundtrip = metrics.observe_store  # type: ignore[attr-defined]
     library = PackLibrary(settings.packs_dir, max_bytes=settings.max_pack_bytes)
+    instance = instance_id()
     service = GameService(
         store,
         library,
         max_rooms=settings.max_rooms,
         max_players_per_room=settings.max_players_per_room,
         unused_room_ttl=settings.unused_room_ttl,
+        instance=instance,
+        # Only a store shared by several processes has rooms worth routing.
+        owner_lease=settings.room_owner_lease if store.durable else 0.0,
         **({"clock": clock} if clock else {}),
     )
     hub = RoomHub(service, settings, metrics)
-    lease = TimerLease(store, instance_id(), settings.timer_lease_ttl)
+    router = Router(service, store, instance, metrics)
+    lease = TimerLease(store, instance, settings.timer_lease_ttl)
     presence = Presence(service, store, lease.holder)
     health = StoreHealth(store.ping, hub, presence, metrics)
     attempts = AttemptLimiter(store, service.clock, settings.join_attempts_per_minute)
@@ -107,15 +112,11 @@ def create_app(
         served=hub.rooms.keys,
         revive=lambda: presence.revive(hub.live_players()),
     )
-    endpoint = WebSocketEndpoint(settings, service, hub, health, presence, attempts, slots, metrics)
-    # No middleware: see http.guarded, applied to each HTTP route below. The
-    # address cap, read deadlines and Host check are the protocol's (edge.tcp:
-    # serve the app with its GuardedRunner); the keep-alive timeout is aiohttp's.
-    app = web.Application(
-        client_max_size=settings.max_pack_bytes + 1024,
-        handler_args={"keepalive_timeout": settings.keepalive_timeout},
+    endpoint = WebSocketEndpoint(
+        settings, service, hub, health, presence, attempts, slots, metrics, router
     )
-    app[GUARD] = ConnectionGuard(settings, metrics)
+    # No middleware: see http.guarded, applied to each HTTP route below.
+    app = web.Application(client_max_size=settings.max_pack_bytes + 1024)
     app[SETTINGS] = settings
     app[SERVICE] = service
     app[HUB] = hub
@@ -124,6 +125,7 @@ def create_app(
     app[METRICS] = metrics
     app[HEALTH] = health
     app[SLOTS] = slots
+    app[ROUTER] = router
 
     # Creating rooms is counted per address per hour: with a room limit per
     # server, a few addresses must not be able to take every place.
@@ -155,6 +157,7 @@ def create_app(
 
 async def _background(app: web.Application) -> AsyncIterator[None]:
     hub, store, settings = app[HUB], app[STORE], app[SETTINGS]
+    await app[ROUTER].start()  # before listen: the store subscribes to both at once
     await store.listen(hub.on_notice)
     app[TIMERS].start()
     watcher = asyncio.create_task(
@@ -167,6 +170,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
         await app[TIMERS].stop()
+        await app[ROUTER].close()
         await store.close()
 
 

@@ -49,12 +49,6 @@ class Metrics:
             ["role"],
             registry=r,
         )
-        self.connections_dropped = Counter(
-            "ritrovo_connections_dropped",
-            "TCP connections closed by the edge (address_cap, header_timeout, body_timeout)",
-            ["reason"],
-            registry=r,
-        )
         self.messages_in = Counter(
             "ritrovo_messages_in", "WebSocket messages received, by type", ["type"], registry=r
         )
@@ -88,6 +82,13 @@ class Metrics:
         )
         self.timer_fires = Counter(
             "ritrovo_timer_fires", "Due rooms ticked by this process", registry=r
+        )
+        self.forwarded = Counter(
+            "ritrovo_forwarded_commands",
+            "Commands sent to the process that owns their (hot) room, by outcome: "
+            "sent (answered) or timeout",
+            ["outcome"],
+            registry=r,
         )
         self.store_up.set(1)
         # Labelled children by label value: ``labels()`` validates and locks on

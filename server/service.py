@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import math
 import secrets
 import time
 import weakref
@@ -29,7 +28,7 @@ from .game.pack import Pack
 from .packs.loader import PackLibrary
 from .protocol import CODE_ALPHABET, CODE_LENGTH
 from .store import parts
-from .store.base import RoomStore, Stored
+from .store.base import Claim, RoomStore, Stored
 from .store.codec import decode_pack, encode_pack
 
 T = TypeVar("T")
@@ -37,10 +36,6 @@ Clock = Callable[[], float]
 
 MAX_COMMIT_ATTEMPTS = 50
 UPLOAD_PREFIX = "upload:"
-# Uploaded packs decoded in this process, least recently used first out: at
-# most this many, and this many bytes of their stored (JSON) form.
-PACK_CACHE_ENTRIES = 500
-PACK_CACHE_BYTES = 64 * 1024 * 1024
 
 
 def new_room_code() -> str:
@@ -157,6 +152,8 @@ class GameService:
         max_rooms: int = 1000,
         max_players_per_room: int = DEFAULT_MAX_PLAYERS,
         unused_room_ttl: float | None = None,
+        instance: str = "",
+        owner_lease: float = 0.0,
     ) -> None:
         self.store = store
         self.library = library
@@ -172,16 +169,22 @@ class GameService:
         # commit), and a change committed elsewhere is applied to it from the
         # published change instead of being read back.
         self._rooms: OrderedDict[str, Cached] = OrderedDict()
-        # Uploaded packs by id, with the size of their stored form (a bounded LRU).
-        self._packs: OrderedDict[str, tuple[Pack, int]] = OrderedDict()
-        self._packs_bytes = 0
-        # When this process last made each uploaded pack live on (keep_pack).
-        self._packs_kept: dict[str, float] = {}
+        self._packs: OrderedDict[str, Pack] = OrderedDict()
         # Commands waiting for their room's lock, committed together by the next holder.
         self._queued: dict[str, list[_Command]] = {}
         self._runners: dict[str, asyncio.Task[None]] = {}
         # One lock per room with commands in flight; unused locks go away by themselves.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # Hot rooms' owners as last heard (store.base.Claim): code -> (owner's
+        # instance, until when it is believed, time.monotonic()). This process
+        # claims a room when it loses a race for it; with no instance or no
+        # lease it never does.
+        self._claim = Claim(instance, owner_lease) if instance and owner_lease > 0 else None
+        self._owners: dict[str, tuple[str, float]] = {}
+        # Owners found gone (nobody heard what was sent to them), by room,
+        # until their lease must have run out: a commit that still names one
+        # does not make this process send it commands again.
+        self._unreachable: dict[str, tuple[str, float]] = {}
 
     # -- rooms -----------------------------------------------------------
 
@@ -206,7 +209,6 @@ class GameService:
             stored = parts.split(room)
             if await self.store.create(room.code, stored, now, ttl=self.unused_room_ttl):
                 self._remember(room.code, Cached(0, room, stored))
-                await self._keep_pack(pack_id, now, force=True)
                 return CreatedRoom(room, host_token)
         raise Conflict("could not find a free room code", code=ErrorCode.NO_FREE_CODE)
 
@@ -257,7 +259,6 @@ class GameService:
         if fresh:
             async with self._lock(code):
                 self._forget(code)
-        missing: str | None = None
         while True:
             room = await self.load(code, min_seq=min_seq)
             if (
@@ -266,11 +267,7 @@ class GameService:
                 or not room.pack_id.startswith(UPLOAD_PREFIX)
             ):
                 return room, await self.get_pack(room.pack_id)
-            if room.pack_id == missing:
-                return room, None  # the store no longer has it: the room plays without
-            # An uploaded pack read from the store: load the room again.
-            if await self.get_pack(room.pack_id) is None:
-                missing = room.pack_id
+            await self.get_pack(room.pack_id)  # an uploaded pack read from the store: load again
 
     def on_notice(self, code: str, data: bytes) -> parts.Notice | None:
         """A change was published (by any process): bring the cached room up to date.
@@ -328,13 +325,7 @@ class GameService:
                     # Taken once the lock is held: a runner cancelled while
                     # waiting for it (shutdown) leaves no command unsettled.
                     batch = self._queued.pop(code, [])
-                    cached = self._rooms.get(code)
-                    before = -1 if cached is None else cached.version
                     await self._execute(code, batch)
-                after = self._rooms.get(code)
-                if after is not None and after.version > before:
-                    # Committed: the room lives on, and so does its uploaded pack.
-                    await self._keep_pack(after.room.pack_id, self.clock())
         finally:
             self._runners.pop(code, None)
 
@@ -401,6 +392,7 @@ class GameService:
                 _settle(batch, outcomes, room)
                 return []
             room.seq = version + 1
+            sent_at = time.monotonic()
             whole = changed.is_whole
             gone: list[str] = []
             if whole:
@@ -417,7 +409,9 @@ class GameService:
                 deadline_at=flow.next_deadline(room, pack, now),
                 notice=parts.encode_notice(room.seq, written, gone, whole=whole),
                 now=now,
+                claim=self._claim,
             )
+            self.note_owner(code, outcome.owner, sent_at)
             if outcome.ok:
                 hit.record(room.seq, written, gone, whole)
                 self._remember(code, hit)
@@ -438,6 +432,60 @@ class GameService:
 
     def _forget(self, code: str) -> None:
         self._rooms.pop(code, None)
+
+    # -- owners of hot rooms ---------------------------------------------------
+
+    def owner_elsewhere(self, code: str) -> str | None:
+        """The other process that owns the room, as last heard; None if none or this one."""
+        found = self._owners.get(code)
+        if found is None:
+            return None
+        if found[1] <= time.monotonic():
+            del self._owners[code]
+            return None
+        return None if self._claim is not None and found[0] == self._claim.instance else found[0]
+
+    def owns(self, code: str) -> bool:
+        """Whether this process owns the room (it may run commands sent by the others)."""
+        found = self._owners.get(code)
+        return (
+            found is not None
+            and self._claim is not None
+            and found[0] == self._claim.instance
+            and found[1] > time.monotonic()
+        )
+
+    def note_owner(self, code: str, owner: str | None, since: float | None = None) -> None:
+        """Remember who owns the room (None: nobody), as the store said at ``since``.
+
+        The owner's lease ran from at most then (``time.monotonic()``), so
+        that is when this belief expires, whoever's clock the lease is on.
+        """
+        if self._claim is None:
+            return
+        if owner is not None and self._unreachable.get(code, ("", 0.0))[0] == owner:
+            if self._unreachable[code][1] > time.monotonic():
+                owner = None
+            else:
+                del self._unreachable[code]
+        if owner is None:
+            self._owners.pop(code, None)
+            return
+        start = time.monotonic() if since is None else since
+        self._owners[code] = (owner, start + self._claim.lease)
+        if len(self._owners) > 10_000:
+            now = time.monotonic()
+            self._owners = {k: v for k, v in self._owners.items() if v[1] > now}
+
+    def owner_unreachable(self, code: str, owner: str) -> None:
+        """``owner`` did not get what was sent to it: run the room's commands here meanwhile."""
+        if self._claim is None:
+            return
+        self._owners.pop(code, None)
+        self._unreachable[code] = (owner, time.monotonic() + self._claim.lease)
+        if len(self._unreachable) > 10_000:
+            now = time.monotonic()
+            self._unreachable = {k: v for k, v in self._unreachable.items() if v[1] > now}
 
     async def delete(self, code: str) -> None:
         self._forget(code)
@@ -490,64 +538,21 @@ class GameService:
             return None
         if not pack_id.startswith(UPLOAD_PREFIX):
             return self.library.get(pack_id)
-        cached = self._packs.get(pack_id)
-        if cached is not None:
-            self._packs.move_to_end(pack_id)
-            return cached[0]
-        data = await self.store.load_pack(pack_id[len(UPLOAD_PREFIX) :])
-        if data is None:
-            return None
-        pack = decode_pack(data)
-        self._cache_pack(pack_id, pack, len(data))
+        pack = self._packs.get(pack_id)
+        if pack is None:
+            data = await self.store.load_pack(pack_id[len(UPLOAD_PREFIX) :])
+            if data is None:
+                return None
+            pack = decode_pack(data)
+            self._packs[pack_id] = pack
+            while len(self._packs) > 500:
+                self._packs.popitem(last=False)
         return pack
 
     async def save_uploaded_pack(self, pack: Pack) -> str:
-        """Store an uploaded pack (once per content) and return its id for ``choose_pack``.
-
-        It lives as long as a room that uses it: ``_keep_pack`` on each room's commits.
-        """
         data = encode_pack(pack)
         key = hashlib.sha256(data).hexdigest()
-        now = self.clock()
-        await self.store.save_pack(key, data, ttl=self._pack_life(), now=now)
+        await self.store.save_pack(key, data)
         pack_id = UPLOAD_PREFIX + key
-        self._packs_kept[pack_id] = now
-        self._cache_pack(pack_id, pack, len(data))
+        self._packs[pack_id] = pack
         return pack_id
-
-    def _cache_pack(self, pack_id: str, pack: Pack, size: int) -> None:
-        old = self._packs.pop(pack_id, None)
-        if old is not None:
-            self._packs_bytes -= old[1]
-        self._packs[pack_id] = (pack, size)
-        self._packs_bytes += size
-        while len(self._packs) > 1 and (
-            len(self._packs) > PACK_CACHE_ENTRIES or self._packs_bytes > PACK_CACHE_BYTES
-        ):
-            self._packs_bytes -= self._packs.popitem(last=False)[1][1]
-
-    def _pack_life(self) -> float:
-        """How long a pack lives from the last time a room kept it.
-
-        A room lives ``room_ttl`` after its last commit. A pack is kept for a
-        little more (1/24 of it), again on a commit only once that margin is
-        used up: so it never expires before a room that uses it, and at most
-        that margin after the last one.
-        """
-        return self.store.room_ttl * 25 / 24
-
-    async def _keep_pack(self, pack_id: str | None, now: float, *, force: bool = False) -> None:
-        if pack_id is None or not pack_id.startswith(UPLOAD_PREFIX):
-            return
-        margin = self.store.room_ttl / 24
-        if not force and now - self._packs_kept.get(pack_id, -math.inf) < margin:
-            return
-        try:
-            await self.store.keep_pack(
-                pack_id[len(UPLOAD_PREFIX) :], ttl=self._pack_life(), now=now
-            )
-        except RitrovoError:
-            return  # the store is down: the next commit tries again
-        self._packs_kept[pack_id] = now
-        if len(self._packs_kept) > 10_000:
-            self._packs_kept = {k: t for k, t in self._packs_kept.items() if now - t < margin}

@@ -25,6 +25,7 @@ from .guards import AttemptLimiter
 from .health import StoreHealth
 from .hub import RoomHub
 from .presence import Presence
+from .routing import Router
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ SCHEMAS: dict[Role, dict[str, type[protocol.Message]]] = {
 class Session:
     """Handles the frames of one connection: its opening, then its commands."""
 
-    __slots__ = ("attempts", "conn", "health", "hub", "presence", "service")
+    __slots__ = ("attempts", "conn", "health", "hub", "presence", "router", "service")
 
     def __init__(
         self,
@@ -48,8 +49,10 @@ class Session:
         health: StoreHealth,
         presence: Presence,
         attempts: AttemptLimiter,
+        router: Router | None = None,
     ) -> None:
         self.conn = conn
+        self.router = router
         self.service = service
         self.hub = hub
         self.health = health
@@ -77,7 +80,11 @@ class Session:
         if command is None:  # the schemas let through only what the tables hold
             raise BadRequest("unsupported message", code=ErrorCode.UNKNOWN_TYPE)
         self.health.require()
-        result = await command(Caller(self.service, conn.code, conn.player_id or ""), msg)
+        caller = Caller(self.service, conn.code, conn.player_id or "")
+        if self.router is None:
+            result = await command(caller, msg)
+        else:  # at the owner of a hot room, if another process owns it
+            result = await self.router.run(caller, msg, command)
         reply: dict[str, Any] = {"id": msg.id, "of": msg.type}
         if result is not None:
             reply["result"] = result

@@ -20,6 +20,7 @@ from .health import StoreHealth
 from .http import error_response
 from .hub import RoomHub
 from .presence import Presence
+from .routing import Router
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,10 @@ class WebSocketEndpoint:
         attempts: AttemptLimiter,
         slots: AddressSlots,
         metrics: Metrics,
+        router: Router | None = None,
     ) -> None:
         self.settings = settings
+        self.router = router
         self.service = service
         self.hub = hub
         self.health = health
@@ -81,7 +84,13 @@ class WebSocketEndpoint:
             await ws.prepare(request)
             log.info("connection opened", extra=conn.log_extra)
             session = Session(
-                conn, self.service, self.hub, self.health, self.presence, self.attempts
+                conn,
+                self.service,
+                self.hub,
+                self.health,
+                self.presence,
+                self.attempts,
+                self.router,
             )
             hello_timer = asyncio.get_running_loop().call_later(
                 settings.hello_timeout, _hello_timeout, conn

@@ -13,6 +13,11 @@ Deadlines are fired by one process at a time: the holder of the timer lease
 (``hold_lease``). The lease only saves work and keeps the firing in one place;
 correctness never depends on it, since a deadline fired twice is a commit that
 loses its compare-and-set the second time.
+
+A hot room has an owner in the same way: a process that loses a
+compare-and-set on a room claims it (``Claim``), and the others send it the
+room's commands (``ProcessMail``) instead of racing it. Also only an
+optimisation: a commit by anyone else still succeeds if its version is right.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 NoticeHandler = Callable[[str, bytes], Awaitable[None] | None]
+MailHandler = Callable[[bytes], None]
 DEFAULT_ROOM_TTL_SECONDS = 24 * 3600
 # Changes kept per room for writers that lost a compare-and-set: they catch up
 # from these instead of reading the whole room (older gaps read it whole).
@@ -46,6 +52,23 @@ class CommitResult:
     ok: bool
     current: Stored | None = None
     missed: list[bytes] | None = None
+    # The process that owns the room after this commit (None: nobody, or no
+    # claim was made): see ``Claim``.
+    owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Who commits, and for how long they would own the room.
+
+    Given with a commit: a commit that loses the compare-and-set makes
+    ``instance`` the room's owner for ``lease`` seconds if it has none, and
+    the owner's own successful commits renew it. Other processes learn the
+    owner from the ``CommitResult`` of their next lost race.
+    """
+
+    instance: str
+    lease: float
 
 
 class RoomStorage(ABC):
@@ -80,13 +103,15 @@ class RoomStorage(ABC):
         deadline_at: float | None,
         notice: bytes,
         now: float,
+        claim: Claim | None = None,
     ) -> CommitResult:
         """Write the changed parts if the room is still at ``expected_version``.
 
         ``written`` parts replace theirs, ``gone`` parts are deleted; with
         ``whole``, ``written`` is the whole room and every other part goes.
         In the same atomic step: record the room's next deadline (see
-        ``DeadlineIndex``) and publish ``notice`` (see ``NoticeBus``).
+        ``DeadlineIndex``) and publish ``notice`` (see ``NoticeBus``); with
+        ``claim``, claim or renew the room's ownership (see ``Claim``).
         """
 
     @abstractmethod
@@ -167,31 +192,38 @@ class PresenceRegistry(ABC):
         """Drop an instance's heartbeat and room list (it stopped, or was cleaned up)."""
 
 
+class ProcessMail(ABC):
+    """Messages to one server process, by its instance id: a hot room's commands
+    go to its owner, and the answers come back. At most once, like notices."""
+
+    @abstractmethod
+    async def send_mail(self, instance: str, data: bytes) -> int:
+        """Send ``data`` to ``instance``; how many listeners got it (0: nobody, it is lost)."""
+
+    @abstractmethod
+    async def receive_mail(self, instance: str, handler: MailHandler) -> None:
+        """Deliver what is sent to ``instance`` to ``handler``; call before ``listen``."""
+
+
 class PackStorage(ABC):
-    """Uploaded packs, by content hash, each kept only as long as someone keeps it.
-
-    The service keeps a pack alive while a room that uses it is (``keep_pack``
-    on that room's commits), so it expires with its last room. Times are
-    seconds: ``now`` is the caller's clock (the memory store lives by it), Redis
-    counts the time to live itself.
-    """
+    """Uploaded packs, by content hash."""
 
     @abstractmethod
-    async def save_pack(self, key: str, data: bytes, *, ttl: float, now: float) -> None:
-        """Store ``data`` under ``key`` for at least ``ttl`` seconds (never shortening a longer
-        life: the same key is the same pack, stored once)."""
+    async def save_pack(self, key: str, data: bytes) -> None: ...
 
     @abstractmethod
-    async def keep_pack(self, key: str, *, ttl: float, now: float) -> bool:
-        """Make the pack live at least ``ttl`` more seconds (never shorter); False if it is gone."""
-
-    @abstractmethod
-    async def load_pack(self, key: str) -> bytes | None:
-        """The pack's data; None once it expired (loading does not keep it)."""
+    async def load_pack(self, key: str) -> bytes | None: ...
 
 
 class RoomStore(
-    RoomStorage, DeadlineIndex, NoticeBus, LeaseStorage, Counters, PresenceRegistry, PackStorage
+    RoomStorage,
+    DeadlineIndex,
+    NoticeBus,
+    ProcessMail,
+    LeaseStorage,
+    Counters,
+    PresenceRegistry,
+    PackStorage,
 ):
     """A whole store: every small interface above, over one backend.
 

@@ -26,6 +26,9 @@ INSTANCES = PREFIX + "instances"
 ROOM_EVENTS_PREFIX = PREFIX + "events:"
 ROOM_EVENTS_PATTERN = ROOM_EVENTS_PREFIX + "*"
 
+# One channel per process (process_mail): what other processes send it.
+PROCESS_MAIL_PREFIX = PREFIX + "mail:"
+
 
 # A room's keys share the hash tag {CODE}: on Redis Cluster they live in one
 # slot, so one script can change them together.
@@ -44,6 +47,21 @@ def room_log(code: str) -> str:
 
 def room_events(code: str) -> str:
     return ROOM_EVENTS_PREFIX + code
+
+
+def room_owner(code: str) -> str:
+    """String: the instance that owns a hot room (its commands are sent there), with a TTL.
+
+    Claimed by a process that lost a compare-and-set race on the room, renewed
+    by the owner's commits; it expires by itself when the room calms down or
+    its owner dies. Advisory only: the version check still decides every commit.
+    """
+    return f"{PREFIX}owner:{{{code}}}"
+
+
+def process_mail(instance: str) -> str:
+    """Channel of one server process: commands other processes send to it, and replies."""
+    return PROCESS_MAIL_PREFIX + instance
 
 
 def pack(pack_key: str) -> str:

@@ -11,12 +11,13 @@ so in practice that process always holds it.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import math
 import time
 from collections import deque
 
-from .base import LOG_LENGTH, CommitResult, NoticeHandler, RoomStore, Stored
+from .base import LOG_LENGTH, Claim, CommitResult, MailHandler, NoticeHandler, RoomStore, Stored
 
 
 class MemoryStore(RoomStore):
@@ -32,23 +33,23 @@ class MemoryStore(RoomStore):
         # The last changes of each room, for a writer that lost a compare-and-set.
         self._logs: dict[str, deque[tuple[int, bytes]]] = {}
         self._deadlines: dict[str, float] = {}
-        self._packs: dict[str, tuple[bytes, float]] = {}  # key: data, expiry (``now``)
+        self._packs: dict[str, bytes] = {}
         self._counters: dict[str, tuple[int, int]] = {}
         self._handlers: list[NoticeHandler] = []
         self._instances: dict[str, float] = {}
         self._instance_rooms: dict[str, set[str]] = {}
         self._lease: tuple[str, float] | None = None  # holder, expiry (time.monotonic)
+        self._owners: dict[str, tuple[str, float]] = {}  # code: owner, expiry (time.monotonic)
+        self._mail: dict[str, MailHandler] = {}
 
     def _expire(self, now: float) -> None:
         for code, at in list(self._active.items()):
             if now - at > self.room_ttl:
                 self._drop(code)
-        for key, (_, until) in list(self._packs.items()):
-            if until < now:
-                del self._packs[key]
 
     def _drop(self, code: str) -> None:
         self._rooms.pop(code, None)
+        self._owners.pop(code, None)
         self._logs.pop(code, None)
         self._active.pop(code, None)
         self._deadlines.pop(code, None)
@@ -80,16 +81,23 @@ class MemoryStore(RoomStore):
         deadline_at: float | None,
         notice: bytes,
         now: float,
+        claim: Claim | None = None,
     ) -> CommitResult:
         current = self._rooms.get(code)
         if current is None:
             return CommitResult(False)
+        owner = self._owner(code) if claim is not None else None
         if current[0] != expected_version:
+            if claim is not None and owner is None:
+                owner = claim.instance
+                self._owners[code] = (owner, time.monotonic() + claim.lease)
             log = [data for at, data in self._logs.get(code, ()) if at > expected_version]
             first = next((at for at, _ in self._logs.get(code, ()) if at > expected_version), None)
             if log and first == expected_version + 1:
-                return CommitResult(False, missed=log)
-            return CommitResult(False, await self.load(code))
+                return CommitResult(False, missed=log, owner=owner)
+            return CommitResult(False, await self.load(code), owner=owner)
+        if claim is not None and owner == claim.instance:
+            self._owners[code] = (owner, time.monotonic() + claim.lease)
         parts = {} if whole else current[1]
         parts.update(written)
         for name in gone:
@@ -102,7 +110,14 @@ class MemoryStore(RoomStore):
         else:
             self._deadlines[code] = deadline_at
         await self._publish(code, notice)
-        return CommitResult(True, None)
+        return CommitResult(True, None, owner=owner)
+
+    def _owner(self, code: str) -> str | None:
+        found = self._owners.get(code)
+        if found is not None and found[1] <= time.monotonic():
+            del self._owners[code]
+            return None
+        return None if found is None else found[0]
 
     async def delete(self, code: str, notice: bytes) -> None:
         self._drop(code)
@@ -123,22 +138,11 @@ class MemoryStore(RoomStore):
         self._expire(now)
         return len(self._rooms)
 
-    async def save_pack(self, key: str, data: bytes, *, ttl: float, now: float) -> None:
-        self._expire(now)
-        until = max(now + ttl, self._packs.get(key, (b"", 0.0))[1])
-        self._packs[key] = (data, until)
-
-    async def keep_pack(self, key: str, *, ttl: float, now: float) -> bool:
-        self._expire(now)
-        found = self._packs.get(key)
-        if found is None:
-            return False
-        self._packs[key] = (found[0], max(found[1], now + ttl))
-        return True
+    async def save_pack(self, key: str, data: bytes) -> None:
+        self._packs[key] = data
 
     async def load_pack(self, key: str) -> bytes | None:
-        found = self._packs.get(key)
-        return None if found is None else found[0]
+        return self._packs.get(key)
 
     async def hit(self, name: str, window_seconds: int, now: float, amount: int = 1) -> int:
         window = math.floor(now / window_seconds)
@@ -191,8 +195,20 @@ class MemoryStore(RoomStore):
     async def listen(self, handler: NoticeHandler) -> None:
         self._handlers.append(handler)
 
+    async def send_mail(self, instance: str, data: bytes) -> int:
+        handler = self._mail.get(instance)
+        if handler is None:
+            return 0
+        # Later, as from Redis: the sender does not run the receiver's work.
+        asyncio.get_running_loop().call_soon(handler, data)
+        return 1
+
+    async def receive_mail(self, instance: str, handler: MailHandler) -> None:
+        self._mail[instance] = handler
+
     async def ping(self) -> None:
         return None
 
     async def close(self) -> None:
         self._handlers.clear()
+        self._mail.clear()

@@ -31,7 +31,7 @@ from redis.exceptions import RedisError
 
 from ..errors import ErrorCode, StoreUnavailable
 from . import keys
-from .base import LOG_LENGTH, CommitResult, NoticeHandler, RoomStore, Stored
+from .base import LOG_LENGTH, Claim, CommitResult, MailHandler, NoticeHandler, RoomStore, Stored
 
 log = logging.getLogger(__name__)
 
@@ -71,29 +71,38 @@ return 1
 COMMIT_SCRIPT = (
     HSET_PAIRS
     + """
--- KEYS: room hash, deadlines zset, rooms zset, room log stream
+-- KEYS: room hash, deadlines zset, rooms zset, room log stream, room owner
 -- ARGV: 1 expected version, 2 new version, 3 deadline ('' = none), 4 ttl, 5 code,
 --       6 channel, 7 notice, 8 now, 9 whole ('1' or '0'), 10 number of written parts,
---       11 log length, then written name/value pairs, then the names of parts that are gone
+--       11 log length, 12 claiming instance ('' = no claim), 13 ownership lease (ms),
+--       then written name/value pairs, then the names of parts that are gone
 local v = redis.call('HGET', KEYS[1], 'v')
 if not v then return {-1} end
+local owner = false
+if ARGV[12] ~= '' then owner = redis.call('GET', KEYS[5]) end
 if v ~= ARGV[1] then
+  -- A lost race: the loser owns the room if nobody does (see keys.room_owner).
+  if ARGV[12] ~= '' and not owner then
+    redis.call('SET', KEYS[5], ARGV[12], 'PX', ARGV[13])
+    owner = ARGV[12]
+  end
   -- The changes since the expected version, if the log still holds them all.
   local log = redis.call('XRANGE', KEYS[4], ARGV[1] .. '-2', '+')
   if #log > 0 and log[1][1] == (tonumber(ARGV[1]) + 1) .. '-1' then
     local missed = {}
     for i, entry in ipairs(log) do missed[i] = entry[2][2] end
-    return {2, missed}
+    return {2, missed, owner}
   end
-  return {0, redis.call('HGETALL', KEYS[1])}
+  return {0, redis.call('HGETALL', KEYS[1]), owner}
 end
+if owner and owner == ARGV[12] then redis.call('PEXPIRE', KEYS[5], ARGV[13]) end
 -- The log first: an entry id at or below the last one fails here, before
 -- anything is written (Lua does not roll back what a script already did).
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[11], ARGV[2] .. '-1', 'n', ARGV[7])
 if ARGV[9] == '1' then redis.call('DEL', KEYS[1]) end
 redis.call('HSET', KEYS[1], 'v', ARGV[2])
-local last = 11 + 2 * tonumber(ARGV[10])
-hset_pairs(KEYS[1], 12, last)
+local last = 13 + 2 * tonumber(ARGV[10])
+hset_pairs(KEYS[1], 14, last)
 for i = last + 1, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 if ARGV[3] == '' then
@@ -104,7 +113,7 @@ end
 redis.call('ZADD', KEYS[3], ARGV[8], ARGV[5])
 redis.call('EXPIRE', KEYS[4], ARGV[4])
 redis.call('PUBLISH', ARGV[6], ARGV[7])
-return {1}
+return {1, owner}
 """
 )
 
@@ -156,20 +165,6 @@ redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1
 """
 
-
-# An uploaded pack's life is only ever lengthened: several rooms may keep
-# the same pack, each for its own time.
-KEEP_PACK_SCRIPT = """
--- KEYS: pack. ARGV: time to live (ms), then the data when saving
-local left = redis.call('PTTL', KEYS[1])
-if left == -2 then
-  if #ARGV < 2 then return 0 end
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
-elseif left >= 0 and left < tonumber(ARGV[1]) then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-end
-return 1
-"""
 
 RoundTripObserver = Callable[[str, float], None]
 UNAVAILABLE = "the game store (Redis) is unreachable; the game is paused until it is back"
@@ -228,9 +223,9 @@ class RedisStore(RoomStore):
         self._due = self.redis.register_script(DUE_SCRIPT)
         self._hold_lease = self.redis.register_script(HOLD_LEASE_SCRIPT)
         self._release_lease = self.redis.register_script(RELEASE_LEASE_SCRIPT)
-        self._keep_pack = self.redis.register_script(KEEP_PACK_SCRIPT)
         self._listener: asyncio.Task[None] | None = None
         self._handler: NoticeHandler | None = None
+        self._mail: tuple[str, MailHandler] | None = None  # this process's channel, its handler
         self._closing = False
 
     @contextlib.asynccontextmanager
@@ -281,6 +276,7 @@ class RedisStore(RoomStore):
         deadline_at: float | None,
         notice: bytes,
         now: float,
+        claim: Claim | None = None,
     ) -> CommitResult:
         args: list[Any] = [
             expected_version,
@@ -294,27 +290,40 @@ class RedisStore(RoomStore):
             "1" if whole else "0",
             len(written),
             LOG_LENGTH,
+            "" if claim is None else claim.instance,
+            1 if claim is None else max(1, round(claim.lease * 1000)),
         ]
         for name, data in written.items():
             args += [name, data]
         args += gone
         async with self._call("commit"):
             reply = await self._commit(
-                keys=[keys.room(code), keys.DEADLINES, keys.ROOMS, keys.room_log(code)], args=args
+                keys=[
+                    keys.room(code),
+                    keys.DEADLINES,
+                    keys.ROOMS,
+                    keys.room_log(code),
+                    keys.room_owner(code),
+                ],
+                args=args,
             )
+        # Lua's false arrives as None, or ends the reply list early.
+        owner = _bytes(reply[-1]).decode() if len(reply) > 1 and reply[-1] else None
         if reply[0] == 1:
             if self._handler is not None:
                 # This process hears of its own change at once, as with the
                 # memory store, instead of one more trip through Redis; the
                 # echo from the subscription follows and changes nothing.
                 await _deliver(self._handler, code, notice)
-            return CommitResult(True)
+            return CommitResult(True, owner=owner)
         if reply[0] == -1:
             return CommitResult(False)
         if reply[0] == 2:
-            return CommitResult(False, missed=[_bytes(notice) for notice in reply[1]])
+            missed = [_bytes(notice) for notice in reply[1]]
+            return CommitResult(False, missed=missed, owner=owner)
         flat = reply[1]
-        return CommitResult(False, _stored(dict(zip(flat[::2], flat[1::2], strict=True))))
+        current = _stored(dict(zip(flat[::2], flat[1::2], strict=True)))
+        return CommitResult(False, current, owner=owner)
 
     async def delete(self, code: str, notice: bytes) -> None:
         async with self._call("delete"):
@@ -334,17 +343,13 @@ class RedisStore(RoomStore):
         async with self._call("count_rooms"):
             return int(await self.redis.zcount(keys.ROOMS, now - self.room_ttl, "+inf"))
 
-    async def save_pack(self, key: str, data: bytes, *, ttl: float, now: float) -> None:
+    async def save_pack(self, key: str, data: bytes) -> None:
         async with self._call("save_pack"):
-            await self._keep_pack(keys=[keys.pack(key)], args=[_ms(ttl), data])
-
-    async def keep_pack(self, key: str, *, ttl: float, now: float) -> bool:
-        async with self._call("keep_pack"):
-            return bool(await self._keep_pack(keys=[keys.pack(key)], args=[_ms(ttl)]))
+            await self.redis.set(keys.pack(key), data, ex=self._ttl)
 
     async def load_pack(self, key: str) -> bytes | None:
         async with self._call("load_pack"):
-            data = await self.redis.get(keys.pack(key))
+            data = await self.redis.getex(keys.pack(key), ex=self._ttl)
         return None if data is None else _bytes(data)
 
     async def hit(self, name: str, window_seconds: int, now: float, amount: int = 1) -> int:
@@ -405,6 +410,13 @@ class RedisStore(RoomStore):
             pipe.delete(keys.instance_rooms(instance))
             await pipe.execute()
 
+    async def send_mail(self, instance: str, data: bytes) -> int:
+        async with self._call("send_mail"):
+            return int(await self.redis.publish(keys.process_mail(instance), data))
+
+    async def receive_mail(self, instance: str, handler: MailHandler) -> None:
+        self._mail = (keys.process_mail(instance), handler)
+
     async def listen(self, handler: NoticeHandler) -> None:
         self._handler = handler
         self._listener = asyncio.create_task(self._listen(handler), name="redis-notices")
@@ -415,6 +427,7 @@ class RedisStore(RoomStore):
         # client, with no silent retries: any lost connection must come back
         # through this loop, which then asks for a resync.
         client = _client(self.url, 0, 1, CALL_TIMEOUT)
+        mail = self._mail
         backoff = 0.1
         lost = False
         try:
@@ -427,6 +440,8 @@ class RedisStore(RoomStore):
                     while (await pubsub.get_message(timeout=1.0) or {}).get("type") != "psubscribe":
                         if self._closing:
                             return
+                    if mail is not None:
+                        await pubsub.subscribe(mail[0])
                     backoff = 0.1
                     if lost:
                         # Notices published while we were away are lost: ask for
@@ -435,7 +450,12 @@ class RedisStore(RoomStore):
                         await _deliver(handler, "", b"")
                     while not self._closing:
                         message = await pubsub.get_message(timeout=1.0)
-                        if message is None or message.get("type") != "pmessage":
+                        if message is None:
+                            continue
+                        if message.get("type") == "message" and mail is not None:
+                            _deliver_mail(mail[1], message["data"])
+                            continue
+                        if message.get("type") != "pmessage":
                             continue
                         channel: bytes = message["channel"]
                         data: bytes = message["data"]
@@ -509,6 +529,13 @@ async def _deliver(handler: NoticeHandler, code: str, notice: bytes) -> None:
             await result
     except Exception:
         log.exception("notice handler failed", extra={"room": code or None})
+
+
+def _deliver_mail(handler: MailHandler, data: object) -> None:
+    try:
+        handler(_bytes(data))
+    except Exception:
+        log.exception("mail handler failed")
 
 
 def _ms(seconds: float) -> int:
