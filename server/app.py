@@ -19,6 +19,7 @@ from .edge.http import HttpApi, StatusApi, guarded, page, secure_static
 from .edge.hub import RoomHub
 from .edge.presence import Presence
 from .edge.routing import Router
+from .edge.tcp import GUARD, ConnectionGuard
 from .edge.ws import WebSocketEndpoint
 from .metrics import METRICS, Metrics
 from .packs import PackLibrary
@@ -40,6 +41,7 @@ SLOTS = web.AppKey("slots", AddressSlots)
 ROUTER = web.AppKey("router", Router)
 
 __all__ = [
+    "GUARD",
     "HEALTH",
     "HUB",
     "METRICS",
@@ -115,8 +117,14 @@ def create_app(
     endpoint = WebSocketEndpoint(
         settings, service, hub, health, presence, attempts, slots, metrics, router
     )
-    # No middleware: see http.guarded, applied to each HTTP route below.
-    app = web.Application(client_max_size=settings.max_pack_bytes + 1024)
+    # No middleware: see http.guarded, applied to each HTTP route below. The
+    # address cap, read deadlines and Host check are the protocol's (edge.tcp:
+    # serve the app with its GuardedRunner); the keep-alive timeout is aiohttp's.
+    app = web.Application(
+        client_max_size=settings.max_pack_bytes + 1024,
+        handler_args={"keepalive_timeout": settings.keepalive_timeout},
+    )
+    app[GUARD] = ConnectionGuard(settings, metrics)
     app[SETTINGS] = settings
     app[SERVICE] = service
     app[HUB] = hub

@@ -47,6 +47,19 @@ class Settings:
     # Live WebSocket connections per client address, in each process. Generous:
     # a whole office may share one public address behind its NAT.
     max_connections_per_address: int = 256
+    # Every TCP connection per client address, in each process (plain HTTP,
+    # keep-alive, sockets that never send a byte, WebSockets): over it a new
+    # connection is closed at once. Above the WebSocket limit: each phone
+    # holds a WebSocket and, after loading the page, keep-alive connections.
+    # Not applied behind trusted proxies (all connections come from the proxy).
+    max_tcp_connections_per_address: int = 1024
+    header_timeout: float = 10.0  # seconds a connection has to send a complete request head
+    body_timeout: float = 30.0  # seconds a request body has to arrive in full (else 408)
+    keepalive_timeout: float = 75.0  # seconds an idle keep-alive HTTP connection is kept
+    # Comma-separated host names the server answers to (the request's Host),
+    # besides IP literals, ``localhost`` and public_url's host; ``*``: any.
+    # Anything else gets 421 host_not_allowed: DNS rebinding fails.
+    allowed_hosts: str | None = None
     # Comma-separated origins (``https://game.example.com``) whose pages may open
     # a WebSocket; ``*`` allows any. Default: the server's own origin (the
     # request's Host, or public_url). A missing Origin (bots, CLI) is allowed.

@@ -49,6 +49,12 @@ class Metrics:
             ["role"],
             registry=r,
         )
+        self.connections_dropped = Counter(
+            "ritrovo_connections_dropped",
+            "TCP connections closed by the edge (address_cap, header_timeout, body_timeout)",
+            ["reason"],
+            registry=r,
+        )
         self.messages_in = Counter(
             "ritrovo_messages_in", "WebSocket messages received, by type", ["type"], registry=r
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import secrets
 import time
 import weakref
@@ -36,6 +37,10 @@ Clock = Callable[[], float]
 
 MAX_COMMIT_ATTEMPTS = 50
 UPLOAD_PREFIX = "upload:"
+# Uploaded packs decoded in this process, least recently used first out: at
+# most this many, and this many bytes of their stored (JSON) form.
+PACK_CACHE_ENTRIES = 500
+PACK_CACHE_BYTES = 64 * 1024 * 1024
 
 
 def new_room_code() -> str:
@@ -169,7 +174,11 @@ class GameService:
         # commit), and a change committed elsewhere is applied to it from the
         # published change instead of being read back.
         self._rooms: OrderedDict[str, Cached] = OrderedDict()
-        self._packs: OrderedDict[str, Pack] = OrderedDict()
+        # Uploaded packs by id, with the size of their stored form (a bounded LRU).
+        self._packs: OrderedDict[str, tuple[Pack, int]] = OrderedDict()
+        self._packs_bytes = 0
+        # When this process last made each uploaded pack live on (keep_pack).
+        self._packs_kept: dict[str, float] = {}
         # Commands waiting for their room's lock, committed together by the next holder.
         self._queued: dict[str, list[_Command]] = {}
         self._runners: dict[str, asyncio.Task[None]] = {}
@@ -209,6 +218,7 @@ class GameService:
             stored = parts.split(room)
             if await self.store.create(room.code, stored, now, ttl=self.unused_room_ttl):
                 self._remember(room.code, Cached(0, room, stored))
+                await self._keep_pack(pack_id, now, force=True)
                 return CreatedRoom(room, host_token)
         raise Conflict("could not find a free room code", code=ErrorCode.NO_FREE_CODE)
 
@@ -259,6 +269,7 @@ class GameService:
         if fresh:
             async with self._lock(code):
                 self._forget(code)
+        missing: str | None = None
         while True:
             room = await self.load(code, min_seq=min_seq)
             if (
@@ -267,7 +278,11 @@ class GameService:
                 or not room.pack_id.startswith(UPLOAD_PREFIX)
             ):
                 return room, await self.get_pack(room.pack_id)
-            await self.get_pack(room.pack_id)  # an uploaded pack read from the store: load again
+            if room.pack_id == missing:
+                return room, None  # the store no longer has it: the room plays without
+            # An uploaded pack read from the store: load the room again.
+            if await self.get_pack(room.pack_id) is None:
+                missing = room.pack_id
 
     def on_notice(self, code: str, data: bytes) -> parts.Notice | None:
         """A change was published (by any process): bring the cached room up to date.
@@ -325,7 +340,13 @@ class GameService:
                     # Taken once the lock is held: a runner cancelled while
                     # waiting for it (shutdown) leaves no command unsettled.
                     batch = self._queued.pop(code, [])
+                    cached = self._rooms.get(code)
+                    before = -1 if cached is None else cached.version
                     await self._execute(code, batch)
+                after = self._rooms.get(code)
+                if after is not None and after.version > before:
+                    # Committed: the room lives on, and so does its uploaded pack.
+                    await self._keep_pack(after.room.pack_id, self.clock())
         finally:
             self._runners.pop(code, None)
 
@@ -538,21 +559,64 @@ class GameService:
             return None
         if not pack_id.startswith(UPLOAD_PREFIX):
             return self.library.get(pack_id)
-        pack = self._packs.get(pack_id)
-        if pack is None:
-            data = await self.store.load_pack(pack_id[len(UPLOAD_PREFIX) :])
-            if data is None:
-                return None
-            pack = decode_pack(data)
-            self._packs[pack_id] = pack
-            while len(self._packs) > 500:
-                self._packs.popitem(last=False)
+        cached = self._packs.get(pack_id)
+        if cached is not None:
+            self._packs.move_to_end(pack_id)
+            return cached[0]
+        data = await self.store.load_pack(pack_id[len(UPLOAD_PREFIX) :])
+        if data is None:
+            return None
+        pack = decode_pack(data)
+        self._cache_pack(pack_id, pack, len(data))
         return pack
 
     async def save_uploaded_pack(self, pack: Pack) -> str:
+        """Store an uploaded pack (once per content) and return its id for ``choose_pack``.
+
+        It lives as long as a room that uses it: ``_keep_pack`` on each room's commits.
+        """
         data = encode_pack(pack)
         key = hashlib.sha256(data).hexdigest()
-        await self.store.save_pack(key, data)
+        now = self.clock()
+        await self.store.save_pack(key, data, ttl=self._pack_life(), now=now)
         pack_id = UPLOAD_PREFIX + key
-        self._packs[pack_id] = pack
+        self._packs_kept[pack_id] = now
+        self._cache_pack(pack_id, pack, len(data))
         return pack_id
+
+    def _cache_pack(self, pack_id: str, pack: Pack, size: int) -> None:
+        old = self._packs.pop(pack_id, None)
+        if old is not None:
+            self._packs_bytes -= old[1]
+        self._packs[pack_id] = (pack, size)
+        self._packs_bytes += size
+        while len(self._packs) > 1 and (
+            len(self._packs) > PACK_CACHE_ENTRIES or self._packs_bytes > PACK_CACHE_BYTES
+        ):
+            self._packs_bytes -= self._packs.popitem(last=False)[1][1]
+
+    def _pack_life(self) -> float:
+        """How long a pack lives from the last time a room kept it.
+
+        A room lives ``room_ttl`` after its last commit. A pack is kept for a
+        little more (1/24 of it), again on a commit only once that margin is
+        used up: so it never expires before a room that uses it, and at most
+        that margin after the last one.
+        """
+        return self.store.room_ttl * 25 / 24
+
+    async def _keep_pack(self, pack_id: str | None, now: float, *, force: bool = False) -> None:
+        if pack_id is None or not pack_id.startswith(UPLOAD_PREFIX):
+            return
+        margin = self.store.room_ttl / 24
+        if not force and now - self._packs_kept.get(pack_id, -math.inf) < margin:
+            return
+        try:
+            await self.store.keep_pack(
+                pack_id[len(UPLOAD_PREFIX) :], ttl=self._pack_life(), now=now
+            )
+        except RitrovoError:
+            return  # the store is down: the next commit tries again
+        self._packs_kept[pack_id] = now
+        if len(self._packs_kept) > 10_000:
+            self._packs_kept = {k: t for k, t in self._packs_kept.items() if now - t < margin}

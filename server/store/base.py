@@ -206,13 +206,26 @@ class ProcessMail(ABC):
 
 
 class PackStorage(ABC):
-    """Uploaded packs, by content hash."""
+    """Uploaded packs, by content hash, each kept only as long as someone keeps it.
+
+    The service keeps a pack alive while a room that uses it is (``keep_pack``
+    on that room's commits), so it expires with its last room. Times are
+    seconds: ``now`` is the caller's clock (the memory store lives by it), Redis
+    counts the time to live itself.
+    """
 
     @abstractmethod
-    async def save_pack(self, key: str, data: bytes) -> None: ...
+    async def save_pack(self, key: str, data: bytes, *, ttl: float, now: float) -> None:
+        """Store ``data`` under ``key`` for at least ``ttl`` seconds (never shortening a longer
+        life: the same key is the same pack, stored once)."""
 
     @abstractmethod
-    async def load_pack(self, key: str) -> bytes | None: ...
+    async def keep_pack(self, key: str, *, ttl: float, now: float) -> bool:
+        """Make the pack live at least ``ttl`` more seconds (never shorter); False if it is gone."""
+
+    @abstractmethod
+    async def load_pack(self, key: str) -> bytes | None:
+        """The pack's data; None once it expired (loading does not keep it)."""
 
 
 class RoomStore(

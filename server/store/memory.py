@@ -33,7 +33,7 @@ class MemoryStore(RoomStore):
         # The last changes of each room, for a writer that lost a compare-and-set.
         self._logs: dict[str, deque[tuple[int, bytes]]] = {}
         self._deadlines: dict[str, float] = {}
-        self._packs: dict[str, bytes] = {}
+        self._packs: dict[str, tuple[bytes, float]] = {}  # key: data, expiry (``now``)
         self._counters: dict[str, tuple[int, int]] = {}
         self._handlers: list[NoticeHandler] = []
         self._instances: dict[str, float] = {}
@@ -46,6 +46,9 @@ class MemoryStore(RoomStore):
         for code, at in list(self._active.items()):
             if now - at > self.room_ttl:
                 self._drop(code)
+        for key, (_, until) in list(self._packs.items()):
+            if until < now:
+                del self._packs[key]
 
     def _drop(self, code: str) -> None:
         self._rooms.pop(code, None)
@@ -138,11 +141,22 @@ class MemoryStore(RoomStore):
         self._expire(now)
         return len(self._rooms)
 
-    async def save_pack(self, key: str, data: bytes) -> None:
-        self._packs[key] = data
+    async def save_pack(self, key: str, data: bytes, *, ttl: float, now: float) -> None:
+        self._expire(now)
+        until = max(now + ttl, self._packs.get(key, (b"", 0.0))[1])
+        self._packs[key] = (data, until)
+
+    async def keep_pack(self, key: str, *, ttl: float, now: float) -> bool:
+        self._expire(now)
+        found = self._packs.get(key)
+        if found is None:
+            return False
+        self._packs[key] = (found[0], max(found[1], now + ttl))
+        return True
 
     async def load_pack(self, key: str) -> bytes | None:
-        return self._packs.get(key)
+        found = self._packs.get(key)
+        return None if found is None else found[0]
 
     async def hit(self, name: str, window_seconds: int, now: float, amount: int = 1) -> int:
         window = math.floor(now / window_seconds)

@@ -166,6 +166,20 @@ return 1
 """
 
 
+# An uploaded pack's life is only ever lengthened: several rooms may keep
+# the same pack, each for its own time.
+KEEP_PACK_SCRIPT = """
+-- KEYS: pack. ARGV: time to live (ms), then the data when saving
+local left = redis.call('PTTL', KEYS[1])
+if left == -2 then
+  if #ARGV < 2 then return 0 end
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
+elseif left >= 0 and left < tonumber(ARGV[1]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return 1
+"""
+
 RoundTripObserver = Callable[[str, float], None]
 UNAVAILABLE = "the game store (Redis) is unreachable; the game is paused until it is back"
 LISTEN_BACKOFF_CAP = 1.0  # seconds: resubscribe soon after Redis returns
@@ -223,6 +237,7 @@ class RedisStore(RoomStore):
         self._due = self.redis.register_script(DUE_SCRIPT)
         self._hold_lease = self.redis.register_script(HOLD_LEASE_SCRIPT)
         self._release_lease = self.redis.register_script(RELEASE_LEASE_SCRIPT)
+        self._keep_pack = self.redis.register_script(KEEP_PACK_SCRIPT)
         self._listener: asyncio.Task[None] | None = None
         self._handler: NoticeHandler | None = None
         self._mail: tuple[str, MailHandler] | None = None  # this process's channel, its handler
@@ -343,13 +358,17 @@ class RedisStore(RoomStore):
         async with self._call("count_rooms"):
             return int(await self.redis.zcount(keys.ROOMS, now - self.room_ttl, "+inf"))
 
-    async def save_pack(self, key: str, data: bytes) -> None:
+    async def save_pack(self, key: str, data: bytes, *, ttl: float, now: float) -> None:
         async with self._call("save_pack"):
-            await self.redis.set(keys.pack(key), data, ex=self._ttl)
+            await self._keep_pack(keys=[keys.pack(key)], args=[_ms(ttl), data])
+
+    async def keep_pack(self, key: str, *, ttl: float, now: float) -> bool:
+        async with self._call("keep_pack"):
+            return bool(await self._keep_pack(keys=[keys.pack(key)], args=[_ms(ttl)]))
 
     async def load_pack(self, key: str) -> bytes | None:
         async with self._call("load_pack"):
-            data = await self.redis.getex(keys.pack(key), ex=self._ttl)
+            data = await self.redis.get(keys.pack(key))
         return None if data is None else _bytes(data)
 
     async def hit(self, name: str, window_seconds: int, now: float, amount: int = 1) -> int:
