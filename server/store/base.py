@@ -170,6 +170,27 @@ class Counters(ABC):
         ``amount=0`` reads the count without changing it.
         """
 
+    @abstractmethod
+    async def reserve(
+        self, name: str, window_seconds: int, now: float, limit: int
+    ) -> tuple[bool, int]:
+        """Take one of the ``limit`` places of the current window of ``name``, atomically.
+
+        A place is held by an attempt in flight and kept by one that failed
+        (``settle``). Returns whether a place was taken and, when none was,
+        how many attempts failed in the window: below ``limit``, some places
+        are held by attempts still in flight, and one may be given back.
+        """
+
+    @abstractmethod
+    async def settle(self, name: str, window_seconds: int, taken_at: float, failed: bool) -> int:
+        """End the attempt that took a place of ``name`` at ``taken_at``.
+
+        A success gives its place back; a failure keeps it and is counted as
+        failed. Returns the failures of that window (0 once it is gone: then
+        nothing is changed).
+        """
+
 
 class PresenceRegistry(ABC):
     """Which processes are alive, and which rooms each has connections in."""

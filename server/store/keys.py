@@ -74,6 +74,11 @@ def rate(name: str) -> str:
     return f"{PREFIX}rate:{name}"
 
 
+def attempts(name: str) -> str:
+    """Hash of one window's attempt places (``r``: held, ``f``: kept by failures)."""
+    return f"{PREFIX}attempts:{name}"
+
+
 def instance_rooms(instance: str) -> str:
     """Set of the room codes where ``instance`` has (or had) connections."""
     return f"{PREFIX}instance-rooms:{instance}"

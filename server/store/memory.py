@@ -35,6 +35,7 @@ class MemoryStore(RoomStore):
         self._deadlines: dict[str, float] = {}
         self._packs: dict[str, tuple[bytes, float]] = {}  # key: data, expiry (``now``)
         self._counters: dict[str, tuple[int, int]] = {}
+        self._places: dict[str, tuple[int, int, int]] = {}  # name: window, held, failed
         self._handlers: list[NoticeHandler] = []
         self._instances: dict[str, float] = {}
         self._instance_rooms: dict[str, set[str]] = {}
@@ -169,6 +170,32 @@ class MemoryStore(RoomStore):
         if len(self._counters) > 100_000:  # forget old windows rather than grow forever
             self._counters = {k: v for k, v in self._counters.items() if v[0] == window}
         return count + amount
+
+    async def reserve(
+        self, name: str, window_seconds: int, now: float, limit: int
+    ) -> tuple[bool, int]:
+        window = math.floor(now / window_seconds)
+        start, held, failed = self._places.get(name, (window, 0, 0))
+        if start != window:
+            held = failed = 0
+        if held >= limit:
+            return False, failed
+        self._places[name] = (window, held + 1, failed)
+        if len(self._places) > 100_000:  # forget old windows rather than grow forever
+            self._places = {k: v for k, v in self._places.items() if v[0] == window}
+        return True, failed
+
+    async def settle(self, name: str, window_seconds: int, taken_at: float, failed: bool) -> int:
+        window = math.floor(taken_at / window_seconds)
+        start, held, failures = self._places.get(name, (None, 0, 0))
+        if start != window:
+            return 0
+        if failed:
+            failures += 1
+        else:
+            held = max(0, held - 1)
+        self._places[name] = (window, held, failures)
+        return failures
 
     def _live_lease(self) -> str | None:
         if self._lease is not None and self._lease[1] <= time.monotonic():

@@ -179,6 +179,31 @@ elseif left >= 0 and left < tonumber(ARGV[1]) then
 end
 return 1
 """
+# One attempt takes a place of a fixed window (``r``: places held) unless
+# ``limit`` are held; a failed attempt keeps its place and counts in ``f``, a
+# successful one gives it back. In one script, so a burst of parallel attempts
+# cannot all pass the check before any is counted.
+RESERVE_SCRIPT = """
+-- KEYS: the window's hash. ARGV: limit, ttl
+local held = tonumber(redis.call('HGET', KEYS[1], 'r') or '0')
+if held >= tonumber(ARGV[1]) then
+  return {0, tonumber(redis.call('HGET', KEYS[1], 'f') or '0')}
+end
+redis.call('HINCRBY', KEYS[1], 'r', 1)
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return {1, tonumber(redis.call('HGET', KEYS[1], 'f') or '0')}
+"""
+
+SETTLE_SCRIPT = """
+-- KEYS: the window's hash. ARGV: '1' failed (keep the place), '0' succeeded (give it back)
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[1] == '1' then return redis.call('HINCRBY', KEYS[1], 'f', 1) end
+if tonumber(redis.call('HGET', KEYS[1], 'r') or '0') > 0 then
+  redis.call('HINCRBY', KEYS[1], 'r', -1)
+end
+return tonumber(redis.call('HGET', KEYS[1], 'f') or '0')
+"""
+
 
 RoundTripObserver = Callable[[str, float], None]
 UNAVAILABLE = "the game store (Redis) is unreachable; the game is paused until it is back"
@@ -237,6 +262,8 @@ class RedisStore(RoomStore):
         self._due = self.redis.register_script(DUE_SCRIPT)
         self._hold_lease = self.redis.register_script(HOLD_LEASE_SCRIPT)
         self._release_lease = self.redis.register_script(RELEASE_LEASE_SCRIPT)
+        self._reserve = self.redis.register_script(RESERVE_SCRIPT)
+        self._settle = self.redis.register_script(SETTLE_SCRIPT)
         self._keep_pack = self.redis.register_script(KEEP_PACK_SCRIPT)
         self._listener: asyncio.Task[None] | None = None
         self._handler: NoticeHandler | None = None
@@ -381,6 +408,19 @@ class RedisStore(RoomStore):
                 pipe.expire(key, window_seconds + 1)
                 count, _ = await pipe.execute()
         return int(count)
+
+    async def reserve(
+        self, name: str, window_seconds: int, now: float, limit: int
+    ) -> tuple[bool, int]:
+        key = keys.attempts(f"{name}:{math.floor(now / window_seconds)}")
+        async with self._call("reserve"):
+            taken, failed = await self._reserve(keys=[key], args=[limit, window_seconds + 1])
+        return bool(taken), int(failed)
+
+    async def settle(self, name: str, window_seconds: int, taken_at: float, failed: bool) -> int:
+        key = keys.attempts(f"{name}:{math.floor(taken_at / window_seconds)}")
+        async with self._call("settle"):
+            return int(await self._settle(keys=[key], args=["1" if failed else "0"]))
 
     async def hold_lease(self, holder: str, ttl: float) -> bool:
         async with self._call("hold_lease"):

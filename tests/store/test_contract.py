@@ -216,6 +216,28 @@ async def test_rate_counter_counts_per_window(store: RoomStore) -> None:
     assert await store.hit("join:1.2.3.4", 60, 660.0) == 1  # next window
 
 
+async def test_attempt_places_are_taken_atomically_and_given_back(store: RoomStore) -> None:
+    name = "join:1.2.3.4"
+    # Three places a window: taken in parallel, exactly three succeed.
+    taken = await asyncio.gather(*(store.reserve(name, 60, 600.0, 3) for _ in range(10)))
+    assert sorted(taken) == [(False, 0)] * 7 + [(True, 0)] * 3
+    # A success gives its place back; a failure keeps it and is counted.
+    assert await store.settle(name, 60, 600.0, failed=False) == 0
+    assert await store.reserve(name, 60, 601.0, 3) == (True, 0)
+    assert await store.settle(name, 60, 600.0, failed=True) == 1
+    assert await store.settle(name, 60, 601.0, failed=True) == 2
+    assert await store.reserve(name, 60, 602.0, 3) == (False, 2)  # one still in flight
+    assert await store.settle(name, 60, 600.0, failed=True) == 3
+    assert await store.reserve(name, 60, 603.0, 3) == (False, 3)
+    assert await store.reserve("join:5.6.7.8", 60, 603.0, 3) == (True, 0)  # another address
+    # The next window starts empty, and an attempt of the last one that ends
+    # now changes nothing in it.
+    assert await store.reserve(name, 60, 660.0, 3) == (True, 0)
+    await store.settle(name, 60, 600.0, failed=True)
+    assert await store.reserve(name, 60, 661.0, 3) == (True, 0)
+    assert await store.settle(name, 60, 660.0, failed=True) == 1
+
+
 async def test_packs_round_trip(store: RoomStore) -> None:
     await store.save_pack("abc", b'{"id":"x"}', ttl=100, now=1000.0)
     assert await store.load_pack("abc") == b'{"id":"x"}'
