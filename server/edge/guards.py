@@ -8,9 +8,12 @@ attempts (guessing room codes or tokens) shared by HTTP and WebSocket.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections import Counter
-from collections.abc import Callable
+import math
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -20,6 +23,11 @@ from ..errors import ErrorCode, Forbidden, LimitExceeded, RitrovoError, StoreUna
 from ..store.base import Counters
 
 ATTEMPT_WINDOW_SECONDS = 60
+# How long an attempt may wait for a place held by attempts still in flight
+# (an office joining at once), looking again after POLL_FIRST, doubling up to POLL_MAX.
+ATTEMPT_WAIT_SECONDS = 5.0
+POLL_FIRST = 0.05
+POLL_MAX = 0.5
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
@@ -124,13 +132,47 @@ class AddressSlots:
             del self._open[address]
 
 
+@dataclass(slots=True)
+class Attempt:
+    """A place taken by one attempt (``AttemptLimiter.attempt``); set ``failed`` to keep it."""
+
+    name: str
+    taken_at: float
+    failed: bool = False
+
+
+class _Waiters:
+    """This process's attempts waiting for a place of one name, woken as places come back."""
+
+    __slots__ = ("full_window", "futures")
+
+    def __init__(self) -> None:
+        self.futures: deque[asyncio.Future[None]] = deque()
+        self.full_window: int | None = None  # the window whose failures reached the limit
+
+    def wake(self, everyone: bool) -> None:
+        while self.futures:
+            future = self.futures.popleft()
+            if not future.done():
+                future.set_result(None)
+                if not everyone:
+                    return
+
+
 class AttemptLimiter:
     """Attempts per client address and kind, in fixed windows (a minute) shared by every process.
 
-    Two uses. Guessing (room codes, host tokens) is nothing but failures,
-    while a whole office behind one address may join at once: for those only
-    failures count (``check`` before, ``fail`` after a failure). Creating rooms
-    counts every attempt (``take``).
+    Two uses. Guessing (room codes, tokens) is nothing but failures, while a
+    whole office behind one address may join at once: for those only failures
+    count (``attempt``). Each attempt takes one of ``limit`` places of the
+    window before any work, in one atomic store step; a failure keeps its
+    place, a success gives it back. So at most ``limit`` attempts per window
+    are in flight or failed (parallel guesses cannot all pass the check
+    before the first is counted), and successes cost nothing once done. An
+    attempt finding every place held while fewer than ``limit`` failed waits
+    (at most ``wait`` seconds) for one to come back, so a burst of more than
+    ``limit`` colleagues is admitted in turn. Creating rooms counts every
+    attempt (``take``).
     """
 
     def __init__(
@@ -139,29 +181,85 @@ class AttemptLimiter:
         clock: Callable[[], float],
         limit: int,
         window: int = ATTEMPT_WINDOW_SECONDS,
+        wait: float = ATTEMPT_WAIT_SECONDS,
     ) -> None:
         self.counters = counters
         self.clock = clock
         self.limit = limit
         self.window = window
+        self.wait = wait
+        self._waiting: dict[str, _Waiters] = {}
 
-    async def check(self, kind: str, address: str) -> None:
-        """Refuse if ``address`` failed ``kind`` ``limit`` times this window."""
-        failures = await self.counters.hit(f"{kind}:{address}", self.window, self.clock(), amount=0)
-        if failures >= self.limit:
-            raise LimitExceeded(
-                "too many attempts; wait a minute", code=ErrorCode.TOO_MANY_ATTEMPTS
+    @contextlib.asynccontextmanager
+    async def attempt(self, kind: str, address: str) -> AsyncIterator[Attempt]:
+        """Take a place for one attempt of ``address``; refuse when none is left.
+
+        On leaving, the place is given back unless the caller set
+        ``attempt.failed`` (a guess: an unknown room, a wrong token).
+        """
+        attempt = await self._take_place(f"{kind}:{address}")
+        try:
+            yield attempt
+        finally:
+            await self._settle(attempt)
+
+    async def _take_place(self, name: str) -> Attempt:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.wait
+        pause = POLL_FIRST
+        waited: _Waiters | None = None
+        while True:
+            now = self.clock()
+            if waited is not None and waited.full_window == self._window_of(now):
+                raise _too_many()  # woken because failures filled the window
+            taken, failed = await self.counters.reserve(name, self.window, now, self.limit)
+            if taken:
+                return Attempt(name, now)
+            left = deadline - loop.time()
+            if failed >= self.limit or left <= 0:
+                raise _too_many()
+            # Every place is held, some by attempts still in flight: wait for
+            # one of this process's to end, or look again a little later (the
+            # holders may be other processes).
+            waited = self._waiting.setdefault(name, _Waiters())
+            future = loop.create_future()
+            waited.futures.append(future)
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(future, min(pause, left))
+            finally:
+                with contextlib.suppress(ValueError):
+                    waited.futures.remove(future)
+                if not waited.futures and self._waiting.get(name) is waited:
+                    del self._waiting[name]
+            pause = min(pause * 2, POLL_MAX)
+
+    async def _settle(self, attempt: Attempt) -> None:
+        """Keep or give back the attempt's place (best effort: the window's end frees it)."""
+        try:
+            failed = await self.counters.settle(
+                attempt.name, self.window, attempt.taken_at, attempt.failed
             )
+        except RitrovoError:
+            return
+        waiters = self._waiting.get(attempt.name)
+        if waiters is None:
+            return
+        if failed >= self.limit:
+            waiters.full_window = self._window_of(attempt.taken_at)
+            waiters.wake(everyone=True)  # all refused, without asking the store again
+        elif not attempt.failed:
+            waiters.wake(everyone=False)  # one place came back: one waiter may take it
 
-    async def fail(self, kind: str, address: str) -> None:
-        """Count one failure (best effort: a store outage is reported elsewhere)."""
-        with contextlib.suppress(RitrovoError):
-            await self.counters.hit(f"{kind}:{address}", self.window, self.clock())
+    def _window_of(self, now: float) -> int:
+        return math.floor(now / self.window)
 
     async def take(self, kind: str, address: str) -> None:
         """Count this attempt; refuse it when it is over the limit."""
         count = await self.counters.hit(f"{kind}:{address}", self.window, self.clock())
         if count > self.limit:
-            raise LimitExceeded(
-                "too many attempts; wait a minute", code=ErrorCode.TOO_MANY_ATTEMPTS
-            )
+            raise _too_many()
+
+
+def _too_many() -> LimitExceeded:
+    return LimitExceeded("too many attempts; wait a minute", code=ErrorCode.TOO_MANY_ATTEMPTS)

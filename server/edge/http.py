@@ -179,19 +179,18 @@ class HttpApi:
         a host-only route cannot be used to find which codes exist, nor to try
         tokens.
         """
-        address = self._address(request)
-        await self.attempts.check("join", address)
         auth = request.headers.get("Authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else request.headers.get("X-Host-Token", "")
-        try:
-            room = await self._room(request)
-        except NotFound:
-            room = None
-        if room is None or not (
-            token and hmac.compare_digest(hash_token(token), room.host_token_hash)
-        ):
-            await self.attempts.fail("join", address)
-            raise Forbidden("this needs the room's host token", code=ErrorCode.BAD_HOST_TOKEN)
+        async with self.attempts.attempt("join", self._address(request)) as attempt:
+            try:
+                room = await self._room(request)
+            except NotFound:
+                room = None
+            if room is None or not (
+                token and hmac.compare_digest(hash_token(token), room.host_token_hash)
+            ):
+                attempt.failed = True
+                raise Forbidden("this needs the room's host token", code=ErrorCode.BAD_HOST_TOKEN)
         return room
 
     async def create_room(self, request: web.Request) -> web.Response:
@@ -212,12 +211,12 @@ class HttpApi:
         )
 
     async def room_info(self, request: web.Request) -> web.Response:
-        await self.attempts.check("join", self._address(request))
-        try:
-            room = await self._room(request)
-        except NotFound:
-            await self.attempts.fail("join", self._address(request))
-            raise
+        async with self.attempts.attempt("join", self._address(request)) as attempt:
+            try:
+                room = await self._room(request)
+            except NotFound:
+                attempt.failed = True
+                raise
         pack = await self.service.get_pack(room.pack_id)
         return json_response(
             {**public_info(room, pack), **room_links(request, self.public_url, room.code)}

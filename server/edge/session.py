@@ -29,6 +29,9 @@ from .routing import Router
 
 log = logging.getLogger(__name__)
 
+# Failed openings that count against the attempt limit of the address.
+GUESSES = frozenset({ErrorCode.ROOM_NOT_FOUND, ErrorCode.BAD_HOST_TOKEN, ErrorCode.UNKNOWN_TOKEN})
+
 SCHEMAS: dict[Role, dict[str, type[protocol.Message]]] = {
     "player": protocol.PLAYER,
     "host": protocol.HOST,
@@ -96,22 +99,22 @@ class Session:
 
     async def open(self, msg: protocol.Message) -> None:
         self.health.require()
-        await self.attempts.check("join", self.conn.address)
-        typed = getattr(msg, "room", "")
-        if not typed:
-            raise BadRequest("room code missing", code=ErrorCode.INVALID_FIELD)
-        code = normalize_code(typed)
-        try:
-            if not code:  # cannot be a room: answered as an unknown one, and counted
-                raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
-            with self.hub.watching(code):
-                await self._open(code, msg)
-        except (NotFound, Forbidden) as exc:
-            # What guessing looks like. A stale link (kicked, unknown token, a
-            # team since deleted) is an honest mistake and is not counted.
-            if exc.code in (ErrorCode.ROOM_NOT_FOUND, ErrorCode.BAD_HOST_TOKEN):
-                await self.attempts.fail("join", self.conn.address)
-            raise
+        async with self.attempts.attempt("join", self.conn.address) as attempt:
+            typed = getattr(msg, "room", "")
+            if not typed:
+                raise BadRequest("room code missing", code=ErrorCode.INVALID_FIELD)
+            code = normalize_code(typed)
+            try:
+                if not code:  # cannot be a room: answered as an unknown one, and counted
+                    raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
+                with self.hub.watching(code):
+                    await self._open(code, msg)
+            except (NotFound, Forbidden) as exc:
+                # What guessing looks like: a code, a host token or a resume
+                # token that does not exist. A kicked player, a full room or a
+                # team since deleted is not a guess and is not counted.
+                attempt.failed = exc.code in GUESSES
+                raise
 
     async def _open(self, code: str, msg: protocol.Message) -> None:
         if isinstance(msg, protocol.Join):
