@@ -15,6 +15,7 @@ from ..metrics import Metrics
 from ..protocol import CloseCode, MessageType
 from ..service import GameService
 from .connection import Connection
+from .frames import StrictWebSocketResponse
 from .guards import AddressSlots, AttemptLimiter, check_origin, client_address
 from .health import StoreHealth
 from .http import error_response
@@ -68,12 +69,17 @@ class WebSocketEndpoint:
         except RitrovoError as exc:
             return error_response(request, exc)
         # The soft limit answers an over-size frame with an error and keeps the
-        # connection; aiohttp's hard limit (4x) closes it with 1009.
+        # connection; aiohttp's hard limit closes one over 4x with 1009 (aiohttp
+        # refuses a message of max_msg_size bytes itself, hence the + 1).
         # compress=False: per-message deflate compresses every state frame again
         # for each connection and keeps ~120 KiB of compressor state per socket;
         # the bench measured it as the largest cost of a broadcast.
-        ws = web.WebSocketResponse(
-            max_msg_size=settings.max_frame_bytes * 4, heartbeat=20.0, timeout=2.0, compress=False
+        # Unmasked client frames close the connection with 1002 (frames.py).
+        ws = StrictWebSocketResponse(
+            max_msg_size=settings.max_frame_bytes * 4 + 1,
+            heartbeat=20.0,
+            timeout=2.0,
+            compress=False,
         )
         conn = Connection(ws, address, settings, self.metrics)
         # Counted before the first await, so a burst of upgrades cannot overshoot.

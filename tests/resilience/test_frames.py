@@ -1,0 +1,125 @@
+"""The WebSocket boundaries and codes the documentation states, on real sockets.
+
+Unmasked client frames close the connection with 1002 (RFC 6455 5.1); a frame
+of exactly four times the frame limit (64 KiB by default) is answered, one
+byte more closes with 1009.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import struct
+
+from ritrovo.client import join
+from support.protocol_helpers import create_room
+from support.servers import running_server
+from support.servers import test_settings as fast_settings
+
+
+def frame(payload: bytes, *, masked: bool = True, opcode: int = 0x1) -> bytes:
+    """One final client frame."""
+    size = len(payload)
+    mask_bit = 0x80 if masked else 0
+    if size < 126:
+        header = bytes([0x80 | opcode, mask_bit | size])
+    elif size < 1 << 16:
+        header = bytes([0x80 | opcode, mask_bit | 126]) + struct.pack("!H", size)
+    else:
+        header = bytes([0x80 | opcode, mask_bit | 127]) + struct.pack("!Q", size)
+    if not masked:
+        return header + payload
+    key = os.urandom(4)
+    return header + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+class RawSocket:
+    """A WebSocket spoken by hand, so a test can send what no library sends."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, base_url: str, first: bytes = b"") -> RawSocket:
+        """Upgrade a TCP connection; ``first`` goes in the same write as the handshake."""
+        host, port = base_url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        request = (
+            f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        )
+        writer.write(request.encode() + first)
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 101"), head
+        return cls(reader, writer)
+
+    async def send(self, data: bytes, piece: int = 0) -> None:
+        """Write ``data``, in pieces of ``piece`` bytes each drained alone if given."""
+        for i in range(0, len(data), piece or len(data)):
+            self.writer.write(data[i : i + (piece or len(data))])
+            await self.writer.drain()
+
+    async def next_frame(self) -> tuple[int, bytes]:
+        """(opcode, payload) of the server's next frame (server frames are not masked)."""
+        first, second = await self.reader.readexactly(2)
+        size = second & 0x7F
+        if size == 126:
+            size = struct.unpack("!H", await self.reader.readexactly(2))[0]
+        elif size == 127:
+            size = struct.unpack("!Q", await self.reader.readexactly(8))[0]
+        return first & 0x0F, await self.reader.readexactly(size)
+
+    async def close_code(self) -> int:
+        """The code of the server's close frame, skipping the frames before it."""
+        while True:
+            opcode, payload = await self.next_frame()
+            if opcode == 0x8:
+                return int(struct.unpack("!H", payload[:2])[0])
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def test_an_unmasked_client_frame_closes_the_connection_with_1002() -> None:
+    async with running_server(fast_settings()) as srv, asyncio.timeout(10):
+        raw = await RawSocket.open(srv.base_url)
+        # Masked frames, even written a byte at a time, are read as usual ...
+        await raw.send(frame(b"not json"), piece=1)
+        opcode, payload = await raw.next_frame()
+        assert opcode == 0x1 and b'"invalid_json"' in payload
+        # ... and the first unmasked one ends the connection.
+        await raw.send(frame(b'{"type":"ping"}', masked=False))
+        assert await raw.close_code() == 1002
+        raw.close()
+        # The same when it arrives in the same packet as the handshake.
+        raw = await RawSocket.open(srv.base_url, first=frame(b"x", masked=False))
+        assert await raw.close_code() == 1002
+        raw.close()
+        # The server is fine.
+        room = await create_room(srv.base_url)
+        ada = await join(srv.ws_url, room["code"], "Ada")
+        assert (await ada.request("ping"))["type"] == "pong"
+        await ada.close()
+
+
+async def test_a_frame_of_exactly_64_kib_is_answered_and_one_byte_more_closes() -> None:
+    settings = fast_settings()
+    assert settings.max_frame_bytes * 4 == 65_536  # the defaults the documentation states
+    async with running_server(settings) as srv, asyncio.timeout(10):
+        room = await create_room(srv.base_url)
+        ada = await join(srv.ws_url, room["code"], "Ada")
+        start = len(ada.messages)
+        prefix = '{"type":"guess","id":7,"text":"'
+        exactly = prefix + "x" * (65_536 - len(prefix) - 2) + '"}'
+        assert len(exactly.encode()) == 65_536
+        await ada.send_raw(exactly)
+        reply = await ada.wait_for(lambda m: m["type"] == "error", start=start)
+        assert reply["code"] == "frame_too_large" and reply["id"] == 7
+        assert (await ada.request("ping"))["type"] == "pong"  # still connected
+        await ada.send_raw(exactly[:-2] + 'x"}')  # 65,537 bytes
+        close_code, _ = await ada.closed
+        assert close_code == 1009
