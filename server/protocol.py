@@ -271,7 +271,8 @@ def parse(frame: str | bytes, allowed: dict[str, type[Message]]) -> Message:
     if not isinstance(kind, str):
         raise BadRequest("a message needs a string field 'type'", code=ErrorCode.MISSING_TYPE)
     version = raw.get("v", PROTOCOL_VERSION)
-    if version != PROTOCOL_VERSION:
+    # Exactly the integer: True == 1 and 2.0 == 2 in Python, but neither is a version.
+    if type(version) is not int or version != PROTOCOL_VERSION:
         raise BadRequest(
             f"unsupported protocol version (this server speaks {PROTOCOL_VERSION})",
             code=ErrorCode.UNSUPPORTED_VERSION,

@@ -2,17 +2,21 @@
 
 Unmasked client frames close the connection with 1002 (RFC 6455 5.1); a frame
 of exactly four times the frame limit (64 KiB by default) is answered, one
-byte more closes with 1009.
+byte more closes with 1009; a ``v`` that is not the integer 2 is
+``unsupported_version``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import struct
+from typing import Any
 
-from ritrovo.client import join
+import pytest
+from ritrovo.client import RitrovoClient, join
 from support.protocol_helpers import create_room
 from support.servers import running_server
 from support.servers import test_settings as fast_settings
@@ -123,3 +127,21 @@ async def test_a_frame_of_exactly_64_kib_is_answered_and_one_byte_more_closes() 
         await ada.send_raw(exactly[:-2] + 'x"}')  # 65,537 bytes
         close_code, _ = await ada.closed
         assert close_code == 1009
+
+
+@pytest.mark.parametrize("version", [True, 2.0, "2", None, 1, 3])
+async def test_a_version_that_is_not_the_integer_2_is_unsupported(version: Any) -> None:
+    async with running_server(fast_settings()) as srv, asyncio.timeout(10):
+        room = await create_room(srv.base_url)
+        client = await RitrovoClient.connect(srv.ws_url)
+        for message in (
+            {"type": "screen", "room": room["code"], "id": 1, "v": version},  # opening
+            {"type": "ping", "id": 2, "v": version},  # in a room
+        ):
+            start = len(client.messages)
+            await client.send_raw(json.dumps(message))
+            reply = await client.wait_for(lambda m: m["type"] == "error", start=start)
+            assert reply["code"] == "unsupported_version" and reply["id"] == message["id"]
+            if message["type"] == "screen":
+                await client.hello("screen", room=room["code"])
+        await client.close()
