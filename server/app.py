@@ -139,6 +139,7 @@ def create_app(
     # server, a few addresses must not be able to take every place.
     creations = AttemptLimiter(store, service.clock, settings.rooms_per_address_per_hour, 3600)
     api = HttpApi(service, attempts, settings, creations)
+    app.on_cleanup.append(api.close)  # the pack workers
     status = StatusApi(store, health, hub, slots, lease, metrics)
     web_dir = settings.web_dir
     app.router.add_get("/ws", endpoint.handle)

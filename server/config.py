@@ -44,6 +44,14 @@ class Settings:
     timer_poll_interval: float = 0.1  # seconds between checks for due deadlines
     hello_timeout: float = 10.0  # seconds a new connection has to say who it is
     max_pack_bytes: int = DEFAULT_MAX_PACK_BYTES  # largest pack file, uploaded or in packs_dir
+    # Uploaded packs are read in worker processes (packs/worker.py): seconds one
+    # may take before its worker is stopped and it is refused (pack_too_complex),
+    # workers per server process, and uploads that may wait for one (then busy).
+    pack_parse_seconds: float = 5.0
+    pack_parse_workers: int = 1
+    pack_parse_queue: int = 16
+    uploads_per_room: int = 10  # pack uploads to one room per 10 minutes
+    uploads_per_address_per_hour: int = 20  # pack uploads from one client address per hour
     # Live WebSocket connections per client address, in each process. Generous:
     # a whole office may share one public address behind its NAT.
     max_connections_per_address: int = 256

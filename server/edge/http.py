@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import hmac
@@ -15,12 +14,21 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from ..config import Settings
-from ..errors import BadRequest, ErrorCode, Forbidden, NotFound, PayloadTooLarge, RitrovoError
+from ..errors import (
+    BadRequest,
+    ErrorCode,
+    Forbidden,
+    LimitExceeded,
+    NotFound,
+    PayloadTooLarge,
+    RitrovoError,
+)
 from ..game import exports, flow
 from ..game.models import Room
 from ..game.pack import Pack
 from ..metrics import METRICS, Metrics
-from ..packs import PackError, load_pack_bytes
+from ..packs import PackError
+from ..packs.worker import PackParser
 from ..service import GameService, hash_token, normalize_code
 from ..store.base import RoomStore
 from ..timers import TimerLease
@@ -33,6 +41,10 @@ CSP = (
     "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
     "form-action 'self'"
 )
+
+
+# Pack uploads to one room are counted over this many seconds.
+UPLOAD_ROOM_WINDOW = 600
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
@@ -142,6 +154,8 @@ class HttpApi:
         attempts: AttemptLimiter,
         settings: Settings,
         creations: AttemptLimiter | None = None,
+        *,
+        parser: PackParser | None = None,
     ) -> None:
         self.service = service
         self.attempts = attempts
@@ -149,6 +163,25 @@ class HttpApi:
         self.settings = settings
         self.public_url = settings.public_url
         self.max_pack_bytes = settings.max_pack_bytes
+        # Uploaded packs are read in worker processes, within a time budget.
+        self.parser = parser or PackParser(
+            workers=settings.pack_parse_workers,
+            budget=settings.pack_parse_seconds,
+            queue=settings.pack_parse_queue,
+            max_bytes=settings.max_pack_bytes,
+        )
+        # Each upload costs a worker's time: counted per room (10 minutes) and
+        # per client address (an hour), in every process.
+        self.room_uploads = AttemptLimiter(
+            service.store, service.clock, settings.uploads_per_room, UPLOAD_ROOM_WINDOW
+        )
+        self.address_uploads = AttemptLimiter(
+            service.store, service.clock, settings.uploads_per_address_per_hour, 3600
+        )
+
+    async def close(self, app: web.Application) -> None:
+        """``on_cleanup``: stop the pack workers."""
+        await self.parser.close()
 
     def _address(self, request: web.Request) -> str:
         return client_address(request, self.settings.trusted_proxies)
@@ -227,6 +260,7 @@ class HttpApi:
 
     async def upload_pack(self, request: web.Request) -> web.Response:
         room = await self._host_room(request)
+        await self._count_upload(room.code, self._address(request))
         filename = request.query.get("filename", "pack.yaml")
         too_large = PayloadTooLarge(
             f"pack files are limited to {self.max_pack_bytes} bytes", code=ErrorCode.PACK_TOO_LARGE
@@ -243,16 +277,29 @@ class HttpApi:
                 raise too_large
             chunks.append(chunk)
         data = b"".join(chunks)
-        # Parsed off the event loop: a big pack takes seconds to parse, and
-        # every game on this process would stand still meanwhile.
-        # PackError -> 422 with every problem.
-        pack = await asyncio.to_thread(
-            load_pack_bytes, data, filename, max_bytes=self.max_pack_bytes
-        )
+        # Parsed in a worker process: PyYAML holds the GIL, so even in a thread
+        # every game on this process would stand still meanwhile. PackError ->
+        # 422 invalid_pack with every problem; past the time budget, 422
+        # pack_too_complex.
+        pack = await self.parser.parse(data, filename)
         pack_id = await self.service.save_uploaded_pack(pack)
         await self.service.execute(room.code, lambda r, p, now: flow.choose_pack(r, pack_id))
         # The id the room knows the pack by (for choose_pack), not the file's own id.
         return json_response({"pack": {**pack.summary(), "id": pack_id}}, status=201)
+
+    async def _count_upload(self, code: str, address: str) -> None:
+        """Count one upload to the room and from the address; refuse it past either limit."""
+        for limiter, kind, key, what in (
+            (self.room_uploads, "upload-room", code, "a room's uploads per 10 minutes"),
+            (self.address_uploads, "upload", address, "an address's uploads per hour"),
+        ):
+            try:
+                await limiter.take(kind, key)
+            except LimitExceeded:
+                raise LimitExceeded(
+                    f"too many pack uploads ({what}: {limiter.limit}); try again later",
+                    code=ErrorCode.TOO_MANY_UPLOADS,
+                ) from None
 
     async def results(self, request: web.Request) -> web.StreamResponse:
         room = await self._host_room(request)

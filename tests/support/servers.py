@@ -42,6 +42,8 @@ def test_settings(**overrides: Any) -> Settings:
         timer_poll_interval=0.02,
         join_attempts_per_minute=1000,
         rooms_per_address_per_hour=1000,
+        uploads_per_room=1000,
+        uploads_per_address_per_hour=1000,
     )
     return replace(base, **overrides)
 
@@ -97,6 +99,8 @@ class ServeProcess:
             **os.environ,
             "RITROVO_FLUSH_INTERVAL": "0.02",
             "RITROVO_ROOMS_PER_ADDRESS_PER_HOUR": "1000",
+            "RITROVO_UPLOADS_PER_ROOM": "1000",
+            "RITROVO_UPLOADS_PER_ADDRESS_PER_HOUR": "1000",
             "RITROVO_TIMER_POLL_INTERVAL": "0.05",
             "RITROVO_STORE_CHECK_INTERVAL": "0.2",
             **self.env,
