@@ -69,6 +69,7 @@ class _Worker:
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
         self.retire: asyncio.TimerHandle | None = None  # set while idle
+        self.ended = False  # killed (or being killed)
 
     async def send(self, message: object) -> None:
         stdin = self.process.stdin
@@ -116,6 +117,11 @@ class PackParser:
     def processes(self) -> list[int]:
         """The ids of the live worker processes (for tests and diagnostics)."""
         return [w.process.pid for w in [*self._idle, *self._busy] if w.process.returncode is None]
+
+    @property
+    def waiting(self) -> int:
+        """Uploads waiting for a worker."""
+        return self._waiting
 
     async def parse(self, data: bytes, filename: str) -> Pack:
         """The validated pack; ``PackError`` with every problem, ``PackTooComplex``
@@ -227,6 +233,9 @@ class PackParser:
 
     def _end(self, worker: _Worker) -> None:
         """Kill a worker and collect its exit in the background (``close`` waits for it)."""
+        if worker.ended:
+            return
+        worker.ended = True
         worker.kill()
         task = asyncio.get_running_loop().create_task(worker.process.wait())
         self._ending.add(task)

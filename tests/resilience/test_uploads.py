@@ -183,7 +183,9 @@ async def test_the_parser_kills_a_worker_past_the_budget_and_bounds_its_queue() 
         assert parser.processes == [first]  # a refused pack does not cost the worker
         hostile = asyncio.ensure_future(parser.parse(BRACKETS, "deep.yaml"))
         waiting = asyncio.ensure_future(parser.parse(valid, "p.yaml"))  # the one place
-        await asyncio.sleep(0)  # both are now in the parser (running or queued)
+        async with asyncio.timeout(5):
+            while parser.waiting < 1:  # until the second waits for the worker
+                await asyncio.sleep(0)
         with pytest.raises(StoreUnavailable) as busy:
             await parser.parse(valid, "p.yaml")
         assert busy.value.code == ErrorCode.BUSY and busy.value.http_status == 503
