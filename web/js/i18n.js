@@ -111,6 +111,8 @@ const D = {
   "err.no_more_guesses": ["Your team has used its answer.", "La tua squadra ha già dato la sua risposta."],
   "err.guess_rate_limited": ["Slow down: too many wrong guesses. Wait a few seconds.", "Piano: troppe risposte sbagliate. Aspetta qualche secondo."],
   "err.hint_locked": ["That hint is not unlocked yet.", "Quell'aiuto non è ancora disponibile."],
+  "err.pack_too_complex": ["This file is too complex to read as a pack (far too big or too deeply nested).", "Questo file è troppo complesso da leggere come pacchetto (troppo grande o troppo annidato)."],
+  "err.too_many_uploads": ["Too many pack uploads for now: try again later.", "Troppi pacchetti caricati per ora: riprova più tardi."],
   "err.not_your_turn": ["It is not your turn any more.", "Non è più il tuo turno."],
   "err.empty_line": ["Write something before sending.", "Scrivi qualcosa prima di inviare."],
   "err.line_too_long": ["Your line is too long.", "La tua riga è troppo lunga."],
