@@ -34,6 +34,7 @@ class CloseCode(IntEnum):
     """Close codes the server sends (RFC 6455 leaves 4000-4999 to applications)."""
 
     NORMAL = 1000  # after the ack of ``leave``
+    PROTOCOL_ERROR = 1002  # an unmasked client frame (edge/frames.py; RFC 6455 section 5.1)
     ABUSE = 1008  # policy violation: sustained flooding
     SERVICE_RESTART = 1012  # this process is shutting down: reconnect
     ROOM_CLOSED = 4000

@@ -9,6 +9,7 @@ export const CODE_LENGTH = 6;
 /** Close codes the server sends. */
 export const CLOSE = Object.freeze({
   NORMAL: 1000,
+  PROTOCOL_ERROR: 1002,
   ABUSE: 1008,
   SERVICE_RESTART: 1012,
   ROOM_CLOSED: 4000,
