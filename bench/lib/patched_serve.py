@@ -21,6 +21,8 @@ near_cap       a team's near answers per 10 s (riddles.NEAR_GUESS_LIMIT, 20) may
                ``--guesses recorded`` uses it so that a team of 77 (2,000
                players in 26 teams) has every near answer of a one-second burst
                recorded, as issue 11 asks; the cost of recording one is unchanged.
+gc_thresholds  the server's garbage collector thresholds from $RITROVO_BENCH_GC
+               (e.g. "2000,10,10") instead of the ones ``ritrovo serve`` sets.
 trace          write a timeline to $RITROVO_BENCH_TRACE.<pid>: every flush (start, CPU
                duration, connections), every batch the room runner commits (size,
                duration), and the event loop's lag sampled every 10 ms.
@@ -38,7 +40,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 PATCHES = {p.strip() for p in os.environ.get("RITROVO_BENCH_PATCHES", "").split(",") if p.strip()}
-KNOWN = {"room_lock", "decoded_cache", "small_views", "near_cap", "trace", "gc_trace"}
+KNOWN = {
+    "room_lock",
+    "decoded_cache",
+    "small_views",
+    "near_cap",
+    "trace",
+    "gc_trace",
+    "gc_thresholds",
+}
 
 
 def apply() -> None:
@@ -119,6 +129,17 @@ def apply() -> None:
         _trace()
     if "gc_trace" in PATCHES:
         _gc_trace()
+    if "gc_thresholds" in PATCHES:
+        _gc_thresholds()
+
+
+def _gc_thresholds() -> None:
+    """Make the server's gc.set_threshold use $RITROVO_BENCH_GC ("700,10,10") instead."""
+    import gc
+
+    wanted = [int(n) for n in os.environ["RITROVO_BENCH_GC"].split(",")]
+    original = gc.set_threshold
+    gc.set_threshold = lambda *_: original(*wanted)  # type: ignore[assignment]
 
 
 def _gc_trace() -> None:
