@@ -48,6 +48,9 @@ refuse much of the abuse, as they should.
     .venv/bin/python bench/soak.py                          # 120 s + 60 s idle (~4 min)
     .venv/bin/python bench/soak.py --duration 20 --idle 10  # a quick look
     .venv/bin/python bench/soak.py --server-env MALLOC_ARENA_MAX=2 --save soak-arena2
+    RITROVO_SOAK_PATCH=close_cycle .venv/bin/python bench/soak.py --save soak-exp-close-cycle
+
+(``RITROVO_SOAK_PATCH`` and ``RITROVO_SOAK_REFERRERS``: bench/lib/soak_serve.py.)
 
 Results: ``bench/results/soak.json`` (``--save``); the server's log in
 ``bench/results/logs/soak.log``.

@@ -14,7 +14,16 @@ On ``SIGUSR2`` it first runs a full collection (and says what it found), on
 ``SIGWINCH`` glibc's ``malloc_trim(0)``, then writes the same: diagnostics
 only, sent after the last figure ``soak.py`` judges. With
 ``RITROVO_SOAK_REFERRERS=Type1,Type2`` each dump also names what refers to
-three objects of each of those types. Nothing here is used by the product.
+three objects of each of those types.
+
+Experiments (``RITROVO_SOAK_PATCH``, comma-separated; off by default):
+
+close_cycle    Python 3.11's ``_SelectorSocketTransport`` keeps a bound method of
+               itself (``_read_ready_cb``) after it closed, so every closed
+               connection is cyclic garbage that only a full collection frees
+               (CPython gh-100348, fixed in 3.12): clear it on close, as 3.12 does.
+
+Nothing here is used by the product.
 """
 
 from __future__ import annotations
@@ -142,7 +151,25 @@ def _trim_and_dump(signum: int, frame: FrameType | None) -> None:
     _write(_snapshot({"malloc_trim": trimmed}))
 
 
+def _patch() -> None:
+    patches = {p for p in os.environ.get("RITROVO_SOAK_PATCH", "").split(",") if p}
+    if "close_cycle" in patches:
+        from asyncio import selector_events
+
+        transport = selector_events._SelectorSocketTransport
+        lost = transport._call_connection_lost
+
+        def call_connection_lost(self: Any, exc: BaseException | None) -> None:
+            try:
+                lost(self, exc)
+            finally:
+                self._read_ready_cb = None
+
+        transport._call_connection_lost = call_connection_lost  # type: ignore[method-assign]
+
+
 def main() -> None:
+    _patch()
     if os.environ.get("RITROVO_SOAK_DUMP"):
         signal.signal(signal.SIGUSR1, _dump)
         signal.signal(signal.SIGUSR2, _collect_and_dump)
