@@ -5,7 +5,9 @@
 #   scripts/setup.sh --test   also `pip install -e '.[test]'` and make sure the
 #                             redis-server and chromium binaries the test suite
 #                             drives, and node/npm for the web type check, are
-#                             installed (Debian/Ubuntu packages).
+#                             installed (Debian/Ubuntu packages), then
+#                             `npm ci` (TypeScript and axe-core, pinned by
+#                             package-lock.json) when node_modules is stale.
 #
 # Safe to run repeatedly: the pip step is skipped while the stamp file
 # .venv/.installed-<hash of pyproject.toml>[.test] is current, and apt is only
@@ -170,6 +172,20 @@ if [[ "$WITH_TEST" -eq 1 ]]; then
     command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
         || die "node and npm are still missing after apt-get install"
     log "redis-server, chromium, node and npm present"
+
+    # The npm devDependencies, pinned by package-lock.json: TypeScript for the
+    # web type check, and axe-core, which the browser tests inject into every
+    # page (tests/browser/test_browser_a11y.py).  The same stamp as
+    # scripts/lint_web.sh: npm rewrites node_modules/.package-lock.json on
+    # every install, so it is older than the lock file when an install is due.
+    npm_stamp="$ROOT/node_modules/.package-lock.json"
+    if [[ ! -f "$npm_stamp" || "$ROOT/package-lock.json" -nt "$npm_stamp" \
+          || ! -f "$ROOT/node_modules/axe-core/axe.min.js" ]]; then
+        log "npm ci (node_modules missing or older than package-lock.json)"
+        npm ci --no-audit --no-fund
+    else
+        log "npm packages up to date (package-lock.json)"
+    fi
 fi
 
 log "done"
