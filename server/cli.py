@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import sys
 
@@ -52,22 +51,17 @@ def main(argv: list[str] | None = None) -> None:
     from .logs import setup_logging
 
     setup_logging(settings.log_level)
-    from .app import create_app
+    from . import garbage
+    from .app import SERVICE, create_app
     from .edge.tcp import run
 
     logging.getLogger(__name__).info("Ritrovo on http://%s:%d", settings.host, settings.port)
     _raise_file_limit()
     app = create_app(settings)
-    # Everything loaded so far (modules, the app, the pack library) lives as
-    # long as the process: out of the cyclic collector's sight, its full
-    # collections scan only what the game made. Measured in S2 (200 rooms,
-    # Redis): full collections of 100-150 ms stalled the event loop and set
-    # the p99 of line delivery.
-    gc.freeze()
-    # And fewer collections: a young generation of 700 objects (the default)
-    # is a few hundred frames' worth of garbage in a busy room, so the oldest
-    # generation, scanned whole, came round every few seconds.
-    gc.set_threshold(10_000, 20, 20)
+    if settings.gc_interval > 0:
+        service = app[SERVICE]
+        app.cleanup_ctx.append(garbage.collector(settings.gc_interval, service.last_command))
+    garbage.configure()
     # aiohttp's run_app, with the runner whose connections pass the address
     # cap, the read deadlines and the Host check (edge.tcp).
     run(

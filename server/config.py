@@ -81,6 +81,12 @@ class Settings:
     # commit: the other processes send it the room's commands instead of racing
     # it (docs/architecture.md, "A hot room on several processes"). 0: no owners.
     room_owner_lease: float = 2.0
+    # Seconds between full garbage collections of ``ritrovo serve``, each at a
+    # moment with no command for 2 s (server/garbage.py); 0: Python's own only.
+    gc_interval: float = 60.0
+    # Bytes of kernel send buffer per connection (Linux doubles it); 0: the
+    # system's own, which grows to megabytes for a client that never reads.
+    socket_send_buffer: int = 256 * 1024
     store_check_interval: float = 1.0  # seconds between store health checks (outage notices)
     shutdown_timeout: float = 5.0  # seconds SIGTERM waits for connections to close
     packs_dir: Path = field(default=ROOT / "puzzles")

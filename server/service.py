@@ -190,6 +190,7 @@ class GameService:
         # lease it never does.
         self._claim = Claim(instance, owner_lease) if instance and owner_lease > 0 else None
         self._owners: dict[str, tuple[str, float]] = {}
+        self._last_command_at = 0.0  # time.monotonic() of the last command (see last_command)
         # Owners found gone (nobody heard what was sent to them), by room,
         # until their lease must have run out: a commit that still names one
         # does not make this process send it commands again.
@@ -305,6 +306,10 @@ class GameService:
         hit.record(notice.seq, written, notice.gone, False)
         return notice
 
+    def last_command(self) -> float:
+        """When (``time.monotonic()``) the last command came: quiet moments suit slow chores."""
+        return self._last_command_at
+
     async def execute(
         self, code: str, action: Callable[[Room, Pack | None, float], T]
     ) -> tuple[Room, T]:
@@ -327,6 +332,7 @@ class GameService:
         self._queued.setdefault(code, []).append(command)
         if code not in self._runners:
             self._runners[code] = loop.create_task(self._run(code), name=f"room-{code}")
+        self._last_command_at = time.monotonic()
         # Shielded: a caller that goes away (its connection closed) does not
         # cancel a commit that other commands of the batch wait for.
         result: tuple[Room, T] = await asyncio.shield(command.done)
@@ -431,6 +437,9 @@ class GameService:
                 notice=parts.encode_notice(room.seq, written, gone, whole=whole),
                 now=now,
                 claim=self._claim,
+                # A closed room takes no more commands: nobody will need its
+                # log to catch up, and it would stay the room's TTL (a day).
+                keep_log=room.phase != "closed",
             )
             self.note_owner(code, outcome.owner, sent_at)
             if outcome.ok:

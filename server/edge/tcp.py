@@ -41,6 +41,7 @@ import contextlib
 import ipaddress
 import logging
 import re
+import socket
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -129,6 +130,7 @@ class ConnectionGuard:
         self.cap = 0 if settings.trusted_proxies > 0 else settings.max_tcp_connections_per_address
         self.header_timeout = settings.header_timeout
         self.body_timeout = settings.body_timeout
+        self.send_buffer = settings.socket_send_buffer
         self.hosts = HostRules(settings)
         self.metrics = metrics
         self.open: Counter[str] = Counter()
@@ -220,6 +222,15 @@ class GuardedHandler(RequestHandler):
                     cast(asyncio.Transport, transport).abort()
                     return
                 self._address = address
+        if guard.send_buffer > 0:
+            # The kernel grows a socket's send buffer up to megabytes for a
+            # client that does not read: bounded, such a client reaches the
+            # connection's own queue limit (send_queue_frames) and is dropped
+            # within seconds, instead of holding megabytes of kernel memory.
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, guard.send_buffer)
         super().connection_made(transport)
         if guard.header_timeout > 0:
             self._head_timer = self._loop.call_later(guard.header_timeout, self._head_expired)

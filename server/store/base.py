@@ -104,6 +104,7 @@ class RoomStorage(ABC):
         notice: bytes,
         now: float,
         claim: Claim | None = None,
+        keep_log: bool = True,
     ) -> CommitResult:
         """Write the changed parts if the room is still at ``expected_version``.
 
@@ -111,7 +112,9 @@ class RoomStorage(ABC):
         ``whole``, ``written`` is the whole room and every other part goes.
         In the same atomic step: record the room's next deadline (see
         ``DeadlineIndex``) and publish ``notice`` (see ``NoticeBus``); with
-        ``claim``, claim or renew the room's ownership (see ``Claim``).
+        ``claim``, claim or renew the room's ownership (see ``Claim``). Without
+        ``keep_log`` (the room is closed: nothing will race for it any more)
+        its log of changes is deleted instead of appended to.
         """
 
     @abstractmethod

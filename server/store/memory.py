@@ -86,6 +86,7 @@ class MemoryStore(RoomStore):
         notice: bytes,
         now: float,
         claim: Claim | None = None,
+        keep_log: bool = True,
     ) -> CommitResult:
         current = self._rooms.get(code)
         if current is None:
@@ -107,7 +108,10 @@ class MemoryStore(RoomStore):
         for name in gone:
             parts.pop(name, None)
         self._rooms[code] = (version, parts)
-        self._logs.setdefault(code, deque(maxlen=LOG_LENGTH)).append((version, notice))
+        if keep_log:
+            self._logs.setdefault(code, deque(maxlen=LOG_LENGTH)).append((version, notice))
+        else:
+            self._logs.pop(code, None)
         self._active[code] = now
         if deadline_at is None:
             self._deadlines.pop(code, None)

@@ -74,7 +74,7 @@ COMMIT_SCRIPT = (
 -- KEYS: room hash, deadlines zset, rooms zset, room log stream, room owner
 -- ARGV: 1 expected version, 2 new version, 3 deadline ('' = none), 4 ttl, 5 code,
 --       6 channel, 7 notice, 8 now, 9 whole ('1' or '0'), 10 number of written parts,
---       11 log length, 12 claiming instance ('' = no claim), 13 ownership lease (ms),
+--       11 log length (0: the room needs no log any more: delete it), 12 claiming instance ('' = no claim), 13 ownership lease (ms),
 --       then written name/value pairs, then the names of parts that are gone
 local v = redis.call('HGET', KEYS[1], 'v')
 if not v then return {-1} end
@@ -98,7 +98,11 @@ end
 if owner and owner == ARGV[12] then redis.call('PEXPIRE', KEYS[5], ARGV[13]) end
 -- The log first: an entry id at or below the last one fails here, before
 -- anything is written (Lua does not roll back what a script already did).
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[11], ARGV[2] .. '-1', 'n', ARGV[7])
+if ARGV[11] == '0' then
+  redis.call('DEL', KEYS[4])
+else
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[11], ARGV[2] .. '-1', 'n', ARGV[7])
+end
 if ARGV[9] == '1' then redis.call('DEL', KEYS[1]) end
 redis.call('HSET', KEYS[1], 'v', ARGV[2])
 local last = 13 + 2 * tonumber(ARGV[10])
@@ -319,6 +323,7 @@ class RedisStore(RoomStore):
         notice: bytes,
         now: float,
         claim: Claim | None = None,
+        keep_log: bool = True,
     ) -> CommitResult:
         args: list[Any] = [
             expected_version,
@@ -331,7 +336,7 @@ class RedisStore(RoomStore):
             now,
             "1" if whole else "0",
             len(written),
-            LOG_LENGTH,
+            LOG_LENGTH if keep_log else 0,
             "" if claim is None else claim.instance,
             1 if claim is None else max(1, round(claim.lease * 1000)),
         ]

@@ -364,3 +364,20 @@ async def test_instances_heartbeat_and_death(store: RoomStore) -> None:
     assert await store.dead_instances(2000.0) == {"proc-b": []}
     # Taken for dead and forgotten, it beats again: it can tell it was forgotten.
     assert not await store.beat("proc-a", 1020.0, ["R1"])
+
+
+async def test_a_commit_that_keeps_no_log_deletes_it(store: RoomStore) -> None:
+    await store.create("SHUT23", {"meta": b"m0"}, now=1000.0)
+    for version, keep in ((1, True), (2, False)):
+        done = await store.commit(
+            "SHUT23", version - 1, version, {"meta": b"m%d" % version}, [],
+            whole=False, deadline_at=None, notice=b"n%d" % version, now=1000.0, keep_log=keep,
+        )  # fmt: skip
+        assert done.ok
+    # A writer a version behind finds no changes to catch up from: it gets the room.
+    late = await store.commit(
+        "SHUT23", 1, 2, {"meta": b"x"}, [], whole=False, deadline_at=None, notice=b"x", now=1000.0
+    )
+    assert not late.ok and late.missed is None
+    assert late.current is not None and late.current.version == 2
+    assert late.current.parts["meta"] == b"m2"

@@ -1,0 +1,53 @@
+"""The periodic full collection frees cycles, and waits for a quiet moment to do it."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+import weakref
+from collections.abc import Callable, Iterator
+
+import pytest
+from ritrovo import garbage
+
+
+class Node:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the cyclic collector frees it
+
+
+@pytest.fixture
+def no_automatic_collection() -> Iterator[None]:
+    gc.disable()  # so that only the collector under test can free the cycle
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+async def freed_after(last_command_at: Callable[[], float], interval: float) -> float:
+    """Seconds until a garbage cycle made now is freed by the collector."""
+    freed = asyncio.Event()
+    node = Node()
+    weakref.finalize(node, freed.set)
+    del node
+    running = garbage.collector(interval, last_command_at)(None)
+    await running.__anext__()
+    started = time.monotonic()
+    try:
+        await asyncio.wait_for(freed.wait(), 10 * interval)
+    finally:
+        with pytest.raises(StopAsyncIteration):
+            await running.__anext__()
+    return time.monotonic() - started
+
+
+async def test_a_quiet_process_collects_every_interval(no_automatic_collection: None) -> None:
+    assert await freed_after(lambda: 0.0, 0.2) < 1.0
+
+
+async def test_a_busy_process_waits_but_not_forever(no_automatic_collection: None) -> None:
+    # A command "just now" at every look: the collection waits five intervals.
+    took = await freed_after(time.monotonic, 0.2)
+    assert 0.9 <= took < 2.0
