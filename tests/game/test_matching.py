@@ -9,9 +9,11 @@ from ritrovo.game.matching import (
     RiddleMatcher,
     Verdict,
     VerdictKind,
+    common_words,
     matcher_for,
     max_edits,
     normalize,
+    spells_another_word,
 )
 from ritrovo.game.pack import NearAnswer, Riddle, TypoTolerance
 
@@ -270,8 +272,11 @@ def test_max_edits(tolerance: TypoTolerance, key: str, edits: int) -> None:
         ("en", "piano", "auto", "pianno", "correct"),
         ("en", "piano", "auto", "pinaoo", "wrong"),
         ("it", "l'acqua", "auto", "lacqua", "correct"),
-        ("it", "specchio", "auto", "specchi", "correct"),
+        ("it", "specchio", "auto", "spechio", "correct"),
+        ("it", "specchio", "auto", "specchoi", "correct"),
         ("it", "specchio", "auto", "spechi", "wrong"),
+        # ... but not when the guess is another word: its plural is near
+        ("it", "specchio", "auto", "specchi", "near"),
         # auto: two edits beyond 8 characters
         ("en", "Shakespeare", "auto", "Shakspear", "correct"),
         ("en", "Shakespeare", "auto", "Shakspar", "wrong"),
@@ -279,7 +284,8 @@ def test_max_edits(tolerance: TypoTolerance, key: str, edits: int) -> None:
         # explicit budgets
         ("en", "Shakespeare", 0, "Shakspeare", "wrong"),
         ("en", "Shakespeare", 0, "shakespeare", "correct"),
-        ("en", "cat", 2, "bat", "correct"),
+        ("en", "cat", 2, "czt", "correct"),
+        ("en", "cat", 2, "bat", "near"),  # a budget does not make "bat" a typo
         ("en", "cat", 2, "dog", "wrong"),
         ("en", "piano", 2, "pinaoo", "correct"),
         # typos never change digits
@@ -301,6 +307,191 @@ def test_typo_picks_closest_answer() -> None:
     assert RiddleMatcher.for_riddle(r, "en").check("montevarlo").matched == "Montecarlo"
 
 
+# --- typos that spell another word -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "answer", "tolerance", "guess"),
+    [
+        # the false accepts of issue 13: a different common word is not a typo
+        ("en", "horse", "auto", "house"),
+        ("en", "Malta", "auto", "Yalta"),
+        ("it", "Malta", "auto", "Yalta"),
+        ("it", "il nonno", "auto", "la nonna"),
+        ("it", "il nonno", "auto", "i nonni"),
+        ("it", "il nonno", "auto", "il nono"),  # "nono" is "ninth"
+        # English near-homographs (4 letters get no typos under auto: a budget of 1)
+        ("en", "bear", 1, "bean"),
+        ("en", "cat", 1, "car"),
+        ("en", "bears", "auto", "beans"),
+        ("en", "the Beatles", "auto", "beetles"),
+        ("en", "piano", "auto", "pianos"),
+        ("en", "Lord of the Rings", "auto", "lord of the ring"),
+        ("en", "the Eiffel Tower", "auto", "the eiffel towel"),
+        # Italian: another word, or another gender or number of the answer's word
+        ("it", "pane", 1, "cane"),
+        ("it", "gatto", "auto", "gatta"),
+        ("it", "gatto", "auto", "gatti"),
+        ("it", "ragazzo", "auto", "ragazzi"),
+        ("it", "ragazzo", "auto", "ragazza"),
+        ("it", "la ragazza", "auto", "le ragazze"),
+        ("it", "amico", "auto", "amici"),
+        ("it", "specchio", "auto", "specchi"),
+        ("it", "farmacia", "auto", "farmacie"),
+        # gender and number even when the other form is too rare to be listed
+        ("it", "ornitorinco", "auto", "ornitorinchi"),
+        ("it", "pipistrello", "auto", "pipistrella"),
+    ],
+)
+def test_another_word_is_not_a_typo(
+    language: str, answer: str, tolerance: TypoTolerance, guess: str
+) -> None:
+    # Refused, it still gets the near-miss nudge (none of the pack's: "close").
+    r = riddle(answer, typo_tolerance=tolerance)
+    assert RiddleMatcher.for_riddle(r, language).check(guess) == Verdict("near")
+
+
+@pytest.mark.parametrize(
+    ("language", "answer", "guess"),
+    [
+        # real typos keep working
+        ("en", "the Eiffel Tower", "the eifel tower"),
+        ("en", "Eiffel Tower", "Eifel Tower"),
+        ("en", "Mississippi", "Missisippi"),
+        ("it", "Mississippi", "Missisippi"),
+        ("en", "Shakespeare", "shakespear"),
+        ("en", "Einstein", "einstien"),
+        ("en", "Michelangelo", "Michaelangelo"),
+        ("it", "lo specchio", "lo spechio"),
+        ("it", "lo specchio", "specchioo"),  # a doubled vowel is not another ending
+        ("it", "Michelangelo", "micelangelo"),
+        # accents, apostrophes, articles, spaces
+        ("it", "perché", "perche'"),
+        ("it", "perché", "perche’"),
+        ("it", "l'acqua", "lacqua"),
+        ("en", "don't panic", "dont panik"),
+        # a guess that splits an answer word into pieces of it
+        ("en", "sunflower", "sun flowr"),
+        ("en", "rock and roll", "rock n roll"),
+        ("it", "Leonardo da Vinci", "leonardo davinci"),
+    ],
+)
+def test_real_typos_still_accepted(language: str, answer: str, guess: str) -> None:
+    assert kind(riddle(answer), language, guess) == "correct"
+
+
+def test_another_word_prefers_a_near_answer_nudge() -> None:
+    # "gatta" is refused as a typo of "gatto" and is a typo of the near answer
+    # "gatte": that answer's nudge wins over the bare near.
+    near = NearAnswer(answers=("gatte",), nudge="Maschio, e uno solo")
+    matcher = RiddleMatcher.for_riddle(riddle("gatto", near=(near,)), "it")
+    assert matcher.check("gatta") == Verdict("near", nudge="Maschio, e uno solo")
+
+
+def test_another_word_tries_the_other_answers() -> None:
+    # "big house" is one edit from both answers: "house" is another word than
+    # "horse", but one of the second answer's words, which is accepted.
+    matcher = RiddleMatcher.for_riddle(riddle("big horse", "big house x"), "en")
+    assert matcher.check("big house") == Verdict("correct", matched="big house x")
+    assert matcher.check("big hoarse").kind == "near"
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "answer_words", "expected"),
+    [
+        ("en", ["house"], ["horse"], True),
+        ("en", ["horse"], ["horse"], False),
+        ("en", ["hrose"], ["horse"], False),
+        ("en", ["n"], ["rock", "and", "roll"], False),  # one letter: never judged
+        ("en", ["apollo", "12"], ["apollo", "11"], False),  # digits: never judged
+        ("it", ["gatta"], ["gatto"], True),
+        ("it", ["gattx"], ["gatto"], False),
+        ("xx", ["house"], ["horse"], False),  # no list for the language
+        ("en-GB", ["house"], ["horse"], True),
+    ],
+)
+def test_spells_another_word(
+    language: str, words: list[str], answer_words: list[str], expected: bool
+) -> None:
+    assert spells_another_word(words, answer_words, language) is expected
+
+
+def test_common_words_lists() -> None:
+    en, it = common_words("en"), common_words("it")
+    assert common_words("en") is en  # loaded once
+    assert {"house", "horse", "yalta", "dont"} <= en
+    assert {"nonna", "nonno", "gatta", "perche", "citta"} <= it
+    # misspellings the tests above rely on are not words
+    assert not {"eifel", "missisippi", "shakespear"} & en
+    assert not {"spechio", "micelangelo"} & it
+    # stored as guesses are folded: one word each, unchanged by normalize
+    assert all(normalize(w, "en") == w for w in sorted(en)[:3000])
+    assert all(normalize(w, "it") == w for w in sorted(it)[:3000])
+    assert common_words("xx") == frozenset()
+
+
+# --- thousands separators ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "answer", "guess", "expected"),
+    [
+        ("en", "1000", "1,000", "correct"),
+        ("en", "1,000", "1000", "correct"),
+        ("en", "1000000", "1,000,000", "correct"),
+        ("en", "12345", "12,345", "correct"),
+        ("en", "1000 leagues", "1,000 leagues", "correct"),
+        ("en", "1001", "1,001", "correct"),
+        ("en", "1000", "1.000", "wrong"),  # a decimal point in English
+        ("en", "1000", "1 000", "wrong"),  # a space is not a separator: "1/500" is not 1500
+        ("it", "1000", "1.000", "correct"),
+        ("it", "1.000", "1000", "correct"),
+        ("it", "1000000", "1.000.000", "correct"),
+        ("it", "1000 lire", "1.000 lire", "correct"),
+        ("it", "1000", "1,000", "wrong"),  # a decimal comma in Italian
+        ("it", "1000", "1 000", "wrong"),
+        # decimals are unchanged: either mark, a word boundary like any punctuation
+        ("en", "3.14", "3.14", "correct"),
+        ("en", "3.14", "3,14", "correct"),
+        ("it", "3,14", "3.14", "correct"),
+        ("en", "1.5", "1,5", "correct"),
+        ("en", "0.125", "0,125", "correct"),  # 0 never starts a grouped number
+        ("en", "1,000.5", "1000.5", "correct"),
+        ("it", "1.000,5", "1000,5", "correct"),
+        ("en", "3.14", "314", "wrong"),
+        # not a grouped number: the groups must be three digits
+        ("en", "1,00", "100", "wrong"),
+        ("it", "1.00", "100", "wrong"),
+        # with number words on, separators and words meet
+        ("en", "one thousand", "1,000", "correct"),
+        ("it", "mille", "1.000", "correct"),
+    ],
+)
+def test_thousands_separators(
+    language: str, answer: str, guess: str, expected: VerdictKind
+) -> None:
+    numbers = not answer[0].isdigit()
+    assert kind(riddle(answer, numbers=numbers), language, guess) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("en", "1,000", "1000"),
+        ("en", "1,234,567.89", "1234567 89"),
+        ("en", "1.000", "1 000"),
+        ("en", "A1,000", "a1 000"),
+        ("en", "(1,000)", "1000"),
+        ("it", "1.000", "1000"),
+        ("it", "1.234.567,89", "1234567 89"),
+        ("it", "1,000", "1 000"),
+        ("xx", "1,000", "1 000"),
+    ],
+)
+def test_normalize_separators(language: str, text: str, expected: str) -> None:
+    assert normalize(text, language) == expected
+
+
 # --- near answers and precedence ---------------------------------------------
 
 NEAR_IT = NearAnswer(answers=("Giove", "la Terra"), nudge="Un pianeta, ma non questo")
@@ -310,7 +501,9 @@ NEAR_IT = NearAnswer(answers=("Giove", "la Terra"), nudge="Un pianeta, ma non qu
     ("guess", "expected"),
     [
         ("Saturno", Verdict("correct", matched="Saturno")),
-        ("saturn", Verdict("correct", matched="Saturno")),  # typo of the answer
+        ("satunro", Verdict("correct", matched="Saturno")),  # typo of the answer
+        # the English name is a word of Italian text too: near, not correct
+        ("saturn", Verdict("near")),
         ("giove", Verdict("near", nudge=NEAR_IT.nudge)),
         ("Terra", Verdict("near", nudge=NEAR_IT.nudge)),
         ("terre", Verdict("near", nudge=NEAR_IT.nudge)),  # typo of a near answer
