@@ -240,6 +240,15 @@ def _points_for(riddle: Riddle, state: RiddleState, attempt: TeamAttempt, first:
     return points
 
 
+def solvers_in_order(state: RiddleState) -> list[str]:
+    """The teams that solved, fastest first: by exact riddle time used (pauses
+    excluded), then by the clock, then by team order. The first one gets the
+    first-solver bonus; the reveal lists them in this order."""
+    solved = [(tid, a) for tid, a in state.teams.items() if a.solved_elapsed is not None]
+    solved.sort(key=lambda item: (item[1].solved_elapsed, item[1].solved_at or 0.0))
+    return [tid for tid, _ in solved]
+
+
 def _rescore(room: Room, riddle: Riddle, state: RiddleState) -> None:
     """Recompute this riddle's points for every team and apply the differences.
 
@@ -247,9 +256,8 @@ def _rescore(room: Room, riddle: Riddle, state: RiddleState) -> None:
     bonus always goes to the earliest solve, whatever order credits arrive in.
     """
     solved = {tid: a for tid, a in state.teams.items() if a.solved_elapsed is not None}
-    first = min(
-        solved, key=lambda tid: (solved[tid].solved_elapsed, solved[tid].solved_at), default=None
-    )
+    ordered = solvers_in_order(state)
+    first = ordered[0] if ordered else None
     for tid, attempt in state.teams.items():
         new = _points_for(riddle, state, attempt, tid == first) if tid in solved else 0
         delta = new - attempt.points

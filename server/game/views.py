@@ -385,23 +385,23 @@ def riddle_view(
         view["secret"] = {"answers": list(riddle.answers), "explanation": riddle.explanation}
         view["guesses"] = {tid: _guess_rows(room, tid, a, rows) for tid, a in state.teams.items()}
     if revealed:
+        solvers = riddles.solvers_in_order(state)
         view["reveal"] = {
             "answer": riddle.answers[0],
             "explanation": riddle.explanation,
             "end_reason": state.end_reason,
-            "solvers": sorted(
-                (
-                    {
-                        "team_id": tid,
-                        "player_id": a.solved_by,
-                        "elapsed": round(a.solved_elapsed, 2),
-                        "points": a.points,
-                    }
-                    for tid, a in state.teams.items()
-                    if a.solved_elapsed is not None
-                ),
-                key=lambda s: s["elapsed"],
-            ),
+            # Exact order, not by the rounded elapsed: the first row (and
+            # first_solver) is the team that got the first-solver bonus.
+            "solvers": [
+                {
+                    "team_id": tid,
+                    "player_id": state.teams[tid].solved_by,
+                    "elapsed": round(state.teams[tid].solved_elapsed or 0.0, 2),
+                    "points": state.teams[tid].points,
+                }
+                for tid in solvers
+            ],
+            "first_solver": solvers[0] if solvers else None,
             "spread": _spread(riddle.options, state.teams.values()) if riddle.options else [],
         }
     return view

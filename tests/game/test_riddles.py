@@ -795,3 +795,61 @@ def test_near_answers_are_limited_too() -> None:
     for i in range(riddles.NEAR_GUESS_LIMIT):
         assert guess(room, "Red0", near, T0 + 1 + i * 0.01).verdict == "near"
     refused("guess_rate_limited", lambda: guess(room, "Red0", near, T0 + 1.5))
+
+
+def test_solvers_are_listed_by_exact_time_and_the_first_is_named() -> None:
+    # Blue solves 0.004 s before Red: both elapsed round to 15.0, and the view
+    # used to break that tie by team order, listing Red (no bonus) first.
+    room = started()
+    assert guess(room, "Blue0", "piano", T0 + 15.0).points == 175 + 20  # the bonus
+    assert guess(room, "Red0", "piano", T0 + 15.004).points == 175
+    assert guess(room, "Green0", "piano", T0 + 20).points == 167
+    reveal = views.build(room, PACK, T0 + 21, "screen")["riddle"]["reveal"]
+    assert [(s["team_id"], s["elapsed"], s["points"]) for s in reveal["solvers"]] == [
+        (BLUE, 15.0, 195),
+        (RED, 15.0, 175),
+        (GREEN, 20.0, 167),
+    ]
+    assert reveal["first_solver"] == BLUE
+
+
+def test_solvers_at_the_same_instant_keep_team_order() -> None:
+    room = started()
+    for name in ("Blue0", "Green0", "Red0"):
+        guess(room, name, "piano", T0 + 15.0)
+    reveal = views.build(room, PACK, T0 + 21, "screen")["riddle"]["reveal"]
+    assert [s["team_id"] for s in reveal["solvers"]] == [RED, GREEN, BLUE]
+    assert reveal["first_solver"] == RED
+    assert [s["points"] for s in reveal["solvers"]] == [195, 175, 175]
+
+
+def test_first_solver_is_null_when_nobody_solved() -> None:
+    room = started()
+    riddles.reveal(room, PACK, T0 + 5)
+    reveal = views.build(room, PACK, T0 + 6, "screen")["riddle"]["reveal"]
+    assert reveal["solvers"] == [] and reveal["first_solver"] is None
+
+
+def test_a_guess_refused_by_the_near_limit_changes_nothing() -> None:
+    room = started()
+    # "pianos" is one edit from "piano" but another word: near, not correct,
+    # and counted with the near answers (not against the wrong-guess limit).
+    assert guess(room, "Red0", "pianos", T0 + 1) == riddles.GuessOutcome("near")
+    for i in range(1, riddles.NEAR_GUESS_LIMIT):
+        assert guess(room, "Red0", "organ", T0 + 1 + i * 0.01).verdict == "near"
+    before = dump(room)
+    refused("guess_rate_limited", lambda: guess(room, "Red1", "pianos", T0 + 2))
+    refused("guess_rate_limited", lambda: guess(room, "Red1", "piano", T0 + 2))
+    assert dump(room) == before
+    # Ten seconds after the first near guesses, the team may guess again.
+    assert guess(room, "Red1", "piano", T0 + 11.5).verdict == "correct"
+
+
+def test_a_guess_refused_by_the_riddle_cap_changes_nothing() -> None:
+    room = started()
+    # 100 guesses spread so that no 10-second window limit is reached
+    for i in range(riddles.MAX_GUESSES_PER_TEAM):
+        assert guess(room, "Red0", "organ", T0 + i * 0.5).verdict == "near"
+    before = dump(room)
+    refused("guess_rate_limited", lambda: guess(room, "Red0", "piano", T0 + 55))
+    assert dump(room) == before
