@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -703,3 +706,61 @@ def test_an_answer_matches_itself(answer: str, language: str, numbers: bool) -> 
     r = riddle(answer, numbers=numbers)
     expected = "correct" if normalize(answer, language, numbers=numbers) else "wrong"
     assert kind(r, language, answer) == expected
+
+
+# --- docs/packs.md's examples ------------------------------------------------
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "packs.md"
+_CODE = re.compile(r"`([^`]*)`")
+
+
+def _doc_examples() -> list[tuple[str, str, str, TypoTolerance, bool, str]]:
+    """(language, answer, guess, tolerance, numbers, verdict) of the example tables."""
+    text = DOCS.read_text(encoding="utf-8").split("#### Examples", 1)[1]
+    text = text.split("\n### ", 1)[0]
+    rows = []
+    language = ""
+    for line in text.splitlines():
+        if line.startswith(("English", "Italian")):
+            language = "en" if line.startswith("English") else "it"
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or not cells[0].startswith("`"):
+            continue
+        answer_cell, guess_cell, verdict_cell, _ = cells
+        answer, *settings = _CODE.findall(answer_cell)
+        tolerance: TypoTolerance = "auto"
+        for setting in settings:
+            tolerance = int(setting.removeprefix("typo_tolerance: "))
+        guesses = _CODE.findall(guess_cell)
+        if " / " in verdict_cell:  # "correct / wrong", one per guess
+            verdicts = verdict_cell.split(" / ")
+        else:
+            verdicts = [verdict_cell] * len(guesses)
+        for guess, verdict in zip(guesses, verdicts, strict=True):
+            if "; correct with `numbers: true`" in verdict:
+                rows.append((language, answer, guess, tolerance, False, verdict.split(";")[0]))
+                rows.append((language, answer, guess, tolerance, True, "correct"))
+            elif verdict.endswith(" with `numbers: true`"):
+                rows.append((language, answer, guess, tolerance, True, verdict.split()[0]))
+            else:
+                rows.append((language, answer, guess, tolerance, False, verdict))
+    return rows
+
+
+DOC_EXAMPLES = _doc_examples()
+
+
+def test_doc_examples_were_found() -> None:
+    assert len(DOC_EXAMPLES) >= 40
+    assert {row[0] for row in DOC_EXAMPLES} == {"en", "it"}
+    assert {row[5] for row in DOC_EXAMPLES} == {"correct", "near", "wrong"}
+
+
+@pytest.mark.parametrize(
+    ("language", "answer", "guess", "tolerance", "numbers", "expected"), DOC_EXAMPLES
+)
+def test_doc_examples(
+    language: str, answer: str, guess: str, tolerance: TypoTolerance, numbers: bool, expected: str
+) -> None:
+    r = riddle(answer, typo_tolerance=tolerance, numbers=numbers)
+    assert kind(r, language, guess) == expected
