@@ -120,11 +120,12 @@ async def test_malformed_messages_get_errors_and_keep_the_connection(server: Run
     ada = await join(server.ws_url, room["code"], "Ada")
     seq = ada.state["seq"]  # type: ignore[index]
 
-    async def expect_error(frame: str | bytes, code: str) -> None:
+    async def expect_error(frame: str | bytes, code: str) -> dict[str, Any]:
         start = len(ada.messages)
         await ada.send_raw(frame)
         reply = await ada.wait_for(lambda m: m["type"] == "error", start=start)
         assert reply["code"] == code, frame
+        return reply
 
     await expect_error("{not json", "invalid_json")
     await expect_error("[1,2,3]", "invalid_message")
@@ -133,6 +134,11 @@ async def test_malformed_messages_get_errors_and_keep_the_connection(server: Run
     await expect_error('{"type":"guess","text":12}', "invalid_field")
     await expect_error('{"type":"guess"}', "invalid_field")
     await expect_error('{"type":"guess","text":"x","v":99}', "unsupported_version")
+    # A request id of the wrong type refuses the whole message (docs/protocol.md).
+    for bad_id in ("1.5", "true", "[4]", '{"n":4}'):
+        frame = '{"type":"guess","text":"piano","id":' + bad_id + "}"
+        reply = await expect_error(frame, "invalid_field")
+        assert "id" not in reply and "$.id" in reply["message"], reply
     await expect_error('{"type":"kick","player":"p1"}', "not_allowed")
     await expect_error(b"\x00\x01binary", "binary_not_supported")
     await expect_error('{"type":"guess","text":"' + "x" * 20000 + '"}', "frame_too_large")
