@@ -132,7 +132,8 @@
  * @property {string} answer
  * @property {string} explanation
  * @property {string} end_reason
- * @property {Solver[]} solvers fastest first
+ * @property {Solver[]} solvers fastest first (by exact time)
+ * @property {string | null} first_solver the team that solved first and got the bonus
  * @property {number[]} spread how many teams chose each option first
  */
 
