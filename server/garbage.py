@@ -11,10 +11,12 @@ transport keeps a bound method of itself, CPython gh-100348; aiohttp's
 WebSocket objects refer to each other): only a full collection frees them,
 and with those thresholds one may not come for hours. In the issue-12 soak,
 16,700 closed connections kept about 110 MiB that nothing ever freed. So a
-full collection also runs every ``gc_interval`` seconds, at a moment when no
-command has come for a while (never in the middle of a burst of guesses), or
-anyway after five intervals; and the memory it frees is handed back to the
-system (``malloc_trim``), so the process's size follows its rooms.
+full collection also runs every ``gc_interval`` seconds, and sooner once many
+connections have closed since the last one (at most every ``MIN_GAP``
+seconds), at a moment when no command has come for a while (never in the
+middle of a burst of guesses), or anyway after five intervals; and the
+memory it frees is handed back to the system (``malloc_trim``), so the
+process's size follows its rooms.
 """
 
 from __future__ import annotations
@@ -33,6 +35,16 @@ log = logging.getLogger(__name__)
 
 QUIET_SECONDS = 2.0  # no command for this long: a good moment for a full collection
 CHECK_EVERY = 5.0  # seconds between looks for such a moment
+CLOSED_BATCH = 200  # connections closed since the last collection: collect before the interval
+MIN_GAP = 10.0  # seconds at least between two collections for closed connections
+
+_closed = 0  # connections closed in this process (connection_closed)
+
+
+def connection_closed() -> None:
+    """Count a closed connection (the TCP edge calls it): its cycles wait for a full collection."""
+    global _closed
+    _closed += 1
 
 
 def configure() -> None:
@@ -84,14 +96,17 @@ def collector(
 async def _collect(interval: float, last_command_at: Callable[[], float]) -> None:
     trim = _malloc_trim()
     last = time.monotonic()
+    closed_then = _closed
     while True:
         await asyncio.sleep(min(CHECK_EVERY, interval))
         now = time.monotonic()
-        due = now - last >= interval
+        many_closed = _closed - closed_then >= CLOSED_BATCH and now - last >= MIN_GAP
+        due = now - last >= interval or many_closed
         quiet = now - last_command_at() >= QUIET_SECONDS
         if not due or not (quiet or now - last >= 5 * interval):
             continue
         started = time.perf_counter()
+        closed_then = _closed
         freed = gc.collect()
         trim()
         last = time.monotonic()

@@ -51,3 +51,25 @@ async def test_a_busy_process_waits_but_not_forever(no_automatic_collection: Non
     # A command "just now" at every look: the collection waits five intervals.
     took = await freed_after(time.monotonic, 0.2)
     assert 0.9 <= took < 2.0
+
+
+async def test_many_closed_connections_bring_the_collection_forward(
+    no_automatic_collection: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(garbage, "MIN_GAP", 0.2)
+    monkeypatch.setattr(garbage, "CHECK_EVERY", 0.1)
+    # An interval of a minute: only the closes can bring a collection within seconds.
+    freed = asyncio.Event()
+    node = Node()
+    weakref.finalize(node, freed.set)
+    del node
+    running = garbage.collector(60.0, lambda: 0.0)(None)
+    await running.__anext__()
+    try:
+        await asyncio.sleep(0)  # one turn: the collector's task starts and notes the count
+        for _ in range(garbage.CLOSED_BATCH):
+            garbage.connection_closed()
+        await asyncio.wait_for(freed.wait(), 5)
+    finally:
+        with pytest.raises(StopAsyncIteration):
+            await running.__anext__()

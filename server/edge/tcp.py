@@ -54,6 +54,7 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
+from .. import garbage
 from ..config import Settings
 from ..errors import ErrorCode, Misdirected, RequestTimeout
 from ..metrics import Metrics
@@ -236,6 +237,7 @@ class GuardedHandler(RequestHandler):
             self._head_timer = self._loop.call_later(guard.header_timeout, self._head_expired)
 
     def connection_lost(self, exc: BaseException | None) -> None:
+        garbage.connection_closed()
         if self._address is not None:
             self._guard.release(self._address)
             self._address = None
