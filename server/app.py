@@ -17,6 +17,7 @@ from .edge.guards import AddressSlots, AttemptLimiter
 from .edge.health import StoreHealth
 from .edge.http import HttpApi, StatusApi, guarded, page, secure_static
 from .edge.hub import RoomHub
+from .edge.keepalive import KeepAlive
 from .edge.presence import Presence
 from .edge.routing import Router
 from .edge.tcp import GUARD, ConnectionGuard
@@ -38,12 +39,14 @@ STORE = web.AppKey("store", RoomStore)
 TIMERS = web.AppKey("timers", DeadlineTimers)
 HEALTH = web.AppKey("health", StoreHealth)
 SLOTS = web.AppKey("slots", AddressSlots)
+KEEPALIVE = web.AppKey("keepalive", KeepAlive)
 ROUTER = web.AppKey("router", Router)
 
 __all__ = [
     "GUARD",
     "HEALTH",
     "HUB",
+    "KEEPALIVE",
     "METRICS",
     "SERVICE",
     "SETTINGS",
@@ -114,8 +117,9 @@ def create_app(
         served=hub.rooms.keys,
         revive=lambda: presence.revive(hub.live_players()),
     )
+    keepalive = KeepAlive(settings.hello_timeout)
     endpoint = WebSocketEndpoint(
-        settings, service, hub, health, presence, attempts, slots, metrics, router
+        settings, service, hub, health, presence, attempts, slots, metrics, router, keepalive
     )
     # No middleware: see http.guarded, applied to each HTTP route below. The
     # address cap, read deadlines and Host check are the protocol's (edge.tcp:
@@ -133,6 +137,7 @@ def create_app(
     app[METRICS] = metrics
     app[HEALTH] = health
     app[SLOTS] = slots
+    app[KEEPALIVE] = keepalive
     app[ROUTER] = router
 
     # Creating rooms is counted per address per hour: with a room limit per
@@ -180,6 +185,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
             await watcher
         await app[TIMERS].stop()
         await app[ROUTER].close()
+        await app[KEEPALIVE].stop()
         await store.close()
 
 

@@ -15,21 +15,16 @@ from ..metrics import Metrics
 from ..protocol import CloseCode, MessageType
 from ..service import GameService
 from .connection import Connection
-from .frames import StrictWebSocketResponse
 from .guards import AddressSlots, AttemptLimiter, check_origin, client_address
 from .health import StoreHealth
 from .http import error_response
 from .hub import RoomHub
+from .keepalive import KeepAlive, KeptAliveResponse
 from .presence import Presence
 from .routing import Router
 from .session import Session
 
 log = logging.getLogger(__name__)
-
-
-def _hello_timeout(conn: Connection) -> None:
-    if conn.role is None:
-        conn.close_soon(CloseCode.HELLO_TIMEOUT, "say who you are first")
 
 
 class WebSocketEndpoint:
@@ -46,9 +41,12 @@ class WebSocketEndpoint:
         slots: AddressSlots,
         metrics: Metrics,
         router: Router | None = None,
+        keepalive: KeepAlive | None = None,
     ) -> None:
         self.settings = settings
         self.router = router
+        # Pings, dead peers and the opening deadline, for every connection at once.
+        self.keepalive = KeepAlive(settings.hello_timeout) if keepalive is None else keepalive
         self.service = service
         self.hub = hub
         self.health = health
@@ -75,17 +73,15 @@ class WebSocketEndpoint:
         # for each connection and keeps ~120 KiB of compressor state per socket;
         # the bench measured it as the largest cost of a broadcast.
         # Unmasked client frames close the connection with 1002 (frames.py).
-        ws = StrictWebSocketResponse(
-            max_msg_size=settings.max_frame_bytes * 4 + 1,
-            heartbeat=20.0,
-            timeout=2.0,
-            compress=False,
+        # Pinged every 20 s by the process's KeepAlive (keepalive.py).
+        ws = KeptAliveResponse(
+            max_msg_size=settings.max_frame_bytes * 4 + 1, timeout=2.0, compress=False
         )
         conn = Connection(ws, address, settings, self.metrics)
         # Counted before the first await, so a burst of upgrades cannot overshoot.
         self.slots.opened(address)
         self.hub.opened(conn)
-        hello_timer: asyncio.TimerHandle | None = None
+        keepalive = self.keepalive
         try:
             await ws.prepare(request)
             log.info("connection opened", extra=conn.log_extra)
@@ -98,17 +94,18 @@ class WebSocketEndpoint:
                 self.attempts,
                 self.router,
             )
-            hello_timer = asyncio.get_running_loop().call_later(
-                settings.hello_timeout, _hello_timeout, conn
-            )
+            keepalive.watch(conn)
+            nameless = True
             async for frame in ws:
                 await self._receive(session, frame)
-                if hello_timer is not None and conn.role is not None:
-                    hello_timer.cancel()  # said who it is: nothing to keep for its lifetime
-                    hello_timer = None
+                # Not kept while waiting for the next one (for an idle
+                # connection: for its lifetime).
+                del frame
+                if nameless and conn.role is not None:
+                    keepalive.said_hello(conn)
+                    nameless = False
         finally:
-            if hello_timer is not None:
-                hello_timer.cancel()
+            keepalive.forget(conn)
             self.slots.closed(address)
             self.hub.closed(conn)
             if conn.role == "player" and conn.code and conn.player_id:
