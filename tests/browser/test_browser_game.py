@@ -276,6 +276,11 @@ async def test_whole_game(pages: Pages, shots: Shots) -> None:
         await expect(screen.locator("#story-focus")).to_contain_text(line_ada)
         await expect(screen.locator("#story-focus")).to_contain_text("tiny, handwritten apologies")
         await expect(screen.locator("#story-heading")).to_have_text("Aurora's story")
+        # The screen reveals a story line by line; whoever runs it may step it.
+        for _ in range(2):
+            await screen.keyboard.press("ArrowRight")
+        await expect(screen.locator("#reveal-progress")).to_contain_text("Line 3 of 3")
+        await expect(screen.locator("#reveal-lines li").filter(has_text=line_ada)).to_be_visible()
         await shots.take(screen, "screen-story-reveal")
         await host.locator("#btn-next").click()
         await expect(screen.locator("#story-focus")).to_contain_text("pineapple sales")

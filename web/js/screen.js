@@ -83,7 +83,7 @@ function render() {
       if (st.riddle) riddle.render(st, st.riddle);
       break;
     case "story":
-      showSection("story");
+      showSection("story", { side: !(st.story && StoryStage.wide(st.story)) });
       if (st.story) story.render(st, st.story);
       break;
     case "between_rounds":
@@ -99,7 +99,6 @@ function render() {
   }
   renderScoreboard(byId("scoreboard"), st, { big: true });
   toasts.update(st);
-  if (st.phase === "finished" || st.phase === "lobby") toasts.clear(); // the podium gets the whole screen
 }
 
 /**

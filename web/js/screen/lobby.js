@@ -41,7 +41,7 @@ export function renderLobby(st, info) {
       h(
         "div",
         { class: ["lobby-team", `team-${slotOf(team.id)}`] },
-        h("h3", {}, team.name, " ", h("span", { class: "muted small" }, `(${team.players.length})`)),
+        h("h2", {}, team.name, " ", h("span", { class: "muted small" }, `(${team.players.length})`)),
         team.players.length
           ? h("ul", { class: "team-members" }, team.players.map((p) => h("li", {}, presence(p), p.name)))
           : h("p", { class: "muted small" }, t("common.no_players")),

@@ -35,7 +35,13 @@ export function renderPodium(st) {
           h("div", { class: "podium-name" }, team.name),
           h("div", { class: "podium-score" }, t("common.points_long", { n: team.score })),
           h("div", { class: "podium-players" }, team.players.map((p) => p.name).join(", ")),
-          h("div", { class: "podium-block", "aria-label": t("common.rank", { n: team.rank }) }, String(team.rank)),
+          // The rank said in the page's language (an aria-label on a plain div is not read).
+          h(
+            "div",
+            { class: "podium-block" },
+            h("span", { "aria-hidden": "true" }, String(team.rank)),
+            h("span", { class: "visually-hidden" }, t("common.rank", { n: team.rank })),
+          ),
         ),
       ),
     );

@@ -1,11 +1,15 @@
 // The screen's story round: every team's progress while they write, one
-// story at a time as it is revealed, then all of them for the vote and results.
+// story at a time as it is revealed (every line of it: screen/reveal.js), then
+// all of them for the vote and results, each card cut between two lines of
+// text when its story is longer than the card (screen/fit.js).
 
-import { h, byId, fill, show, setText, keyed } from "../dom.js";
+import { h, byId, show, setText, keyed } from "../dom.js";
 import { t, lang } from "../i18n.js";
 import { icon } from "../icons.js";
 import { Countdown, clock, formatSeconds } from "../countdown.js";
 import { announce, playerName, storyText, teamSlot, teamsInRoomOrder } from "../common.js";
+import { StoryReveal } from "./reveal.js";
+import { clipToWholeLines } from "./fit.js";
 
 /** @import { RoomState, Story, TeamStory } from "../types.js" */
 
@@ -14,10 +18,22 @@ export class StoryStage {
     this.countdown = new Countdown(byId("story-countdown"), {
       announce: (s) => announce(s === 0 ? t("common.times_up") : t("common.seconds_left", { n: s })),
     });
+    this.reveal = new StoryReveal();
+    new ResizeObserver(() => this.fitCards()).observe(byId("story-grid"));
   }
 
   stop() {
     this.countdown.stop();
+    this.reveal.reset();
+  }
+
+  /**
+   * Whether the stage wants the whole width (the scoreboard does not change
+   * while stories are read and voted on).
+   * @param {Story} s
+   */
+  static wide(s) {
+    return s.stage === "reveal" || s.stage === "voting";
   }
 
   /**
@@ -35,6 +51,8 @@ export class StoryStage {
     const grid = byId("story-grid");
     const clockRow = byId("story-clock");
 
+    if (s.stage !== "reveal") this.reveal.stop();
+    grid.classList.toggle("fill", s.stage === "voting" || s.stage === "results");
     if (s.stage === "writing") {
       setText(byId("story-heading"), t("screen.writing"));
       show(clockRow, false);
@@ -50,7 +68,7 @@ export class StoryStage {
           h(
             "div",
             { class: ["screen-story-card", `team-${slotOf(e.team_id)}`] },
-            h("h2", { class: "screen-story-title" }, h("span", { class: "team-dot", "aria-hidden": "true" }), e.name),
+            h("h2", { class: "screen-story-title" }, h("span", { class: "team-dot", "aria-hidden": "true" }), h("span", { class: "title-text" }, e.name)),
             h("p", { class: "votes-big" }, t(e.lines_count === 1 ? "story.lines_count_one" : "story.lines_count", { n: e.lines_count })),
             e.done
               ? h("p", {}, "✓ ", t("story.done"))
@@ -69,13 +87,8 @@ export class StoryStage {
       this.countdown.stop();
       show(grid, false);
       show(focus, !!current);
-      if (current) {
-        const sig = JSON.stringify([current, lang]);
-        if (focus.dataset.sig !== sig) {
-          focus.dataset.sig = sig;
-          fill(focus, storyText(current, st));
-        }
-      }
+      if (current) this.reveal.show(st, s.round_index, current);
+      else this.reveal.stop();
       return;
     }
 
@@ -104,7 +117,7 @@ export class StoryStage {
         return h(
           "div",
           { class: ["screen-story-card", `team-${slotOf(e.team_id)}`, winners.has(e.team_id) && "winner"] },
-          h("h2", { class: "screen-story-title" }, h("span", { class: "team-dot", "aria-hidden": "true" }), e.name),
+          h("h2", { class: "screen-story-title" }, h("span", { class: "team-dot", "aria-hidden": "true" }), h("span", { class: "title-text" }, e.name)),
           s.stage === "results"
             ? h(
                 "p",
@@ -115,10 +128,34 @@ export class StoryStage {
                 h("span", { class: "muted" }, t("story.points", { n: (s.points || {})[e.team_id] || 0 })),
               )
             : null,
-          e.lines !== undefined ? storyText(e, st, { writers: false }) : null,
+          e.lines !== undefined ? storyText(e, st, { writers: false, className: "story card-story" }) : null,
+          e.lines !== undefined ? h("p", { class: "card-more", hidden: true }) : null,
         );
       },
     );
+    this.fitCards();
+  }
+
+  /** Cut each voting or results card's story after its last whole line of text. */
+  fitCards() {
+    const grid = byId("story-grid");
+    if (grid.hidden || !grid.classList.contains("fill")) return;
+    for (const card of grid.children) {
+      const box = card.querySelector(".card-story");
+      const more = card.querySelector(".card-more");
+      if (!(box instanceof HTMLElement) || !(more instanceof HTMLElement)) continue;
+      const items = /** @type {HTMLElement[]} */ (Array.from(box.querySelectorAll(".story-opening, .story-lines > li")));
+      more.hidden = true;
+      let hidden = clipToWholeLines(box, items);
+      if (hidden > 0) {
+        // Room for the note, then cut again.
+        setText(more, t("screen.more_lines", { n: hidden }));
+        more.hidden = false;
+        hidden = clipToWholeLines(box, items);
+        setText(more, t("screen.more_lines", { n: hidden }));
+        more.hidden = hidden === 0;
+      }
+    }
   }
 }
 
