@@ -2,7 +2,8 @@
 
 The ``browser`` and ``artifacts_dir`` fixtures come from tests/conftest.py.
 Every page opened through ``Watched`` records uncaught errors, console errors
-and dialogs, so a test can assert that none happened.
+and dialogs, so a test can assert that none happened. ``axe_violations`` runs
+axe-core (node_modules/axe-core, pinned by package-lock.json) in a page.
 """
 
 from __future__ import annotations
@@ -12,14 +13,52 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCS_SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
+AXE_JS = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 960}
 SCREEN = {"width": 1280, "height": 720}
+
+# A short game: two riddles (a typed one with a close answer and a hint, a
+# multiple-choice one), then a story round every team member reads (full).
+SMALL_PACK = """\
+id: small-test
+title: Small test pack
+language: en
+rounds:
+  - kind: riddles
+    title: Warm-up
+    riddles:
+      - text: What has keys but opens no locks?
+        answers: [piano]
+        near:
+          - answers: [keyboard]
+            nudge: "Close! It makes music."
+        hints:
+          - text: It has 88 of them.
+            after: 10
+            cost: 10
+        explanation: A piano has keys and no locks.
+      - text: Which of these is a colour?
+        answers: [Blue]
+        options: [Blue, Table, Seven, Run]
+  - kind: story
+    title: Tales of the office
+    prompts:
+      - opening: The printer woke up at midnight.
+        must_include: [stapler]
+        theme: mystery
+      - opening: Nobody expected the snow in July.
+    turns_per_player: 1
+    seconds_per_turn: 60
+    max_chars: 120
+    visibility: full
+"""
 
 # Playwright waits: generous for a loaded CI machine, never a fixed sleep.
 expect.set_options(timeout=10_000)
@@ -94,6 +133,29 @@ class Pages:
             await context.close()
 
 
+async def upload_pack(base_url: str, code: str, host_token: str, text: str) -> None:
+    """Give the room a pack of the test's own (YAML text), as the console's upload does."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{base_url}/api/rooms/{code}/pack",
+            params={"filename": "pack.yaml"},
+            data=text.encode(),
+            headers={"Authorization": f"Bearer {host_token}"},
+        ) as r,
+    ):
+        assert r.status == 201, await r.text()
+
+
+async def join(page: Page, url: str, name: str, team: str) -> None:
+    """Join through the player page's form, into ``team``."""
+    await page.goto(url)
+    await page.locator("#join-name").fill(name)
+    await page.locator("#team-choices label").filter(has_text=team).locator("input").check()
+    await page.locator("#join-button").click()
+    await expect(page.locator("#me-team")).to_contain_text(team)
+
+
 class Shots:
     """Screenshots into artifacts/screenshots/, the chosen ones copied to docs/screenshots/."""
 
@@ -116,3 +178,48 @@ def publish(paths: list[Path]) -> None:
     DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for path in paths:
         shutil.copy2(path, DOCS_SCREENSHOTS / path.name)
+
+
+# axe.run's results, cut down to what a failure message needs.
+_AXE_RUN = """async (options) => {
+  const results = await window.axe.run(document, options);
+  return results.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.map((n) => ({ target: n.target.join(" "), summary: n.failureSummary })),
+  }));
+}"""
+
+
+async def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's violations on ``page`` as it is now, every default rule.
+
+    axe is injected with ``add_script_tag``, so the page's context needs
+    ``bypass_csp=True`` (the served pages allow no inline script); it is
+    injected again after a navigation.
+    """
+    if not await page.evaluate("typeof window.axe === 'object'"):
+        if not AXE_JS.is_file():
+            raise FileNotFoundError(
+                f"{AXE_JS} is missing: run `bash scripts/setup.sh --test` (npm ci installs "
+                "axe-core from package-lock.json)"
+            )
+        await page.add_script_tag(path=str(AXE_JS))
+    # Whatever is entering or leaving is measured as it will stay, not mid-fade.
+    await page.evaluate("document.fonts.ready.then(() => true)")
+    violations: list[dict[str, Any]] = await page.evaluate(
+        _AXE_RUN, {"resultTypes": ["violations"]}
+    )
+    return violations
+
+
+def describe_violations(violations: list[dict[str, Any]]) -> str:
+    """One line per rule, then one per element: for assertion messages."""
+    lines = []
+    for v in violations:
+        lines.append(f"  {v['id']} ({v['impact']}): {v['help']}")
+        for node in v["nodes"][:5]:
+            summary = " ".join(str(node["summary"]).split())
+            lines.append(f"    {node['target']}: {summary[:300]}")
+    return "\n".join(lines)

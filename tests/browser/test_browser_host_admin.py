@@ -76,7 +76,7 @@ async def test_team_admin(pages: Pages) -> None:
         await expect(ada.locator("#me-team")).not_to_have_text("Team Cometa")
 
         # The language switch is persisted per device.
-        await ada.get_by_role("button", name="Italiano").click()
+        await ada.get_by_role("button", name="IT Italiano").click()
         await expect(ada.locator("#leave-button")).to_have_text("Esci dalla partita")
         await ada.reload()
         await expect(ada.locator("#leave-button")).to_have_text("Esci dalla partita")

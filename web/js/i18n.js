@@ -421,7 +421,11 @@ export function applyStatic(root = document) {
   }
 }
 
-/** A visible language switch: two toggle buttons, EN / IT. */
+/**
+ * A visible language switch: two toggle buttons, EN / IT. Each one's name
+ * starts with what it shows ("IT Italiano": voice control users say what they
+ * see, WCAG 2.5.3), the language's own name said only to screen readers.
+ */
 export function langSwitch() {
   const group = h("div", { class: "lang-switch", role: "group", "aria-label": t("lang.switch"), "data-i18n-attr": "aria-label:lang.switch" });
   for (const [code, name] of Object.entries(LANGS)) {
@@ -432,7 +436,6 @@ export function langSwitch() {
           type: "button",
           lang: code,
           title: name,
-          "aria-label": name,
           "aria-pressed": String(code === lang),
           dataset: { lang: code },
           onclick: () => setLang(code),
@@ -449,3 +452,4 @@ export function initI18n() {
   for (const slot of document.querySelectorAll("[data-lang-switch]")) slot.replaceChildren(langSwitch());
   applyStatic();
 }
+        h("span", { class: "visually-hidden" }, ` ${name}`),

@@ -271,7 +271,8 @@ export class StoryView {
         return h(
           "li",
           { class: ["vote-card", `team-${teamSlot(teamsInRoomOrder(st), e.team_id)}`, chosen && "chosen"] },
-          h("h3", {}, h("span", { class: "team-dot", "aria-hidden": "true" }), e.name, own ? h("span", { class: "tag" }, t("common.you")) : null),
+          // h2: the cards come right under the phase's h1.
+          h("h2", {}, h("span", { class: "team-dot", "aria-hidden": "true" }), e.name, own ? h("span", { class: "tag" }, t("common.you")) : null),
           revealed ? storyText(e, st) : h("p", { class: "muted" }, t("story.not_revealed")),
           action,
         );
