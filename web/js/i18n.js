@@ -441,6 +441,7 @@ export function langSwitch() {
           onclick: () => setLang(code),
         },
         code.toUpperCase(),
+        h("span", { class: "visually-hidden" }, ` ${name}`),
       ),
     );
   }
@@ -452,4 +453,3 @@ export function initI18n() {
   for (const slot of document.querySelectorAll("[data-lang-switch]")) slot.replaceChildren(langSwitch());
   applyStatic();
 }
-        h("span", { class: "visually-hidden" }, ` ${name}`),
