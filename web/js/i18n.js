@@ -73,11 +73,15 @@ const D = {
   "index.host.create": ["Create room", "Crea la stanza"],
   "index.host.creating": ["Creating…", "Creazione…"],
   "index.host.rounds": ["{n} rounds", "{n} manche"],
+  "index.host.rounds_one": ["1 round", "1 manche"],
+  "index.host.default_name": ["Team games · {day}", "Giochi di squadra · {day}"],
   "index.host.recent": ["Rooms you host on this device", "Le tue stanze su questo dispositivo"],
   "index.host.open_console": ["Open console", "Apri la console"],
   "index.host.name_required": ["Give the room a name.", "Dai un nome alla stanza."],
-  "kind.riddles": ["riddles", "indovinelli"],
-  "kind.story": ["story", "storia"],
+  "index.host.items.riddles": ["{n} riddles", "{n} indovinelli"],
+  "index.host.items.riddles_one": ["1 riddle", "1 indovinello"],
+  "index.host.items.story": ["{n} stories", "{n} storie"],
+  "index.host.items.story_one": ["1 story", "1 storia"],
 
   // player: joining
   "join.title": ["Join room {code}", "Entra nella stanza {code}"],

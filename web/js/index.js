@@ -1,7 +1,7 @@
 // Landing page: join with a code, or create a room as a facilitator.
 
 import { h, byId, fill, show } from "./dom.js";
-import { initI18n, t } from "./i18n.js";
+import { initI18n, lang, t } from "./i18n.js";
 import { CODE_RE, fetchRoom, hostKey, hostedRooms, normalizeCode, rememberHostedRoom, store } from "./common.js";
 
 /** @import { PackSummary } from "./types.js" */
@@ -9,6 +9,10 @@ import { CODE_RE, fetchRoom, hostKey, hostedRooms, normalizeCode, rememberHosted
 /** @type {PackSummary[]} */
 let packs = [];
 let packsError = false;
+/** Whether the facilitator chose a pack (until then the choice follows the UI language). */
+let packChosen = false;
+/** The room name this page filled in (replaced on a language switch unless edited). */
+let defaultName = "";
 
 /** The value of the checked pack choice ("" for "no pack"), undefined when none is checked. */
 function pickedPack() {
@@ -16,9 +20,29 @@ function pickedPack() {
   return picked instanceof HTMLInputElement ? picked.value : undefined;
 }
 
+/** The pack to offer first: the first one in the UI's language, else the first one. */
+function defaultPack() {
+  const pack = packs.find((p) => p.language === lang) || packs[0];
+  return pack ? pack.id : "";
+}
+
+/** "Team games · Friday, May 14", in the UI's language. */
+function roomNameToday() {
+  const day = new Date().toLocaleDateString(lang, { weekday: "long", day: "numeric", month: "long" });
+  return t("index.host.default_name", { day });
+}
+
+/** Fill in the room name, unless the facilitator typed one. */
+function renderDefaultName() {
+  const input = byId("room-name", HTMLInputElement);
+  if (input.value !== defaultName) return;
+  defaultName = roomNameToday();
+  input.value = defaultName;
+}
+
 function renderPacks() {
   const list = byId("pack-list");
-  const chosen = pickedPack() ?? (packs[0] ? packs[0].id : "");
+  const chosen = (packChosen ? pickedPack() : undefined) ?? defaultPack();
   const items = packs.map((pack) =>
     h(
       "li",
@@ -36,7 +60,7 @@ function renderPacks() {
             { class: "choice-meta" },
             t("index.host.rounds", { n: pack.rounds.length }),
             ": ",
-            pack.rounds.map((r) => `${r.title} (${r.items} ${t(`kind.${r.kind}`)})`).join(" · "),
+            pack.rounds.map((r) => `${r.title} (${t(`index.host.items.${r.kind}`, { n: r.items })})`).join(" · "),
           ),
           pack.description ? h("span", { class: "choice-meta clamp", lang: pack.language, title: pack.description }, pack.description) : null,
         ),
@@ -174,10 +198,15 @@ function main() {
     const clean = el.value.toUpperCase();
     if (clean !== el.value) el.value = clean;
   });
+  byId("pack-list").addEventListener("change", () => {
+    packChosen = true;
+  });
   document.addEventListener("langchange", () => {
+    renderDefaultName();
     renderPacks();
     renderRecent();
   });
+  renderDefaultName();
   renderRecent();
   loadPacks();
 }
