@@ -1,24 +1,43 @@
-"""The landing page, as issue 13 found it.
+"""The landing page and the host console, as issue 13 found them.
 
-* "Create room" is in view at 1440x900 without scrolling; the room name has a
-  default; the default pack is one in the UI's language (and follows a
-  language switch until the facilitator picks one); story rounds read
-  "4 stories", not "(4 story)".
+* Landing: "Create room" is in view at 1440x900 without scrolling; the room
+  name has a default; the default pack is one in the UI's language (and
+  follows a language switch until the facilitator picks one); story rounds
+  read "4 stories", not "(4 story)".
+* Console: presenter-safe mode hides the answers (and hints, and correct or
+  close guesses) until "Show the answer" is pressed, again for every riddle,
+  and is remembered; a greyed-out "Next riddle" says "Reveal or skip first";
+  after a language switch the story lines' "hide" buttons speak the new
+  language and the Italian "new team name" placeholder fits its box.
 """
 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
-from browser_helpers import Pages
+from browser_helpers import SMALL_PACK, Pages, join, upload_pack
 from playwright.async_api import expect
+from support.clock import FakeClock
+from support.protocol_helpers import create_room
 from support.servers import running_server
 from support.servers import test_settings as fast_settings
 
 pytestmark = pytest.mark.timeout(90)
 
 LAPTOP = {"width": 1440, "height": 900}
+
+# How much of an input's placeholder fits: its text's width against the box's
+# inner width, measured with the input's own font.
+PLACEHOLDER_FITS = """(el) => {
+  const style = getComputedStyle(el);
+  const ctx = document.createElement("canvas").getContext("2d");
+  ctx.font = style.font;
+  const text = ctx.measureText(el.placeholder).width;
+  const inner = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return { text, inner };
+}"""
 
 
 async def test_landing_page(pages: Pages) -> None:
@@ -74,4 +93,117 @@ async def test_landing_page(pages: Pages) -> None:
         await expect(phone).to_have_url(re.compile(r"/host/[2-9A-Z]{6}$"))
         await expect(phone.locator("#room-title")).to_have_text(default_name)
         await expect(phone.locator("#pack-current")).to_contain_text("Indovinelli d'ufficio")
+        assert pages.problems() == []
+
+
+async def test_console_pages(pages: Pages) -> None:
+    clock = FakeClock(start=time.time())
+    async with running_server(fast_settings(), clock=clock) as server:
+        base = server.base_url
+        room = await create_room(base, "Console checks")
+        code, token = room["code"], room["host_token"]
+        await upload_pack(base, code, token, SMALL_PACK)
+        host = (await pages.open("host")).page
+        await host.goto(f"{base}/host/{code}#token={token}")
+        await expect(host.locator("#pack-current")).to_contain_text("Small test pack")
+        ada = (await pages.open("ada", phone=True)).page
+        bea = (await pages.open("bea", phone=True)).page
+        await join(ada, f"{base}/r/{code}", "Ada", "Aurora")
+        await join(bea, f"{base}/r/{code}", "Bea", "Bora")
+
+        # Presenter-safe on, then the first riddle.
+        await host.get_by_label("Presenter-safe: hide the answers until I show them").check()
+        next_button = host.locator("#btn-next")
+        await next_button.click()
+        await expect(host.locator("#riddle-heading")).to_have_text("Riddle 1 of 2")
+        panel = host.locator("#riddle-panel")
+        await expect(panel).to_contain_text("What has keys")
+        await expect(panel).not_to_contain_text("piano")
+        await expect(panel).not_to_contain_text("88")  # the hint
+        await expect(host.locator("#riddle-answers")).to_be_hidden()
+
+        # "Next riddle" is greyed out, and says why (to screen readers too).
+        await expect(next_button).to_have_text("Next riddle")
+        await expect(next_button).to_be_disabled()
+        await expect(host.locator("#next-why")).to_have_text("Reveal or skip first")
+        await expect(next_button).to_have_accessible_description("Reveal or skip first")
+
+        # A close guess and a right one show up without their text (or the nudge).
+        await ada.locator("#guess-input").fill("keyboard")
+        await ada.locator("#guess-input").press("Enter")
+        await expect(ada.locator("#verdict-flash")).to_contain_text("Close")
+        await ada.locator("#guess-input").fill("piano")
+        await ada.locator("#guess-input").press("Enter")
+        await expect(ada.locator("#solved-banner")).to_be_visible()
+        aurora = host.locator("#host-guesses > div").filter(has_text="Aurora")
+        await expect(aurora.locator(".guess-row")).to_have_count(2)
+        await expect(aurora).to_contain_text("(hidden)")
+        await expect(panel).not_to_contain_text("piano")
+        await expect(panel).not_to_contain_text("keyboard")
+        await expect(panel).not_to_contain_text("It makes music")
+
+        # Pressed: everything shows; pressed again: hidden again.
+        show = host.get_by_role("button", name="Show the answer")
+        await show.click()
+        await expect(host.locator("#riddle-answers")).to_have_text("piano")
+        await expect(host.locator("#riddle-explanation")).to_contain_text("no locks")
+        await expect(aurora).to_contain_text("keyboard")
+        await expect(aurora).to_contain_text("It makes music")
+        await expect(panel).to_contain_text("It has 88 of them")
+        await host.get_by_role("button", name="Hide the answer").click()
+        await expect(panel).not_to_contain_text("piano")
+
+        # The mode is remembered on this device.
+        await host.reload()
+        await expect(host.locator("#riddle-heading")).to_have_text("Riddle 1 of 2")
+        await expect(
+            host.get_by_label("Presenter-safe: hide the answers until I show them")
+        ).to_be_checked()
+        await expect(panel).not_to_contain_text("piano")
+        await expect(show).to_be_visible()
+
+        # Revealed to everyone, nothing is secret; "next" can go on and needs no reason.
+        await host.locator("#btn-reveal").click()
+        await expect(host.locator("#riddle-answers")).to_have_text("piano")
+        await expect(show).to_be_hidden()
+        await expect(next_button).to_be_enabled()
+        await expect(host.locator("#next-why")).to_be_hidden()
+
+        # The next riddle starts hidden again.
+        await next_button.click()
+        await expect(host.locator("#riddle-heading")).to_have_text("Riddle 2 of 2")
+        await expect(host.locator("#riddle-answers")).to_be_hidden()
+        await expect(show).to_be_visible()
+        await host.locator("#btn-skip").click()
+        await expect(next_button).to_have_text("End the round")
+        await next_button.click()
+        await expect(next_button).to_have_text("Start the next round")
+        await next_button.click()
+
+        # The story round: a line to hide, then the console in Italian.
+        await expect(ada.locator("#composer")).to_be_visible()
+        await ada.locator("#line-input").fill("The stapler hummed a lullaby.")
+        await ada.locator("#line-input").press("Enter")
+        stories = host.locator("#host-stories")
+        await expect(stories).to_contain_text("stapler hummed")
+        await expect(
+            stories.get_by_role("button", name="Hide this line from everyone")
+        ).to_have_count(1)
+        await host.get_by_role("button", name="IT Italiano").click()
+        await expect(host.locator("html")).to_have_attribute("lang", "it")
+        await expect(
+            stories.get_by_role("button", name="Nascondi questa riga a tutti")
+        ).to_have_count(1)
+        await expect(
+            stories.get_by_role("button", name="Hide this line from everyone")
+        ).to_have_count(0)
+        await stories.get_by_role("button", name="Nascondi questa riga a tutti").click()
+        await expect(
+            stories.get_by_role("button", name="Mostra di nuovo questa riga")
+        ).to_have_count(1)
+
+        team_name = host.locator("#team-name")
+        await expect(team_name).to_have_attribute("placeholder", "Nuova squadra")
+        fit = await team_name.evaluate(PLACEHOLDER_FITS)
+        assert fit["text"] <= fit["inner"], fit
         assert pages.problems() == []

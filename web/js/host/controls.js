@@ -7,21 +7,22 @@ import { t } from "../i18n.js";
 /** @import { RoomState } from "../types.js" */
 
 /**
- * What "next" does from here: the key of its label, and whether it can.
+ * What "next" does from here: the key of its label, whether it can, and if
+ * it cannot, the key of what to do first ("" when there is nothing to do).
  * @param {RoomState} st
- * @returns {{key: string, enabled: boolean}}
+ * @returns {{key: string, enabled: boolean, why?: string}}
  */
 export function nextStep(st) {
   switch (st.phase) {
     case "lobby":
-      return { key: "host.next.start", enabled: !!st.pack };
+      return { key: "host.next.start", enabled: !!st.pack, why: "host.next.why_pack" };
     case "between_rounds":
       return { key: "host.next.next_round", enabled: true };
     case "riddle": {
       const r = st.riddle;
       if (!r) return { key: "host.next.generic", enabled: false };
       const more = r.index + 1 < r.count;
-      return { key: more ? "host.next.next_riddle" : "host.next.end_round", enabled: r.stage === "revealed" };
+      return { key: more ? "host.next.next_riddle" : "host.next.end_round", enabled: r.stage === "revealed", why: "host.next.why_open" };
     }
     case "story": {
       const s = st.story;
@@ -54,6 +55,11 @@ export function renderControls(st, busy) {
   const nextButton = byId("btn-next", HTMLButtonElement);
   setText(nextButton, t(next.key));
   nextButton.disabled = busy || !next.enabled;
+  // A greyed-out "next" says why (not while a command is merely in flight).
+  const why = byId("next-why");
+  const reason = !next.enabled && next.why ? t(next.why) : "";
+  setText(why, reason);
+  show(why, !!reason);
 
   const showRound = st.round && st.phase !== "finished" && st.phase !== "lobby";
   const phaseText = [t(`phase.${st.phase}`), showRound && st.round ? t("common.round", { n: st.round.index + 1, count: st.round.count }) : ""]
