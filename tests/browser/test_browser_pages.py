@@ -1,4 +1,4 @@
-"""The landing page and the host console, as issue 13 found them.
+"""The landing page, the host console and the player's page, as issue 13 found them.
 
 * Landing: "Create room" is in view at 1440x900 without scrolling; the room
   name has a default; the default pack is one in the UI's language (and
@@ -9,6 +9,9 @@
   and is remembered; a greyed-out "Next riddle" says "Reveal or skip first";
   after a language switch the story lines' "hide" buttons speak the new
   language and the Italian "new team name" placeholder fits its box.
+* Player: a half-typed story line survives a reload; in a full-visibility
+  story the story so far is above the writer's box; a skip right after a
+  team's accepted answer does not tell that team "Nobody solved this one".
 """
 
 from __future__ import annotations
@@ -206,4 +209,78 @@ async def test_console_pages(pages: Pages) -> None:
         await expect(team_name).to_have_attribute("placeholder", "Nuova squadra")
         fit = await team_name.evaluate(PLACEHOLDER_FITS)
         assert fit["text"] <= fit["inner"], fit
+        assert pages.problems() == []
+
+
+async def test_player_pages(pages: Pages) -> None:
+    clock = FakeClock(start=time.time())
+    async with running_server(fast_settings(), clock=clock) as server:
+        base = server.base_url
+        room = await create_room(base, "Player checks")
+        code, token = room["code"], room["host_token"]
+        await upload_pack(base, code, token, SMALL_PACK)
+        host = (await pages.open("host")).page
+        await host.goto(f"{base}/host/{code}#token={token}")
+        await expect(host.locator("#pack-current")).to_contain_text("Small test pack")
+        ada = (await pages.open("ada", phone=True)).page
+        bea = (await pages.open("bea", phone=True)).page
+        cy = (await pages.open("cy", phone=True)).page
+        await join(ada, f"{base}/r/{code}", "Ada", "Aurora")
+        await join(bea, f"{base}/r/{code}", "Bea", "Aurora")
+        await join(cy, f"{base}/r/{code}", "Cy", "Bora")
+
+        # Aurora solves riddle 1; the host skips it right after (Bora has not).
+        await host.locator("#btn-next").click()
+        await expect(ada.locator("#riddle-count")).to_have_text("Riddle 1 of 2")
+        await ada.locator("#guess-input").fill("piano")
+        await ada.locator("#guess-input").press("Enter")
+        await expect(ada.locator("#verdict-flash")).to_contain_text("Correct")
+        await expect(host.locator("#host-guesses")).to_contain_text("piano")
+        await host.locator("#btn-skip").click()
+        for page in (ada, bea):
+            await expect(page.locator("#reveal-answer")).to_have_text("piano")
+            await expect(page.locator("#reveal-skipped")).to_have_text(
+                "Your team got it right, but the host skipped this riddle: "
+                "a skipped riddle scores nothing."
+            )
+            await expect(page.locator("#riddle-revealed")).not_to_contain_text("Nobody solved")
+        await expect(cy.locator("#reveal-skipped")).to_have_text(
+            "The host skipped this riddle: no points."
+        )
+        await expect(cy.locator("#riddle-revealed")).not_to_contain_text("Nobody solved")
+        await expect(cy.locator("#reveal-solvers")).to_be_hidden()
+
+        # On to the story round.
+        await host.locator("#btn-next").click()
+        await expect(ada.locator("#riddle-count")).to_have_text("Riddle 2 of 2")
+        await host.locator("#btn-skip").click()
+        await expect(host.locator("#btn-next")).to_have_text("End the round")
+        await host.locator("#btn-next").click()
+        await expect(host.locator("#btn-next")).to_have_text("Start the next round")
+        await host.locator("#btn-next").click()
+
+        # Ada's half-typed line survives a reload.
+        await expect(ada.locator("#composer")).to_be_visible()
+        draft = "The stapler hummed a lull"
+        await ada.locator("#line-input").fill(draft)
+        await ada.reload()
+        await expect(ada.locator("#composer")).to_be_visible()
+        await expect(ada.locator("#line-input")).to_have_value(draft)
+        await expect(ada.locator("#char-counter")).to_have_text(f"{len(draft)}/120 characters")
+        await ada.locator("#line-input").press("End")
+        await ada.locator("#line-input").press_sequentially("aby.")
+        await ada.locator("#line-input").press("Enter")
+        await expect(ada.locator("#composer")).to_be_hidden()
+        await expect(ada.locator("#my-story")).to_contain_text("The stapler hummed a lullaby.")
+        # Sent, the draft is gone: a reload brings back no text.
+        assert await ada.evaluate(f"localStorage.getItem('ritrovo.draft.{code}')") is None
+
+        # Bea's turn (full visibility): the story so far comes first, then her box.
+        await expect(bea.locator("#composer")).to_be_visible()
+        await expect(bea.locator("#my-story-box")).to_contain_text("The stapler hummed a lullaby.")
+        await expect(bea.locator("#my-story-box")).to_contain_text("Your team's story so far")
+        story_box = await bea.locator("#my-story-box").bounding_box()
+        composer = await bea.locator("#composer").bounding_box()
+        assert story_box is not None and composer is not None
+        assert story_box["y"] + story_box["height"] <= composer["y"], (story_box, composer)
         assert pages.problems() == []

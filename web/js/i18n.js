@@ -169,12 +169,17 @@ const D = {
   "riddle.nobody_solved": ["Nobody solved this one.", "Nessuno l'ha risolto."],
   "riddle.solved_in": ["{team} in {s} s · +{n}", "{team} in {s} s · +{n}"],
   "riddle.skipped": ["The host skipped this riddle: no points.", "Chi conduce ha saltato l'indovinello: nessun punto."],
+  "riddle.skipped_solved": [
+    "Your team got it right, but the host skipped this riddle: a skipped riddle scores nothing.",
+    "La vostra risposta era giusta, ma chi conduce ha saltato l'indovinello: un indovinello saltato non dà punti.",
+  ],
   "riddle.wait_next": ["Waiting for the next riddle…", "In attesa del prossimo indovinello…"],
   "riddle.spread": ["{n} teams", "{n} squadre"],
   "riddle.spread_one": ["1 team", "1 squadra"],
 
   // stories
   "story.write_title": ["Write the story together", "Scrivete la storia insieme"],
+  "story.so_far": ["Your team's story so far", "La storia della vostra squadra finora"],
   "story.theme": ["Theme: {theme}", "Tema: {theme}"],
   "story.must_include": ["Use these words: {words}", "Usate queste parole: {words}"],
   "story.opening": ["How it begins", "Come inizia"],

@@ -293,8 +293,21 @@ function renderReveal(st, r, me) {
   const reveal = r.reveal || { answer: "", explanation: "", solvers: [], end_reason: "", spread: [] };
   setText(byId("reveal-answer"), reveal.answer);
   setText(byId("reveal-explanation"), reveal.explanation);
-  show(byId("reveal-skipped"), reveal.end_reason === "skipped");
+  // A skipped riddle scores nothing and so has no solvers (the server takes
+  // back what was won on it), but it was not unsolved: a team whose answer
+  // was right, even just before the skip, is told so, not "nobody solved it".
+  const skipped = reveal.end_reason === "skipped";
+  const skippedEl = byId("reveal-skipped");
+  const hadItRight = teamAttempt(r).guesses.some((g) => g.verdict === "correct");
+  setText(skippedEl, skipped ? t(hadItRight ? "riddle.skipped_solved" : "riddle.skipped") : "");
+  show(skippedEl, skipped);
+  show(byId("reveal-solvers-title"), !skipped);
+  show(byId("reveal-solvers"), !skipped);
   const solvers = byId("reveal-solvers");
+  if (skipped) {
+    fill(solvers);
+    return;
+  }
   if (!reveal.solvers.length) {
     fill(solvers, h("li", { class: "muted" }, t("riddle.nobody_solved")));
     return;

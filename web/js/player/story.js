@@ -5,7 +5,7 @@ import { h, byId, fill, show, setText, keyed } from "../dom.js";
 import { t, lang } from "../i18n.js";
 import { icon } from "../icons.js";
 import { Countdown } from "../countdown.js";
-import { announce, errorText, playerName, promptMeta, storyText, teamSlot, teamsInRoomOrder } from "../common.js";
+import { announce, codeFromPath, errorText, playerName, promptMeta, store, storyText, teamSlot, teamsInRoomOrder } from "../common.js";
 
 /** @import { RoomState, Story, TeamStory, WireError } from "../types.js" */
 /** @import { RoomSocket } from "../net.js" */
@@ -13,6 +13,12 @@ import { announce, errorText, playerName, promptMeta, storyText, teamSlot, teams
 
 /** @type {Record<string, string>} */
 const HEADINGS = { writing: "story.write_title", reveal: "story.reveal_title", voting: "story.vote_title", results: "story.results" };
+
+/**
+ * The line being written, kept on the device so a reload mid-turn loses nothing.
+ * @typedef {{player: string | null, turn: string, text: string}} Draft
+ */
+const draftKey = () => `ritrovo.draft.${codeFromPath()}`;
 
 /** The story phase of the player's page. */
 export class StoryView {
@@ -26,12 +32,15 @@ export class StoryView {
     });
     /** Whether "N characters left" was already said for this line. */
     this.charWarned = false;
+    /** @type {Draft | null} whose turn the composer is for (null: nobody's, it is hidden) */
+    this.turn = null;
 
     this.composer.addEventListener("submit", (e) => this.sendLine(e));
     this.input.addEventListener("input", () => {
       // Lines are single lines: pasted line breaks become spaces.
       if (/[\r\n]/.test(this.input.value)) this.input.value = this.input.value.replace(/[\r\n]+/g, " ");
       this.updateCounter();
+      if (this.turn) store.set(draftKey(), { ...this.turn, text: this.input.value });
     });
     this.input.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && !e.isComposing) {
@@ -95,7 +104,15 @@ export class StoryView {
     input.maxLength = s.max_chars;
     this.updateCounter();
     const turnKey = mine ? `${mine.team_id}:${mine.turns_done}` : "none";
+    this.turn = yourTurn ? { player: me.id, turn: turnKey, text: "" } : null;
     if (yourTurn && wasHidden) {
+      // A draft of this very turn (the page was reloaded mid-line) comes back.
+      /** @type {Draft | null} */
+      const draft = store.get(draftKey());
+      if (draft && draft.player === me.id && draft.turn === turnKey && !input.value) {
+        input.value = draft.text;
+        this.updateCounter();
+      }
       announce(t("story.your_turn"), { assertive: true });
       show(byId("line-error"), false);
       if (document.activeElement === document.body || !document.activeElement) input.focus();
@@ -199,6 +216,7 @@ export class StoryView {
     try {
       await socket.request("line", { text });
       input.value = "";
+      store.remove(draftKey());
       show(error, false);
       this.updateCounter();
     } catch (err) {
