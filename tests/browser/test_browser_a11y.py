@@ -47,11 +47,6 @@ NAMED_RULES = {
     "heading-order",
 }
 
-# The shared screen's violation left (web/screen.html has no h1 while a riddle
-# is on; the screen's files are another change's): the test is an expected
-# failure while the screen has this and only this. Anything else fails.
-SCREEN_KNOWN = {"page-has-heading-one"}
-
 
 def failing(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [v for v in violations if v["impact"] in FAIL_IMPACTS or v["id"] in NAMED_RULES]
@@ -170,25 +165,5 @@ async def test_axe_every_page_every_stage(pages: Pages) -> None:
 
         assert pages.problems() == []
 
-    pages_report = "\n".join(
-        f"{where}:\n{describe_violations(v)}"
-        for where, v in found.items()
-        if v and not where.startswith("screen @")
-    )
-    assert not pages_report, pages_report
-    screen_report = "\n".join(
-        f"{where}:\n{describe_violations(v)}"
-        for where, v in found.items()
-        if v and where.startswith("screen @")
-    )
-    screen_rules = {
-        v["id"] for where, vs in found.items() if where.startswith("screen @") for v in vs
-    }
-    if screen_rules and screen_rules <= SCREEN_KNOWN:
-        pytest.xfail(
-            "the shared screen still fails axe's "
-            + ", ".join(sorted(screen_rules))
-            + " (no h1 while a riddle is on; web/screen.html and web/js/screen/* are another change's to fix):\n"
-            + screen_report
-        )
-    assert not screen_report, screen_report
+    report = "\n".join(f"{where}:\n{describe_violations(v)}" for where, v in found.items() if v)
+    assert not report, report
