@@ -194,16 +194,20 @@ class Router:
         except (orjson.JSONDecodeError, KeyError, TypeError):
             log.warning("unreadable mail dropped")
             return
-        for item in items:
-            if item[0] == "answer":
-                self._settle(item[1], item[2])
-            elif item[0] == "run":
-                _, request, code, player_id, body = item
-                if not self.service.owns(code):
-                    # The lease went (or moved): the sender runs it itself.
-                    self._post(sender, ["answer", request, {"moved": True}])
-                else:
-                    self._spawn(self._serve(sender, request, code, player_id, body))
+        for item in items if isinstance(items, list) else ():
+            try:
+                if item[0] == "answer":
+                    self._settle(item[1], item[2])
+                elif item[0] == "run":
+                    _, request, code, player_id, body = item
+                    if not self.service.owns(code):
+                        # The lease went (or moved): the sender runs it itself.
+                        self._post(sender, ["answer", request, {"moved": True}])
+                    else:
+                        self._spawn(self._serve(sender, request, code, player_id, body))
+            except (IndexError, KeyError, TypeError, ValueError, AttributeError):
+                # One bad item (a peer of another version?) does not cost the others.
+                log.warning("unreadable mail item dropped")
 
     async def _serve(
         self, sender: str, request: int, code: str, player_id: str, body: dict[str, Any]
