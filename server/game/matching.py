@@ -365,9 +365,12 @@ def spells_another_word(
     answer_set = set(answer_words)
     split = len(guess_words) > len(answer_words)
     common: frozenset[str] | None = None
+    english = {f for a in answer_words for f in _english_forms(a)} if lang == "en" else set()
     for word in guess_words:
         if word in answer_set or len(word) < 2 or not word.isalpha():
             continue
+        if english and not english.isdisjoint(_english_forms(word)):
+            continue  # "colour" for "color", "horses" for "horse": the same word
         if split and any(word in answer_word for answer_word in answer_words):
             continue
         if common is None:
@@ -377,6 +380,43 @@ def spells_another_word(
         if lang == "it" and any(_other_italian_form(word, a) for a in answer_words):
             return True
     return False
+
+
+# British and American endings of one word, folded to one spelling.
+_ENGLISH_ENDINGS = (
+    ("isation", "ization"),
+    ("isations", "izations"),
+    ("ise", "ize"),
+    ("ised", "ized"),
+    ("ising", "izing"),
+    ("yse", "yze"),
+    ("ogue", "og"),
+    ("ence", "ense"),
+    ("ium", "um"),
+    ("tre", "ter"),
+    ("bre", "ber"),
+)
+
+
+def _english_forms(word: str) -> set[str]:
+    """An English word's spelling folded to American, with and without a plural ending.
+
+    Only for telling whether a guess's word is one of the answer's words
+    written otherwise (``colour``, ``theatre``, ``organisation``, ``horses``):
+    crude on purpose, since it errs towards "the same word", which is how
+    typo tolerance judged before common words were looked at.
+    """
+    for british, american in _ENGLISH_ENDINGS:
+        if word.endswith(british):
+            word = word[: -len(british)] + american
+            break
+    word = word.replace("our", "or").replace("ll", "l")
+    forms = {word}
+    if len(word) > 3 and word.endswith("s"):
+        forms.add(word[:-1])
+        if len(word) > 4 and word.endswith("es"):
+            forms.add(word[:-2])
+    return forms
 
 
 class RiddleMatcher:
