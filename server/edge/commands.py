@@ -10,12 +10,13 @@ atomic step.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .. import protocol
-from ..errors import ErrorCode, NotFound
+from ..errors import ErrorCode, NotFound, StoreUnavailable
 from ..game import flow, riddles, rooms
 from ..game.models import Room
 from ..game.pack import Pack
@@ -27,13 +28,28 @@ M = TypeVar("M", bound=protocol.Message)
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who sends a command, to which room; ``player_id`` is empty for the host."""
+    """Who sends a command, to which room; ``player_id`` is empty for the host.
+
+    ``deadline`` (``time.time()``): a command another process sent here is
+    refused with ``busy`` if it would be applied after it, since its sender
+    has stopped waiting by then (edge/routing.py).
+    """
 
     service: GameService
     code: str
     player_id: str = ""
+    deadline: float | None = None
 
     async def apply(self, rule: Rule) -> Any:
+        deadline = self.deadline
+        if deadline is not None:
+            inner = rule
+
+            def rule(room: Room, pack: Pack | None, now: float) -> Any:
+                if time.time() > deadline:
+                    raise StoreUnavailable("the room was too busy; try again", code=ErrorCode.BUSY)
+                return inner(room, pack, now)
+
         _, result = await self.service.execute(self.code, rule)
         return result
 

@@ -25,6 +25,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
+from collections import OrderedDict
 from typing import Any
 
 import msgspec
@@ -49,6 +51,10 @@ from .commands import HOST_COMMANDS, PLAYER_COMMANDS, Caller, Command
 log = logging.getLogger(__name__)
 
 FORWARD_TIMEOUT = 3.0  # seconds an owner has to answer a command sent to it
+# An owner refuses to apply a command this long before its sender gives up on
+# it: an answer that comes too late then never hides an applied change.
+FORWARD_MARGIN = 0.5
+SEEN = 10_000  # (sender, request) pairs an owner remembers, against a delivery twice
 # The error classes a forwarded command may end with, by name, so the sender
 # raises what the owner raised (the edges map classes to HTTP statuses).
 _ERRORS: dict[str, type[RitrovoError]] = {
@@ -89,6 +95,10 @@ class Router:
         # (or of answers) to one process is one message, one round trip.
         self._outbox: dict[str, list[list[Any]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # Commands run for other processes, by (sender, request): a message
+        # delivered twice (a publish retried after its reply was lost) runs once.
+        self._seen: OrderedDict[tuple[str, int], None] = OrderedDict()
+        self._closing = False
 
     async def start(self) -> None:
         """Receive the commands other processes send, and their answers."""
@@ -113,7 +123,9 @@ class Router:
         answer: asyncio.Future[dict[str, Any]] = loop.create_future()
         self._pending[request] = (answer, caller.code, owner)
         body = msgspec.to_builtins(msg)
-        self._post(owner, ["run", request, caller.code, caller.player_id, body])
+        # Wall-clock time, as the owner's: processes are expected to keep NTP time.
+        deadline = time.time() + self.timeout - FORWARD_MARGIN
+        self._post(owner, ["run", request, caller.code, caller.player_id, body, deadline])
         try:
             async with asyncio.timeout(self.timeout):
                 reply = await answer
@@ -160,8 +172,14 @@ class Router:
         data = orjson.dumps({"from": self.instance, "items": batch})
         try:
             heard = await self.mail.send_mail(instance, data)
-        except StoreUnavailable:
-            heard = 0
+        except Exception as exc:  # noqa: BLE001 - reported to each command sent
+            # It may have arrived (a reply lost): running it here too could
+            # apply it twice, so its sender hears "busy".
+            log.warning("mail to %s failed: %s", instance, exc)
+            for item in batch:
+                if item[0] == "run":
+                    self._fail(item[1])
+            return
         if heard:
             return
         # Nobody listens on that process's channel: it is gone. Its commands
@@ -169,6 +187,13 @@ class Router:
         for item in batch:
             if item[0] == "run":
                 self._settle(item[1], None)
+
+    def _fail(self, request: int) -> None:
+        pending = self._pending.get(request)
+        if pending is not None and not pending[0].done():
+            pending[0].set_exception(
+                StoreUnavailable("the room's server could not be reached", code=ErrorCode.BUSY)
+            )
 
     def _settle(self, request: int, reply: dict[str, Any] | None) -> None:
         """Hand the answer to a command sent (None: its owner never got it)."""
@@ -194,23 +219,38 @@ class Router:
         except (orjson.JSONDecodeError, KeyError, TypeError):
             log.warning("unreadable mail dropped")
             return
+        if not isinstance(sender, str):
+            log.warning("unreadable mail dropped")
+            return
         for item in items if isinstance(items, list) else ():
             try:
                 if item[0] == "answer":
                     self._settle(item[1], item[2])
                 elif item[0] == "run":
-                    _, request, code, player_id, body = item
-                    if not self.service.owns(code):
-                        # The lease went (or moved): the sender runs it itself.
+                    _, request, code, player_id, body, deadline = item
+                    if (sender, request) in self._seen:
+                        continue  # delivered twice: it runs (or ran) once
+                    if self._closing or not self.service.owns(code):
+                        # The lease went (or moved), or this process is
+                        # stopping: the sender runs it itself.
                         self._post(sender, ["answer", request, {"moved": True}])
-                    else:
-                        self._spawn(self._serve(sender, request, code, player_id, body))
+                        continue
+                    self._seen[(sender, request)] = None
+                    if len(self._seen) > SEEN:
+                        self._seen.popitem(last=False)
+                    self._spawn(self._serve(sender, request, code, player_id, body, deadline))
             except (IndexError, KeyError, TypeError, ValueError, AttributeError):
                 # One bad item (a peer of another version?) does not cost the others.
                 log.warning("unreadable mail item dropped")
 
     async def _serve(
-        self, sender: str, request: int, code: str, player_id: str, body: dict[str, Any]
+        self,
+        sender: str,
+        request: int,
+        code: str,
+        player_id: str,
+        body: dict[str, Any],
+        deadline: float,
     ) -> None:
         """Run a command another process sent, as the player (or host) who sent it there."""
         reply: dict[str, Any]
@@ -219,7 +259,7 @@ class Router:
             table = PLAYER_COMMANDS if player_id else HOST_COMMANDS
             msg = msgspec.convert(body, type=schemas[body["type"]])
             command = table[type(msg)]
-            result = await command(Caller(self.service, code, player_id), msg)
+            result = await command(Caller(self.service, code, player_id, deadline), msg)
             reply = {"result": result}
         except RitrovoError as exc:
             reply = {"error": [type(exc).__name__, exc.code, exc.message]}
@@ -229,8 +269,11 @@ class Router:
         self._post(sender, ["answer", request, reply])
 
     async def close(self) -> None:
+        """Stop taking commands; let those running finish (briefly) and send their answers."""
+        self._closing = True
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=1.0)
         for task in list(self._tasks):
             task.cancel()
-        for answer, _, _ in self._pending.values():
-            if not answer.done():
-                answer.set_exception(_NotTaken(reachable=False))
+        for request in list(self._pending):
+            self._fail(request)
