@@ -245,7 +245,20 @@ def parse_prototypes(packed: str) -> dict[int, str]:
 def _skeleton() -> Skeleton:
     from .confusables import PROTOTYPES  # on first use: see scripts/gen_confusables.py
 
-    return Skeleton(parse_prototypes(PROTOTYPES))
+    return Skeleton(names_prototypes(parse_prototypes(PROTOTYPES)))
+
+
+def names_prototypes(prototypes: Mapping[int, str]) -> dict[int, str]:
+    """UTS #39's prototypes, with the plain ASCII characters of names left as they are.
+
+    The standard maps ``m`` to ``rn``, ``0`` to ``O`` and ``1`` to ``l``: two
+    real people called Arnie and Amie (or Burns and Bums) would be one name.
+    A name's own ASCII letters and digits keep their identity; characters of
+    other scripts and shapes still go to their prototype, written with those
+    letters (an m-like character goes to ``m``, not ``rn``), so ``Аrnie``
+    with a Cyrillic А is still ``Arnie``.
+    """
+    return {cp: proto.replace("rn", "m") for cp, proto in prototypes.items() if cp >= 0x80}
 
 
 @functools.lru_cache(maxsize=4096)
