@@ -90,8 +90,12 @@ class KeepAlive:
         self.tick = heartbeat / 2 / SLICES
         self._buckets: list[set[Connection]] = [set() for _ in range(SLICES)]
         self._next = 0
-        # Connections that have not said who they are yet, oldest first: their deadlines.
+        # Connections that have not said who they are yet: their deadlines.
         self._hellos: dict[Connection, float] = {}
+        # Their deadlines while an opening message is being handled: an
+        # opening may wait for an attempt place (5 s) or a Redis connection,
+        # and a client that spoke in time is not closed meanwhile.
+        self._opening: dict[Connection, float] = {}
         self._pings: set[asyncio.Task[None]] = set()  # pings waiting for a full socket buffer
         self._task: asyncio.Task[None] | None = None
 
@@ -111,10 +115,24 @@ class KeepAlive:
 
     def said_hello(self, conn: Connection) -> None:
         self._hellos.pop(conn, None)
+        self._opening.pop(conn, None)
+
+    def opening(self, conn: Connection) -> None:
+        """An opening message of ``conn`` is being handled: its deadline waits."""
+        deadline = self._hellos.pop(conn, None)
+        if deadline is not None:
+            self._opening[conn] = deadline
+
+    def opened(self, conn: Connection, ok: bool) -> None:
+        """The opening ended; one that failed keeps its deadline (and a second to try again)."""
+        deadline = self._opening.pop(conn, None)
+        if deadline is not None and not ok:
+            self._hellos[conn] = max(deadline, asyncio.get_running_loop().time() + 1.0)
 
     def forget(self, conn: Connection) -> None:
         self._buckets[conn.id % SLICES].discard(conn)
         self._hellos.pop(conn, None)
+        self._opening.pop(conn, None)
 
     async def _run(self) -> None:
         while True:
@@ -127,11 +145,9 @@ class KeepAlive:
     def sweep(self) -> None:
         """One tick: time out late openings, then visit the next bucket."""
         now = asyncio.get_running_loop().time()
-        late = []
-        for conn, deadline in self._hellos.items():
-            if deadline > now:
-                break  # the rest opened later
-            late.append(conn)
+        # Not in deadline order (an opening that failed comes back), but only
+        # the connections that have not said who they are yet.
+        late = [conn for conn, deadline in self._hellos.items() if deadline <= now]
         for conn in late:
             del self._hellos[conn]
             if conn.role is None:

@@ -146,7 +146,14 @@ class WebSocketEndpoint:
             msg = protocol.parse(data, session.allowed())
             kind = msg.type
             request_id = msg.id
-            await session.handle(msg)
+            if conn.role is None:  # an opening, in time: its deadline waits while it is handled
+                self.keepalive.opening(conn)
+                try:
+                    await session.handle(msg)
+                finally:
+                    self.keepalive.opened(conn, conn.role is not None)
+            else:
+                await session.handle(msg)
         except RitrovoError as exc:
             if (
                 request_id is None

@@ -11,7 +11,7 @@ from aiohttp import web
 from ritrovo.app import HUB, KEEPALIVE
 from ritrovo.client import RitrovoClient, join
 from ritrovo.edge.connection import Connection
-from ritrovo.edge.keepalive import SLICES, KeptAliveResponse
+from ritrovo.edge.keepalive import SLICES, KeepAlive, KeptAliveResponse
 from ritrovo.protocol import CloseCode
 from support.protocol_helpers import create_room
 from support.servers import running_server
@@ -92,3 +92,41 @@ async def test_a_connection_that_never_says_who_it_is_is_closed_at_the_deadline(
         await asyncio.sleep(0.5)
         assert (await named.request("ping"))["type"] == "pong"  # said who it is in time: kept
         await named.close()
+
+
+class _Nameless:
+    """What KeepAlive sees of a connection that has not said who it is."""
+
+    def __init__(self) -> None:
+        self.id = SLICES - 1  # in the last bucket: the ticks below never visit it to ping
+        self.role: str | None = None
+        self.closed_with: int | None = None
+
+    def close_soon(self, code: int, reason: str) -> None:
+        self.closed_with = code
+
+
+async def test_an_opening_still_being_handled_is_not_taken_for_silence() -> None:
+    # An opening may wait seconds (an attempt place, a Redis connection): a
+    # client that spoke before its deadline is not closed with 4010 meanwhile.
+    keepalive = KeepAlive(hello_timeout=0.0)  # every deadline has already passed
+    conn: Any = _Nameless()
+    keepalive.watch(conn)
+    try:
+        keepalive.opening(conn)
+        keepalive.sweep()
+        assert conn.closed_with is None
+        keepalive.opened(conn, ok=False)  # refused: a second to try again
+        keepalive.sweep()
+        assert conn.closed_with is None
+        keepalive.opening(conn)
+        conn.role = "player"
+        keepalive.opened(conn, ok=True)
+        keepalive.sweep()
+        assert conn.closed_with is None
+        other: Any = _Nameless()
+        keepalive.watch(other)  # said nothing at all: closed at the deadline
+        keepalive.sweep()
+        assert other.closed_with == CloseCode.HELLO_TIMEOUT
+    finally:
+        await keepalive.stop()
