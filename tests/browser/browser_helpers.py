@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -131,20 +130,6 @@ class Pages:
     async def close(self) -> None:
         for context in self.contexts:
             await context.close()
-
-
-async def upload_pack(base_url: str, code: str, host_token: str, text: str) -> None:
-    """Give the room a pack of the test's own (YAML text), as the console's upload does."""
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(
-            f"{base_url}/api/rooms/{code}/pack",
-            params={"filename": "pack.yaml"},
-            data=text.encode(),
-            headers={"Authorization": f"Bearer {host_token}"},
-        ) as r,
-    ):
-        assert r.status == 201, await r.text()
 
 
 async def join(page: Page, url: str, name: str, team: str) -> None:

@@ -26,11 +26,11 @@ from browser_helpers import (
     axe_violations,
     describe_violations,
     join,
-    upload_pack,
 )
 from playwright.async_api import Page, expect
 from support.clock import FakeClock
 from support.protocol_helpers import create_room
+from support.resilience import upload_pack
 from support.servers import running_server
 from support.servers import test_settings as fast_settings
 

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_helpers import SCREEN, Pages, Shots, publish
+from browser_helpers import SCREEN, Pages, Shots, join, publish
 from playwright.async_api import Page, expect
 from support.clock import FakeClock
 from support.servers import running_server
@@ -46,14 +46,6 @@ DOCS_SHOTS = {
     "host-console-lobby",
     "host-console-riddle",
 }
-
-
-async def join(page: Page, url: str, name: str, team: str) -> None:
-    await page.goto(url)
-    await page.locator("#join-name").fill(name)
-    await page.locator("#team-choices label").filter(has_text=team).locator("input").check()
-    await page.locator("#join-button").click()
-    await expect(page.locator("#me-team")).to_contain_text(team)
 
 
 async def guess(page: Page, text: str) -> None:

@@ -20,10 +20,11 @@ import re
 import time
 
 import pytest
-from browser_helpers import SMALL_PACK, Pages, join, upload_pack
+from browser_helpers import SMALL_PACK, Pages, join
 from playwright.async_api import expect
 from support.clock import FakeClock
 from support.protocol_helpers import create_room
+from support.resilience import upload_pack
 from support.servers import running_server
 from support.servers import test_settings as fast_settings
 
