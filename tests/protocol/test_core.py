@@ -401,6 +401,25 @@ def _read_frames(sock: socket.socket, proto: Any, until_seq: int) -> list[dict[s
     return frames
 
 
+async def _host_and_stalled_player(
+    server: Any,
+) -> tuple[RitrovoClient, socket.socket, Any, Any]:
+    """A host whose room has big states, and a player that joined and stopped reading.
+
+    Returns the host, the player's socket and protocol, and the server's
+    connection of the player.
+    """
+    room = await create_room(server.base_url)
+    host = await RitrovoClient.connect(server.ws_url)
+    await host.hello("host", room=room["code"], token=room["host_token"])
+    for i in range(20):  # big states fill the socket buffers sooner
+        await host.request("create_team", name=f"{i:02d} " + "x" * 29)
+    sock, proto = await asyncio.to_thread(_stalled_player, server.ws_url, room["code"])
+    await host.wait_state(lambda s: s["players_count"] == 1)
+    (stalled,) = [c for c in server.app[HUB].connections() if c.role == "player"]
+    return host, sock, proto, stalled
+
+
 async def test_a_reader_that_stalls_then_reads_gets_every_update_in_order(server_with: Any) -> None:
     # Frames are written at once while the socket takes them; once it is
     # full they wait in the connection's queue, behind the write that is
@@ -413,14 +432,7 @@ async def test_a_reader_that_stalls_then_reads_gets_every_update_in_order(server
         "message_burst": 10_000,
     }
     async with server_with(**settings) as server:
-        room = await create_room(server.base_url)
-        host = await RitrovoClient.connect(server.ws_url)
-        await host.hello("host", room=room["code"], token=room["host_token"])
-        for i in range(20):  # big states fill the socket buffers sooner
-            await host.request("create_team", name=f"{i:02d} " + "x" * 29)
-        sock, proto = await asyncio.to_thread(_stalled_player, server.ws_url, room["code"])
-        await host.wait_state(lambda s: s["players_count"] == 1)
-        (stalled,) = [c for c in server.app[HUB].connections() if c.role == "player"]
+        host, sock, proto, stalled = await _host_and_stalled_player(server)
         server_sock = stalled.ws._writer.transport.get_extra_info("socket")
         server_sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
         team = host.state["state"]["teams"][0]["id"]  # type: ignore[index]
@@ -455,15 +467,8 @@ async def test_slow_consumer_is_disconnected(server_with: Any) -> None:
         "message_burst": 10_000,
     }
     async with server_with(**settings) as server:
-        room = await create_room(server.base_url)
-        host = await RitrovoClient.connect(server.ws_url)
-        await host.hello("host", room=room["code"], token=room["host_token"])
-        for i in range(20):  # big states fill the socket buffers sooner
-            await host.request("create_team", name=f"{i:02d} " + "x" * 29)
-        sock, _ = await asyncio.to_thread(_stalled_player, server.ws_url, room["code"])
-        await host.wait_state(lambda s: s["players_count"] == 1)
+        host, sock, _, stalled = await _host_and_stalled_player(server)
         hub = server.app[HUB]
-        (stalled,) = [c for c in hub.connections() if c.role == "player"]
         server_sock = stalled.ws._writer.transport.get_extra_info("socket")
         assert server_sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF) <= 2 * 4096
 
