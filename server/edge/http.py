@@ -28,6 +28,7 @@ from ..game.models import Room
 from ..game.pack import Pack
 from ..metrics import METRICS, Metrics
 from ..packs import PackError
+from ..packs.listing import listing
 from ..packs.worker import PackParser
 from ..service import GameService, hash_token, normalize_code
 from ..store.base import RoomStore
@@ -256,7 +257,7 @@ class HttpApi:
         )
 
     async def packs(self, request: web.Request) -> web.Response:
-        return json_response({"packs": self.service.library.summaries()})
+        return json_response({"packs": listing(self.service.library)})
 
     async def upload_pack(self, request: web.Request) -> web.Response:
         room = await self._host_room(request)

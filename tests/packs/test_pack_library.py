@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ritrovo.packs import PackLibrary, default_pack_dir
+from ritrovo.packs import PackLibrary, default_pack_dir, load_pack_bytes
+from ritrovo.packs.listing import listing, listing_facts
 
 HERE = Path(__file__).resolve().parent
 GOOD = HERE / "good"
@@ -66,6 +67,48 @@ def test_summaries_use_pack_summary(folder: Path) -> None:
     assert office is not None and summaries[1] == office.summary()
     assert "answers" not in repr(summaries)
     assert [p.id for p in library] == ["another-pack", "office-riddles"]
+
+
+MIXED = """\
+id: mixed
+title: Mixed
+language: en
+rounds:
+  - kind: story
+    title: Opening story
+    prompts: [{opening: Once upon a time}]
+    turns_per_player: 2
+    seconds_per_turn: 45
+  - kind: riddles
+    title: Riddles
+    riddles:
+      - {text: "One?", answers: ["1"], time_limit: 30}
+      - {text: "Two?", answers: ["2"]}
+  - kind: story
+    title: Closing story
+    prompts: [{opening: The end}]
+    turns_per_player: 1
+    seconds_per_turn: 30
+    vote_seconds: 90
+"""
+
+
+def test_listing_adds_facts_to_the_summaries(folder: Path) -> None:
+    library = PackLibrary(folder, log_errors=False)
+    office = library.get("office-riddles")
+    assert office is not None
+    assert listing(library)[1] == {**office.summary(), **listing_facts(office)}
+    assert [(p["id"], p["kinds"]) for p in listing(library)] == [
+        ("another-pack", ["story"]),
+        ("office-riddles", ["riddles", "story"]),
+    ]
+
+
+def test_listing_facts_count_riddles_kinds_and_minutes() -> None:
+    facts = listing_facts(load_pack_bytes(MIXED.encode(), "mixed.yaml"))
+    # Stories: 2 turns x 4 writers x 45 s + 60 s reveal + 60 s for an open vote = 480 s,
+    # then 1 x 4 x 30 + 60 + 90 = 270 s; riddles: (30 + 15) + (60 + 15) = 120 s: 870 s, 15 min rounded up.
+    assert facts == {"riddles": 2, "kinds": ["story", "riddles"], "minutes": 15}
 
 
 def test_reload_picks_up_changes(folder: Path) -> None:
