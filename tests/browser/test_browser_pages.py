@@ -22,6 +22,7 @@ import time
 import pytest
 from browser_helpers import SMALL_PACK, Pages, join
 from playwright.async_api import expect
+from ritrovo.packs import PackLibrary
 from support.clock import FakeClock
 from support.protocol_helpers import create_room
 from support.resilience import upload_pack
@@ -50,7 +51,11 @@ async def test_landing_page(pages: Pages) -> None:
         page = (await pages.open("facilitator", viewport=LAPTOP)).page
         await page.goto(base + "/")
         packs = page.locator("#pack-list label")
-        await expect(packs).to_have_count(4)  # three packs and "choose later"
+        library = PackLibrary(log_errors=False)
+        await expect(packs).to_have_count(len(library) + 1)  # every pack and "choose later"
+        # The pack offered first: the library's first pack (by id) in the UI's language.
+        first = {lang: next(p for p in library if p.language == lang) for lang in ("en", "it")}
+        radio = {lang: f'#pack-list input[value="{p.id}"]' for lang, p in first.items()}
 
         # "Create room" is in view as the page opens, wholly.
         create = page.get_by_role("button", name="Create room")
@@ -62,7 +67,7 @@ async def test_landing_page(pages: Pages) -> None:
         # A room name is there already, and the English UI offers an English pack.
         name = page.locator("#room-name")
         await expect(name).to_have_value(re.compile(r"^Team games · \w+"))
-        await expect(packs.filter(has_text="Office Riddles").locator("input")).to_be_checked()
+        await expect(page.locator(radio["en"])).to_be_checked()
         team_mix = packs.filter(has_text="Team Mix")
         await expect(team_mix).to_contain_text("Story Time: Once Upon a Workday (4 stories)")
         await expect(team_mix).to_contain_text("Quick Fire (9 riddles)")
@@ -70,9 +75,7 @@ async def test_landing_page(pages: Pages) -> None:
 
         # In Italian: an Italian pack, an Italian default name, Italian counts.
         await page.get_by_role("button", name="IT Italiano").click()
-        await expect(
-            packs.filter(has_text="Indovinelli d'ufficio").locator("input")
-        ).to_be_checked()
+        await expect(page.locator(radio["it"])).to_be_checked()
         await expect(name).to_have_value(re.compile(r"^Giochi di squadra · \w+"))
         await expect(team_mix).to_contain_text("(4 storie)")
         await expect(team_mix).to_contain_text("(9 indovinelli)")
@@ -87,16 +90,12 @@ async def test_landing_page(pages: Pages) -> None:
         # A phone in Italian starts with the Italian pack; the default name creates a room.
         phone = (await pages.open("phone", phone=True, locale="it-IT")).page
         await phone.goto(base + "/")
-        await expect(
-            phone.locator("#pack-list label")
-            .filter(has_text="Indovinelli d'ufficio")
-            .locator("input")
-        ).to_be_checked()
+        await expect(phone.locator(radio["it"])).to_be_checked()
         default_name = await phone.get_by_label("Nome della stanza").input_value()
         await phone.get_by_role("button", name="Crea la stanza").click()
         await expect(phone).to_have_url(re.compile(r"/host/[2-9A-Z]{6}$"))
         await expect(phone.locator("#room-title")).to_have_text(default_name)
-        await expect(phone.locator("#pack-current")).to_contain_text("Indovinelli d'ufficio")
+        await expect(phone.locator("#pack-current")).to_contain_text(first["it"].title)
         assert pages.problems() == []
 
 

@@ -1,7 +1,7 @@
 // Landing page: join with a code, or create a room as a facilitator.
 
 import { h, byId, fill, show } from "./dom.js";
-import { initI18n, lang, t } from "./i18n.js";
+import { LANGS, initI18n, lang, t } from "./i18n.js";
 import { CODE_RE, fetchRoom, hostKey, hostedRooms, normalizeCode, rememberHostedRoom, store } from "./common.js";
 
 /** @import { PackSummary } from "./types.js" */
@@ -20,9 +20,19 @@ function pickedPack() {
   return picked instanceof HTMLInputElement ? picked.value : undefined;
 }
 
-/** The pack to offer first: the first one in the UI's language, else the first one. */
-function defaultPack() {
-  const pack = packs.find((p) => p.language === lang) || packs[0];
+/** The packs the language and kind filters let through, in the library's order. */
+function visiblePacks() {
+  const language = byId("pack-language", HTMLSelectElement).value;
+  const kind = byId("pack-kind", HTMLSelectElement).value;
+  return packs.filter((p) => (!language || p.language === language) && (!kind || p.kinds.includes(kind)));
+}
+
+/**
+ * The pack to offer first: the first one in the UI's language, else the first one.
+ * @param {PackSummary[]} among
+ */
+function defaultPack(among) {
+  const pack = among.find((p) => p.language === lang) || among[0];
   return pack ? pack.id : "";
 }
 
@@ -40,10 +50,31 @@ function renderDefaultName() {
   input.value = defaultName;
 }
 
+/** The language filter offers the languages the library has, named in the UI's language. */
+function renderLanguageFilter() {
+  const select = byId("pack-language", HTMLSelectElement);
+  const current = select.value;
+  const codes = [...new Set(packs.map((p) => p.language))].sort();
+  const options = codes.map((code) =>
+    h("option", { value: code }, code in LANGS ? t(`index.filter.lang.${code}`) : code.toUpperCase()),
+  );
+  fill(select, [h("option", { value: "" }, t("index.filter.all_languages")), ...options]);
+  select.value = codes.includes(current) ? current : "";
+}
+
+/** @param {PackSummary} pack */
+function packFacts(pack) {
+  const riddles = pack.riddles ? t("index.host.riddle_count", { n: pack.riddles }) : t("index.host.stories_only");
+  return t("index.host.facts", { riddles, minutes: pack.minutes });
+}
+
 function renderPacks() {
   const list = byId("pack-list");
-  const chosen = (packChosen ? pickedPack() : undefined) ?? defaultPack();
-  const items = packs.map((pack) =>
+  const visible = visiblePacks();
+  // A pack hidden by the filters cannot stay chosen: the first one shown replaces it.
+  let chosen = packChosen ? pickedPack() : undefined;
+  if (chosen === undefined || (chosen !== "" && !visible.some((p) => p.id === chosen))) chosen = defaultPack(visible);
+  const items = visible.map((pack) =>
     h(
       "li",
       {},
@@ -55,6 +86,7 @@ function renderPacks() {
           "span",
           {},
           h("span", { class: "choice-title" }, pack.title, " ", h("span", { class: "pill", lang: pack.language }, pack.language.toUpperCase())),
+          h("span", { class: "choice-meta choice-facts" }, packFacts(pack)),
           h(
             "span",
             { class: "choice-meta" },
@@ -67,6 +99,7 @@ function renderPacks() {
       ),
     ),
   );
+  if (packs.length > 0 && visible.length === 0) items.push(h("li", { class: "choice-empty" }, t("index.filter.none")));
   items.push(
     h(
       "li",
@@ -81,6 +114,10 @@ function renderPacks() {
   );
   fill(list, items);
   if (packsError) list.prepend(h("li", { class: "form-error" }, t("common.error", { message: "packs" })));
+  const filtered = visible.length !== packs.length;
+  byId("pack-count").textContent = filtered
+    ? t("index.filter.count", { n: visible.length, total: packs.length })
+    : t("index.filter.count_all", { n: packs.length });
 }
 
 function renderRecent() {
@@ -111,6 +148,7 @@ async function loadPacks() {
   } catch {
     packsError = true;
   }
+  renderLanguageFilter();
   renderPacks();
 }
 
@@ -201,8 +239,10 @@ function main() {
   byId("pack-list").addEventListener("change", () => {
     packChosen = true;
   });
+  for (const id of ["pack-language", "pack-kind"]) byId(id).addEventListener("change", renderPacks);
   document.addEventListener("langchange", () => {
     renderDefaultName();
+    renderLanguageFilter();
     renderPacks();
     renderRecent();
   });

@@ -346,6 +346,9 @@
  * @property {string} description
  * @property {string} author
  * @property {{kind: string, title: string, items: number}[]} rounds
+ * @property {number} riddles all the riddles of the pack
+ * @property {string[]} kinds its kinds of round, each once: "riddles", "story"
+ * @property {number} minutes estimated length of a game
  */
 
 export {};
