@@ -124,16 +124,29 @@ class PackProblem:
     line: int | None  # 1-based; None when the problem is about the whole file
     field: str  # dotted path such as "rounds[0].riddles[3].answers"; "" for the file
     message: str
+    # A spreadsheet's cell, such as "Sheet1!B9" (then ``line`` is its row); "" in text files.
+    cell: str = ""
 
     def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        if self.cell:
+            where = f"{self.file}:{self.cell}"
+        else:
+            where = self.file if self.line is None else f"{self.file}:{self.line}"
         return (
             f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
         )
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready form used by the HTTP API."""
-        return {"file": self.file, "line": self.line, "field": self.field, "message": self.message}
+        """JSON-ready form used by the HTTP API (with ``cell`` only for spreadsheets)."""
+        body: dict[str, object] = {
+            "file": self.file,
+            "line": self.line,
+            "field": self.field,
+            "message": self.message,
+        }
+        if self.cell:
+            body["cell"] = self.cell
+        return body
 
 
 class PackError(ValueError):
