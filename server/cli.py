@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> None:
         help="comma-separated host names the server answers to, besides IP addresses, "
         "localhost and the public URL's host; * for any (RITROVO_ALLOWED_HOSTS)",
     )
-    sub.add_parser("packs", help="validate and list puzzle packs (ritrovo packs --help)")
+    sub.add_parser(
+        "packs", help="validate, list, import and export puzzle packs (ritrovo packs --help)"
+    )
     sub.add_parser("bots", help="rehearsal bots that play along in a room (ritrovo bots --help)")
     args = parser.parse_args(argv)
 

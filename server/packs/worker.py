@@ -1,6 +1,6 @@
 """Uploaded packs are parsed in worker processes, within a time budget.
 
-PyYAML and the checker are pure Python and hold the GIL: parsing in a thread
+PyYAML, the importers (packs/imports.py) and the checker are pure Python and hold the GIL: parsing in a thread
 still stops the event loop (1 MiB of ``[0,0,...]`` stood a whole process
 still for 55 s; 97 KiB of ``[`` for up to 12 s). So the HTTP edge hands the
 bytes of an upload to a ``PackParser``: at most ``workers`` processes, each a
@@ -40,7 +40,8 @@ from typing import IO, Any
 
 from ..errors import ErrorCode, RitrovoError, StoreUnavailable
 from ..game.pack import Pack
-from .loader import PackError, load_pack_bytes
+from .imports import load_upload
+from .loader import PackError
 
 log = logging.getLogger(__name__)
 
@@ -291,7 +292,8 @@ def _write_frame(sink: IO[bytes], message: object) -> None:
 
 def _answer(data: bytes, filename: str, max_bytes: int) -> tuple[str, object]:
     try:
-        return "ok", load_pack_bytes(data, filename, max_bytes=max_bytes)
+        # A pack (YAML, JSON) or an import (GIFT, Aiken, Kahoot, Open Trivia DB, CSV).
+        return "ok", load_upload(data, filename, max_bytes=max_bytes)
     except PackError as error:
         return "invalid", error
     except (MemoryError, RecursionError):
