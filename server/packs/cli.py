@@ -26,7 +26,9 @@ __all__ = ["build_parser", "packs_command"]
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for ``ritrovo packs``."""
     parser = argparse.ArgumentParser(
-        prog="ritrovo packs", description="Check puzzle pack files and list installed packs."
+        prog="ritrovo packs",
+        description="Check puzzle pack files, list installed packs, "
+        "import quizzes from other tools and export packs to them.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     validate = commands.add_parser(

@@ -37,7 +37,7 @@ _ESCAPES = {"~": "\ue000", "=": "\ue001", "#": "\ue002", "{": "\ue003", "}": "\u
 _ESCAPES |= {":": "\ue005", "\\": "\ue006"}
 _UNESCAPES = {v: k for k, v in _ESCAPES.items()}
 _ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
-_UNESCAPE_RE = re.compile("[\ue000-\ue006]")
+_UNESCAPE_TABLE = str.maketrans(_UNESCAPES)
 _FORMAT_RE = re.compile(r"^\s*\[(html|moodle|plain|markdown)\]", re.IGNORECASE)
 _TAG_RE = re.compile(r"</?[a-zA-Z][^<>]*>")
 _BREAK_RE = re.compile(r"<br\s*/?>|</p\s*>", re.IGNORECASE)
@@ -108,9 +108,11 @@ def _escape(text: str) -> str:
 
 def _plain(text: str, is_html: bool) -> str:
     """Escapes put back (without their backslash); HTML made plain text."""
-    text = _UNESCAPE_RE.sub(lambda m: _UNESCAPES[m.group()], text)
-    if is_html:
+    text = text.translate(_UNESCAPE_TABLE)
+    if is_html and ("<" in text or "&" in text):
         text = html.unescape(_TAG_RE.sub("", _BREAK_RE.sub("\n", text)))
+    if "\n" not in text and "  " not in text and "\t" not in text:
+        return text.strip()
     lines = [" ".join(line.split()) for line in text.splitlines()]
     return "\n".join(line for line in lines if line).strip()
 
@@ -119,8 +121,8 @@ def _plain(text: str, is_html: bool) -> str:
 class _Answer:
     right: bool  # "=" or a weight of 100%
     weight: float | None  # the %...% weight, when given
-    text: str  # still escaped
-    feedback: str  # still escaped; "" when none
+    text: str  # plain text
+    feedback: str  # plain text; "" when none
 
 
 def _question(raw: str, source: Source, draft: Draft) -> None:
@@ -189,7 +191,7 @@ def _split_general_feedback(inner: str) -> tuple[str, str]:
     return (inner, "") if at < 0 else (inner[:at], inner[at + 4 :])
 
 
-def _answers(body: str) -> tuple[str, list[_Answer]]:
+def _answers(body: str, is_html: bool) -> tuple[str, list[_Answer]]:
     """What comes before the first answer, and the answers (``=`` or ``~`` each)."""
     starts = [i for i, ch in enumerate(body) if ch in "=~"]
     if not starts:
@@ -207,14 +209,14 @@ def _answers(body: str) -> tuple[str, list[_Answer]]:
         right = (body[start] == "=" and (weight is None or weight >= 100)) or (
             weight is not None and weight >= 100
         )
-        answers.append(_Answer(right, weight, text, feedback))
+        answers.append(_Answer(right, weight, _plain(text, is_html), _plain(feedback, is_html)))
     return body[: starts[0]], answers
 
 
 def _choices(
     body: str, fields: dict[str, object], source: Source, draft: Draft, is_html: bool
 ) -> DraftRiddle | None:
-    lead, answers = _answers(body)
+    lead, answers = _answers(body, is_html)
     if "->" in body:
         draft.cannot_play(source, "matching question (a -> b): a riddle has one answer to find")
         return None
@@ -227,7 +229,7 @@ def _choices(
         draft.error(source, "no answers in the answer block")
         return None
     for answer in answers:
-        if not _plain(answer.text, is_html):
+        if not answer.text:
             draft.error(source, "an empty answer (= or ~ with no text after it)")
             return None
     if "~" in body:  # multiple choice; only "=" is a short answer
@@ -242,27 +244,25 @@ def _choices(
             else:
                 draft.error(source, "no right answer: mark it with = (or ~%100%)")
             return None
-        fields["options"] = [_plain(a.text, is_html) for a in answers]
-        fields["answers"] = [_plain(a.text, is_html) for a in right]
+        fields["options"] = [a.text for a in answers]
+        fields["answers"] = [a.text for a in right]
         riddle = DraftRiddle(source, fields)
-        feedback = _plain(right[0].feedback, is_html)
-        if feedback:
-            fields["explanation"] = feedback
+        if right[0].feedback:
+            fields["explanation"] = right[0].feedback
         return riddle
     accepted = [a for a in answers if a.right]
     if not accepted:
         draft.error(source, "no fully right answer: give one with = and no %weight%")
         return None
-    fields["answers"] = [_plain(a.text, is_html) for a in accepted]
+    fields["answers"] = [a.text for a in accepted]
     riddle = DraftRiddle(source, fields)
-    _near_answers(answers, riddle, is_html)
-    feedback = _plain(accepted[0].feedback, is_html)
-    if feedback:
-        fields["explanation"] = feedback
+    _near_answers(answers, riddle)
+    if accepted[0].feedback:
+        fields["explanation"] = accepted[0].feedback
     return riddle
 
 
-def _near_answers(answers: list[_Answer], riddle: DraftRiddle, is_html: bool) -> None:
+def _near_answers(answers: list[_Answer], riddle: DraftRiddle) -> None:
     """Partly right answers (``=%50%``), and wrong ones with feedback, become near answers.
 
     Their feedback is the nudge; neighbours with the same nudge share one near answer.
@@ -271,8 +271,7 @@ def _near_answers(answers: list[_Answer], riddle: DraftRiddle, is_html: bool) ->
     for answer in answers:
         if answer.right:
             continue
-        text = _plain(answer.text, is_html)
-        nudge = _plain(answer.feedback, is_html)
+        text, nudge = answer.text, answer.feedback
         partial = answer.weight is not None and answer.weight > 0
         if not nudge:
             if partial:
@@ -306,7 +305,7 @@ def _numerical(
     specs = [body] if body.lstrip()[:1] not in ("=", "~") else None
     parsed: list[tuple[bool, list[str], str]] = []  # (right, numbers, feedback)
     if specs is None:
-        lead, answers = _answers(body)
+        lead, answers = _answers(body, False)
         if lead.strip():
             draft.error(source, f'"{_plain(lead, False)}" before the first numerical answer')
             return None

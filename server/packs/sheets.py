@@ -19,6 +19,7 @@ import csv
 import difflib
 import io
 import re
+import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -257,18 +258,24 @@ def read_kahoot(data: bytes, draft: Draft) -> None:
     import openpyxl  # imported here: only spreadsheets need it
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        with warnings.catch_warnings():
+            # "Workbook contains no default style", unknown extensions...: about
+            # formatting, which is not read, from files other tools wrote.
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
         raise PackError(
             [PackProblem(draft.file, None, "", f"cannot read the spreadsheet: {e}")]
         ) from None
     try:
         for sheet in book.worksheets[:20]:
-            found = _kahoot_header(sheet)
-            if found is None:
-                continue
-            header_row, columns = found
-            _kahoot_rows(sheet, header_row, columns, draft)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                found = _kahoot_header(sheet)
+                if found is None:
+                    continue
+                header_row, columns = found
+                _kahoot_rows(sheet, header_row, columns, draft)
             return
         raise PackError(
             [
