@@ -487,3 +487,75 @@ def test_not_utf8() -> None:
     assert [str(p) for p in info.value.problems] == [
         "quiz.txt:2: file is not valid UTF-8 text (save it as UTF-8)"
     ]
+
+
+def test_a_spreadsheet_written_by_another_tool(tmp_path: Path) -> None:
+    """Inline strings, no shared strings and no styles part, as some generators write
+    it (openpyxl writes neither way), on a sheet named in Italian."""
+
+    def cell(ref: str, text: str) -> str:
+        return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+    header = ["Question", "Answer 1", "Answer 2", "Time limit (sec)", "Correct answer(s)"]
+    rows = [
+        header,
+        ["Qual è la capitale d&apos;Italia?", "Milano", "Roma", "20", "2"],
+        ["Quanti sono i giorni di una settimana?", "5", "7", "10", "2"],
+    ]
+    xml_rows = "".join(
+        f'<row r="{r}">'
+        + "".join(cell(f"{'ABCDE'[c]}{r}", text) for c, text in enumerate(row))
+        + "</row>"
+        for r, row in enumerate(rows, start=1)
+    )
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>"
+        ),
+        "xl/workbook.xml": (
+            f'<workbook {ns} xmlns:r="{rel}"><sheets>'
+            '<sheet name="Domande" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+            "</Relationships>"
+        ),
+        "xl/worksheets/sheet1.xml": f"<worksheet {ns}><sheetData>{xml_rows}</sheetData></worksheet>",
+    }
+    path = tmp_path / "domande.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    result = import_pack_bytes(path.read_bytes(), path.name)
+    capital, week = riddles(result)
+    assert capital.text == "Qual è la capitale d'Italia?"
+    assert (capital.options, capital.answers, capital.time_limit) == (
+        ("Milano", "Roma"),
+        ("Roma",),
+        20,
+    )
+    assert week.answers == ("7",) and week.time_limit == 10
+
+
+def test_a_pack_is_not_an_import() -> None:
+    good = (HERE / "good" / "office.yaml").read_bytes()
+    with pytest.raises(PackError) as info:
+        import_pack_bytes(good, "office.yaml")
+    assert [str(p) for p in info.value.problems] == [
+        "office.yaml: this is a pack, not an import: check it with ritrovo packs validate"
+    ]
