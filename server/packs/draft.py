@@ -301,7 +301,8 @@ def _riddle_fields(riddle: DraftRiddle, language: str) -> dict[str, object]:
         fields["answers"] = true if riddle.truth else false
     if riddle.plain_near:
         nudge = DEFAULT_NUDGE.get(language, DEFAULT_NUDGE["en"])
-        near = list(fields.get("near", []))  # type: ignore[call-overload]
+        given = fields.get("near")
+        near = list(given) if isinstance(given, list) else []
         near.append({"answers": riddle.plain_near, "nudge": nudge})
         fields["near"] = near
     answers = fields.get("answers")

@@ -302,9 +302,8 @@ def _numerical(
     if not body.strip():
         draft.error(source, "numerical question with no number after #")
         return None
-    specs = [body] if body.lstrip()[:1] not in ("=", "~") else None
     parsed: list[tuple[bool, list[str], str]] = []  # (right, numbers, feedback)
-    if specs is None:
+    if body.lstrip()[:1] in ("=", "~"):  # several answers: {#=27 =%50%28#Close.}
         lead, answers = _answers(body, False)
         if lead.strip():
             draft.error(source, f'"{_plain(lead, False)}" before the first numerical answer')
@@ -329,19 +328,17 @@ def _numerical(
     fields["answers"] = accepted
     fields["numbers"] = True
     riddle = DraftRiddle(source, fields)
+    taken = set(accepted)  # a number is an answer or a near answer, never both
     near: list[dict[str, object]] = []
     for right, numbers, feedback in parsed:
-        extra = [n for n in numbers if n not in accepted]
+        extra = [n for n in numbers if n not in taken]
         if right or not extra:
             continue
-        accepted_or_near = [n for group in near for n in group["answers"]]  # type: ignore[attr-defined]
-        extra = [n for n in extra if n not in accepted_or_near]
-        if not extra:
-            continue
+        taken.update(extra)
         if feedback:
             near.append({"answers": extra, "nudge": feedback})
         else:
-            riddle.plain_near.extend(n for n in extra if n not in riddle.plain_near)
+            riddle.plain_near.extend(extra)
     if near:
         fields["near"] = near
     right_feedback = next((f for right, _, f in parsed if right and f), "")

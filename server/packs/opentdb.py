@@ -76,9 +76,10 @@ def _line(node: Node) -> int:
 
 
 def _get(node: MappingNode, name: str) -> Node | None:
-    for key, value in node.value:
+    pairs: list[tuple[Node, Node]] = node.value
+    for key, value in pairs:
         if isinstance(key, ScalarNode) and key.value == name:
-            return value  # type: ignore[no-any-return]
+            return value
     return None
 
 
