@@ -160,6 +160,12 @@ def _export(args: argparse.Namespace) -> int:
         for problem in e.problems:
             print(problem, file=sys.stderr)
         return 1
+    if not any(isinstance(r, RiddleRound) for r in pack.rounds):
+        print(
+            f"{args.pack}: no riddle round to export (GIFT and CSV have no stories)",
+            file=sys.stderr,
+        )
+        return 1
     text, notes = to_gift(pack) if args.format == "gift" else to_csv(pack)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)

@@ -125,6 +125,16 @@ def test_export_gift_and_csv_of_a_library_pack(tmp_path: Path) -> None:
     assert out.read_bytes().startswith(b"round,question,answers,options,")
     back = ritrovo("import", str(out), "--language", "en")
     assert back.returncode == 0, back.stderr
+    stories = tmp_path / "stories.yaml"
+    stories.write_text(
+        "id: tales\ntitle: Tales\nlanguage: en\nrounds:\n"
+        "  - kind: story\n    title: Once\n    prompts: [{opening: Once upon a time.}]\n"
+    )
+    nothing = ritrovo("export", str(stories), "--format", "gift")
+    assert (nothing.returncode, nothing.stdout) == (1, "")
+    assert nothing.stderr == (
+        f"{stories}: no riddle round to export (GIFT and CSV have no stories)\n"
+    )
     missing = ritrovo("export", "no-such-pack", "--format", "csv")
     assert missing.returncode == 1
     assert missing.stderr.startswith("no-such-pack: no such pack file or pack id in ")
