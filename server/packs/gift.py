@@ -50,40 +50,35 @@ _TOLERANCE_RE = re.compile(rf"^({_NUMBER})(?:\s*:\s*({_NUMBER}))?$")
 
 def read_gift(text: str, draft: Draft) -> None:
     """Read GIFT ``text`` into ``draft``: rounds, riddles and problems."""
-    for line, lines in _blocks(text):
-        source = Source(line)
-        first = lines[0].strip()
-        if first.upper().startswith("$CATEGORY:"):
-            draft.round(_category_title(first.split(":", 1)[1]), source)
-            lines = lines[1:]
-            if not lines:
+    for block in _blocks(text):
+        first_line, first = block[0]
+        if first.strip().upper().startswith("$CATEGORY:"):
+            draft.round(_category_title(first.split(":", 1)[1]), Source(first_line))
+            block = block[1:]
+            if not block:
                 continue
-            source = Source(line + 1)
-        _question("\n".join(lines), source, draft)
+        _question("\n".join(raw for _, raw in block), Source(block[0][0]), draft)
 
 
-def _blocks(text: str) -> list[tuple[int, list[str]]]:
-    """The questions: runs of lines between blank lines, with the first line's number.
+def _blocks(text: str) -> list[list[tuple[int, str]]]:
+    """The questions: runs of lines between blank lines, each line with its number.
 
     A comment line (``//`` first) is left out, and does not end a question.
     """
-    blocks: list[tuple[int, list[str]]] = []
-    current: list[str] = []
-    start = 0
+    blocks: list[list[tuple[int, str]]] = []
+    current: list[tuple[int, str]] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         stripped = raw.strip()
         if stripped.startswith("//"):
             continue
         if not stripped:
             if current:
-                blocks.append((start, current))
+                blocks.append(current)
                 current = []
             continue
-        if not current:
-            start = number
-        current.append(raw)
+        current.append((number, raw))
     if current:
-        blocks.append((start, current))
+        blocks.append(current)
     return blocks
 
 

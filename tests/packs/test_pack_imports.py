@@ -559,3 +559,19 @@ def test_a_pack_is_not_an_import() -> None:
     assert [str(p) for p in info.value.problems] == [
         "office.yaml: this is a pack, not an import: check it with ritrovo packs validate"
     ]
+
+
+def test_gift_lines_count_comments_and_categories() -> None:
+    text = """\
+$CATEGORY: $course$/top/Default for Team day/Geografia
+// question: 1  name: Capitale
+// [id:geo-1]
+Qual è la capitale d'Italia? {=Roma ~Milano ~Torino ~Napoli ~}
+"""
+    with pytest.raises(PackError) as info:
+        import_pack_bytes(text.encode(), "moodle.gift")
+    assert [str(p) for p in info.value.problems] == [
+        "moodle.gift:4: an empty answer (= or ~ with no text after it)"
+    ]
+    fixed = import_pack_bytes(text.replace(" ~}", "}").encode(), "moodle.gift")
+    assert [r.title for r in fixed.pack.rounds] == ["Geografia"]
