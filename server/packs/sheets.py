@@ -10,7 +10,8 @@ Kahoot's template: a header row with "Question", "Answer 1" to "Answer 4",
 "Time limit (sec)" and "Correct answer(s)" (found among the first rows of
 the first sheet that has it), then one multiple-choice question per row.
 Read with openpyxl in read-only mode, after checking the size the archive
-unpacks to, and never more than ``MAX_ROWS`` rows.
+unpacks to; at most ``MAX_ROWS`` rows of questions are read, and a question
+further down (up to Excel's last row, no further) is reported.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 MAX_ROWS = 5000  # questions per file: far more than a game night, far less than a problem
+EXCEL_MAX_ROWS = 1_048_576  # no spreadsheet row is read past Excel's last
 MAX_COLUMNS = 64
 MAX_XLSX_UNPACKED_BYTES = 32 * 1024 * 1024  # what an .xlsx may unpack to (a zip bomb's bound)
 MAX_XLSX_MEMBERS = 2000
@@ -351,14 +353,23 @@ def _kahoot_rows(sheet: _Sheet, header_row: int, columns: _KahootColumns, draft:
     def cell(col: int, row: int) -> str:
         return f"{sheet.title}!{get_column_letter(col)}{row}"
 
+    last = header_row + MAX_ROWS  # the last row that may hold a question
+    # Read to Excel's last row whatever the sheet's dimension says (it may be
+    # missing, or wrong): the rows past ``last`` are only looked at, to report
+    # one that is not empty, and a row numbered past Excel's last is never read.
     rows = sheet.iter_rows(
-        min_row=header_row + 1,
-        max_row=header_row + MAX_ROWS + 1,
-        max_col=columns.last,
-        values_only=True,
+        min_row=header_row + 1, max_row=EXCEL_MAX_ROWS, max_col=columns.last, values_only=True
     )
-    count = 0
     for number, row in enumerate(rows, start=header_row + 1):
+        if number > last:
+            if any(v is not None and str(v).strip() for v in row):
+                draft.error(
+                    Source(number, cell(columns.question, number)),
+                    f"a question past row {last}: a spreadsheet may hold {MAX_ROWS} rows "
+                    "of questions after its header",
+                )
+                return
+            continue
         values = [_cell_text(v) for v in row] + [""] * columns.last
         question = values[columns.question - 1]
         filled = [
@@ -368,11 +379,7 @@ def _kahoot_rows(sheet: _Sheet, header_row: int, columns: _KahootColumns, draft:
         ]
         if not question and not filled:
             continue
-        count += 1
         source = Source(number, cell(columns.question, number))
-        if count > MAX_ROWS:
-            draft.error(source, f"more than {MAX_ROWS} questions in one spreadsheet")
-            return
         if not question:
             draft.error(source, "answers with no question")
             continue

@@ -416,10 +416,12 @@ def test_kahoot_rows_are_capped(tmp_path: Path) -> None:
         [i, f"Question {i}?", "Yes", "No", None, None, 20, 1] for i in range(MAX_ROWS + 100)
     ]
     path = kahoot_file(tmp_path / "huge.xlsx", rows)
-    found = problems(path)
-    # Every question is fine but one too many: the reading stops there.
-    assert found == [
-        f"huge.xlsx:Sheet1!B{9 + MAX_ROWS}: more than {MAX_ROWS} questions in one spreadsheet"
+    # Every question is fine but those past the cap: the reading stops at the first.
+    assert problems(path) == [
+        (
+            f"huge.xlsx:Sheet1!B{9 + MAX_ROWS}: a question past row {8 + MAX_ROWS}: "
+            f"a spreadsheet may hold {MAX_ROWS} rows of questions after its header"
+        )
     ]
 
 
@@ -489,19 +491,13 @@ def test_not_utf8() -> None:
     ]
 
 
-def test_a_spreadsheet_written_by_another_tool(tmp_path: Path) -> None:
-    """Inline strings, no shared strings and no styles part, as some generators write
-    it (openpyxl writes neither way), on a sheet named in Italian."""
+def handmade_xlsx(path: Path, rows: list[list[str]], *, sheet: str = "Domande") -> Path:
+    """An .xlsx as some generators write it: inline strings, no shared strings, no
+    styles part and no dimension (openpyxl writes none of these ways)."""
 
     def cell(ref: str, text: str) -> str:
         return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
 
-    header = ["Question", "Answer 1", "Answer 2", "Time limit (sec)", "Correct answer(s)"]
-    rows = [
-        header,
-        ["Qual è la capitale d&apos;Italia?", "Milano", "Roma", "20", "2"],
-        ["Quanti sono i giorni di una settimana?", "5", "7", "10", "2"],
-    ]
     xml_rows = "".join(
         f'<row r="{r}">'
         + "".join(cell(f"{'ABCDE'[c]}{r}", text) for c, text in enumerate(row))
@@ -510,37 +506,52 @@ def test_a_spreadsheet_written_by_another_tool(tmp_path: Path) -> None:
     )
     ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    rels = "http://schemas.openxmlformats.org/package/2006/relationships"
+    ooxml = "application/vnd.openxmlformats-officedocument.spreadsheetml"
     parts = {
         "[Content_Types].xml": (
             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             '<Default Extension="rels" '
             'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{ooxml}.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" '
+            f'ContentType="{ooxml}.worksheet+xml"/></Types>'
         ),
         "_rels/.rels": (
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationships xmlns="{rels}">'
             f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
             "</Relationships>"
         ),
         "xl/workbook.xml": (
             f'<workbook {ns} xmlns:r="{rel}"><sheets>'
-            '<sheet name="Domande" sheetId="1" r:id="rId1"/></sheets></workbook>'
+            f'<sheet name="{sheet}" sheetId="1" r:id="rId1"/></sheets></workbook>'
         ),
         "xl/_rels/workbook.xml.rels": (
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationships xmlns="{rels}">'
             f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
             "</Relationships>"
         ),
         "xl/worksheets/sheet1.xml": f"<worksheet {ns}><sheetData>{xml_rows}</sheetData></worksheet>",
     }
-    path = tmp_path / "domande.xlsx"
-    with zipfile.ZipFile(path, "w") as archive:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, text in parts.items():
             archive.writestr(name, text)
+    return path
+
+
+HEADER = ["Question", "Answer 1", "Answer 2", "Time limit (sec)", "Correct answer(s)"]
+
+
+def test_a_spreadsheet_written_by_another_tool(tmp_path: Path) -> None:
+    path = handmade_xlsx(
+        tmp_path / "domande.xlsx",
+        [
+            HEADER,
+            ["Qual è la capitale d&apos;Italia?", "Milano", "Roma", "20", "2"],
+            ["Quanti sono i giorni di una settimana?", "5", "7", "10", "2"],
+        ],
+    )
     result = import_pack_bytes(path.read_bytes(), path.name)
     capital, week = riddles(result)
     assert capital.text == "Qual è la capitale d'Italia?"
@@ -550,6 +561,29 @@ def test_a_spreadsheet_written_by_another_tool(tmp_path: Path) -> None:
         20,
     )
     assert week.answers == ("7",) and week.time_limit == 10
+
+
+def test_rows_past_the_cap_are_reported_however_far_down(tmp_path: Path) -> None:
+    # No dimension to tell the sheet's size, and a row a million rows down.
+    far = handmade_xlsx(tmp_path / "far.xlsx", [HEADER, ["Q?", "Sì", "No", "20", "1"]])
+    with zipfile.ZipFile(far) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(
+        "</sheetData>",
+        '<row r="1000000"><c r="A1000000" t="inlineStr"><is><t>Lost?</t></is></c></row>'
+        '<row r="9999999999"><c r="A9999999999" t="inlineStr"><is><t>Past Excel</t></is></c>'
+        "</row></sheetData>",
+    ).encode()
+    with zipfile.ZipFile(far, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    assert problems(far) == [
+        (
+            f"far.xlsx:Domande!A1000000: a question past row {MAX_ROWS + 1}: "
+            f"a spreadsheet may hold {MAX_ROWS} rows of questions after its header"
+        )
+    ]
 
 
 def test_a_pack_is_not_an_import() -> None:
