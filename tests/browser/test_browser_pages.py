@@ -23,6 +23,7 @@ import pytest
 from browser_helpers import SMALL_PACK, Pages, join
 from playwright.async_api import expect
 from ritrovo.packs import PackLibrary
+from ritrovo.packs.listing import listing_facts
 from support.clock import FakeClock
 from support.protocol_helpers import create_room
 from support.resilience import upload_pack
@@ -53,8 +54,14 @@ async def test_landing_page(pages: Pages) -> None:
         packs = page.locator("#pack-list label")
         library = PackLibrary(log_errors=False)
         await expect(packs).to_have_count(len(library) + 1)  # every pack and "choose later"
-        # The pack offered first: the library's first pack (by id) in the UI's language.
-        first = {lang: next(p for p in library if p.language == lang) for lang in ("en", "it")}
+        # The pack offered first: the library's first pack (by id) in the UI's language
+        # that is not a template to fill in.
+        first = {
+            lang: next(
+                p for p in library if p.language == lang and not listing_facts(p)["template"]
+            )
+            for lang in ("en", "it")
+        }
         radio = {lang: f'#pack-list input[value="{p.id}"]' for lang, p in first.items()}
 
         # "Create room" is in view as the page opens, wholly.

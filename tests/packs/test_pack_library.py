@@ -108,7 +108,14 @@ def test_listing_facts_count_riddles_kinds_and_minutes() -> None:
     facts = listing_facts(load_pack_bytes(MIXED.encode(), "mixed.yaml"))
     # Stories: 2 turns x 4 writers x 45 s + 60 s reveal + 60 s for an open vote = 480 s,
     # then 1 x 4 x 30 + 60 + 90 = 270 s; riddles: (30 + 15) + (60 + 15) = 120 s: 870 s, 15 min rounded up.
-    assert facts == {"riddles": 2, "kinds": ["story", "riddles"], "minutes": 15}
+    assert facts == {"riddles": 2, "kinds": ["story", "riddles"], "minutes": 15, "template": False}
+
+
+def test_a_pack_with_placeholders_is_a_template() -> None:
+    filled = MIXED.replace('"One?"', '"One at {{COMPANY}}?"')
+    assert listing_facts(load_pack_bytes(filled.encode(), "template.yaml"))["template"] is True
+    braces = MIXED.replace('"One?"', '"One {in braces}?"')
+    assert listing_facts(load_pack_bytes(braces.encode(), "braces.yaml"))["template"] is False
 
 
 def test_reload_picks_up_changes(folder: Path) -> None:

@@ -86,6 +86,11 @@ const D = {
   "index.host.riddle_count": ["{n} riddles", "{n} indovinelli"],
   "index.host.riddle_count_one": ["1 riddle", "1 indovinello"],
   "index.host.stories_only": ["Stories only", "Solo storie"],
+  "index.host.template": ["Template", "Modello"],
+  "index.host.template_help": [
+    "Replace its {{PLACEHOLDERS}} with your own facts before playing.",
+    "Prima di giocare sostituisci i {{SEGNAPOSTO}} con i vostri dati.",
+  ],
   "index.filter.language": ["Pack language", "Lingua del pacchetto"],
   "index.filter.all_languages": ["All languages", "Tutte le lingue"],
   "index.filter.kind": ["Kind of game", "Tipo di gioco"],

@@ -20,19 +20,23 @@ function pickedPack() {
   return picked instanceof HTMLInputElement ? picked.value : undefined;
 }
 
-/** The packs the language and kind filters let through, in the library's order. */
+/** The packs the language and kind filters let through, in the library's order, templates last. */
 function visiblePacks() {
   const language = byId("pack-language", HTMLSelectElement).value;
   const kind = byId("pack-kind", HTMLSelectElement).value;
-  return packs.filter((p) => (!language || p.language === language) && (!kind || p.kinds.includes(kind)));
+  return packs
+    .filter((p) => (!language || p.language === language) && (!kind || p.kinds.includes(kind)))
+    .sort((a, b) => Number(a.template) - Number(b.template));
 }
 
 /**
- * The pack to offer first: the first one in the UI's language, else the first one.
+ * The pack to offer first: the first one in the UI's language, else the first one;
+ * a template (its blanks not filled in) only when nothing else is left.
  * @param {PackSummary[]} among
  */
 function defaultPack(among) {
-  const pack = among.find((p) => p.language === lang) || among[0];
+  const ready = among.filter((p) => !p.template);
+  const pack = ready.find((p) => p.language === lang) || ready[0] || among[0];
   return pack ? pack.id : "";
 }
 
@@ -85,8 +89,16 @@ function renderPacks() {
         h(
           "span",
           {},
-          h("span", { class: "choice-title" }, pack.title, " ", h("span", { class: "pill", lang: pack.language }, pack.language.toUpperCase())),
+          h(
+            "span",
+            { class: "choice-title" },
+            pack.title,
+            " ",
+            h("span", { class: "pill", lang: pack.language }, pack.language.toUpperCase()),
+            pack.template ? [" ", h("span", { class: "pill pill-template" }, t("index.host.template"))] : null,
+          ),
           h("span", { class: "choice-meta choice-facts" }, packFacts(pack)),
+          pack.template ? h("span", { class: "choice-meta" }, t("index.host.template_help")) : null,
           h(
             "span",
             { class: "choice-meta" },

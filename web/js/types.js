@@ -349,6 +349,7 @@
  * @property {number} riddles all the riddles of the pack
  * @property {string[]} kinds its kinds of round, each once: "riddles", "story"
  * @property {number} minutes estimated length of a game
+ * @property {boolean} template a template whose {{PLACEHOLDERS}} must be filled in before playing
  */
 
 export {};
