@@ -290,6 +290,12 @@ def read_kahoot(data: bytes, draft: Draft) -> None:
                 )
             ]
         )
+    except (PackError, MemoryError, RecursionError):
+        raise
+    except Exception as e:  # noqa: BLE001 - a damaged sheet fails when its rows are read
+        raise PackError(
+            [PackProblem(draft.file, None, "", f"cannot read the spreadsheet: {e}")]
+        ) from None
     finally:
         book.close()
 

@@ -609,3 +609,22 @@ Qual è la capitale d'Italia? {=Roma ~Milano ~Torino ~Napoli ~}
     ]
     fixed = import_pack_bytes(text.replace(" ~}", "}").encode(), "moodle.gift")
     assert [r.title for r in fixed.pack.rounds] == ["Geografia"]
+
+
+def test_a_damaged_sheet_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    path = handmade_xlsx(tmp_path / "damaged.xlsx", [HEADER, ["Q?", "Sì", "No", "20", "1"]])
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    # Cut the sheet's XML in the middle of a row, after a dimension: openpyxl
+    # opens the workbook (in read-only mode it reads no further than the
+    # dimension) and fails on the rows.
+    sheet = parts["xl/worksheets/sheet1.xml"].replace(
+        b"<sheetData>", b'<dimension ref="A1:E2"/><sheetData>'
+    )
+    parts["xl/worksheets/sheet1.xml"] = sheet[: sheet.index(b'<row r="2"') + 30]
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    found = problems(path)
+    assert len(found) == 1
+    assert found[0].startswith("damaged.xlsx: cannot read the spreadsheet: ")
