@@ -13,6 +13,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ritrovo.game.pack import Riddle, RiddleRound
 from ritrovo.packs import PackError, load_pack_bytes
 from ritrovo.packs.imports import Imported, detect_format, import_pack_bytes, load_upload
@@ -628,3 +630,54 @@ def test_a_damaged_sheet_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     found = problems(path)
     assert len(found) == 1
     assert found[0].startswith("damaged.xlsx: cannot read the spreadsheet: ")
+
+
+# Text made of what the formats' structure is made of, so that the parsers'
+# every branch is reached: an importer answers with a pack or a PackError,
+# never another exception (in the upload worker that would be a 500).
+_PIECES = st.sampled_from(
+    [
+        "{",
+        "}",
+        "=",
+        "~",
+        "#",
+        "####",
+        "::",
+        "\\",
+        "%50%",
+        "->",
+        "\n",
+        "\n\n",
+        " ",
+        "A. ",
+        "B) ",
+        "ANSWER: A",
+        "$CATEGORY: x/y",
+        "//",
+        ",",
+        ";",
+        '"',
+        "|",
+        "T",
+        "#1..3",
+        "5:1",
+        "Roma",
+        "è",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_PIECES, max_size=40).map("".join),
+    st.sampled_from(["q.gift", "q.txt", "q.csv", "q.json"]),
+)
+def test_importers_answer_any_text_with_a_pack_or_problems(text: str, name: str) -> None:
+    try:
+        result = import_pack_bytes(text.encode(), name)
+    except PackError as e:
+        assert e.problems
+        assert all(p.file == name for p in e.problems)
+    else:
+        assert riddles(result)
