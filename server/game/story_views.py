@@ -8,33 +8,114 @@ own turn). Line texts are plain data and are never interpreted as HTML.
 
 from __future__ import annotations
 
+import operator
+from typing import Any
+
 from ..errors import BadRequest, ErrorCode
 from . import stories
-from .models import Role, Room, StoryState, TeamStory
+from .models import Role, Room, StoryLine, StoryState, TeamStory
 from .pack import StoryPrompt, StoryRound
 from .rooms import get_player
 
 
+class StoryRows:
+    """Parts of story views kept from one build to the next for one room (see ``views.Rows``).
+
+    A line, once written, shows the same until the host hides it: its row is
+    the very same dict from one flush to the next, and so are the lists of
+    rows that did not change, which the patch diff skips by identity. Without
+    them every flush rebuilt and compared every line of every story, so a
+    line cost more the longer the stories grew.
+    """
+
+    def __init__(self) -> None:
+        # (team id, index, host) -> ((player id, text, hidden), row)
+        self._lines: dict[tuple[str, int, bool], tuple[tuple[str, str, bool], dict[str, object]]]
+        self._lines = {}
+        self._writers: dict[str, tuple[str, dict[str, object]]] = {}  # player id -> (name, row)
+        # id(prompt) -> (the prompt, kept alive so the id stays its own, view)
+        self._prompts: dict[tuple[int, bool], tuple[StoryPrompt, dict[str, object]]] = {}
+        self._lists: dict[tuple[object, ...], list[Any]] = {}
+        self._dicts: dict[tuple[object, ...], dict[str, Any]] = {}
+
+    def line(self, team_id: str, index: int, line: StoryLine, *, host: bool) -> dict[str, object]:
+        key = (team_id, index, host)
+        stamp = (line.player_id, line.text, line.hidden)
+        found = self._lines.get(key)
+        if found is not None and found[0] == stamp:
+            return found[1]
+        row: dict[str, object]
+        if line.hidden and not host:
+            row = {"index": index, "hidden": True}
+        else:
+            row = {"index": index, "player_id": line.player_id, "text": line.text}
+            row["hidden"] = line.hidden
+        self._lines[key] = (stamp, row)
+        return row
+
+    def writer(self, player_id: str, name: str) -> dict[str, object]:
+        found = self._writers.get(player_id)
+        if found is not None and found[0] == name:
+            return found[1]
+        row: dict[str, object] = {"id": player_id, "name": name}
+        self._writers[player_id] = (name, row)
+        return row
+
+    def prompt(self, prompt: StoryPrompt, *, with_opening: bool) -> dict[str, object]:
+        key = (id(prompt), with_opening)
+        found = self._prompts.get(key)
+        if found is not None and found[0] is prompt:
+            return found[1]
+        view = _prompt_view(prompt, with_opening=with_opening)
+        self._prompts[key] = (prompt, view)
+        return view
+
+    def same_list(self, key: tuple[object, ...], items: list[Any]) -> list[Any]:
+        """``items``, or the list kept under ``key`` if it holds the very same items."""
+        old = self._lists.get(key)
+        if old is not None and len(old) == len(items) and all(map(operator.is_, old, items)):
+            return old
+        self._lists[key] = items
+        return items
+
+    def same_counts(self, key: tuple[object, ...], counts: dict[str, int]) -> dict[str, Any]:
+        """``counts``, or the dict kept under ``key`` if it is equal (str keys, int values)."""
+        old = self._dicts.get(key)
+        if old is not None and old == counts and list(old) == list(counts):
+            return old
+        self._dicts[key] = counts
+        return counts
+
+    def forget(self) -> None:
+        """Drop everything kept (a story round ended: its teams' lines are history)."""
+        self._lines.clear()
+        self._lists.clear()
+        self._dicts.clear()
+        self._writers.clear()
+        self._prompts.clear()
+
+
 def lines_view(
-    room: Room, ts: TeamStory, *, host: bool
+    room: Room, ts: TeamStory, *, host: bool, kept: StoryRows | None = None
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """The lines and the writers of a story; hidden lines keep their text only for the host.
 
     The writers are those of the lines shown (a writer whose every line is
     hidden is not named), in the order they first wrote.
     """
+    rows = kept or StoryRows()
+    team_id = ts.team_id
     lines: list[dict[str, object]] = []
     writers: list[str] = []
     for index, line in enumerate(ts.lines):
-        if line.hidden and not host:
-            lines.append({"index": index, "hidden": True})
-            continue
-        lines.append(
-            {"index": index, "player_id": line.player_id, "text": line.text, "hidden": line.hidden}
-        )
-        if line.player_id not in writers:
+        lines.append(rows.line(team_id, index, line, host=host))
+        if (host or not line.hidden) and line.player_id not in writers:
             writers.append(line.player_id)
-    return lines, [{"id": pid, "name": stories.player_name(room, pid)} for pid in writers]
+    named = [rows.writer(pid, stories.player_name(room, pid)) for pid in writers]
+    return (
+        rows.same_list(("lines", team_id, host), lines),
+        rows.same_list(("writers", team_id, host), named),
+    )
 
 
 def _prompt_view(prompt: StoryPrompt, *, with_opening: bool) -> dict[str, object]:
@@ -62,6 +143,7 @@ def _team_view(
     own: bool,
     revealed: bool,
     player_id: str | None,
+    kept: StoryRows,
 ) -> dict[str, object]:
     team = room.team(ts.team_id)
     paused = state.paused_remaining
@@ -86,17 +168,17 @@ def _team_view(
     if detail == "progress":
         return entry
     if role == "host" or own:
-        entry["order"] = list(ts.order)
-        entry["turns_taken"] = dict(ts.turns_taken)
+        entry["order"] = kept.same_list(("order", ts.team_id), list(ts.order))
+        entry["turns_taken"] = kept.same_counts(("turns", ts.team_id), dict(ts.turns_taken))
     if detail == "chain":
         # Nobody on the team reads the story while it is written, except the
         # writer, who gets the one line they continue from.
-        entry["prompt"] = _prompt_view(stories.prompt_of(rnd, ts), with_opening=False)
+        entry["prompt"] = kept.prompt(stories.prompt_of(rnd, ts), with_opening=False)
         if player_id is not None and player_id == ts.turn_player:
             entry["previous_line"] = _previous_line(rnd, ts)
         return entry
-    entry["prompt"] = _prompt_view(stories.prompt_of(rnd, ts), with_opening=True)
-    lines, writers = lines_view(room, ts, host=role == "host")
+    entry["prompt"] = kept.prompt(stories.prompt_of(rnd, ts), with_opening=True)
+    lines, writers = lines_view(room, ts, host=role == "host", kept=kept)
     entry["lines"] = lines
     entry["writers"] = writers
     return entry
@@ -110,13 +192,16 @@ def story_view(
     role: Role,
     team_id: str | None = None,
     player_id: str | None = None,
+    kept: StoryRows | None = None,
 ) -> dict[str, object]:
     """What one audience may see of the story round, as a JSON-able dict.
 
     ``role="player"`` needs ``team_id``; ``player_id`` only matters for the
     current writer in chain mode (see ``view_key``), so one view serves every
     other player of the team. The host sees everything (live vote counts too,
-    but never who voted for whom); the screen sees what is public.
+    but never who voted for whom); the screen sees what is public. ``kept``
+    holds the rows of earlier builds for the same room (``views.Rows``), so
+    what did not change is the same object as last time.
     """
     if role not in ("host", "screen", "player"):
         raise BadRequest("unknown audience", code=ErrorCode.INVALID_FIELD)
@@ -134,6 +219,7 @@ def story_view(
         return view
     order = stories.story_order(room, state)
     revealed = set(order[: state.reveal_index + 1]) if state.stage != "writing" else set()
+    kept = kept or StoryRows()
     teams: dict[str, object] = {}
     for tid in order:
         teams[tid] = _team_view(
@@ -145,6 +231,7 @@ def story_view(
             own=role == "player" and tid == team_id,
             revealed=tid in revealed,
             player_id=player_id,
+            kept=kept,
         )
     view.update(
         {

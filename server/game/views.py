@@ -80,6 +80,7 @@ class Rows:
         self._guesses: dict[tuple[str, int], tuple[tuple[Any, ...], dict[str, Any]]] = {}
         self._pack: tuple[tuple[str | None, int], dict[str, Any]] | None = None
         self._moments: dict[tuple[int, str, float, str, str, str], dict[str, Any]] = {}
+        self.story = story_views.StoryRows()  # the story round's lines, writers and prompts
         # Lists and team rows handed out last time, kept by what they are for
         # (a roster, a board): a handful per team and audience, replaced in place.
         self._lists: dict[tuple[Any, ...], list[Any]] = {}
@@ -186,6 +187,8 @@ class Rows:
             self._entries = {k: v for k, v in self._entries.items() if k[1] in room.players}
         if room.riddle is None or room.riddle.stage != "open":
             self._guesses.clear()  # a new riddle has new guesses
+        if room.story is None:
+            self.story.forget()  # the story round is over
 
 
 class Build:
@@ -311,7 +314,7 @@ def build(
         rnd = pack.rounds[room.story.round_index]
         assert isinstance(rnd, StoryRound)
         view["story"] = story_views.story_view(
-            room, rnd, now, role=role, team_id=team_id, player_id=player_id
+            room, rnd, now, role=role, team_id=team_id, player_id=player_id, kept=shared.rows.story
         )
     return view
 

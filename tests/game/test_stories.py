@@ -11,7 +11,7 @@ import orjson
 import pytest
 from ritrovo.errors import BadRequest, Conflict, NotFound, RitrovoError
 from ritrovo.game import exports, rooms, stories, story_views, views
-from ritrovo.game.models import Player, Room
+from ritrovo.game.models import Player, Role, Room
 from ritrovo.game.pack import Pack, StoryPrompt, StoryRound
 
 T0 = 1_000_000.0
@@ -555,6 +555,40 @@ def test_hide_line_masks_it_for_players_and_screen_but_not_the_host() -> None:
     refused(room, "line_not_found", lambda: stories.hide_line(room, t1, -1, True), NotFound)
     refused(room, "invalid_field", lambda: stories.hide_line(room, t1, "0", True), BadRequest)
     refused(room, "invalid_field", lambda: stories.hide_line(room, t1, 0, "yes"), BadRequest)
+
+
+def test_story_views_built_again_hand_back_what_did_not_change() -> None:
+    # The patch diff skips what is the same object: a line written earlier,
+    # the other team's story, must not be rebuilt (and compared) every flush.
+    room = make_room(2, 2)
+    t1, t2 = team_ids(room)
+    a, b = members(room, t1)
+    c, _ = members(room, t2)
+    stories.start_round(room, ROUND, 0, T0)
+    stories.submit_line(room, ROUND, a, "first", T0 + 1)
+    stories.submit_line(room, ROUND, c, "other team", T0 + 1.5)
+    kept = story_views.StoryRows()
+    roles: tuple[Role, ...] = ("host", "player")
+    before = {
+        r: story_views.story_view(room, ROUND, T0 + 2, role=r, team_id=t1, kept=kept) for r in roles
+    }
+    stories.submit_line(room, ROUND, b, "second", T0 + 3)
+    for role in roles:
+        after = story_views.story_view(room, ROUND, T0 + 6, role=role, team_id=t1, kept=kept)
+        old, new = before[role]["teams"], after["teams"]
+        assert new[t1]["lines"][0] is old[t1]["lines"][0]  # type: ignore[index]
+        assert new[t1]["lines"][-1]["text"] == "second"  # type: ignore[index]
+        if role == "host":  # a player reads only their own team's story while it is written
+            assert new[t2]["lines"] is old[t2]["lines"]  # type: ignore[index]
+            assert new[t2]["order"] is old[t2]["order"]  # type: ignore[index]
+        assert new[t1]["prompt"] is old[t1]["prompt"]  # type: ignore[index]
+        fresh = story_views.story_view(room, ROUND, T0 + 6, role=role, team_id=t1)
+        assert orjson.dumps(after) == orjson.dumps(fresh)  # kept rows change nothing shown
+    stories.hide_line(room, t1, 0, True)
+    hidden = story_views.story_view(room, ROUND, T0 + 7, role="player", team_id=t1, kept=kept)
+    assert hidden["teams"][t1]["lines"][0] == {"index": 0, "hidden": True}  # type: ignore[index]
+    host = story_views.story_view(room, ROUND, T0 + 7, role="host", kept=kept)
+    assert host["teams"][t1]["lines"][0]["hidden"] is True  # type: ignore[index]
 
 
 # Voting
