@@ -72,7 +72,7 @@ class Connection:
         # patch. None: its next update is a full state.
         self.last_view: dict[str, Any] | None = None
         self.last_private: bytes | None = None
-        # What the last ``you`` frame was built from, outside story rounds.
+        # What the last ``you`` frame was built from (``views.private_stamp``).
         self.private_stamp: tuple[object, ...] | None = None
         # Frames (and at most one close) waiting to go out, oldest first, and
         # the task sending them: both None when nothing waits. The item being

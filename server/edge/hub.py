@@ -416,11 +416,11 @@ class RoomHub:
     def _private_frame(self, conn: Connection, room: Room) -> bytes | None:
         """The player's ``you`` frame if it changed since the last one, else None."""
         assert conn.player_id is not None
-        # Outside a story round a player's private view is their name, team
-        # and points: unchanged, nothing to build (2,000 encodes per flush saved).
-        player = room.players[conn.player_id]
-        stamp = None if room.phase == "story" else (player.name, player.team_id, player.points)
-        if stamp is not None and stamp == conn.private_stamp and conn.last_private is not None:
+        # A player's private view is their name, team and points, and in a
+        # story round their vote and turn: unchanged, nothing to build (2,000
+        # encodes per flush saved in a big room, 8 per line in a story).
+        stamp = views.private_stamp(room, conn.player_id)
+        if stamp == conn.private_stamp and conn.last_private is not None:
             return None
         conn.private_stamp = stamp
         data = protocol.encode("you", **views.private_view(room, conn.player_id))

@@ -276,12 +276,16 @@ def view_key(room: Room, player_id: str, *, chain: bool = True) -> str:
     return player.team_id
 
 
-def player_private(room: Room, player_id: str) -> dict[str, object]:
-    """The personal bits no shared view carries: the player's vote and turn."""
+def private_stamp(room: Room, player_id: str) -> tuple[object, ...]:
+    """What ``player_private`` shows, as a tuple: the same stamp, the same private bits.
+
+    A flush compares stamps to learn whose ``you`` frame changed without
+    building and encoding one per player.
+    """
     state = room.story
     player = room.players.get(player_id)
     my_vote: str | None = None
-    your_turn: dict[str, object] | None = None
+    turn: tuple[object, ...] | None = None
     if state is not None and player is not None:
         if state.stage in ("voting", "results"):
             my_vote = state.votes.get(player.id)
@@ -289,10 +293,21 @@ def player_private(room: Room, player_id: str) -> dict[str, object]:
             ts = state.stories.get(player.team_id)
             if ts is not None and ts.turn_player == player.id:
                 paused = state.paused_remaining
-                your_turn = {
-                    "team_id": ts.team_id,
-                    "deadline_at": ts.turn_deadline_at,
-                    "paused": paused is not None,
-                    "seconds_left": paused.get(ts.team_id) if paused is not None else None,
-                }
+                seconds_left = paused.get(ts.team_id) if paused is not None else None
+                turn = (ts.team_id, ts.turn_deadline_at, paused is not None, seconds_left)
+    return (my_vote, turn)
+
+
+def player_private(room: Room, player_id: str) -> dict[str, object]:
+    """The personal bits no shared view carries: the player's vote and turn."""
+    my_vote, turn = private_stamp(room, player_id)
+    your_turn: dict[str, object] | None = None
+    if isinstance(turn, tuple):
+        team_id, deadline_at, paused, seconds_left = turn
+        your_turn = {
+            "team_id": team_id,
+            "deadline_at": deadline_at,
+            "paused": paused,
+            "seconds_left": seconds_left,
+        }
     return {"my_vote": my_vote, "your_turn": your_turn}

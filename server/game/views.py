@@ -54,6 +54,14 @@ def private_view(room: Room, player_id: str) -> dict[str, Any]:
     return private
 
 
+def private_stamp(room: Room, player_id: str) -> tuple[object, ...]:
+    """What ``private_view`` shows, as a tuple (the same stamp, the same ``you`` frame)."""
+    player = get_player(room, player_id)
+    story = room.phase == "story" and room.story is not None
+    private = story_views.private_stamp(room, player_id) if story else None
+    return (player.name, player.team_id, player.points, private)
+
+
 def ranked_teams(room: Room) -> list[tuple[int, Any]]:
     """(rank, team) best first; equal scores are ranked by who got there first."""
     order = sorted(

@@ -591,6 +591,36 @@ def test_story_views_built_again_hand_back_what_did_not_change() -> None:
     assert host["teams"][t1]["lines"][0]["hidden"] is True  # type: ignore[index]
 
 
+def test_private_stamp_changes_exactly_when_the_you_frame_does() -> None:
+    # A flush sends a player's ``you`` frame only when their stamp changed.
+    room = make_room(2, 2)
+    t1, _ = team_ids(room)
+    a, b = members(room, t1)
+    room.phase = "story"
+
+    def seen() -> dict[str, tuple[object, ...]]:
+        return {pid: views.private_stamp(room, pid) for pid in room.players}
+
+    def shown() -> dict[str, bytes]:
+        return {pid: orjson.dumps(views.private_view(room, pid)) for pid in room.players}
+
+    steps: list[Callable[[], object]] = [
+        lambda: stories.start_round(room, ROUND, 0, T0),
+        lambda: stories.submit_line(room, ROUND, a, "one", T0 + 1),
+        lambda: stories.pause(room, T0 + 2),
+        lambda: stories.resume(room, T0 + 5),
+        lambda: stories.submit_line(room, ROUND, b, "two", T0 + 6),
+    ]
+    stamps, frames = seen(), shown()
+    for step in steps:
+        step()
+        new_stamps, new_frames = seen(), shown()
+        for pid in room.players:
+            assert (new_stamps[pid] != stamps[pid]) == (new_frames[pid] != frames[pid]), pid
+        assert new_stamps != stamps  # every step changed someone's turn
+        stamps, frames = new_stamps, new_frames
+
+
 # Voting
 
 
