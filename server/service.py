@@ -420,7 +420,8 @@ class GameService:
                 return []
             room.seq = version + 1
             sent_at = time.monotonic()
-            whole = changed.is_whole
+            # A room stored in an older layout is written whole once, in the new one.
+            whole = changed.is_whole or parts.is_old_layout(hit.parts)
             gone: list[str] = []
             if whole:
                 written = parts.split(room)

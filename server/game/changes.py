@@ -1,9 +1,9 @@
 """What one command changed in a room, recorded by the rules as they change it.
 
 A room is stored in parts (see ``store/parts.py``): its small scalar part
-(``meta``: phase, teams, scores, timers, moments...), and one part per player,
-per team attempt at the running riddle, per team story, per story vote, plus
-the riddle results and the story archive. A command that changes one player
+(``meta``: phase, teams, scores, timers...), one part per moment, and one
+part per player, per team attempt at the running riddle, per team story, per
+story vote, plus the riddle results and the story archive. A command that changes one player
 and one team's attempt should cost what those two parts cost to write, not
 what the whole room costs, in a room of 20 as in a room of 2,000.
 
@@ -12,7 +12,9 @@ So the rules say which parts they changed, through the functions below:
 ``story(room, team)``,
 ``vote(room, id)``, ``results(room)``, ``archive(room)``. Big changes (a
 round starts, a pack is chosen, the game finishes) call ``everything(room)``.
-``meta`` is always written.
+``meta`` is always written. Moments need no call: ``Room.add_moment`` counts
+them, and ``tracking`` notes the count when the command starts, so the
+moments added since are the ones to write.
 
 The record is safe by default: a command that records nothing at all is
 taken to have changed everything, so a rule that has not been taught to
@@ -48,6 +50,10 @@ class Changes:
     results: bool = False
     archive: bool = False
     recorded: bool = False  # anything at all was recorded (else: the whole room)
+    # The first moment (by ``Room.moments_added``) the command may have added:
+    # moments from it on are new. ``tracking`` sets it; 0 (every moment) is
+    # always right, only dearer.
+    moments_from: int = 0
 
     @property
     def is_whole(self) -> bool:
@@ -55,6 +61,9 @@ class Changes:
 
     def merge(self, other: Changes) -> None:
         """Add what another command changed (commands committed together)."""
+        self.moments_from = (
+            min(self.moments_from, other.moments_from) if self.recorded else other.moments_from
+        )
         self.whole = self.whole or other.is_whole
         self.recorded = True
         self.players |= other.players
@@ -72,7 +81,7 @@ _active: dict[int, Changes] = {}
 @contextmanager
 def tracking(room: Room) -> Iterator[Changes]:
     """Record what the rules change in ``room`` until the block ends."""
-    changes = Changes()
+    changes = Changes(moments_from=room.moments_added)
     _active[id(room)] = changes
     try:
         yield changes

@@ -164,6 +164,10 @@ class Room:
     story_archive: list[StoryState] = field(default_factory=list)
     kicked_token_hashes: list[str] = field(default_factory=list)
     moments: list[Moment] = field(default_factory=list)
+    # Moments ever added (the next one's ordinal). ``moments[i]`` is moment
+    # number ``moments_added - len(moments) + i``: the store keeps each moment
+    # in a ring slot taken from that number (``store/parts.py``).
+    moments_added: int = 0
     riddle_results: list[RiddleResult] = field(default_factory=list)
     story_points: dict[str, int] = field(default_factory=dict)  # team id -> points from votes
     # Players with no connection whose grace period may not be over yet, by id,
@@ -189,5 +193,7 @@ class Room:
         return value
 
     def add_moment(self, kind: str, now: float, **details: str) -> None:
+        """Add a moment, keeping the last ``MAX_MOMENTS`` (the only way moments are added)."""
         self.moments.append(Moment(seq=self.seq + 1, kind=kind, at=now, **details))
+        self.moments_added += 1
         del self.moments[:-MAX_MOMENTS]

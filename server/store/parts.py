@@ -3,9 +3,15 @@
 Part names (fields of the room's Redis hash, keys of the memory store's dict):
 
 - ``meta``: everything small: the room's scalars, teams and scores, timers,
-  moments, the running riddle without its team attempts, the running story
-  without its team stories and votes. Bounded by the room's limits (26
-  teams, 30 moments), not by its players; written by every commit.
+  the running riddle without its team attempts, the running story without
+  its team stories and votes. Bounded by the room's limits (26 teams), not
+  by its players; written by every commit. It starts with the parts'
+  ``layout`` (``LAYOUT``).
+- ``m:<slot>``: one moment, with its number (``Room.moments_added`` counts
+  them), in slot ``number % MAX_MOMENTS`` of a ring: a commit writes the
+  moments it added, and a newer moment takes the slot of one trimmed from
+  the list. ``meta`` says where the list starts (``moments_from``), so a
+  slot left from before (the moments cleared for a fresh game) is never read.
 - ``p:<player id>``: one player.
 - ``a:<team id>``: one team's attempt at the running riddle, without its guesses.
 - ``g:<team id>:<index>``: one guess of that attempt (a guess writes one small part,
@@ -19,7 +25,9 @@ Part names (fields of the room's Redis hash, keys of the memory store's dict):
 a room from all its parts; ``apply`` brings a decoded room up to date with
 the parts of one change (what other processes do with a published change).
 Dict order is part of a room's meaning (rosters list players in join order),
-so ``join`` restores it: players by join order, attempts and stories by team.
+so ``join`` restores it: players by join order, attempts and stories by team,
+moments by number. ``join`` also reads rooms stored in an older layout
+(``is_old_layout``: their next commit writes them whole).
 """
 
 from __future__ import annotations
@@ -34,7 +42,9 @@ import orjson
 from ..game import rooms
 from ..game.changes import Changes
 from ..game.models import (
+    MAX_MOMENTS,
     Guess,
+    Moment,
     Player,
     RiddleResult,
     RiddleState,
@@ -52,10 +62,20 @@ ATTEMPT = "a:"
 STORY = "s:"
 VOTE = "v:"
 GUESS = "g:"
+MOMENT = "m:"
+# The layout of the parts, first in ``meta``: 1 (no number) kept the moments
+# in ``meta``; 2 keeps them in parts of their own.
+LAYOUT = 2
+_LAYOUT_MARK = b'{"layout":%d,' % LAYOUT
+# Where the list of moments starts (the ordinal of ``room.moments[0]``), in
+# ``meta``: moments before it are not the room's, whatever slot still holds them.
+MOMENTS_FROM = "moments_from"
 
 _ROOM_FIELDS = tuple(f.name for f in fields(Room))
 _META_FIELDS = tuple(
-    name for name in _ROOM_FIELDS if name not in ("players", "riddle_results", "story_archive")
+    name
+    for name in _ROOM_FIELDS
+    if name not in ("players", "riddle_results", "story_archive", "moments")
 )
 _RIDDLE_FIELDS = tuple(f.name for f in fields(RiddleState) if f.name != "teams")
 _ATTEMPT_FIELDS = tuple(f.name for f in fields(TeamAttempt) if f.name != "guesses")
@@ -75,12 +95,27 @@ def _dumps(value: Any) -> bytes:
 
 
 def _meta(room: Room) -> bytes:
-    body: dict[str, Any] = {name: getattr(room, name) for name in _META_FIELDS}
+    body: dict[str, Any] = {"layout": LAYOUT, MOMENTS_FROM: _moments_from(room)}
+    body.update((name, getattr(room, name)) for name in _META_FIELDS)
     if room.riddle is not None:
         body["riddle"] = {name: getattr(room.riddle, name) for name in _RIDDLE_FIELDS}
     if room.story is not None:
         body["story"] = {name: getattr(room.story, name) for name in _STORY_FIELDS}
     return _dumps(body)
+
+
+def _moments_from(room: Room) -> int:
+    """The ordinal of ``room.moments[0]`` (see ``Room.moments_added``)."""
+    return room.moments_added - len(room.moments)
+
+
+def _moment_parts(room: Room, first: int) -> Parts:
+    """The moments numbered ``first`` and after, each in its ring slot, with its number."""
+    start = _moments_from(room)
+    return {
+        f"{MOMENT}{n % MAX_MOMENTS}": _dumps([n, room.moments[n - start]])
+        for n in range(max(first, start), room.moments_added)
+    }
 
 
 def _attempt(attempt: TeamAttempt) -> bytes:
@@ -89,7 +124,7 @@ def _attempt(attempt: TeamAttempt) -> bytes:
 
 def split(room: Room) -> Parts:
     """Every part of ``room``, encoded."""
-    parts: Parts = {META: _meta(room)}
+    parts: Parts = {META: _meta(room), **_moment_parts(room, 0)}
     for player_id, player in room.players.items():
         parts[PLAYER + player_id] = _dumps(player)
     if room.riddle is not None:
@@ -109,7 +144,9 @@ def split(room: Room) -> Parts:
 
 def changed_parts(room: Room, changes: Changes) -> tuple[Parts, list[str]]:
     """The parts ``changes`` names, encoded, and the names of those that no longer exist."""
-    written: Parts = {META: _meta(room)}
+    # The moments the commit added; a moment trimmed from the list needs no
+    # "gone": its slot is taken by a newer one, or ``moments_from`` passes it.
+    written: Parts = {META: _meta(room), **_moment_parts(room, changes.moments_from)}
     gone: list[str] = []
 
     def put(name: str, value: Any) -> None:
@@ -143,6 +180,16 @@ def changed_parts(room: Room, changes: Changes) -> tuple[Parts, list[str]]:
     return written, gone
 
 
+def is_old_layout(stored: Mapping[str, bytes]) -> bool:
+    """Whether a room was stored in an older layout of its parts (``LAYOUT``).
+
+    ``join`` reads such a room; its next commit must write it whole, since a
+    commit of what changed would leave behind what only the old parts hold
+    (layout 1: the moments, in ``meta``).
+    """
+    return not stored[META].startswith(_LAYOUT_MARK)
+
+
 def _loads(data: bytes) -> Any:
     return orjson.loads(data)
 
@@ -156,13 +203,18 @@ def _join_order(player: Mapping[str, Any]) -> tuple[float, int, str]:
 def join(parts: Mapping[str, bytes]) -> Room:
     """The room whose parts these are (all of them, as ``split`` made them)."""
     body: dict[str, Any] = _loads(parts[META])
+    body.pop("layout", None)
     players: list[dict[str, Any]] = []
     attempts: dict[str, Any] = {}
     guesses: dict[str, dict[int, Any]] = {}
     stories: dict[str, Any] = {}
     votes: dict[str, Any] = {}
+    moments: dict[int, Any] = {}
     for name, data in parts.items():
-        if name.startswith(PLAYER):
+        if name.startswith(MOMENT):
+            number, moment = _loads(data)
+            moments[number] = moment
+        elif name.startswith(PLAYER):
             players.append(_loads(data))
         elif name.startswith(ATTEMPT):
             attempts[name[len(ATTEMPT) :]] = _loads(data)
@@ -175,6 +227,11 @@ def join(parts: Mapping[str, bytes]) -> Room:
             votes[name[len(VOTE) :]] = _loads(data)
     players.sort(key=_join_order)
     body["players"] = {p["id"]: p for p in players}
+    first = body.pop(MOMENTS_FROM, None)
+    if first is None:  # stored before moments were parts: the list is in meta
+        body.setdefault("moments_added", len(body.get("moments", [])))
+    else:
+        body["moments"] = [moments[n] for n in range(first, body["moments_added"]) if n in moments]
     team_order = [team["id"] for team in body.get("teams", [])]
     for team_id, attempt in attempts.items():
         found = guesses.get(team_id, {})
@@ -217,14 +274,22 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
     attempts = room.riddle.teams if room.riddle is not None else {}
     stories = room.story.stories if room.story is not None else {}
     votes = room.story.votes if room.story is not None else {}
+    # The moments known so far, by number, before meta says where the list starts now.
+    moments = dict(enumerate(room.moments, start=_moments_from(room)))
+    first: int | None = _moments_from(room)
     meta = written.get(META)
     if meta is not None:
         body: dict[str, Any] = _loads(meta)
         riddle, story = body.pop("riddle", None), body.pop("story", None)
+        body.pop("layout", None)
+        first = body.pop(MOMENTS_FROM, None)
         fresh = msgspec.convert({**body, "riddle": None, "story": None, "players": {}}, type=Room)
         for name in _META_FIELDS:
             if name not in ("riddle", "story"):
                 setattr(room, name, getattr(fresh, name))
+        if first is None:  # meta as stored before moments were parts
+            room.moments = fresh.moments
+            room.moments_added = body.get("moments_added", len(fresh.moments))
         room.riddle = (
             None if riddle is None else msgspec.convert({**riddle, "teams": {}}, type=RiddleState)
         )
@@ -238,6 +303,12 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
         if room.story is not None:
             room.story.stories = stories
             room.story.votes = votes
+    for name, data in written.items():
+        if name.startswith(MOMENT):
+            number, moment = msgspec.json.decode(data, type=tuple[int, Moment])
+            moments[number] = moment
+    if first is not None:
+        room.moments = [moments[n] for n in range(first, room.moments_added) if n in moments]
     # Guesses go only from the end (undoing the guesses of lost attempts, in
     # any order): each team's list is cut at its first guess that is gone.
     cut: dict[str, int] = {}

@@ -10,18 +10,21 @@ that changed a part without recording it fails here.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ritrovo.errors import RitrovoError
 from ritrovo.game import changes, flow, riddles, rooms
-from ritrovo.game.models import Room
-from ritrovo.game.pack import Pack, RiddleRound
-from ritrovo.packs import load_pack
-from ritrovo.service import Cached
+from ritrovo.game.models import MAX_MOMENTS, Room
+from ritrovo.game.pack import Pack, RiddleRound, StoryRound
+from ritrovo.packs import PackLibrary, load_pack
+from ritrovo.service import Cached, GameService
 from ritrovo.store import parts
+from ritrovo.store.base import RoomStore
 
 PUZZLES = Path(__file__).resolve().parents[2] / "puzzles"
 _SHIPPED = load_pack(PUZZLES / "team-mix-en.yaml")
@@ -37,6 +40,17 @@ MIX = Pack(
         RiddleRound(title=_QUICK.title, riddles=_QUICK.riddles[:2]),
         _CORPSE,
         RiddleRound(title=_TEASERS.title, riddles=_TEASERS.riddles[:1]),
+    ),
+)
+assert isinstance(_STORY, StoryRound) and isinstance(_CORPSE, StoryRound)
+# Long stories: many turns each, so that stories grow and moments pass MAX_MOMENTS.
+STORIES = Pack(
+    id=_SHIPPED.id,
+    title=_SHIPPED.title,
+    language=_SHIPPED.language,
+    rounds=(
+        dataclasses.replace(_STORY, turns_per_player=12),
+        dataclasses.replace(_CORPSE, turns_per_player=6),
     ),
 )
 T0 = 1_000_000.0
@@ -95,6 +109,20 @@ def command(kind: str, who: int, seconds: float) -> Command:
             writers = [p for p in turns if p] or [player_id(room)]
             flow.submit_line(room, pack, writers[who % len(writers)], f"then {who}", now)
             return
+        if kind == "hide":  # the host hides (or shows again) one line of a story
+            found = [ts for ts in (room.story.stories.values() if room.story else ()) if ts.lines]
+            ts = found[who % len(found)] if found else None
+            team_id, index = (ts.team_id, who % len(ts.lines)) if ts else ("t0", 0)
+            flow.hide_line(room, pack, team_id, index, who % 3 != 0)
+            return
+        if kind == "pack":  # a fresh game after a finished one (moments go)
+            flow.choose_pack(room, pack.id)
+            return
+        if kind == "again":  # the game ends, a fresh one starts at once (one commit)
+            flow.finish(room, now, pack)
+            flow.choose_pack(room, pack.id)
+            flow.advance(room, pack, now)
+            return
         if kind == "vote":
             teams = [t.id for t in room.teams]
             flow.vote(room, pack, player_id(room), teams[who % len(teams)], now)
@@ -130,7 +158,13 @@ KINDS = [
     "join", "join", "connect", "connect", "disconnect", "drop", "next", "next", "next",
     "guess_right", "guess_wrong", "guess_wrong", "hint", "reveal", "reveal", "line", "line",
     "line", "line", "line", "vote", "vote", "tick", "tick", "tick", "leave", "kick", "move",
-    "pause", "resume",
+    "pause", "resume", "hide", "pack",
+]  # fmt: skip
+# Story rounds written at length: lines, the host hiding them, players coming
+# and going, now and then a fresh game (moments go).
+STORY_KINDS = [
+    *["line"] * 30, *["hide"] * 4, "join", "connect", "connect", "disconnect",
+    "leave", "move", "tick", "tick", "pause", "resume", "next", "reveal", "vote", "again",
 ]  # fmt: skip
 
 
@@ -138,6 +172,11 @@ steps = st.lists(
     st.tuples(st.sampled_from([*KINDS, "finish"]), st.integers(0, 50), st.floats(0, 40)),
     min_size=5,
     max_size=100,
+)
+story_steps = st.lists(
+    st.tuples(st.sampled_from(STORY_KINDS), st.integers(0, 50), st.floats(0, 8)),
+    min_size=20,
+    max_size=150,
 )
 
 
@@ -155,6 +194,19 @@ def new_room() -> Room:
 def test_recorded_parts_rebuild_the_room_after_every_command(
     game: list[tuple[str, int, float]],
 ) -> None:
+    _replay(game, MIX)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(story_steps)
+def test_recorded_parts_rebuild_the_room_through_long_stories(
+    game: list[tuple[str, int, float]],
+) -> None:
+    _replay([("next", 0, 0.0), *game], STORIES)  # straight into the first story round
+
+
+def _replay(game: list[tuple[str, int, float]], pack: Pack) -> None:
+    """Play ``game``, checking after every command that the parts written rebuild the room."""
     room = new_room()
     stored = parts.split(room)
     elsewhere = parts.join(stored)  # another process's decoded copy
@@ -165,7 +217,7 @@ def test_recorded_parts_rebuild_the_room_after_every_command(
         before = copy.deepcopy(room)
         with changes.tracking(room) as changed:
             try:
-                command(kind, who, wait)(room, MIX, now)
+                command(kind, who, wait)(room, pack, now)
             except RitrovoError:
                 assert room == before  # refused before changing anything
                 continue
@@ -272,3 +324,102 @@ def test_undoing_several_guesses_of_one_team_removes_them_all() -> None:
     undone.undo(written, gone, whole=False)
     assert undone.room == before
     assert len(undone.room.riddle.teams[player.team_id].guesses) == 1  # type: ignore[union-attr]
+
+
+# -- moments -------------------------------------------------------------------
+
+
+def _story_room(moments: int) -> Room:
+    """A room writing its first story round, with at least ``moments`` moments added."""
+    room = new_room()
+    flow.advance(room, STORIES, T0)
+    while room.moments_added < moments:
+        room.add_moment("filler", T0, text=f"moment {room.moments_added}")
+    room.seq = 7
+    return room
+
+
+def _moment_names(written: parts.Parts) -> set[str]:
+    return {name for name in written if name.startswith(parts.MOMENT)}
+
+
+def test_a_commit_writes_the_moments_it_added_and_no_other() -> None:
+    room = _story_room(moments=2 * MAX_MOMENTS + 5)
+    writer = next(ts.turn_player for ts in room.story.stories.values())  # type: ignore[union-attr]
+    assert writer is not None
+    first = room.moments_added
+    with changes.tracking(room) as changed:
+        flow.submit_line(room, STORIES, writer, "a line", T0 + 1)
+    room.seq += 1
+    written, _ = parts.changed_parts(room, changed)
+    added = range(first, room.moments_added)
+    assert len(added) >= 1
+    assert _moment_names(written) == {f"{parts.MOMENT}{n % MAX_MOMENTS}" for n in added}
+    assert len(room.moments) == MAX_MOMENTS
+    with changes.tracking(room) as changed:  # the host hides a line: no moment
+        flow.hide_line(room, STORIES, room.players[writer].team_id, 0, True)
+    assert _moment_names(parts.changed_parts(room, changed)[0]) == set()
+
+
+def test_moments_cleared_for_a_fresh_game_never_come_back() -> None:
+    # A fresh game clears the moments in a whole-room write, which drops every
+    # slot; even a commit of changes could not bring the old ones back.
+    room = _story_room(moments=MAX_MOMENTS + 3)
+    stored = parts.split(room)
+    with changes.tracking(room) as changed:
+        changes.meta(room)
+        room.moments = []
+        room.add_moment("round_started", T0 + 2)
+        room.add_moment("story_started", T0 + 2)
+    room.seq += 1
+    written, gone = parts.changed_parts(room, changed)
+    assert gone == [] and len(_moment_names(written)) == 2
+    stored.update(written)
+    assert len(_moment_names(stored)) == MAX_MOMENTS  # the old slots are still there
+    assert parts.join(stored) == room
+    assert [m.kind for m in parts.join(stored).moments] == ["round_started", "story_started"]
+
+
+# -- rooms stored in an older layout ---------------------------------------------
+
+
+def _old_layout(room: Room) -> parts.Parts:
+    """``room``'s parts as layout 1 stored them: the moments in ``meta``."""
+    stored = parts.split(room)
+    meta = orjson.loads(stored[parts.META])
+    for name in ("layout", "moments_from", "moments_added"):
+        del meta[name]
+    meta["moments"] = room.moments
+    old = {name: data for name, data in stored.items() if not name.startswith(parts.MOMENT)}
+    old[parts.META] = orjson.dumps(meta)
+    return old
+
+
+def test_a_room_stored_in_the_old_layout_loads() -> None:
+    room = _story_room(moments=MAX_MOMENTS + 4)
+    old = _old_layout(room)
+    assert parts.is_old_layout(old) and not parts.is_old_layout(parts.split(room))
+    # Layout 1 did not count the moments: numbered from 0 again, they stay in order.
+    room.moments_added = len(room.moments)
+    assert parts.join(old) == room
+
+
+async def test_the_next_commit_writes_an_old_layout_room_whole(store: RoomStore) -> None:
+    room = _story_room(moments=MAX_MOMENTS + 4)
+    room.seq = 0
+    room.pack_id = None  # STORIES is no pack of the library
+    await store.create(room.code, _old_layout(room), now=T0)
+    service = GameService(store, PackLibrary(PUZZLES), clock=lambda: T0 + 5)
+
+    def arrive(room: Room, pack: Pack | None, now: float) -> None:
+        rooms.join(room, name="Late", team_id=None, token_hash="late", now=now)
+
+    await service.execute(room.code, arrive)
+    stored = await store.load(room.code)
+    assert stored is not None and not parts.is_old_layout(stored.parts)
+    expected = copy.deepcopy(room)
+    expected.moments_added = len(expected.moments)
+    arrive(expected, None, T0 + 5)
+    expected.seq = 1
+    assert parts.join(stored.parts) == expected
+    assert stored.parts == parts.split(expected)
