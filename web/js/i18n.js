@@ -316,7 +316,10 @@ const D = {
   "host.pack_none": ["No pack chosen yet.", "Nessun pacchetto scelto."],
   "host.pack_choose": ["Use this pack", "Usa questo pacchetto"],
   "host.pack_library": ["From the library", "Dalla libreria"],
-  "host.pack_upload": ["Upload a pack file (.yaml, .yml, .json)", "Carica un file (.yaml, .yml, .json)"],
+  "host.pack_upload": [
+    "Upload a pack file (.yaml, .json) or a quiz to import (Moodle GIFT, Aiken, Kahoot .xlsx, Open Trivia DB, CSV)",
+    "Carica un file (.yaml, .json) o un quiz da importare (Moodle GIFT, Aiken, Kahoot .xlsx, Open Trivia DB, CSV)",
+  ],
   "host.pack_upload_button": ["Upload", "Carica"],
   "host.pack_uploaded": ["Pack “{title}” loaded.", "Pacchetto “{title}” caricato."],
   "host.pack_problems": ["The pack has problems; nothing was changed:", "Il pacchetto ha dei problemi; non è stato cambiato nulla:"],

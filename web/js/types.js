@@ -316,7 +316,7 @@
  * @typedef {object} WireError
  * @property {string} code
  * @property {string} message
- * @property {{file: string, line: number | null, field: string, message: string}[]} [problems] invalid_pack only
+ * @property {{file: string, line: number | null, field: string, message: string, cell?: string}[]} [problems] invalid_pack only (cell: a spreadsheet's, e.g. "Sheet1!B9")
  */
 
 // ---- HTTP -------------------------------------------------------------------------------

@@ -82,7 +82,8 @@ export async function uploadPack(code, token) {
           "ul",
           { class: "problems", id: "pack-problems" },
           err.problems.map((p) => {
-            const where = p.line === null || p.line === undefined ? p.file : `${p.file}:${p.line}`;
+            // A spreadsheet's problem names its cell, a text file's its line.
+            const where = p.cell ? `${p.file}:${p.cell}` : p.line === null || p.line === undefined ? p.file : `${p.file}:${p.line}`;
             return h("li", {}, p.field ? `${where}: ${p.field}: ${p.message}` : `${where}: ${p.message}`);
           }),
         ),
