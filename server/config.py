@@ -52,6 +52,9 @@ class Settings:
     pack_parse_queue: int = 16
     uploads_per_room: int = 10  # pack uploads to one room per 10 minutes
     uploads_per_address_per_hour: int = 20  # pack uploads from one client address per hour
+    # The pack editor's checks (validate as they type, try an answer) per client
+    # address per minute: each costs a worker's time, as an upload does.
+    pack_checks_per_address_per_minute: int = 120
     # Live WebSocket connections per client address, in each process. Generous:
     # a whole office may share one public address behind its NAT.
     max_connections_per_address: int = 256

@@ -24,11 +24,14 @@ from ..errors import (
     RitrovoError,
 )
 from ..game import exports, flow
+from ..game.matching import RiddleMatcher
 from ..game.models import Room
-from ..game.pack import Pack
+from ..game.pack import Pack, RiddleRound
+from ..game.riddles import GUESS_MAX_CHARS
 from ..metrics import METRICS, Metrics
 from ..packs import PackError
 from ..packs.listing import listing
+from ..packs.source import pack_source, trial_field, trial_pack
 from ..packs.worker import PackParser
 from ..service import GameService, hash_token, normalize_code
 from ..store.base import RoomStore
@@ -46,6 +49,8 @@ CSP = (
 
 # Pack uploads to one room are counted over this many seconds.
 UPLOAD_ROOM_WINDOW = 600
+# The pack editor's checks of one address are counted over this many seconds.
+PACK_CHECK_WINDOW = 60
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
@@ -179,6 +184,13 @@ class HttpApi:
         self.address_uploads = AttemptLimiter(
             service.store, service.clock, settings.uploads_per_address_per_hour, 3600
         )
+        # The editor checks as its author types: more often, and far smaller.
+        self.address_checks = AttemptLimiter(
+            service.store,
+            service.clock,
+            settings.pack_checks_per_address_per_minute,
+            PACK_CHECK_WINDOW,
+        )
 
     async def close(self, app: web.Application) -> None:
         """``on_cleanup``: stop the pack workers."""
@@ -263,6 +275,19 @@ class HttpApi:
         room = await self._host_room(request)
         await self._count_upload(room.code, self._address(request))
         filename = request.query.get("filename", "pack.yaml")
+        data = await self._pack_body(request)
+        # Parsed in a worker process: PyYAML holds the GIL, so even in a thread
+        # every game on this process would stand still meanwhile. PackError ->
+        # 422 invalid_pack with every problem; past the time budget, 422
+        # pack_too_complex.
+        pack = await self.parser.parse(data, filename)
+        pack_id = await self.service.save_uploaded_pack(pack)
+        await self.service.execute(room.code, lambda r, p, now: flow.choose_pack(r, pack_id))
+        # The id the room knows the pack by (for choose_pack), not the file's own id.
+        return json_response({"pack": {**pack.summary(), "id": pack_id}}, status=201)
+
+    async def _pack_body(self, request: web.Request) -> bytes:
+        """The request's body, a pack file: ``pack_too_large`` past ``max_pack_bytes``."""
         too_large = PayloadTooLarge(
             f"pack files are limited to {self.max_pack_bytes} bytes", code=ErrorCode.PACK_TOO_LARGE
         )
@@ -277,16 +302,107 @@ class HttpApi:
             if size > self.max_pack_bytes:
                 raise too_large
             chunks.append(chunk)
-        data = b"".join(chunks)
-        # Parsed in a worker process: PyYAML holds the GIL, so even in a thread
-        # every game on this process would stand still meanwhile. PackError ->
-        # 422 invalid_pack with every problem; past the time budget, 422
-        # pack_too_complex.
+        return b"".join(chunks)
+
+    # -- the pack editor ---------------------------------------------------------
+
+    async def library_source(self, request: web.Request) -> web.Response:
+        """A library pack as the editor edits it (its answers ship in the repository)."""
+        pack = self.service.library.get(request.match_info["pack_id"])
+        if pack is None:
+            raise NotFound("no such pack in the library", code=ErrorCode.PACK_NOT_FOUND)
+        return json_response({"pack": pack_source(pack)})
+
+    async def room_source(self, request: web.Request) -> web.Response:
+        """The room's pack as the editor edits it: answers and all, for its host only."""
+        room = await self._host_room(request)
+        pack = await self.service.get_pack(room.pack_id)
+        if pack is None:
+            raise NotFound("the room has no pack yet", code=ErrorCode.NO_PACK)
+        return json_response({"pack": pack_source(pack)})
+
+    async def file_source(self, request: web.Request) -> web.Response:
+        """A pack file or an import, read as an upload is, returned for editing (not kept).
+
+        Counted with the address's uploads: it costs a worker's time as one does.
+        """
+        await self._count_address_upload(self._address(request))
+        filename = request.query.get("filename", "pack.yaml")
+        data = await self._pack_body(request)
         pack = await self.parser.parse(data, filename)
-        pack_id = await self.service.save_uploaded_pack(pack)
-        await self.service.execute(room.code, lambda r, p, now: flow.choose_pack(r, pack_id))
-        # The id the room knows the pack by (for choose_pack), not the file's own id.
-        return json_response({"pack": {**pack.summary(), "id": pack_id}}, status=201)
+        return json_response({"pack": pack_source(pack)})
+
+    async def _count_check(self, request: web.Request) -> None:
+        try:
+            await self.address_checks.take("pack-check", self._address(request))
+        except LimitExceeded:
+            raise LimitExceeded(
+                "too many pack checks from this address "
+                f"({self.address_checks.limit} a minute); wait a moment",
+                code=ErrorCode.RATE_LIMITED,
+            ) from None
+
+    async def validate_pack(self, request: web.Request) -> web.Response:
+        """The validator's verdict on the editor's pack (a JSON object, the pack file's fields).
+
+        200 either way: ``{"valid": true, "pack": summary}`` or ``{"valid":
+        false, "problems": [{"field", "message"}]}``. Read in a worker, with
+        the uploads' time budget and size limit.
+        """
+        await self._count_check(request)
+        data = await self._pack_body(request)
+        _json_object(data)
+        try:
+            pack = await self.parser.parse(data, "pack.json", pack_only=True)
+        except PackError as exc:
+            problems = [{"field": p.field, "message": p.message} for p in exc.problems]
+            return json_response({"valid": False, "problems": problems})
+        return json_response({"valid": True, "pack": pack.summary()})
+
+    async def try_answer(self, request: web.Request) -> web.Response:
+        """What the game's matcher says of a guess at one riddle of the editor's.
+
+        Body: ``{"language", "defaults", "riddle", "guess"}``. A riddle the
+        validator refuses is 422 ``invalid_pack``, its problems named
+        ``riddle.<field>`` (or ``language``, ``defaults.<field>``).
+        """
+        await self._count_check(request)
+        body = await self._json_body(request)
+        guess = body.get("guess")
+        if not isinstance(guess, str):
+            raise BadRequest("guess must be a text", code=ErrorCode.INVALID_GUESS)
+        if not guess.strip():
+            raise BadRequest("type a guess to try", code=ErrorCode.EMPTY_GUESS)
+        if len(guess) > GUESS_MAX_CHARS:
+            raise BadRequest(
+                f"a guess is at most {GUESS_MAX_CHARS} characters", code=ErrorCode.GUESS_TOO_LONG
+            )
+        if not isinstance(body.get("riddle"), dict):
+            raise BadRequest("riddle must be a riddle's fields", code=ErrorCode.INVALID_FIELD)
+        data = trial_pack(body.get("language"), body.get("defaults"), body["riddle"])
+        try:
+            pack = await self.parser.parse(data, "riddle.json", pack_only=True)
+        except PackError as exc:
+            error = exc.to_dict()
+            error["message"] = "the riddle has problems: fix them to try an answer"
+            error["problems"] = [trial_field(p) for p in exc.problems]
+            return json_response({"error": error}, status=422)
+        round_ = pack.rounds[0]
+        assert isinstance(round_, RiddleRound)
+        verdict = RiddleMatcher.for_riddle(round_.riddles[0], pack.language).check(guess)
+        return json_response(
+            {"verdict": verdict.kind, "nudge": verdict.nudge, "matched": verdict.matched}
+        )
+
+    async def _count_address_upload(self, address: str) -> None:
+        try:
+            await self.address_uploads.take("upload", address)
+        except LimitExceeded:
+            raise LimitExceeded(
+                "too many pack uploads (an address's uploads per hour: "
+                f"{self.address_uploads.limit}); try again later",
+                code=ErrorCode.TOO_MANY_UPLOADS,
+            ) from None
 
     async def _count_upload(self, code: str, address: str) -> None:
         """Count one upload to the room and from the address; refuse it past either limit."""
@@ -332,6 +448,16 @@ class HttpApi:
             raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
         url = room_links(request, self.public_url, code)["join_url"]
         return web.Response(body=_qr_svg(url), content_type="image/svg+xml")
+
+
+def _json_object(data: bytes) -> None:
+    """Refuse a body that is not a JSON object (the editor's pack), as ``_json_body`` does."""
+    try:
+        value = orjson.loads(data) if data else None
+    except orjson.JSONDecodeError:
+        raise BadRequest("the body is not valid JSON", code=ErrorCode.INVALID_JSON) from None
+    if not isinstance(value, dict):
+        raise BadRequest("the body must be a JSON object", code=ErrorCode.INVALID_MESSAGE)
 
 
 @functools.lru_cache(maxsize=256)

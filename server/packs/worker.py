@@ -41,7 +41,7 @@ from typing import IO, Any
 from ..errors import ErrorCode, RitrovoError, StoreUnavailable
 from ..game.pack import Pack
 from .imports import load_upload
-from .loader import PackError
+from .loader import PackError, load_pack_bytes
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +124,13 @@ class PackParser:
         """Uploads waiting for a worker."""
         return self._waiting
 
-    async def parse(self, data: bytes, filename: str) -> Pack:
+    async def parse(self, data: bytes, filename: str, *, pack_only: bool = False) -> Pack:
         """The validated pack; ``PackError`` with every problem, ``PackTooComplex``
-        past the budget, ``busy`` (503) when too many uploads are already waiting."""
+        past the budget, ``busy`` (503) when too many uploads are already waiting.
+
+        ``pack_only``: the bytes are a pack file (named by ``filename``), never
+        an import whatever they look like (the pack editor's checks).
+        """
         if self._closed:
             raise StoreUnavailable(
                 "the server is restarting; upload again", code=ErrorCode.SERVER_RESTARTING
@@ -145,7 +149,7 @@ class PackParser:
             worker = await self._take()
             self._busy.add(worker)
             try:
-                answer = await self._run(worker, data, filename)
+                answer = await self._run(worker, data, filename, pack_only)
             except BaseException:
                 self._end(worker)  # timed out, died, or the upload went away mid-parse
                 raise
@@ -163,11 +167,13 @@ class PackParser:
             raise PackTooComplex(str(value))
         raise RuntimeError(f"pack worker failed: {value}")
 
-    async def _run(self, worker: _Worker, data: bytes, filename: str) -> tuple[str, object]:
+    async def _run(
+        self, worker: _Worker, data: bytes, filename: str, pack_only: bool
+    ) -> tuple[str, object]:
         started = time.monotonic()
         try:
             async with asyncio.timeout(self.budget):
-                await worker.send((data, filename, self.max_bytes))
+                await worker.send((data, filename, self.max_bytes, pack_only))
                 answer = await worker.receive()
         except TimeoutError:
             log.warning(
@@ -290,8 +296,10 @@ def _write_frame(sink: IO[bytes], message: object) -> None:
     sink.flush()
 
 
-def _answer(data: bytes, filename: str, max_bytes: int) -> tuple[str, object]:
+def _answer(data: bytes, filename: str, max_bytes: int, pack_only: bool) -> tuple[str, object]:
     try:
+        if pack_only:
+            return "ok", load_pack_bytes(data, filename, max_bytes=max_bytes)
         # A pack (YAML, JSON) or an import (GIFT, Aiken, Kahoot, Open Trivia DB, CSV).
         return "ok", load_upload(data, filename, max_bytes=max_bytes)
     except PackError as error:
@@ -317,8 +325,8 @@ def main() -> None:
     jobs = sys.stdin.buffer
     _write_frame(answers, ("ready", os.getpid()))
     while (frame := _read_frame(jobs)) is not None:
-        data, filename, max_bytes = pickle.loads(frame)
-        _write_frame(answers, _answer(data, filename, max_bytes))
+        data, filename, max_bytes, pack_only = pickle.loads(frame)
+        _write_frame(answers, _answer(data, filename, max_bytes, pack_only))
 
 
 if __name__ == "__main__":
