@@ -105,6 +105,7 @@ export const ERROR = Object.freeze({
   TEAM_NAME_TAKEN: "team_name_taken",
   TEAM_NAME_TOO_LONG: "team_name_too_long",
   TEAM_NOT_FOUND: "team_not_found",
+  TOO_FEW_PLAYERS: "too_few_players",
   TOO_LATE: "too_late",
   TOO_MANY_ATTEMPTS: "too_many_attempts",
   TOO_MANY_CONNECTIONS: "too_many_connections",

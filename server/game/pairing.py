@@ -1,0 +1,815 @@
+"""Coffee pairing and team mixing: who talks with whom, as pure rules.
+
+``pair`` splits the present players into pairs (one trio when their number
+is odd) for a "virtual coffee" rotation; ``mix_teams`` deals players into
+teams for a new game. Both are handed everything they weigh (who has met
+whom, teams, roles, departments) and a ``seed``: the same inputs and seed
+give the same answer on every process (the host's "shuffle again" is another
+seed), and neither reads the clock, the room or the store. ``Pairing`` is the
+plain data a room keeps of one rotation.
+
+What ``pair`` prefers, most important first (each tier outweighs any number
+of the next; the weights are powers of two far apart):
+
+1. **No repeats**: two people in a group who have met before (``history``:
+   the groups of this session's earlier rotations and, in a circle, of its
+   last N sessions; a trio is three meetings).
+2. **Across teams**: two people of the same team in a group.
+3. **Mentoring** (only when ``roles`` is given): a newcomer in a group with
+   no experienced player.
+
+The algorithm, for n players, h remembered meetings touching them:
+
+* index the history (O(h)); shuffle the players with ``random.Random(seed)``
+  after sorting them, so that the input order does not matter;
+* greedy: the first unpaired player takes the cheapest of the next
+  ``WINDOW`` unpaired ones (with mentoring, a newcomer first looks at the
+  next ``WINDOW`` unpaired experienced players), stopping at a free
+  partner; with an odd count the last one joins the group where they cost
+  least (O(n * WINDOW));
+* improvement: at most ``PASSES`` passes over the groups that still cost
+  something; each tries ``SAMPLES`` random other groups and keeps the best
+  swap of one member (or, for the trio, the move of one member) that lowers
+  the cost of the two groups (O(PASSES * n * SAMPLES), far less in
+  practice: only costly groups are visited);
+* repair, only if a repeat is left: Edmonds' blossom algorithm on the
+  graph of people who have **not** met, started from the fresh pairs found
+  so far, grows a maximum fresh matching; the improvement passes run again
+  on the result (they never add a repeat: every accepted move lowers the
+  cost, and one repeat outweighs everything else). A search is O(n) when
+  most people have not met (their first or second neighbour is free) and
+  O(n^2) at worst; there is one per person left without a fresh partner.
+
+Measured by ``bench/pairing_cost.py``: see ``docs/architecture.md``.
+
+What is guaranteed about repeats (``tests/game/test_pairing.py`` checks each
+against a brute-force search on small rooms):
+
+* **Even n**: if the players can all be paired with someone they have not
+  met (a fresh perfect matching exists), no pair repeats. The repair makes
+  this exact: the fresh pairs it keeps form a maximum matching of the
+  unmet graph, and a maximum matching of n/2 pairs is everyone paired
+  freshly.
+* **Hence, rotations**: the same n players (n even) rotating with no other
+  history get at least n/2 fresh rotations: before rotation k everyone has
+  n - k unmet people, and for k <= n/2 that is at least n/2, so the unmet
+  graph has a Hamiltonian cycle (Dirac's theorem) and so a perfect
+  matching. A full round robin (n - 1 fresh rotations) cannot be promised
+  by any rule that picks one rotation at a time: six players can be paired
+  three times so that the pairs left unmet are two triangles, which cannot
+  be paired. After n/2 rotations a repeat therefore happens only when no
+  fresh pairing exists at all.
+* **Odd n**: if all but one can be paired freshly (a fresh near-perfect
+  matching exists), at most two meetings repeat, both in the trio (the odd
+  one out joins the pair where they repeat least; a totally fresh split is
+  found when the passes find it, not promised).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from ..errors import BadRequest, Conflict, ErrorCode
+
+MentorRole = Literal["newcomer", "experienced"]
+Language = Literal["en", "it"]
+
+WINDOW = 8  # unpaired candidates the greedy looks at per player
+PASSES = 4  # improvement passes over the groups that still cost something
+SAMPLES = 12  # other groups tried per costly group and pass
+
+# Costs: each tier outweighs any sum of the tiers below it in a move (a move
+# changes at most two groups, so at most 6 meetings and 5 newcomers).
+REPEAT = 1 << 40
+SAME_TEAM = 1 << 20
+UNMENTORED = 1
+
+MIN_SECONDS = 30.0
+MAX_SECONDS = 3600.0
+
+_NO_TEAM = -1
+_NEWCOMER = 1
+_EXPERIENCED = 2
+
+
+@dataclass(slots=True)
+class Pairing:
+    """One rotation of coffee pairing, as a room keeps it (plain JSON-able data).
+
+    ``groups[i]`` is breakout room ``i + 1``: player ids, pairs and at most
+    one trio. The timer is a stored deadline: ``started_at + seconds``.
+    """
+
+    rotation: int  # 1 for the session's first pairing
+    groups: list[list[str]]
+    prompt_index: int  # the conversation prompt, an index into the pack's prompts
+    started_at: float
+    seconds: float
+    seed: int  # the seed it was drawn with ("shuffle again" draws with another)
+
+    @property
+    def deadline_at(self) -> float:
+        return self.started_at + self.seconds
+
+    def group_of(self, player_id: str) -> int | None:
+        """The index of the group ``player_id`` is in, or None."""
+        for index, group in enumerate(self.groups):
+            if player_id in group:
+                return index
+        return None
+
+
+@dataclass(slots=True, frozen=True)
+class PairingCost:
+    """How a split measures against the preferences, tier by tier (lower is better)."""
+
+    repeats: int  # meetings (two people in one group) that happened before
+    same_team: int  # meetings within one team
+    unmentored: int  # newcomers in a group with no experienced player (0 without roles)
+
+
+@dataclass(slots=True, frozen=True)
+class TeamMixCost:
+    """How a team assignment measures: repeated team-mates, then same-department team-mates."""
+
+    repeats: int  # team-mate pairs that already played on a team together (per time)
+    same_department: int  # team-mate pairs of one department
+
+
+def meetings(groups: Iterable[Iterable[str]]) -> set[tuple[str, str]]:
+    """Every pair of people who were in one group, each as a sorted tuple."""
+    met: set[tuple[str, str]] = set()
+    for group in groups:
+        members = sorted(set(group))
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                met.add((a, b))
+    return met
+
+
+def recent_groups(sessions: Sequence[Iterable[Sequence[str]]], last: int) -> list[Sequence[str]]:
+    """The groups of a circle's ``last`` sessions (``sessions`` oldest first), for ``history``."""
+    if isinstance(last, bool) or not isinstance(last, int) or last < 0:
+        raise BadRequest("last must be a whole number, 0 or more", code=ErrorCode.INVALID_FIELD)
+    chosen = sessions[max(0, len(sessions) - last) :] if last else []
+    return [group for session in chosen for group in session]
+
+
+def session_groups(pairings: Iterable[Pairing]) -> list[list[str]]:
+    """The groups of a session's rotations so far, for the next rotation's ``history``."""
+    return [group for pairing in pairings for group in pairing.groups]
+
+
+def choose_prompt(prompt_count: int, used: Collection[int], seed: int) -> int:
+    """A conversation prompt index, one not used yet in the session while any is left."""
+    if prompt_count <= 0:
+        raise Conflict("the pairing round has no prompts", code=ErrorCode.NO_PROMPTS)
+    _check_seed(seed)
+    fresh = [i for i in range(prompt_count) if i not in used]
+    return random.Random(seed).choice(fresh or range(prompt_count))
+
+
+def start_pairing(
+    players: Sequence[str],
+    *,
+    history: Iterable[Iterable[str]],
+    teams: Mapping[str, str],
+    roles: Mapping[str, str] | None = None,
+    seed: int,
+    rotation: int,
+    prompt_index: int,
+    seconds: object,
+    now: float,
+) -> Pairing:
+    """A new rotation: ``pair`` the players and wrap the groups with prompt and timer.
+
+    Refuses (before computing anything) what ``pair`` refuses, and seconds
+    that are not a number from ``MIN_SECONDS`` to ``MAX_SECONDS``.
+    """
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not MIN_SECONDS <= seconds <= MAX_SECONDS
+    ):
+        raise BadRequest(
+            f"seconds must be a number from {MIN_SECONDS:g} to {MAX_SECONDS:g}",
+            code=ErrorCode.INVALID_FIELD,
+        )
+    groups = pair(players, history=history, teams=teams, roles=roles, seed=seed)
+    return Pairing(
+        rotation=rotation,
+        groups=[list(g) for g in groups],
+        prompt_index=prompt_index,
+        started_at=now,
+        seconds=float(seconds),
+        seed=seed,
+    )
+
+
+def _check_seed(seed: object) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise BadRequest("seed must be an integer", code=ErrorCode.INVALID_FIELD)
+
+
+def _check_players(players: object) -> list[str]:
+    if isinstance(players, str) or not isinstance(players, Sequence):
+        raise BadRequest("players must be a list of player ids", code=ErrorCode.INVALID_FIELD)
+    if not all(isinstance(p, str) and p for p in players):
+        raise BadRequest("players must be a list of player ids", code=ErrorCode.INVALID_FIELD)
+    ids: list[str] = list(players)
+    if len(set(ids)) != len(ids):
+        raise BadRequest("players must not repeat", code=ErrorCode.INVALID_FIELD)
+    return sorted(ids)
+
+
+def _check_roles(roles: Mapping[str, str] | None) -> None:
+    if roles is None:
+        return
+    if not isinstance(roles, Mapping):
+        raise BadRequest("roles must map players to roles", code=ErrorCode.INVALID_FIELD)
+    for role in roles.values():
+        if role not in ("newcomer", "experienced"):
+            raise BadRequest(
+                "a role must be 'newcomer' or 'experienced'", code=ErrorCode.INVALID_FIELD
+            )
+
+
+class _People:
+    """Players as small integers, with what the costs look at, indexed once per call."""
+
+    __slots__ = ("ids", "mentoring", "met", "role", "team")
+
+    def __init__(
+        self,
+        ids: list[str],
+        history: Iterable[Iterable[str]],
+        teams: Mapping[str, str],
+        roles: Mapping[str, str] | None,
+    ) -> None:
+        self.ids = ids
+        index = {pid: i for i, pid in enumerate(ids)}
+        n = len(ids)
+        self.met: list[set[int]] = [set() for _ in range(n)]
+        find = index.get
+        for group in history:
+            if len(members := [i for p in group if (i := find(p)) is not None]) == 2:
+                a, b = members  # most groups: a pair
+                if a != b:
+                    self.met[a].add(b)
+                    self.met[b].add(a)
+                continue
+            for x, a in enumerate(members):
+                for b in members[x + 1 :]:
+                    if a != b:
+                        self.met[a].add(b)
+                        self.met[b].add(a)
+        team_numbers: dict[str, int] = {}
+        self.team = [
+            _NO_TEAM if pid not in teams else team_numbers.setdefault(teams[pid], len(team_numbers))
+            for pid in ids
+        ]
+        self.mentoring = roles is not None
+        role_of = roles or {}
+        self.role = [
+            _NEWCOMER
+            if role_of.get(pid) == "newcomer"
+            else _EXPERIENCED
+            if role_of.get(pid) == "experienced"
+            else 0
+            for pid in ids
+        ]
+
+    def pair_cost(self, a: int, b: int) -> int:
+        cost = 0
+        if b in self.met[a]:
+            cost += REPEAT
+        team = self.team[a]
+        if team != _NO_TEAM and team == self.team[b]:
+            cost += SAME_TEAM
+        return cost
+
+    def group_cost(self, group: Sequence[int]) -> int:
+        if len(group) == 2:  # the hot path of the local search, spelled out
+            a, b = group
+            cost = REPEAT if b in self.met[a] else 0
+            team = self.team[a]
+            if team != _NO_TEAM and team == self.team[b]:
+                cost += SAME_TEAM
+            if self.mentoring:
+                ra, rb = self.role[a], self.role[b]
+                if ra != _EXPERIENCED and rb != _EXPERIENCED:
+                    cost += UNMENTORED * ((ra == _NEWCOMER) + (rb == _NEWCOMER))
+            return cost
+        cost = 0
+        for x, a in enumerate(group):
+            for b in group[x + 1 :]:
+                cost += self.pair_cost(a, b)
+        if self.mentoring:
+            roles = [self.role[m] for m in group]
+            if _EXPERIENCED not in roles:
+                cost += UNMENTORED * roles.count(_NEWCOMER)
+        return cost
+
+
+def pair(
+    players: Sequence[str],
+    *,
+    history: Iterable[Iterable[str]],
+    teams: Mapping[str, str],
+    roles: Mapping[str, str] | None = None,
+    seed: int,
+) -> list[tuple[str, ...]]:
+    """Split ``players`` into pairs, with one trio when their number is odd.
+
+    ``history``: groups of people who have met (earlier rotations of the
+    session, a circle's recent sessions: see ``recent_groups``);
+    ``teams``: player id -> team id (a player missing from it has no team);
+    ``roles``: player id -> "newcomer" or "experienced" turns mentoring on
+    (players missing from it have no role); ``seed``: any integer.
+
+    The groups come in a seeded order, each sorted by player id; the trio,
+    if any, may be anywhere. Refuses fewer than two players
+    (``too_few_players``), repeated or non-string ids, unknown roles and a
+    seed that is not an integer (``invalid_field``).
+    """
+    ids = _check_players(players)
+    _check_seed(seed)
+    _check_roles(roles)
+    if len(ids) < 2:
+        raise Conflict(
+            "a pairing needs at least two present players", code=ErrorCode.TOO_FEW_PLAYERS
+        )
+    rng = random.Random(seed)
+    rng.shuffle(ids)
+    people = _People(ids, history, teams, roles)
+    groups = _greedy(people)
+    _improve(people, groups, rng)
+    if any(people.group_cost(g) >= REPEAT for g in groups):
+        repaired = _repair(people, groups)
+        _improve(people, repaired, rng)
+        if _total(people, repaired) < _total(people, groups):
+            groups = repaired
+    rng.shuffle(groups)
+    return [tuple(sorted(ids[m] for m in g)) for g in groups]
+
+
+def pairing_cost(
+    groups: Iterable[Sequence[str]],
+    *,
+    history: Iterable[Iterable[str]],
+    teams: Mapping[str, str],
+    roles: Mapping[str, str] | None = None,
+) -> PairingCost:
+    """Measure a split against ``pair``'s preferences (for tests, the bench and the console)."""
+    split = [list(g) for g in groups]
+    met = meetings(history)
+    repeats = same_team = unmentored = 0
+    for group in split:
+        for a, b in meetings([group]):
+            repeats += (a, b) in met
+            same_team += a in teams and teams.get(a) == teams.get(b)
+        if roles is not None and not any(roles.get(p) == "experienced" for p in group):
+            unmentored += sum(roles.get(p) == "newcomer" for p in group)
+    return PairingCost(repeats, same_team, unmentored)
+
+
+def _greedy(people: _People) -> list[list[int]]:
+    n = len(people.ids)
+    taken = [False] * n
+    experienced = [i for i in range(n) if people.role[i] == _EXPERIENCED]
+    exp_head = 0
+    groups: list[list[int]] = []
+    cost = people.pair_cost
+    for a in range(n):
+        if taken[a]:
+            continue
+        taken[a] = True
+        best = -1
+        best_cost = 0
+        if people.mentoring and people.role[a] == _NEWCOMER:
+            while exp_head < len(experienced) and taken[experienced[exp_head]]:
+                exp_head += 1
+            seen = 0
+            for b in experienced[exp_head:]:
+                if taken[b]:
+                    continue
+                c = cost(a, b)
+                if best < 0 or c < best_cost:
+                    best, best_cost = b, c
+                    if c == 0:
+                        break
+                seen += 1
+                if seen == WINDOW:
+                    break
+        if best < 0 or best_cost > 0:
+            seen = 0
+            mentoring = people.mentoring
+            for b in range(a + 1, n):
+                if taken[b]:
+                    continue
+                c = people.group_cost((a, b)) if mentoring else cost(a, b)
+                if best < 0 or c < best_cost:
+                    best, best_cost = b, c
+                    if c == 0:
+                        break
+                seen += 1
+                if seen == WINDOW:
+                    break
+        if best < 0:  # the last one of an odd count: joins where they cost least
+            _join_cheapest(people, groups, a)
+            continue
+        taken[best] = True
+        groups.append([a, best])
+    return groups
+
+
+def _total(people: _People, groups: list[list[int]]) -> int:
+    return sum(people.group_cost(g) for g in groups)
+
+
+def _join_cheapest(people: _People, groups: list[list[int]], a: int) -> None:
+    best = min(
+        range(len(groups)),
+        key=lambda i: people.group_cost([*groups[i], a]) - people.group_cost(groups[i]),
+    )
+    groups[best].append(a)
+
+
+def _improve(people: _People, groups: list[list[int]], rng: random.Random) -> None:
+    """Bounded local search: swap (or, from the trio, move) one member between two groups."""
+    count = len(groups)
+    if count < 2:
+        return
+    cost = [people.group_cost(g) for g in groups]
+    for _ in range(PASSES):
+        changed = False
+        for gi in range(count):
+            if cost[gi] == 0:
+                continue
+            for _ in range(SAMPLES):
+                hi = rng.randrange(count - 1)
+                hi += hi >= gi
+                if _best_move(people, groups, cost, gi, hi):
+                    changed = True
+                if cost[gi] == 0:
+                    break
+        if not changed:
+            return
+
+
+def _best_move(people: _People, groups: list[list[int]], cost: list[int], gi: int, hi: int) -> bool:
+    g, h = groups[gi], groups[hi]
+    before = cost[gi] + cost[hi]
+    best: tuple[int, list[int], list[int]] | None = None
+    for x in range(len(g)):
+        for y in range(len(h)):
+            ng = [*g[:x], h[y], *g[x + 1 :]]
+            nh = [*h[:y], g[x], *h[y + 1 :]]
+            after = people.group_cost(ng) + people.group_cost(nh)
+            if after < before and (best is None or after < best[0]):
+                best = (after, ng, nh)
+        if len(g) == 3:  # the trio's member moves: the other group becomes the trio
+            ng = [*g[:x], *g[x + 1 :]]
+            nh = [*h, g[x]]
+            after = people.group_cost(ng) + people.group_cost(nh)
+            if after < before and (best is None or after < best[0]):
+                best = (after, ng, nh)
+    if best is None:
+        return False
+    _, groups[gi], groups[hi] = best
+    cost[gi], cost[hi] = people.group_cost(groups[gi]), people.group_cost(groups[hi])
+    return True
+
+
+def _repair(people: _People, groups: list[list[int]]) -> list[list[int]]:
+    """A maximum matching of the unmet graph, grown from the fresh pairs of ``groups``.
+
+    Every group's fresh pairs are kept as matched edges (a trio keeps one);
+    Edmonds' augmenting paths then pair the rest while one can. With an odd
+    count the one left joins the pair where they cost least.
+    """
+    n = len(people.ids)
+    mate = [-1] * n
+    for group in groups:
+        for x, a in enumerate(group):
+            if mate[a] >= 0:
+                continue
+            for b in group[x + 1 :]:
+                if mate[b] < 0 and b not in people.met[a]:
+                    mate[a], mate[b] = b, a
+                    break
+    matched = sum(m >= 0 for m in mate) // 2
+    for root in range(n):
+        if matched == n // 2:
+            break
+        if mate[root] < 0 and len(people.met[root]) < n - 1 and _augment(people, mate, root):
+            matched += 1
+    result: list[list[int]] = []
+    single: list[int] = []
+    for a in range(n):
+        if mate[a] < 0:
+            single.append(a)
+        elif a < mate[a]:
+            result.append([a, mate[a]])
+    # Whoever found no fresh partner (a repeat is then unavoidable, unless
+    # n is odd and they are the one to join a pair): paired among themselves,
+    # the last of an odd count joining the cheapest group.
+    while len(single) >= 2:
+        result.append([single.pop(), single.pop()])
+    if single:
+        _join_cheapest(people, result, single[0])
+    return result
+
+
+def _augment(people: _People, mate: list[int], root: int) -> bool:
+    """One search for an augmenting path from ``root`` (Edmonds' blossoms); flips it if found.
+
+    Neighbours are everyone not met, enumerated on demand, so the unmet
+    graph is never built: when few have met, the first neighbours looked at
+    are usually free and the search ends at once.
+    """
+    n = len(people.ids)
+    met = people.met
+    parent = [-1] * n
+    base = list(range(n))
+    used = [False] * n
+    used[root] = True
+    queue = deque([root])
+
+    def lca(a: int, b: int) -> int:
+        seen = [False] * n
+        while True:
+            a = base[a]
+            seen[a] = True
+            if mate[a] < 0:
+                break
+            a = parent[mate[a]]
+        while True:
+            b = base[b]
+            if seen[b]:
+                return b
+            b = parent[mate[b]]
+
+    def mark(v: int, b: int, child: int, blossom: list[bool]) -> None:
+        while base[v] != b:
+            blossom[base[v]] = blossom[base[mate[v]]] = True
+            parent[v] = child
+            child = mate[v]
+            v = parent[mate[v]]
+
+    while queue:
+        v = queue.popleft()
+        met_v = met[v]
+        for to in range(n):
+            if to == v or to in met_v or base[v] == base[to] or mate[v] == to:
+                continue
+            if to == root or (mate[to] >= 0 and parent[mate[to]] >= 0):
+                top = lca(v, to)
+                blossom = [False] * n
+                mark(v, top, to, blossom)
+                mark(to, top, v, blossom)
+                for i in range(n):
+                    if blossom[base[i]]:
+                        base[i] = top
+                        if not used[i]:
+                            used[i] = True
+                            queue.append(i)
+            elif parent[to] < 0:
+                parent[to] = v
+                if mate[to] < 0:
+                    while to >= 0:  # flip the path root ... v, to
+                        prev = parent[to]
+                        after = mate[prev]
+                        mate[to], mate[prev] = prev, to
+                        to = after
+                    return True
+                used[mate[to]] = True
+                queue.append(mate[to])
+    return False
+
+
+# -- Team mixing -------------------------------------------------------------
+
+MIX_PASSES = 3  # swap passes over the players who still cost something
+MIX_SAMPLES = 8  # players of other teams tried per costly player and pass
+MIX_REPEAT = 1 << 20  # a repeated team-mate outweighs any spread of departments
+
+
+class _Mix:
+    """Counts behind ``mix_teams``: per team, how many members each past roster and department has."""
+
+    __slots__ = ("by_dept", "by_roster", "dept", "rosters", "team_of")
+
+    def __init__(self, rosters: list[list[int]], dept: list[int], teams: int) -> None:
+        self.rosters = rosters  # player -> indexes of past rosters they were on
+        self.dept = dept  # player -> department number, -1 for none
+        self.by_roster: list[dict[int, int]] = [{} for _ in range(teams)]
+        self.by_dept: list[dict[int, int]] = [{} for _ in range(teams)]
+        self.team_of = [-1] * len(rosters)
+
+    def cost(self, p: int, t: int) -> int:
+        """What putting ``p`` on team ``t`` adds (``p`` not counted on any team)."""
+        counts = self.by_roster[t]
+        repeats = 0
+        for r in self.rosters[p]:
+            repeats += counts.get(r, 0)
+        d = self.dept[p]
+        return repeats * MIX_REPEAT + (self.by_dept[t].get(d, 0) if d >= 0 else 0)
+
+    def put(self, p: int, t: int, step: int) -> None:
+        counts = self.by_roster[t]
+        for r in self.rosters[p]:
+            counts[r] = counts.get(r, 0) + step
+        d = self.dept[p]
+        if d >= 0:
+            self.by_dept[t][d] = self.by_dept[t].get(d, 0) + step
+        self.team_of[p] = t if step > 0 else -1
+
+
+def mix_teams(
+    players: Sequence[str],
+    teams: Sequence[str],
+    *,
+    history: Iterable[Iterable[str]],
+    departments: Mapping[str, str] | None = None,
+    seed: int,
+) -> dict[str, str]:
+    """Deal ``players`` into ``teams`` (ids), sizes differing by at most one.
+
+    Prefers, first, team-mates who have not played on a team together
+    (``history``: the rosters of past teams, e.g. a circle's last sessions;
+    two people who shared k rosters count k times), then team-mates of
+    different departments (``departments``: player id -> department; players
+    missing from it have none). The first ``len(players) % len(teams)`` teams
+    get the extra player. Returns player id -> team id.
+
+    Cost: the players are dealt greedily, most remembered first, each to the
+    open team where they add least (O(n * teams * rosters per player)), then
+    at most ``MIX_PASSES`` passes try ``MIX_SAMPLES`` swaps with players of
+    other teams for each player who still adds something.
+    Refuses no teams (``no_teams``), repeated teams or players and a seed
+    that is not an integer (``invalid_field``).
+    """
+    ids = _check_players(players)
+    _check_seed(seed)
+    if isinstance(teams, str) or not isinstance(teams, Sequence):
+        raise BadRequest("teams must be a list of team ids", code=ErrorCode.INVALID_FIELD)
+    team_ids = list(teams)
+    if not team_ids:
+        raise Conflict("there are no teams to mix players into", code=ErrorCode.NO_TEAMS)
+    if len(set(team_ids)) != len(team_ids) or not all(isinstance(t, str) for t in team_ids):
+        raise BadRequest("teams must be distinct team ids", code=ErrorCode.INVALID_FIELD)
+    rng = random.Random(seed)
+    rng.shuffle(ids)
+    index = {pid: i for i, pid in enumerate(ids)}
+    rosters: list[list[int]] = [[] for _ in ids]
+    for number, group in enumerate(history):
+        for pid in set(group):
+            if pid in index:
+                rosters[index[pid]].append(number)
+    dept_numbers: dict[str, int] = {}
+    depts = departments or {}
+    dept = [
+        dept_numbers.setdefault(depts[pid], len(dept_numbers)) if pid in depts else -1
+        for pid in ids
+    ]
+    k = len(team_ids)
+    capacity = [len(ids) // k + (t < len(ids) % k) for t in range(k)]
+    mix = _Mix(rosters, dept, k)
+    size = [0] * k
+    # Most remembered first: they have the fewest good places left.
+    for p in sorted(range(len(ids)), key=lambda p: -len(rosters[p])):
+        best = min(
+            (t for t in range(k) if size[t] < capacity[t]),
+            key=lambda t: (mix.cost(p, t), size[t] / capacity[t], t),
+        )
+        mix.put(p, best, 1)
+        size[best] += 1
+    _improve_mix(mix, rng)
+    return {ids[p]: team_ids[mix.team_of[p]] for p in sorted(range(len(ids)), key=ids.__getitem__)}
+
+
+def _improve_mix(mix: _Mix, rng: random.Random) -> None:
+    n = len(mix.team_of)
+    if n < 2:
+        return
+    for _ in range(MIX_PASSES):
+        changed = False
+        for p in range(n):
+            a = mix.team_of[p]
+            mix.put(p, a, -1)
+            here = mix.cost(p, a)
+            mix.put(p, a, 1)
+            if here == 0:
+                continue
+            for _ in range(MIX_SAMPLES):
+                q = rng.randrange(n)
+                b = mix.team_of[q]
+                if b == a:
+                    continue
+                mix.put(p, a, -1)
+                mix.put(q, b, -1)
+                before = mix.cost(p, a) + mix.cost(q, b)
+                after = mix.cost(p, b) + mix.cost(q, a)
+                if after < before:
+                    mix.put(p, b, 1)
+                    mix.put(q, a, 1)
+                    changed = True
+                    break
+                mix.put(p, a, 1)
+                mix.put(q, b, 1)
+        if not changed:
+            return
+
+
+def mix_cost(
+    assignment: Mapping[str, str],
+    *,
+    history: Iterable[Iterable[str]],
+    departments: Mapping[str, str] | None = None,
+) -> TeamMixCost:
+    """Measure a team assignment (player id -> team id) against ``mix_teams``' preferences."""
+    by_team: dict[str, list[str]] = {}
+    for pid, team in assignment.items():
+        by_team.setdefault(team, []).append(pid)
+    together: dict[tuple[str, str], int] = {}
+    for group in history:
+        for key in meetings([group]):
+            together[key] = together.get(key, 0) + 1
+    depts = departments or {}
+    repeats = same_department = 0
+    for members in by_team.values():
+        for a, b in meetings([members]):
+            repeats += together.get((a, b), 0)
+            same_department += a in depts and depts.get(a) == depts.get(b)
+    return TeamMixCost(repeats, same_department)
+
+
+# -- The breakout list -------------------------------------------------------
+
+_BREAKOUT_WORDS: dict[Language, dict[str, str]] = {
+    "en": {
+        "title": "Breakout rooms",
+        "room": "Room",
+        "trio": "trio",
+        "pair": "pair",
+        "pairs": "pairs",
+        "and": "and",
+        "people": "people",
+    },
+    "it": {
+        "title": "Sale per sottogruppi",
+        "room": "Sala",
+        "trio": "terzetto",
+        "pair": "coppia",
+        "pairs": "coppie",
+        "and": "e",
+        "people": "persone",
+    },
+}
+
+
+@dataclass(slots=True, frozen=True)
+class BreakoutRow:
+    number: int  # the breakout room's number, from 1
+    names: tuple[str, ...]
+
+    @property
+    def is_trio(self) -> bool:
+        return len(self.names) == 3
+
+
+def breakout_rows(groups: Sequence[Sequence[str]], names: Mapping[str, str]) -> list[BreakoutRow]:
+    """The groups as numbered rows of display names (``names``: player id -> name)."""
+    return [
+        BreakoutRow(number, tuple(names[pid] for pid in group))
+        for number, group in enumerate(groups, start=1)
+    ]
+
+
+def breakout_text(
+    groups: Sequence[Sequence[str]], names: Mapping[str, str], *, language: Language = "en"
+) -> str:
+    """The assignment as plain text for the host to copy into the meeting tool's breakout rooms.
+
+    One line per breakout room, numbered as the meeting tools number theirs
+    ("Room 1: Ada, Bruno"), after a title line. Names are shown as given:
+    they never hold line breaks (``rooms.clean_name`` refuses them).
+    """
+    words = _BREAKOUT_WORDS[language]
+    rows = breakout_rows(groups, names)
+    pairs = sum(not row.is_trio for row in rows)
+    trios = len(rows) - pairs
+    people = sum(len(row.names) for row in rows)
+    summary = f"{pairs} {words['pair'] if pairs == 1 else words['pairs']}"
+    if trios:
+        summary += f" {words['and']} {trios} {words['trio']}"
+    lines = [f"{words['title']}: {summary}, {people} {words['people']}"]
+    for row in rows:
+        trio = f" ({words['trio']})" if row.is_trio else ""
+        lines.append(f"{words['room']} {row.number}: {', '.join(row.names)}{trio}")
+    return "\n".join(lines) + "\n"
