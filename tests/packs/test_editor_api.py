@@ -271,3 +271,15 @@ async def test_try_refuses_bad_input_with_a_code() -> None:
             expected = code or "body_too_large"
             assert (status, error["code"]) == (400, expected), payload
             assert error["message"]
+
+
+async def test_the_editor_page_is_served_with_the_security_headers() -> None:
+    async with (
+        running_server(fast_settings()) as server,
+        aiohttp.ClientSession() as http,
+        http.get(f"{server.base_url}/editor") as r,
+    ):
+        assert r.status == 200
+        assert r.content_type == "text/html"
+        assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+        assert 'src="/static/js/editor.js"' in await r.text()

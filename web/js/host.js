@@ -224,6 +224,7 @@ function wire() {
       fill(byId("upload-result"));
     }
   });
+  byId("pack-editor-link", HTMLAnchorElement).href = `/editor?room=${encodeURIComponent(code)}`;
   byId("upload-form").addEventListener("submit", (e) => {
     e.preventDefault();
     uploadPack(code, S.token);
