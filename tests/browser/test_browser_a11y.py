@@ -167,3 +167,36 @@ async def test_axe_every_page_every_stage(pages: Pages) -> None:
 
     report = "\n".join(f"{where}:\n{describe_violations(v)}" for where, v in found.items() if v)
     assert not report, report
+
+
+async def test_axe_the_pack_editor(pages: Pages) -> None:
+    """The pack editor with a library pack open: problems at their fields, a try, a preview."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    async with running_server(fast_settings()) as server:
+        base = server.base_url
+        room = await create_room(base, "Accessible editor")
+        editor = (await pages.open("editor", bypass_csp=True)).page
+        await editor.goto(f"{base}/editor?room={room['code']}#token={room['host_token']}")
+        # A new pack: the validator's problems are shown next to their fields.
+        await expect(editor.locator("#f-title-error")).to_be_visible()
+        found["editor (new pack)"] = failing(await axe_violations(editor))
+
+        await editor.get_by_label("A pack of the library").select_option("team-mix")
+        await editor.get_by_role("button", name="Open", exact=True).click()
+        await expect(editor.locator("#check-status")).to_contain_text("The pack is valid")
+        attempt = editor.get_by_label("Try an answer to riddle 1").first
+        await attempt.fill("something else")
+        await attempt.press("Enter")
+        await expect(editor.locator(".editor-try .verdict-flash").first).to_be_visible()
+        await editor.get_by_role("button", name="Preview").first.click()
+        await expect(editor.locator(".preview-pair")).to_be_visible()
+        found["editor (library pack)"] = failing(await axe_violations(editor))
+
+        await editor.get_by_role("button", name="IT Italiano").click()
+        await expect(editor.locator("html")).to_have_attribute("lang", "it")
+        await expect(editor.locator("#check-status")).to_contain_text("Il pacchetto è valido")
+        found["editor (it)"] = failing(await axe_violations(editor))
+        assert pages.problems() == []
+
+    report = "\n".join(f"{where}:\n{describe_violations(v)}" for where, v in found.items() if v)
+    assert not report, report
