@@ -176,7 +176,7 @@ def choose_prompt(prompt_count: int, used: Collection[int], seed: int) -> int:
 def start_pairing(
     players: Sequence[str],
     *,
-    history: Iterable[Iterable[str]],
+    history: Iterable[Sequence[str]],
     teams: Mapping[str, str],
     roles: Mapping[str, str] | None = None,
     seed: int,
@@ -246,27 +246,29 @@ class _People:
     def __init__(
         self,
         ids: list[str],
-        history: Iterable[Iterable[str]],
+        history: Iterable[Sequence[str]],
         teams: Mapping[str, str],
         roles: Mapping[str, str] | None,
     ) -> None:
         self.ids = ids
         index = {pid: i for i, pid in enumerate(ids)}
         n = len(ids)
-        self.met: list[set[int]] = [set() for _ in range(n)]
+        # Who met whom, as one set of numbers a * n + b (a < b): indexing the
+        # history is most of a call's cost at 2,000 players, and one flat set
+        # is the cheapest to build.
+        self.met: set[int] = set()
         find = index.get
+        add = self.met.add
         for group in history:
-            if len(members := [i for p in group if (i := find(p)) is not None]) == 2:
-                a, b = members  # most groups: a pair
-                if a != b:
-                    self.met[a].add(b)
-                    self.met[b].add(a)
+            if len(group) == 2:  # most groups: a pair
+                a, b = find(group[0]), find(group[1])
+                if a is not None and b is not None and a != b:
+                    add(a * n + b if a < b else b * n + a)
                 continue
+            members = sorted({i for p in group if (i := find(p)) is not None})
             for x, a in enumerate(members):
                 for b in members[x + 1 :]:
-                    if a != b:
-                        self.met[a].add(b)
-                        self.met[b].add(a)
+                    add(a * n + b)
         team_numbers: dict[str, int] = {}
         self.team = [
             _NO_TEAM if pid not in teams else team_numbers.setdefault(teams[pid], len(team_numbers))
@@ -283,9 +285,13 @@ class _People:
             for pid in ids
         ]
 
+    def has_met(self, a: int, b: int) -> bool:
+        n = len(self.ids)
+        return (a * n + b if a < b else b * n + a) in self.met
+
     def pair_cost(self, a: int, b: int) -> int:
         cost = 0
-        if b in self.met[a]:
+        if self.has_met(a, b):
             cost += REPEAT
         team = self.team[a]
         if team != _NO_TEAM and team == self.team[b]:
@@ -295,7 +301,8 @@ class _People:
     def group_cost(self, group: Sequence[int]) -> int:
         if len(group) == 2:  # the hot path of the local search, spelled out
             a, b = group
-            cost = REPEAT if b in self.met[a] else 0
+            n = len(self.ids)
+            cost = REPEAT if (a * n + b if a < b else b * n + a) in self.met else 0
             team = self.team[a]
             if team != _NO_TEAM and team == self.team[b]:
                 cost += SAME_TEAM
@@ -318,7 +325,7 @@ class _People:
 def pair(
     players: Sequence[str],
     *,
-    history: Iterable[Iterable[str]],
+    history: Iterable[Sequence[str]],
     teams: Mapping[str, str],
     roles: Mapping[str, str] | None = None,
     seed: int,
@@ -499,14 +506,18 @@ def _repair(people: _People, groups: list[list[int]]) -> list[list[int]]:
             if mate[a] >= 0:
                 continue
             for b in group[x + 1 :]:
-                if mate[b] < 0 and b not in people.met[a]:
+                if mate[b] < 0 and not people.has_met(a, b):
                     mate[a], mate[b] = b, a
                     break
     matched = sum(m >= 0 for m in mate) // 2
+    degree = [0] * n  # people met: whoever met everyone is skipped without a search
+    for key in people.met:
+        degree[key // n] += 1
+        degree[key % n] += 1
     for root in range(n):
         if matched == n // 2:
             break
-        if mate[root] < 0 and len(people.met[root]) < n - 1 and _augment(people, mate, root):
+        if mate[root] < 0 and degree[root] < n - 1 and _augment(people, mate, root):
             matched += 1
     result: list[list[int]] = []
     single: list[int] = []
@@ -563,9 +574,11 @@ def _augment(people: _People, mate: list[int], root: int) -> bool:
 
     while queue:
         v = queue.popleft()
-        met_v = met[v]
+        vn = v * n
         for to in range(n):
-            if to == v or to in met_v or base[v] == base[to] or mate[v] == to:
+            if to == v or base[v] == base[to] or mate[v] == to:
+                continue
+            if (to * n + v if to < v else vn + to) in met:
                 continue
             if to == root or (mate[to] >= 0 and parent[mate[to]] >= 0):
                 top = lca(v, to)
@@ -594,39 +607,62 @@ def _augment(people: _People, mate: list[int], root: int) -> bool:
 
 # -- Team mixing -------------------------------------------------------------
 
-MIX_PASSES = 3  # swap passes over the players who still cost something
-MIX_SAMPLES = 8  # players of other teams tried per costly player and pass
+MIX_PASSES = 2  # swap passes over the players who still cost something
+MIX_SAMPLES = 3  # players of other teams tried per costly player and pass
+MIX_TRIES = 4096  # at most this many players looked at by all passes together
 MIX_REPEAT = 1 << 20  # a repeated team-mate outweighs any spread of departments
 
 
 class _Mix:
-    """Counts behind ``mix_teams``: per team, how many members each past roster and department has."""
+    """Counts behind ``mix_teams``: per past roster and per department, members on each team."""
 
-    __slots__ = ("by_dept", "by_roster", "dept", "rosters", "team_of")
+    __slots__ = ("by_dept", "by_roster", "dept", "roster_sets", "rosters", "team_of")
 
     def __init__(self, rosters: list[list[int]], dept: list[int], teams: int) -> None:
         self.rosters = rosters  # player -> indexes of past rosters they were on
+        self.roster_sets = [frozenset(r) for r in rosters]
         self.dept = dept  # player -> department number, -1 for none
-        self.by_roster: list[dict[int, int]] = [{} for _ in range(teams)]
-        self.by_dept: list[dict[int, int]] = [{} for _ in range(teams)]
+        roster_count = 1 + max((r for rs in rosters for r in rs), default=-1)
+        self.by_roster = [[0] * teams for _ in range(roster_count)]
+        self.by_dept = [[0] * teams for _ in range(1 + max(dept, default=-1))]
         self.team_of = [-1] * len(rosters)
 
-    def cost(self, p: int, t: int) -> int:
-        """What putting ``p`` on team ``t`` adds (``p`` not counted on any team)."""
-        counts = self.by_roster[t]
+    def costs(self, p: int) -> list[int]:
+        """What putting ``p`` on each team adds (``p`` on none)."""
+        repeats = [0] * len(self.by_roster[0]) if self.by_roster else []
+        for r in self.rosters[p]:
+            repeats = list(map(int.__add__, repeats, self.by_roster[r]))
+        d = self.dept[p]
+        if d < 0:
+            return [MIX_REPEAT * x for x in repeats] if repeats else []
+        if not repeats:
+            return list(self.by_dept[d])
+        return [MIX_REPEAT * x + y for x, y in zip(repeats, self.by_dept[d], strict=True)]
+
+    def adds(self, p: int, t: int) -> int:
+        """What ``p`` costs on team ``t`` as it is (counting ``p`` too, if on it: see ``own``)."""
         repeats = 0
         for r in self.rosters[p]:
-            repeats += counts.get(r, 0)
+            repeats += self.by_roster[r][t]
         d = self.dept[p]
-        return repeats * MIX_REPEAT + (self.by_dept[t].get(d, 0) if d >= 0 else 0)
+        return MIX_REPEAT * repeats + (self.by_dept[d][t] if d >= 0 else 0)
+
+    def own(self, p: int) -> int:
+        """What ``p`` costs on its own team: ``adds`` less ``p`` counted as its own team-mate."""
+        itself = MIX_REPEAT * len(self.rosters[p]) + (self.dept[p] >= 0)
+        return self.adds(p, self.team_of[p]) - itself
+
+    def with_other(self, p: int, q: int) -> int:
+        """What ``p`` and ``q`` cost each other on one team."""
+        shared = len(self.roster_sets[p] & self.roster_sets[q]) if self.rosters[p] else 0
+        return MIX_REPEAT * shared + (self.dept[p] >= 0 and self.dept[p] == self.dept[q])
 
     def put(self, p: int, t: int, step: int) -> None:
-        counts = self.by_roster[t]
         for r in self.rosters[p]:
-            counts[r] = counts.get(r, 0) + step
+            self.by_roster[r][t] += step
         d = self.dept[p]
         if d >= 0:
-            self.by_dept[t][d] = self.by_dept[t].get(d, 0) + step
+            self.by_dept[d][t] += step
         self.team_of[p] = t if step > 0 else -1
 
 
@@ -650,7 +686,10 @@ def mix_teams(
     Cost: the players are dealt greedily, most remembered first, each to the
     open team where they add least (O(n * teams * rosters per player)), then
     at most ``MIX_PASSES`` passes try ``MIX_SAMPLES`` swaps with players of
-    other teams for each player who still adds something.
+    other teams for each player who still adds something (O(rosters per
+    player) a swap, without moving anyone to try it), within ``MIX_TRIES``
+    players looked at in all: a constant, so large rooms get the greedy deal
+    and a little polish, small circles every pass.
     Refuses no teams (``no_teams``), repeated teams or players and a seed
     that is not an integer (``invalid_field``).
     """
@@ -667,10 +706,13 @@ def mix_teams(
     rng.shuffle(ids)
     index = {pid: i for i, pid in enumerate(ids)}
     rosters: list[list[int]] = [[] for _ in ids]
-    for number, group in enumerate(history):
-        for pid in set(group):
-            if pid in index:
-                rosters[index[pid]].append(number)
+    number = 0
+    for group in history:
+        members = [i for pid in set(group) if (i := index.get(pid)) is not None]
+        if len(members) > 1:  # a roster of one remembers no team-mate
+            for i in members:
+                rosters[i].append(number)
+            number += 1
     dept_numbers: dict[str, int] = {}
     depts = departments or {}
     dept = [
@@ -681,14 +723,19 @@ def mix_teams(
     capacity = [len(ids) // k + (t < len(ids) % k) for t in range(k)]
     mix = _Mix(rosters, dept, k)
     size = [0] * k
+    open_teams = [t for t in range(k) if capacity[t]]
+    scale = len(ids) + 1  # cost first, then the emptier team: balanced filling
     # Most remembered first: they have the fewest good places left.
     for p in sorted(range(len(ids)), key=lambda p: -len(rosters[p])):
-        best = min(
-            (t for t in range(k) if size[t] < capacity[t]),
-            key=lambda t: (mix.cost(p, t), size[t] / capacity[t], t),
-        )
+        costs = mix.costs(p)
+        if costs:
+            best = min(open_teams, key=lambda t: costs[t] * scale + size[t])
+        else:
+            best = min(open_teams, key=size.__getitem__)
         mix.put(p, best, 1)
         size[best] += 1
+        if size[best] == capacity[best]:
+            open_teams.remove(best)
     _improve_mix(mix, rng)
     return {ids[p]: team_ids[mix.team_of[p]] for p in sorted(range(len(ids)), key=ids.__getitem__)}
 
@@ -697,31 +744,32 @@ def _improve_mix(mix: _Mix, rng: random.Random) -> None:
     n = len(mix.team_of)
     if n < 2:
         return
+    team_of = mix.team_of
+    tries = 0
     for _ in range(MIX_PASSES):
         changed = False
         for p in range(n):
-            a = mix.team_of[p]
-            mix.put(p, a, -1)
-            here = mix.cost(p, a)
-            mix.put(p, a, 1)
+            tries += 1 + MIX_SAMPLES
+            if tries > MIX_TRIES:
+                return
+            here = mix.own(p)
             if here == 0:
                 continue
+            a = team_of[p]
             for _ in range(MIX_SAMPLES):
                 q = rng.randrange(n)
-                b = mix.team_of[q]
+                b = team_of[q]
                 if b == a:
                     continue
-                mix.put(p, a, -1)
-                mix.put(q, b, -1)
-                before = mix.cost(p, a) + mix.cost(q, b)
-                after = mix.cost(p, b) + mix.cost(q, a)
-                if after < before:
+                between = mix.with_other(p, q)  # q leaves b as p comes, and the other way
+                after = mix.adds(p, b) - between + mix.adds(q, a) - between
+                if after < here + mix.own(q):
+                    mix.put(p, a, -1)
+                    mix.put(q, b, -1)
                     mix.put(p, b, 1)
                     mix.put(q, a, 1)
                     changed = True
                     break
-                mix.put(p, a, 1)
-                mix.put(q, b, 1)
         if not changed:
             return
 
