@@ -151,6 +151,14 @@ def test_a_big_team_is_spread_over_as_many_pairs_as_it_can(seed: int) -> None:
     assert pairing.pairing_cost(groups, history=[], teams=teams).same_team == 2
 
 
+def test_players_with_no_team_are_of_no_team() -> None:
+    players = ids(6)
+    teams = {"p00": "red", "p01": "red"}  # the others are in no team, not in one team together
+    for seed in range(10):
+        groups = pairing.pair(players, history=[], teams=teams, seed=seed)
+        assert pairing.pairing_cost(groups, history=[], teams=teams) == PairingCost(0, 0, 0)
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_mentoring_pairs_a_newcomer_with_an_experienced_player(seed: int) -> None:
     players = ids(13)
@@ -391,6 +399,18 @@ def test_a_pairing_is_json_and_comes_back_the_same() -> None:
     assert back == p and orjson.dumps(back) == data
     with pytest.raises(msgspec.ValidationError):
         msgspec.json.decode(data.replace(b'"seed":9', b'"seed":"9"'), type=Pairing)
+
+
+def test_a_sessions_pairings_decode_as_a_list() -> None:
+    rotations = [
+        pairing.start_pairing(
+            ids(6), history=[], teams={}, seed=s, rotation=s, prompt_index=s, seconds=300, now=NOW
+        )
+        for s in (1, 2)
+    ]
+    back = msgspec.json.decode(orjson.dumps(rotations), type=list[Pairing])
+    assert back == rotations
+    assert pairing.session_groups(back) == rotations[0].groups + rotations[1].groups
 
 
 def test_prompts_are_not_repeated_while_unused_ones_are_left() -> None:
