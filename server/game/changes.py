@@ -2,14 +2,15 @@
 
 A room is stored in parts (see ``store/parts.py``): its small scalar part
 (``meta``: phase, teams, scores, timers...), one part per moment, and one
-part per player, per team attempt at the running riddle, per team story, per
-story vote, plus the riddle results and the story archive. A command that changes one player
+part per player, per team attempt at the running riddle and per guess, per
+team story and per line, per story vote, plus the riddle results and the
+story archive. A command that changes one player
 and one team's attempt should cost what those two parts cost to write, not
 what the whole room costs, in a room of 20 as in a room of 2,000.
 
 So the rules say which parts they changed, through the functions below:
 ``player(room, id)``, ``attempt(room, team)``, ``guess(room, team, index)``,
-``story(room, team)``,
+``story(room, team)``, ``line(room, team, index)``,
 ``vote(room, id)``, ``results(room)``, ``archive(room)``. Big changes (a
 round starts, a pack is chosen, the game finishes) call ``everything(room)``.
 ``meta`` is always written. Moments need no call: ``Room.add_moment`` counts
@@ -46,6 +47,7 @@ class Changes:
     attempts: set[str] = field(default_factory=set)  # team ids, at the running riddle
     guesses: set[tuple[str, int]] = field(default_factory=set)  # (team id, index) of a guess
     stories: set[str] = field(default_factory=set)  # team ids, in the running story round
+    lines: set[tuple[str, int]] = field(default_factory=set)  # (team id, index) of a line
     votes: set[str] = field(default_factory=set)  # voter player ids
     results: bool = False
     archive: bool = False
@@ -70,6 +72,7 @@ class Changes:
         self.attempts |= other.attempts
         self.guesses |= other.guesses
         self.stories |= other.stories
+        self.lines |= other.lines
         self.votes |= other.votes
         self.results = self.results or other.results
         self.archive = self.archive or other.archive
@@ -118,6 +121,11 @@ def guess(room: Room, team_id: str, index: int) -> None:
 
 def story(room: Room, team_id: str) -> None:
     _record(room).stories.add(team_id)
+
+
+def line(room: Room, team_id: str, index: int) -> None:
+    """One line of a team's story was added or changed (hidden or shown again)."""
+    _record(room).lines.add((team_id, index))
 
 
 def vote(room: Room, player_id: str) -> None:

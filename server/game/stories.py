@@ -379,7 +379,9 @@ def submit_line(room: Room, rnd: StoryRound, player_id: str, text: object, now: 
             ) from None
         raise
     line = StoryLine(player_id=player.id, text=clean, at=now)
-    _touch_stories(room)  # the turn passes on, and may end the writing
+    # The turn passes on within the team (ending the writing records every story).
+    changes.story(room, ts.team_id)
+    changes.line(room, ts.team_id, len(ts.lines))
     ts.lines.append(line)
     ts.turns_taken[player.id] = ts.turns_taken.get(player.id, 0) + 1
     ts.turn_index += 1
@@ -577,7 +579,7 @@ def hide_line(room: Room, team_id: object, line_index: object, hidden: object) -
         raise NotFound("no such line", code=ErrorCode.LINE_NOT_FOUND)
     if not isinstance(hidden, bool):
         raise BadRequest("hidden must be true or false", code=ErrorCode.INVALID_FIELD)
-    changes.story(room, ts.team_id)
+    changes.line(room, ts.team_id, line_index)
     ts.lines[line_index].hidden = hidden
 
 

@@ -16,7 +16,9 @@ Part names (fields of the room's Redis hash, keys of the memory store's dict):
 - ``a:<team id>``: one team's attempt at the running riddle, without its guesses.
 - ``g:<team id>:<index>``: one guess of that attempt (a guess writes one small part,
   however many the team made before).
-- ``s:<team id>``: one team's story in the running story round.
+- ``s:<team id>``: one team's story in the running story round, without its lines.
+- ``l:<team id>:<index>``: one line of that story (a line writes one small part,
+  however long the story is).
 - ``v:<player id>``: one player's vote in the running story round.
 - ``results``, ``archive``: finished riddles' results, finished story rounds.
 
@@ -27,7 +29,9 @@ the parts of one change (what other processes do with a published change).
 Dict order is part of a room's meaning (rosters list players in join order),
 so ``join`` restores it: players by join order, attempts and stories by team,
 moments by number. ``join`` also reads rooms stored in an older layout
-(``is_old_layout``: their next commit writes them whole).
+(``is_old_layout``: their next commit writes them whole); ``apply`` takes
+changes in the current layout only (``decode_notice`` refuses others: the
+room is read again).
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from ..game.models import (
     RiddleResult,
     RiddleState,
     Room,
+    StoryLine,
     StoryState,
     TeamAttempt,
     TeamStory,
@@ -63,9 +68,11 @@ STORY = "s:"
 VOTE = "v:"
 GUESS = "g:"
 MOMENT = "m:"
+LINE = "l:"
 # The layout of the parts, first in ``meta``: 1 (no number) kept the moments
-# in ``meta``; 2 keeps them in parts of their own.
-LAYOUT = 2
+# in ``meta`` and the lines in their story's part; 2 kept the lines there
+# still; 3 keeps both in parts of their own.
+LAYOUT = 3
 _LAYOUT_MARK = b'{"layout":%d,' % LAYOUT
 # Where the list of moments starts (the ordinal of ``room.moments[0]``), in
 # ``meta``: moments before it are not the room's, whatever slot still holds them.
@@ -80,6 +87,7 @@ _META_FIELDS = tuple(
 _RIDDLE_FIELDS = tuple(f.name for f in fields(RiddleState) if f.name != "teams")
 _ATTEMPT_FIELDS = tuple(f.name for f in fields(TeamAttempt) if f.name != "guesses")
 _STORY_FIELDS = tuple(f.name for f in fields(StoryState) if f.name not in ("stories", "votes"))
+_TEAM_STORY_FIELDS = tuple(f.name for f in fields(TeamStory) if f.name != "lines")
 
 Parts = dict[str, bytes]
 
@@ -122,6 +130,10 @@ def _attempt(attempt: TeamAttempt) -> bytes:
     return _dumps({name: getattr(attempt, name) for name in _ATTEMPT_FIELDS})
 
 
+def _story(story: TeamStory) -> bytes:
+    return _dumps({name: getattr(story, name) for name in _TEAM_STORY_FIELDS})
+
+
 def split(room: Room) -> Parts:
     """Every part of ``room``, encoded."""
     parts: Parts = {META: _meta(room), **_moment_parts(room, 0)}
@@ -134,7 +146,9 @@ def split(room: Room) -> Parts:
                 parts[f"{GUESS}{team_id}:{index}"] = _dumps(guess)
     if room.story is not None:
         for team_id, story in room.story.stories.items():
-            parts[STORY + team_id] = _dumps(story)
+            parts[STORY + team_id] = _story(story)
+            for index, line in enumerate(story.lines):
+                parts[f"{LINE}{team_id}:{index}"] = _dumps(line)
         for voter, team_id in room.story.votes.items():
             parts[VOTE + voter] = _dumps(team_id)
     parts[RESULTS] = _dumps(room.riddle_results)
@@ -169,7 +183,14 @@ def changed_parts(room: Room, changes: Changes) -> tuple[Parts, list[str]]:
         put(f"{GUESS}{team_id}:{index}", guesses[index] if index < len(guesses) else None)
     stories = room.story.stories if room.story is not None else {}
     for team_id in changes.stories:
-        put(STORY + team_id, stories.get(team_id))
+        story = stories.get(team_id)
+        if story is None:
+            gone.append(STORY + team_id)
+        else:
+            written[STORY + team_id] = _story(story)
+    for team_id, index in changes.lines:
+        lines = stories[team_id].lines if team_id in stories else []
+        put(f"{LINE}{team_id}:{index}", lines[index] if index < len(lines) else None)
     votes = room.story.votes if room.story is not None else {}
     for voter in changes.votes:
         put(VOTE + voter, votes.get(voter))
@@ -185,7 +206,8 @@ def is_old_layout(stored: Mapping[str, bytes]) -> bool:
 
     ``join`` reads such a room; its next commit must write it whole, since a
     commit of what changed would leave behind what only the old parts hold
-    (layout 1: the moments, in ``meta``).
+    (layout 1: the moments, in ``meta``; layouts 1 and 2: the lines, in
+    their story's part).
     """
     return not stored[META].startswith(_LAYOUT_MARK)
 
@@ -208,6 +230,7 @@ def join(parts: Mapping[str, bytes]) -> Room:
     attempts: dict[str, Any] = {}
     guesses: dict[str, dict[int, Any]] = {}
     stories: dict[str, Any] = {}
+    lines: dict[str, dict[int, Any]] = {}
     votes: dict[str, Any] = {}
     moments: dict[int, Any] = {}
     for name, data in parts.items():
@@ -223,6 +246,9 @@ def join(parts: Mapping[str, bytes]) -> Room:
             guesses.setdefault(team_id, {})[int(index)] = _loads(data)
         elif name.startswith(STORY):
             stories[name[len(STORY) :]] = _loads(data)
+        elif name.startswith(LINE):
+            team_id, _, index = name[len(LINE) :].rpartition(":")
+            lines.setdefault(team_id, {})[int(index)] = _loads(data)
         elif name.startswith(VOTE):
             votes[name[len(VOTE) :]] = _loads(data)
     players.sort(key=_join_order)
@@ -238,6 +264,10 @@ def join(parts: Mapping[str, bytes]) -> Room:
         attempt["guesses"] = [found[i] for i in sorted(found)]
     if body.get("riddle") is not None:
         body["riddle"]["teams"] = _in_team_order(attempts, team_order)
+    for team_id, story in stories.items():
+        if "lines" not in story:  # else stored before lines were parts: they are in it
+            found = lines.get(team_id, {})
+            story["lines"] = [found[i] for i in sorted(found)]
     if body.get("story") is not None:
         body["story"]["stories"] = _in_team_order(stories, team_order)
         body["story"]["votes"] = votes
@@ -260,12 +290,13 @@ def _last(room: Room) -> list[Player]:
     return [next(reversed(room.players.values()))] if room.players else []
 
 
-def _attempts_before_guesses(item: tuple[str, bytes]) -> tuple[int, str, int]:
-    """Apply order: an attempt before its guesses, guesses by index."""
+def _lists_last(item: tuple[str, bytes]) -> tuple[int, str, int]:
+    """Apply order: an attempt before its guesses, a story before its lines, each by index."""
     name = item[0]
-    if name.startswith(GUESS):
-        team_id, _, index = name[len(GUESS) :].rpartition(":")
-        return (1, team_id, int(index))
+    for prefix in (GUESS, LINE):
+        if name.startswith(prefix):
+            team_id, _, index = name[len(prefix) :].rpartition(":")
+            return (1, prefix + team_id, int(index))
     return (0, name, 0)
 
 
@@ -276,20 +307,17 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
     votes = room.story.votes if room.story is not None else {}
     # The moments known so far, by number, before meta says where the list starts now.
     moments = dict(enumerate(room.moments, start=_moments_from(room)))
-    first: int | None = _moments_from(room)
+    moments_start = _moments_from(room)
     meta = written.get(META)
     if meta is not None:
         body: dict[str, Any] = _loads(meta)
         riddle, story = body.pop("riddle", None), body.pop("story", None)
-        body.pop("layout", None)
-        first = body.pop(MOMENTS_FROM, None)
+        del body["layout"]  # the current one (decode_notice refuses others)
+        moments_start = body.pop(MOMENTS_FROM)
         fresh = msgspec.convert({**body, "riddle": None, "story": None, "players": {}}, type=Room)
         for name in _META_FIELDS:
             if name not in ("riddle", "story"):
                 setattr(room, name, getattr(fresh, name))
-        if first is None:  # meta as stored before moments were parts
-            room.moments = fresh.moments
-            room.moments_added = body.get("moments_added", len(fresh.moments))
         room.riddle = (
             None if riddle is None else msgspec.convert({**riddle, "teams": {}}, type=RiddleState)
         )
@@ -307,18 +335,21 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
         if name.startswith(MOMENT):
             number, moment = msgspec.json.decode(data, type=tuple[int, Moment])
             moments[number] = moment
-    if first is not None:
-        room.moments = [moments[n] for n in range(first, room.moments_added) if n in moments]
-    # Guesses go only from the end (undoing the guesses of lost attempts, in
-    # any order): each team's list is cut at its first guess that is gone.
-    cut: dict[str, int] = {}
+    room.moments = [moments[n] for n in range(moments_start, room.moments_added) if n in moments]
+    # Guesses and lines go only from the end (undoing those of a lost commit,
+    # in any order): each list is cut at its first item that is gone.
+    cut: dict[tuple[str, str], int] = {}
     for name in gone:
-        if name.startswith(GUESS):
-            team_id, _, position = name[len(GUESS) :].rpartition(":")
-            cut[team_id] = min(int(position), cut.get(team_id, int(position)))
-    for team_id, first in cut.items():
-        if team_id in attempts:
+        for prefix in (GUESS, LINE):
+            if name.startswith(prefix):
+                team_id, _, position = name[len(prefix) :].rpartition(":")
+                key = (prefix, team_id)
+                cut[key] = min(int(position), cut.get(key, int(position)))
+    for (prefix, team_id), first in cut.items():
+        if prefix == GUESS and team_id in attempts:
             del attempts[team_id].guesses[first:]
+        elif prefix == LINE and team_id in stories:
+            del stories[team_id].lines[first:]
     for name in gone:
         if name.startswith(PLAYER):
             rooms.player_replaced(room, room.players.pop(name[len(PLAYER) :], None), None)
@@ -332,8 +363,17 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
     # goes back to their place, not to the end.
     reorder = False
     last_joined = max((_join_order(_ordering(p)) for p in _last(room)), default=(0.0, 0, ""))
-    for name, data in sorted(written.items(), key=_attempts_before_guesses):
-        if name.startswith(GUESS):
+    for name, data in sorted(written.items(), key=_lists_last):
+        if name.startswith(LINE):
+            team_id, _, position = name[len(LINE) :].rpartition(":")
+            index = int(position)
+            line = msgspec.json.decode(data, type=StoryLine)
+            team_lines = stories[team_id].lines
+            if index < len(team_lines):
+                team_lines[index] = line
+            else:
+                team_lines.append(line)
+        elif name.startswith(GUESS):
             team_id, _, position = name[len(GUESS) :].rpartition(":")
             index = int(position)
             guess = msgspec.json.decode(data, type=Guess)
@@ -357,7 +397,11 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
             attempt.guesses = known.guesses if known is not None else []
             attempts[team_id] = attempt
         elif name.startswith(STORY):
-            stories[name[len(STORY) :]] = msgspec.json.decode(data, type=TeamStory)
+            team_id = name[len(STORY) :]
+            team_story = msgspec.json.decode(data, type=TeamStory)
+            known_story = stories.get(team_id)
+            team_story.lines = known_story.lines if known_story is not None else []
+            stories[team_id] = team_story
         elif name.startswith(VOTE):
             votes[name[len(VOTE) :]] = msgspec.json.decode(data, type=str)
         elif name == RESULTS:
@@ -405,4 +449,8 @@ def decode_notice(data: bytes) -> tuple[Notice, Parts]:
         raise ValueError(f"malformed change notice: {exc}") from None
     if len(bodies) != len(notice.names):
         raise ValueError("malformed change notice: parts do not match their names")
-    return notice, dict(zip(notice.names, bodies, strict=True))
+    written = dict(zip(notice.names, bodies, strict=True))
+    if META in written and not written[META].startswith(_LAYOUT_MARK):
+        # A process of another version: its change is read from the store.
+        raise ValueError("change notice in another layout of the parts")
+    return notice, written

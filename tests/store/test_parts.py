@@ -15,11 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ritrovo.errors import RitrovoError
 from ritrovo.game import changes, flow, riddles, rooms
-from ritrovo.game.models import MAX_MOMENTS, Room
+from ritrovo.game.models import MAX_MOMENTS, Room, TeamStory
 from ritrovo.game.pack import Pack, RiddleRound, StoryRound
 from ritrovo.packs import PackLibrary, load_pack
 from ritrovo.service import Cached, GameService
@@ -326,13 +327,26 @@ def test_undoing_several_guesses_of_one_team_removes_them_all() -> None:
     assert len(undone.room.riddle.teams[player.team_id].guesses) == 1  # type: ignore[union-attr]
 
 
-# -- moments -------------------------------------------------------------------
+# -- moments and story lines ------------------------------------------------------
 
 
-def _story_room(moments: int) -> Room:
-    """A room writing its first story round, with at least ``moments`` moments added."""
+def _write_lines(room: Room, count: int, now: float) -> None:
+    """``count`` lines, each by the writer whose turn it is in the first story with one."""
+    for n in range(count):
+        writer = next(ts.turn_player for ts in _stories(room) if ts.turn_player)
+        flow.submit_line(room, STORIES, writer, f"and then the {n}th thing happened", now)
+
+
+def _stories(room: Room) -> list[TeamStory]:
+    assert room.story is not None
+    return list(room.story.stories.values())
+
+
+def _story_room(moments: int, lines: int = 0) -> Room:
+    """A room writing its first story round, with ``lines`` lines and ``moments`` moments added."""
     room = new_room()
     flow.advance(room, STORIES, T0)
+    _write_lines(room, lines, T0)
     while room.moments_added < moments:
         room.add_moment("filler", T0, text=f"moment {room.moments_added}")
     room.seq = 7
@@ -345,19 +359,18 @@ def _moment_names(written: parts.Parts) -> set[str]:
 
 def test_a_commit_writes_the_moments_it_added_and_no_other() -> None:
     room = _story_room(moments=2 * MAX_MOMENTS + 5)
-    writer = next(ts.turn_player for ts in room.story.stories.values())  # type: ignore[union-attr]
-    assert writer is not None
     first = room.moments_added
     with changes.tracking(room) as changed:
-        flow.submit_line(room, STORIES, writer, "a line", T0 + 1)
+        _write_lines(room, 1, T0 + 1)
     room.seq += 1
     written, _ = parts.changed_parts(room, changed)
     added = range(first, room.moments_added)
     assert len(added) >= 1
     assert _moment_names(written) == {f"{parts.MOMENT}{n % MAX_MOMENTS}" for n in added}
     assert len(room.moments) == MAX_MOMENTS
+    team_id = next(ts.team_id for ts in _stories(room) if ts.lines)
     with changes.tracking(room) as changed:  # the host hides a line: no moment
-        flow.hide_line(room, STORIES, room.players[writer].team_id, 0, True)
+        flow.hide_line(room, STORIES, team_id, 0, True)
     assert _moment_names(parts.changed_parts(room, changed)[0]) == set()
 
 
@@ -380,35 +393,73 @@ def test_moments_cleared_for_a_fresh_game_never_come_back() -> None:
     assert [m.kind for m in parts.join(stored).moments] == ["round_started", "story_started"]
 
 
+def test_a_line_writes_meta_its_story_itself_and_its_moment_only() -> None:
+    room = _story_room(moments=MAX_MOMENTS, lines=2)
+    sizes: list[int] = []
+    for count in (2, 20):  # the same line commit, in a short story and in a long one
+        _write_lines(room, count - sum(len(ts.lines) for ts in _stories(room)), T0)
+        story = next(ts for ts in _stories(room) if ts.turn_player)
+        team_id, index, moment = story.team_id, len(story.lines), room.moments_added % MAX_MOMENTS
+        with changes.tracking(room) as changed:
+            _write_lines(room, 1, T0 + 1)
+        assert room.story is not None and room.story.stage == "writing"
+        room.seq += 1
+        written, gone = parts.changed_parts(room, changed)
+        assert set(written) == {
+            parts.META,
+            parts.STORY + team_id,
+            f"{parts.LINE}{team_id}:{index}",
+            f"{parts.MOMENT}{moment}",
+        }
+        assert gone == []
+        assert b"happened" not in written[parts.STORY + team_id]  # no line in the story part
+        sizes.append(sum(len(data) for data in written.values()))
+    assert len(story.lines) >= 6
+    assert abs(sizes[1] - sizes[0]) <= 8  # a digit or two, not the lines written since
+
+
 # -- rooms stored in an older layout ---------------------------------------------
 
 
-def _old_layout(room: Room) -> parts.Parts:
-    """``room``'s parts as layout 1 stored them: the moments in ``meta``."""
+def _old_layout(room: Room, layout: int) -> parts.Parts:
+    """``room``'s parts as an older layout stored them.
+
+    Layout 1: the moments in ``meta``, the lines in their story's part; 2: the lines only.
+    """
     stored = parts.split(room)
+    old = {name: data for name, data in stored.items() if not name.startswith(parts.LINE)}
+    for team_id, story in room.story.stories.items() if room.story else ():
+        body = orjson.loads(stored[parts.STORY + team_id])
+        old[parts.STORY + team_id] = orjson.dumps({**body, "lines": story.lines})
     meta = orjson.loads(stored[parts.META])
-    for name in ("layout", "moments_from", "moments_added"):
-        del meta[name]
-    meta["moments"] = room.moments
-    old = {name: data for name, data in stored.items() if not name.startswith(parts.MOMENT)}
+    meta["layout"] = layout
+    if layout == 1:
+        for name in ("layout", "moments_from", "moments_added"):
+            del meta[name]
+        meta["moments"] = room.moments
+        old = {name: data for name, data in old.items() if not name.startswith(parts.MOMENT)}
     old[parts.META] = orjson.dumps(meta)
     return old
 
 
-def test_a_room_stored_in_the_old_layout_loads() -> None:
-    room = _story_room(moments=MAX_MOMENTS + 4)
-    old = _old_layout(room)
+@pytest.mark.parametrize("layout", [1, 2])
+def test_a_room_stored_in_an_old_layout_loads(layout: int) -> None:
+    room = _story_room(moments=MAX_MOMENTS + 4, lines=7)
+    old = _old_layout(room, layout)
     assert parts.is_old_layout(old) and not parts.is_old_layout(parts.split(room))
-    # Layout 1 did not count the moments: numbered from 0 again, they stay in order.
-    room.moments_added = len(room.moments)
+    if layout == 1:  # it did not count the moments: numbered from 0 again, they stay in order
+        room.moments_added = len(room.moments)
     assert parts.join(old) == room
 
 
-async def test_the_next_commit_writes_an_old_layout_room_whole(store: RoomStore) -> None:
-    room = _story_room(moments=MAX_MOMENTS + 4)
+@pytest.mark.parametrize("layout", [1, 2])
+async def test_the_next_commit_writes_an_old_layout_room_whole(
+    store: RoomStore, layout: int
+) -> None:
+    room = _story_room(moments=MAX_MOMENTS + 4, lines=7)
     room.seq = 0
     room.pack_id = None  # STORIES is no pack of the library
-    await store.create(room.code, _old_layout(room), now=T0)
+    await store.create(room.code, _old_layout(room, layout), now=T0)
     service = GameService(store, PackLibrary(PUZZLES), clock=lambda: T0 + 5)
 
     def arrive(room: Room, pack: Pack | None, now: float) -> None:
@@ -418,8 +469,32 @@ async def test_the_next_commit_writes_an_old_layout_room_whole(store: RoomStore)
     stored = await store.load(room.code)
     assert stored is not None and not parts.is_old_layout(stored.parts)
     expected = copy.deepcopy(room)
-    expected.moments_added = len(expected.moments)
+    if layout == 1:
+        expected.moments_added = len(expected.moments)
     arrive(expected, None, T0 + 5)
     expected.seq = 1
     assert parts.join(stored.parts) == expected
     assert stored.parts == parts.split(expected)
+
+
+def test_a_change_in_another_layout_is_not_applied() -> None:
+    room = _story_room(moments=3, lines=2)
+    notice = parts.encode_notice(8, _old_layout(room, 2), [], whole=False)
+    with pytest.raises(ValueError, match="layout"):
+        parts.decode_notice(notice)
+
+
+def test_a_room_stored_by_the_code_of_layout_1_loads() -> None:
+    # Parts written by split() as it was before moments and lines were parts
+    # (a story room: 6 players, 14 lines, one hidden, 30 moments, seq 41).
+    data = orjson.loads((Path(__file__).parent / "data" / "layout1-room.json").read_bytes())
+    old = {name: text.encode() for name, text in data.items()}
+    assert parts.is_old_layout(old)
+    room = parts.join(old)
+    assert room.seq == 41 and len(room.players) == 6
+    assert len(room.moments) == room.moments_added == MAX_MOMENTS
+    assert [m.at for m in room.moments] == sorted(m.at for m in room.moments)
+    stories = {ts.team_id: ts for ts in _stories(room)}
+    assert sum(len(ts.lines) for ts in stories.values()) == 14
+    assert stories["t1"].lines[1].hidden and stories["t1"].lines[0].text == "line 0 of the old days"
+    assert parts.join(parts.split(room)) == room
