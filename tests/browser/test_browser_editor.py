@@ -24,7 +24,13 @@ from support.servers import test_settings as fast_settings
 
 pytestmark = pytest.mark.timeout(150)
 
-DOCS_SHOTS = {"editor-riddles", "editor-try", "editor-preview"}
+DOCS_SHOTS = {"editor-riddle", "editor-problem", "editor-try", "editor-preview"}
+
+
+async def centre(page: Page, selector: str) -> None:
+    """Scroll so that the element is in the middle of the window (for a screenshot)."""
+    await page.locator(selector).first.evaluate("el => el.scrollIntoView({block: 'center'})")
+
 
 RIDDLES = [
     ("What has keys but opens no locks?", "piano\nthe piano"),
@@ -88,6 +94,8 @@ async def test_write_a_pack_from_scratch_check_it_try_it_save_it_and_play_it(
         error = editor.locator(riddle_field(3, "time_limit", "-error"))
         await expect(error).to_contain_text("between 5 and 3600")
         await expect(time_limit).to_have_attribute("aria-invalid", "true")
+        await centre(editor, riddle_field(3, "points"))
+        await shots.take(editor, "editor-problem")
         await expect(editor.locator("#check-status")).to_have_text(
             "1 problem to fix: it is shown next to its field."
         )
@@ -98,7 +106,8 @@ async def test_write_a_pack_from_scratch_check_it_try_it_save_it_and_play_it(
         await expect(editor.locator("#check-status")).to_have_text(
             "✓ The pack is valid: 5 riddles."
         )
-        await shots.take(editor, "editor-riddles")
+        await centre(editor, riddle_field(0, "near[0].answers"))
+        await shots.take(editor, "editor-riddle")
 
         # Try answers with the game's matcher.
         attempt = editor.get_by_label("Try an answer to riddle 1")
@@ -109,7 +118,7 @@ async def test_write_a_pack_from_scratch_check_it_try_it_save_it_and_play_it(
         await attempt.fill("The Piano!")
         await editor.get_by_role("button", name="Try", exact=True).first.click()
         await expect(verdict).to_have_text("✓ Right: it matches “piano”.")
-        await editor.locator(riddle_field(0, "hints[0].text")).scroll_into_view_if_needed()
+        await centre(editor, riddle_field(0, "explanation"))
         await shots.take(editor, "editor-try")
         numbers = editor.get_by_label("Try an answer to riddle 3")
         await numbers.fill("three hundred sixty-six")
@@ -128,7 +137,7 @@ async def test_write_a_pack_from_scratch_check_it_try_it_save_it_and_play_it(
         screen = editor.get_by_role("group", name="On the shared screen")
         await expect(screen.locator(".screen-options li")).to_have_count(4)
         await expect(screen).to_contain_text("primary colour of light")
-        await preview.scroll_into_view_if_needed()
+        await centre(editor, ".preview-pair")
         await shots.take(editor, "editor-preview")
 
         # The YAML download is the pack the validator accepted.
