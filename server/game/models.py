@@ -19,6 +19,12 @@ Role = Literal["host", "screen", "player"]  # the audiences a room is shown to
 Verdict = Literal["correct", "near", "wrong"]
 
 MAX_MOMENTS = 30  # recent public moments kept for the screen's "Team X solved it!"
+# The list of moments only grows until it holds twice that many, then drops
+# all but the last MAX_MOMENTS at once: each moment reaches a view as one
+# ``push``, and the whole list goes out again once every MAX_MOMENTS + 1
+# moments. Cut by one at every moment, the list shifted, and every patch
+# of every view re-sent all of it (~3 KB per story line, per view).
+KEPT_MOMENTS = 2 * MAX_MOMENTS
 
 
 @dataclass(slots=True)
@@ -193,7 +199,8 @@ class Room:
         return value
 
     def add_moment(self, kind: str, now: float, **details: str) -> None:
-        """Add a moment, keeping the last ``MAX_MOMENTS`` (the only way moments are added)."""
+        """Add a moment, keeping at least the last ``MAX_MOMENTS`` (the only way moments are added)."""
         self.moments.append(Moment(seq=self.seq + 1, kind=kind, at=now, **details))
         self.moments_added += 1
-        del self.moments[:-MAX_MOMENTS]
+        if len(self.moments) > KEPT_MOMENTS:
+            del self.moments[:-MAX_MOMENTS]

@@ -8,7 +8,7 @@ Part names (fields of the room's Redis hash, keys of the memory store's dict):
   by its players; written by every commit. It starts with the parts'
   ``layout`` (``LAYOUT``).
 - ``m:<slot>``: one moment, with its number (``Room.moments_added`` counts
-  them), in slot ``number % MAX_MOMENTS`` of a ring: a commit writes the
+  them), in slot ``number % KEPT_MOMENTS`` of a ring: a commit writes the
   moments it added, and a newer moment takes the slot of one trimmed from
   the list. ``meta`` says where the list starts (``moments_from``), so a
   slot left from before (the moments cleared for a fresh game) is never read.
@@ -46,7 +46,7 @@ import orjson
 from ..game import rooms
 from ..game.changes import Changes
 from ..game.models import (
-    MAX_MOMENTS,
+    KEPT_MOMENTS,
     Guess,
     Moment,
     Player,
@@ -71,8 +71,9 @@ MOMENT = "m:"
 LINE = "l:"
 # The layout of the parts, first in ``meta``: 1 (no number) kept the moments
 # in ``meta`` and the lines in their story's part; 2 kept the lines there
-# still; 3 keeps both in parts of their own.
-LAYOUT = 3
+# still; 3 keeps both in parts of their own, moments in a ring of MAX_MOMENTS
+# slots; 4 in a ring of KEPT_MOMENTS (the list grows to twice as long).
+LAYOUT = 4
 _LAYOUT_MARK = b'{"layout":%d,' % LAYOUT
 # Where the list of moments starts (the ordinal of ``room.moments[0]``), in
 # ``meta``: moments before it are not the room's, whatever slot still holds them.
@@ -121,7 +122,7 @@ def _moment_parts(room: Room, first: int) -> Parts:
     """The moments numbered ``first`` and after, each in its ring slot, with its number."""
     start = _moments_from(room)
     return {
-        f"{MOMENT}{n % MAX_MOMENTS}": _dumps([n, room.moments[n - start]])
+        f"{MOMENT}{n % KEPT_MOMENTS}": _dumps([n, room.moments[n - start]])
         for n in range(max(first, start), room.moments_added)
     }
 

@@ -14,7 +14,9 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ritrovo.game.models import KEPT_MOMENTS, MAX_MOMENTS, Room
 from ritrovo.game.patches import PatchError, apply, diff
+from ritrovo.game.views import Rows
 
 # JSON as the views hold it: 64-bit integers (what orjson encodes), finite
 # floats, short keys so that dicts share keys often.
@@ -241,3 +243,21 @@ def test_the_web_client_applies_patches_like_the_server() -> None:
         check=True,
     )
     assert orjson.loads(done.stdout) == []
+
+
+def test_moments_reach_a_view_as_pushes_and_the_whole_list_only_when_cut() -> None:
+    # A list cut by one at every moment shifts: every patch re-sent all of it.
+    room = Room(code="ABCD", name="Moments", host_token_hash="h", created_at=0.0)
+    rows = Rows()
+    held = [rows.moment(m) for m in room.moments]
+    kinds: list[str] = []
+    for n in range(5 * KEPT_MOMENTS):
+        room.add_moment("story_line", float(n), team_id="t1", player_id=f"p{n}")
+        assert MAX_MOMENTS <= len(room.moments) <= KEPT_MOMENTS or n < MAX_MOMENTS
+        view = [rows.moment(m) for m in room.moments]
+        ops = diff(held, view)
+        assert apply(held, ops) == view
+        kinds.append("push" if [op[0] for op in ops] == ["push"] else "other")
+        held = view
+    assert kinds.count("other") <= 5 * KEPT_MOMENTS // (MAX_MOMENTS + 1)
+    assert room.moments[-1].player_id == f"p{5 * KEPT_MOMENTS - 1}"

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ritrovo.errors import RitrovoError
 from ritrovo.game import changes, flow, riddles, rooms
-from ritrovo.game.models import MAX_MOMENTS, Room, TeamStory
+from ritrovo.game.models import KEPT_MOMENTS, MAX_MOMENTS, Room, TeamStory
 from ritrovo.game.pack import Pack, RiddleRound, StoryRound
 from ritrovo.packs import PackLibrary, load_pack
 from ritrovo.service import Cached, GameService
@@ -366,8 +366,8 @@ def test_a_commit_writes_the_moments_it_added_and_no_other() -> None:
     written, _ = parts.changed_parts(room, changed)
     added = range(first, room.moments_added)
     assert len(added) >= 1
-    assert _moment_names(written) == {f"{parts.MOMENT}{n % MAX_MOMENTS}" for n in added}
-    assert len(room.moments) == MAX_MOMENTS
+    assert _moment_names(written) == {f"{parts.MOMENT}{n % KEPT_MOMENTS}" for n in added}
+    assert MAX_MOMENTS <= len(room.moments) <= KEPT_MOMENTS
     team_id = next(ts.team_id for ts in _stories(room) if ts.lines)
     with changes.tracking(room) as changed:  # the host hides a line: no moment
         flow.hide_line(room, STORIES, team_id, 0, True)
@@ -379,6 +379,7 @@ def test_moments_cleared_for_a_fresh_game_never_come_back() -> None:
     # slot; even a commit of changes could not bring the old ones back.
     room = _story_room(moments=MAX_MOMENTS + 3)
     stored = parts.split(room)
+    before = len(room.moments)
     with changes.tracking(room) as changed:
         changes.meta(room)
         room.moments = []
@@ -388,7 +389,7 @@ def test_moments_cleared_for_a_fresh_game_never_come_back() -> None:
     written, gone = parts.changed_parts(room, changed)
     assert gone == [] and len(_moment_names(written)) == 2
     stored.update(written)
-    assert len(_moment_names(stored)) == MAX_MOMENTS  # the old slots are still there
+    assert len(_moment_names(stored)) >= before > len(room.moments)  # old slots are still there
     assert parts.join(stored) == room
     assert [m.kind for m in parts.join(stored).moments] == ["round_started", "story_started"]
 
@@ -399,7 +400,7 @@ def test_a_line_writes_meta_its_story_itself_and_its_moment_only() -> None:
     for count in (2, 20):  # the same line commit, in a short story and in a long one
         _write_lines(room, count - sum(len(ts.lines) for ts in _stories(room)), T0)
         story = next(ts for ts in _stories(room) if ts.turn_player)
-        team_id, index, moment = story.team_id, len(story.lines), room.moments_added % MAX_MOMENTS
+        team_id, index, moment = story.team_id, len(story.lines), room.moments_added % KEPT_MOMENTS
         with changes.tracking(room) as changed:
             _write_lines(room, 1, T0 + 1)
         assert room.story is not None and room.story.stage == "writing"
@@ -424,15 +425,23 @@ def test_a_line_writes_meta_its_story_itself_and_its_moment_only() -> None:
 def _old_layout(room: Room, layout: int) -> parts.Parts:
     """``room``'s parts as an older layout stored them.
 
-    Layout 1: the moments in ``meta``, the lines in their story's part; 2: the lines only.
+    Layout 1: the moments in ``meta``, the lines in their story's part; 2: the lines only;
+    3: both in parts of their own (a ring of MAX_MOMENTS slots, read by number as now).
     """
     stored = parts.split(room)
-    old = {name: data for name, data in stored.items() if not name.startswith(parts.LINE)}
-    for team_id, story in room.story.stories.items() if room.story else ():
+    old = dict(stored)
+    for team_id, story in room.story.stories.items() if room.story and layout < 3 else ():
+        old = {name: data for name, data in old.items() if not name.startswith(parts.LINE)}
         body = orjson.loads(stored[parts.STORY + team_id])
         old[parts.STORY + team_id] = orjson.dumps({**body, "lines": story.lines})
     meta = orjson.loads(stored[parts.META])
     meta["layout"] = layout
+    if layout == 3:  # its list held MAX_MOMENTS at most (the room must be so), slot: number % that
+        assert len(room.moments) <= MAX_MOMENTS
+        old = {name: data for name, data in old.items() if not name.startswith(parts.MOMENT)}
+        first = room.moments_added - len(room.moments)
+        for number, moment in enumerate(room.moments, start=first):
+            old[f"{parts.MOMENT}{number % MAX_MOMENTS}"] = orjson.dumps([number, moment])
     if layout == 1:
         for name in ("layout", "moments_from", "moments_added"):
             del meta[name]
@@ -442,9 +451,11 @@ def _old_layout(room: Room, layout: int) -> parts.Parts:
     return old
 
 
-@pytest.mark.parametrize("layout", [1, 2])
+@pytest.mark.parametrize("layout", [1, 2, 3])
 def test_a_room_stored_in_an_old_layout_loads(layout: int) -> None:
     room = _story_room(moments=MAX_MOMENTS + 4, lines=7)
+    if layout == 3:  # it kept MAX_MOMENTS
+        del room.moments[:-MAX_MOMENTS]
     old = _old_layout(room, layout)
     assert parts.is_old_layout(old) and not parts.is_old_layout(parts.split(room))
     if layout == 1:  # it did not count the moments: numbered from 0 again, they stay in order
@@ -452,11 +463,13 @@ def test_a_room_stored_in_an_old_layout_loads(layout: int) -> None:
     assert parts.join(old) == room
 
 
-@pytest.mark.parametrize("layout", [1, 2])
+@pytest.mark.parametrize("layout", [1, 2, 3])
 async def test_the_next_commit_writes_an_old_layout_room_whole(
     store: RoomStore, layout: int
 ) -> None:
     room = _story_room(moments=MAX_MOMENTS + 4, lines=7)
+    if layout == 3:  # it kept MAX_MOMENTS
+        del room.moments[:-MAX_MOMENTS]
     room.seq = 0
     room.pack_id = None  # STORIES is no pack of the library
     await store.create(room.code, _old_layout(room, layout), now=T0)
