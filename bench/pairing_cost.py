@@ -10,6 +10,8 @@ history, as every call does):
   timed, for several seeds (the host's "shuffle again");
 * ``mix_teams``: P players into 20 teams, departments of 8, remembering the
   rosters of 5 past sessions;
+* the repair's worst case: no fresh pairing exists and the search that
+  proves it looks at everyone;
 * rotations from a clean start: how many in a row are fresh (no pair met
   before), against the n - 1 of a full round robin and the n/2 guaranteed.
 
@@ -118,6 +120,32 @@ def time_mix(n: int, seeds: int) -> dict[str, object]:
     }
 
 
+def time_forced_repeat(n: int, seeds: int, repairs: RepairCounter) -> dict[str, object]:
+    """The repair's worst case: two people who have met everyone but the same last one.
+
+    No fresh pairing exists, so the repair runs and its search fails after
+    looking at everyone.
+    """
+    ids = [f"p{i}" for i in range(n)]
+    history = [[ids[0], x] for x in ids[1:-1]] + [[ids[1], x] for x in ids[2:-1]]
+    timings: list[float] = []
+    before = repairs.calls
+    repeats = 0
+    for seed in range(seeds):
+        start = time.perf_counter()
+        groups = pairing.pair(ids, history=history, teams={}, seed=seed)
+        timings.append((time.perf_counter() - start) * 1000)
+        repeats = pairing.pairing_cost(groups, history=history, teams={}).repeats
+    return {
+        "n": n,
+        "min_ms": min(timings),
+        "median_ms": statistics.median(timings),
+        "max_ms": max(timings),
+        "repairs": repairs.calls - before,
+        "repeats": repeats,
+    }
+
+
 def fresh_rotations(n: int, seed: int) -> int:
     """Rotations in a row with no repeated pair, same n players, no other history."""
     ids = [f"p{i}" for i in range(n)]
@@ -158,6 +186,16 @@ def main() -> None:
                 f"| {row['repairs']}/{args.seeds} "
                 f"| repeats {c.repeats}, same team {c.same_team}, unmentored {c.unmentored} |"
             )
+
+    print("\npair(), the repair's worst case: two people met all but the same one")
+    print("| players | ms: min / median / max | repairs | repeats |")
+    print("|---:|---|---:|---:|")
+    for n in sizes:
+        row = time_forced_repeat(n, max(3, args.seeds // 3), repairs)
+        print(
+            f"| {n} | {row['min_ms']:.1f} / {row['median_ms']:.1f} / {row['max_ms']:.1f} "
+            f"| {row['repairs']}/{max(3, args.seeds // 3)} | {row['repeats']} |"
+        )
 
     print("\nmix_teams(): 20 teams, 8 departments, rosters of 5 past sessions")
     print("| players | ms: min / median / max | cost |")
