@@ -76,6 +76,7 @@ against a brute-force search on small rooms):
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -410,7 +411,7 @@ def _greedy(people: _People) -> list[list[int]]:
             while exp_head < len(experienced) and taken[experienced[exp_head]]:
                 exp_head += 1
             seen = 0
-            for b in experienced[exp_head:]:
+            for b in itertools.islice(experienced, exp_head, None):
                 if taken[b]:
                     continue
                 c = cost(a, b)
