@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from browser_helpers import Pages, Shots, join, publish
-from playwright.async_api import Page, expect
+from playwright.async_api import FilePayload, Page, expect
 from ritrovo.game.pack import RiddleRound
 from ritrovo.packs import load_pack_bytes
 from support.protocol_helpers import create_room
@@ -23,6 +23,9 @@ from support.servers import running_server
 from support.servers import test_settings as fast_settings
 
 pytestmark = pytest.mark.timeout(150)
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+BROKEN_GIFT = Path(__file__).resolve().parents[1] / "packs" / "imports" / "broken.gift"
 
 DOCS_SHOTS = {"editor-riddle", "editor-problem", "editor-try", "editor-preview"}
 
@@ -201,7 +204,68 @@ async def test_the_editor_in_italian_opens_a_library_pack_and_starts_a_room(
         await editor.get_by_role("button", name="Elimina l'indovinello 1").first.click()
         await expect(editor.locator("#check-status")).to_contain_text("Il pacchetto è valido")
 
+        # A story round: an opening with a theme, each writer seeing only the line before.
+        await editor.get_by_role("button", name="Aggiungi una manche di storie").click()
+        story = editor.locator(".editor-round").last
+        await expect(story.get_by_label("Titolo della manche")).to_be_focused()
+        await editor.keyboard.type("Storie dall'ufficio")
+        await story.get_by_label("Incipit 1", exact=True).fill(
+            "La stampante si accese a mezzanotte."
+        )
+        await story.get_by_label("Tema della storia 1").fill("giallo")
+        await story.get_by_label("Cosa vede chi scrive").select_option("chain")
+        await story.get_by_label("Secondi per turno").fill("5")
+        problem = story.locator(".field-error", has_text="between 10 and 600")
+        await expect(problem).to_be_visible()
+        await story.get_by_label("Secondi per turno").fill("45")
+        await expect(problem).to_have_count(0)
+        await expect(editor.locator("#check-status")).to_contain_text("Il pacchetto è valido")
+
         await editor.get_by_role("button", name="Apri una stanza con questo pacchetto").click()
         await expect(editor).to_have_url(re.compile(r"/host/[2-9A-Z]{6}$"))
-        await expect(editor.locator("#pack-current")).to_contain_text(title)
+        host = editor
+        await expect(host.locator("#pack-current")).to_contain_text(title)
+
+        # Back in the editor from the console, the room's pack comes back as it was saved.
+        await host.get_by_role("link", name="Modifica nell'editor dei pacchetti").click()
+        await host.get_by_role("button", name="Apri il pacchetto della stanza").click()
+        await expect(host.locator("#open-result")).to_contain_text(title)
+        story = host.locator(".editor-round").last
+        await expect(story.get_by_label("Incipit 1", exact=True)).to_have_value(
+            "La stampante si accese a mezzanotte."
+        )
+        await expect(story.get_by_label("Cosa vede chi scrive")).to_have_value("chain")
+        await expect(story.get_by_label("Secondi per turno")).to_have_value("45")
         assert pages.problems() == []
+
+
+async def test_the_editor_opens_a_file_as_an_upload_reads_it(pages: Pages) -> None:
+    async with running_server(fast_settings()) as server:
+        editor = (await pages.open("editor")).page
+        await editor.goto(f"{server.base_url}/editor")
+        await expect(editor.locator("#check-status")).to_contain_text("problem")
+        # A change not saved anywhere: opening a file asks first.
+        await editor.get_by_label("Title", exact=True).fill("Draft")
+        gift = (EXAMPLES / "quiz-di-squadra.gift").read_bytes()
+        await editor.locator("#file-input").set_input_files(
+            files=FilePayload(name="quiz-di-squadra.gift", mimeType="text/plain", buffer=gift)
+        )
+        await editor.get_by_role("button", name="Open file").click()
+        await editor.get_by_role("button", name="Replace it").click()
+        await expect(editor.locator("#check-status")).to_contain_text("The pack is valid")
+        await expect(editor.get_by_label("Language of the riddles")).to_have_value("it")
+        await expect(editor.locator(riddle_field(0, "text"))).to_have_value(re.compile(r"\S"))
+
+        # A broken file: its problems, at their lines; the pack being edited stays.
+        await editor.locator("#file-input").set_input_files(
+            files=FilePayload(
+                name="broken.gift", mimeType="text/plain", buffer=BROKEN_GIFT.read_bytes()
+            )
+        )
+        await editor.get_by_role("button", name="Open file").click()
+        await expect(editor.locator("#open-result .problems li").first).to_contain_text(
+            "broken.gift:"
+        )
+        await expect(editor.get_by_label("Language of the riddles")).to_have_value("it")
+        # The browser logs the refused file's 422; nothing else went wrong.
+        assert pages.problems(allow=("status of 422",)) == []

@@ -789,7 +789,7 @@ async function open(request) {
     if (!response.ok) {
       /** @type {WireError} */
       const err = body.error || { code: `http_${response.status}`, message: response.statusText };
-      const list = Array.isArray(err.problems) ? err.problems.map((p) => (p.field ? `${p.field}: ${p.message}` : p.message)) : [];
+      const list = Array.isArray(err.problems) ? err.problems.map(fileProblemText) : [];
       fill(byId("open-result"), h("p", { class: "form-error" }, errorText(err)), list.length ? h("ul", { class: "problems" }, list.map((text) => h("li", {}, text))) : null);
       return;
     }
@@ -799,6 +799,15 @@ async function open(request) {
   } catch (err) {
     openResult(t("common.error", { message: String(/** @type {Error} */ (err).message || err) }), true);
   }
+}
+
+/**
+ * A problem of an opened file, at its line (or a spreadsheet's cell), as the console shows it.
+ * @param {{file: string, line?: number | null, cell?: string, field: string, message: string}} p
+ */
+function fileProblemText(p) {
+  const where = p.cell ? `${p.file}:${p.cell}` : p.line === null || p.line === undefined ? p.file : `${p.file}:${p.line}`;
+  return p.field ? `${where}: ${p.field}: ${p.message}` : `${where}: ${p.message}`;
 }
 
 /** @param {Obj} data */
