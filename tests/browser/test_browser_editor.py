@@ -269,3 +269,54 @@ async def test_the_editor_opens_a_file_as_an_upload_reads_it(pages: Pages) -> No
         await expect(editor.get_by_label("Language of the riddles")).to_have_value("it")
         # The browser logs the refused file's 422; nothing else went wrong.
         assert pages.problems(allow=("status of 422",)) == []
+
+
+async def test_a_riddle_is_written_tried_and_previewed_with_the_keyboard_alone(
+    pages: Pages,
+) -> None:
+    async with running_server(fast_settings()) as server:
+        editor = (await pages.open("editor")).page
+        await editor.goto(f"{server.base_url}/editor")
+        await editor.locator(riddle_field(0, "text")).focus()
+        await editor.keyboard.type("What has keys but opens no locks?")
+
+        async def tab_to(name: str) -> None:
+            await editor.keyboard.press("Tab")
+            focused = await editor.evaluate(
+                "(() => { const el = document.activeElement;"
+                " return el.getAttribute('aria-label') || (el.labels && el.labels[0]"
+                " ? el.labels[0].textContent : el.textContent); })()"
+            )
+            assert focused == name
+
+        # The fields of a riddle, in the order they are read.
+        await tab_to("Accepted answers")
+        await editor.keyboard.type("piano")
+        await tab_to("Options (multiple choice)")
+        await tab_to("Add a near answer to riddle 1")
+        await editor.keyboard.press("Enter")
+        await expect(editor.locator(riddle_field(0, "near[0].answers"))).to_be_focused()
+        await editor.keyboard.type("keyboard")
+        await tab_to("Nudge 1")
+        await editor.keyboard.type("Close: which instrument?")
+        await tab_to("Remove near answers 1")
+        await tab_to("Add a near answer to riddle 1")
+        await tab_to("Add a hint to riddle 1")
+        await tab_to("Time limit (seconds)")
+        await tab_to("Points")
+        await tab_to("Typos forgiven")
+        await tab_to("Digits and number words")
+        await tab_to("Explanation at the reveal")
+        await tab_to("Try an answer to riddle 1")
+        await editor.keyboard.type("keybord")
+        await editor.keyboard.press("Enter")
+        await expect(editor.locator(".editor-try .verdict-flash")).to_contain_text(
+            "which instrument"
+        )
+        await tab_to("Try")
+        await tab_to("Preview")
+        await editor.keyboard.press("Space")
+        await expect(editor.get_by_role("group", name="On a player's phone")).to_contain_text(
+            "What has keys but opens no locks?"
+        )
+        assert pages.problems() == []
