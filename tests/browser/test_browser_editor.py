@@ -319,4 +319,17 @@ async def test_a_riddle_is_written_tried_and_previewed_with_the_keyboard_alone(
         await expect(editor.get_by_role("group", name="On a player's phone")).to_contain_text(
             "What has keys but opens no locks?"
         )
+
+        # A reload loses nothing: the draft is kept in this browser, and counts as unsaved.
+        await editor.reload()
+        await expect(editor.locator("#open-result")).to_contain_text("Your last draft")
+        await expect(editor.locator(riddle_field(0, "near[0].nudge"))).to_have_value(
+            "Close: which instrument?"
+        )
+        await editor.get_by_role("button", name="New pack").click()
+        await editor.get_by_role("button", name="Cancel").click()
+        await expect(editor.locator(riddle_field(0, "answers"))).to_have_value("piano")
+        await editor.get_by_role("button", name="New pack").click()
+        await editor.get_by_role("button", name="Replace it").click()
+        await expect(editor.locator(riddle_field(0, "answers"))).to_have_value("")
         assert pages.problems() == []

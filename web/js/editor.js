@@ -16,6 +16,8 @@ import { riddlePreview } from "./editor/preview.js";
 /** @typedef {{field: string, message: string}} Problem */
 
 const CHECK_DELAY_MS = 500;
+// The pack being written is kept in this browser, so a reload or a closed tab loses nothing.
+const DRAFT_KEY = "ritrovo.editor.draft";
 const DEFAULT_TIME_LIMIT = 60;
 const DEFAULT_POINTS = 100;
 
@@ -675,9 +677,15 @@ function render() {
 
 function changed() {
   dirty = true;
+  keepDraft();
   window.clearTimeout(checkTimer);
   checkTimer = window.setTimeout(check, CHECK_DELAY_MS);
   updatePreviews();
+}
+
+/** Keep the pack in this browser, and whether it was saved somewhere since its last change. */
+function keepDraft() {
+  store.set(DRAFT_KEY, { pack, saved: !dirty });
 }
 
 /** Ask the server's validator about the pack as it is now (the latest answer wins). */
@@ -814,6 +822,7 @@ function fileProblemText(p) {
 function load(data) {
   pack = data;
   dirty = false;
+  keepDraft();
   problems = [];
   checkState = "checking";
   previews.clear();
@@ -894,6 +903,7 @@ async function saveToRoom() {
   try {
     if (await uploadTo(roomCode, token)) {
       dirty = false;
+      keepDraft();
       saveResult(
         h("p", { class: "verdict-flash correct" }, `✓ ${t("editor.save.saved", { code: roomCode })}`),
         h("a", { class: "btn btn-small", href: `/host/${encodeURIComponent(roomCode)}` }, t("editor.save.back_to_console")),
@@ -920,6 +930,7 @@ async function startRoom() {
     rememberHostedRoom(room.code, name);
     if (await uploadTo(room.code, room.host_token)) {
       dirty = false;
+      keepDraft();
       location.assign(`/host/${encodeURIComponent(room.code)}`);
     }
   } catch (err) {
@@ -982,6 +993,8 @@ function main() {
   );
   byId("btn-download").addEventListener("click", () => {
     downloadBlob(new Blob([toYaml(pack)], { type: "application/yaml" }), fileName());
+    dirty = false;
+    keepDraft();
     announce(t("editor.save.downloaded", { name: fileName() }));
   });
   byId("btn-save-room").addEventListener("click", saveToRoom);
@@ -991,6 +1004,13 @@ function main() {
     renderRoomParts();
   });
   renderRoomParts();
+  /** @type {{pack: Obj, saved: boolean} | null} */
+  const draft = store.get(DRAFT_KEY);
+  if (draft && draft.pack && typeof draft.pack === "object" && !Array.isArray(draft.pack)) {
+    pack = draft.pack;
+    dirty = !draft.saved;
+    openResult(t("editor.open.draft"));
+  }
   render();
   check();
   loadLibrary();

@@ -406,6 +406,7 @@ const D = {
   "editor.open.room_label": ["The pack of room {code}", "Il pacchetto della stanza {code}"],
   "editor.open.room": ["Open the room's pack", "Apri il pacchetto della stanza"],
   "editor.open.opened": ["Opened “{title}”.", "Aperto “{title}”."],
+  "editor.open.draft": ["Your last draft on this device is back; “New pack” starts again.", "È tornata la tua ultima bozza su questo dispositivo; “Nuovo pacchetto” ricomincia da capo."],
   "editor.open.replace": ["Replace the pack you are editing? Your changes are lost unless you downloaded or saved them.", "Sostituire il pacchetto che stai modificando? Le modifiche si perdono se non le hai scaricate o salvate."],
   "editor.open.replace_ok": ["Replace it", "Sostituisci"],
   "editor.pack.title": ["The pack", "Il pacchetto"],
