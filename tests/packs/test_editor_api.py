@@ -117,7 +117,7 @@ async def test_source_of_a_library_pack_and_of_a_room_pack_only_with_its_token()
 
 
 async def test_source_of_a_file_is_read_as_an_upload_and_kept_nowhere() -> None:
-    settings = fast_settings(uploads_per_address_per_hour=3)
+    settings = fast_settings(uploads_per_address_per_hour=4)
     async with running_server(settings) as server, aiohttp.ClientSession() as http:
         url = f"{server.base_url}/api/packs/source"
         gift = (EXAMPLES / "quiz-di-squadra.gift").read_bytes()
@@ -133,7 +133,10 @@ async def test_source_of_a_file_is_read_as_an_upload_and_kept_nowhere() -> None:
 
         status, body = await call(http, "POST", url, body=b"x" * 10, params={"filename": "x.exe"})
         assert (status, body["error"]["code"]) == (422, "invalid_pack")
-        # The fourth file this hour from this address: counted as uploads are.
+        big = io.BytesIO(b"x" * (settings.max_pack_bytes + 1))
+        status, body = await call(http, "POST", url, body=big, params={"filename": "big.gift"})
+        assert (status, body["error"]["code"]) == (413, "pack_too_large")
+        # The fifth file this hour from this address: counted as uploads are.
         status, body = await call(http, "POST", url, body=gift, params={"filename": "q.gift"})
         assert (status, body["error"]["code"]) == (429, "too_many_uploads")
         status, body = await call(http, "GET", f"{server.base_url}/api/packs")
