@@ -112,6 +112,10 @@ class TeamStory:
         default_factory=dict
     )  # player id -> turns written or skipped
     done: bool = False
+    # Bumped whenever a written line changes (the host hides or shows it):
+    # with ``len(lines)`` it says whether the lines are as a view last showed
+    # them, without a pass over every line (``story_views.lines_view``).
+    lines_edited: int = 0
 
 
 @dataclass(slots=True)

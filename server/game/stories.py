@@ -580,7 +580,9 @@ def hide_line(room: Room, team_id: object, line_index: object, hidden: object) -
     if not isinstance(hidden, bool):
         raise BadRequest("hidden must be true or false", code=ErrorCode.INVALID_FIELD)
     changes.line(room, ts.team_id, line_index)
+    changes.story(room, ts.team_id)  # its lines_edited
     ts.lines[line_index].hidden = hidden
+    ts.lines_edited += 1
 
 
 # Voting

@@ -37,6 +37,11 @@ class StoryRows:
         self._prompts: dict[tuple[int, bool], tuple[StoryPrompt, dict[str, object]]] = {}
         self._lists: dict[tuple[object, ...], list[Any]] = {}
         self._dicts: dict[tuple[object, ...], dict[str, Any]] = {}
+        # (team id, host) -> ((round started at, line count, lines_edited), line rows, writer ids)
+        self.stories: dict[
+            tuple[str, bool],
+            tuple[tuple[float | None, int, int], list[dict[str, object]], list[str]],
+        ] = {}
 
     def line(self, team_id: str, index: int, line: StoryLine, *, host: bool) -> dict[str, object]:
         key = (team_id, index, host)
@@ -89,6 +94,7 @@ class StoryRows:
     def forget(self) -> None:
         """Drop everything kept (a story round ended: its teams' lines are history)."""
         self._lines.clear()
+        self.stories.clear()
         self._lists.clear()
         self._dicts.clear()
         self._writers.clear()
@@ -105,17 +111,28 @@ def lines_view(
     """
     rows = kept or StoryRows()
     team_id = ts.team_id
-    lines: list[dict[str, object]] = []
-    writers: list[str] = []
-    for index, line in enumerate(ts.lines):
-        lines.append(rows.line(team_id, index, line, host=host))
-        if (host or not line.hidden) and line.player_id not in writers:
-            writers.append(line.player_id)
+    # The round (a team's story in the next round starts empty again), and
+    # how many lines there are and how often one changed.
+    round_started = room.story.started_at if room.story is not None else None
+    stamp = (round_started, len(ts.lines), ts.lines_edited)
+    found = rows.stories.get((team_id, host))
+    if found is not None and found[0] == stamp:
+        lines, writers = found[1], found[2]
+    else:
+        # Lines only ever change by one more at the end, or by the host
+        # hiding one (``lines_edited``): after a new line, only it is new.
+        start = 0
+        lines, writers = [], []
+        if found is not None and found[0][::2] == stamp[::2] and found[0][1] <= stamp[1]:
+            start, lines, writers = found[0][1], list(found[1]), list(found[2])
+        for index in range(start, len(ts.lines)):
+            line = ts.lines[index]
+            lines.append(rows.line(team_id, index, line, host=host))
+            if (host or not line.hidden) and line.player_id not in writers:
+                writers.append(line.player_id)
+        rows.stories[(team_id, host)] = (stamp, lines, writers)
     named = [rows.writer(pid, stories.player_name(room, pid)) for pid in writers]
-    return (
-        rows.same_list(("lines", team_id, host), lines),
-        rows.same_list(("writers", team_id, host), named),
-    )
+    return lines, rows.same_list(("writers", team_id, host), named)
 
 
 def _prompt_view(prompt: StoryPrompt, *, with_opening: bool) -> dict[str, object]:

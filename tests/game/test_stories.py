@@ -891,3 +891,32 @@ def test_markdown_export_escapes_user_text() -> None:
     assert not any(
         line.startswith(("#", "1.")) for line in md.splitlines()[1:] if "Team" not in line
     )
+
+
+def test_a_story_view_shows_a_hidden_line_and_a_new_round_at_once() -> None:
+    # Kept rows are reused by (round, line count, lines_edited): a hide, a
+    # show and the next round's story (as long, in a new round) are seen.
+    room = make_room(2, 2)
+    t1, _ = team_ids(room)
+    a, b = members(room, t1)
+    kept = story_views.StoryRows()
+    stories.start_round(room, ROUND, 0, T0)
+    stories.submit_line(room, ROUND, a, "one", T0 + 1)
+    stories.submit_line(room, ROUND, b, "two", T0 + 2)
+
+    def texts(at: float) -> list[object]:
+        view = story_views.story_view(room, ROUND, at, role="screen", kept=kept)
+        lines = view["teams"][t1].get("lines", [])  # type: ignore[index]
+        return [line.get("text") for line in lines]
+
+    stories.reveal_next(room, T0 + 3)
+    stories.reveal_next(room, T0 + 3)
+    assert texts(T0 + 4) == ["one", "two"]
+    stories.hide_line(room, t1, 1, True)
+    assert texts(T0 + 5) == ["one", None]
+    stories.hide_line(room, t1, 1, False)
+    assert texts(T0 + 6) == ["one", "two"]
+    assert room.story is not None
+    room.story = replace(room.story, started_at=T0 + 7)  # another round, the same counts
+    room.story.stories[t1].lines[0].text = "uno"
+    assert texts(T0 + 8) == ["uno", "two"]
