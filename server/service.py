@@ -63,6 +63,13 @@ def normalize_code(code: object) -> str:
     return code
 
 
+def uploaded_to(pack_id: str) -> str | None:
+    """The code of the room an uploaded pack's id names (``upload:<code>:<sha256>``), or None."""
+    key = pack_id.removeprefix(UPLOAD_PREFIX)
+    code, sep, _ = key.partition(":")
+    return code if sep and pack_id.startswith(UPLOAD_PREFIX) else None
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -204,7 +211,8 @@ class GameService:
             raise LimitExceeded(
                 "this server hosts its maximum number of rooms", code=ErrorCode.TOO_MANY_ROOMS
             )
-        if pack_id is not None and await self.get_pack(pack_id) is None:
+        # A new room has no uploads: only a library pack can be chosen at once.
+        if pack_id is not None and await self.pack_for_room(None, pack_id) is None:
             raise NotFound("no such pack", code=ErrorCode.PACK_NOT_FOUND)
         host_token = new_token()
         for _ in range(20):
@@ -580,13 +588,29 @@ class GameService:
         self._cache_pack(pack_id, pack, len(data))
         return pack
 
-    async def save_uploaded_pack(self, pack: Pack) -> str:
-        """Store an uploaded pack (once per content) and return its id for ``choose_pack``.
+    async def pack_for_room(self, code: str | None, pack_id: str) -> Pack | None:
+        """The pack ``pack_id`` if room ``code`` may use it, else None (as for no such pack).
 
-        It lives as long as a room that uses it: ``_keep_pack`` on each room's commits.
+        A library pack, for any room; an uploaded pack only for the room it
+        was uploaded to (``code`` None: a room still to be created, which has
+        none). Its id is shown to whoever sees the room, so an id alone must
+        not let another room choose the pack, nor its host read its answers.
+        """
+        if pack_id.startswith(UPLOAD_PREFIX) and uploaded_to(pack_id) != code:
+            return None
+        return await self.get_pack(pack_id)
+
+    async def save_uploaded_pack(self, pack: Pack, code: str | None = None) -> str:
+        """Store a pack uploaded to room ``code`` and return its id for ``choose_pack``.
+
+        The id names the room (``upload:<code>:<sha256>``): only that room may
+        use it (``pack_for_room``). Stored once per content and room; without
+        ``code`` no room may. It lives as long as a room that uses it:
+        ``_keep_pack`` on each room's commits.
         """
         data = encode_pack(pack)
-        key = hashlib.sha256(data).hexdigest()
+        digest = hashlib.sha256(data).hexdigest()
+        key = f"{code}:{digest}" if code else digest
         now = self.clock()
         await self.store.save_pack(key, data, ttl=self._pack_life(), now=now)
         pack_id = UPLOAD_PREFIX + key

@@ -188,7 +188,8 @@ async def close(caller: Caller, msg: protocol.Close) -> None:
 @host(protocol.ChoosePack)
 async def choose_pack(caller: Caller, msg: protocol.ChoosePack) -> None:
     # Looked up here, not in the rule: an uploaded pack is read from the store.
-    if await caller.service.get_pack(msg.pack) is None:
+    # Another room's upload is refused as an unknown pack is.
+    if await caller.service.pack_for_room(caller.code, msg.pack) is None:
         raise NotFound("no such pack", code=ErrorCode.PACK_NOT_FOUND)
     await _host_rule(caller, lambda r, p, now: flow.choose_pack(r, msg.pack))
 

@@ -281,7 +281,7 @@ class HttpApi:
         # 422 invalid_pack with every problem; past the time budget, 422
         # pack_too_complex.
         pack = await self.parser.parse(data, filename)
-        pack_id = await self.service.save_uploaded_pack(pack)
+        pack_id = await self.service.save_uploaded_pack(pack, room.code)
         await self.service.execute(room.code, lambda r, p, now: flow.choose_pack(r, pack_id))
         # The id the room knows the pack by (for choose_pack), not the file's own id.
         return json_response({"pack": {**pack.summary(), "id": pack_id}}, status=201)
@@ -316,7 +316,11 @@ class HttpApi:
     async def room_source(self, request: web.Request) -> web.Response:
         """The room's pack as the editor edits it: answers and all, for its host only."""
         room = await self._host_room(request)
-        pack = await self.service.get_pack(room.pack_id)
+        # Only a pack the room may use: a room that chose another room's upload
+        # (possible before uploads were tied to their room) does not get its answers.
+        pack = None
+        if room.pack_id is not None:
+            pack = await self.service.pack_for_room(room.code, room.pack_id)
         if pack is None:
             raise NotFound("the room has no pack yet", code=ErrorCode.NO_PACK)
         return json_response({"pack": pack_source(pack)})
