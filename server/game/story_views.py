@@ -8,17 +8,17 @@ own turn). Line texts are plain data and are never interpreted as HTML.
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 from ..errors import BadRequest, ErrorCode
 from . import stories
+from .kept import Kept
 from .models import Role, Room, StoryLine, StoryState, TeamStory
 from .pack import StoryPrompt, StoryRound
 from .rooms import get_player
 
 
-class StoryRows:
+class StoryRows(Kept):
     """Parts of story views kept from one build to the next for one room (see ``views.Rows``).
 
     A line, once written, shows the same until the host hides it: its row is
@@ -29,13 +29,13 @@ class StoryRows:
     """
 
     def __init__(self) -> None:
+        super().__init__()
         # (team id, index, host) -> ((player id, text, hidden), row)
         self._lines: dict[tuple[str, int, bool], tuple[tuple[str, str, bool], dict[str, object]]]
         self._lines = {}
         self._writers: dict[str, tuple[str, dict[str, object]]] = {}  # player id -> (name, row)
         # id(prompt) -> (the prompt, kept alive so the id stays its own, view)
         self._prompts: dict[tuple[int, bool], tuple[StoryPrompt, dict[str, object]]] = {}
-        self._lists: dict[tuple[object, ...], list[Any]] = {}
         self._dicts: dict[tuple[object, ...], dict[str, Any]] = {}
         # (team id, host) -> ((round started at, line count, lines_edited), line rows, writer ids)
         self.stories: dict[
@@ -75,14 +75,6 @@ class StoryRows:
         self._prompts[key] = (prompt, view)
         return view
 
-    def same_list(self, key: tuple[object, ...], items: list[Any]) -> list[Any]:
-        """``items``, or the list kept under ``key`` if it holds the very same items."""
-        old = self._lists.get(key)
-        if old is not None and len(old) == len(items) and all(map(operator.is_, old, items)):
-            return old
-        self._lists[key] = items
-        return items
-
     def same_counts(self, key: tuple[object, ...], counts: dict[str, int]) -> dict[str, Any]:
         """``counts``, or the dict kept under ``key`` if it is equal (str keys, int values)."""
         old = self._dicts.get(key)
@@ -95,7 +87,7 @@ class StoryRows:
         """Drop everything kept (a story round ended: its teams' lines are history)."""
         self._lines.clear()
         self.stories.clear()
-        self._lists.clear()
+        self.forget_kept()
         self._dicts.clear()
         self._writers.clear()
         self._prompts.clear()
@@ -239,26 +231,30 @@ def story_view(
     kept = kept or StoryRows()
     teams: dict[str, object] = {}
     for tid in order:
-        teams[tid] = _team_view(
+        ts = state.stories[tid]
+        own = role == "player" and tid == team_id
+        entry = _team_view(
             room,
             rnd,
             state,
-            state.stories[tid],
+            ts,
             role=role,
-            own=role == "player" and tid == team_id,
+            own=own,
             revealed=tid in revealed,
             player_id=player_id,
             kept=kept,
         )
+        writes = player_id is not None and player_id == ts.turn_player
+        teams[tid] = kept.same_row(("team", tid, role, own, writes), entry)
     view.update(
         {
             "round_index": state.round_index,
             "stage": state.stage,
             "paused": state.paused_remaining is not None,
             "reveal_index": state.reveal_index,
-            "reveal_order": order,
+            "reveal_order": kept.same_list(("reveal_order",), order),
             "vote_deadline_at": state.vote_deadline_at,
-            "teams": teams,
+            "teams": kept.same_row(("teams", role, team_id, player_id), teams),
         }
     )
     if state.stage in ("voting", "results"):

@@ -10,10 +10,10 @@ key, not once per connection.
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 from . import riddles, story_views
+from .kept import Kept
 from .models import MAX_MOMENTS, Guess, Moment, Player, Role, Room, TeamAttempt
 from .pack import Pack, RiddleRound, StoryRound
 from .rooms import get_player, is_present
@@ -74,7 +74,7 @@ def ranked_teams(room: Room) -> list[tuple[int, Any]]:
     return ranked
 
 
-class Rows:
+class Rows(Kept):
     """Parts of views kept from one build to the next for one room.
 
     A player's scoreboard entry is rebuilt only when something it shows
@@ -84,6 +84,7 @@ class Rows:
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self._entries: dict[tuple[bool, str], tuple[tuple[Any, ...], dict[str, Any]]] = {}
         self._guesses: dict[tuple[str, int], tuple[tuple[Any, ...], dict[str, Any]]] = {}
         self._pack: tuple[tuple[str | None, int], dict[str, Any]] | None = None
@@ -91,7 +92,6 @@ class Rows:
         self.story = story_views.StoryRows()  # the story round's lines, writers and prompts
         # Lists and team rows handed out last time, kept by what they are for
         # (a roster, a board): a handful per team and audience, replaced in place.
-        self._lists: dict[tuple[Any, ...], list[Any]] = {}
         self._teams: dict[tuple[bool, str, bool], tuple[tuple[Any, ...], dict[str, Any]]] = {}
 
     def entry(self, p: Player, now: float, *, host: bool) -> dict[str, Any]:
@@ -154,20 +154,6 @@ class Rows:
         }
         self._guesses[(team_id, index)] = (stamp, row)
         return row
-
-    def same_list(self, key: tuple[Any, ...], items: list[Any]) -> list[Any]:
-        """``items``, or the list kept under ``key`` if it holds the very same items.
-
-        A list rebuilt from kept rows is equal to the last one but a new
-        object; handing back the old one lets the patch diff skip it by
-        identity instead of encoding both to compare (2,000 entries per
-        roster, per flush, in a big room).
-        """
-        old = self._lists.get(key)
-        if old is not None and len(old) == len(items) and all(map(operator.is_, old, items)):
-            return old
-        self._lists[key] = items
-        return items
 
     def team_row(
         self, key: tuple[bool, str, bool], stamp: tuple[Any, ...], players: list[dict[str, Any]]
@@ -304,12 +290,15 @@ def build(
         "pack": None if pack is None else shared.rows.pack(room.pack_id, pack),
         "round": None
         if current is None
-        else {
-            "index": room.round_index,
-            "count": len(pack.rounds) if pack else 0,
-            "kind": current.kind,
-            "title": current.title,
-        },
+        else shared.rows.same_row(
+            ("round",),
+            {
+                "index": room.round_index,
+                "count": len(pack.rounds) if pack else 0,
+                "kind": current.kind,
+                "title": current.title,
+            },
+        ),
         "teams": rows,
         "players_count": len(room.players),
         "moments": shared.moments,
