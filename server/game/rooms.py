@@ -76,12 +76,17 @@ def clean_text(
     # direction overrides that reverse what follows on the screen), except the
     # zero-width joiner that emoji sequences need (and, in names, the
     # non-joiner that names.display_form keeps only where it shapes letters).
-    if any(
+    # A printable text has none of them (str.isprintable refuses all those
+    # categories, and separators other than the space): the character by
+    # character look is for the rest (no-break spaces, joiners).
+    if not value.isprintable() and any(
         unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn", "Zl", "Zp", "Cf") and ch not in joiners
         for ch in value
     ):
         raise BadRequest(f"{field.name} contains control characters", code=field.invalid)
-    if not any(unicodedata.category(ch)[0] in "LNPS" for ch in value):
+    # Stripped and printable ASCII, it starts with a letter, digit, mark or symbol.
+    visible = value.isascii() and value.isprintable()
+    if not visible and not any(unicodedata.category(ch)[0] in "LNPS" for ch in value):
         raise BadRequest(f"{field.name} has nothing visible in it", code=field.empty)
     return " ".join(value.split())
 
