@@ -31,6 +31,7 @@ from ..game.riddles import GUESS_MAX_CHARS
 from ..metrics import METRICS, Metrics
 from ..packs import PackError
 from ..packs.listing import listing
+from ..packs.loader import MAX_JSON_NESTING, json_nesting
 from ..packs.source import pack_source, trial_field, trial_pack
 from ..packs.worker import PackParser
 from ..service import GameService, hash_token, normalize_code
@@ -49,6 +50,9 @@ CSP = (
 
 # Pack uploads to one room are counted over this many seconds.
 UPLOAD_ROOM_WINDOW = 600
+# The largest JSON body of the routes that take one (not the pack editor's
+# validate, which takes a pack: max_pack_bytes).
+JSON_BODY_BYTES = 64 * 1024
 # The pack editor's checks of one address are counted over this many seconds.
 PACK_CHECK_WINDOW = 60
 
@@ -200,15 +204,24 @@ class HttpApi:
         return client_address(request, self.settings.trusted_proxies)
 
     async def _json_body(self, request: web.Request) -> dict[str, Any]:
-        raw = await request.read()
-        if len(raw) > 64 * 1024:
-            raise BadRequest("request body too large", code=ErrorCode.BODY_TOO_LARGE)
+        """The request's body, a JSON object of at most 64 KiB and ``MAX_JSON_NESTING`` levels."""
+        too_large = PayloadTooLarge(
+            f"request bodies are limited to {JSON_BODY_BYTES} bytes", code=ErrorCode.BODY_TOO_LARGE
+        )
+        raw = await _read_body(request, JSON_BODY_BYTES, too_large)
         try:
             body = orjson.loads(raw) if raw else {}
         except orjson.JSONDecodeError:
             raise BadRequest("the body is not valid JSON", code=ErrorCode.INVALID_JSON) from None
         if not isinstance(body, dict):
             raise BadRequest("the body must be a JSON object", code=ErrorCode.INVALID_MESSAGE)
+        # Before any work: what is read here may be written back as JSON (a
+        # riddle to try), and orjson refuses to write past 254 levels.
+        if json_nesting(raw) > MAX_JSON_NESTING:
+            raise BadRequest(
+                f"the body is nested too deeply (at most {MAX_JSON_NESTING} levels)",
+                code=ErrorCode.INVALID_JSON,
+            )
         return body
 
     async def _room(self, request: web.Request) -> Room:
@@ -291,18 +304,7 @@ class HttpApi:
         too_large = PayloadTooLarge(
             f"pack files are limited to {self.max_pack_bytes} bytes", code=ErrorCode.PACK_TOO_LARGE
         )
-        if request.content_length is not None and request.content_length > self.max_pack_bytes:
-            raise too_large
-        # read(n) returns what has arrived so far, not n bytes: read to the end,
-        # stopping as soon as the body is over the limit.
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := await request.content.read(64 * 1024):
-            size += len(chunk)
-            if size > self.max_pack_bytes:
-                raise too_large
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return await _read_body(request, self.max_pack_bytes, too_large)
 
     # -- the pack editor ---------------------------------------------------------
 
@@ -452,6 +454,26 @@ class HttpApi:
             raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
         url = room_links(request, self.public_url, code)["join_url"]
         return web.Response(body=_qr_svg(url), content_type="image/svg+xml")
+
+
+async def _read_body(request: web.Request, limit: int, too_large: RitrovoError) -> bytes:
+    """The request's body, or ``too_large`` as soon as it is known to be over ``limit`` bytes.
+
+    Never ``request.read()``: past the application's ``client_max_size`` it
+    raises aiohttp's own 413, plain text without an error code.
+    """
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    # read(n) returns what has arrived so far, not n bytes: read to the end,
+    # stopping as soon as the body is over the limit.
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _json_object(data: bytes) -> None:

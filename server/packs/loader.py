@@ -14,6 +14,7 @@ this module is the synchronous parser itself, used there and for the packs folde
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
 import logging
 import os
@@ -43,6 +44,7 @@ from ..game.pack import (
 )
 
 __all__ = [
+    "MAX_JSON_NESTING",
     "MAX_PACK_BYTES",
     "PACK_SUFFIXES",
     "PackError",
@@ -50,6 +52,7 @@ __all__ = [
     "PackProblem",
     "default_pack_dir",
     "is_pack_file",
+    "json_nesting",
     "load_pack",
     "load_pack_bytes",
     "load_pack_file",
@@ -63,6 +66,15 @@ PACK_SUFFIXES = (".yaml", ".yml", ".json")
 # Aliases share nodes, so a small file can describe a huge tree ("billion laughs");
 # the whole tree, aliases expanded, may not have more nodes than this.
 MAX_NODES = 200_000
+
+# A pack is at most 8 arrays and objects deep (a near answer's answers); JSON
+# nested deeper is refused before it is read (orjson writes at most 254 levels,
+# Python's json reads about 1,000: past either, a 500 instead of an answer).
+MAX_JSON_NESTING = 32
+# A JSON string, escapes and all; outside strings, valid JSON has no backslash.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_NESTING_STEP = tuple(1 if b in b"[{" else -1 for b in range(256))
 
 PACK_ID_RE = re.compile(r"[a-z0-9-]{1,64}")
 LANGUAGE_RE = re.compile(r"[a-z]{2}")
@@ -392,7 +404,7 @@ def _parse_yaml(text: str, filename: str) -> Node:
     except yaml.YAMLError as e:
         raise PackError([PackProblem(filename, None, "", f"invalid YAML: {e}")]) from None
     except RecursionError:
-        raise PackError([PackProblem(filename, None, "", "data is nested too deeply")]) from None
+        raise _too_deep(filename) from None
     if root is None:
         raise PackError([PackProblem(filename, None, "", "file is empty")])
     return root
@@ -408,12 +420,30 @@ def _yaml_syntax_problem(e: yaml.MarkedYAMLError, filename: str) -> PackProblem:
     return PackProblem(filename, line, "", f"YAML syntax error: {detail}")
 
 
+def json_nesting(data: bytes) -> int:
+    """How deeply arrays and objects nest in JSON ``data`` (0: a scalar alone).
+
+    Strings dropped, brackets kept, and a running sum of +1 and -1: each step
+    is a C loop, so this costs a few milliseconds for 64 KiB and never
+    recurses, whatever the nesting. For valid JSON; other input gets a number
+    that means nothing.
+    """
+    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    return max(itertools.accumulate(map(_NESTING_STEP.__getitem__, brackets)), default=0)
+
+
+def _too_deep(filename: str) -> PackError:
+    return PackError([PackProblem(filename, None, "", "data is nested too deeply")])
+
+
 class _JsonObject(list[tuple[object, object]]):
     """A JSON object's members in order, repeated names kept (the checker reports them)."""
 
 
 def _parse_json(text: str, filename: str) -> object:
     """The data of a JSON document, read by the json module (which decides what is JSON)."""
+    if json_nesting(text.encode()) > MAX_JSON_NESTING:
+        raise _too_deep(filename)
     try:
         return json.loads(text, object_pairs_hook=_JsonObject)
     except json.JSONDecodeError as e:
@@ -421,7 +451,7 @@ def _parse_json(text: str, filename: str) -> object:
             [PackProblem(filename, e.lineno, "", f"JSON syntax error: {e.msg}")]
         ) from None
     except RecursionError:
-        raise PackError([PackProblem(filename, None, "", "data is nested too deeply")]) from None
+        raise _too_deep(filename) from None
     except ValueError as e:  # a number of more than 4,300 digits
         raise PackError([PackProblem(filename, None, "", f"invalid JSON: {e}")]) from None
 
@@ -431,7 +461,7 @@ def _node_from_json(value: object, filename: str) -> Node:
     try:
         return _json_node(value)
     except RecursionError:
-        raise PackError([PackProblem(filename, None, "", "data is nested too deeply")]) from None
+        raise _too_deep(filename) from None
 
 
 def _json_node(value: object) -> Node:
