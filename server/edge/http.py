@@ -24,9 +24,8 @@ from ..errors import (
     RitrovoError,
 )
 from ..game import exports, flow
-from ..game.matching import RiddleMatcher
 from ..game.models import Room
-from ..game.pack import Pack, RiddleRound
+from ..game.pack import Pack
 from ..game.riddles import GUESS_MAX_CHARS
 from ..metrics import METRICS, Metrics
 from ..packs import PackError
@@ -387,15 +386,14 @@ class HttpApi:
             raise BadRequest("riddle must be a riddle's fields", code=ErrorCode.INVALID_FIELD)
         data = trial_pack(body.get("language"), body.get("defaults"), body["riddle"])
         try:
-            pack = await self.parser.parse(data, "riddle.json", pack_only=True)
+            # Checked, compiled and judged in a worker: a riddle's matcher costs
+            # as its answers do, and this route is open to anyone.
+            verdict = await self.parser.judge(data, guess)
         except PackError as exc:
             error = exc.to_dict()
             error["message"] = "the riddle has problems: fix them to try an answer"
             error["problems"] = [trial_field(p) for p in exc.problems]
             return json_response({"error": error}, status=422)
-        round_ = pack.rounds[0]
-        assert isinstance(round_, RiddleRound)
-        verdict = RiddleMatcher.for_riddle(round_.riddles[0], pack.language).check(guess)
         return json_response(
             {"verdict": verdict.kind, "nudge": verdict.nudge, "matched": verdict.matched}
         )

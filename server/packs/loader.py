@@ -42,6 +42,7 @@ from ..game.pack import (
     TypoTolerance,
     Visibility,
 )
+from ..game.riddles import GUESS_MAX_CHARS
 
 __all__ = [
     "MAX_JSON_NESTING",
@@ -81,6 +82,12 @@ LANGUAGE_RE = re.compile(r"[a-z]{2}")
 TITLE_MAX = 120
 RIDDLE_TEXT_MAX = 1000
 OPTIONS_MIN, OPTIONS_MAX = 2, 8
+# A riddle's matcher is compiled on the event loop when the riddle is played
+# (and in a worker for the editor's "try"): its answers bound that work. A
+# riddle of 6,500 answers took 75-170 ms; 50 and 50 of 200 characters, a few.
+ANSWERS_MAX = 50  # accepted answers of one riddle
+NEAR_ANSWERS_MAX = 50  # near answers of one riddle, all its near groups together
+ANSWER_MAX_CHARS = GUESS_MAX_CHARS  # a longer answer could never be typed
 
 DEFAULT_TIME_LIMIT = 60
 DEFAULT_POINTS = 100
@@ -825,6 +832,13 @@ class _Checker:
             return None
         text = f.text("text", required=True, max_len=RIDDLE_TEXT_MAX)
         answers = f.strings("answers", required="at least one answer is required")
+        if len(answers) > ANSWERS_MAX:
+            f.bad(
+                "answers",
+                f"at most {ANSWERS_MAX} answers per riddle, got {len(answers)}",
+                at_key=True,
+            )
+        self.answer_lengths(answers)
         self.no_duplicates(answers, "answer", path)
 
         time_limit = f.integer(
@@ -880,12 +894,15 @@ class _Checker:
             accepted.setdefault(_norm(answer.text, self.language), answer)
         seen: dict[str, _Item] = {}
         result: list[NearAnswer] = []
+        count = 0
         for i, node in enumerate(riddle.maps("near")):
             path = riddle.sub(f"near[{i}]")
             f = self.fields(node, path, NEAR_FIELDS, "a near answer", "answers and nudge")
             if f is None:
                 continue
             items = f.strings("answers", required="at least one near answer is required")
+            count += len(items)
+            self.answer_lengths(items)
             for item in items:
                 key = _norm(item.text, self.language)
                 if key in accepted:
@@ -905,7 +922,24 @@ class _Checker:
                     seen[key] = item
             nudge = f.text("nudge", required=True)
             result.append(NearAnswer(answers=tuple(a.text for a in items), nudge=nudge or ""))
+        if count > NEAR_ANSWERS_MAX:
+            riddle.bad(
+                "near",
+                f"at most {NEAR_ANSWERS_MAX} near answers per riddle "
+                f"(all its near answers together), got {count}",
+                at_key=True,
+            )
         return result
+
+    def answer_lengths(self, items: Iterable[_Item]) -> None:
+        for item in items:
+            if len(item.text) > ANSWER_MAX_CHARS:
+                self.problem(
+                    item.line,
+                    item.path,
+                    f"an answer is at most {ANSWER_MAX_CHARS} characters, as a guess is "
+                    f"(got {len(item.text)})",
+                )
 
     def hints(self, riddle: _Fields, time_limit: int | None, points: int | None) -> list[Hint]:
         result: list[Hint] = []

@@ -39,7 +39,8 @@ import time
 from typing import IO, Any
 
 from ..errors import ErrorCode, RitrovoError, StoreUnavailable
-from ..game.pack import Pack
+from ..game.matching import RiddleMatcher, Verdict
+from ..game.pack import Pack, RiddleRound
 from .imports import load_upload
 from .loader import PackError, load_pack_bytes
 
@@ -131,6 +132,25 @@ class PackParser:
         ``pack_only``: the bytes are a pack file (named by ``filename``), never
         an import whatever they look like (the pack editor's checks).
         """
+        value = await self._job((data, filename, self.max_bytes, pack_only, None))
+        if not isinstance(value, Pack):
+            raise TypeError("pack worker sent an unexpected answer")
+        return value
+
+    async def judge(self, data: bytes, guess: str) -> Verdict:
+        """The game's matcher on ``guess`` at the one riddle of the JSON pack ``data``.
+
+        Read, validated, compiled and judged in the worker, as ``parse`` reads
+        (the pack editor's "try"): compiling a riddle's matcher is pure Python
+        too, and the event loop does none of it. Raises as ``parse`` does.
+        """
+        value = await self._job((data, "riddle.json", self.max_bytes, True, guess))
+        if not isinstance(value, Verdict):
+            raise TypeError("pack worker sent an unexpected answer")
+        return value
+
+    async def _job(self, job: tuple[bytes, str, int, bool, str | None]) -> object:
+        """Run one job in a worker: its value, or the error it stands for."""
         if self._closed:
             raise StoreUnavailable(
                 "the server is restarting; upload again", code=ErrorCode.SERVER_RESTARTING
@@ -149,7 +169,7 @@ class PackParser:
             worker = await self._take()
             self._busy.add(worker)
             try:
-                answer = await self._run(worker, data, filename, pack_only)
+                answer = await self._run(worker, job)
             except BaseException:
                 self._end(worker)  # timed out, died, or the upload went away mid-parse
                 raise
@@ -159,7 +179,7 @@ class PackParser:
         finally:
             self._slots.release()
         kind, value = answer
-        if kind == "ok" and isinstance(value, Pack):
+        if kind == "ok":
             return value
         if kind == "invalid" and isinstance(value, PackError):
             raise value
@@ -168,12 +188,13 @@ class PackParser:
         raise RuntimeError(f"pack worker failed: {value}")
 
     async def _run(
-        self, worker: _Worker, data: bytes, filename: str, pack_only: bool
+        self, worker: _Worker, job: tuple[bytes, str, int, bool, str | None]
     ) -> tuple[str, object]:
+        filename = job[1]
         started = time.monotonic()
         try:
             async with asyncio.timeout(self.budget):
-                await worker.send((data, filename, self.max_bytes, pack_only))
+                await worker.send(job)
                 answer = await worker.receive()
         except TimeoutError:
             log.warning(
@@ -296,12 +317,21 @@ def _write_frame(sink: IO[bytes], message: object) -> None:
     sink.flush()
 
 
-def _answer(data: bytes, filename: str, max_bytes: int, pack_only: bool) -> tuple[str, object]:
+def _answer(
+    data: bytes, filename: str, max_bytes: int, pack_only: bool, guess: str | None
+) -> tuple[str, object]:
     try:
         if pack_only:
-            return "ok", load_pack_bytes(data, filename, max_bytes=max_bytes)
-        # A pack (YAML, JSON) or an import (GIFT, Aiken, Kahoot, Open Trivia DB, CSV).
-        return "ok", load_upload(data, filename, max_bytes=max_bytes)
+            pack = load_pack_bytes(data, filename, max_bytes=max_bytes)
+        else:
+            # A pack (YAML, JSON) or an import (GIFT, Aiken, Kahoot, Open Trivia DB, CSV).
+            pack = load_upload(data, filename, max_bytes=max_bytes)
+        if guess is None:
+            return "ok", pack
+        round_ = pack.rounds[0]
+        if not isinstance(round_, RiddleRound):
+            return "failed", "a guess was sent with a pack that is not one riddle"
+        return "ok", RiddleMatcher.for_riddle(round_.riddles[0], pack.language).check(guess)
     except PackError as error:
         return "invalid", error
     except (MemoryError, RecursionError):
@@ -325,8 +355,8 @@ def main() -> None:
     jobs = sys.stdin.buffer
     _write_frame(answers, ("ready", os.getpid()))
     while (frame := _read_frame(jobs)) is not None:
-        data, filename, max_bytes, pack_only = pickle.loads(frame)
-        _write_frame(answers, _answer(data, filename, max_bytes, pack_only))
+        data, filename, max_bytes, pack_only, guess = pickle.loads(frame)
+        _write_frame(answers, _answer(data, filename, max_bytes, pack_only, guess))
 
 
 if __name__ == "__main__":

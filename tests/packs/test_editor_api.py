@@ -361,3 +361,24 @@ async def test_the_editor_page_is_served_with_the_security_headers() -> None:
         assert r.content_type == "text/html"
         assert "script-src 'self'" in r.headers["Content-Security-Policy"]
         assert 'src="/static/js/editor.js"' in await r.text()
+
+
+async def test_try_refuses_a_riddle_of_thousands_of_answers() -> None:
+    # 6,500 answers fit in 64 KiB and took 75-170 ms to compile on the event
+    # loop per try; the validator now refuses them (and "try" judges in its worker).
+    answers = [f"a{i:04d}" for i in range(6500)]
+    async with running_server(fast_settings()) as server, aiohttp.ClientSession() as http:
+        url = f"{server.base_url}/api/packs/try"
+        riddle = {"text": "t", "answers": answers, "typo_tolerance": 3, "numbers": True}
+        payload = {"language": "en", "riddle": riddle, "guess": "zzzzz"}
+        status, body = await call(http, "POST", url, body=orjson.dumps(payload))
+        assert (status, body["error"]["code"]) == (422, "invalid_pack")
+        assert body["error"]["problems"] == [
+            {"field": "riddle.answers", "message": "at most 50 answers per riddle, got 6500"}
+        ]
+        riddle["answers"] = answers[:50]
+        status, body = await call(http, "POST", url, body=orjson.dumps(payload))
+        assert (status, body["verdict"]) == (200, "wrong")
+        payload["guess"] = "a0049"
+        status, body = await call(http, "POST", url, body=orjson.dumps(payload))
+        assert (status, body["verdict"], body["matched"]) == (200, "correct", "a0049")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -392,3 +393,63 @@ def test_deep_nesting_is_refused() -> None:
     for filename in ("deep.yaml", "deep.json"):
         [problem] = problems_of(f'{{"id": {deep}}}', filename)
         assert "nested too deeply" in problem.message
+
+
+def test_json_nested_past_the_limit_is_refused_before_it_is_read() -> None:
+    def nested(levels: int) -> str:
+        return "[" * levels + '"x"' + "]" * levels
+
+    riddle = '{"text": "Q", "answers": ["a"], "explanation": %s}'
+    pack = '{"id": "p", "title": "T", "language": "en", "rounds": [{"kind": "riddles", "title": "R", "riddles": [%s]}]}'
+    # Past 32 levels: one problem for the whole file, nothing else is checked.
+    [problem] = problems_of(pack % (riddle % nested(30)), "p.json")
+    assert (problem.field, problem.message) == ("", "data is nested too deeply")
+    # Brackets inside strings are text, not nesting.
+    text = json.dumps("[" * 100 + '\\"{' * 50)
+    loaded = load_pack_bytes((pack % (riddle % text)).encode(), "p.json")
+    assert isinstance(loaded.rounds[0], RiddleRound)
+    assert loaded.rounds[0].riddles[0].explanation == json.loads(text)
+
+
+def riddle_pack(riddle: Mapping[str, object]) -> bytes:
+    rounds = [{"kind": "riddles", "title": "R", "riddles": [riddle]}]
+    return json.dumps({"id": "p", "title": "T", "language": "en", "rounds": rounds}).encode()
+
+
+def test_a_riddle_has_at_most_50_answers_and_50_near_answers_of_200_characters() -> None:
+    # A riddle's matcher is compiled on the event loop when it is played: its
+    # answers bound that work (6,500 answers took 75-170 ms).
+    answers = [f"answer {i}" for i in range(50)]
+    near = [
+        {"answers": [f"near {i}" for i in range(25)], "nudge": "Close"},
+        {"answers": [f"other {i}" for i in range(25)], "nudge": "Closer"},
+    ]
+    longest = "x" * 200
+    most = {"text": "Q", "answers": [*answers[:49], longest], "near": near}
+    loaded = load_pack_bytes(riddle_pack(most), "p.json")
+    assert isinstance(loaded.rounds[0], RiddleRound)
+    assert len(loaded.rounds[0].riddles[0].answers) == 50
+
+    too_many = {
+        "text": "Q",
+        "answers": [*answers, "one more"],
+        "near": [*near, {"answers": ["a last"], "nudge": "Close"}],
+    }
+    problems = {p.field: p.message for p in problems_of(riddle_pack(too_many), "p.json")}
+    assert problems == {
+        "rounds[0].riddles[0].answers": "at most 50 answers per riddle, got 51",
+        "rounds[0].riddles[0].near": (
+            "at most 50 near answers per riddle (all its near answers together), got 51"
+        ),
+    }
+    too_long = {
+        "text": "Q",
+        "answers": ["fine", longest + "x"],
+        "near": [{"answers": longest + "y", "nudge": "Close"}],
+    }
+    problems = {p.field: p.message for p in problems_of(riddle_pack(too_long), "p.json")}
+    assert set(problems) == {
+        "rounds[0].riddles[0].answers[1]",
+        "rounds[0].riddles[0].near[0].answers",
+    }
+    assert all("at most 200 characters" in m for m in problems.values())
