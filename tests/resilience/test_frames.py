@@ -110,6 +110,23 @@ async def test_an_unmasked_client_frame_closes_the_connection_with_1002() -> Non
         await ada.close()
 
 
+async def test_pongs_alone_whole_or_in_pieces_leave_the_connection_as_it_was() -> None:
+    # A whole pong alone in its read is dropped before aiohttp's reader (the
+    # keep-alive counted the read); in pieces it goes the usual way.
+    async with running_server(fast_settings()) as srv, asyncio.timeout(10):
+        raw = await RawSocket.open(srv.base_url)
+        await raw.send(frame(b"", opcode=0xA))
+        await raw.send(frame(b"x" * 125, opcode=0xA))
+        await raw.send(frame(b"abc", opcode=0xA), piece=2)
+        await raw.send(frame(b"not json"))  # the next message is read as usual
+        opcode, payload = await raw.next_frame()
+        assert opcode == 0x1 and json.loads(payload)["code"] == "invalid_json"
+        # An unmasked pong alone is still an unmasked frame.
+        await raw.send(frame(b"", opcode=0xA, masked=False))
+        assert await raw.close_code() == 1002
+        raw.close()
+
+
 async def test_a_frame_of_exactly_64_kib_is_answered_and_one_byte_more_closes() -> None:
     settings = fast_settings()
     assert settings.max_frame_bytes * 4 == 65_536  # the defaults the documentation states
