@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import hmac
 import io
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -54,6 +56,9 @@ UPLOAD_ROOM_WINDOW = 600
 JSON_BODY_BYTES = 64 * 1024
 # The pack editor's checks of one address are counted over this many seconds.
 PACK_CHECK_WINDOW = 60
+# One check of an address is read at a time (in each process); this many more
+# wait their turn (an editor may validate and try at once), and past them 429.
+PACK_CHECKS_WAITING_PER_ADDRESS = 2
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:
@@ -156,6 +161,36 @@ def public_info(room: Room, pack: Pack | None) -> dict[str, Any]:
     }
 
 
+class OneAtATime:
+    """Per key (a client address), one holder at a time and at most ``waiting`` in line.
+
+    In this process only: each process has its own pack workers, which is
+    what one holder at a time shares out.
+    """
+
+    def __init__(self, waiting: int) -> None:
+        self.waiting = waiting
+        self._lines: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # key: lock, [holder + line]
+
+    @contextlib.asynccontextmanager
+    async def turn(self, key: str) -> AsyncIterator[None]:
+        """Wait for ``key``'s turn; ``LimitExceeded`` (429 ``rate_limited``) if its line is full."""
+        lock, count = self._lines.get(key) or self._lines.setdefault(key, (asyncio.Lock(), [0]))
+        if count[0] > self.waiting:
+            raise LimitExceeded(
+                "this address's pack checks are already being read; wait for their answers",
+                code=ErrorCode.RATE_LIMITED,
+            )
+        count[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            count[0] -= 1
+            if count[0] == 0:
+                del self._lines[key]
+
+
 class HttpApi:
     def __init__(
         self,
@@ -194,6 +229,9 @@ class HttpApi:
             settings.pack_checks_per_address_per_minute,
             PACK_CHECK_WINDOW,
         )
+        # And read one at a time per address: a flood of slow checks from one
+        # address holds at most one of the pack workers' places.
+        self.check_turns = OneAtATime(PACK_CHECKS_WAITING_PER_ADDRESS)
 
     async def close(self, app: web.Application) -> None:
         """``on_cleanup``: stop the pack workers."""
@@ -355,13 +393,14 @@ class HttpApi:
         the uploads' time budget and size limit.
         """
         await self._count_check(request)
-        data = await self._pack_body(request)
-        _json_object(data)
-        try:
-            pack = await self.parser.parse(data, "pack.json", pack_only=True)
-        except PackError as exc:
-            problems = [{"field": p.field, "message": p.message} for p in exc.problems]
-            return json_response({"valid": False, "problems": problems})
+        async with self.check_turns.turn(self._address(request)):
+            data = await self._pack_body(request)
+            _json_object(data)
+            try:
+                pack = await self.parser.parse(data, "pack.json", pack_only=True, check=True)
+            except PackError as exc:
+                problems = [{"field": p.field, "message": p.message} for p in exc.problems]
+                return json_response({"valid": False, "problems": problems})
         return json_response({"valid": True, "pack": pack.summary()})
 
     async def try_answer(self, request: web.Request) -> web.Response:
@@ -388,7 +427,8 @@ class HttpApi:
         try:
             # Checked, compiled and judged in a worker: a riddle's matcher costs
             # as its answers do, and this route is open to anyone.
-            verdict = await self.parser.judge(data, guess)
+            async with self.check_turns.turn(self._address(request)):
+                verdict = await self.parser.judge(data, guess)
         except PackError as exc:
             error = exc.to_dict()
             error["message"] = "the riddle has problems: fix them to try an answer"

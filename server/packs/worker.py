@@ -12,7 +12,10 @@ without work). It sends back the validated ``Pack``, or the ``PackError``
 with every problem. One that has not answered within the budget (a setting,
 ``pack_parse_seconds``) is killed, and the upload refused with
 ``pack_too_complex``; the next upload starts a new worker. Uploads beyond the
-workers wait in a bounded queue; past it they are refused with ``busy``.
+workers wait in a bounded queue; past it they are refused with ``busy``. The
+pack editor's checks (``check``: validate, try an answer) may hold at most
+half of the queue, so that a flood of them never leaves a room's upload
+without a place.
 
 A worker runs at a lower CPU priority than the server, under an address-space
 limit, and dies with the server (Linux ``PR_SET_PDEATHSIG``; elsewhere it
@@ -110,6 +113,7 @@ class PackParser:
         self.max_bytes = max_bytes
         self._slots = asyncio.Semaphore(self.workers)
         self._waiting = 0
+        self._waiting_checks = 0  # of _waiting, the pack editor's checks
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
         self._ending: set[asyncio.Task[int]] = set()  # waits for killed workers' exit
@@ -125,14 +129,22 @@ class PackParser:
         """Uploads waiting for a worker."""
         return self._waiting
 
-    async def parse(self, data: bytes, filename: str, *, pack_only: bool = False) -> Pack:
+    @property
+    def check_places(self) -> int:
+        """How many of the queue's places the pack editor's checks may hold."""
+        return self.queue // 2
+
+    async def parse(
+        self, data: bytes, filename: str, *, pack_only: bool = False, check: bool = False
+    ) -> Pack:
         """The validated pack; ``PackError`` with every problem, ``PackTooComplex``
         past the budget, ``busy`` (503) when too many uploads are already waiting.
 
         ``pack_only``: the bytes are a pack file (named by ``filename``), never
-        an import whatever they look like (the pack editor's checks).
+        an import whatever they look like (the pack editor's checks). ``check``:
+        the pack editor's check, which waits only within ``check_places``.
         """
-        value = await self._job((data, filename, self.max_bytes, pack_only, None))
+        value = await self._job((data, filename, self.max_bytes, pack_only, None), check)
         if not isinstance(value, Pack):
             raise TypeError("pack worker sent an unexpected answer")
         return value
@@ -142,29 +154,34 @@ class PackParser:
 
         Read, validated, compiled and judged in the worker, as ``parse`` reads
         (the pack editor's "try"): compiling a riddle's matcher is pure Python
-        too, and the event loop does none of it. Raises as ``parse`` does.
+        too, and the event loop does none of it. Raises as ``parse`` does; a
+        check, it waits only within ``check_places``.
         """
-        value = await self._job((data, "riddle.json", self.max_bytes, True, guess))
+        value = await self._job((data, "riddle.json", self.max_bytes, True, guess), True)
         if not isinstance(value, Verdict):
             raise TypeError("pack worker sent an unexpected answer")
         return value
 
-    async def _job(self, job: tuple[bytes, str, int, bool, str | None]) -> object:
+    async def _job(self, job: tuple[bytes, str, int, bool, str | None], check: bool) -> object:
         """Run one job in a worker: its value, or the error it stands for."""
         if self._closed:
             raise StoreUnavailable(
                 "the server is restarting; upload again", code=ErrorCode.SERVER_RESTARTING
             )
-        if self._slots.locked() and self._waiting >= self.queue:
+        if self._slots.locked() and (
+            self._waiting >= self.queue or (check and self._waiting_checks >= self.check_places)
+        ):
             raise StoreUnavailable(
                 "the server is busy reading other packs; try again in a moment",
                 code=ErrorCode.BUSY,
             )
         self._waiting += 1
+        self._waiting_checks += check
         try:
             await self._slots.acquire()
         finally:
             self._waiting -= 1
+            self._waiting_checks -= check
         try:
             worker = await self._take()
             self._busy.add(worker)

@@ -6,6 +6,7 @@ machine-readable code and changes nothing: the room keeps its pack.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from collections.abc import AsyncIterator
@@ -382,3 +383,53 @@ async def test_try_refuses_a_riddle_of_thousands_of_answers() -> None:
         payload["guess"] = "a0049"
         status, body = await call(http, "POST", url, body=orjson.dumps(payload))
         assert (status, body["verdict"], body["matched"]) == (200, "correct", "a0049")
+
+
+def slow_pack(riddles: int = 8000) -> bytes:
+    """A pack the validator takes a second or more over: every riddle has a problem."""
+    items = [{"text": f"q{i}", "answers": [f"a{i}"], "points": 0} for i in range(riddles)]
+    rounds = [{"kind": "riddles", "title": "r", "riddles": items}]
+    return orjson.dumps({"id": "slow", "title": "Slow", "language": "en", "rounds": rounds})
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("addresses", [1, 12], ids=["one-address", "many-addresses"])
+async def test_an_upload_finds_a_place_while_validate_is_flooded(addresses: int) -> None:
+    # One pack worker and a queue of 4, as a small server has. 12 slow checks
+    # at once used to take the worker and the whole queue: another room's
+    # upload was then 503 busy. Now an address's checks are read one at a time
+    # (the line behind it is 2 long, past it 429), and checks hold at most half
+    # of the queue (past it 503): the upload always finds a place.
+    settings = fast_settings(pack_parse_workers=1, pack_parse_queue=4, trusted_proxies=1)
+    async with running_server(settings) as server, aiohttp.ClientSession() as http:
+        base = server.base_url
+        room = await create_room(base, "Bystander")
+        body = slow_pack()
+        answered: list[tuple[int, str]] = []
+
+        async def check(i: int) -> None:
+            headers = {"X-Forwarded-For": f"10.0.0.{i % addresses + 1}"}
+            async with http.post(f"{base}/api/packs/validate", data=body, headers=headers) as r:
+                reply = await r.json()
+                answered.append((r.status, reply.get("error", {}).get("code", "")))
+
+        flood = asyncio.gather(*(check(i) for i in range(12)))
+        # 12 checks: 1 read, at most 4 waiting; every other one is answered at once.
+        async with asyncio.timeout(30):
+            while len(answered) < 7:
+                await asyncio.sleep(0.01)
+        status, uploaded = await call(
+            http,
+            "POST",
+            f"{base}/api/rooms/{room['code']}/pack",
+            body=ROOM_PACK.encode(),
+            token=room["host_token"],
+            params={"filename": "p.yaml"},
+        )
+        assert status == 201, uploaded
+        await flood
+        refused = (429, "rate_limited") if addresses == 1 else (503, "busy")
+        assert answered.count(refused) == 9, answered
+        # 1 read at once, 2 after it (past the time budget on a slow machine).
+        read = [a for a in answered if a != refused]
+        assert all(a in ((200, ""), (422, "pack_too_complex")) for a in read), answered
