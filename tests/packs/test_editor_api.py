@@ -179,29 +179,45 @@ async def test_validate_refuses_what_is_not_a_pack_object_and_too_large() -> Non
     async with running_server(settings) as server, aiohttp.ClientSession() as http:
         base = server.base_url
         room = await create_room(base, "Editor")
-        await upload_pack(base, room["code"], room["host_token"], ROOM_PACK)
+        code, token = room["code"], room["host_token"]
+        uploaded = await upload_pack(base, code, token, ROOM_PACK)
         url = f"{base}/api/packs/validate"
-        for bad, code in (
+
+        async def validate(body: bytes | io.BytesIO) -> tuple[int, dict[str, Any]]:
+            # As the editor opened from this room's console might send it: with
+            # the room's code and host token, so a validate that chose or kept
+            # the pack for the room would show below.
+            return await call(http, "POST", url, body=body, token=token, params={"room": code})
+
+        for bad, error_code in (
             (b"id: yaml-is-not-json", "invalid_json"),
             (b"", "invalid_message"),
             (b"[1, 2]", "invalid_message"),
         ):
-            status, body = await call(http, "POST", url, body=bad)
-            assert (status, body["error"]["code"]) == (400, code), bad
+            status, body = await validate(bad)
+            assert (status, body["error"]["code"]) == (400, error_code), bad
             assert body["error"]["message"]
         big = editor_pack(text="x" * settings.max_pack_bytes)
-        status, body = await call(http, "POST", url, body=io.BytesIO(orjson.dumps(big)))
+        status, body = await validate(io.BytesIO(orjson.dumps(big)))
         assert (status, body["error"]["code"]) == (413, "pack_too_large")
-        status, body = await call(http, "POST", url, body=orjson.dumps(editor_pack()))
-        assert status == 200
+        status, body = await validate(orjson.dumps(editor_pack()))
+        assert (status, body["valid"]) == (200, True)
         # Five checks a minute from this address (the refused ones count): the sixth waits.
-        status, body = await call(http, "POST", url, body=orjson.dumps(editor_pack()))
+        status, body = await validate(orjson.dumps(editor_pack()))
         assert (status, body["error"]["code"]) == (429, "rate_limited")
         status, body = await call(http, "POST", f"{base}/api/packs/try", body=b"{}")
         assert (status, body["error"]["code"]) == (429, "rate_limited")
-        # Nothing changed: the room still plays its own pack.
-        status, body = await call(http, "GET", f"{base}/api/rooms/{room['code']}")
-        assert body["pack"]["title"] == "Secret pack"
+        # Nothing changed: the room still plays its own pack (not "My pack",
+        # the one validated), answers and all.
+        status, body = await call(http, "GET", f"{base}/api/rooms/{code}")
+        assert body["pack"] == {
+            "id": uploaded["pack"]["id"],
+            "title": "Secret pack",
+            "language": "en",
+        }
+        status, body = await call(http, "GET", f"{base}/api/rooms/{code}/pack", token=token)
+        assert status == 200
+        assert body["pack"] == pack_source(load_pack_bytes(ROOM_PACK.encode(), "p.yaml"))
 
 
 async def test_try_answers_with_the_games_matcher_in_the_packs_language() -> None:
