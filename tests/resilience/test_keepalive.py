@@ -19,7 +19,7 @@ from support.servers import test_settings as fast_settings
 
 
 def _fast(app: Any, heartbeat: float) -> None:
-    """Make the app's keep-alive tick fast (HEARTBEAT is 20 s in production)."""
+    """Make the app's keep-alive tick fast (HEARTBEAT is 30 s in production)."""
     keepalive = app[KEEPALIVE]
     keepalive.heartbeat = heartbeat
     keepalive.tick = heartbeat / 2 / SLICES
