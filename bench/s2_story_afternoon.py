@@ -41,6 +41,7 @@ import contextlib
 import json
 import math
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -157,6 +158,8 @@ async def run_once(
         await wait_idle(server)
         before = redis.commandstats() if redis else {}
         profiler = Profiler(server.pid, f"s2-{target}").start() if args.profile else None
+        if "cprofile" in args.patch and not reference:
+            os.kill(server.pid, signal.SIGUSR2)  # start (bench/lib/patched_serve.py)
         measured = [
             server.pid,
             os.getpid(),
@@ -171,6 +174,8 @@ async def run_once(
         cpu0, wall0 = server.cpu_seconds(), time.monotonic()
         await asyncio.sleep(args.period * lines)
         cpu, wall = server.cpu_seconds() - cpu0, time.monotonic() - wall0
+        if "cprofile" in args.patch and not reference:
+            os.kill(server.pid, signal.SIGUSR2)  # stop and write the profile
         if profiler is not None:
             print(profiler.stop())
         results = await hear_all(workers, "result", timeout=120)

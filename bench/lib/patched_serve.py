@@ -22,6 +22,7 @@ near_cap       a team's near answers per 10 s (riddles.NEAR_GUESS_LIMIT, 20) may
                players in 26 teams) has every near answer of a one-second burst
                recorded, as issue 11 asks; the cost of recording one is unchanged.
 gc_thresholds  the server's garbage collector thresholds from $RITROVO_BENCH_GC
+cprofile       cProfile the server between two SIGUSR2s (S2 sends them around its window)
                (e.g. "2000,10,10") instead of the ones ``ritrovo serve`` sets.
 trace          write a timeline to $RITROVO_BENCH_TRACE.<pid>: every flush (start, CPU
                duration, connections), every batch the room runner commits (size,
@@ -48,6 +49,7 @@ KNOWN = {
     "trace",
     "gc_trace",
     "gc_thresholds",
+    "cprofile",
 }
 
 
@@ -129,8 +131,34 @@ def apply() -> None:
         _trace()
     if "gc_trace" in PATCHES:
         _gc_trace()
+    if "cprofile" in PATCHES:
+        _cprofile()
     if "gc_thresholds" in PATCHES:
         _gc_thresholds()
+
+
+def _cprofile() -> None:
+    """cProfile the server between two SIGUSR2s, into $RITROVO_BENCH_TRACE.<pid>.prof.
+
+    A deterministic profile of a measuring window (the bench sends the
+    signals at its start and end), with call counts that py-spy's samples lack.
+    """
+    import cProfile
+    import signal
+
+    path = os.environ.get("RITROVO_BENCH_TRACE", "trace.txt")
+    profiler = cProfile.Profile()
+    running = [False]
+
+    def toggle(*_: Any) -> None:
+        if running[0]:
+            profiler.disable()
+            profiler.dump_stats(f"{path}.{os.getpid()}.prof")
+        else:
+            profiler.enable()
+        running[0] = not running[0]
+
+    signal.signal(signal.SIGUSR2, toggle)
 
 
 def _gc_thresholds() -> None:
@@ -143,20 +171,25 @@ def _gc_thresholds() -> None:
 
 
 def _gc_trace() -> None:
-    """Write every garbage collection that took over 5 ms to $RITROVO_BENCH_TRACE.<pid>.gc."""
+    """Write every garbage collection that took over 5 ms to $RITROVO_BENCH_TRACE.<pid>.gc.
+
+    $RITROVO_BENCH_GC_MIN_MS sets another bound (0: every collection, to add
+    up what the collector costs in all).
+    """
     import gc
     import time
 
     path = os.environ.get("RITROVO_BENCH_TRACE", "trace.txt")
     out = open(f"{path}.{os.getpid()}.gc", "a", buffering=1)  # noqa: SIM115
     started: list[float] = [0.0]
+    bound = float(os.environ.get("RITROVO_BENCH_GC_MIN_MS", "5")) / 1000
 
     def callback(phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             started[0] = time.perf_counter()
         else:
             took = time.perf_counter() - started[0]
-            if took > 0.005:
+            if took >= bound:
                 out.write(
                     f"{started[0]:.4f} gc gen{info['generation']} {1000 * took:.1f} ms collected {info['collected']}\n"
                 )
