@@ -9,7 +9,7 @@ malformed message. docs/protocol.md describes every message.
 from __future__ import annotations
 
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import orjson
@@ -123,6 +123,12 @@ class Leave(Message):
     pass
 
 
+class SetMentoringRole(Message):
+    """Coffee pairing's mentoring option: what the player is (null: neither)."""
+
+    role: Literal["newcomer", "experienced"] | None
+
+
 # Host commands.
 class CreateTeam(Message):
     name: str
@@ -173,6 +179,20 @@ class AutoAdvance(Message):
     enabled: bool
 
 
+class StartPairing(Message):
+    """Start a coffee pairing of the present players for ``seconds``."""
+
+    seconds: int
+    mentoring: bool = False
+    seed: int | None = None
+
+
+class ShufflePairing(Message):
+    """Draw the running coffee pairing again with another seed."""
+
+    seed: int | None = None
+
+
 class Bare(Message):
     """Base of the host commands with no fields."""
 
@@ -213,6 +233,10 @@ class Close(Bare):
     pass
 
 
+class EndPairing(Bare):
+    pass
+
+
 OPENING: dict[str, type[Message]] = {
     "join": Join,
     "rejoin": Rejoin,
@@ -228,6 +252,7 @@ PLAYER: dict[str, type[Message]] = {
     "line": Line,
     "vote": Vote,
     "leave": Leave,
+    "set_mentoring_role": SetMentoringRole,
 }
 
 HOST: dict[str, type[Message]] = {
@@ -253,6 +278,9 @@ HOST: dict[str, type[Message]] = {
     "end_writing": EndWriting,
     "close_voting": CloseVoting,
     "finish": Finish,
+    "start_pairing": StartPairing,
+    "shuffle_pairing": ShufflePairing,
+    "end_pairing": EndPairing,
 }
 
 SCREEN: dict[str, type[Message]] = {"ping": Ping, "resync": Resync}

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from .. import protocol
 from ..errors import ErrorCode, NotFound, StoreUnavailable
-from ..game import flow, riddles, rooms
+from ..game import coffee, flow, riddles, rooms
 from ..game.models import Room
 from ..game.pack import Pack
 from ..service import GameService
@@ -146,6 +146,15 @@ async def leave(caller: Caller, msg: protocol.Leave) -> None:
     await caller.apply(rule)
 
 
+@player(protocol.SetMentoringRole)
+async def set_mentoring_role(caller: Caller, msg: protocol.SetMentoringRole) -> None:
+    def rule(room: Room, pack: Pack | None, now: float) -> None:
+        _member(room, caller.player_id)
+        coffee.set_mentoring_role(room, caller.player_id, msg.role)
+
+    await caller.apply(rule)
+
+
 # -- the host --------------------------------------------------------------
 
 
@@ -255,3 +264,29 @@ async def close_voting(caller: Caller, msg: protocol.CloseVoting) -> None:
 @host(protocol.Finish)
 async def finish(caller: Caller, msg: protocol.Finish) -> None:
     await _host_rule(caller, lambda r, p, now: flow.finish(r, now, p))
+
+
+def _pairing_result(pairing: Any) -> dict[str, int]:
+    return {"rotation": pairing.rotation, "groups": len(pairing.groups), "seed": pairing.seed}
+
+
+@host(protocol.StartPairing)
+async def start_pairing(caller: Caller, msg: protocol.StartPairing) -> dict[str, int]:
+    pairing = await _host_rule(
+        caller,
+        lambda r, p, now: coffee.start(
+            r, p, msg.seconds, now, mentoring=msg.mentoring, seed=msg.seed
+        ),
+    )
+    return _pairing_result(pairing)
+
+
+@host(protocol.ShufflePairing)
+async def shuffle_pairing(caller: Caller, msg: protocol.ShufflePairing) -> dict[str, int]:
+    pairing = await _host_rule(caller, lambda r, p, now: coffee.shuffle(r, now, seed=msg.seed))
+    return _pairing_result(pairing)
+
+
+@host(protocol.EndPairing)
+async def end_pairing(caller: Caller, msg: protocol.EndPairing) -> None:
+    await _host_rule(caller, lambda r, p, now: coffee.end(r))

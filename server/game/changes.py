@@ -3,15 +3,15 @@
 A room is stored in parts (see ``store/parts.py``): its small scalar part
 (``meta``: phase, teams, scores, timers...), one part per moment, and one
 part per player, per team attempt at the running riddle and per guess, per
-team story and per line, per story vote, plus the riddle results and the
-story archive. A command that changes one player
+team story and per line, per story vote, plus the riddle results, the
+story archive and the session's coffee pairings. A command that changes one player
 and one team's attempt should cost what those two parts cost to write, not
 what the whole room costs, in a room of 20 as in a room of 2,000.
 
 So the rules say which parts they changed, through the functions below:
 ``player(room, id)``, ``attempt(room, team)``, ``guess(room, team, index)``,
 ``story(room, team)``, ``line(room, team, index)``,
-``vote(room, id)``, ``results(room)``, ``archive(room)``. Big changes (a
+``vote(room, id)``, ``results(room)``, ``archive(room)``, ``pairings(room)``. Big changes (a
 round starts, a pack is chosen, the game finishes) call ``everything(room)``.
 ``meta`` is always written. Moments need no call: ``Room.add_moment`` counts
 them, and ``tracking`` notes the count when the command starts, so the
@@ -51,6 +51,7 @@ class Changes:
     votes: set[str] = field(default_factory=set)  # voter player ids
     results: bool = False
     archive: bool = False
+    pairings: bool = False  # the session's coffee pairings
     recorded: bool = False  # anything at all was recorded (else: the whole room)
     # The first moment (by ``Room.moments_added``) the command may have added:
     # moments from it on are new. ``tracking`` sets it; 0 (every moment) is
@@ -76,6 +77,7 @@ class Changes:
         self.votes |= other.votes
         self.results = self.results or other.results
         self.archive = self.archive or other.archive
+        self.pairings = self.pairings or other.pairings
 
 
 _active: dict[int, Changes] = {}
@@ -138,6 +140,11 @@ def results(room: Room) -> None:
 
 def archive(room: Room) -> None:
     _record(room).archive = True
+
+
+def pairings(room: Room) -> None:
+    """The session's coffee pairings changed (one started, was shuffled or ended)."""
+    _record(room).pairings = True
 
 
 def everything(room: Room) -> None:

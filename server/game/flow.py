@@ -6,7 +6,8 @@ finishes early (``finish`` stops whatever round is running), it is
 ``finished``. A story round that ends is archived for the keepsake
 (``stories.archive``). This module routes to the riddle and story rules and
 answers the two questions every process asks of a room: what fires now
-(``tick``) and when the next thing is due (``next_deadline``).
+(``tick``) and when the next thing is due (``next_deadline``), a coffee
+pairing's timer (``coffee.py``) among them.
 
 The host's commands that apply to whichever round is running (``pause``,
 ``resume``, ``extend``, ``reveal``) and those that touch both the room and the
@@ -17,7 +18,7 @@ routed here too. Like every rule, each refuses before it changes anything.
 from __future__ import annotations
 
 from ..errors import BadRequest, Conflict, ErrorCode
-from . import changes, riddles, rooms, stories
+from . import changes, coffee, riddles, rooms, stories
 from .models import Room
 from .pack import Pack, RiddleRound, StoryRound
 
@@ -64,6 +65,7 @@ def start_round(room: Room, pack: Pack, round_index: int, now: float) -> None:
     rnd = pack.rounds[round_index]
     # A story round that is still in the room is over now: keep it for the keepsake.
     stories.archive(room)
+    coffee.stop(room)  # a coffee pairing ends when a round starts
     room.round_index = round_index
     if isinstance(rnd, RiddleRound):
         riddles.start_round(room, pack, round_index, now)
@@ -164,6 +166,11 @@ def tick(room: Room, pack: Pack | None, now: float) -> bool:
     """Fire everything that is due at ``now``; True if the room changed."""
     changes.meta(room)  # the parts below record themselves
     rooms.forget_ended_graces(room, now)
+    ended = coffee.tick(room, now)  # a coffee pairing whose time is up
+    return _tick_round(room, pack, now) or ended
+
+
+def _tick_round(room: Room, pack: Pack | None, now: float) -> bool:
     if room.phase == "riddle":
         if riddles.tick(room, pack, now):
             return True
@@ -187,6 +194,9 @@ def next_deadline(room: Room, pack: Pack | None, now: float) -> float | None:
     presence = rooms.presence_deadline(room, now)
     if presence is not None:
         times.append(presence)
+    pairing = coffee.next_deadline(room)
+    if pairing is not None:
+        times.append(pairing)
     if room.phase == "riddle":
         due = riddles.next_deadline(room, pack, now)
         if due is not None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .pairing import MentorRole, Pairing
+
 # Players per room unless the server is configured otherwise (Settings.max_players_per_room).
 DEFAULT_MAX_PLAYERS = 200
 
@@ -40,6 +42,8 @@ class Player:
     links: dict[str, int] = field(default_factory=dict)
     last_seen: float = 0.0  # when the last connection dropped
     points: int = 0  # this player's contribution to the team score
+    # Coffee pairing's mentoring option: what the player said they are, in the lobby.
+    mentoring_role: MentorRole | None = None
 
 
 @dataclass(slots=True)
@@ -155,6 +159,21 @@ class RiddleResult:
     end_reason: str = ""
 
 
+@dataclass(slots=True)
+class Pairings:
+    """The session's coffee pairings (``coffee.py``): the running one and those that ended.
+
+    ``past`` is what "no repeats" weighs: every group of the session's
+    earlier rotations. Stored as one part of its own (``store/parts.py``),
+    written only by the pairing commands and the rounds that end a pairing.
+    """
+
+    current: Pairing | None = None
+    prompt: str = ""  # the running pairing's conversation prompt, as the players read it
+    mentoring: bool = False  # the running pairing preferred a newcomer with an experienced player
+    past: list[Pairing] = field(default_factory=list)
+
+
 @dataclass(slots=True, weakref_slot=True)  # weakly keyed: see rooms._index
 class Room:
     code: str
@@ -180,6 +199,7 @@ class Room:
     moments_added: int = 0
     riddle_results: list[RiddleResult] = field(default_factory=list)
     story_points: dict[str, int] = field(default_factory=dict)  # team id -> points from votes
+    pairings: Pairings = field(default_factory=Pairings)
     # Players with no connection whose grace period may not be over yet, by id,
     # with when it ends: the next presence deadline without a scan of every player.
     grace_ends: dict[str, float] = field(default_factory=dict)

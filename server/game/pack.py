@@ -78,6 +78,8 @@ class Pack:
     rounds: tuple[Round, ...]
     description: str = ""
     author: str = ""
+    # Coffee pairing's conversation prompts (``coffee.py``); none: the built-in ones.
+    conversation_prompts: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, object]:
         """Public, answer-free description used by pack listings."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import riddles, story_views
+from . import coffee, riddles, story_views
 from .kept import Kept
 from .models import MAX_MOMENTS, Guess, Moment, Player, Role, Room, TeamAttempt
 from .pack import Pack, RiddleRound, StoryRound
@@ -39,7 +39,8 @@ def view_key(room: Room, pack: Pack | None, role: Role, player_id: str | None = 
 
 
 def private_view(room: Room, player_id: str) -> dict[str, Any]:
-    """The body of a player's ``you`` message: who they are and, in a story, their vote and turn."""
+    """The body of a player's ``you`` message: who they are, their coffee pairing group
+    and, in a story, their vote and turn."""
     player = get_player(room, player_id)
     private: dict[str, Any] = {
         "player": {
@@ -47,7 +48,9 @@ def private_view(room: Room, player_id: str) -> dict[str, Any]:
             "name": player.name,
             "team_id": player.team_id,
             "points": player.points,
-        }
+            "mentoring_role": player.mentoring_role,
+        },
+        "pairing": coffee.player_view(room, player_id),
     }
     if room.phase == "story" and room.story is not None:
         private.update(story_views.player_private(room, player_id))
@@ -59,7 +62,8 @@ def private_stamp(room: Room, player_id: str) -> tuple[object, ...]:
     player = get_player(room, player_id)
     story = room.phase == "story" and room.story is not None
     private = story_views.private_stamp(room, player_id) if story else None
-    return (player.name, player.team_id, player.points, private)
+    pairing = coffee.player_stamp(room, player_id)
+    return (player.name, player.team_id, player.points, player.mentoring_role, pairing, private)
 
 
 def ranked_teams(room: Room) -> list[tuple[int, Any]]:
@@ -93,6 +97,17 @@ class Rows(Kept):
         # Lists and team rows handed out last time, kept by what they are for
         # (a roster, a board): a handful per team and audience, replaced in place.
         self._teams: dict[tuple[bool, str, bool], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+        # The host's coffee pairing assignment (O(players)), by the pairing it shows.
+        self._assignment: tuple[object, dict[str, Any] | None] | None = None
+
+    def assignment(self, room: Room) -> dict[str, Any] | None:
+        """The host's whole pairing assignment, built once per pairing (``coffee.assignment_view``)."""
+        current = room.pairings.current
+        if self._assignment is not None and self._assignment[0] is current:
+            return self._assignment[1]
+        view = coffee.assignment_view(room)
+        self._assignment = (current, view)
+        return view
 
     def entry(self, p: Player, now: float, *, host: bool) -> dict[str, Any]:
         present = is_present(p, now)
@@ -304,7 +319,16 @@ def build(
         "moments": shared.moments,
         "riddle": None,
         "story": None,
+        "pairing": None,
     }
+    summary = coffee.summary_view(room)
+    if summary is not None:
+        summary = shared.rows.same_row(("pairing",), summary)
+        if host:
+            summary = shared.rows.same_row(
+                ("pairing", "host"), {**summary, "assignment": shared.rows.assignment(room)}
+            )
+        view["pairing"] = summary
     if room.riddle is not None and pack is not None and room.phase == "riddle":
         view["riddle"] = riddle_view(room, pack, now, role, team_id, shared.rows)
     if room.story is not None and pack is not None and room.phase == "story":

@@ -86,6 +86,8 @@ OPTIONS_MIN, OPTIONS_MAX = 2, 8
 # (and in a worker for the editor's "try"): its answers bound that work. A
 # riddle of 6,500 answers took 75-170 ms; 50 and 50 of 200 characters, a few.
 ANSWERS_MAX = 50  # accepted answers of one riddle
+CONVERSATION_PROMPTS_MAX = 100  # coffee pairing's prompts of one pack
+CONVERSATION_PROMPT_MAX = 300  # characters of one of them
 NEAR_ANSWERS_MAX = 50  # near answers of one riddle, all its near groups together
 ANSWER_MAX_CHARS = GUESS_MAX_CHARS  # a longer answer could never be typed
 
@@ -103,7 +105,16 @@ _PLAIN_DATA_TAGS = frozenset(
     for t in ("str", "int", "float", "bool", "null", "seq", "map", "merge", "timestamp", "value")
 )
 
-PACK_FIELDS = ("id", "title", "language", "description", "author", "defaults", "rounds")
+PACK_FIELDS = (
+    "id",
+    "title",
+    "language",
+    "description",
+    "author",
+    "defaults",
+    "rounds",
+    "conversation_prompts",
+)
 DEFAULTS_FIELDS = ("time_limit", "points", "typo_tolerance", "numbers")
 RIDDLE_ROUND_FIELDS = ("kind", "title", "riddles")
 RIDDLE_FIELDS = (
@@ -706,6 +717,7 @@ class _Checker:
             self.language = language
         description = f.text("description") or ""
         author = f.text("author") or ""
+        prompts = self.conversation_prompts(f)
         defaults = self.defaults(f)
         rounds: list[Round] = []
         for i, node in enumerate(f.maps("rounds", required="at least one round is required")):
@@ -721,7 +733,27 @@ class _Checker:
             rounds=tuple(rounds),
             description=description,
             author=author,
+            conversation_prompts=prompts,
         )
+
+    def conversation_prompts(self, pack: _Fields) -> tuple[str, ...]:
+        """Coffee pairing's conversation prompts: a text or a list of texts (none: built-in ones)."""
+        items = pack.strings("conversation_prompts")
+        if len(items) > CONVERSATION_PROMPTS_MAX:
+            pack.bad(
+                "conversation_prompts",
+                f"at most {CONVERSATION_PROMPTS_MAX} prompts, got {len(items)}",
+                at_key=True,
+            )
+        for item in items:
+            if len(item.text) > CONVERSATION_PROMPT_MAX:
+                self.problem(
+                    item.line,
+                    item.path,
+                    f"at most {CONVERSATION_PROMPT_MAX} characters, got {len(item.text)}",
+                )
+        self.no_duplicates(items, "prompt", "")
+        return tuple(item.text for item in items)
 
     def defaults(self, pack: _Fields) -> _Defaults:
         node = pack.value("defaults")

@@ -28,6 +28,8 @@ def pack_source(pack: Pack) -> dict[str, object]:
         data["description"] = pack.description
     if pack.author:
         data["author"] = pack.author
+    if pack.conversation_prompts:
+        data["conversation_prompts"] = list(pack.conversation_prompts)
     rounds: list[dict[str, object]] = []
     for round_ in pack.rounds:
         if isinstance(round_, RiddleRound):

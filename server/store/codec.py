@@ -37,4 +37,9 @@ def decode_pack(data: bytes) -> Pack:
             rounds.append(msgspec.convert(item, type=RiddleRound))
         else:
             rounds.append(msgspec.convert(item, type=StoryRound))
-    return Pack(**msgspec.convert(raw, type=dict[str, Any]), rounds=tuple(rounds))
+    prompts = tuple(msgspec.convert(raw.pop("conversation_prompts", []), type=list[str]))
+    return Pack(
+        **msgspec.convert(raw, type=dict[str, Any]),
+        rounds=tuple(rounds),
+        conversation_prompts=prompts,
+    )

@@ -21,6 +21,10 @@ Part names (fields of the room's Redis hash, keys of the memory store's dict):
   however long the story is).
 - ``v:<player id>``: one player's vote in the running story round.
 - ``results``, ``archive``: finished riddles' results, finished story rounds.
+- ``pairings``: the session's coffee pairings, the running one and the past
+  ones (``Room.pairings``): O(players) per rotation, written only when a
+  pairing starts, is shuffled or ends. A room stored before it existed has
+  none: ``join`` gives it the empty default.
 
 ``split`` encodes a whole room; ``changed_parts`` encodes only the parts a
 ``Changes`` record names (and says which of them are gone); ``join`` rebuilds
@@ -49,6 +53,7 @@ from ..game.models import (
     KEPT_MOMENTS,
     Guess,
     Moment,
+    Pairings,
     Player,
     RiddleResult,
     RiddleState,
@@ -62,6 +67,7 @@ from ..game.models import (
 META = "meta"
 RESULTS = "results"
 ARCHIVE = "archive"
+PAIRINGS = "pairings"
 PLAYER = "p:"
 ATTEMPT = "a:"
 STORY = "s:"
@@ -83,7 +89,7 @@ _ROOM_FIELDS = tuple(f.name for f in fields(Room))
 _META_FIELDS = tuple(
     name
     for name in _ROOM_FIELDS
-    if name not in ("players", "riddle_results", "story_archive", "moments")
+    if name not in ("players", "riddle_results", "story_archive", "moments", "pairings")
 )
 _RIDDLE_FIELDS = tuple(f.name for f in fields(RiddleState) if f.name != "teams")
 _ATTEMPT_FIELDS = tuple(f.name for f in fields(TeamAttempt) if f.name != "guesses")
@@ -154,6 +160,7 @@ def split(room: Room) -> Parts:
             parts[VOTE + voter] = _dumps(team_id)
     parts[RESULTS] = _dumps(room.riddle_results)
     parts[ARCHIVE] = _dumps(room.story_archive)
+    parts[PAIRINGS] = _dumps(room.pairings)
     return parts
 
 
@@ -199,6 +206,8 @@ def changed_parts(room: Room, changes: Changes) -> tuple[Parts, list[str]]:
         put(RESULTS, room.riddle_results)
     if changes.archive:
         put(ARCHIVE, room.story_archive)
+    if changes.pairings:
+        put(PAIRINGS, room.pairings)
     return written, gone
 
 
@@ -274,6 +283,7 @@ def join(parts: Mapping[str, bytes]) -> Room:
         body["story"]["votes"] = votes
     body["riddle_results"] = _loads(parts[RESULTS]) if RESULTS in parts else []
     body["story_archive"] = _loads(parts[ARCHIVE]) if ARCHIVE in parts else []
+    body["pairings"] = _loads(parts[PAIRINGS]) if PAIRINGS in parts else {}
     return msgspec.convert(body, type=Room)
 
 
@@ -409,6 +419,8 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
             room.riddle_results = msgspec.json.decode(data, type=list[RiddleResult])
         elif name == ARCHIVE:
             room.story_archive = msgspec.json.decode(data, type=list[StoryState])
+        elif name == PAIRINGS:
+            room.pairings = msgspec.json.decode(data, type=Pairings)
     if reorder:
         room.players = dict(
             sorted(room.players.items(), key=lambda item: _join_order(_ordering(item[1])))

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ritrovo.errors import RitrovoError
-from ritrovo.game import changes, flow, riddles, rooms
+from ritrovo.game import changes, coffee, flow, riddles, rooms
 from ritrovo.game.models import KEPT_MOMENTS, MAX_MOMENTS, Room, TeamStory
 from ritrovo.game.pack import Pack, RiddleRound, StoryRound
 from ritrovo.packs import PackLibrary, load_pack
@@ -150,6 +150,19 @@ def command(kind: str, who: int, seconds: float) -> Command:
         if kind == "finish":
             flow.finish(room, now, pack)
             return
+        if kind == "pair":  # a coffee pairing of the present players (mentoring now and then)
+            coffee.start(room, pack, 30 + who, now, mentoring=who % 2 == 0, seed=who)
+            return
+        if kind == "shuffle":
+            coffee.shuffle(room, now, seed=who if who % 3 else None)
+            return
+        if kind == "unpair":
+            coffee.end(room)
+            return
+        if kind == "mentor":
+            roles = ("newcomer", "experienced", None)
+            coffee.set_mentoring_role(room, player_id(room), roles[who % 3])
+            return
         raise AssertionError(kind)
 
     return run
@@ -159,13 +172,14 @@ KINDS = [
     "join", "join", "connect", "connect", "disconnect", "drop", "next", "next", "next",
     "guess_right", "guess_wrong", "guess_wrong", "hint", "reveal", "reveal", "line", "line",
     "line", "line", "line", "vote", "vote", "tick", "tick", "tick", "leave", "kick", "move",
-    "pause", "resume", "hide", "pack",
+    "pause", "resume", "hide", "pack", "pair", "pair", "shuffle", "unpair", "mentor", "mentor",
 ]  # fmt: skip
 # Story rounds written at length: lines, the host hiding them, players coming
 # and going, now and then a fresh game (moments go).
 STORY_KINDS = [
     *["line"] * 30, *["hide"] * 4, "join", "connect", "connect", "disconnect",
     "leave", "move", "tick", "tick", "pause", "resume", "next", "reveal", "vote", "again",
+    "pair", "mentor",
 ]  # fmt: skip
 
 
