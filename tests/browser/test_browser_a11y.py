@@ -2,7 +2,7 @@
 
 One short game (a small uploaded pack: two riddles, then a story round) with
 the landing page, the host console, the shared screen and two phones. At each
-stage (lobby, riddle open, riddle revealed, between rounds, story writing,
+stage (lobby, a coffee pairing, riddle open, riddle revealed, between rounds, story writing,
 reveal, voting, results, podium) axe-core runs in every page of the game, and
 any serious or critical violation fails the test, as does any violation of
 the rules issue 13 named (some of them only "moderate").
@@ -94,6 +94,17 @@ async def test_axe_every_page_every_stage(pages: Pages) -> None:
         await expect(screen.locator("#lobby-teams li")).to_have_count(2)
         await expect(host.locator("#team-admin .player-admin > li")).to_have_count(2)
         await check("lobby", player=ada, console=host, screen=screen)
+
+        # -- a coffee pairing in the lobby: Ada says she is new, the host pairs them ---------
+        await ada.get_by_role("radio", name="new here").check()
+        await host.get_by_role("button", name="Start coffee pairing").click()
+        await expect(ada.locator("#pairing-breakout")).to_have_text("Breakout room 1")
+        await expect(host.locator("#pairing-text")).to_have_value(re.compile("^Breakout rooms"))
+        await expect(screen.locator("#s-pairing")).to_be_visible()
+        await check("coffee pairing", player=ada, console=host, screen=screen)
+        await host.get_by_role("button", name="End pairing").click()
+        await expect(ada.locator("#pairing-card")).to_be_hidden()
+        await expect(screen.locator("#s-lobby")).to_be_visible()
 
         # -- riddle 1, open: a near guess, an unlocked hint ----------------------------------
         await host.locator("#btn-next").click()

@@ -15,6 +15,7 @@ import { RiddlePanel } from "./host/riddle.js";
 import { renderStoryPanel } from "./host/story.js";
 import { renderTeams } from "./host/teams.js";
 import { renderMoments } from "./host/moments.js";
+import { PairingPanel } from "./host/pairing.js";
 
 /** @import { PackSummary, RoomInfo, RoomState, WireError } from "./types.js" */
 
@@ -38,6 +39,7 @@ const page = new RoomPage({
   liveView: "console",
   message: { view: "message", icon: byId("message-icon"), title: byId("message-title"), text: byId("message-text") },
 });
+const pairing = new PairingPanel();
 const riddle = new RiddlePanel((team, guess) => command("accept_guess", { team: team.id, guess: guess.index }, { game: true }));
 
 // ---- token and views ----------------------------------------------------------------------------
@@ -162,6 +164,7 @@ function render() {
   renderRoom(st, S.info, S.token);
   renderPack(st, S.packs);
   renderControls(st, !!S.busy);
+  pairing.render(st);
   riddle.render(st, st.phase === "riddle" ? st.riddle : null);
   renderStory(st);
   renderTeams(st, command);
@@ -214,6 +217,7 @@ function wire() {
   byId("btn-close-room").addEventListener("click", async () => {
     if (await askConfirm(t("host.close_confirm"), t("host.close_room"))) command("close");
   });
+  pairing.wire((type, fields = {}) => command(type, fields));
   const autoToggle = byId("auto-toggle", HTMLInputElement);
   autoToggle.addEventListener("change", () => command("auto_advance", { enabled: autoToggle.checked }));
   const lockToggle = byId("lock-toggle", HTMLInputElement);

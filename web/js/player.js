@@ -17,6 +17,7 @@ import {
   playerKey,
   renderScoreboard,
   store,
+  toast,
 } from "./common.js";
 import { renderMeBar } from "./player/me_bar.js";
 import { pickedTeam, renderJoin, setJoinError, setJoining } from "./player/join.js";
@@ -24,6 +25,7 @@ import { renderLobby } from "./player/lobby.js";
 import { RiddleView } from "./player/riddle.js";
 import { StoryView } from "./player/story.js";
 import { renderBetween, renderFinished } from "./player/ends.js";
+import { PairingCard, renderMentoring, wireMentoring } from "./player/pairing.js";
 
 /** @import { PlayerRef, RoomInfo, RoomState, WireError, YouMessage } from "./types.js" */
 /** @import { PlayerSession } from "./common.js" */
@@ -54,6 +56,7 @@ const page = new RoomPage({
 const socket = () => page.socket;
 const riddle = new RiddleView(socket);
 const story = new StoryView(socket);
+const pairing = new PairingCard();
 
 /** @returns {PlayerSession | null} */
 const session = () => store.get(playerKey(code));
@@ -228,7 +231,11 @@ function render() {
   show(byId("phase-story"), phase === "story" && !!st.story);
   show(byId("phase-between"), phase === "between_rounds");
   show(byId("phase-finished"), phase === "finished");
-  if (phase === "lobby") renderLobby(st, self);
+  if (phase === "lobby") {
+    renderLobby(st, self);
+    renderMentoring(S.you);
+  }
+  pairing.render(st, S.you);
   if (phase === "riddle" && st.riddle) riddle.render(st, st.riddle, self);
   else riddle.stop();
   if (phase === "story" && st.story) story.render(st, st.story, self);
@@ -263,6 +270,16 @@ function main() {
   mountIcons();
   byId("join-form").addEventListener("submit", onJoinSubmit);
   byId("leave-button").addEventListener("click", leave);
+  wireMentoring(async (role) => {
+    const current = page.socket;
+    if (!current) return;
+    try {
+      await current.request("set_mentoring_role", { role });
+    } catch (e) {
+      toast(errorText(/** @type {WireError} */ (e)), { bad: true });
+      renderMentoring(S.you);
+    }
+  });
   byId("message-action").addEventListener("click", () => openJoin());
   byId("code-form").addEventListener("submit", (e) => {
     e.preventDefault();

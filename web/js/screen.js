@@ -14,6 +14,7 @@ import { RiddleStage } from "./screen/riddle.js";
 import { StoryStage } from "./screen/story.js";
 import { renderBetween, renderPodium } from "./screen/podium.js";
 import { MomentToasts } from "./screen/moments.js";
+import { PairingStage } from "./screen/pairing.js";
 
 /** @import { RoomInfo, RoomState } from "./types.js" */
 
@@ -32,6 +33,7 @@ const page = new RoomPage({
     story: byId("s-story"),
     between: byId("s-between"),
     finished: byId("s-finished"),
+    pairing: byId("s-pairing"),
     message: byId("s-message"),
   },
   liveView: null,
@@ -40,10 +42,11 @@ const page = new RoomPage({
 const riddle = new RiddleStage();
 const story = new StoryStage();
 const toasts = new MomentToasts();
+const pairing = new PairingStage();
 
 /**
  * Show one section, with the scoreboard beside it or not.
- * @param {"lobby" | "riddle" | "story" | "between" | "finished"} name
+ * @param {"lobby" | "riddle" | "story" | "between" | "finished" | "pairing"} name
  * @param {{side?: boolean}} [options]
  */
 function showSection(name, { side = true } = {}) {
@@ -73,7 +76,14 @@ function render() {
 
   if (st.phase !== "riddle") riddle.stop();
   if (st.phase !== "story") story.stop();
-  switch (st.phase) {
+  // A coffee pairing runs only while no round does: it takes the stage.
+  const coffee = st.phase !== "riddle" && st.phase !== "story" && st.phase !== "closed" ? st.pairing || null : null;
+  if (!coffee) pairing.stop();
+  switch (coffee ? "pairing" : st.phase) {
+    case "pairing":
+      showSection("pairing", { side: false });
+      if (coffee) pairing.render(coffee);
+      break;
     case "lobby":
       showSection("lobby", { side: false });
       renderLobby(st, S.info);

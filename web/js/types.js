@@ -75,7 +75,44 @@
  * @property {Moment[]} moments
  * @property {Riddle | null} riddle
  * @property {Story | null} story
+ * @property {PairingSummary | null} [pairing] while a coffee pairing runs
  */
+
+// ---- coffee pairing -------------------------------------------------------------------
+
+/**
+ * What every view shows of a running coffee pairing (the host also gets `assignment`).
+ * @typedef {object} PairingSummary
+ * @property {number} rotation the session's pairing number, from 1
+ * @property {number} groups how many groups (breakout rooms)
+ * @property {number} players how many players are paired
+ * @property {string} prompt
+ * @property {boolean} mentoring
+ * @property {number} started_at
+ * @property {number} seconds
+ * @property {number} deadline_at
+ * @property {PairingAssignment} [assignment] host only
+ */
+
+/**
+ * @typedef {object} PairingAssignment
+ * @property {{breakout: number, players: {id: string, name: string}[]}[]} groups
+ * @property {{en: string, it: string}} text the groups as text to paste into the meeting tool
+ */
+
+/**
+ * A player's own group, in their `you` message.
+ * @typedef {object} YourPairing
+ * @property {number} rotation
+ * @property {number} breakout the breakout room's number
+ * @property {{id: string, name: string, team_id: string, team_name: string}[]} with
+ * @property {string} prompt
+ * @property {number} started_at
+ * @property {number} seconds
+ * @property {number} deadline_at
+ */
+
+/** @typedef {"newcomer" | "experienced"} MentoringRole */
 
 // ---- riddles ----------------------------------------------------------------------------
 
@@ -238,7 +275,8 @@
  * A player's private details.
  * @typedef {object} YouMessage
  * @property {"you"} type
- * @property {PlayerRef & {points: number}} player
+ * @property {PlayerRef & {points: number, mentoring_role?: MentoringRole | null}} player
+ * @property {YourPairing | null} [pairing] your coffee pairing group, while one runs
  * @property {string | null} [my_vote]
  * @property {{team_id: string, deadline_at: number | null, paused: boolean, seconds_left: number | null} | null} [your_turn]
  */

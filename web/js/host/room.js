@@ -31,12 +31,14 @@ export function renderRoom(st, info, token) {
 }
 
 /**
- * Copy a link to the clipboard, and say so on the button.
+ * Copy a link (or a text area's text) to the clipboard, and say so on the button.
  * @param {string} inputId
  * @param {HTMLElement} button
  */
 export async function copyFrom(inputId, button) {
-  const input = byId(inputId, HTMLInputElement);
+  const field = byId(inputId);
+  // A one-line input (links) or a textarea (the coffee pairing's breakout rooms).
+  const input = field instanceof HTMLTextAreaElement ? field : byId(inputId, HTMLInputElement);
   let ok = false;
   try {
     await navigator.clipboard.writeText(input.value);
