@@ -97,8 +97,19 @@ class Rows(Kept):
         # Lists and team rows handed out last time, kept by what they are for
         # (a roster, a board): a handful per team and audience, replaced in place.
         self._teams: dict[tuple[bool, str, bool], tuple[tuple[Any, ...], dict[str, Any]]] = {}
-        # The host's coffee pairing assignment (O(players)), by the pairing it shows.
+        # The coffee pairing's summary and the host's assignment (both O(players)
+        # to build), by the pairing they show: built once per pairing, not per flush.
+        self._summary: tuple[object, dict[str, Any] | None] | None = None
         self._assignment: tuple[object, dict[str, Any] | None] | None = None
+
+    def pairing_summary(self, room: Room) -> dict[str, Any] | None:
+        """What every view shows of the running pairing (``coffee.summary_view``), once per pairing."""
+        current = room.pairings.current
+        if self._summary is not None and self._summary[0] is current:
+            return self._summary[1]
+        view = coffee.summary_view(room)
+        self._summary = (current, view)
+        return view
 
     def assignment(self, room: Room) -> dict[str, Any] | None:
         """The host's whole pairing assignment, built once per pairing (``coffee.assignment_view``)."""
@@ -321,9 +332,8 @@ def build(
         "story": None,
         "pairing": None,
     }
-    summary = coffee.summary_view(room)
+    summary = shared.rows.pairing_summary(room)
     if summary is not None:
-        summary = shared.rows.same_row(("pairing",), summary)
         if host:
             summary = shared.rows.same_row(
                 ("pairing", "host"), {**summary, "assignment": shared.rows.assignment(room)}

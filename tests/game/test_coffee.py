@@ -236,3 +236,26 @@ def test_pairing_commands_write_only_meta_and_the_pairings_part() -> None:
     written, _ = parts.changed_parts(room, changed)
     assert set(written) == {parts.META, parts.PLAYER + next(iter(room.players))}
     assert parts.join(parts.split(room)) == room
+
+
+def test_views_keep_the_pairing_from_one_flush_to_the_next() -> None:
+    """The summary and the host's assignment are built once per pairing: the same objects."""
+    room = make_room(9)
+    coffee.start(room, PACK, 300, T0, seed=2)
+    rows = views.Rows()
+    first = {
+        role: views.build(room, PACK, T0, role, shared=views.Build(room, rows))["pairing"]
+        for role in ("host", "screen")
+    }
+    rooms.join(room, name="Late", team_id=None, token_hash="late", now=T0 + 1)
+    again = {
+        role: views.build(room, PACK, T0 + 1, role, shared=views.Build(room, rows))["pairing"]
+        for role in ("host", "screen")
+    }
+    assert again["screen"] is first["screen"]
+    assert again["host"] is first["host"]
+    assert again["host"]["assignment"] is first["host"]["assignment"]
+    coffee.shuffle(room, T0 + 2, seed=3)
+    shuffled = views.build(room, PACK, T0 + 2, "host", shared=views.Build(room, rows))["pairing"]
+    assert shuffled["assignment"] is not first["host"]["assignment"]
+    assert shuffled["started_at"] == T0 + 2
