@@ -41,10 +41,11 @@ class MaskedFramesOnly:
             data = bytes(data)
         if (
             data[:1] == PONG_HEADER
+            and 6 <= len(data) <= 6 + 125
+            and len(data) == 6 + (data[1] & 0x7F)
+            and data[1] & MASK_BIT
             and not self._skip
             and not self._head
-            and len(data) == 6 + (data[1] & 0x7F) <= 6 + 125
-            and data[1] & MASK_BIT
         ):
             # A whole pong, alone in its read: the answer to the keep-alive's
             # ping, which already counted the read as a sign of life. The

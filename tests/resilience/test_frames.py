@@ -16,7 +16,11 @@ import struct
 from typing import Any
 
 import pytest
+from aiohttp import WSMsgType
+from aiohttp._websocket.reader import WebSocketDataQueue, WebSocketReader
+from aiohttp.base_protocol import BaseProtocol
 from ritrovo.client import RitrovoClient, join
+from ritrovo.edge.frames import MaskedFramesOnly
 from support.protocol_helpers import create_room
 from support.servers import running_server
 from support.servers import test_settings as fast_settings
@@ -118,6 +122,7 @@ async def test_pongs_alone_whole_or_in_pieces_leave_the_connection_as_it_was() -
         await raw.send(frame(b"", opcode=0xA))
         await raw.send(frame(b"x" * 125, opcode=0xA))
         await raw.send(frame(b"abc", opcode=0xA), piece=2)
+        await raw.send(frame(b"", opcode=0xA), piece=1)  # a byte a time: the first alone
         await raw.send(frame(b"not json"))  # the next message is read as usual
         opcode, payload = await raw.next_frame()
         assert opcode == 0x1 and json.loads(payload)["code"] == "invalid_json"
@@ -125,6 +130,20 @@ async def test_pongs_alone_whole_or_in_pieces_leave_the_connection_as_it_was() -
         await raw.send(frame(b"", opcode=0xA, masked=False))
         assert await raw.close_code() == 1002
         raw.close()
+
+
+async def test_a_pong_fed_a_byte_at_a_time_reaches_the_reader_whole() -> None:
+    # The reads a slow network makes: the first alone holds only the header's first byte.
+    loop = asyncio.get_running_loop()
+    queue = WebSocketDataQueue(BaseProtocol(loop), 2**16, loop=loop)
+    check = MaskedFramesOnly(WebSocketReader(queue, 2**16, False, True), queue)
+    pong, text = frame(b"", opcode=0xA), frame(b"hi")
+    for i in range(len(pong)):
+        assert check.feed_data(pong[i : i + 1]) == (False, b"")
+    check.feed_data(text)
+    assert (await queue.read()).type == WSMsgType.PONG
+    message = await queue.read()
+    assert (message.type, message.data) == (WSMsgType.TEXT, "hi")
 
 
 async def test_a_frame_of_exactly_64_kib_is_answered_and_one_byte_more_closes() -> None:
