@@ -113,6 +113,7 @@ async def test_coffee_pairing_with_nine_phones(pages: Pages, shots: Shots) -> No
         # -- the screen: that it runs, the timer, how many groups; no names ---------------------
         await expect(screen.locator("#s-pairing")).to_be_visible()
         await expect(screen.locator("#pairing-groups")).to_have_text("4 groups · 9 people")
+        await expect(screen.locator("#top-code")).to_have_text(code)  # for latecomers
         stage = await screen.locator("#s-pairing").inner_text()
         assert not any(re.search(rf"\b{name}\b", stage) for name in NAMES), stage
 

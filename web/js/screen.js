@@ -67,8 +67,11 @@ function render() {
   if (!st) return;
   setText(byId("room-name"), st.name);
   document.title = `${st.name} · Ritrovo`;
-  const inLobby = st.phase === "lobby";
-  // Outside the lobby the code stays visible in a corner for latecomers.
+  // A coffee pairing runs only while no round does: it takes the stage.
+  const coffee = st.phase !== "riddle" && st.phase !== "story" && st.phase !== "closed" ? st.pairing || null : null;
+  // Outside the lobby's own page (and during a pairing in the lobby) the code
+  // stays visible in a corner for latecomers.
+  const inLobby = st.phase === "lobby" && !coffee;
   show(byId("top-code"), !inLobby && st.phase !== "closed");
   show(byId("top-join"), !inLobby && st.phase !== "closed" && !!S.info);
   setText(byId("top-code"), st.code);
@@ -76,8 +79,6 @@ function render() {
 
   if (st.phase !== "riddle") riddle.stop();
   if (st.phase !== "story") story.stop();
-  // A coffee pairing runs only while no round does: it takes the stage.
-  const coffee = st.phase !== "riddle" && st.phase !== "story" && st.phase !== "closed" ? st.pairing || null : null;
   if (!coffee) pairing.stop();
   switch (coffee ? "pairing" : st.phase) {
     case "pairing":
