@@ -115,7 +115,12 @@ class Cached:
         if whole:
             self.room = parts.join(self.parts)
             return
-        restore = {name: self.parts[name] for name in [*written, *gone] if name in self.parts}
+        touched = [*written, *gone]
+        if any(name.startswith(parts.MOMENT) for name in written):
+            # A new moment may have cut the list back to its last 30: the
+            # moments it dropped are in slots the commit did not write.
+            touched += [name for name in self.parts if name.startswith(parts.MOMENT)]
+        restore = {name: self.parts[name] for name in touched if name in self.parts}
         added = [name for name in written if name not in self.parts]
         parts.apply(self.room, restore, added)
         self.room.seq = self.version

@@ -78,8 +78,10 @@ LINE = "l:"
 # The layout of the parts, first in ``meta``: 1 (no number) kept the moments
 # in ``meta`` and the lines in their story's part; 2 kept the lines there
 # still; 3 keeps both in parts of their own, moments in a ring of MAX_MOMENTS
-# slots; 4 in a ring of KEPT_MOMENTS (the list grows to twice as long).
-LAYOUT = 4
+# slots; 4 in a ring of KEPT_MOMENTS (the list grows to twice as long); 5
+# adds ``lines_edited`` to a story's part (a process of layout 4 would drop it,
+# and a hidden line would stay in the views other processes keep).
+LAYOUT = 5
 _LAYOUT_MARK = b'{"layout":%d,' % LAYOUT
 # Where the list of moments starts (the ordinal of ``room.moments[0]``), in
 # ``meta``: moments before it are not the room's, whatever slot still holds them.

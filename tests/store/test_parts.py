@@ -320,6 +320,26 @@ def test_undoing_a_group_commit_restores_the_room(
         assert stored == parts.split(room)
 
 
+def test_undoing_the_moment_that_cut_the_list_brings_the_dropped_ones_back() -> None:
+    # The 61st moment cuts the list to its last 30: the other 30 are in ring
+    # slots that commit did not write, and a lost compare-and-set must find them.
+    room = rooms.new_room("UNDO01", "Undo", "hosthash", T0)
+    for n in range(KEPT_MOMENTS):
+        room.add_moment("note", T0 + n, text=f"m{n}")
+    stored = parts.split(room)
+    before = copy.deepcopy(room)
+    with changes.tracking(room) as changed:
+        changes.meta(room)
+        room.add_moment("note", T0 + 99, text="new")
+    assert len(room.moments) == MAX_MOMENTS
+    room.seq += 1
+    written, gone = parts.changed_parts(room, changed)
+    undone = Cached(room.seq - 1, room, dict(stored))
+    undone.undo(written, gone, whole=False)
+    assert [m.text for m in undone.room.moments] == [m.text for m in before.moments]
+    assert undone.room == before
+
+
 def test_undoing_several_guesses_of_one_team_removes_them_all() -> None:
     room = new_room()
     while room.phase != "riddle":
@@ -465,7 +485,7 @@ def _old_layout(room: Room, layout: int) -> parts.Parts:
     return old
 
 
-@pytest.mark.parametrize("layout", [1, 2, 3])
+@pytest.mark.parametrize("layout", [1, 2, 3, 4])
 def test_a_room_stored_in_an_old_layout_loads(layout: int) -> None:
     room = _story_room(moments=MAX_MOMENTS + 4, lines=7)
     if layout == 3:  # it kept MAX_MOMENTS
@@ -477,7 +497,7 @@ def test_a_room_stored_in_an_old_layout_loads(layout: int) -> None:
     assert parts.join(old) == room
 
 
-@pytest.mark.parametrize("layout", [1, 2, 3])
+@pytest.mark.parametrize("layout", [1, 2, 3, 4])
 async def test_the_next_commit_writes_an_old_layout_room_whole(
     store: RoomStore, layout: int
 ) -> None:
