@@ -21,14 +21,13 @@ of them at a time:
   in docs/protocol.md);
 - one from which still nothing came at the next visit, 15 s after the ping,
   is dropped as aiohttp drops it (close code 1006, the handler's loop ends):
-  a dead peer is found 30 to 45 s after the last byte it sent.
+  a dead peer is found 30 to 45 s after the last byte it sent;
+- a connection that has not said who it is ``hello_timeout`` seconds after
+  it opened is closed with 4010, within one tick (1.5 s) of the deadline.
 
 Every ping is a write to a socket, and its pong a read: with 20,000 idle
-players a ping every 20 s cost 6.4% of a core, every 30 s about two thirds
-of that (S3 --idle-seconds; the usual proxies' idle timeouts are 60 s and
-more).
-- a connection that has not said who it is ``hello_timeout`` seconds after
-  it opened is closed with 4010, within one tick (1 s) of the deadline.
+players a ping every 20 s cost 6.4% of a core, every 30 s 5.0% (S3
+``--idle-seconds``; the usual proxies' idle timeouts are 60 s and more).
 
 Anything received counts as a sign of life (aiohttp's rule too): the
 response notes it in a slot, without a timer or a callback scheduled.

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import coffee, riddles, story_views
 from .kept import Kept
-from .models import MAX_MOMENTS, Guess, Moment, Player, Role, Room, TeamAttempt
+from .models import KEPT_MOMENTS, Guess, Moment, Player, Role, Room, TeamAttempt
 from .pack import Pack, RiddleRound, StoryRound
 from .rooms import get_player, is_present
 
@@ -157,8 +157,10 @@ class Rows(Kept):
                 "player_id": m.player_id,
                 "text": m.text,
             }
-            if len(self._moments) > 4 * MAX_MOMENTS:
-                self._moments = dict(list(self._moments.items())[-MAX_MOMENTS:])
+            if len(self._moments) > 2 * KEPT_MOMENTS:
+                # Keep as many as the room's list may hold, so a cut does not
+                # rebuild rows the list still shows (and lose its identity).
+                self._moments = dict(list(self._moments.items())[-KEPT_MOMENTS:])
         return found
 
     def guess(self, room: Room, team_id: str, index: int, g: Guess) -> dict[str, Any]:
