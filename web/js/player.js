@@ -270,16 +270,19 @@ function main() {
   mountIcons();
   byId("join-form").addEventListener("submit", onJoinSubmit);
   byId("leave-button").addEventListener("click", leave);
-  wireMentoring(async (role) => {
-    const current = page.socket;
-    if (!current) return;
-    try {
-      await current.request("set_mentoring_role", { role });
-    } catch (e) {
-      toast(errorText(/** @type {WireError} */ (e)), { bad: true });
-      renderMentoring(S.you);
-    }
-  });
+  wireMentoring(
+    async (role) => {
+      const current = page.socket;
+      if (!current) throw new Error("not connected");
+      try {
+        await current.request("set_mentoring_role", { role });
+      } catch (e) {
+        toast(errorText(/** @type {WireError} */ (e)), { bad: true });
+        throw e;
+      }
+    },
+    () => S.you,
+  );
   byId("message-action").addEventListener("click", () => openJoin());
   byId("code-form").addEventListener("submit", (e) => {
     e.preventDefault();

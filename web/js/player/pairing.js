@@ -64,26 +64,41 @@ export class PairingCard {
   }
 }
 
+/** The choice just made and not yet confirmed by the server ("" is "no answer"), or null. */
+let pendingRole = /** @type {string | null} */ (null);
+
 /**
- * The lobby's mentoring choice, as the server last said it.
+ * The lobby's mentoring choice, as the server last said it, or as the player
+ * just chose it while the server has not answered yet (an update that comes
+ * meanwhile, for another player's join, must not flip the radio back).
  * @param {YouMessage | null} you
  */
 export function renderMentoring(you) {
-  const role = (you && you.player && you.player.mentoring_role) || "";
+  const stored = (you && you.player && you.player.mentoring_role) || "";
+  if (pendingRole === stored) pendingRole = null;
+  const role = pendingRole ?? stored;
   for (const input of $$('#mentoring-choice input[name="mentoring"]')) {
     if (input instanceof HTMLInputElement) input.checked = input.value === role;
   }
 }
 
 /**
- * Send the choice when it changes.
+ * Send the choice when it changes; a refused one goes back to the server's.
  * @param {(role: string | null) => Promise<unknown>} send
+ * @param {() => YouMessage | null} current the latest `you`, to show again on a refusal
  */
-export function wireMentoring(send) {
+export function wireMentoring(send, current) {
   for (const input of $$('#mentoring-choice input[name="mentoring"]')) {
     if (!(input instanceof HTMLInputElement)) continue;
-    input.addEventListener("change", () => {
-      if (input.checked) send(input.value || null);
+    input.addEventListener("change", async () => {
+      if (!input.checked) return;
+      pendingRole = input.value;
+      try {
+        await send(input.value || null);
+      } catch {
+        pendingRole = null;
+        renderMentoring(current());
+      }
     });
   }
 }
