@@ -224,6 +224,20 @@ def is_old_layout(stored: Mapping[str, bytes]) -> bool:
     return not stored[META].startswith(_LAYOUT_MARK)
 
 
+def _indexed(name: str, prefix: str) -> tuple[str, int]:
+    """The team id and index of a part named ``<prefix><team id>:<index>`` (a guess, a line)."""
+    team_id, _, position = name[len(prefix) :].rpartition(":")
+    return team_id, int(position)
+
+
+def _put_at(items: list[Any], index: int, item: Any) -> None:
+    """``item`` at ``index``: replaced, or appended (parts apply in index order)."""
+    if index < len(items):
+        items[index] = item
+    else:
+        items.append(item)
+
+
 def _loads(data: bytes) -> Any:
     return orjson.loads(data)
 
@@ -254,13 +268,13 @@ def join(parts: Mapping[str, bytes]) -> Room:
         elif name.startswith(ATTEMPT):
             attempts[name[len(ATTEMPT) :]] = _loads(data)
         elif name.startswith(GUESS):
-            team_id, _, index = name[len(GUESS) :].rpartition(":")
-            guesses.setdefault(team_id, {})[int(index)] = _loads(data)
+            team_id, index = _indexed(name, GUESS)
+            guesses.setdefault(team_id, {})[index] = _loads(data)
         elif name.startswith(STORY):
             stories[name[len(STORY) :]] = _loads(data)
         elif name.startswith(LINE):
-            team_id, _, index = name[len(LINE) :].rpartition(":")
-            lines.setdefault(team_id, {})[int(index)] = _loads(data)
+            team_id, index = _indexed(name, LINE)
+            lines.setdefault(team_id, {})[index] = _loads(data)
         elif name.startswith(VOTE):
             votes[name[len(VOTE) :]] = _loads(data)
     players.sort(key=_join_order)
@@ -308,8 +322,8 @@ def _lists_last(item: tuple[str, bytes]) -> tuple[int, str, int]:
     name = item[0]
     for prefix in (GUESS, LINE):
         if name.startswith(prefix):
-            team_id, _, index = name[len(prefix) :].rpartition(":")
-            return (1, prefix + team_id, int(index))
+            team_id, index = _indexed(name, prefix)
+            return (1, prefix + team_id, index)
     return (0, name, 0)
 
 
@@ -355,9 +369,9 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
     for name in gone:
         for prefix in (GUESS, LINE):
             if name.startswith(prefix):
-                team_id, _, position = name[len(prefix) :].rpartition(":")
+                team_id, index = _indexed(name, prefix)
                 key = (prefix, team_id)
-                cut[key] = min(int(position), cut.get(key, int(position)))
+                cut[key] = min(index, cut.get(key, index))
     for (prefix, team_id), first in cut.items():
         if prefix == GUESS and team_id in attempts:
             del attempts[team_id].guesses[first:]
@@ -378,23 +392,11 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
     last_joined = max((_join_order(_ordering(p)) for p in _last(room)), default=(0.0, 0, ""))
     for name, data in sorted(written.items(), key=_lists_last):
         if name.startswith(LINE):
-            team_id, _, position = name[len(LINE) :].rpartition(":")
-            index = int(position)
-            line = msgspec.json.decode(data, type=StoryLine)
-            team_lines = stories[team_id].lines
-            if index < len(team_lines):
-                team_lines[index] = line
-            else:
-                team_lines.append(line)
+            team_id, index = _indexed(name, LINE)
+            _put_at(stories[team_id].lines, index, msgspec.json.decode(data, type=StoryLine))
         elif name.startswith(GUESS):
-            team_id, _, position = name[len(GUESS) :].rpartition(":")
-            index = int(position)
-            guess = msgspec.json.decode(data, type=Guess)
-            team_guesses = attempts[team_id].guesses
-            if index < len(team_guesses):
-                team_guesses[index] = guess
-            else:
-                team_guesses.append(guess)
+            team_id, index = _indexed(name, GUESS)
+            _put_at(attempts[team_id].guesses, index, msgspec.json.decode(data, type=Guess))
         elif name.startswith(PLAYER):
             player = msgspec.json.decode(data, type=Player)
             old = room.players.get(player.id)
