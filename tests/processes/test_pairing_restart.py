@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from ritrovo.client import RitrovoClient, join
 from support.protocol_helpers import create_room
-from support.servers import ServeProcess
+from support.servers import ServeProcess, crash_and_restart
 
 SECONDS = 30  # the shortest pairing the rules allow
 TOLERANCE = 1.5
@@ -54,13 +54,7 @@ async def test_pairing_and_its_timer_survive_a_server_crash(redis_url: str) -> N
             groups_before[name] = message["pairing"]
 
         # Crash mid-pairing: no shutdown, no goodbye to the clients.
-        await asyncio.to_thread(first.kill)
-        for client in clients:
-            await asyncio.wait_for(client.closed, 5)
-        clients.clear()
-
-        second = ServeProcess(redis_url, port=first.port)
-        await asyncio.to_thread(second.start)
+        second = await crash_and_restart(first, clients)
         assert time.time() < deadline - 2, "the restart took too long for this test to mean much"
 
         host = await RitrovoClient.connect(second.ws_url)

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from ritrovo.client import RitrovoClient, join
 from support.protocol_helpers import create_room
-from support.servers import ServeProcess
+from support.servers import ServeProcess, crash_and_restart
 
 SECONDS_PER_TURN = 10  # the shortest turn a pack may have
 PACK = f"""\
@@ -100,13 +100,7 @@ async def test_story_turn_survives_a_server_crash(redis_url: str) -> None:
         assert teams_of(before)[t2]["writer"] == ids["Dee"]  # a team of one writes again
 
         # Crash mid-turn: no shutdown, no goodbye to the clients.
-        await asyncio.to_thread(first.kill)
-        for client in clients:
-            await asyncio.wait_for(client.closed, 5)
-        clients.clear()
-
-        second = ServeProcess(redis_url, port=first.port)
-        await asyncio.to_thread(second.start)
+        second = await crash_and_restart(first, clients)
         assert time.time() < deadline - 2, "the restart took too long for this test to mean much"
 
         host = await RitrovoClient.connect(second.ws_url)

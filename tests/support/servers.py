@@ -190,3 +190,15 @@ class ServeProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+async def crash_and_restart(first: ServeProcess, clients: list[Any]) -> ServeProcess:
+    """Kill ``first`` (no shutdown, no goodbye to its clients), see ``clients`` lose it, and
+    start a new process on the same port and store: the restart tests' crash."""
+    await asyncio.to_thread(first.kill)
+    for client in clients:
+        await asyncio.wait_for(client.closed, 5)
+    clients.clear()
+    second = ServeProcess(first.redis_url, port=first.port)
+    await asyncio.to_thread(second.start)
+    return second
