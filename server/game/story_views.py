@@ -8,8 +8,6 @@ own turn). Line texts are plain data and are never interpreted as HTML.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..errors import BadRequest, ErrorCode
 from . import stories
 from .kept import Kept
@@ -36,7 +34,6 @@ class StoryRows(Kept):
         self._writers: dict[str, tuple[str, dict[str, object]]] = {}  # player id -> (name, row)
         # id(prompt) -> (the prompt, kept alive so the id stays its own, view)
         self._prompts: dict[tuple[int, bool], tuple[StoryPrompt, dict[str, object]]] = {}
-        self._dicts: dict[tuple[object, ...], dict[str, Any]] = {}
         # (team id, host) -> ((round started at, line count, lines_edited), line rows, writer ids)
         self.stories: dict[
             tuple[str, bool],
@@ -75,20 +72,11 @@ class StoryRows(Kept):
         self._prompts[key] = (prompt, view)
         return view
 
-    def same_counts(self, key: tuple[object, ...], counts: dict[str, int]) -> dict[str, Any]:
-        """``counts``, or the dict kept under ``key`` if it is equal (str keys, int values)."""
-        old = self._dicts.get(key)
-        if old is not None and old == counts and list(old) == list(counts):
-            return old
-        self._dicts[key] = counts
-        return counts
-
     def forget(self) -> None:
         """Drop everything kept (a story round ended: its teams' lines are history)."""
         self._lines.clear()
         self.stories.clear()
         self.forget_kept()
-        self._dicts.clear()
         self._writers.clear()
         self._prompts.clear()
 
@@ -178,7 +166,7 @@ def _team_view(
         return entry
     if role == "host" or own:
         entry["order"] = kept.same_list(("order", ts.team_id), list(ts.order))
-        entry["turns_taken"] = kept.same_counts(("turns", ts.team_id), dict(ts.turns_taken))
+        entry["turns_taken"] = kept.same_row(("turns", ts.team_id), dict(ts.turns_taken))
     if detail == "chain":
         # Nobody on the team reads the story while it is written, except the
         # writer, who gets the one line they continue from.
