@@ -94,3 +94,46 @@ async def test_many_closed_connections_bring_the_collection_forward(
     finally:
         with pytest.raises(StopAsyncIteration):
             await running.__anext__()
+
+
+async def collected_while_busy(closes: int, within: float) -> bool:
+    """Is a garbage cycle freed within ``within`` seconds, with a command at every
+    look and ``closes`` connections closed (an interval of a minute)?"""
+    freed = asyncio.Event()
+    node = Node()
+    weakref.finalize(node, freed.set)
+    del node
+    running = garbage.collector(60.0, time.monotonic)(None)
+    await running.__anext__()
+    try:
+        await asyncio.sleep(0)  # one turn: the collector's task starts and notes the count
+        for _ in range(closes):
+            garbage.connection_closed()
+        try:
+            await asyncio.wait_for(freed.wait(), within)
+        except TimeoutError:
+            return False
+        return True
+    finally:
+        with pytest.raises(StopAsyncIteration):
+            await running.__anext__()
+
+
+async def test_a_pile_of_closed_connections_is_collected_even_when_busy(
+    no_automatic_collection: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Connection churn: a command at every look, and a pile of closed
+    # connections. The pile (its memory) does not wait five intervals.
+    monkeypatch.setattr(garbage, "MIN_GAP", 0.1)
+    monkeypatch.setattr(garbage, "CHECK_EVERY", 0.05)
+    assert await collected_while_busy(garbage.PILE, within=5)
+
+
+async def test_a_busy_process_with_fewer_closes_still_waits(
+    no_automatic_collection: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Below the pile, a busy process keeps its collection for a quiet moment
+    # (S2's p99): not within ten looks.
+    monkeypatch.setattr(garbage, "MIN_GAP", 0.05)
+    monkeypatch.setattr(garbage, "CHECK_EVERY", 0.05)
+    assert not await collected_while_busy(garbage.PILE - 1, within=0.5)
