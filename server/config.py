@@ -40,6 +40,9 @@ class Settings:
     abuse_strikes: int = 50  # rate-limited messages within 10 s before the connection is closed
     join_attempts_per_minute: int = 30  # per client address: room codes cannot be brute-forced
     send_queue_frames: int = 256  # per connection; a client that falls this far behind is dropped
+    # Compress the room's updates (permessage-deflate, each compressed once for
+    # every connection that gets it) for clients that offer it.
+    ws_deflate: bool = True
     flush_interval: float = 0.1  # seconds: a burst of changes becomes one update per interval
     timer_poll_interval: float = 0.1  # seconds between checks for due deadlines
     hello_timeout: float = 10.0  # seconds a new connection has to say who it is

@@ -18,6 +18,8 @@ from ..errors import RitrovoError
 from ..game.models import Role
 from ..metrics import Metrics
 from ..protocol import CloseCode
+from . import deflate
+from .deflate import Deflated
 
 log = logging.getLogger(__name__)
 _connection_ids = itertools.count(1)
@@ -43,6 +45,7 @@ class Connection:
         "address",
         "closing",
         "code",
+        "deflate",
         "id",
         "last_private",
         "last_seq_sent",
@@ -66,6 +69,7 @@ class Connection:
         self.role: Role | None = None
         self.code: str | None = None
         self.player_id: str | None = None
+        self.deflate = False  # permessage-deflate negotiated: shared frames go compressed
         self.last_seq_sent = -1
         # The room view this connection was last sent (shared with the other
         # connections of its view key, never changed): the base of its next
@@ -179,7 +183,7 @@ class Connection:
         """
         if self.ws.closed:
             return None  # as the sender does: frames after a close are not sent
-        coro = self.ws.send_frame(data, WSMsgType.TEXT)
+        coro = _send_frame(self.ws, data)
         try:
             awaited = coro.send(None)
         except StopIteration:
@@ -208,7 +212,7 @@ class Connection:
                 await self.ws.close(code=item[0], message=item[1].encode())
                 return
             try:
-                await self.ws.send_frame(item, WSMsgType.TEXT)
+                await _send_frame(self.ws, item)
             except ConnectionResetError:  # the peer is gone; the handler's loop ends too
                 return
         self._waiting = None
@@ -223,6 +227,13 @@ class Connection:
             return False
         self._tokens -= 1
         return True
+
+
+def _send_frame(ws: web.WebSocketResponse, data: bytes) -> Coroutine[Any, Any, None]:
+    """The coroutine that sends ``data`` as a text message, compressed if it is ``Deflated``."""
+    if type(data) is Deflated:
+        return deflate.send(ws, data)
+    return ws.send_frame(data, WSMsgType.TEXT)
 
 
 class _Suspended:

@@ -1,37 +1,90 @@
-"""Client frames as RFC 6455 requires them, where aiohttp's reader is lenient.
+"""Client frames as RFC 6455 requires them, where aiohttp's reader is lenient,
+and compressed client messages (RFC 7692) inflated one at a time.
 
 A client must mask every frame it sends, and a server must close the
 connection when one is not masked (RFC 6455, section 5.1): masking keeps a
 page's script from writing bytes of its choosing to proxies between the
 browser and the server. aiohttp's frame reader unmasks what is masked and
-accepts the rest, and has no option to refuse it, so ``MaskedFramesOnly``
-sits in front of it: it follows the frame boundaries of the byte stream
-(reading headers, skipping payloads without copying them) and fails the
-connection with 1002 at the first unmasked frame, before the reader sees it.
+accepts the rest, and has no option to refuse it, so ``ClientFrames`` sits in
+front of it: it follows the frame boundaries of the byte stream (reading
+headers, skipping payloads without copying them) and fails the connection
+with 1002 at the first unmasked frame, before the reader sees it.
+
+Where permessage-deflate was negotiated (``deflate.py``), the frames of a
+compressed message are held back here instead, inflated with a decompressor
+made for the message, and handed to the reader as one plain frame. aiohttp's
+reader would keep a decompressor per connection for its lifetime (~40 KiB
+once a client has sent one compressed message); the client was told to
+compress every message on its own (``client_no_context_takeover``), so none
+has to be kept.
 """
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
-from aiohttp import WebSocketError, WSCloseCode, web
+from aiohttp import WebSocketError, WSCloseCode, hdrs, web
+from aiohttp._websocket.helpers import websocket_mask
 from aiohttp.web_request import BaseRequest
 
+from . import deflate
+
 MASK_BIT = 0x80
+FIN_BIT = 0x80
+RSV_BITS = 0x70
 PONG_HEADER = b"\x8a"  # FIN, opcode 0xA (pong): control frames are never fragmented
 LONGEST_HEADER = 14  # 2 bytes, an 8-byte length, a 4-byte mask
+CONTROL = 0x8  # opcodes from 8 up are control frames
 
 
-class MaskedFramesOnly:
-    """Feeds aiohttp's frame reader, failing the connection at an unmasked frame."""
+def plain_frame(opcode: int, payload: bytes) -> bytes:
+    """A final, unmasked frame: how an inflated message is handed to aiohttp's reader."""
+    size = len(payload)
+    if size < 126:
+        header = bytes((FIN_BIT | opcode, size))
+    elif size < 1 << 16:
+        header = bytes((FIN_BIT | opcode, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((FIN_BIT | opcode, 127)) + size.to_bytes(8, "big")
+    return header + payload
 
-    __slots__ = ("_failed", "_head", "_queue", "_reader", "_skip")
 
-    def __init__(self, reader: Any, queue: Any) -> None:
+class _Held:
+    """A compressed message being read: held back until its last frame is in."""
+
+    __slots__ = ("collect", "fin", "mask", "opcode", "parts", "payload", "size")
+
+    def __init__(self, opcode: int) -> None:
+        self.opcode = opcode
+        self.parts: list[bytes] = []  # the payloads of its frames read so far, unmasked
+        self.size = 0  # their size, with the frame being read
+        # The frame being read: its payload so far (masked), the bytes still
+        # to come, its mask, and whether it ends the message.
+        self.payload = bytearray()
+        self.collect = 0
+        self.mask = b""
+        self.fin = False
+
+
+class ClientFrames:
+    """Feeds aiohttp's frame reader: fails the connection at an unmasked frame, inflates.
+
+    ``inflate_limit``: permessage-deflate was negotiated, and the longest
+    message the reader takes is that many bytes (0: not negotiated).
+    """
+
+    # Kept for every connection's lifetime: the state of a compressed message
+    # is an object of its own, there only while one is being read.
+    __slots__ = ("_failed", "_head", "_held", "_limit", "_queue", "_reader", "_skip")
+
+    def __init__(self, reader: Any, queue: Any, *, inflate_limit: int = 0) -> None:
         self._reader = reader
         self._queue = queue
+        self._limit = inflate_limit
         self._head = b""  # the first bytes of a frame header split across reads
         self._skip = 0  # bytes of the current frame's payload still to come
+        self._held: _Held | None = None
         self._failed = False
 
     def feed_data(self, data: bytes | bytearray | memoryview) -> tuple[bool, bytes]:
@@ -46,61 +99,170 @@ class MaskedFramesOnly:
             and data[1] & MASK_BIT
             and not self._skip
             and not self._head
+            and (self._held is None or not self._held.collect)
         ):
             # A whole pong, alone in its read: the answer to the keep-alive's
             # ping, which already counted the read as a sign of life. The
             # reader would queue it and wake the connection's handler only to
             # drop it; 20,000 idle players answer 1,000 pings a second.
             return False, b""
-        bad = self._unmasked_at(data)
-        if bad is None:
-            result: tuple[bool, bytes] = self._reader.feed_data(data)
-            return result
-        if bad > 0:  # the frames before it are whole and valid
-            eof, tail = self._reader.feed_data(data[:bad])
+        passed, error = self._walk(data)
+        if passed:
+            eof, tail = self._reader.feed_data(passed)
             if eof:
                 return eof, tail
+        if error is None:
+            return False, b""
         self._failed = True
-        self._queue.set_exception(
-            WebSocketError(WSCloseCode.PROTOCOL_ERROR, "client frames must be masked")
-        )
+        self._held = None
+        self._queue.set_exception(error)
         return True, b""
 
     def feed_eof(self) -> None:
         self._reader.feed_eof()
 
-    def _unmasked_at(self, data: bytes) -> int | None:
-        """Where in ``data`` the first unmasked frame starts (0 if it began earlier), or None."""
+    def _walk(self, data: bytes) -> tuple[bytes, WebSocketError | None]:
+        """What of ``data`` goes on to the reader, and the error that fails the connection.
+
+        Frames the reader reads as they are go on untouched (``data`` itself
+        when nothing is held back); the frames of a compressed message are
+        held back, and the message goes on inflated once its last frame is in.
+        On an error, what came before the bad frame goes on (it is whole and
+        valid) and the rest is dropped.
+        """
         pos, size = 0, len(data)
+        pieces: list[bytes] = []  # what goes on, once something was held back
+        run = 0  # where the bytes that go on as they are start
         while pos < size:
             if self._skip:
                 step = min(self._skip, size - pos)
                 self._skip -= step
                 pos += step
                 continue
-            held = len(self._head)
-            header = self._head + data[pos : pos + LONGEST_HEADER - held]
+            held = self._held
+            if held is not None and held.collect:
+                step = min(held.collect, size - pos)
+                held.payload += data[pos : pos + step]
+                held.collect -= step
+                pos = run = pos + step
+                if not held.collect:
+                    error = self._frame_read(held, pieces)
+                    if error is not None:
+                        return b"".join(pieces), error
+                continue
+            kept = len(self._head)
+            header = self._head + data[pos : pos + LONGEST_HEADER - kept]
+            first = header[0]
+            holds = self._holds(first)
+            if holds:
+                pieces.append(data[run:pos])
+                run = pos
             if len(header) < 2:
                 self._head = header
-                return None
+                if holds:
+                    run = size  # the start of a held frame's header does not go on
+                break
             if not header[1] & MASK_BIT:
-                return max(0, pos - held)
+                pieces.append(data[run:pos])
+                return b"".join(pieces), WebSocketError(
+                    WSCloseCode.PROTOCOL_ERROR, "client frames must be masked"
+                )
             length = header[1] & 0x7F
             extra = 2 if length == 126 else 8 if length == 127 else 0
             needed = 2 + extra + 4
             if len(header) < needed:
                 self._head = header
-                return None
+                if holds:
+                    run = size
+                break
             if extra:
                 length = int.from_bytes(header[2 : 2 + extra], "big")
             self._head = b""
-            pos += needed - held
-            self._skip = length
+            pos += needed - kept
+            if not holds:
+                self._skip = length
+                continue
+            run = pos
+            held, error = self._hold(first, header[needed - 4 : needed], length)
+            if held is not None and not length:
+                error = self._frame_read(held, pieces)
+            if error is not None:
+                return b"".join(pieces), error
+        if not pieces and not run:
+            return data, None
+        pieces.append(data[run:])
+        return b"".join(pieces), None
+
+    def _holds(self, first: int) -> bool:
+        """Whether the frame whose header starts with the byte ``first`` is held back."""
+        if not self._limit or first & 0x0F >= CONTROL:
+            return False  # control frames go on, even in the middle of a held message
+        return self._held is not None or bool(first & deflate.RSV1)
+
+    def _hold(
+        self, first: int, mask: bytes, length: int
+    ) -> tuple[_Held | None, WebSocketError | None]:
+        """Start reading a held frame of ``length`` bytes (its header just read)."""
+        opcode = first & 0x0F
+        held = self._held
+        if held is None:  # a message's first frame: RSV1 said it is compressed
+            if first & RSV_BITS != deflate.RSV1:
+                return None, WebSocketError(WSCloseCode.PROTOCOL_ERROR, "RSV2 and RSV3 must be 0")
+            held = self._held = _Held(opcode)
+        elif opcode != 0 or first & RSV_BITS:
+            return None, WebSocketError(
+                WSCloseCode.PROTOCOL_ERROR,
+                "a compressed message goes on in continuation frames without RSV bits",
+            )
+        held.size += length
+        # DEFLATE can make data a little larger (5 bytes per stored block of 64 KiB).
+        if held.size > self._limit + 1024:
+            return None, WebSocketError(WSCloseCode.MESSAGE_TOO_BIG, "message too big")
+        held.mask, held.collect, held.fin = mask, length, bool(first & FIN_BIT)
+        return held, None
+
+    def _frame_read(self, held: _Held, pieces: list[bytes]) -> WebSocketError | None:
+        """A held frame is in: keep its payload; at the message's end, pass it on inflated."""
+        payload, held.payload = held.payload, bytearray()
+        if payload:
+            websocket_mask(held.mask, payload)
+        held.parts.append(bytes(payload))
+        if not held.fin:
+            return None
+        self._held = None
+        try:
+            message = deflate.inflate(b"".join(held.parts), self._limit)
+        except zlib.error:
+            return WebSocketError(WSCloseCode.INVALID_TEXT, "invalid compressed data")
+        if message is None:
+            return WebSocketError(WSCloseCode.MESSAGE_TOO_BIG, "message too big")
+        pieces.append(plain_frame(held.opcode, message))
         return None
 
 
 class StrictWebSocketResponse(web.WebSocketResponse):
-    """A ``WebSocketResponse`` whose reader refuses unmasked client frames (close 1002)."""
+    """A ``WebSocketResponse`` that refuses unmasked client frames (close 1002).
+
+    With ``deflate``, it accepts a client's offer of permessage-deflate on
+    Ritrovo's terms (``deflate.RESPONSE``) and sets ``deflated``: compressed
+    client messages are inflated by ``ClientFrames``, and the caller may send
+    ``deflate.Deflated`` frames (aiohttp itself is given compress=False and
+    never compresses).
+    """
+
+    __slots__ = ("deflated",)
+
+    def __init__(self, *, deflate: bool = False, **kwargs: Any) -> None:
+        super().__init__(compress=False, **kwargs)
+        self.deflated = deflate  # until the handshake: whether to accept an offer
+
+    def _handshake(self, request: BaseRequest) -> tuple[Any, str | None, int, bool]:
+        headers, protocol, compress, notakeover = super()._handshake(request)
+        offers = request.headers.getall(hdrs.SEC_WEBSOCKET_EXTENSIONS, [])
+        self.deflated = self.deflated and deflate.accepts(offers)
+        if self.deflated:
+            headers[hdrs.SEC_WEBSOCKET_EXTENSIONS] = deflate.RESPONSE
+        return headers, protocol, compress, notakeover
 
     def _post_start(self, request: BaseRequest, protocol: str | None, writer: Any) -> None:
         handler = request.protocol
@@ -109,7 +271,12 @@ class StrictWebSocketResponse(web.WebSocketResponse):
         early = handler._message_tail
         handler._message_tail = b""
         super()._post_start(request, protocol, writer)
-        check = MaskedFramesOnly(handler._payload_parser, self._reader)
+        # The reader refuses a message of its max_msg_size bytes (hence the - 1).
+        check = ClientFrames(
+            handler._payload_parser,
+            self._reader,
+            inflate_limit=self._max_msg_size - 1 if self.deflated else 0,
+        )
         handler._payload_parser = check
         if early:
             eof, _ = check.feed_data(early)

@@ -41,7 +41,9 @@ from ..game.pack import Pack
 from ..metrics import Metrics
 from ..protocol import CloseCode, MessageType, NoticeCode
 from ..service import GameService
+from . import deflate
 from .connection import Connection
+from .deflate import Deflated
 
 log = logging.getLogger(__name__)
 
@@ -375,6 +377,7 @@ class RoomHub:
         rows.forget_gone(room)
         shared = views.Build(room, rows)  # what this push's views share
         built: dict[str, dict[str, Any]] = {}  # the new view, by view key
+        squeezed: dict[bytes, Deflated] = {}  # frames compressed, by the frame
         states: dict[str, bytes] = {}  # full state frames, by view key
         closed = room.phase == "closed"
         for (key, _, held_seq), conns in groups.items():
@@ -393,8 +396,12 @@ class RoomHub:
                 if data is None:
                     data = states[key] = protocol.encode(MessageType.STATE, seq=seq, state=view)
             player = conns[0].role == "player"
+            small = len(data) < deflate.WORTH_FROM
             for conn in conns:
-                frames.append((conn, data, kind))
+                if conn.deflate and not small:
+                    frames.append((conn, self._deflated(data, squeezed), kind))
+                else:
+                    frames.append((conn, data, kind))
                 conn.last_seq_sent = seq
                 conn.last_view = view
                 if player:
@@ -404,6 +411,14 @@ class RoomHub:
                 if closed:
                     frames.append((conn, b"", CLOSE))
         return frames
+
+    @staticmethod
+    def _deflated(data: bytes, squeezed: dict[bytes, Deflated]) -> Deflated:
+        """``data`` compressed, once per push whatever the number of connections that get it."""
+        frame = squeezed.get(data)
+        if frame is None:
+            frame = squeezed[data] = deflate.deflate(data)
+        return frame
 
     def resync(self, conn: Connection) -> None:
         """The client asked for a full state: send it one with the next push, soon."""

@@ -69,13 +69,13 @@ class WebSocketEndpoint:
         # The soft limit answers an over-size frame with an error and keeps the
         # connection; aiohttp's hard limit closes one over 4x with 1009 (aiohttp
         # refuses a message of max_msg_size bytes itself, hence the + 1).
-        # compress=False: per-message deflate compresses every state frame again
-        # for each connection and keeps ~120 KiB of compressor state per socket;
-        # the bench measured it as the largest cost of a broadcast.
+        # Per-message deflate on Ritrovo's terms (deflate.py): frames many
+        # connections share are compressed once, and no connection keeps a
+        # compressor or decompressor of its own.
         # Unmasked client frames close the connection with 1002 (frames.py).
-        # Pinged every 20 s by the process's KeepAlive (keepalive.py).
+        # Pinged every 30 s by the process's KeepAlive (keepalive.py).
         ws = KeptAliveResponse(
-            max_msg_size=settings.max_frame_bytes * 4 + 1, timeout=2.0, compress=False
+            max_msg_size=settings.max_frame_bytes * 4 + 1, timeout=2.0, deflate=settings.ws_deflate
         )
         conn = Connection(ws, address, settings, self.metrics)
         # Counted before the first await, so a burst of upgrades cannot overshoot.
@@ -84,6 +84,7 @@ class WebSocketEndpoint:
         keepalive = self.keepalive
         try:
             await ws.prepare(request)
+            conn.deflate = ws.deflated
             log.info("connection opened", extra=conn.log_extra)
             session = Session(
                 conn,

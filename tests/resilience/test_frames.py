@@ -9,10 +9,7 @@ byte more closes with 1009; a ``v`` that is not the integer 2 is
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import os
-import struct
 from typing import Any
 
 import pytest
@@ -20,76 +17,11 @@ from aiohttp import WSMsgType
 from aiohttp._websocket.reader import WebSocketDataQueue, WebSocketReader
 from aiohttp.base_protocol import BaseProtocol
 from ritrovo.client import RitrovoClient, join
-from ritrovo.edge.frames import MaskedFramesOnly
+from ritrovo.edge.frames import ClientFrames
 from support.protocol_helpers import create_room
+from support.raw_ws import RawSocket, frame
 from support.servers import running_server
 from support.servers import test_settings as fast_settings
-
-
-def frame(payload: bytes, *, masked: bool = True, opcode: int = 0x1) -> bytes:
-    """One final client frame."""
-    size = len(payload)
-    mask_bit = 0x80 if masked else 0
-    if size < 126:
-        header = bytes([0x80 | opcode, mask_bit | size])
-    elif size < 1 << 16:
-        header = bytes([0x80 | opcode, mask_bit | 126]) + struct.pack("!H", size)
-    else:
-        header = bytes([0x80 | opcode, mask_bit | 127]) + struct.pack("!Q", size)
-    if not masked:
-        return header + payload
-    key = os.urandom(4)
-    return header + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-
-
-class RawSocket:
-    """A WebSocket spoken by hand, so a test can send what no library sends."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, base_url: str, first: bytes = b"") -> RawSocket:
-        """Upgrade a TCP connection; ``first`` goes in the same write as the handshake."""
-        host, port = base_url.removeprefix("http://").split(":")
-        reader, writer = await asyncio.open_connection(host, int(port))
-        key = base64.b64encode(os.urandom(16)).decode()
-        request = (
-            f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n"
-        )
-        writer.write(request.encode() + first)
-        await writer.drain()
-        head = await reader.readuntil(b"\r\n\r\n")
-        assert head.startswith(b"HTTP/1.1 101"), head
-        return cls(reader, writer)
-
-    async def send(self, data: bytes, piece: int = 0) -> None:
-        """Write ``data``, in pieces of ``piece`` bytes each drained alone if given."""
-        for i in range(0, len(data), piece or len(data)):
-            self.writer.write(data[i : i + (piece or len(data))])
-            await self.writer.drain()
-
-    async def next_frame(self) -> tuple[int, bytes]:
-        """(opcode, payload) of the server's next frame (server frames are not masked)."""
-        first, second = await self.reader.readexactly(2)
-        size = second & 0x7F
-        if size == 126:
-            size = struct.unpack("!H", await self.reader.readexactly(2))[0]
-        elif size == 127:
-            size = struct.unpack("!Q", await self.reader.readexactly(8))[0]
-        return first & 0x0F, await self.reader.readexactly(size)
-
-    async def close_code(self) -> int:
-        """The code of the server's close frame, skipping the frames before it."""
-        while True:
-            opcode, payload = await self.next_frame()
-            if opcode == 0x8:
-                return int(struct.unpack("!H", payload[:2])[0])
-
-    def close(self) -> None:
-        self.writer.close()
 
 
 async def test_an_unmasked_client_frame_closes_the_connection_with_1002() -> None:
@@ -136,7 +68,7 @@ async def test_a_pong_fed_a_byte_at_a_time_reaches_the_reader_whole() -> None:
     # The reads a slow network makes: the first alone holds only the header's first byte.
     loop = asyncio.get_running_loop()
     queue = WebSocketDataQueue(BaseProtocol(loop), 2**16, loop=loop)
-    check = MaskedFramesOnly(WebSocketReader(queue, 2**16, False, True), queue)
+    check = ClientFrames(WebSocketReader(queue, 2**16, False, True), queue)
     pong, text = frame(b"", opcode=0xA), frame(b"hi")
     for i in range(len(pong)):
         assert check.feed_data(pong[i : i + 1]) == (False, b"")

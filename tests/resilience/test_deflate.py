@@ -1,0 +1,237 @@
+"""permessage-deflate on Ritrovo's terms (server/edge/deflate.py, frames.py).
+
+Shared frames go compressed to clients that offered the extension, each
+compressed once with no context; compressed client messages are inflated one
+at a time before aiohttp's reader, bounded, and every malformed one closes
+the connection with the RFC's code while the server carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import zlib
+
+import pytest
+from aiohttp import WebSocketError, WSMsgType
+from aiohttp._websocket.reader import WebSocketDataQueue, WebSocketReader
+from aiohttp.base_protocol import BaseProtocol
+from ritrovo.client import RitrovoClient, join
+from ritrovo.edge import deflate
+from ritrovo.edge.frames import ClientFrames
+from support.protocol_helpers import create_room
+from support.raw_ws import RawSocket, deflated, frame, inflated
+from support.servers import running_server
+from support.servers import test_settings as fast_settings
+
+LIMIT = 65_536  # the server's default: four times max_frame_bytes
+
+# -- the offer -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("offers", "accepted"),
+    [
+        (["permessage-deflate"], True),
+        (["permessage-deflate; client_max_window_bits"], True),  # browsers
+        (["permessage-deflate; client_max_window_bits=12; server_max_window_bits=15"], True),
+        (["permessage-deflate; server_no_context_takeover; client_no_context_takeover"], True),
+        (['permessage-deflate; client_max_window_bits="10"'], True),
+        (["x-webkit-deflate-frame, permessage-deflate"], True),
+        (["x-webkit-deflate-frame", "permessage-deflate"], True),  # two header lines
+        # A smaller window for the server's frames: they are compressed once for all.
+        (["permessage-deflate; server_max_window_bits=10"], False),
+        (["permessage-deflate; server_max_window_bits=10, permessage-deflate"], True),
+        (["permessage-deflate; server_max_window_bits"], False),  # needs a value
+        (["permessage-deflate; client_max_window_bits=16"], False),
+        (["permessage-deflate; client_max_window_bits=x"], False),
+        (["permessage-deflate; server_no_context_takeover=1"], False),
+        (["permessage-deflate; client_no_context_takeover; client_no_context_takeover"], False),
+        (["permessage-deflate; mystery"], False),
+        (["x-webkit-deflate-frame"], False),
+        ([], False),
+    ],
+)
+def test_an_offer_is_accepted_only_on_terms_the_server_can_keep(
+    offers: list[str], accepted: bool
+) -> None:
+    assert deflate.accepts(offers) is accepted
+
+
+def test_a_deflated_frame_stands_alone() -> None:
+    message = json.dumps({"type": "patch", "ops": [["set", ["x"], "y" * 50]] * 20}).encode()
+    squeezed = deflate.deflate(message)
+    assert isinstance(squeezed, deflate.Deflated) and len(squeezed) < len(message) / 4
+    # A fresh decompressor reads it whole: it refers to no earlier message.
+    assert inflated(squeezed) == message
+    assert deflate.inflate(bytes(squeezed), len(message)) == message
+    assert deflate.inflate(bytes(squeezed), len(message) - 1) is None
+
+
+# -- client messages, inflated before aiohttp's reader ---------------------------
+
+
+def reader() -> tuple[ClientFrames, WebSocketDataQueue]:
+    loop = asyncio.get_running_loop()
+    queue = WebSocketDataQueue(BaseProtocol(loop), 2**16, loop=loop)
+    check = ClientFrames(WebSocketReader(queue, LIMIT + 1, False, True), queue, inflate_limit=LIMIT)
+    return check, queue
+
+
+async def failure(queue: WebSocketDataQueue) -> int:
+    with pytest.raises(WebSocketError) as raised:
+        while True:
+            await queue.read()
+    return raised.value.code
+
+
+async def test_a_compressed_message_reaches_the_reader_inflated_however_it_is_cut() -> None:
+    text = '{"type":"line","text":"' + "C'era una volta un gatto. " * 30 + '"}'
+    message = frame(deflated(text.encode()), rsv1=True)
+    for piece in (len(message), 1, 3, 7):
+        check, queue = reader()
+        stream = frame(b"before") + message + frame(b"after")
+        for i in range(0, len(stream), piece):
+            assert check.feed_data(stream[i : i + piece]) == (False, b"")
+        got = [await queue.read() for _ in range(3)]
+        assert [m.data for m in got] == ["before", text, "after"]
+
+
+async def test_a_fragmented_compressed_message_is_whole_and_a_ping_between_goes_first() -> None:
+    text = "ciao, " * 200
+    body = deflated(text.encode())
+    third = len(body) // 3
+    check, queue = reader()
+    stream = (
+        frame(body[:third], fin=False, rsv1=True)
+        + frame(b"are you there", opcode=0x9)
+        + frame(body[third : 2 * third], fin=False, opcode=0x0)
+        + frame(body[2 * third :], opcode=0x0)
+    )
+    for i in range(0, len(stream), 5):
+        check.feed_data(stream[i : i + 5])
+    ping = await queue.read()
+    assert (ping.type, ping.data) == (WSMsgType.PING, b"are you there")
+    message = await queue.read()
+    assert (message.type, message.data) == (WSMsgType.TEXT, text)
+
+
+async def test_an_empty_compressed_message_is_an_empty_message() -> None:
+    check, queue = reader()
+    check.feed_data(frame(b"", rsv1=True) + frame(deflated(b""), rsv1=True))
+    assert [(await queue.read()).data for _ in range(2)] == ["", ""]
+
+
+@pytest.mark.parametrize(
+    ("stream", "code"),
+    [
+        # 10 MB of spaces in 10 KB: inflated no further than the limit, then closed.
+        (frame(deflated(b" " * 10_000_000), rsv1=True), 1009),
+        # Exactly the limit inflated is the reader's to answer, one byte more is too big.
+        (frame(deflated(b"x" * (LIMIT + 1)), rsv1=True), 1009),
+        (frame(b"\xff\xff not deflate", rsv1=True), 1007),
+        # RSV1 belongs on a message's first frame only.
+        (frame(b"ab", fin=False, rsv1=True) + frame(b"cd", opcode=0x0, rsv1=True), 1002),
+        # A new message before the compressed one ended.
+        (frame(b"ab", fin=False, rsv1=True) + frame(b"cd"), 1002),
+        (frame(deflated(b"hi"), rsv1=True, masked=False), 1002),
+        (bytes([0xC1 | 0x20, 0x80]) + b"\0\0\0\0", 1002),  # RSV2 with RSV1
+        # Compressed frames whose total, before inflating, is over the limit.
+        (frame(b"\0" * 40_000, fin=False, rsv1=True) + frame(b"\0" * 40_000, opcode=0x0), 1009),
+    ],
+)
+async def test_a_bad_compressed_message_fails_the_connection(stream: bytes, code: int) -> None:
+    check, queue = reader()
+    ok = frame(b"fine")
+    eof, _ = check.feed_data(ok + stream + frame(b"never read"))
+    assert eof
+    first = await queue.read()
+    assert first.data == "fine"  # what came before the bad frame went on
+    assert await failure(queue) == code
+    assert check.feed_data(frame(b"later")) == (True, b"")
+
+
+async def test_a_compressed_message_of_exactly_the_limit_goes_on() -> None:
+    check, queue = reader()
+    body = b"x" * LIMIT
+    check.feed_data(frame(deflated(body), rsv1=True))
+    assert len((await queue.read()).data) == LIMIT
+
+
+async def test_without_the_extension_a_compressed_frame_is_a_protocol_error() -> None:
+    loop = asyncio.get_running_loop()
+    queue = WebSocketDataQueue(BaseProtocol(loop), 2**16, loop=loop)
+    check = ClientFrames(WebSocketReader(queue, LIMIT + 1, False, True), queue)
+    check.feed_data(frame(deflated(b"hi"), rsv1=True))
+    assert await failure(queue) == 1002
+
+
+# -- on a real server --------------------------------------------------------------
+
+
+async def test_shared_frames_go_compressed_and_compressed_messages_are_read() -> None:
+    async with running_server(fast_settings()) as srv, asyncio.timeout(10):
+        room = await create_room(srv.base_url)
+        raw = await RawSocket.open(
+            srv.base_url, extensions="permessage-deflate; client_max_window_bits"
+        )
+        assert deflate.RESPONSE.encode() in raw.head
+        hello = {"type": "join", "v": 2, "id": 1, "room": room["code"], "name": "Ada"}
+        await raw.send(frame(deflated(json.dumps(hello).encode()), rsv1=True), piece=4)
+        kinds = {}
+        while "you" not in kinds:
+            message = json.loads(await raw.next_message())
+            kinds[message["type"]] = raw.rsv1
+        # The state (shared by every player of a view) came compressed; the
+        # welcome, a small frame of this connection's own, did not.
+        assert kinds == {"welcome": False, "state": True, "you": False}
+        await raw.send(frame(deflated(b'{"type":"ping","id":2}'), rsv1=True))
+        pong = json.loads(await raw.next_message())
+        assert (pong["type"], pong["id"]) == ("pong", 2)
+        # A second player's join is a patch to Ada, compressed when worth it.
+        bea = await join(srv.ws_url, room["code"], "Bea")
+        message = json.loads(await raw.next_message())
+        assert message["type"] == "patch"
+        await raw.send(frame(b"\x00not deflate", rsv1=True))
+        assert await raw.close_code() == 1007
+        raw.close()
+        assert (await bea.request("ping"))["type"] == "pong"  # the server carries on
+        await bea.close()
+
+
+async def test_a_client_that_offers_nothing_or_too_little_gets_plain_frames() -> None:
+    for settings, offer in (
+        (fast_settings(), ""),
+        (fast_settings(), "permessage-deflate; server_max_window_bits=9"),
+        (fast_settings(ws_deflate=False), "permessage-deflate"),
+    ):
+        async with running_server(settings) as srv, asyncio.timeout(10):
+            room = await create_room(srv.base_url)
+            raw = await RawSocket.open(srv.base_url, extensions=offer)
+            assert b"sec-websocket-extensions" not in raw.head.lower()
+            hello = {"type": "join", "v": 2, "id": 1, "room": room["code"], "name": "Ada"}
+            await raw.send(frame(json.dumps(hello).encode()))
+            while json.loads(await raw.next_message())["type"] != "state":
+                assert not raw.rsv1
+            assert not raw.rsv1
+            raw.close()
+
+
+async def test_the_project_client_negotiates_it_and_plays_as_before() -> None:
+    async with running_server(fast_settings()) as srv, asyncio.timeout(10):
+        room = await create_room(srv.base_url)
+        ada = await RitrovoClient.connect(srv.ws_url)
+        assert ada.ws.response is not None
+        assert ada.ws.response.headers["Sec-WebSocket-Extensions"] == deflate.RESPONSE
+        await ada.hello("join", room=room["code"], name="Ada")
+        assert ada.state is not None and ada.state["state"]["code"] == room["code"]
+        await ada.close()
+
+
+def test_the_level_is_worth_its_cost_on_a_typical_patch() -> None:
+    # Not a timing: that the compressed frame is a real saving on the kind of
+    # frame a big room sends (a patch of counters and rows).
+    ops = [["set", ["riddle", "progress", f"t{i}", "guesses"], 60 + i] for i in range(26)]
+    patch = json.dumps({"type": "patch", "v": 2, "seq": 9, "base": 8, "ops": ops}).encode()
+    assert len(deflate.deflate(patch)) * 4 < len(patch)
+    assert zlib.decompressobj(-15).decompress(deflate.deflate(patch) + deflate.TRAILER) == patch
