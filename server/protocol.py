@@ -129,6 +129,28 @@ class SetMentoringRole(Message):
     role: Literal["newcomer", "experienced"] | None
 
 
+class WhosWhoAnswerItem(msgspec.Struct, forbid_unknown_fields=True):
+    """One answer of ``whoswho_answer``: the prompt's index and the text."""
+
+    prompt: int
+    text: str
+
+
+class WhosWhoAnswer(Message):
+    """A player's answers in a "Who's who" round (none: they skip), and an optional line
+    shown beside their name at the reveal."""
+
+    answers: list[WhosWhoAnswerItem]
+    line: str | None = None
+
+
+class WhosWhoChoose(Message):
+    """A player answers "Who wrote: ...?" for their team: a player's id or a typed name."""
+
+    player: str | None = None
+    name: str | None = None
+
+
 # Host commands.
 class CreateTeam(Message):
     name: str
@@ -193,6 +215,13 @@ class ShufflePairing(Message):
     seed: int | None = None
 
 
+class WhosWhoHide(Message):
+    """Hide a "Who's who" answer from play (or show it again), before the questions."""
+
+    answer: str
+    hidden: bool = True
+
+
 class Bare(Message):
     """Base of the host commands with no fields."""
 
@@ -253,6 +282,8 @@ PLAYER: dict[str, type[Message]] = {
     "vote": Vote,
     "leave": Leave,
     "set_mentoring_role": SetMentoringRole,
+    "whoswho_answer": WhosWhoAnswer,
+    "whoswho_choose": WhosWhoChoose,
 }
 
 HOST: dict[str, type[Message]] = {
@@ -281,6 +312,7 @@ HOST: dict[str, type[Message]] = {
     "start_pairing": StartPairing,
     "shuffle_pairing": ShufflePairing,
     "end_pairing": EndPairing,
+    "whoswho_hide": WhosWhoHide,
 }
 
 SCREEN: dict[str, type[Message]] = {"ping": Ping, "resync": Resync}

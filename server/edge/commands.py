@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from .. import protocol
 from ..errors import ErrorCode, NotFound, StoreUnavailable
-from ..game import coffee, flow, riddles, rooms
+from ..game import coffee, flow, riddles, rooms, whoswho
 from ..game.models import Room
 from ..game.pack import Pack
 from ..service import GameService
@@ -155,6 +155,29 @@ async def set_mentoring_role(caller: Caller, msg: protocol.SetMentoringRole) -> 
     await caller.apply(rule)
 
 
+@player(protocol.WhosWhoAnswer)
+async def whoswho_answer(caller: Caller, msg: protocol.WhosWhoAnswer) -> dict[str, int]:
+    def rule(room: Room, pack: Pack | None, now: float) -> dict[str, int]:
+        _member(room, caller.player_id)
+        given = [(item.prompt, item.text) for item in msg.answers]
+        entry = whoswho.answer(room, pack, caller.player_id, given, msg.line, now)
+        return {"answers": len(entry.answers)}
+
+    result: dict[str, int] = await caller.apply(rule)
+    return result
+
+
+@player(protocol.WhosWhoChoose)
+async def whoswho_choose(caller: Caller, msg: protocol.WhosWhoChoose) -> dict[str, str]:
+    def rule(room: Room, pack: Pack | None, now: float) -> dict[str, str]:
+        _member(room, caller.player_id)
+        chosen = whoswho.choose(room, pack, caller.player_id, now, chosen=msg.player, name=msg.name)
+        return {"chosen": chosen}
+
+    result: dict[str, str] = await caller.apply(rule)
+    return result
+
+
 # -- the host --------------------------------------------------------------
 
 
@@ -285,6 +308,11 @@ async def start_pairing(caller: Caller, msg: protocol.StartPairing) -> dict[str,
 async def shuffle_pairing(caller: Caller, msg: protocol.ShufflePairing) -> dict[str, int]:
     pairing = await _host_rule(caller, lambda r, p, now: coffee.shuffle(r, now, seed=msg.seed))
     return _pairing_result(pairing)
+
+
+@host(protocol.WhosWhoHide)
+async def whoswho_hide(caller: Caller, msg: protocol.WhosWhoHide) -> None:
+    await _host_rule(caller, lambda r, p, now: whoswho.hide(r, p, msg.answer, msg.hidden))
 
 
 @host(protocol.EndPairing)

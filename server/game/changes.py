@@ -11,7 +11,8 @@ what the whole room costs, in a room of 20 as in a room of 2,000.
 So the rules say which parts they changed, through the functions below:
 ``player(room, id)``, ``attempt(room, team)``, ``guess(room, team, index)``,
 ``story(room, team)``, ``line(room, team, index)``,
-``vote(room, id)``, ``results(room)``, ``archive(room)``, ``pairings(room)``. Big changes (a
+``vote(room, id)``, ``results(room)``, ``archive(room)``, ``pairings(room)``,
+``whoswho(room)``, ``entry(room, id)``. Big changes (a
 round starts, a pack is chosen, the game finishes) call ``everything(room)``.
 ``meta`` is always written. Moments need no call: ``Room.add_moment`` counts
 them, and ``tracking`` notes the count when the command starts, so the
@@ -52,6 +53,8 @@ class Changes:
     results: bool = False
     archive: bool = False
     pairings: bool = False  # the session's coffee pairings
+    whoswho: bool = False  # the running "Who's who" round, without its players' answers
+    entries: set[str] = field(default_factory=set)  # player ids: their "Who's who" answers
     recorded: bool = False  # anything at all was recorded (else: the whole room)
     # The first moment (by ``Room.moments_added``) the command may have added:
     # moments from it on are new. ``tracking`` sets it; 0 (every moment) is
@@ -78,6 +81,8 @@ class Changes:
         self.results = self.results or other.results
         self.archive = self.archive or other.archive
         self.pairings = self.pairings or other.pairings
+        self.whoswho = self.whoswho or other.whoswho
+        self.entries |= other.entries
 
 
 _active: dict[int, Changes] = {}
@@ -145,6 +150,16 @@ def archive(room: Room) -> None:
 def pairings(room: Room) -> None:
     """The session's coffee pairings changed (one started, was shuffled or ended)."""
     _record(room).pairings = True
+
+
+def whoswho(room: Room) -> None:
+    """The running "Who's who" round changed (its stage, questions or guesses)."""
+    _record(room).whoswho = True
+
+
+def entry(room: Room, player_id: str) -> None:
+    """One player's "Who's who" answers changed (given, replaced, hidden by the host)."""
+    _record(room).entries.add(player_id)
 
 
 def everything(room: Room) -> None:

@@ -4,7 +4,9 @@ A game is the pack's rounds played in order. Between rounds the room waits in
 ``between_rounds`` for the host; after the last round, or when the host
 finishes early (``finish`` stops whatever round is running), it is
 ``finished``. A story round that ends is archived for the keepsake
-(``stories.archive``). This module routes to the riddle and story rules and
+(``stories.archive``). A "Who's who" round (``whoswho.py``) collects answers,
+then plays them as questions, one "next" at a time. This module routes to
+the riddle, story and "Who's who" rules and
 answers the two questions every process asks of a room: what fires now
 (``tick``) and when the next thing is due (``next_deadline``), a coffee
 pairing's timer (``coffee.py``) among them.
@@ -18,9 +20,9 @@ routed here too. Like every rule, each refuses before it changes anything.
 from __future__ import annotations
 
 from ..errors import BadRequest, Conflict, ErrorCode
-from . import changes, coffee, riddles, rooms, stories
+from . import changes, coffee, riddles, rooms, stories, whoswho
 from .models import Room
-from .pack import Pack, RiddleRound, StoryRound
+from .pack import Pack, RiddleRound, StoryRound, WhosWhoRound
 
 
 def require_pack(pack: Pack | None) -> Pack:
@@ -58,6 +60,7 @@ def choose_pack(room: Room, pack_id: str) -> None:
     room.round_index = -1
     room.riddle = None
     room.story = None
+    room.whoswho = None
 
 
 def start_round(room: Room, pack: Pack, round_index: int, now: float) -> None:
@@ -67,8 +70,11 @@ def start_round(room: Room, pack: Pack, round_index: int, now: float) -> None:
     stories.archive(room)
     coffee.stop(room)  # a coffee pairing ends when a round starts
     room.round_index = round_index
+    room.whoswho = None
     if isinstance(rnd, RiddleRound):
         riddles.start_round(room, pack, round_index, now)
+    elif isinstance(rnd, WhosWhoRound):
+        whoswho.start_round(room, round_index, now)
     else:
         room.riddle = None
         stories.start_round(room, rnd, round_index, now)
@@ -78,6 +84,7 @@ def start_round(room: Room, pack: Pack, round_index: int, now: float) -> None:
 def end_round(room: Room, pack: Pack, now: float) -> None:
     changes.everything(room)
     stories.archive(room)
+    room.whoswho = None
     if room.round_index + 1 < len(pack.rounds):
         room.phase = "between_rounds"
     else:
@@ -98,6 +105,9 @@ def finish(room: Room, now: float, pack: Pack | None = None) -> None:
     rooms.require_open(room)
     if room.phase == "riddle":
         riddles.finish(room, pack, now)
+    if room.phase == "whoswho":
+        whoswho.finish(room, pack, now)
+    room.whoswho = None
     rnd: StoryRound | None = None
     if pack is not None and room.story is not None:
         index = room.story.round_index
@@ -150,6 +160,20 @@ def advance(room: Room, pack: Pack | None, now: float) -> str:
             return "voting_closed"
         end_round(room, pack, now)
         return "round_ended"
+    if room.phase == "whoswho":
+        _, ww = whoswho.current(room, pack)
+        if ww.stage == "answering":
+            if whoswho.start_questions(room, pack, now):
+                return "question_started"
+        elif ww.stage == "open":
+            raise Conflict(
+                "the question is still open: reveal it first", code=ErrorCode.QUESTION_OPEN
+            )
+        elif whoswho.has_next(ww):
+            whoswho.next_question(room, pack, now)
+            return "question_started"
+        end_round(room, pack, now)
+        return "round_ended"
     raise Conflict("the game is over", code=ErrorCode.GAME_OVER)
 
 
@@ -185,6 +209,8 @@ def _tick_round(room: Room, pack: Pack | None, now: float) -> bool:
         # A writer whose grace period just ended is skipped here.
         moved = stories.on_presence_changed(room, rnd, now)
         return stories.tick(room, rnd, now) or moved
+    if room.phase == "whoswho":
+        return whoswho.tick(room, pack, now)
     return False
 
 
@@ -197,6 +223,9 @@ def next_deadline(room: Room, pack: Pack | None, now: float) -> float | None:
     pairing = coffee.next_deadline(room)
     if pairing is not None:
         times.append(pairing)
+    question = whoswho.next_deadline(room)
+    if question is not None:
+        times.append(question)
     if room.phase == "riddle":
         due = riddles.next_deadline(room, pack, now)
         if due is not None:
@@ -271,10 +300,13 @@ def extend(room: Room, pack: Pack | None, seconds: object, now: float) -> None:
 
 
 def reveal(room: Room, pack: Pack | None, now: float) -> None:
-    """Reveal the next story in a story round, else the open riddle."""
+    """Reveal the next story in a story round, the open question of a Who's who round,
+    else the open riddle."""
     rooms.require_open(room)
     if room.phase == "story":
         stories.reveal_next(room, now)
+    elif room.phase == "whoswho":
+        whoswho.reveal(room, pack, now)
     else:
         riddles.reveal(room, pack, now)
 

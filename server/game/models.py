@@ -16,7 +16,7 @@ from .pairing import MentorRole, Pairing
 # Players per room unless the server is configured otherwise (Settings.max_players_per_room).
 DEFAULT_MAX_PLAYERS = 200
 
-RoomPhase = Literal["lobby", "riddle", "story", "between_rounds", "finished", "closed"]
+RoomPhase = Literal["lobby", "riddle", "story", "whoswho", "between_rounds", "finished", "closed"]
 Role = Literal["host", "screen", "player"]  # the audiences a room is shown to
 Verdict = Literal["correct", "near", "wrong"]
 
@@ -136,6 +136,72 @@ class StoryState:
 
 
 @dataclass(slots=True)
+class WhosWhoAnswer:
+    """One answer a player gave to one of a "Who's who" round's prompts."""
+
+    id: str  # opaque ("w12"): the host hides an answer by it without learning whose it is
+    prompt: int  # index in the round's prompts
+    text: str
+    hidden: bool = False  # hidden by the host: never played
+
+
+@dataclass(slots=True)
+class WhosWhoEntry:
+    """A player's answers in a "Who's who" round (none: they skipped)."""
+
+    answers: list[WhosWhoAnswer] = field(default_factory=list)
+    line: str = ""  # optional, shown beside their name at the reveal
+    at: float = 0.0
+
+
+@dataclass(slots=True)
+class WhosWhoQuestion:
+    """One answer played as "Who wrote: ...?". The author is a secret until its reveal."""
+
+    answer_id: str
+    prompt: int
+    text: str
+    author: str  # player id
+    author_name: str  # as when the question was drawn: the author may leave meanwhile
+    author_team: str
+    line: str = ""
+
+
+@dataclass(slots=True)
+class WhosWhoGuess:
+    """A team's one choice at the current question (told right or wrong at the reveal)."""
+
+    player_id: str  # who chose, for the team
+    chosen: str  # the player id chosen
+    at: float
+    elapsed: float  # question seconds used
+    correct: bool = False
+    points: int = 0
+
+
+@dataclass(slots=True)
+class WhosWhoState:
+    """A running "Who's who" round (``whoswho.py``).
+
+    ``answering``: players answer privately; then ``open`` and ``revealed``
+    for each of ``questions`` in turn. ``entries`` are stored one part per
+    player (``w:<id>``), the rest as one part (``whoswho``).
+    """
+
+    round_index: int
+    stage: Literal["answering", "open", "revealed"]
+    started_at: float
+    entries: dict[str, WhosWhoEntry] = field(default_factory=dict)  # player id -> answers
+    questions: list[WhosWhoQuestion] = field(default_factory=list)
+    index: int = -1  # the current question
+    question_started_at: float = 0.0
+    deadline_at: float = 0.0
+    guesses: dict[str, WhosWhoGuess] = field(default_factory=dict)  # team id -> its choice
+    ended_at: float | None = None
+    end_reason: str = ""  # "all_answered", "timeout", "host_reveal"
+
+
+@dataclass(slots=True)
 class Moment:
     """A public happening the shared screen celebrates or the log shows."""
 
@@ -188,6 +254,7 @@ class Room:
     round_index: int = -1
     riddle: RiddleState | None = None
     story: StoryState | None = None
+    whoswho: WhosWhoState | None = None
     # Story rounds that have ended, in the order played (``room.story`` is the
     # running one): kept for the host's keepsake (``stories.md``).
     story_archive: list[StoryState] = field(default_factory=list)

@@ -67,7 +67,21 @@ class StoryRound:
     kind: Literal["story"] = "story"
 
 
-Round = RiddleRound | StoryRound
+@dataclass(frozen=True, slots=True)
+class WhosWhoRound:
+    """A "Who's who" round (``whoswho.py``): players answer ``prompts`` privately,
+    then each kept answer is a riddle, "Who wrote: ...?", answered with a person."""
+
+    title: str
+    prompts: tuple[str, ...]  # a player answers one to ``max_answers`` of these, or skips
+    max_answers: int = 3
+    questions: int = 10  # at most this many answers are played
+    time_limit: int = 45  # seconds per question
+    points: int = 100  # as a riddle's points: speed and the first right team earn more
+    kind: Literal["whoswho"] = "whoswho"
+
+
+Round = RiddleRound | StoryRound | WhosWhoRound
 
 
 @dataclass(frozen=True, slots=True)

@@ -259,6 +259,12 @@ def player_by_token(room: Room, token_hash: str) -> Player:
     return player
 
 
+def player_by_name(room: Room, name: str) -> Player | None:
+    """The player whose name is ``name`` as names are compared (``names.comparison_key``)."""
+    player_id = _index(room).names.get(names.comparison_key(name))
+    return room.players.get(player_id) if player_id is not None else None
+
+
 def get_player(room: Room, player_id: object) -> Player:
     player = room.players.get(player_id) if isinstance(player_id, str) else None
     if player is None:

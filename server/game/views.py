@@ -3,7 +3,9 @@
 Three roles see a room: the host (everything, answers included), the shared
 screen (public information only) and players (public information plus their
 own team's guesses and opened hints). Answers appear in a player's or the
-screen's view only once the riddle is revealed. Connections whose view is
+screen's view only once the riddle is revealed; the author of a "Who's who"
+answer appears in no view, the host's included, before its question is
+revealed (``whoswho.view``). Connections whose view is
 identical share one ``view_key`` so a broadcast is built and encoded once per
 key, not once per connection.
 """
@@ -12,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import coffee, riddles, story_views
+from . import coffee, riddles, story_views, whoswho
 from .kept import Kept
 from .models import KEPT_MOMENTS, Guess, Moment, Player, Role, Room, TeamAttempt
-from .pack import Pack, RiddleRound, StoryRound
+from .pack import Pack, RiddleRound, StoryRound, WhosWhoRound
 from .rooms import get_player, is_present
 
 BIG_ROOM_PLAYERS = 100  # above this, a player's view lists only their own team's members
@@ -51,6 +53,7 @@ def private_view(room: Room, player_id: str) -> dict[str, Any]:
             "mentoring_role": player.mentoring_role,
         },
         "pairing": coffee.player_view(room, player_id),
+        "whoswho": whoswho.player_view(room, player_id),
     }
     if room.phase == "story" and room.story is not None:
         private.update(story_views.player_private(room, player_id))
@@ -63,7 +66,16 @@ def private_stamp(room: Room, player_id: str) -> tuple[object, ...]:
     story = room.phase == "story" and room.story is not None
     private = story_views.private_stamp(room, player_id) if story else None
     pairing = coffee.player_stamp(room, player_id)
-    return (player.name, player.team_id, player.points, player.mentoring_role, pairing, private)
+    answers = whoswho.player_stamp(room, player_id)
+    return (
+        player.name,
+        player.team_id,
+        player.points,
+        player.mentoring_role,
+        pairing,
+        private,
+        answers,
+    )
 
 
 def ranked_teams(room: Room) -> list[tuple[int, Any]]:
@@ -332,6 +344,7 @@ def build(
         "moments": shared.moments,
         "riddle": None,
         "story": None,
+        "whoswho": None,
         "pairing": None,
     }
     summary = shared.rows.pairing_summary(room)
@@ -343,6 +356,10 @@ def build(
         view["pairing"] = summary
     if room.riddle is not None and pack is not None and room.phase == "riddle":
         view["riddle"] = riddle_view(room, pack, now, role, team_id, shared.rows)
+    if room.whoswho is not None and pack is not None and room.phase == "whoswho":
+        played = pack.rounds[room.whoswho.round_index]
+        assert isinstance(played, WhosWhoRound)
+        view["whoswho"] = whoswho.view(room, played, now, role, team_id, shared.rows)
     if room.story is not None and pack is not None and room.phase == "story":
         rnd = pack.rounds[room.story.round_index]
         assert isinstance(rnd, StoryRound)

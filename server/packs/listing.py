@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ..game.pack import Pack, RiddleRound
+from ..game.pack import Pack, RiddleRound, WhosWhoRound
 from .loader import PackLibrary
 
 __all__ = ["listing", "listing_facts"]
@@ -15,7 +15,8 @@ __all__ = ["listing", "listing_facts"]
 REVEAL_SECONDS = 15  # per riddle: the reveal and the move to the next one
 TEAM_SIZE = 4  # writers per team in a story round
 STORY_REVEAL_SECONDS = 60  # reading the stories out, per story round
-OPEN_VOTE_SECONDS = 60  # a vote with no time limit (vote_seconds: 0)
+OPEN_VOTE_SECONDS = 60
+WHOSWHO_ANSWER_SECONDS = 120  # players answering a "Who's who" round's prompts  # a vote with no time limit (vote_seconds: 0)
 
 # A template's blanks: {{COMPANY}}, {{ANNO_FONDAZIONE}} (puzzles/company-template-en.yaml).
 PLACEHOLDER = re.compile(r"\{\{[^{}\n]+\}\}")
@@ -39,6 +40,10 @@ def listing_facts(pack: Pack) -> dict[str, object]:
         if isinstance(r, RiddleRound):
             seconds += sum(q.time_limit + REVEAL_SECONDS for q in r.riddles)
             texts.extend(t for q in r.riddles for t in (q.text, *q.answers))
+        elif isinstance(r, WhosWhoRound):
+            # Answering the prompts, then every question to its time limit and its reveal.
+            seconds += WHOSWHO_ANSWER_SECONDS + r.questions * (r.time_limit + REVEAL_SECONDS)
+            texts.extend(r.prompts)
         else:
             seconds += r.turns_per_player * TEAM_SIZE * r.seconds_per_turn
             seconds += STORY_REVEAL_SECONDS + (r.vote_seconds or OPEN_VOTE_SECONDS)

@@ -41,6 +41,7 @@ from ..game.pack import (
     StoryRound,
     TypoTolerance,
     Visibility,
+    WhosWhoRound,
 )
 from ..game.riddles import GUESS_MAX_CHARS
 
@@ -88,6 +89,9 @@ OPTIONS_MIN, OPTIONS_MAX = 2, 8
 ANSWERS_MAX = 50  # accepted answers of one riddle
 CONVERSATION_PROMPTS_MAX = 100  # coffee pairing's prompts of one pack
 CONVERSATION_PROMPT_MAX = 300  # characters of one of them
+WHOSWHO_PROMPTS_MAX = 20  # prompts of one "Who's who" round
+WHOSWHO_PROMPT_MAX = 200  # characters of one of them
+WHOSWHO_QUESTIONS_MAX = 50  # answers one "Who's who" round plays
 NEAR_ANSWERS_MAX = 50  # near answers of one riddle, all its near groups together
 ANSWER_MAX_CHARS = GUESS_MAX_CHARS  # a longer answer could never be typed
 
@@ -142,7 +146,16 @@ STORY_ROUND_FIELDS = (
     "vote_seconds",
 )
 PROMPT_FIELDS = ("opening", "must_include", "theme")
-ROUND_KINDS = ("riddles", "story")
+WHOSWHO_ROUND_FIELDS = (
+    "kind",
+    "title",
+    "prompts",
+    "max_answers",
+    "questions",
+    "time_limit",
+    "points",
+)
+ROUND_KINDS = ("riddles", "story", "whoswho")
 VISIBILITIES: tuple[Visibility, ...] = ("full", "chain")
 
 
@@ -787,12 +800,14 @@ class _Checker:
         )
         kind: str | None = None
         if kind_node is None or (isinstance(kind_node, ScalarNode) and kind_node.tag == _NULL):
-            self.problem(_line(node), _join(path, "kind"), 'is required ("riddles" or "story")')
+            self.problem(
+                _line(node), _join(path, "kind"), 'is required ("riddles", "story" or "whoswho")'
+            )
         elif not isinstance(kind_node, ScalarNode) or kind_node.value.strip() not in ROUND_KINDS:
             self.problem(
                 _line(kind_node),
                 _join(path, "kind"),
-                f'must be "riddles" or "story", not {_describe(kind_node)}',
+                f'must be "riddles", "story" or "whoswho", not {_describe(kind_node)}',
             )
         else:
             kind = kind_node.value.strip()
@@ -806,7 +821,39 @@ class _Checker:
                 return None
         if kind == "riddles":
             return self.riddle_round(node, path, defaults)
+        if kind == "whoswho":
+            return self.whoswho_round(node, path, defaults)
         return self.story_round(node, path)
+
+    def whoswho_round(self, node: Node, path: str, defaults: _Defaults) -> WhosWhoRound | None:
+        """A "Who's who" round: prompts players answer privately, then played as riddles."""
+        f = self.fields(node, path, WHOSWHO_ROUND_FIELDS, "a round", "kind, title and prompts")
+        if f is None:
+            return None
+        title = f.text("title", required=True)
+        prompts = f.strings("prompts", required="at least one prompt is required")
+        if len(prompts) > WHOSWHO_PROMPTS_MAX:
+            f.bad(
+                "prompts",
+                f"at most {WHOSWHO_PROMPTS_MAX} prompts, got {len(prompts)}",
+                at_key=True,
+            )
+        for item in prompts:
+            if len(item.text) > WHOSWHO_PROMPT_MAX:
+                self.problem(
+                    item.line,
+                    item.path,
+                    f"at most {WHOSWHO_PROMPT_MAX} characters, got {len(item.text)}",
+                )
+        self.no_duplicates(prompts, "prompt", path)
+        return WhosWhoRound(
+            title=title or "",
+            prompts=tuple(item.text for item in prompts),
+            max_answers=f.integer("max_answers", 1, 3, default=3),
+            questions=f.integer("questions", 1, WHOSWHO_QUESTIONS_MAX, default=10),
+            time_limit=f.integer("time_limit", 5, 600, default=45),
+            points=f.integer("points", 1, 10000, default=defaults.points or DEFAULT_POINTS),
+        )
 
     def riddle_round(self, node: Node, path: str, defaults: _Defaults) -> RiddleRound | None:
         f = self.fields(node, path, RIDDLE_ROUND_FIELDS, "a round", "kind, title and riddles")

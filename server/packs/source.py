@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import orjson
 
-from ..game.pack import Pack, Riddle, RiddleRound, StoryRound
+from ..game.pack import Pack, Riddle, RiddleRound, StoryRound, WhosWhoRound
 from .loader import DEFAULT_NUMBERS, DEFAULT_POINTS, DEFAULT_TIME_LIMIT, PackProblem
 
 __all__ = ["TRIAL_RIDDLE", "pack_source", "trial_field", "trial_pack"]
@@ -40,6 +40,8 @@ def pack_source(pack: Pack) -> dict[str, object]:
                     "riddles": [_riddle_source(r) for r in round_.riddles],
                 }
             )
+        elif isinstance(round_, WhosWhoRound):
+            rounds.append(_whoswho_source(round_))
         else:
             rounds.append(_story_source(round_))
     data["rounds"] = rounds
@@ -88,6 +90,18 @@ def _story_source(round_: StoryRound) -> dict[str, object]:
         "max_chars": round_.max_chars,
         "visibility": round_.visibility,
         "vote_seconds": round_.vote_seconds,
+    }
+
+
+def _whoswho_source(round_: WhosWhoRound) -> dict[str, object]:
+    return {
+        "kind": "whoswho",
+        "title": round_.title,
+        "prompts": list(round_.prompts),
+        "max_answers": round_.max_answers,
+        "questions": round_.questions,
+        "time_limit": round_.time_limit,
+        "points": round_.points,
     }
 
 

@@ -12,7 +12,7 @@ import msgspec
 import orjson
 
 from ..game.models import Room
-from ..game.pack import Pack, RiddleRound, Round, StoryRound
+from ..game.pack import Pack, RiddleRound, Round, StoryRound, WhosWhoRound
 
 
 def encode_room(room: Room) -> bytes:
@@ -29,12 +29,14 @@ def encode_pack(pack: Pack) -> bytes:
 
 def decode_pack(data: bytes) -> Pack:
     raw: dict[str, Any] = orjson.loads(data)
-    # Rounds are a union of two dataclasses told apart by "kind"; msgspec needs
+    # Rounds are a union of dataclasses told apart by "kind"; msgspec needs
     # that spelled out for dataclasses, so convert each round by its kind.
     rounds: list[Round] = []
     for item in raw.pop("rounds"):
         if item.get("kind") == "riddles":
             rounds.append(msgspec.convert(item, type=RiddleRound))
+        elif item.get("kind") == "whoswho":
+            rounds.append(msgspec.convert(item, type=WhosWhoRound))
         else:
             rounds.append(msgspec.convert(item, type=StoryRound))
     prompts = tuple(msgspec.convert(raw.pop("conversation_prompts", []), type=list[str]))

@@ -25,6 +25,11 @@ Part names (fields of the room's Redis hash, keys of the memory store's dict):
   ones (``Room.pairings``): O(players) per rotation, written only when a
   pairing starts, is shuffled or ends. A room stored before it existed has
   none: ``join`` gives it the empty default.
+- ``whoswho``: the running "Who's who" round without its players' answers
+  (its stage, the questions drawn, at most ``WhosWhoRound.questions``, and
+  the teams' choices at the current one); absent when none runs.
+- ``w:<player id>``: one player's answers in that round (a player's answer
+  writes one small part, however many others answered).
 
 ``split`` encodes a whole room; ``changed_parts`` encodes only the parts a
 ``Changes`` record names (and says which of them are gone); ``join`` rebuilds
@@ -62,6 +67,8 @@ from ..game.models import (
     StoryState,
     TeamAttempt,
     TeamStory,
+    WhosWhoEntry,
+    WhosWhoState,
 )
 
 META = "meta"
@@ -75,13 +82,16 @@ VOTE = "v:"
 GUESS = "g:"
 MOMENT = "m:"
 LINE = "l:"
+WHOSWHO = "whoswho"
+ENTRY = "w:"
 # The layout of the parts, first in ``meta``: 1 (no number) kept the moments
 # in ``meta`` and the lines in their story's part; 2 kept the lines there
 # still; 3 keeps both in parts of their own, moments in a ring of MAX_MOMENTS
 # slots; 4 in a ring of KEPT_MOMENTS (the list grows to twice as long); 5
 # adds ``lines_edited`` to a story's part (a process of layout 4 would drop it,
-# and a hidden line would stay in the views other processes keep).
-LAYOUT = 5
+# and a hidden line would stay in the views other processes keep); 6 adds
+# the "Who's who" round's parts (``whoswho``, ``w:``) and its phase.
+LAYOUT = 6
 _LAYOUT_MARK = b'{"layout":%d,' % LAYOUT
 # Where the list of moments starts (the ordinal of ``room.moments[0]``), in
 # ``meta``: moments before it are not the room's, whatever slot still holds them.
@@ -91,8 +101,9 @@ _ROOM_FIELDS = tuple(f.name for f in fields(Room))
 _META_FIELDS = tuple(
     name
     for name in _ROOM_FIELDS
-    if name not in ("players", "riddle_results", "story_archive", "moments", "pairings")
+    if name not in ("players", "riddle_results", "story_archive", "moments", "pairings", "whoswho")
 )
+_WHOSWHO_FIELDS = tuple(f.name for f in fields(WhosWhoState) if f.name != "entries")
 _RIDDLE_FIELDS = tuple(f.name for f in fields(RiddleState) if f.name != "teams")
 _ATTEMPT_FIELDS = tuple(f.name for f in fields(TeamAttempt) if f.name != "guesses")
 _STORY_FIELDS = tuple(f.name for f in fields(StoryState) if f.name not in ("stories", "votes"))
@@ -143,6 +154,10 @@ def _story(story: TeamStory) -> bytes:
     return _dumps({name: getattr(story, name) for name in _TEAM_STORY_FIELDS})
 
 
+def _whoswho(state: WhosWhoState) -> bytes:
+    return _dumps({name: getattr(state, name) for name in _WHOSWHO_FIELDS})
+
+
 def split(room: Room) -> Parts:
     """Every part of ``room``, encoded."""
     parts: Parts = {META: _meta(room), **_moment_parts(room, 0)}
@@ -163,6 +178,10 @@ def split(room: Room) -> Parts:
     parts[RESULTS] = _dumps(room.riddle_results)
     parts[ARCHIVE] = _dumps(room.story_archive)
     parts[PAIRINGS] = _dumps(room.pairings)
+    if room.whoswho is not None:
+        parts[WHOSWHO] = _whoswho(room.whoswho)
+        for player_id, entry in room.whoswho.entries.items():
+            parts[ENTRY + player_id] = _dumps(entry)
     return parts
 
 
@@ -210,6 +229,14 @@ def changed_parts(room: Room, changes: Changes) -> tuple[Parts, list[str]]:
         put(ARCHIVE, room.story_archive)
     if changes.pairings:
         put(PAIRINGS, room.pairings)
+    if changes.whoswho:
+        if room.whoswho is None:
+            gone.append(WHOSWHO)
+        else:
+            written[WHOSWHO] = _whoswho(room.whoswho)
+    entries = room.whoswho.entries if room.whoswho is not None else {}
+    for player_id in changes.entries:
+        put(ENTRY + player_id, entries.get(player_id))
     return written, gone
 
 
@@ -258,6 +285,7 @@ def join(parts: Mapping[str, bytes]) -> Room:
     stories: dict[str, Any] = {}
     lines: dict[str, dict[int, Any]] = {}
     votes: dict[str, Any] = {}
+    entries: dict[str, Any] = {}
     moments: dict[int, Any] = {}
     for name, data in parts.items():
         if name.startswith(MOMENT):
@@ -277,6 +305,8 @@ def join(parts: Mapping[str, bytes]) -> Room:
             lines.setdefault(team_id, {})[index] = _loads(data)
         elif name.startswith(VOTE):
             votes[name[len(VOTE) :]] = _loads(data)
+        elif name.startswith(ENTRY):
+            entries[name[len(ENTRY) :]] = _loads(data)
     players.sort(key=_join_order)
     body["players"] = {p["id"]: p for p in players}
     first = body.pop(MOMENTS_FROM, None)
@@ -300,6 +330,11 @@ def join(parts: Mapping[str, bytes]) -> Room:
     body["riddle_results"] = _loads(parts[RESULTS]) if RESULTS in parts else []
     body["story_archive"] = _loads(parts[ARCHIVE]) if ARCHIVE in parts else []
     body["pairings"] = _loads(parts[PAIRINGS]) if PAIRINGS in parts else {}
+    if WHOSWHO in parts:
+        # Answers in the order the players joined, as the room holds them.
+        rank = {pid: i for i, pid in enumerate(body["players"])}
+        ordered = sorted(entries.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
+        body["whoswho"] = {**_loads(parts[WHOSWHO]), "entries": dict(ordered)}
     return msgspec.convert(body, type=Room)
 
 
@@ -332,6 +367,7 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
     attempts = room.riddle.teams if room.riddle is not None else {}
     stories = room.story.stories if room.story is not None else {}
     votes = room.story.votes if room.story is not None else {}
+    entries = room.whoswho.entries if room.whoswho is not None else {}
     # The moments known so far, by number, before meta says where the list starts now.
     moments = dict(enumerate(room.moments, start=_moments_from(room)))
     moments_start = _moments_from(room)
@@ -386,6 +422,11 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
             stories.pop(name[len(STORY) :], None)
         elif name.startswith(VOTE):
             votes.pop(name[len(VOTE) :], None)
+        elif name.startswith(ENTRY):
+            entries.pop(name[len(ENTRY) :], None)
+        elif name == WHOSWHO:
+            room.whoswho = None
+            entries = {}
     # Rosters list players in join order: a player put back (undoing a leave)
     # goes back to their place, not to the end.
     reorder = False
@@ -425,6 +466,12 @@ def apply(room: Room, written: Mapping[str, bytes], gone: Iterable[str]) -> None
             room.story_archive = msgspec.json.decode(data, type=list[StoryState])
         elif name == PAIRINGS:
             room.pairings = msgspec.json.decode(data, type=Pairings)
+        elif name == WHOSWHO:
+            state = msgspec.json.decode(data, type=WhosWhoState)
+            state.entries = entries
+            room.whoswho = state
+        elif name.startswith(ENTRY):
+            entries[name[len(ENTRY) :]] = msgspec.json.decode(data, type=WhosWhoEntry)
     if reorder:
         room.players = dict(
             sorted(room.players.items(), key=lambda item: _join_order(_ordering(item[1])))

@@ -109,6 +109,15 @@ EXPECTED: dict[str, Expected] = {
         (16, f"{R1}.prompts[1].theme", "expected text, got a list"),
         (17, f"{R1}.riddles", "unknown field"),
     ],
+    "whoswho.yaml": [
+        (7, f"{R0}.prompts", "at least one prompt is required"),
+        (8, f"{R0}.max_answers", "must be between 1 and 3, got 4"),
+        (13, f"{R1}.prompts[1]", "must not be empty"),
+        (14, f"{R1}.prompts[2]", "duplicate prompt (same as prompts[0])"),
+        (15, f"{R1}.questions", "must be between 1 and 50, got 0"),
+        (16, f"{R1}.time_limit", 'expected a whole number, got text ("fast")'),
+        (17, f"{R1}.riddles", "unknown field"),
+    ],
     "header.yaml": [
         (1, "id", 'must be 1 to 64 characters among a-z, 0-9 and "-"'),
         (2, "title", "is 121 characters long, the limit is 120"),
@@ -117,9 +126,9 @@ EXPECTED: dict[str, Expected] = {
         (6, "rounds", "at least one round is required"),
     ],
     "round_kinds.yaml": [
-        (5, f"{R0}.kind", 'is required ("riddles" or "story")'),
+        (5, f"{R0}.kind", 'is required ("riddles", "story" or "whoswho")'),
         (9, f"{R0}.riddles[0].hint", 'unknown field (did you mean "hints"?)'),
-        (10, f"{R1}.kind", 'must be "riddles" or "story", not text ("quiz")'),
+        (10, f"{R1}.kind", 'must be "riddles", "story" or "whoswho", not text ("quiz")'),
         (12, "rounds[2]", "a round must be a mapping"),
     ],
     "syntax_error.yaml": [(6, "", "YAML syntax error: mapping values are not allowed here")],

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from ritrovo.client import RitrovoClient, join
-from ritrovo.game.pack import Pack, RiddleRound
+from ritrovo.game.pack import Pack, RiddleRound, WhosWhoRound
 from ritrovo.packs import PackLibrary, default_pack_dir, is_pack_file, load_pack, load_pack_bytes
 from support.protocol_helpers import create_room
 from support.servers import running_server
@@ -103,7 +103,8 @@ def _open_riddle(state: dict[str, Any]) -> bool:
 async def test_shipped_pack_plays_over_websocket(path: Path) -> None:
     """A room made with the pack plays its first riddle: a near answer gets its
     nudge and an accepted alternative is right. A pack of stories alone writes
-    its first line instead."""
+    its first line instead; a pack that starts with a Who's who round answers
+    a prompt."""
     pack = load_pack(path, name=path.name)
     async with running_server(fast_settings()) as server:
         room = await create_room(server.base_url, "Shipped pack", pack=pack.id)
@@ -124,6 +125,15 @@ async def test_shipped_pack_plays_over_websocket(path: Path) -> None:
                 result = (await ada.request("guess", text=riddle.answers[-1]))["result"]
                 assert result["verdict"] == "correct", (riddle.text, riddle.answers[-1])
                 assert result["points"] > 0
+            elif isinstance(first, WhosWhoRound):
+                # A Who's who round starts by collecting the players' answers.
+                await ada.wait_state(
+                    lambda s: s["whoswho"] is not None and s["whoswho"]["stage"] == "answering"
+                )
+                ack = await ada.request(
+                    "whoswho_answer", answers=[{"prompt": 0, "text": "Lisbon"}], line=None
+                )
+                assert ack["result"] == {"answers": 1}
             else:
                 # Riddles after a story would need the story played out: keep them first.
                 assert not any(isinstance(r, RiddleRound) for r in pack.rounds)

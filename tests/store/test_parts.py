@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ritrovo.errors import RitrovoError
-from ritrovo.game import changes, coffee, flow, riddles, rooms
+from ritrovo.game import changes, coffee, flow, riddles, rooms, whoswho
 from ritrovo.game.models import KEPT_MOMENTS, MAX_MOMENTS, Room, TeamStory
-from ritrovo.game.pack import Pack, RiddleRound, StoryRound
+from ritrovo.game.pack import Pack, RiddleRound, StoryRound, WhosWhoRound
 from ritrovo.packs import PackLibrary, load_pack
 from ritrovo.service import Cached, GameService
 from ritrovo.store import parts
@@ -31,12 +31,14 @@ PUZZLES = Path(__file__).resolve().parents[2] / "puzzles"
 _SHIPPED = load_pack(PUZZLES / "team-mix-en.yaml")
 _QUICK, _STORY, _TEASERS, _CORPSE = _SHIPPED.rounds
 assert isinstance(_QUICK, RiddleRound) and isinstance(_TEASERS, RiddleRound)
-# Short rounds, a story first, so that random games reach every kind of round.
+WHOSWHO = WhosWhoRound(title="Who's who", prompts=("A place?", "A talent?"), questions=3)
+# Short rounds, a Who's who and a story first, so that random games reach every kind of round.
 MIX = Pack(
     id=_SHIPPED.id,
     title=_SHIPPED.title,
     language=_SHIPPED.language,
     rounds=(
+        WHOSWHO,
         _STORY,
         RiddleRound(title=_QUICK.title, riddles=_QUICK.riddles[:2]),
         _CORPSE,
@@ -163,6 +165,28 @@ def command(kind: str, who: int, seconds: float) -> Command:
             roles = ("newcomer", "experienced", None)
             coffee.set_mentoring_role(room, player_id(room), roles[who % 3])
             return
+        if kind == "ww_answer":  # one or two answers, or a skip
+            given = [(n, f"fact {who} {n}") for n in range(who % 3)]
+            whoswho.answer(
+                room, pack, player_id(room), given, f"hi {who}" if who % 2 else None, now
+            )
+            return
+        if kind == "ww_hide":  # the host hides (or shows again) one answer
+            state = room.whoswho
+            answer_ids = [
+                a.id for e in (state.entries.values() if state else ()) for a in e.answers
+            ]
+            chosen = answer_ids[who % len(answer_ids)] if answer_ids else "w0"
+            whoswho.hide(room, pack, chosen, who % 3 != 0)
+            return
+        if kind == "ww_choose":  # a player chooses a person, by id or by name
+            people = list(room.players.values())
+            person = people[(who // 2) % len(people)] if people else None
+            if who % 2 and person is not None:
+                whoswho.choose(room, pack, player_id(room), now, name=person.name)
+            else:
+                whoswho.choose(room, pack, player_id(room), now, chosen=person and person.id)
+            return
         raise AssertionError(kind)
 
     return run
@@ -173,6 +197,7 @@ KINDS = [
     "guess_right", "guess_wrong", "guess_wrong", "hint", "reveal", "reveal", "line", "line",
     "line", "line", "line", "vote", "vote", "tick", "tick", "tick", "leave", "kick", "move",
     "pause", "resume", "hide", "pack", "pair", "pair", "shuffle", "unpair", "mentor", "mentor",
+    "ww_answer", "ww_answer", "ww_answer", "ww_hide", "ww_choose", "ww_choose", "ww_choose",
 ]  # fmt: skip
 # Story rounds written at length: lines, the host hiding them, players coming
 # and going, now and then a fresh game (moments go).
@@ -182,11 +207,23 @@ STORY_KINDS = [
     "pair", "mentor",
 ]  # fmt: skip
 
+# A Who's who round: answers, the host hiding some, players coming and going,
+# the questions and the teams' choices.
+WHOSWHO_KINDS = [
+    *["ww_answer"] * 12, *["ww_choose"] * 12, "ww_hide", "ww_hide", "join", "connect",
+    "disconnect", "leave", "kick", "move", "next", "next", "reveal", "tick", "tick",
+]  # fmt: skip
+
 
 steps = st.lists(
     st.tuples(st.sampled_from([*KINDS, "finish"]), st.integers(0, 50), st.floats(0, 40)),
     min_size=5,
     max_size=100,
+)
+whoswho_steps = st.lists(
+    st.tuples(st.sampled_from(WHOSWHO_KINDS), st.integers(0, 50), st.floats(0, 20)),
+    min_size=20,
+    max_size=120,
 )
 story_steps = st.lists(
     st.tuples(st.sampled_from(STORY_KINDS), st.integers(0, 50), st.floats(0, 8)),
@@ -218,6 +255,14 @@ def test_recorded_parts_rebuild_the_room_through_long_stories(
     game: list[tuple[str, int, float]],
 ) -> None:
     _replay([("next", 0, 0.0), *game], STORIES)  # straight into the first story round
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(whoswho_steps)
+def test_recorded_parts_rebuild_the_room_through_a_whoswho_round(
+    game: list[tuple[str, int, float]],
+) -> None:
+    _replay([("next", 0, 0.0), *game], MIX)  # straight into the Who's who round
 
 
 def _replay(game: list[tuple[str, int, float]], pack: Pack) -> None:
@@ -265,8 +310,8 @@ def test_a_guess_writes_meta_its_attempt_and_itself_only() -> None:
     room = new_room()
     for player in room.players.values():
         player.connections = 1
-    flow.advance(room, MIX, T0)  # the story round
-    flow.advance(room, MIX, T0)  # the writing ends
+    flow.advance(room, MIX, T0)  # the Who's who round
+    flow.advance(room, MIX, T0)  # nobody answered: it ends
     while room.phase != "riddle":
         flow.advance(room, MIX, T0)
     player = next(iter(room.players.values()))
@@ -485,7 +530,7 @@ def _old_layout(room: Room, layout: int) -> parts.Parts:
     return old
 
 
-@pytest.mark.parametrize("layout", [1, 2, 3, 4])
+@pytest.mark.parametrize("layout", [1, 2, 3, 4, 5])
 def test_a_room_stored_in_an_old_layout_loads(layout: int) -> None:
     room = _story_room(moments=MAX_MOMENTS + 4, lines=7)
     if layout == 3:  # it kept MAX_MOMENTS
@@ -497,7 +542,7 @@ def test_a_room_stored_in_an_old_layout_loads(layout: int) -> None:
     assert parts.join(old) == room
 
 
-@pytest.mark.parametrize("layout", [1, 2, 3, 4])
+@pytest.mark.parametrize("layout", [1, 2, 3, 4, 5])
 async def test_the_next_commit_writes_an_old_layout_room_whole(
     store: RoomStore, layout: int
 ) -> None:

@@ -1,0 +1,498 @@
+"""The "Who's who" round: players' own answers to prompts, played as riddles about people.
+
+A round in two parts (``WhosWhoRound`` in the pack, ``WhosWhoState`` in the room):
+
+1. **Answering** (stage ``answering``): each player privately answers one to
+   ``max_answers`` of the round's prompts ("a place you'd go back to"), or
+   skips (``answer`` with none), and may add a line shown beside their name
+   at the reveal. They may change their answers until the host moves on. The
+   host reviews the answers, without their authors, and hides those that
+   should not be played (``hide``): an answer is named by an opaque id.
+2. **Questions**: the host's "next" draws up to ``questions`` of the answers
+   that are not hidden (``start_questions``: one per author first, seeded
+   by the room, so every process draws the same), and plays each as
+   "Who wrote: ...?" (stage ``open``). A team answers once by choosing a
+   player of the room or typing a name, matched as names are
+   (``names.comparison_key``); the author may not answer their own
+   (``own_answer``). The question ends when every team that can answer has
+   (a team whose only members are the author cannot), at its time limit, or
+   when the host reveals it (stage ``revealed``).
+
+**The author's identity is a secret until the reveal.** It is in the
+room's state (the drawn question keeps it), never in a view before its
+question is revealed, not even the host's, whose review names answers by
+their ids. So a choice is not judged in the open: a team learns whether it
+was right at the reveal, and points are given then, or the scoreboard
+would tell. The author's own ``you`` frame says the question is theirs.
+
+Scoring is a riddle's (``riddles.py``): a right team gets
+``max(10% of P, round(P × (1 − 0.5 × t / T)))``, plus 10% of P for the
+first right team, where P is the round's ``points``, T its ``time_limit``
+and t the seconds the team took. Points go to the team and to the player
+who chose.
+
+Like every rule, each function refuses before it changes anything.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import BadRequest, Conflict, ErrorCode, NotFound
+from . import changes, rooms
+from .kept import Kept
+from .models import (
+    Role,
+    Room,
+    WhosWhoAnswer,
+    WhosWhoEntry,
+    WhosWhoGuess,
+    WhosWhoQuestion,
+    WhosWhoState,
+)
+from .pack import Pack, WhosWhoRound
+from .riddles import FIRST_SOLVER_BONUS, MIN_SHARE
+
+ANSWER_MAX_CHARS = 200
+REVEAL_LINE_MAX_CHARS = 120
+ANSWER = rooms.TextField(
+    "answer", ErrorCode.EMPTY_ANSWER, ErrorCode.ANSWER_TOO_LONG, ErrorCode.INVALID_ANSWER
+)
+REVEAL_LINE = rooms.TextField(
+    "line", ErrorCode.EMPTY_ANSWER, ErrorCode.ANSWER_TOO_LONG, ErrorCode.INVALID_ANSWER
+)
+
+
+def current(room: Room, pack: Pack | None) -> tuple[WhosWhoRound, WhosWhoState]:
+    """The running round and its state; refused (``no_whoswho``) in any other phase."""
+    state = room.whoswho
+    if pack is None or state is None or room.phase != "whoswho":
+        raise Conflict("no Who's who round is running", code=ErrorCode.NO_WHOSWHO)
+    rnd = pack.rounds[state.round_index]
+    assert isinstance(rnd, WhosWhoRound)
+    return rnd, state
+
+
+def start_round(room: Room, round_index: int, now: float) -> None:
+    """The round starts with its answering stage."""
+    changes.everything(room)
+    room.phase = "whoswho"
+    room.round_index = round_index
+    room.riddle = None
+    room.story = None
+    room.whoswho = WhosWhoState(round_index=round_index, stage="answering", started_at=now)
+
+
+# -- answering ---------------------------------------------------------------
+
+
+def answer(
+    room: Room,
+    pack: Pack | None,
+    player_id: str,
+    answers: Sequence[tuple[object, object]],
+    line: object,
+    now: float,
+) -> WhosWhoEntry:
+    """A player's answers, (prompt index, text) each, replacing any they gave; none: they skip.
+
+    An answer given again as it was keeps its id and whether the host hid it.
+    """
+    rnd, state = current(room, pack)
+    player = rooms.get_player(room, player_id)
+    if state.stage != "answering":
+        raise Conflict("the answers are closed", code=ErrorCode.ANSWERS_CLOSED)
+    if len(answers) > rnd.max_answers:
+        raise BadRequest(
+            f"answer at most {rnd.max_answers} prompts", code=ErrorCode.TOO_MANY_ANSWERS
+        )
+    given: list[tuple[int, str]] = []
+    for prompt, text in answers:
+        if (
+            isinstance(prompt, bool)
+            or not isinstance(prompt, int)
+            or not 0 <= prompt < len(rnd.prompts)
+        ):
+            raise BadRequest("no such prompt", code=ErrorCode.NOT_A_PROMPT)
+        if any(prompt == p for p, _ in given):
+            raise BadRequest("each prompt is answered once", code=ErrorCode.NOT_A_PROMPT)
+        given.append((prompt, rooms.clean_text(text, field=ANSWER, max_chars=ANSWER_MAX_CHARS)))
+    shown = ""
+    if line is not None and not (isinstance(line, str) and not line.strip()):
+        shown = rooms.clean_text(line, field=REVEAL_LINE, max_chars=REVEAL_LINE_MAX_CHARS)
+    old = state.entries.get(player.id)
+    kept = {(a.prompt, a.text): a for a in old.answers} if old is not None else {}
+    changes.entry(room, player.id)
+    entry = WhosWhoEntry(line=shown, at=now)
+    for prompt, text in given:
+        same = kept.get((prompt, text))
+        entry.answers.append(
+            WhosWhoAnswer(id=same.id, prompt=prompt, text=text, hidden=same.hidden)
+            if same is not None
+            else WhosWhoAnswer(id=room.new_id("w"), prompt=prompt, text=text)
+        )
+    state.entries[player.id] = entry
+    return entry
+
+
+def hide(room: Room, pack: Pack | None, answer_id: object, hidden: object) -> None:
+    """The host hides an answer (or shows it again) before the questions: a hidden one is never played."""
+    _, state = current(room, pack)
+    if not isinstance(hidden, bool):
+        raise BadRequest("hidden must be true or false", code=ErrorCode.INVALID_FIELD)
+    if state.stage != "answering":
+        raise Conflict("the answers are closed", code=ErrorCode.ANSWERS_CLOSED)
+    for player_id, entry in state.entries.items():
+        for item in entry.answers:
+            if item.id == answer_id:
+                changes.entry(room, player_id)
+                item.hidden = hidden
+                return
+    raise NotFound("no such answer", code=ErrorCode.ANSWER_NOT_FOUND)
+
+
+def draw(room: Room, rnd: WhosWhoRound, state: WhosWhoState) -> list[WhosWhoQuestion]:
+    """The questions to play: up to ``rnd.questions`` answers not hidden, of players still
+    in the room, one per author before any author's second, in a seeded order."""
+    chooser = random.Random(zlib.crc32(f"{room.code}:whoswho:{state.round_index}".encode()))
+    by_author: list[list[tuple[str, WhosWhoAnswer]]] = []
+    # In the players' join order, which every process keeps (the entries' own
+    # order is the order their parts were applied in).
+    for player_id in room.players:
+        entry = state.entries.get(player_id)
+        shown = [(player_id, a) for a in entry.answers if not a.hidden] if entry else []
+        if shown:
+            chooser.shuffle(shown)
+            by_author.append(shown)
+    chooser.shuffle(by_author)
+    picked: list[tuple[str, WhosWhoAnswer]] = []
+    depth = 0
+    while len(picked) < rnd.questions and any(depth < len(items) for items in by_author):
+        picked.extend(items[depth] for items in by_author if depth < len(items))
+        depth += 1
+    picked = picked[: rnd.questions]
+    chooser.shuffle(picked)
+    questions = []
+    for player_id, item in picked:
+        author = room.players[player_id]
+        questions.append(
+            WhosWhoQuestion(
+                answer_id=item.id,
+                prompt=item.prompt,
+                text=item.text,
+                author=author.id,
+                author_name=author.name,
+                author_team=author.team_id,
+                line=state.entries[player_id].line,
+            )
+        )
+    return questions
+
+
+def start_questions(room: Room, pack: Pack | None, now: float) -> bool:
+    """End the answering: draw the questions and open the first. False if there is none to play."""
+    rnd, state = current(room, pack)
+    if state.stage != "answering":
+        raise Conflict("the questions have started", code=ErrorCode.ANSWERS_CLOSED)
+    questions = draw(room, rnd, state)
+    if not questions:
+        return False
+    changes.whoswho(room)
+    state.questions = questions
+    _open(room, rnd, state, 0, now)
+    return True
+
+
+def _open(room: Room, rnd: WhosWhoRound, state: WhosWhoState, index: int, now: float) -> None:
+    changes.whoswho(room)
+    state.stage = "open"
+    state.index = index
+    state.question_started_at = now
+    state.deadline_at = now + rnd.time_limit
+    state.guesses = {}
+    state.ended_at = None
+    state.end_reason = ""
+    for team in room.teams:
+        team.score_before_round_item = team.score
+    room.add_moment("whoswho_question", now, text=str(index + 1))
+
+
+def has_next(state: WhosWhoState) -> bool:
+    return state.index + 1 < len(state.questions)
+
+
+def next_question(room: Room, pack: Pack | None, now: float) -> None:
+    rnd, state = current(room, pack)
+    if state.stage != "revealed":
+        raise Conflict("reveal the question first", code=ErrorCode.QUESTION_OPEN)
+    if not has_next(state):
+        raise Conflict("that was the last question", code=ErrorCode.NOTHING_TO_REVEAL)
+    _open(room, rnd, state, state.index + 1, now)
+
+
+# -- questions ---------------------------------------------------------------
+
+
+def _answering_teams(room: Room, author: str) -> set[str]:
+    """Teams with someone who may answer: anyone but the author."""
+    return {p.team_id for p in room.players.values() if p.id != author}
+
+
+def choose(
+    room: Room,
+    pack: Pack | None,
+    player_id: str,
+    now: float,
+    *,
+    chosen: object = None,
+    name: object = None,
+) -> str:
+    """A player answers for their team with a person: ``chosen`` (a player id) or a typed
+    ``name``. Returns the id of the person chosen; whether it is right is told at the reveal."""
+    rnd, state = current(room, pack)
+    player = rooms.get_player(room, player_id)
+    if state.stage != "open":
+        if state.end_reason == "timeout":
+            raise Conflict("time is up for this question", code=ErrorCode.TOO_LATE)
+        raise Conflict("this question is over", code=ErrorCode.QUESTION_CLOSED)
+    if now >= state.deadline_at:
+        raise Conflict("time is up for this question", code=ErrorCode.TOO_LATE)
+    question = state.questions[state.index]
+    if player.id == question.author:
+        raise Conflict("this one is yours: let the others guess", code=ErrorCode.OWN_ANSWER)
+    if (chosen is None) == (name is None):
+        raise BadRequest("give either player or name", code=ErrorCode.INVALID_FIELD)
+    if chosen is not None:
+        person = rooms.get_player(room, chosen)
+    else:
+        typed = rooms.clean_name(name, field=rooms.NAME, max_chars=rooms.NAME_MAX_CHARS)
+        found = rooms.player_by_name(room, typed)
+        if found is None:
+            raise NotFound("nobody in this room has that name", code=ErrorCode.PLAYER_NOT_FOUND)
+        person = found
+    if player.team_id in state.guesses:
+        raise Conflict("your team has used its answer", code=ErrorCode.NO_MORE_GUESSES)
+    changes.whoswho(room)
+    state.guesses[player.team_id] = WhosWhoGuess(
+        player_id=player.id,
+        chosen=person.id,
+        at=now,
+        elapsed=max(0.0, now - state.question_started_at),
+        correct=person.id == question.author,
+    )
+    _end_if_done(room, rnd, state, now)
+    return person.id
+
+
+def _end_if_done(room: Room, rnd: WhosWhoRound, state: WhosWhoState, now: float) -> bool:
+    if state.stage != "open":
+        return False
+    teams = _answering_teams(room, state.questions[state.index].author)
+    if teams and teams <= state.guesses.keys():
+        _end(room, rnd, state, now, "all_answered")
+        return True
+    return False
+
+
+def points_for(rnd: WhosWhoRound, elapsed: float, first: bool) -> int:
+    """A right answer's points, as a riddle's (see the module docstring)."""
+    share = 1 - 0.5 * min(1.0, elapsed / rnd.time_limit)
+    points = max(round(rnd.points * MIN_SHARE), round(rnd.points * share))
+    if first:
+        points += round(rnd.points * FIRST_SOLVER_BONUS)
+    return points
+
+
+def _end(room: Room, rnd: WhosWhoRound, state: WhosWhoState, now: float, reason: str) -> None:
+    """Reveal the current question and score it."""
+    changes.whoswho(room)
+    state.stage = "revealed"
+    state.ended_at = now
+    state.end_reason = reason
+    right = sorted(
+        (tid for tid, g in state.guesses.items() if g.correct),
+        key=lambda tid: (state.guesses[tid].elapsed, state.guesses[tid].at),
+    )
+    for position, team_id in enumerate(right):
+        guess = state.guesses[team_id]
+        guess.points = points_for(rnd, guess.elapsed, position == 0)
+        team = room.team(team_id)
+        if team is not None:
+            team.score += guess.points
+            team.last_scored_at = guess.at
+        scorer = room.players.get(guess.player_id)
+        if scorer is not None:
+            changes.player(room, scorer.id)
+            scorer.points += guess.points
+    question = state.questions[state.index]
+    room.add_moment(
+        "whoswho_revealed",
+        now,
+        player_id=question.author,
+        team_id=question.author_team,
+        text=question.author_name,
+    )
+
+
+def reveal(room: Room, pack: Pack | None, now: float) -> None:
+    """The host reveals the open question now."""
+    rnd, state = current(room, pack)
+    if state.stage != "open":
+        raise Conflict("no question is open", code=ErrorCode.NOTHING_TO_REVEAL)
+    _end(room, rnd, state, now, "host_reveal")
+
+
+def finish(room: Room, pack: Pack | None, now: float) -> None:
+    """The game ends: an open question is revealed and scored (reason "finished")."""
+    state = room.whoswho
+    if state is None or state.stage != "open" or pack is None:
+        return
+    rnd = pack.rounds[state.round_index]
+    if isinstance(rnd, WhosWhoRound):
+        if tick(room, pack, now):  # its time ran out before the timer fired
+            return
+        _end(room, rnd, state, now, "finished")
+
+
+def tick(room: Room, pack: Pack | None, now: float) -> bool:
+    """An open question whose time is up, or that nobody can still answer, is revealed."""
+    state = room.whoswho
+    if state is None or state.stage != "open" or pack is None or room.phase != "whoswho":
+        return False
+    rnd, _ = current(room, pack)
+    if now >= state.deadline_at:
+        _end(room, rnd, state, state.deadline_at, "timeout")
+        return True
+    return _end_if_done(room, rnd, state, now)
+
+
+def next_deadline(room: Room) -> float | None:
+    state = room.whoswho
+    if state is None or state.stage != "open" or room.phase != "whoswho":
+        return None
+    return state.deadline_at
+
+
+# -- views -------------------------------------------------------------------
+
+
+def _order(answer_id: str) -> int:
+    # Not the order answers came in, which would line them up with who was seen typing.
+    return zlib.crc32(answer_id.encode())
+
+
+def player_stamp(room: Room, player_id: str) -> tuple[object, ...] | None:
+    """What ``player_view`` shows, as a tuple (the same stamp, the same ``you`` frame)."""
+    state = room.whoswho
+    if state is None or room.phase != "whoswho":
+        return None
+    entry = state.entries.get(player_id)
+    answers = () if entry is None else tuple((a.prompt, a.text, a.hidden) for a in entry.answers)
+    line = None if entry is None else entry.line
+    return (state.round_index, answers, line, _own(state, player_id))
+
+
+def _own(state: WhosWhoState, player_id: str) -> bool:
+    return state.stage == "open" and state.questions[state.index].author == player_id
+
+
+def player_view(room: Room, player_id: str) -> dict[str, Any] | None:
+    """A player's own answers, and whether the open question is theirs (only they are told)."""
+    state = room.whoswho
+    if state is None or room.phase != "whoswho":
+        return None
+    entry = state.entries.get(player_id)
+    return {
+        "answered": entry is not None,
+        "answers": []
+        if entry is None
+        else [{"prompt": a.prompt, "text": a.text, "hidden": a.hidden} for a in entry.answers],
+        "line": "" if entry is None else entry.line,
+        "own_question": _own(state, player_id),
+    }
+
+
+def view(
+    room: Room,
+    rnd: WhosWhoRound,
+    now: float,
+    role: Role,
+    team_id: str | None,
+    kept: Kept,
+) -> dict[str, Any]:
+    """What a role sees of the round: never an author before their question's reveal."""
+    state = room.whoswho
+    assert state is not None
+    given = sum(1 for e in state.entries.values() if e.answers)
+    body: dict[str, Any] = {
+        "round_index": state.round_index,
+        "stage": state.stage,
+        "prompts": kept.same_list(("ww", "prompts"), list(rnd.prompts)),
+        "max_answers": rnd.max_answers,
+        "answered": given,
+        "skipped": len(state.entries) - given,
+        "count": len(state.questions),
+        "question": None,
+    }
+    if state.stage == "answering":
+        if role == "host":
+            rows = [
+                kept.same_row(
+                    ("ww", "review", a.id),
+                    {"id": a.id, "prompt": a.prompt, "text": a.text, "hidden": a.hidden},
+                )
+                for e in state.entries.values()
+                for a in e.answers
+            ]
+            rows.sort(key=lambda row: _order(row["id"]))
+            body["review"] = kept.same_list(("ww", "review"), rows)
+        return body
+    question = state.questions[state.index]
+    revealed = state.stage == "revealed"
+    shown: dict[str, Any] = {
+        "index": state.index,
+        "text": question.text,
+        "prompt": question.prompt,
+        "time_limit": rnd.time_limit,
+        "points": rnd.points,
+        "started_at": state.question_started_at,
+        "deadline_at": state.deadline_at,
+        "remaining": 0.0 if revealed else round(max(0.0, state.deadline_at - now), 3),
+        "answered_teams": sorted(state.guesses),
+    }
+    own = state.guesses.get(team_id) if team_id else None
+    if own is not None:
+        chooser = room.players.get(own.player_id)
+        picked = room.players.get(own.chosen)
+        shown["team"] = {
+            "chosen": own.chosen,
+            "chosen_name": picked.name if picked else "",
+            "by": own.player_id,
+            "by_name": chooser.name if chooser else "",
+        }
+    if revealed:
+        team = room.team(question.author_team)
+        shown["reveal"] = {
+            "author": {
+                "id": question.author,
+                "name": question.author_name,
+                "team_id": question.author_team,
+                "team_name": team.name if team else "",
+            },
+            "line": question.line,
+            "end_reason": state.end_reason,
+            "teams": [
+                {
+                    "team_id": tid,
+                    "chosen": g.chosen,
+                    "correct": g.correct,
+                    "points": g.points,
+                }
+                for tid, g in state.guesses.items()
+            ],
+        }
+    body["question"] = shown
+    return body

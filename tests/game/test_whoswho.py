@@ -1,0 +1,278 @@
+"""The "Who's who" round (``game/whoswho.py``): answers, the host's review, questions, the reveal.
+
+Pure: rooms and packs as plain data, ``now`` handed in. Every refusal is
+checked to change nothing; every view before a question's reveal is checked
+to hold nothing of its author.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import pytest
+from ritrovo.errors import RitrovoError
+from ritrovo.game import changes, flow, rooms, views, whoswho
+from ritrovo.game.models import Room
+from ritrovo.game.pack import Pack, WhosWhoRound
+from ritrovo.store import parts
+
+T0 = 1_000_000.0
+ROUND = WhosWhoRound(
+    title="Who's who",
+    prompts=("A place you'd go back to", "Something you learned this year", "A hidden talent"),
+    max_answers=2,
+    questions=4,
+    time_limit=40,
+    points=100,
+)
+PACK = Pack(id="ww", title="WW", language="en", rounds=(ROUND,))
+
+
+def make_room(players: int = 6) -> Room:
+    room = rooms.new_room("WHOSWH", "Offsite", "hosthash", T0 - 100, team_names=("Red", "Blue"))
+    room.pack_id = PACK.id
+    for n in range(players):
+        player = rooms.join(room, name=f"P{n}", team_id=None, token_hash=f"h{n}", now=T0 - 50)
+        player.connections = 1
+    flow.advance(room, PACK, T0)  # the round starts: answering
+    return room
+
+
+def ids(room: Room) -> list[str]:
+    return list(room.players)
+
+
+def refused(code: str, room: Room, call: Callable[[], object]) -> None:
+    before = copy.deepcopy(room)
+    with pytest.raises(RitrovoError) as info:
+        call()
+    assert info.value.code == code, info.value
+    assert room == before, "a refused command changed the room"
+
+
+def all_views(room: Room, now: float) -> list[dict[str, Any]]:
+    out = [views.build(room, PACK, now, "host"), views.build(room, PACK, now, "screen")]
+    for pid in room.players:
+        out.append(views.build(room, PACK, now, "player", pid))
+    return out
+
+
+def test_the_round_starts_with_answering_and_players_answer_privately() -> None:
+    room = make_room()
+    p0, p1, p2 = ids(room)[:3]
+    assert room.phase == "whoswho" and room.whoswho is not None
+    assert room.whoswho.stage == "answering"
+    whoswho.answer(room, PACK, p0, [(0, "  Lisbon "), (2, "juggling")], "Ask me!", T0 + 1)
+    whoswho.answer(room, PACK, p1, [], None, T0 + 2)  # skips
+    entry = room.whoswho.entries[p0]
+    assert [(a.prompt, a.text) for a in entry.answers] == [(0, "Lisbon"), (2, "juggling")]
+    assert entry.line == "Ask me!"
+    mine = views.private_view(room, p0)["whoswho"]
+    assert mine["answers"] == [
+        {"prompt": 0, "text": "Lisbon", "hidden": False},
+        {"prompt": 2, "text": "juggling", "hidden": False},
+    ]
+    assert views.private_view(room, p2)["whoswho"]["answered"] is False
+    screen = views.build(room, PACK, T0 + 3, "screen")["whoswho"]
+    assert screen["answered"] == 1 and screen["skipped"] == 1 and "review" not in screen
+    for view in all_views(room, T0 + 3):
+        assert "Lisbon" not in orjson.dumps(view).decode() or "review" in view["whoswho"]
+
+
+def test_answering_refusals_change_nothing() -> None:
+    room = make_room()
+    p0 = ids(room)[0]
+    refused("too_many_answers", room, lambda: whoswho.answer(
+        room, PACK, p0, [(0, "a"), (1, "b"), (2, "c")], None, T0))  # fmt: skip
+    refused("not_a_prompt", room, lambda: whoswho.answer(room, PACK, p0, [(3, "a")], None, T0))
+    refused("not_a_prompt", room, lambda: whoswho.answer(room, PACK, p0, [(True, "a")], None, T0))
+    refused(
+        "not_a_prompt", room, lambda: whoswho.answer(room, PACK, p0, [(1, "a"), (1, "b")], None, T0)
+    )
+    refused("empty_answer", room, lambda: whoswho.answer(room, PACK, p0, [(1, "  ")], None, T0))
+    refused(
+        "answer_too_long", room, lambda: whoswho.answer(room, PACK, p0, [(1, "x" * 201)], None, T0)
+    )
+    refused(
+        "invalid_answer", room, lambda: whoswho.answer(room, PACK, p0, [(1, "a\u202eb")], None, T0)
+    )
+    refused(
+        "answer_too_long", room, lambda: whoswho.answer(room, PACK, p0, [(1, "a")], "y" * 121, T0)
+    )
+    refused("player_not_found", room, lambda: whoswho.answer(room, PACK, "p99", [], None, T0))
+    refused("no_whoswho", make_room(), lambda: whoswho.answer(make_lobby(), PACK, p0, [], None, T0))
+
+
+def make_lobby() -> Room:
+    room = rooms.new_room("LOBBY2", "Lobby", "hosthash", T0 - 100)
+    room.pack_id = PACK.id
+    return room
+
+
+def test_the_host_reviews_answers_without_their_authors_and_hides_them() -> None:
+    room = make_room()
+    p0, p1 = ids(room)[:2]
+    whoswho.answer(room, PACK, p0, [(0, "Lisbon")], "", T0 + 1)
+    whoswho.answer(room, PACK, p1, [(1, "knitting")], "", T0 + 2)
+    review = views.build(room, PACK, T0 + 3, "host")["whoswho"]["review"]
+    assert sorted(r["text"] for r in review) == ["Lisbon", "knitting"]
+    assert all(set(r) == {"id", "prompt", "text", "hidden"} for r in review)
+    text = orjson.dumps(review).decode()
+    assert p0 not in text and "P0" not in text
+    lisbon = next(r["id"] for r in review if r["text"] == "Lisbon")
+    refused("answer_not_found", room, lambda: whoswho.hide(room, PACK, "w999", True))
+    refused("invalid_field", room, lambda: whoswho.hide(room, PACK, lisbon, "yes"))
+    whoswho.hide(room, PACK, lisbon, True)
+    assert views.private_view(room, p0)["whoswho"]["answers"][0]["hidden"] is True
+    # Given again as it was, it stays hidden; changed, it is a new answer.
+    whoswho.answer(room, PACK, p0, [(0, "Lisbon")], "", T0 + 4)
+    assert room.whoswho is not None
+    assert room.whoswho.entries[p0].answers[0].hidden is True
+    flow.advance(room, PACK, T0 + 5)  # the questions: only knitting is left
+    assert [q.text for q in room.whoswho.questions] == ["knitting"]
+    refused("answers_closed", room, lambda: whoswho.hide(room, PACK, lisbon, False))
+    refused("answers_closed", room, lambda: whoswho.answer(room, PACK, p0, [], None, T0 + 6))
+
+
+def test_questions_take_one_answer_per_author_first_and_draw_the_same_everywhere() -> None:
+    room = make_room()
+    players = ids(room)
+    whoswho.answer(room, PACK, players[0], [(0, "a0"), (1, "b0")], None, T0 + 1)
+    whoswho.answer(room, PACK, players[1], [(0, "a1"), (1, "b1")], None, T0 + 1)
+    whoswho.answer(room, PACK, players[2], [(2, "c2")], None, T0 + 1)
+    assert room.whoswho is not None
+    first = whoswho.draw(room, ROUND, room.whoswho)
+    again = whoswho.draw(copy.deepcopy(room), ROUND, room.whoswho)
+    assert [q.answer_id for q in first] == [q.answer_id for q in again]
+    assert len(first) == 4  # ROUND.questions
+    # Three authors, four questions: each author once before anyone's second.
+    assert {q.author for q in first} == set(players[:3])
+    texts = {q.text for q in first}
+    assert "c2" in texts and len(texts & {"a0", "b0"}) >= 1 and len(texts & {"a1", "b1"}) >= 1
+
+
+def test_nothing_to_play_ends_the_round() -> None:
+    room = make_room()
+    whoswho.answer(room, PACK, ids(room)[0], [], None, T0 + 1)
+    assert flow.advance(room, PACK, T0 + 2) == "round_ended"
+    assert room.phase == "finished" and room.whoswho is None
+
+
+def play_to_questions(room: Room) -> None:
+    players = ids(room)
+    for n, pid in enumerate(players[:4]):
+        whoswho.answer(room, PACK, pid, [(n % 3, f"fact {n}")], f"line {n}", T0 + 1)
+    assert flow.advance(room, PACK, T0 + 10) == "question_started"
+
+
+def test_no_view_names_the_author_before_the_reveal() -> None:
+    room = make_room()
+    play_to_questions(room)
+    state = room.whoswho
+    assert state is not None and state.stage == "open"
+    question = state.questions[0]
+    author = room.players[question.author]
+    # Every other player chooses the author: still no view says who it is.
+    for pid, player in room.players.items():
+        if pid != author.id and player.team_id not in state.guesses:
+            whoswho.choose(room, PACK, pid, T0 + 12, chosen=author.id)
+            break
+    for view in all_views(room, T0 + 12):
+        shown = view["whoswho"]["question"]
+        assert shown["text"] == question.text and "reveal" not in shown
+        # the author's id may be in the rosters, and in the team's own choice: never beside
+        # "correct", an author field, a line or a score for it
+        assert "author" not in orjson.dumps(shown).decode()
+        assert f"line {ids(room).index(author.id)}" not in orjson.dumps(view).decode()
+    assert sum(t.score for t in room.teams) == 0  # scored at the reveal, not before
+    assert views.private_view(room, author.id)["whoswho"]["own_question"] is True
+    others = [pid for pid in room.players if pid != author.id]
+    assert all(not views.private_view(room, pid)["whoswho"]["own_question"] for pid in others)
+
+
+def test_choosing_a_person_scores_at_the_reveal_as_a_riddle() -> None:
+    room = make_room()
+    play_to_questions(room)
+    state = room.whoswho
+    assert state is not None
+    question = state.questions[0]
+    author = room.players[question.author]
+    refused(
+        "own_answer", room, lambda: whoswho.choose(room, PACK, author.id, T0 + 11, chosen=author.id)
+    )
+    mate = next(p for p in room.players.values() if p.id != author.id)
+    other = next(
+        p for p in room.players.values() if p.team_id != mate.team_id and p.id != author.id
+    )
+    refused(
+        "player_not_found",
+        room,
+        lambda: whoswho.choose(room, PACK, mate.id, T0 + 11, name="Nobody"),
+    )
+    refused("invalid_field", room, lambda: whoswho.choose(room, PACK, mate.id, T0 + 11))
+    # A typed name is matched as names are: case and look-alikes do not matter.
+    typed = author.name.upper()
+    assert whoswho.choose(room, PACK, mate.id, T0 + 20, name=typed) == author.id
+    refused(
+        "no_more_guesses",
+        room,
+        lambda: whoswho.choose(room, PACK, mate.id, T0 + 21, chosen=author.id),
+    )
+    wrong = next(p for p in room.players.values() if p.id not in (author.id, other.id))
+    whoswho.choose(room, PACK, other.id, T0 + 22, chosen=wrong.id)
+    assert state.stage == "revealed" and state.end_reason == "all_answered"
+    # 10 s of 40: round(100 × (1 − 0.5 × 10/40)) = 88, + 10 for the first right team.
+    team = room.team(mate.team_id)
+    assert team is not None and team.score == 98 and room.players[mate.id].points == 98
+    revealed = views.build(room, PACK, T0 + 23, "screen")["whoswho"]["question"]["reveal"]
+    assert revealed["author"]["id"] == author.id and revealed["author"]["name"] == author.name
+    assert revealed["line"] == question.line
+    refused(
+        "question_closed", room, lambda: whoswho.choose(room, PACK, mate.id, T0 + 24, chosen="p1")
+    )
+
+
+def test_a_question_ends_at_its_time_limit_and_the_host_moves_on() -> None:
+    room = make_room()
+    play_to_questions(room)
+    state = room.whoswho
+    assert state is not None
+    assert flow.next_deadline(room, PACK, T0 + 11) == T0 + 10 + 40
+    refused("question_open", room, lambda: flow.advance(room, PACK, T0 + 11))
+    assert flow.tick(room, PACK, T0 + 51)
+    assert state.stage == "revealed" and state.end_reason == "timeout"
+    assert state.ended_at == T0 + 50
+    refused(
+        "too_late", room, lambda: whoswho.choose(room, PACK, ids(room)[0], T0 + 52, chosen="p1")
+    )
+    for n in range(1, len(state.questions)):
+        assert flow.advance(room, PACK, T0 + 60 + n) == "question_started"
+        assert state.index == n
+        flow.reveal(room, PACK, T0 + 61 + n)
+        assert state.end_reason == "host_reveal"
+    refused("nothing_to_reveal", room, lambda: flow.reveal(room, PACK, T0 + 70))
+    assert flow.advance(room, PACK, T0 + 80) == "round_ended"
+    assert room.phase == "finished" and room.whoswho is None
+
+
+def test_the_commands_record_the_parts_they_change() -> None:
+    room = make_room()
+    p0 = ids(room)[0]
+    with changes.tracking(room) as changed:
+        whoswho.answer(room, PACK, p0, [(0, "Lisbon")], None, T0 + 1)
+    written, gone = parts.changed_parts(room, changed)
+    assert set(written) == {parts.META, parts.ENTRY + p0} and gone == []
+    assert parts.join(parts.split(room)) == room
+    play_to_questions(room)
+    state = room.whoswho
+    assert state is not None
+    chooser = next(pid for pid in room.players if pid != state.questions[0].author)
+    with changes.tracking(room) as changed:
+        whoswho.choose(room, PACK, chooser, T0 + 12, chosen=p0)
+    written, gone = parts.changed_parts(room, changed)
+    assert parts.WHOSWHO in written and not any(n.startswith(parts.ENTRY) for n in written)
+    elsewhere = parts.join(parts.split(room))
+    assert elsewhere == room
