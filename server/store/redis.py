@@ -29,6 +29,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from .. import garbage
 from ..errors import ErrorCode, StoreUnavailable
 from . import keys
 from .base import LOG_LENGTH, Claim, CommitResult, MailHandler, NoticeHandler, RoomStore, Stored
@@ -217,9 +218,69 @@ LISTEN_BACKOFF_CAP = 1.0  # seconds: resubscribe soon after Redis returns
 CALL_TIMEOUT = 5.0  # seconds: a store call that takes longer counts as an outage
 POOL_SIZE = 64  # connections to Redis per process (settings: redis_pool_size)
 POOL_WAIT = 2.0  # seconds a call may wait for a free one (settings: redis_pool_wait)
+POOL_IDLE = 10.0  # seconds a pooled connection may go unused before it is closed...
+POOL_KEEP = 4  # ...as long as the pool keeps this many
 
 
-def _client(url: str, retries: int, pool_size: int, pool_wait: float) -> aioredis.Redis:
+class ShrinkingPool(aioredis.BlockingConnectionPool):
+    """A blocking pool that closes the connections a burst opened once they idle.
+
+    redis-py's pool keeps every connection it ever opened: a burst of
+    openings (or the issue-12 soak's abuse) left 45 connections to Redis for
+    the process's life, each with its reader, parser, transport and a dozen
+    helper objects. Made at the peak, those objects were spread over the
+    pymalloc arenas the peak had added, and kept every one of them (an arena
+    is given back only when all its blocks are free): the soak's RSS stayed
+    at 1.4x the baseline. So a connection unused for ``idle`` seconds is
+    closed and dropped when another is released (the pool is used every few
+    seconds: heartbeats, the timer lease), down to ``keep`` connections; a
+    later burst opens new ones.
+
+    Uses redis-py's ``_available_connections`` (a list the pool takes from
+    the end: the first is the one unused longest) and
+    ``_in_use_connections``, as in redis-py 8.1; tests/store/test_redis_pool.py
+    exercises them.
+    """
+
+    def __init__(self, *, idle: float, keep: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.idle = idle
+        self.keep = keep
+        self._released_at: dict[Any, float] = {}
+
+    async def release(self, connection: Any) -> None:
+        self._released_at[connection] = time.monotonic()
+        await super().release(connection)
+        now = time.monotonic()
+        idle: list[Any] = []
+        available = self._available_connections
+        while (
+            available
+            and len(available) + len(self._in_use_connections) > self.keep
+            and now - self._released_at.get(available[0], now) >= self.idle
+        ):
+            idle.append(available.pop(0))
+        for conn in idle:
+            self._released_at.pop(conn, None)
+            with contextlib.suppress(Exception):
+                await conn.disconnect()
+            # A redis-py connection refers to itself (its notification
+            # handlers): it is freed by the next full collection, as a
+            # client's closed connection is.
+            garbage.connection_closed()
+
+    def connection_count(self) -> int:
+        """Connections the pool holds now, in use or not."""
+        return len(self._available_connections) + len(self._in_use_connections)
+
+
+def _client(
+    url: str,
+    retries: int,
+    pool_size: int,
+    pool_wait: float,
+    pool_idle: float = POOL_IDLE,
+) -> aioredis.Redis:
     # A short retry budget on purpose: while Redis is down, a command must fail
     # in milliseconds (the client gets ``store_unavailable``), not hang.
     # No ``socket_timeout``: with one, redis-py wraps every write in
@@ -228,8 +289,10 @@ def _client(url: str, retries: int, pool_size: int, pool_wait: float) -> aioredi
     # A blocking pool: when every connection is busy (a burst of openings), a
     # call waits up to ``pool_wait`` for one instead of failing at once, which
     # told hundreds of players "store unavailable" while Redis was fine.
-    pool = aioredis.BlockingConnectionPool.from_url(
+    pool = ShrinkingPool.from_url(
         url,
+        idle=pool_idle,
+        keep=POOL_KEEP,
         max_connections=pool_size,
         timeout=pool_wait,
         socket_connect_timeout=2,
@@ -251,12 +314,13 @@ class RedisStore(RoomStore):
         on_roundtrip: RoundTripObserver | None = None,
         pool_size: int = POOL_SIZE,
         pool_wait: float = POOL_WAIT,
+        pool_idle: float = POOL_IDLE,
     ) -> None:
         if room_ttl is not None:
             self.room_ttl = room_ttl
         self.url = url
         self.on_roundtrip = on_roundtrip
-        self.redis: aioredis.Redis = _client(url, 1, pool_size, pool_wait)
+        self.redis: aioredis.Redis = _client(url, 1, pool_size, pool_wait, pool_idle)
         # The health check's own connection: a pool busy with a burst of
         # commands must never look like an outage.
         self._health = _client(url, 0, 1, CALL_TIMEOUT)

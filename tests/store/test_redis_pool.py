@@ -6,7 +6,7 @@ import asyncio
 import time
 
 import redis.asyncio as aioredis
-from ritrovo.store.redis import RedisStore
+from ritrovo.store.redis import POOL_KEEP, RedisStore, ShrinkingPool
 
 
 async def test_a_burst_bigger_than_the_pool_waits_instead_of_failing(redis_url: str) -> None:
@@ -38,4 +38,47 @@ async def test_the_health_check_has_its_own_connection(redis_url: str) -> None:
         assert await busy is None
     finally:
         await blocker.aclose()
+        await store.close()
+
+
+async def test_connections_a_burst_opened_are_closed_once_idle(redis_url: str) -> None:
+    # pool_idle 0: a connection is idle as soon as it is back in the pool, so
+    # the next release closes the surplus (POOL_IDLE in production).
+    store = RedisStore(redis_url, pool_size=20, pool_wait=5.0, pool_idle=0.0)
+    pool = store.redis.connection_pool
+    assert isinstance(pool, ShrinkingPool)
+    try:
+        await store.create("POOL2", {"meta": b"0"}, now=1000.0)
+        # 20 blocking pops at once take 20 connections (each waits for the push).
+        pops = [
+            asyncio.ensure_future(store.redis.blpop([f"pool-idle-{i}"], timeout=5))
+            for i in range(20)
+        ]
+        async with asyncio.timeout(5):
+            while pool.connection_count() < 20:
+                await asyncio.sleep(0.01)
+        opened = list(pool._in_use_connections)
+        for i in range(20):
+            await store._health.rpush(f"pool-idle-{i}", b"x")
+        await asyncio.gather(*pops)  # each release closes the idle surplus
+        assert await store.load("POOL2") is not None
+        assert pool.connection_count() == POOL_KEEP
+        assert sum(not c.is_connected for c in opened) == 20 - POOL_KEEP
+        assert all(c.is_connected for c in pool._available_connections)
+    finally:
+        await store.close()
+
+
+async def test_a_pool_keeps_its_connections_while_they_are_not_idle(redis_url: str) -> None:
+    store = RedisStore(redis_url, pool_size=10, pool_wait=5.0)
+    pool = store.redis.connection_pool
+    assert isinstance(pool, ShrinkingPool)
+    try:
+        await store.create("POOL3", {"meta": b"0"}, now=1000.0)
+        await asyncio.gather(*(store.load("POOL3") for _ in range(50)))
+        opened = pool.connection_count()
+        assert opened > POOL_KEEP
+        await store.load("POOL3")
+        assert pool.connection_count() == opened  # the next burst finds them open
+    finally:
         await store.close()
