@@ -16,6 +16,7 @@ import { renderStoryPanel } from "./host/story.js";
 import { renderTeams } from "./host/teams.js";
 import { renderMoments } from "./host/moments.js";
 import { PairingPanel } from "./host/pairing.js";
+import { WhosWhoPanel } from "./host/whoswho.js";
 
 /** @import { PackSummary, RoomInfo, RoomState, WireError } from "./types.js" */
 
@@ -40,6 +41,7 @@ const page = new RoomPage({
   message: { view: "message", icon: byId("message-icon"), title: byId("message-title"), text: byId("message-text") },
 });
 const pairing = new PairingPanel();
+const whoswho = new WhosWhoPanel((type, fields = {}) => command(type, fields));
 const riddle = new RiddlePanel((team, guess) => command("accept_guess", { team: team.id, guess: guess.index }, { game: true }));
 
 // ---- token and views ----------------------------------------------------------------------------
@@ -167,6 +169,7 @@ function render() {
   pairing.render(st);
   riddle.render(st, st.phase === "riddle" ? st.riddle : null);
   renderStory(st);
+  whoswho.render(st, st.phase === "whoswho" ? st.whoswho || null : null);
   renderTeams(st, command);
   renderScoreboard(byId("scoreboard"), st, { players: false });
   show(byId("final-panel"), st.phase === "finished");

@@ -26,6 +26,7 @@ import { RiddleView } from "./player/riddle.js";
 import { StoryView } from "./player/story.js";
 import { renderBetween, renderFinished } from "./player/ends.js";
 import { PairingCard, renderMentoring, wireMentoring } from "./player/pairing.js";
+import { WhosWhoView } from "./player/whoswho.js";
 
 /** @import { PlayerRef, RoomInfo, RoomState, WireError, YouMessage } from "./types.js" */
 /** @import { PlayerSession } from "./common.js" */
@@ -57,6 +58,7 @@ const socket = () => page.socket;
 const riddle = new RiddleView(socket);
 const story = new StoryView(socket);
 const pairing = new PairingCard();
+const whoswho = new WhosWhoView(socket);
 
 /** @returns {PlayerSession | null} */
 const session = () => store.get(playerKey(code));
@@ -84,6 +86,7 @@ const MESSAGE_ICONS = { not_found: "search", closed: "wave", kicked: "door", lef
 function showMessage(kind, detail = "") {
   riddle.stop();
   story.stop();
+  whoswho.stop();
   page.showMessage(() => {
     const action = byId("message-action");
     const canJoin = kind === "left" || kind === "kicked";
@@ -229,6 +232,7 @@ function render() {
   show(byId("phase-lobby"), phase === "lobby");
   show(byId("phase-riddle"), phase === "riddle" && !!st.riddle);
   show(byId("phase-story"), phase === "story" && !!st.story);
+  show(byId("phase-whoswho"), phase === "whoswho" && !!st.whoswho);
   show(byId("phase-between"), phase === "between_rounds");
   show(byId("phase-finished"), phase === "finished");
   if (phase === "lobby") {
@@ -240,6 +244,8 @@ function render() {
   else riddle.stop();
   if (phase === "story" && st.story) story.render(st, st.story, self);
   else story.stop();
+  if (phase === "whoswho" && st.whoswho) whoswho.render(st, st.whoswho, self);
+  else whoswho.stop();
   if (phase === "between_rounds") renderBetween(st);
   if (phase === "finished") renderFinished(st, self);
   renderScoreboard(byId("scoreboard"), st, { myTeam: self.teamId });

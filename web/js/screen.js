@@ -15,6 +15,7 @@ import { StoryStage } from "./screen/story.js";
 import { renderBetween, renderPodium } from "./screen/podium.js";
 import { MomentToasts } from "./screen/moments.js";
 import { PairingStage } from "./screen/pairing.js";
+import { WhosWhoStage } from "./screen/whoswho.js";
 
 /** @import { RoomInfo, RoomState } from "./types.js" */
 
@@ -34,6 +35,7 @@ const page = new RoomPage({
     between: byId("s-between"),
     finished: byId("s-finished"),
     pairing: byId("s-pairing"),
+    whoswho: byId("s-whoswho"),
     message: byId("s-message"),
   },
   liveView: null,
@@ -43,10 +45,11 @@ const riddle = new RiddleStage();
 const story = new StoryStage();
 const toasts = new MomentToasts();
 const pairing = new PairingStage();
+const whoswho = new WhosWhoStage();
 
 /**
  * Show one section, with the scoreboard beside it or not.
- * @param {"lobby" | "riddle" | "story" | "between" | "finished" | "pairing"} name
+ * @param {"lobby" | "riddle" | "story" | "whoswho" | "between" | "finished" | "pairing"} name
  * @param {{side?: boolean}} [options]
  */
 function showSection(name, { side = true } = {}) {
@@ -68,7 +71,7 @@ function render() {
   setText(byId("room-name"), st.name);
   document.title = `${st.name} · Ritrovo`;
   // A coffee pairing runs only while no round does: it takes the stage.
-  const coffee = st.phase !== "riddle" && st.phase !== "story" && st.phase !== "closed" ? st.pairing || null : null;
+  const coffee = !["riddle", "story", "whoswho", "closed"].includes(st.phase) ? st.pairing || null : null;
   // Outside the lobby's own page (and during a pairing in the lobby) the code
   // stays visible in a corner for latecomers.
   const inLobby = st.phase === "lobby" && !coffee;
@@ -79,6 +82,7 @@ function render() {
 
   if (st.phase !== "riddle") riddle.stop();
   if (st.phase !== "story") story.stop();
+  if (st.phase !== "whoswho") whoswho.stop();
   if (!coffee) pairing.stop();
   switch (coffee ? "pairing" : st.phase) {
     case "pairing":
@@ -96,6 +100,10 @@ function render() {
     case "story":
       showSection("story", { side: !(st.story && StoryStage.wide(st.story)) });
       if (st.story) story.render(st, st.story);
+      break;
+    case "whoswho":
+      showSection("whoswho");
+      if (st.whoswho) whoswho.render(st, st.whoswho);
       break;
     case "between_rounds":
       showSection("between", { side: false });

@@ -4,7 +4,7 @@
 // body is built by server/game/views.py and server/game/stories.py.
 
 /**
- * @typedef {"lobby" | "riddle" | "story" | "between_rounds" | "finished" | "closed"} Phase
+ * @typedef {"lobby" | "riddle" | "story" | "whoswho" | "between_rounds" | "finished" | "closed"} Phase
  * @typedef {"correct" | "near" | "wrong"} Verdict
  */
 
@@ -76,6 +76,55 @@
  * @property {Riddle | null} riddle
  * @property {Story | null} story
  * @property {PairingSummary | null} [pairing] while a coffee pairing runs
+ * @property {WhosWho | null} [whoswho] while a "Who's who" round runs
+ */
+
+// ---- "Who's who" ------------------------------------------------------------------------
+
+/**
+ * A "Who's who" round as one audience sees it: never an author before the reveal.
+ * @typedef {object} WhosWho
+ * @property {number} round_index
+ * @property {"answering" | "open" | "revealed"} stage
+ * @property {string[]} prompts
+ * @property {number} max_answers
+ * @property {number} answered players who gave answers
+ * @property {number} skipped players who skipped
+ * @property {number} count questions played (0 while answering)
+ * @property {WhosWhoQuestion | null} question
+ * @property {{id: string, prompt: number, text: string, hidden: boolean}[]} [review] host only, while answering
+ */
+
+/**
+ * @typedef {object} WhosWhoQuestion
+ * @property {number} index
+ * @property {string} text the answer: "Who wrote this?"
+ * @property {number} prompt its prompt's index
+ * @property {number} time_limit
+ * @property {number} points
+ * @property {number} started_at
+ * @property {number} deadline_at
+ * @property {number} remaining
+ * @property {string[]} answered_teams
+ * @property {{chosen: string, chosen_name: string, by: string, by_name: string}} [team] a player's own team's choice
+ * @property {WhosWhoReveal} [reveal] once revealed
+ */
+
+/**
+ * @typedef {object} WhosWhoReveal
+ * @property {{id: string, name: string, team_id: string, team_name: string}} author
+ * @property {string} line
+ * @property {string} end_reason
+ * @property {{team_id: string, chosen: string, correct: boolean, points: number}[]} teams
+ */
+
+/**
+ * A player's own answers, in their `you` message.
+ * @typedef {object} YourWhosWho
+ * @property {boolean} answered
+ * @property {{prompt: number, text: string, hidden: boolean}[]} answers
+ * @property {string} line
+ * @property {boolean} own_question the open question is yours
  */
 
 // ---- coffee pairing -------------------------------------------------------------------
@@ -277,6 +326,7 @@
  * @property {"you"} type
  * @property {PlayerRef & {points: number, mentoring_role?: MentoringRole | null}} player
  * @property {YourPairing | null} [pairing] your coffee pairing group, while one runs
+ * @property {YourWhosWho | null} [whoswho] your "Who's who" answers, in that round
  * @property {string | null} [my_vote]
  * @property {{team_id: string, deadline_at: number | null, paused: boolean, seconds_left: number | null} | null} [your_turn]
  */

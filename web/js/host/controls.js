@@ -35,6 +35,13 @@ export function nextStep(st) {
       if (s.stage === "voting") return { key: "host.next.close_voting", enabled: true };
       return { key: "host.next.end_round", enabled: true };
     }
+    case "whoswho": {
+      const w = st.whoswho;
+      if (!w) return { key: "host.next.generic", enabled: false };
+      if (w.stage === "answering") return { key: "host.next.start_questions", enabled: true };
+      const more = !!w.question && w.question.index + 1 < w.count;
+      return { key: more ? "host.next.next_question" : "host.next.end_round", enabled: w.stage === "revealed", why: "host.next.why_question" };
+    }
     default:
       return { key: "host.next.generic", enabled: false };
   }
@@ -48,6 +55,7 @@ export function renderControls(st, busy) {
   const r = st.phase === "riddle" ? st.riddle : null;
   const s = st.phase === "story" ? st.story : null;
   const riddleOpen = !!r && r.stage === "open";
+  const questionOpen = st.phase === "whoswho" && !!st.whoswho && st.whoswho.stage === "open";
   const writing = !!s && s.stage === "writing";
   const paused = (riddleOpen && !!r && r.paused) || (writing && !!s && s.paused);
 
@@ -80,7 +88,7 @@ export function renderControls(st, busy) {
   set("btn-pause", (riddleOpen || writing) && !paused, !paused);
   set("btn-resume", paused, paused);
   set("btn-extend", riddleOpen || writing);
-  set("btn-reveal", riddleOpen, st.phase === "riddle" || st.phase === "lobby" || st.phase === "between_rounds");
+  set("btn-reveal", riddleOpen || questionOpen, ["riddle", "whoswho", "lobby", "between_rounds"].includes(st.phase));
   set("btn-skip", riddleOpen, st.phase === "riddle" || st.phase === "lobby" || st.phase === "between_rounds");
   set("btn-end-writing", writing, !!s);
   set("btn-close-voting", !!s && s.stage === "voting", !!s);

@@ -32,7 +32,7 @@ export class PairingPanel {
   /** @param {RoomState} st */
   render(st) {
     const pairing = st.pairing || null;
-    const roundRunning = st.phase === "riddle" || st.phase === "story";
+    const roundRunning = st.phase === "riddle" || st.phase === "story" || st.phase === "whoswho";
     byId("btn-pairing-start", HTMLButtonElement).disabled = !!pairing || roundRunning;
     show(byId("btn-pairing-start"), !pairing);
     show(byId("btn-pairing-shuffle"), !!pairing);

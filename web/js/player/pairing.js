@@ -38,7 +38,7 @@ export class PairingCard {
     const summary = st.pairing || null;
     const mine = (you && you.pairing) || null;
     // `you` may lag the state by a frame: a group is shown only while the room's pairing runs.
-    const running = !!summary && st.phase !== "riddle" && st.phase !== "story";
+    const running = !!summary && st.phase !== "riddle" && st.phase !== "story" && st.phase !== "whoswho";
     show(card, running);
     if (!running || !summary) {
       this.countdown.stop();
