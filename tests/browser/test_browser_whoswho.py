@@ -174,3 +174,24 @@ async def test_whoswho_round_with_four_phones(pages: Pages, shots: Shots) -> Non
         )
     if os.environ.get("RITROVO_PUBLISH_SCREENSHOTS"):
         publish([path for path in shots.taken if path.stem in DOCS_SHOTS])
+
+
+async def test_the_editor_opens_and_checks_a_whoswho_round(pages: Pages) -> None:
+    async with running_server(fast_settings()) as server:
+        editor = (await pages.open("editor")).page
+        await editor.goto(f"{server.base_url}/editor")
+        await editor.get_by_label("A pack of the library").select_option("whos-who")
+        await editor.get_by_role("button", name="Open", exact=True).click()
+        await expect(editor.locator("#check-status")).to_contain_text("The pack is valid")
+        round_ = editor.locator(".editor-round").first
+        await expect(round_.get_by_role("heading", level=3)).to_have_text("Round 1: Who's who")
+        await expect(round_.get_by_label("Prompts, one per line")).to_have_value(
+            re.compile(f"^A place you would go back to tomorrow\n.*{TALENT}", re.DOTALL)
+        )
+        await round_.get_by_label("Questions played").fill("0")
+        problem = round_.locator(".field-error", has_text="between 1 and 50")
+        await expect(problem).to_be_visible()
+        await round_.get_by_label("Questions played").fill("6")
+        await expect(problem).to_have_count(0)
+        await expect(editor.locator("#check-status")).to_contain_text("The pack is valid")
+        assert pages.problems() == []

@@ -9,7 +9,7 @@ import { h, byId, fill, show, downloadBlob } from "./dom.js";
 import { initI18n, t } from "./i18n.js";
 import { announce, askConfirm, errorText, hostKey, normalizeCode, rememberHostedRoom, store } from "./common.js";
 import { toYaml } from "./editor/yaml.js";
-import { blankPack, blankRiddle, blankStoryRound, controls, editing, focusField, previews, renderForm, restructure, updatePreviews } from "./editor/form.js";
+import { blankPack, blankRiddle, blankStoryRound, blankWhosWhoRound, controls, editing, focusField, previews, renderForm, restructure, updatePreviews } from "./editor/form.js";
 
 /** @import { PackSummary, WireError } from "./types.js" */
 /** @typedef {{[key: string]: any}} Obj */
@@ -343,6 +343,13 @@ function main() {
     restructure(() => {
       if (!Array.isArray(editing.pack.rounds)) editing.pack.rounds = [];
       editing.pack.rounds.push({ kind: "riddles", title: "", riddles: [blankRiddle()] });
+      return `rounds[${editing.pack.rounds.length - 1}].title`;
+    }),
+  );
+  byId("btn-add-whoswho").addEventListener("click", () =>
+    restructure(() => {
+      if (!Array.isArray(editing.pack.rounds)) editing.pack.rounds = [];
+      editing.pack.rounds.push(blankWhosWhoRound());
       return `rounds[${editing.pack.rounds.length - 1}].title`;
     }),
   );

@@ -36,6 +36,10 @@ export function blankPack() {
 }
 
 /** @returns {Obj} */
+export function blankWhosWhoRound() {
+  return { kind: "whoswho", title: "", prompts: [] };
+}
+
 export function blankStoryRound() {
   return { kind: "story", title: "", prompts: [{ opening: "" }], turns_per_player: 2, seconds_per_turn: 60, max_chars: 160, visibility: "full", vote_seconds: 0 };
 }
@@ -312,8 +316,10 @@ function packFields() {
 function roundSection(round, i, count) {
   const base = `rounds[${i}]`;
   const story = round.kind === "story";
+  const whoswho = round.kind === "whoswho";
   const headingId = `round-${i}-heading`;
-  const heading = h("h3", { id: headingId, tabindex: -1, "data-block": base }, t(story ? "editor.round.story" : "editor.round.riddles", { n: i + 1 }));
+  const kindKey = story ? "editor.round.story" : whoswho ? "editor.round.whoswho" : "editor.round.riddles";
+  const heading = h("h3", { id: headingId, tabindex: -1, "data-block": base }, t(kindKey, { n: i + 1 }));
   const n = i + 1;
   return h(
     "section",
@@ -332,7 +338,7 @@ function roundSection(round, i, count) {
     ),
     listProblem(base, heading),
     textField(`${base}.title`, t("editor.field.round_title"), { required: true }),
-    story ? storyFields(round, base, n) : riddleList(round, base, heading, n),
+    story ? storyFields(round, base, n) : whoswho ? whoswhoFields(base) : riddleList(round, base, heading, n),
   );
 }
 
@@ -523,6 +529,24 @@ export function updatePreviews() {
   for (const box of document.querySelectorAll("[data-preview]")) {
     if (box instanceof HTMLElement) updatePreview(box, box.dataset.preview || "");
   }
+}
+
+/**
+ * A "Who's who" round: its prompts, one per line, and its numbers.
+ * @param {string} base the round's path
+ */
+function whoswhoFields(base) {
+  return [
+    linesField(`${base}.prompts`, t("editor.field.whoswho_prompts"), { required: true, help: t("editor.help.whoswho_prompts") }),
+    h(
+      "div",
+      { class: "editor-grid" },
+      numberField(`${base}.max_answers`, t("editor.field.max_answers"), { placeholder: 3, help: t("editor.help.max_answers") }),
+      numberField(`${base}.questions`, t("editor.field.questions"), { placeholder: 10, help: t("editor.help.questions") }),
+      numberField(`${base}.time_limit`, t("editor.field.time_limit"), { placeholder: 45 }),
+      numberField(`${base}.points`, t("editor.field.points"), { placeholder: 100 }),
+    ),
+  ];
 }
 
 /**
