@@ -3,13 +3,15 @@
 A facilitator who wants to rehearse a pack alone opens the host page and the
 shared screen, starts some bots, and runs the game: the bots join the room,
 guess (sometimes right), open hints now and then, write story lines when it is
-their turn and vote for other teams' stories, at a human-like pace, so the
-screen moves as it would with a real team.
+their turn and vote for other teams' stories, answer a "Who's who" round's
+prompts (or skip) and choose a colleague for each of its questions, at a
+human-like pace, so the screen moves as it would with a real team.
 
 Fair play: bots see exactly what a player's screen shows. They do not know the
 answers, so they guess plausible words: one of the options of a
 multiple-choice riddle, words from the riddle and from the hints their team
-opened, and a vocabulary of everyday answers. ``--cheat --pack-dir DIR`` is for
+opened, and a vocabulary of everyday answers. In a "Who's who" round they
+choose a colleague at random (the author is a secret to them as to anyone). ``--cheat --pack-dir DIR`` is for
 rehearsals only: the bots then look the room's pack up by its id in the local
 pack library (the same ``puzzles/`` folder the server reads) and give the right
 answer with probability ``--accuracy``, so the scoreboard fills up. Never point
@@ -179,6 +181,12 @@ LINE_ACTIONS = (
     "replied-all with a photo of the {w}", "started a support group for the {w}",
     "traded the {w} for a second monitor", "insisted the {w} had been there all along",
 )  # fmt: skip
+# A bot's "Who's who" answers: harmless facts any prompt can take.
+BOT_FACTS = (
+    "A small island with one bakery", "Juggling three oranges", "Washing dishes in a pizzeria",
+    "How to fold a paper crane", "Collecting old train tickets", "A road trip with no map",
+    "Whistling with two fingers", "Teaching my grandmother to use video calls",
+)  # fmt: skip
 FILLER_WORDS = (
     "stapler",
     "moon",
@@ -222,6 +230,8 @@ class BotStats:
     hints: int = 0
     lines: int = 0
     votes: int = 0
+    answers: int = 0  # "Who's who" answers given
+    choices: int = 0  # "Who's who" questions answered for the team
     refused: int = 0  # requests the server refused (too late, rate limited, ...)
     errors: dict[str, int] = field(default_factory=dict)
     finished: bool = False  # the game reached "finished"
@@ -233,8 +243,9 @@ class BotStats:
     def summary(self) -> str:
         return (
             f"{self.joined} bots: {self.guesses} guesses ({self.correct} right, {self.near} near), "
-            f"{self.hints} hints, {self.lines} story lines, {self.votes} votes, {self.refused} refused"
-            + (" - game finished" if self.finished else "")
+            f"{self.hints} hints, {self.lines} story lines, {self.votes} votes, "
+            f"{self.answers} Who's who answers, {self.choices} Who's who choices, "
+            f"{self.refused} refused" + (" - game finished" if self.finished else "")
         )
 
 
@@ -412,6 +423,8 @@ class Bot:
             return await self._riddle(state, state["riddle"], now)
         if phase == "story" and state.get("story"):
             return await self._story(state, state["story"], now)
+        if phase == "whoswho" and state.get("whoswho"):
+            return await self._whoswho(state, state["whoswho"], now)
         return 1.0
 
     def _plan(self, key: tuple[Any, ...], mean: float, now: float) -> float:
@@ -541,6 +554,51 @@ class Bot:
             return 1.0
         return 1.0
 
+    async def _whoswho(self, state: dict[str, Any], ww: dict[str, Any], now: float) -> float:
+        """Answer one or two prompts (now and then skip), then choose someone for each question."""
+        client = self.client
+        assert client is not None
+        mine = (client.you or {}).get("whoswho") or {}
+        rnd = ww.get("round_index")
+        if ww.get("stage") == "answering":
+            key: tuple[Any, ...] = ("ww-answer", rnd)
+            if key in self.done_for or mine.get("answered"):
+                return 1.0
+            due = self._plan(key, self.opts.think / 2, now)
+            if now < due:
+                return due - now
+            self.done_for.add(key)
+            prompts = list(range(len(ww.get("prompts", []))))
+            count = 0 if self.rng.random() < 0.15 else self.rng.randint(1, int(ww["max_answers"]))
+            chosen = self.rng.sample(prompts, min(count, len(prompts)))
+            answers = [{"prompt": p, "text": self.rng.choice(BOT_FACTS)} for p in chosen]
+            if await self.ask("whoswho_answer", answers=answers) is not None:
+                self.stats.answers += len(answers)
+                self.log(f"answered {len(answers)} Who's who prompts" if answers else "skipped")
+            return 1.0
+        question = ww.get("question") or {}
+        if ww.get("stage") != "open" or question.get("team") or mine.get("own_question"):
+            return 1.0
+        key = ("ww-choose", rnd, question.get("index"))
+        if key in self.done_for:
+            return 1.0
+        due = self._plan(key, self.opts.think, now)
+        if now < due:
+            return due - now
+        self.done_for.add(key)
+        people = [
+            p["id"]
+            for team in state.get("teams", [])
+            for p in team.get("players", [])
+            if p.get("id") != self.player_id
+        ]
+        if people:
+            person = self.rng.choice(people)
+            if await self.ask("whoswho_choose", player=person) is not None:
+                self.stats.choices += 1
+                self.log(f"chose {person} for question {int(question.get('index', 0)) + 1}")
+        return 1.0
+
     def _team_id(self, state: dict[str, Any]) -> str | None:
         for team in state.get("teams", []):
             for p in team.get("players", []):
@@ -591,7 +649,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ritrovo bots",
         description=(
             "Rehearsal bots: join N simulated players to a room and play along "
-            "(guesses, hints, story lines, votes), so a facilitator can rehearse a pack alone."
+            "(guesses, hints, story lines, votes, Who's who answers and choices), so a "
+            "facilitator can rehearse a pack alone."
         ),
     )
     parser.add_argument("code", help="the room code")

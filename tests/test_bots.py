@@ -149,3 +149,31 @@ def test_plausible_words_come_from_what_players_see() -> None:
     words = plausible_words(riddle)
     assert words[:3] == ["blink", "sleep", "arrow"]
     assert "cursor" in words  # from the everyday vocabulary, not from the pack
+
+
+async def test_bots_play_a_whoswho_round() -> None:
+    async with running_server(fast_settings()) as server:
+        room = await create_room(server.base_url, "Rehearsal", pack="whos-who")
+        code = room["code"]
+        host = await RitrovoClient.connect(server.ws_url)
+        await host.hello("host", room=code, token=room["host_token"])
+        opts = BotOptions(
+            url=server.base_url, code=code, players=4, speed=40.0, think=2.0, seed=3, verbose=False
+        )
+        bots = asyncio.create_task(run_bots(opts))
+        await host.wait_state(lambda s: s["players_count"] == 4, timeout=10)
+        await _command(host, "next")
+        state = await host.wait_state(
+            lambda s: s["whoswho"]["answered"] + s["whoswho"]["skipped"] == 4, timeout=10
+        )
+        assert state["whoswho"]["answered"] >= 1
+        step = (await _command(host, "next"))["result"]["step"]
+        while step == "question_started":
+            # Every team with someone but the author answers: the question ends by itself.
+            await host.wait_state(lambda s: s["whoswho"]["stage"] == "revealed", timeout=10)
+            step = (await _command(host, "next"))["result"]["step"]
+        assert step == "round_ended"
+        stats = await asyncio.wait_for(bots, 10)
+        await host.close()
+    assert stats.joined == 4 and stats.finished
+    assert stats.answers >= 1 and stats.choices >= 1
