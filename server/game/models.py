@@ -192,6 +192,12 @@ class WhosWhoState:
     stage: Literal["answering", "open", "revealed"]
     started_at: float
     entries: dict[str, WhosWhoEntry] = field(default_factory=dict)  # player id -> answers
+    # Kept with the entries, so that no view counts them: players who gave
+    # answers, who skipped, and a count of changes to the answers (the host's
+    # review is built again only when it moves).
+    answered: int = 0
+    skipped: int = 0
+    edits: int = 0
     questions: list[WhosWhoQuestion] = field(default_factory=list)
     index: int = -1  # the current question
     question_started_at: float = 0.0

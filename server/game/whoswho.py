@@ -126,6 +126,13 @@ def answer(
     old = state.entries.get(player.id)
     kept = {(a.prompt, a.text): a for a in old.answers} if old is not None else {}
     changes.entry(room, player.id)
+    changes.whoswho(room)
+    if old is not None:
+        state.answered -= 1 if old.answers else 0
+        state.skipped -= 0 if old.answers else 1
+    state.answered += 1 if given else 0
+    state.skipped += 0 if given else 1
+    state.edits += 1
     entry = WhosWhoEntry(line=shown, at=now)
     for prompt, text in given:
         same = kept.get((prompt, text))
@@ -149,7 +156,9 @@ def hide(room: Room, pack: Pack | None, answer_id: object, hidden: object) -> No
         for item in entry.answers:
             if item.id == answer_id:
                 changes.entry(room, player_id)
+                changes.whoswho(room)
                 item.hidden = hidden
+                state.edits += 1
                 return
     raise NotFound("no such answer", code=ErrorCode.ANSWER_NOT_FOUND)
 
@@ -384,6 +393,30 @@ def _order(answer_id: str) -> int:
     return zlib.crc32(answer_id.encode())
 
 
+# The host's review by the state it shows: built again only when the answers
+# change (``WhosWhoState.edits``; another process's change brings a new state
+# object), not per flush: it is O(answers).
+_REVIEW: dict[int, tuple[WhosWhoState, int, list[dict[str, Any]]]] = {}
+_REVIEW_KEPT = 64
+
+
+def review(state: WhosWhoState) -> list[dict[str, Any]]:
+    """Every answer, ``{id, prompt, text, hidden}``, in no meaningful order: never its author."""
+    found = _REVIEW.get(id(state))
+    if found is not None and found[0] is state and found[1] == state.edits:
+        return found[2]
+    rows = [
+        {"id": a.id, "prompt": a.prompt, "text": a.text, "hidden": a.hidden}
+        for e in state.entries.values()
+        for a in e.answers
+    ]
+    rows.sort(key=lambda row: _order(row["id"]))
+    if len(_REVIEW) >= _REVIEW_KEPT:
+        _REVIEW.clear()
+    _REVIEW[id(state)] = (state, state.edits, rows)
+    return rows
+
+
 def player_stamp(room: Room, player_id: str) -> tuple[object, ...] | None:
     """What ``player_view`` shows, as a tuple (the same stamp, the same ``you`` frame)."""
     state = room.whoswho
@@ -426,29 +459,19 @@ def view(
     """What a role sees of the round: never an author before their question's reveal."""
     state = room.whoswho
     assert state is not None
-    given = sum(1 for e in state.entries.values() if e.answers)
     body: dict[str, Any] = {
         "round_index": state.round_index,
         "stage": state.stage,
         "prompts": kept.same_list(("ww", "prompts"), list(rnd.prompts)),
         "max_answers": rnd.max_answers,
-        "answered": given,
-        "skipped": len(state.entries) - given,
+        "answered": state.answered,
+        "skipped": state.skipped,
         "count": len(state.questions),
         "question": None,
     }
     if state.stage == "answering":
         if role == "host":
-            rows = [
-                kept.same_row(
-                    ("ww", "review", a.id),
-                    {"id": a.id, "prompt": a.prompt, "text": a.text, "hidden": a.hidden},
-                )
-                for e in state.entries.values()
-                for a in e.answers
-            ]
-            rows.sort(key=lambda row: _order(row["id"]))
-            body["review"] = kept.same_list(("ww", "review"), rows)
+            body["review"] = review(state)
         return body
     question = state.questions[state.index]
     revealed = state.stage == "revealed"

@@ -29,7 +29,8 @@ Part names (fields of the room's Redis hash, keys of the memory store's dict):
   (its stage, the questions drawn, at most ``WhosWhoRound.questions``, and
   the teams' choices at the current one); absent when none runs.
 - ``w:<player id>``: one player's answers in that round (a player's answer
-  writes one small part, however many others answered).
+  writes this small part and ``whoswho``, which holds no answer and, while
+  answers come in, no question either, however many others answered).
 
 ``split`` encodes a whole room; ``changed_parts`` encodes only the parts a
 ``Changes`` record names (and says which of them are gone); ``join`` rebuilds

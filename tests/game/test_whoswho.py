@@ -78,6 +78,16 @@ def test_the_round_starts_with_answering_and_players_answer_privately() -> None:
     assert views.private_view(room, p2)["whoswho"]["answered"] is False
     screen = views.build(room, PACK, T0 + 3, "screen")["whoswho"]
     assert screen["answered"] == 1 and screen["skipped"] == 1 and "review" not in screen
+    # Changing one's mind moves the counts: p1 answers after all, p0 skips.
+    whoswho.answer(room, PACK, p1, [(1, "bread")], None, T0 + 3)
+    whoswho.answer(room, PACK, p0, [], None, T0 + 3)
+    screen = views.build(room, PACK, T0 + 3, "screen")["whoswho"]
+    assert (screen["answered"], screen["skipped"]) == (1, 1)
+    whoswho.answer(room, PACK, p0, [(0, "Lisbon"), (2, "juggling")], "Ask me!", T0 + 3)
+    host = views.build(room, PACK, T0 + 3, "host")["whoswho"]
+    assert (host["answered"], host["skipped"]) == (2, 0) and len(host["review"]) == 3
+    # The review is the same list while the answers stay as they are.
+    assert views.build(room, PACK, T0 + 4, "host")["whoswho"]["review"] is host["review"]
     for view in all_views(room, T0 + 3):
         assert "Lisbon" not in orjson.dumps(view).decode() or "review" in view["whoswho"]
 
@@ -264,7 +274,8 @@ def test_the_commands_record_the_parts_they_change() -> None:
     with changes.tracking(room) as changed:
         whoswho.answer(room, PACK, p0, [(0, "Lisbon")], None, T0 + 1)
     written, gone = parts.changed_parts(room, changed)
-    assert set(written) == {parts.META, parts.ENTRY + p0} and gone == []
+    # Its answers, and the round's counts (no questions yet: a small part).
+    assert set(written) == {parts.META, parts.ENTRY + p0, parts.WHOSWHO} and gone == []
     assert parts.join(parts.split(room)) == room
     play_to_questions(room)
     state = room.whoswho
