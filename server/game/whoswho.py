@@ -388,9 +388,9 @@ def next_deadline(room: Room) -> float | None:
 # -- views -------------------------------------------------------------------
 
 
-def _order(answer_id: str) -> int:
+def _order(answer: WhosWhoAnswer) -> int:
     # Not the order answers came in, which would line them up with who was seen typing.
-    return zlib.crc32(answer_id.encode())
+    return zlib.crc32(answer.id.encode())
 
 
 # The host's review by the state it shows: built again only when the answers
@@ -405,12 +405,10 @@ def review(state: WhosWhoState) -> list[dict[str, Any]]:
     found = _REVIEW.get(id(state))
     if found is not None and found[0] is state and found[1] == state.edits:
         return found[2]
-    rows = [
-        {"id": a.id, "prompt": a.prompt, "text": a.text, "hidden": a.hidden}
-        for e in state.entries.values()
-        for a in e.answers
+    answers = sorted((a for e in state.entries.values() for a in e.answers), key=_order)
+    rows: list[dict[str, Any]] = [
+        {"id": a.id, "prompt": a.prompt, "text": a.text, "hidden": a.hidden} for a in answers
     ]
-    rows.sort(key=lambda row: _order(row["id"]))
     if len(_REVIEW) >= _REVIEW_KEPT:
         _REVIEW.clear()
     _REVIEW[id(state)] = (state, state.edits, rows)
