@@ -27,6 +27,9 @@ files, 404s, the WebSocket upgrade), and nothing of them stays alive during a
 WebSocket's life (the Host check hands aiohttp the app's own coroutine; the
 timers are cancelled once the head is in).
 
+A malformed request is logged as one line at debug (aiohttp logged each
+with a traceback at ERROR).
+
 ``GuardedHandler`` reads a few of ``RequestHandler``'s own attributes
 (``_request_count``, ``_messages``, ``_waiter``, ``_upgraded``,
 ``_request_in_progress``) as in aiohttp 3.14, and ``GuardedServer`` the
@@ -49,6 +52,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from aiohttp import hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
@@ -235,6 +239,21 @@ class GuardedHandler(RequestHandler):
         super().connection_made(transport)
         if guard.header_timeout > 0:
             self._head_timer = self._loop.call_later(guard.header_timeout, self._head_expired)
+
+    def log_exception(self, *args: Any, **kw: Any) -> None:
+        exc = kw.get("exc_info")
+        if isinstance(exc, HttpProcessingError):
+            # A malformed request (a 16,000-character path, a broken header)
+            # is the client's error, answered 400. aiohttp logged each at
+            # ERROR with a traceback: anyone could fill the log with them
+            # (245 in the issue-12 soak), and formatting a traceback reads
+            # its source files into linecache for the life of the process
+            # (aiohttp's web_protocol.py, 920 strings made in the middle of
+            # the abuse, kept pymalloc arenas the abuse had added). One line,
+            # at debug, as aiohttp itself does for a non-HTTP first request.
+            log.debug("refused a malformed request: %s %.100s", type(exc).__name__, exc.message)
+            return
+        super().log_exception(*args, **kw)
 
     def connection_lost(self, exc: BaseException | None) -> None:
         garbage.connection_closed()

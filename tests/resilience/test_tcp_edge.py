@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -301,3 +302,19 @@ async def test_the_websocket_upgrade_with_a_rebinding_host_is_refused() -> None:
             await ws.send_json({"type": "ping", "v": PROTOCOL_VERSION, "id": 1})
             reply = await ws.receive_json(timeout=5)  # the session answers (ping needs a hello)
             assert (reply["id"], reply.get("code")) == (1, "not_allowed"), reply
+
+
+async def test_a_malformed_request_is_answered_400_and_logged_as_one_debug_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # aiohttp logged each at ERROR with a traceback: a client could fill the
+    # log, and each traceback read its source files into linecache for good.
+    async with server() as srv, raw(srv) as (reader, writer):
+        caplog.set_level(logging.DEBUG)
+        writer.write(request("/api/rooms/" + "A" * 16_000, "127.0.0.1"))
+        answer = await closed_by_server(reader, within=5)
+    assert answer.split(b" ", 2)[1] == b"400"
+    records = [r for r in caplog.records if r.name.startswith(("aiohttp", "ritrovo.edge"))]
+    assert not [r for r in records if r.levelno >= logging.WARNING or r.exc_info]
+    refused = [r for r in records if r.name == "ritrovo.edge.tcp"]
+    assert len(refused) == 1 and "LineTooLong" in refused[0].getMessage()
