@@ -12,7 +12,8 @@ WebSocket objects refer to each other): only a full collection frees them,
 and with those thresholds one may not come for hours. In the issue-12 soak,
 16,700 closed connections kept about 110 MiB that nothing ever freed. So a
 full collection also runs every ``gc_interval`` seconds if a connection
-closed since the last one (else there is nothing for it to find), and sooner
+closed since the last one (else there is nothing for it to find; every
+``MIN_GAP`` seconds if the last one was cheap, see ``gap``), and sooner
 once many connections have closed since the last one (at most every ``MIN_GAP``
 seconds), at a moment when no command has come for a while (never in the
 middle of a burst of guesses), or anyway after five intervals, or at once
@@ -50,6 +51,9 @@ MIN_GAP = 10.0  # seconds at least between two collections for closed connection
 # spread over all of them): RSS stayed 1.9x the baseline. A small pile keeps
 # the peak, and so what the process keeps, small.
 PILE = 1_000
+# A full collection may take at most this share of the time between two
+# (see ``gap``).
+COST_SHARE = 0.01
 
 _closed = 0  # connections closed in this process (connection_closed)
 
@@ -106,9 +110,24 @@ def collector(
     return running
 
 
+def gap(interval: float, took: float) -> float:
+    """Seconds from one full collection to the next when a few connections closed.
+
+    ``interval`` for a big heap, but no more than ``took`` (what the last
+    full collection took) allows at ``COST_SHARE`` of the loop, and at least
+    ``MIN_GAP``. A small heap's collection takes milliseconds: what closed
+    after the last one (the last of a burst, the store's idle connections)
+    waited a whole interval, and the soak found 855 closed transports still
+    waiting a minute after its abuse. 20,000 idle players (1.2 s a scan)
+    still wait the interval.
+    """
+    return min(interval, max(MIN_GAP, took / COST_SHARE))
+
+
 async def _collect(interval: float, last_command_at: Callable[[], float]) -> None:
     trim = _malloc_trim()
     last = time.monotonic()
+    took = float("inf")  # seconds the last full collection took: none yet
     closed_then = _closed
     while True:
         await asyncio.sleep(min(CHECK_EVERY, interval))
@@ -118,7 +137,7 @@ async def _collect(interval: float, last_command_at: Callable[[], float]) -> Non
         # (the young generations take care of the rest): with none closed,
         # a full scan finds nothing, and with 20,000 idle players it took
         # 1.2 s of the loop every minute (S3: a fifth of an idle server's CPU).
-        due = (now - last >= interval and _closed > closed_then) or many_closed
+        due = (now - last >= gap(interval, took) and _closed > closed_then) or many_closed
         quiet = now - last_command_at() >= QUIET_SECONDS
         pile = many_closed and _closed - closed_then >= PILE
         if not due or not (quiet or pile or now - last >= 5 * interval):
@@ -128,8 +147,5 @@ async def _collect(interval: float, last_command_at: Callable[[], float]) -> Non
         freed = gc.collect()
         trim()
         last = time.monotonic()
-        log.debug(
-            "full garbage collection: %d objects freed in %.1f ms",
-            freed,
-            1000 * (time.perf_counter() - started),
-        )
+        took = time.perf_counter() - started
+        log.debug("full garbage collection: %d objects freed in %.1f ms", freed, 1000 * took)

@@ -137,3 +137,37 @@ async def test_a_busy_process_with_fewer_closes_still_waits(
     monkeypatch.setattr(garbage, "MIN_GAP", 0.05)
     monkeypatch.setattr(garbage, "CHECK_EVERY", 0.05)
     assert not await collected_while_busy(garbage.PILE - 1, within=0.5)
+
+
+def test_the_gap_follows_what_a_collection_costs() -> None:
+    assert garbage.gap(60.0, float("inf")) == 60.0  # none yet: the interval
+    assert garbage.gap(60.0, 0.005) == garbage.MIN_GAP  # a small heap: 5 ms
+    assert garbage.gap(60.0, 0.3) == 30.0  # 1% of the time between two
+    assert garbage.gap(60.0, 1.2) == 60.0  # 20,000 idle players: the interval
+
+
+async def test_after_a_cheap_collection_a_quiet_process_collects_sooner(
+    no_automatic_collection: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An interval of a minute; the first collection (many closes) is cheap,
+    # so what closes after it is collected MIN_GAP later, not a minute. (A
+    # full collection of the test process's heap takes tens of milliseconds:
+    # COST_SHARE is raised so that it counts as cheap.)
+    monkeypatch.setattr(garbage, "MIN_GAP", 0.2)
+    monkeypatch.setattr(garbage, "COST_SHARE", 0.5)
+    monkeypatch.setattr(garbage, "CHECK_EVERY", 0.05)
+    running = garbage.collector(60.0, lambda: 0.0)(None)
+    await running.__anext__()
+    try:
+        await asyncio.sleep(0)  # one turn: the collector's task starts and notes the count
+        for round_ in range(2):
+            freed = asyncio.Event()
+            node = Node()
+            weakref.finalize(node, freed.set)
+            del node
+            for _ in range(garbage.CLOSED_BATCH if round_ == 0 else 1):
+                garbage.connection_closed()
+            await asyncio.wait_for(freed.wait(), 5)
+    finally:
+        with pytest.raises(StopAsyncIteration):
+            await running.__anext__()
