@@ -55,6 +55,7 @@ class Connection:
         "private_stamp",
         "role",
         "sender",
+        "stream_mark",
         "strikes",
         "ws",
     )
@@ -69,7 +70,10 @@ class Connection:
         self.role: Role | None = None
         self.code: str | None = None
         self.player_id: str | None = None
-        self.deflate = False  # permessage-deflate negotiated: shared frames go compressed
+        # permessage-deflate as negotiated (deflate.OFF, ALONE or STREAMS), and
+        # the mark of the last stream frame sent (deflate.Stream.mark).
+        self.deflate = deflate.OFF
+        self.stream_mark: object | None = None
         self.last_seq_sent = -1
         # The room view this connection was last sent (shared with the other
         # connections of its view key, never changed): the base of its next

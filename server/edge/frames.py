@@ -244,8 +244,9 @@ class StrictWebSocketResponse(web.WebSocketResponse):
     """A ``WebSocketResponse`` that refuses unmasked client frames (close 1002).
 
     With ``deflate``, it accepts a client's offer of permessage-deflate on
-    Ritrovo's terms (``deflate.RESPONSE``) and sets ``deflated``: compressed
-    client messages are inflated by ``ClientFrames``, and the caller may send
+    Ritrovo's terms (``deflate.negotiate``) and sets ``deflated`` to what was
+    agreed (``deflate.OFF``, ``ALONE`` or ``STREAMS``): compressed client
+    messages are inflated by ``ClientFrames``, and the caller may send
     ``deflate.Deflated`` frames (aiohttp itself is given compress=False and
     never compresses).
     """
@@ -254,14 +255,15 @@ class StrictWebSocketResponse(web.WebSocketResponse):
 
     def __init__(self, *, deflate: bool = False, **kwargs: Any) -> None:
         super().__init__(compress=False, **kwargs)
-        self.deflated = deflate  # until the handshake: whether to accept an offer
+        self.deflated = int(deflate)  # until the handshake: whether to accept an offer
 
     def _handshake(self, request: BaseRequest) -> tuple[Any, str | None, int, bool]:
         headers, protocol, compress, notakeover = super()._handshake(request)
-        offers = request.headers.getall(hdrs.SEC_WEBSOCKET_EXTENSIONS, [])
-        self.deflated = self.deflated and deflate.accepts(offers)
         if self.deflated:
-            headers[hdrs.SEC_WEBSOCKET_EXTENSIONS] = deflate.RESPONSE
+            offers = request.headers.getall(hdrs.SEC_WEBSOCKET_EXTENSIONS, [])
+            self.deflated = deflate.negotiate(offers)
+            if self.deflated:
+                headers[hdrs.SEC_WEBSOCKET_EXTENSIONS] = deflate.response(self.deflated)
         return headers, protocol, compress, notakeover
 
     def _post_start(self, request: BaseRequest, protocol: str | None, writer: Any) -> None:

@@ -54,6 +54,11 @@ WRITE_SLICE = 200
 CLOSE = "close"  # in a flush's frame list: close the connection once its frames are out
 
 
+# Frames after which a view's stream starts again if any of its connections
+# is behind it (it joined, or resynced): they get every frame compressed
+# alone until then, which costs them about twice the bytes.
+STREAM_RESTART = 16
+
 # Seconds a connection stays open after it was sent its closed room: the
 # replies to commands of the same commit (the host's own ``close`` among them)
 # are sent by their handlers a turn or two of the event loop after the change
@@ -113,6 +118,10 @@ class RoomHub:
         self._tasks: set[asyncio.Task[None]] = set()
         self._flushing: set[str] = set()  # rooms whose flush is writing its frames
         self._again: set[str] = set()  # rooms to flush again once that is done
+        # Each busy view's compressed stream (deflate.Stream), by room and view
+        # key, and the timer that drops the idle ones.
+        self._streams: dict[str, dict[str, deflate.Stream]] = {}
+        self._sweeping: asyncio.TimerHandle | None = None
 
     # -- connections -------------------------------------------------------
 
@@ -170,6 +179,7 @@ class RoomHub:
         self._wanted_seq.pop(code, None)
         self._not_before.pop(code, None)
         self._rows.pop(code, None)
+        self._streams.pop(code, None)
         self._stale.discard(code)
         self._noticed_at.pop(code, None)
 
@@ -377,7 +387,8 @@ class RoomHub:
         rows.forget_gone(room)
         shared = views.Build(room, rows)  # what this push's views share
         built: dict[str, dict[str, Any]] = {}  # the new view, by view key
-        squeezed: dict[bytes, Deflated] = {}  # frames compressed, by the frame
+        squeezed: dict[bytes, Deflated] = {}  # frames compressed alone, by the frame
+        streamed: set[str] = set()  # view keys whose stream has had its frame in this push
         states: dict[str, bytes] = {}  # full state frames, by view key
         closed = room.phase == "closed"
         for (key, _, held_seq), conns in groups.items():
@@ -396,12 +407,27 @@ class RoomHub:
                 if data is None:
                     data = states[key] = protocol.encode(MessageType.STATE, seq=seq, state=view)
             player = conns[0].role == "player"
-            small = len(data) < deflate.WORTH_FROM
+            squeeze = len(data) >= deflate.WORTH_FROM and any(c.deflate for c in conns)
+            # Full states go to connections that are new or resynced: never in
+            # a stream, so they do not take the view's stream from the rest.
+            in_stream, follows, mark = (
+                self._stream_frame(room.code, key, conns, data, streamed)
+                if squeeze and kind == MessageType.PATCH
+                else (None, None, None)
+            )
             for conn in conns:
-                if conn.deflate and not small:
-                    frames.append((conn, self._deflated(data, squeezed), kind))
-                else:
+                if not squeeze or not conn.deflate:
                     frames.append((conn, data, kind))
+                elif (
+                    in_stream is not None
+                    and conn.deflate == deflate.STREAMS
+                    and (follows is None or conn.stream_mark is follows)
+                ):
+                    frames.append((conn, in_stream, kind))
+                    conn.stream_mark = mark
+                else:
+                    frames.append((conn, self._deflated(data, squeezed), kind))
+                    conn.stream_mark = None
                 conn.last_seq_sent = seq
                 conn.last_view = view
                 if player:
@@ -411,6 +437,59 @@ class RoomHub:
                 if closed:
                     frames.append((conn, b"", CLOSE))
         return frames
+
+    def _stream_frame(
+        self, code: str, key: str, conns: list[Connection], data: bytes, streamed: set[str]
+    ) -> tuple[Deflated | None, object, object]:
+        """``data`` as the next frame of the view's stream, the mark it follows, and its own.
+
+        For the connections of ``conns`` that take streams and got every frame
+        of the stream so far (they hold the mark it follows; None: anybody can
+        read it); the others get ``data`` compressed alone. When
+        too many of them are behind (a quarter), or the stream is long enough
+        that starting it again costs little, it starts again, with a first
+        frame that refers to nothing before it: everybody is in it from then.
+        No frame when the view's stream already had its frame in this push
+        (another group of the same view key: only one can follow it).
+        """
+        if key in streamed:
+            return None, None, None
+        streamed.add(key)
+        streamers = [c for c in conns if c.deflate == deflate.STREAMS]
+        if not streamers:
+            return None, None, None
+        streams = self._streams.setdefault(code, {})
+        stream = streams.get(key)
+        if stream is not None:
+            behind = sum(1 for c in streamers if c.stream_mark is not stream.mark)
+            if behind and (4 * behind >= len(streamers) or stream.frames >= STREAM_RESTART):
+                stream = None
+        if stream is None:
+            stream = streams[key] = deflate.Stream()
+            if self._sweeping is None:
+                self._sweeping = asyncio.get_running_loop().call_later(
+                    deflate.STREAM_IDLE, self._drop_idle_streams
+                )
+            after = None  # a first frame: anybody can read it
+        else:
+            after = stream.mark
+        frame = stream.deflate(data, asyncio.get_running_loop().time())
+        return frame, after, stream.mark
+
+    def _drop_idle_streams(self) -> None:
+        """Drop the compressors of views that had no frame for a while (~70 KiB each)."""
+        self._sweeping = None
+        idle_since = asyncio.get_running_loop().time() - deflate.STREAM_IDLE
+        for code in list(self._streams):
+            streams = self._streams[code]
+            for key in [k for k, stream in streams.items() if stream.used_at <= idle_since]:
+                del streams[key]
+            if not streams:
+                del self._streams[code]
+        if self._streams:
+            self._sweeping = asyncio.get_running_loop().call_later(
+                deflate.STREAM_IDLE, self._drop_idle_streams
+            )
 
     @staticmethod
     def _deflated(data: bytes, squeezed: dict[bytes, Deflated]) -> Deflated:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import zlib
+from typing import Any
 
 import pytest
 from aiohttp import WebSocketError, WSMsgType
@@ -19,6 +20,7 @@ from aiohttp.base_protocol import BaseProtocol
 from ritrovo.client import RitrovoClient, join
 from ritrovo.edge import deflate
 from ritrovo.edge.frames import ClientFrames
+from ritrovo.game import patches
 from support.protocol_helpers import create_room
 from support.raw_ws import RawSocket, deflated, frame, inflated
 from support.servers import running_server
@@ -32,30 +34,65 @@ LIMIT = 65_536  # the server's default: four times max_frame_bytes
 @pytest.mark.parametrize(
     ("offers", "accepted"),
     [
-        (["permessage-deflate"], True),
-        (["permessage-deflate; client_max_window_bits"], True),  # browsers
-        (["permessage-deflate; client_max_window_bits=12; server_max_window_bits=15"], True),
-        (["permessage-deflate; server_no_context_takeover; client_no_context_takeover"], True),
-        (['permessage-deflate; client_max_window_bits="10"'], True),
-        (["x-webkit-deflate-frame, permessage-deflate"], True),
-        (["x-webkit-deflate-frame", "permessage-deflate"], True),  # two header lines
+        (["permessage-deflate"], deflate.STREAMS),
+        (["permessage-deflate; client_max_window_bits"], deflate.STREAMS),  # browsers
+        (
+            ["permessage-deflate; client_max_window_bits=12; server_max_window_bits=15"],
+            deflate.STREAMS,
+        ),
+        (['permessage-deflate; client_max_window_bits="10"'], deflate.STREAMS),
+        (["permessage-deflate; client_no_context_takeover"], deflate.STREAMS),
+        # The client's decompressor forgets between messages: frames stand alone.
+        (["permessage-deflate; server_no_context_takeover"], deflate.ALONE),
+        (["x-webkit-deflate-frame, permessage-deflate"], deflate.STREAMS),
+        (["x-webkit-deflate-frame", "permessage-deflate"], deflate.STREAMS),  # two header lines
         # A smaller window for the server's frames: they are compressed once for all.
-        (["permessage-deflate; server_max_window_bits=10"], False),
-        (["permessage-deflate; server_max_window_bits=10, permessage-deflate"], True),
-        (["permessage-deflate; server_max_window_bits"], False),  # needs a value
-        (["permessage-deflate; client_max_window_bits=16"], False),
-        (["permessage-deflate; client_max_window_bits=x"], False),
-        (["permessage-deflate; server_no_context_takeover=1"], False),
-        (["permessage-deflate; client_no_context_takeover; client_no_context_takeover"], False),
-        (["permessage-deflate; mystery"], False),
-        (["x-webkit-deflate-frame"], False),
-        ([], False),
+        (["permessage-deflate; server_max_window_bits=10"], deflate.OFF),
+        (["permessage-deflate; server_max_window_bits=10, permessage-deflate"], deflate.STREAMS),
+        (["permessage-deflate; server_max_window_bits"], deflate.OFF),  # needs a value
+        (["permessage-deflate; client_max_window_bits=16"], deflate.OFF),
+        (["permessage-deflate; client_max_window_bits=x"], deflate.OFF),
+        (["permessage-deflate; server_no_context_takeover=1"], deflate.OFF),
+        (
+            ["permessage-deflate; client_no_context_takeover; client_no_context_takeover"],
+            deflate.OFF,
+        ),
+        (["permessage-deflate; mystery"], deflate.OFF),
+        (["x-webkit-deflate-frame"], deflate.OFF),
+        ([], deflate.OFF),
     ],
 )
 def test_an_offer_is_accepted_only_on_terms_the_server_can_keep(
-    offers: list[str], accepted: bool
+    offers: list[str], accepted: int
 ) -> None:
-    assert deflate.accepts(offers) is accepted
+    assert deflate.negotiate(offers) == accepted
+
+
+def test_a_stream_refers_to_its_earlier_frames_and_starts_readable_by_anybody() -> None:
+    frames = [
+        json.dumps(
+            {
+                "type": "patch",
+                "seq": n,
+                "ops": [
+                    ["set", ["riddle", "progress", f"t{i}", "guesses"], n + i] for i in range(26)
+                ],
+            }
+        ).encode()
+        for n in range(5)
+    ]
+    stream = deflate.Stream()
+    marks = []
+    squeezed = []
+    for n, message in enumerate(frames):
+        squeezed.append(stream.deflate(message, float(n)))
+        marks.append(stream.mark)
+    assert len(set(map(id, marks))) == 5 and stream.used_at == 4.0
+    reader = zlib.decompressobj(-15)
+    assert [reader.decompress(f + deflate.TRAILER) for f in squeezed] == frames
+    assert inflated(squeezed[0]) == frames[0]  # the first stands alone
+    # Later ones are smaller than alone: they refer to the ones before.
+    assert sum(map(len, squeezed[1:])) < sum(len(deflate.deflate(f)) for f in frames[1:]) / 2
 
 
 def test_a_deflated_frame_stands_alone() -> None:
@@ -172,10 +209,9 @@ async def test_without_the_extension_a_compressed_frame_is_a_protocol_error() ->
 async def test_shared_frames_go_compressed_and_compressed_messages_are_read() -> None:
     async with running_server(fast_settings()) as srv, asyncio.timeout(10):
         room = await create_room(srv.base_url)
-        raw = await RawSocket.open(
-            srv.base_url, extensions="permessage-deflate; client_max_window_bits"
-        )
-        assert deflate.RESPONSE.encode() in raw.head
+        offer = "permessage-deflate; client_max_window_bits"
+        raw = await RawSocket.open(srv.base_url, extensions=offer)
+        assert b"Sec-WebSocket-Extensions: " + deflate.RESPONSE.encode() in raw.head
         hello = {"type": "join", "v": 2, "id": 1, "room": room["code"], "name": "Ada"}
         await raw.send(frame(deflated(json.dumps(hello).encode()), rsv1=True), piece=4)
         kinds = {}
@@ -188,15 +224,48 @@ async def test_shared_frames_go_compressed_and_compressed_messages_are_read() ->
         await raw.send(frame(deflated(b'{"type":"ping","id":2}'), rsv1=True))
         pong = json.loads(await raw.next_message())
         assert (pong["type"], pong["id"]) == ("pong", 2)
-        # A second player's join is a patch to Ada, compressed when worth it.
-        bea = await join(srv.ws_url, room["code"], "Bea")
-        message = json.loads(await raw.next_message())
-        assert message["type"] == "patch"
         await raw.send(frame(b"\x00not deflate", rsv1=True))
         assert await raw.close_code() == 1007
         raw.close()
+        bea = await join(srv.ws_url, room["code"], "Bea")
         assert (await bea.request("ping"))["type"] == "pong"  # the server carries on
         await bea.close()
+
+
+@pytest.mark.parametrize("alone", [False, True])
+async def test_a_view_is_one_stream_to_the_connections_that_got_all_of_it(alone: bool) -> None:
+    # Three players of one team watch the others join: every patch of their
+    # view goes to all three, each one read by a decompressor that has read
+    # the ones before (a browser's). A client that asked the server not to
+    # keep context gets every frame readable on its own.
+    offer = "permessage-deflate" + ("; server_no_context_takeover" if alone else "")
+    async with running_server(fast_settings()) as srv, asyncio.timeout(20):
+        room = await create_room(srv.base_url)
+        code = room["code"]
+        watchers = []
+        for name in ("Ada", "Bea", "Cy"):
+            raw = await RawSocket.open(srv.base_url, extensions=offer)
+            hello = {"type": "join", "v": 2, "id": 1, "room": code, "name": name, "team": "t1"}
+            await raw.send(frame(json.dumps(hello).encode()))
+            watchers.append(raw)
+        views: list[Any] = [None] * len(watchers)
+        others = []
+        for n in range(8):
+            others.append(await join(srv.ws_url, code, f"Player {n:02}", team="t1"))
+            # Each watcher's view (state, then patches) catches up with the join.
+            for i, raw in enumerate(watchers):
+                while views[i] is None or views[i]["players_count"] < 4 + n:
+                    message = json.loads(await raw.next_message())
+                    if message["type"] == "state":
+                        views[i] = message["state"]
+                    elif message["type"] == "patch":
+                        views[i] = patches.apply(views[i], message["ops"])
+        assert views[0] == views[1] == views[2]
+        for raw in watchers:
+            assert all(raw.alone) if alone else not all(raw.alone)
+            raw.close()
+        for client in others:
+            await client.close()
 
 
 async def test_a_client_that_offers_nothing_or_too_little_gets_plain_frames() -> None:

@@ -52,6 +52,10 @@ class RawSocket:
         self.reader, self.writer = reader, writer
         self.head = head  # the server's handshake response
         self.rsv1 = False  # whether the last frame read had RSV1 set
+        # One decompressor for the connection's life, as a browser keeps it:
+        # the server's compressed frames may refer to earlier ones.
+        self.inflater = zlib.decompressobj(-15)
+        self.alone: list[bool] = []  # per compressed message: whether it reads on its own
 
     @classmethod
     async def open(cls, base_url: str, first: bytes = b"", extensions: str = "") -> RawSocket:
@@ -89,11 +93,22 @@ class RawSocket:
         return first & 0x0F, await self.reader.readexactly(size)
 
     async def next_message(self) -> bytes:
-        """The next text message's bytes, inflated if it came compressed (control frames skipped)."""
+        """The next text message's bytes, inflated if it came compressed (control frames skipped).
+
+        Also notes in ``alone`` whether a compressed one could be read
+        without the ones before it.
+        """
         while True:
             opcode, payload = await self.next_frame()
             if opcode == 0x1:
-                return inflated(payload) if self.rsv1 else payload
+                if not self.rsv1:
+                    return payload
+                message = self.inflater.decompress(payload + b"\x00\x00\xff\xff")
+                try:
+                    self.alone.append(inflated(payload) == message)
+                except zlib.error:
+                    self.alone.append(False)
+                return message
             assert opcode >= 0x8, opcode
 
     async def close_code(self) -> int:
