@@ -16,7 +16,7 @@ import secrets
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -78,6 +78,11 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+# Seconds a decoded room stays cached with no command and no connection here
+# (GameService.forget_idle).
+ROOM_IDLE = 30.0
+
+
 class NoChange(Exception):
     """Raised by an action that found nothing to do: nothing is committed."""
 
@@ -95,6 +100,7 @@ class Cached:
     version: int
     room: Room
     parts: dict[str, bytes]
+    used_at: float = 0.0  # time.monotonic() when last remembered (a command, a read)
 
     @classmethod
     def of(cls, stored: Stored) -> Cached:
@@ -570,10 +576,36 @@ class GameService:
             # A read that started before a newer change was applied came back
             # late: keep the newer version, or the next command would lose its CAS.
             return
+        entry.used_at = time.monotonic()
         self._rooms[code] = entry
         self._rooms.move_to_end(code)
         while len(self._rooms) > 10_000:
             self._rooms.popitem(last=False)
+
+    def forget_idle(self, served: Collection[str], idle: float = ROOM_IDLE) -> int:
+        """Drop the decoded rooms nobody uses here any more; returns how many went.
+
+        A room stays decoded while this process has connections in it
+        (``served``) or a command came for it in the last ``idle`` seconds;
+        the next use of one that went reads it again (one store round trip).
+        Without this, every room ever touched stayed decoded, up to 10,000:
+        the rooms a burst made and left (the soak's uploader made 20 that
+        nobody joined; the rooms its sinks and churn used, closed) kept their
+        hundreds of small objects, and so the pymalloc arenas the burst had
+        added, for the room's TTL.
+        """
+        now = time.monotonic()
+        gone = 0
+        for code, entry in list(self._rooms.items()):  # least recently remembered first
+            if now - entry.used_at < idle:
+                break
+            if code in served or code in self._runners:
+                entry.used_at = now  # in use: looked at again in ``idle`` seconds
+                self._rooms.move_to_end(code)
+                continue
+            del self._rooms[code]
+            gone += 1
+        return gone
 
     # -- packs -------------------------------------------------------------
 

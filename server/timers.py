@@ -140,6 +140,8 @@ class DeadlineTimers:
                 pass  # the outage watcher reports it
             except Exception:
                 log.exception("instances: heartbeat or clean-up failed")
+            # Decoded rooms with no connection here and no recent command go.
+            self.service.forget_idle(self.served())
             await asyncio.sleep(self.lease.ttl / 3)
 
     async def _beat(self) -> None:

@@ -233,3 +233,31 @@ async def test_uploaded_packs_are_cached_least_recently_used_first_out_within_by
     assert store.pack_loads == 0  # 0 was used again by the saving above, 1 by the hit
     assert await service.get_pack(ids[2]) is not None
     assert store.pack_loads == 1  # 2 was the least recently used: read from the store again
+
+
+async def test_rooms_nobody_uses_here_are_no_longer_kept_decoded(tmp_path: Any) -> None:
+    store = CountingStore()
+    service = GameService(store, PackLibrary(tmp_path))
+    served = (await service.create_room("Served")).room.code
+    left = (await service.create_room("Left")).room.code
+
+    def joiner(name: str) -> Any:
+        return lambda room, pack, now: (
+            rooms.join(room, name=name, team_id=None, token_hash=name, now=now).id
+        )
+
+    for code in (served, left):
+        await service.execute(code, joiner("Ada"))
+    cached = service._rooms[served].room
+    # Used a moment ago: both stay.
+    assert service.forget_idle({served}) == 0
+    assert set(service._rooms) == {served, left}
+    # Idle: the room with a connection here stays, the other goes...
+    assert service.forget_idle({served}, idle=0.0) == 1
+    assert set(service._rooms) == {served} and service._rooms[served].room is cached
+    # ...and is read again at its next use, as it was.
+    room = await service.load(left)
+    assert [p.name for p in room.players.values()] == ["Ada"]
+    room, _ = await service.execute(left, joiner("Ben"))
+    assert sorted(p.name for p in room.players.values()) == ["Ada", "Ben"]
+    assert store.conflicts == 0
