@@ -16,9 +16,10 @@ closed since the last one (else there is nothing for it to find; every
 ``MIN_GAP`` seconds if the last one was cheap, see ``gap``), and sooner
 once many connections have closed since the last one (at most every ``MIN_GAP``
 seconds), at a moment when no command has come for a while (never in the
-middle of a burst of guesses), or anyway after five intervals, or at once
-when ``PILE`` connections have closed (churn never leaves a quiet moment,
-and the pile's memory would stay with the process); and the
+middle of a burst of guesses), or anyway after five intervals, or, quiet
+or not, as soon as ``CLOSED_BATCH`` connections have closed and the last
+collection's cost allows (churn never leaves a quiet moment, and the pile's
+memory would stay with the process: ``pile_gap``); and the
 memory it frees is handed back to the system (``malloc_trim``), so the
 process's size follows its rooms.
 """
@@ -38,22 +39,15 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 QUIET_SECONDS = 2.0  # no command for this long: a good moment for a full collection
-CHECK_EVERY = 5.0  # seconds between looks for such a moment
+CHECK_EVERY = 1.0  # seconds between looks for such a moment
 CLOSED_BATCH = 200  # connections closed since the last collection: collect before the interval
-MIN_GAP = 10.0  # seconds at least between two collections for closed connections
-# Connections closed since the last collection: collect at once, quiet or not.
-# Under connection churn (a crowd reconnecting, the issue-12 soak's abuse)
-# commands never stop, so the collection waited five intervals while the
-# closed connections' cycles piled up: 8,000 transports and their handlers
-# at the soak's end, the process's pymalloc arenas 28 -> 72. pymalloc gives
-# an arena back only when every block in it is free, and once the pile was
-# freed not one of the 44 new arenas was (what lived on, made meanwhile, is
-# spread over all of them): RSS stayed 1.9x the baseline. A small pile keeps
-# the peak, and so what the process keeps, small.
-PILE = 1_000
+MIN_GAP = 10.0  # seconds at least between two collections for closed connections, when quiet
 # A full collection may take at most this share of the time between two
-# (see ``gap``).
+# (see ``gap`` and ``pile_gap``).
 COST_SHARE = 0.01
+# Seconds at least between two collections for a pile of closed connections
+# (CLOSED_BATCH), quiet or not (``pile_gap``).
+PILE_GAP = 1.0
 
 _closed = 0  # connections closed in this process (connection_closed)
 
@@ -124,23 +118,43 @@ def gap(interval: float, took: float) -> float:
     return min(interval, max(MIN_GAP, took / COST_SHARE))
 
 
+def pile_gap(took: float) -> float:
+    """Seconds from one full collection to the next for ``CLOSED_BATCH`` closed
+    connections, busy or not: what the last one ``took`` allows at
+    ``COST_SHARE`` of the loop, at least ``PILE_GAP``.
+
+    Under connection churn (a crowd reconnecting, the issue-12 soak's abuse)
+    commands never stop, and the collection waited five intervals while the
+    closed connections' cycles piled up (8,000 transports and their handlers
+    at the soak's end, ~7 KiB each; the process's pymalloc arenas 28 -> 72).
+    pymalloc gives an arena back only when every block in it is free, and
+    once the pile was freed not one of the 44 new arenas was: the few objects
+    that lived on, made meanwhile, are spread over all of them (RSS stayed
+    1.9x the baseline). The peak sets what the process keeps: a pile of 200,
+    collected as often as that costs 1% of the loop (for a small heap, every
+    second or two), keeps it small.
+    """
+    return max(PILE_GAP, took / COST_SHARE)
+
+
 async def _collect(interval: float, last_command_at: Callable[[], float]) -> None:
     trim = _malloc_trim()
     last = time.monotonic()
-    took = float("inf")  # seconds the last full collection took: none yet
+    took = 0.0  # seconds the last full collection took (none yet: start-up's heap is frozen)
     closed_then = _closed
     while True:
         await asyncio.sleep(min(CHECK_EVERY, interval))
         now = time.monotonic()
-        many_closed = _closed - closed_then >= CLOSED_BATCH and now - last >= MIN_GAP
+        closed = _closed - closed_then
+        many_closed = closed >= CLOSED_BATCH and now - last >= MIN_GAP
         # Only closed connections leave cycles in the old generation behind
         # (the young generations take care of the rest): with none closed,
         # a full scan finds nothing, and with 20,000 idle players it took
         # 1.2 s of the loop every minute (S3: a fifth of an idle server's CPU).
-        due = (now - last >= gap(interval, took) and _closed > closed_then) or many_closed
+        due = (now - last >= gap(interval, took) and closed > 0) or many_closed
         quiet = now - last_command_at() >= QUIET_SECONDS
-        pile = many_closed and _closed - closed_then >= PILE
-        if not due or not (quiet or pile or now - last >= 5 * interval):
+        pile = closed >= CLOSED_BATCH and now - last >= pile_gap(took)
+        if not pile and (not due or not (quiet or now - last >= 5 * interval)):
             continue
         started = time.perf_counter()
         closed_then = _closed

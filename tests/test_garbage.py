@@ -124,9 +124,9 @@ async def test_a_pile_of_closed_connections_is_collected_even_when_busy(
 ) -> None:
     # Connection churn: a command at every look, and a pile of closed
     # connections. The pile (its memory) does not wait five intervals.
-    monkeypatch.setattr(garbage, "MIN_GAP", 0.1)
+    monkeypatch.setattr(garbage, "PILE_GAP", 0.1)
     monkeypatch.setattr(garbage, "CHECK_EVERY", 0.05)
-    assert await collected_while_busy(garbage.PILE, within=5)
+    assert await collected_while_busy(garbage.CLOSED_BATCH, within=5)
 
 
 async def test_a_busy_process_with_fewer_closes_still_waits(
@@ -135,8 +135,9 @@ async def test_a_busy_process_with_fewer_closes_still_waits(
     # Below the pile, a busy process keeps its collection for a quiet moment
     # (S2's p99): not within ten looks.
     monkeypatch.setattr(garbage, "MIN_GAP", 0.05)
+    monkeypatch.setattr(garbage, "PILE_GAP", 0.05)
     monkeypatch.setattr(garbage, "CHECK_EVERY", 0.05)
-    assert not await collected_while_busy(garbage.PILE - 1, within=0.5)
+    assert not await collected_while_busy(garbage.CLOSED_BATCH - 1, within=0.5)
 
 
 def test_the_gap_follows_what_a_collection_costs() -> None:
@@ -144,6 +145,9 @@ def test_the_gap_follows_what_a_collection_costs() -> None:
     assert garbage.gap(60.0, 0.005) == garbage.MIN_GAP  # a small heap: 5 ms
     assert garbage.gap(60.0, 0.3) == 30.0  # 1% of the time between two
     assert garbage.gap(60.0, 1.2) == 60.0  # 20,000 idle players: the interval
+    assert garbage.pile_gap(0.0) == garbage.PILE_GAP
+    assert garbage.pile_gap(0.03) == 3.0  # the soak's heap under churn
+    assert garbage.pile_gap(1.2) == 120.0  # a pile of closes in a crowd of 20,000
 
 
 async def test_after_a_cheap_collection_a_quiet_process_collects_sooner(
