@@ -27,12 +27,15 @@ def results(room: Room, pack: Pack | None) -> dict[str, Any]:
     riddle_rows = []
     for r in room.riddle_results:
         rnd = pack.rounds[r.round_index] if pack and r.round_index < len(pack.rounds) else None
-        text = rnd.riddles[r.riddle_index].text if isinstance(rnd, RiddleRound) else ""
+        text = r.text
+        if isinstance(rnd, RiddleRound) and r.riddle_index < len(rnd.riddles):
+            text = rnd.riddles[r.riddle_index].text
         riddle_rows.append(
             {
                 "round": r.round_index + 1,
                 "riddle": r.riddle_index + 1,
                 "text": text,
+                **({"author": r.author} if r.author else {}),
                 "end_reason": r.end_reason,
                 "teams": [
                     {

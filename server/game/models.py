@@ -229,6 +229,9 @@ class RiddleResult:
     solved_elapsed: dict[str, float] = field(default_factory=dict)
     solved_by: dict[str, str] = field(default_factory=dict)
     end_reason: str = ""
+    # A "Who's who" question: its answer and who wrote it (a riddle's text is the pack's).
+    text: str = ""
+    author: str = ""
 
 
 @dataclass(slots=True)

@@ -29,7 +29,8 @@ Scoring is a riddle's (``riddles.py``): a right team gets
 ``max(10% of P, round(P × (1 − 0.5 × t / T)))``, plus 10% of P for the
 first right team, where P is the round's ``points``, T its ``time_limit``
 and t the seconds the team took. Points go to the team and to the player
-who chose.
+who chose; each revealed question joins the riddles' results (the results
+export), with its answer and its author.
 
 Like every rule, each function refuses before it changes anything.
 """
@@ -45,6 +46,7 @@ from ..errors import BadRequest, Conflict, ErrorCode, NotFound
 from . import changes, rooms
 from .kept import Kept
 from .models import (
+    RiddleResult,
     Role,
     Room,
     WhosWhoAnswer,
@@ -337,6 +339,19 @@ def _end(room: Room, rnd: WhosWhoRound, state: WhosWhoState, now: float, reason:
             changes.player(room, scorer.id)
             scorer.points += guess.points
     question = state.questions[state.index]
+    changes.results(room)
+    room.riddle_results.append(
+        RiddleResult(
+            round_index=state.round_index,
+            riddle_index=state.index,
+            points={tid: g.points for tid, g in state.guesses.items()},
+            solved_elapsed={tid: g.elapsed for tid, g in state.guesses.items() if g.correct},
+            solved_by={tid: g.player_id for tid, g in state.guesses.items() if g.correct},
+            end_reason=reason,
+            text=question.text,
+            author=question.author_name,
+        )
+    )
     room.add_moment(
         "whoswho_revealed",
         now,

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 from ritrovo.errors import RitrovoError
-from ritrovo.game import changes, flow, rooms, views, whoswho
+from ritrovo.game import changes, exports, flow, rooms, views, whoswho
 from ritrovo.game.models import Room
 from ritrovo.game.pack import Pack, WhosWhoRound
 from ritrovo.store import parts
@@ -240,6 +240,10 @@ def test_choosing_a_person_scores_at_the_reveal_as_a_riddle() -> None:
     revealed = views.build(room, PACK, T0 + 23, "screen")["whoswho"]["question"]["reveal"]
     assert revealed["author"]["id"] == author.id and revealed["author"]["name"] == author.name
     assert revealed["line"] == question.line
+    # The results export lists the question as a riddle, with its author.
+    row = exports.results(room, PACK)["riddles"][-1]
+    assert (row["riddle"], row["text"], row["author"]) == (1, question.text, author.name)
+    assert {t["points"] for t in row["teams"]} == {98, 0}
     refused(
         "question_closed", room, lambda: whoswho.choose(room, PACK, mate.id, T0 + 24, chosen="p1")
     )
