@@ -78,6 +78,14 @@ async def test_library_filters_by_language_and_kind(pages: Pages) -> None:
             offered(stories, facts).id
         )
 
+        # Who's who rounds, in any language: the two shipped packs, each showing its prompts.
+        await kind.select_option("whoswho")
+        await expect(choices).to_have_count(2 + 1)
+        for pack_id in ("whos-who", "chi-e-chi"):
+            await expect(page.locator(f'#pack-list input[value="{pack_id}"]')).to_have_count(1)
+        await expect(page.locator("#pack-list")).to_contain_text("Who's who, 8 prompts")
+        await kind.select_option("story")
+
         # A template says so, and what to do with it.
         template = page.locator("#pack-list li").filter(
             has=page.locator(f'input[value="{templates[0].id}"]')

@@ -97,7 +97,7 @@ const D = {
   "index.filter.language": ["Pack language", "Lingua del pacchetto"],
   "index.filter.all_languages": ["All languages", "Tutte le lingue"],
   "index.filter.kind": ["Kind of game", "Tipo di gioco"],
-  "index.filter.all_kinds": ["Riddles and stories", "Indovinelli e storie"],
+  "index.filter.all_kinds": ["Every kind", "Tutti i tipi"],
   "index.filter.riddles": ["Riddles", "Indovinelli"],
   "index.filter.stories": ["Stories", "Storie"],
   "index.filter.count": ["{n} of {total} packs", "{n} pacchetti su {total}"],
