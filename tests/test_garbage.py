@@ -146,8 +146,8 @@ def test_the_gap_follows_what_a_collection_costs() -> None:
     assert garbage.gap(60.0, 0.3) == 30.0  # 1% of the time between two
     assert garbage.gap(60.0, 1.2) == 60.0  # 20,000 idle players: the interval
     assert garbage.pile_gap(0.0) == garbage.PILE_GAP
-    assert garbage.pile_gap(0.03) == 3.0  # the soak's heap under churn
-    assert garbage.pile_gap(1.2) == 120.0  # a pile of closes in a crowd of 20,000
+    assert garbage.pile_gap(0.2) == 4.0  # 5% of the loop
+    assert garbage.pile_gap(1.2) == pytest.approx(24.0)  # a pile of closes in a crowd of 20,000
 
 
 async def test_after_a_cheap_collection_a_quiet_process_collects_sooner(
