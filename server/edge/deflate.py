@@ -25,7 +25,9 @@ message does not touch the client's decompressor, so the streams stay whole.
 
 from __future__ import annotations
 
+import asyncio
 import zlib
+from collections import OrderedDict
 from typing import Any
 
 from aiohttp import WSMsgType
@@ -40,21 +42,29 @@ RESPONSE_NO_CONTEXT = "permessage-deflate; server_no_context_takeover; client_no
 # What a connection negotiated: nothing, frames compressed on their own only,
 # or streams as well.
 OFF, ALONE, STREAMS = 0, 1, 2
+# The window a client compresses with, when it lets the server choose (browsers
+# and ``websockets`` do): a client's message is a small JSON object, and its
+# decompressor then takes ~8 KiB for a moment instead of ~40 KiB.
+CLIENT_WINDOW_BITS = 9
 # Frames shorter than this are sent as they are (a compressed 100-byte ack
 # saves a few dozen bytes for the cost of a compressor).
 WORTH_FROM = 256
 # Compressed once per view, not per connection: the best ratio is affordable
-# (S1, P = 2,000: 7% fewer bytes than zlib's default level, at ~60 us a frame).
+# (S1, P = 2,000: 5% fewer bytes than zlib's default level, at ~60 us a frame).
 LEVEL = 9
-MEMORY_LEVEL = 9
-# A stream's window: 8 KiB holds the last two or three patches of a busy view,
-# which is what the next one repeats (S1, P = 2,000: 47% fewer bytes than
-# frames compressed alone; the whole 32 KiB window saves 2% more). With its
-# memory level, ~70 KiB per stream, and a stream lives only while its view
-# is busy (``STREAM_IDLE``).
-STREAM_WINDOW_BITS = 13
-STREAM_MEMORY_LEVEL = 6
+# A stream's window: 4 KiB holds the last patch or two of a busy view, which
+# is what the next one repeats (S1, P = 2,000: 44% fewer bytes than frames
+# compressed alone; an 8 KiB window saves 4% more for twice the memory, the
+# whole 32 KiB 6% more for ten times). ~37 KiB per stream; a stream lives
+# only while its view is busy, and a process keeps at most MAX_STREAMS.
+STREAM_WINDOW_BITS = 12
+STREAM_MEMORY_LEVEL = 5
 STREAM_IDLE = 5.0  # seconds without a frame before a stream's compressor is dropped
+MAX_STREAMS = 256  # ~9 MiB of compressors; past it the least recently used goes
+# Connections that must share a view for it to have a stream: a compressor
+# costs as much as two idle connections, and a view of a few players (a team
+# in a small room, the host, the screen) gets its frames compressed alone.
+STREAM_FROM = 8
 RSV1 = 0x40  # the frame header's bit that marks a compressed message
 TRAILER = b"\x00\x00\xff\xff"  # the empty stored block a sync flush ends with (section 7.2.1)
 _OFFER_PARAMETERS = {
@@ -71,11 +81,13 @@ class Deflated(bytes):
     __slots__ = ()
 
 
-def negotiate(offers: list[str]) -> int:
-    """What to accept of the client's ``Sec-WebSocket-Extensions`` offers: OFF, ALONE or STREAMS.
+def negotiate(offers: list[str]) -> tuple[int, int]:
+    """What to accept of the client's ``Sec-WebSocket-Extensions`` offers.
 
-    The first acceptable offer of permessage-deflate is taken. An offer is
-    refused if it asks the server for a window under 15 bits (the server's
+    Returns OFF, ALONE or STREAMS, and the window bits of the client's
+    messages (CLIENT_WINDOW_BITS if the offer lets the server choose, else
+    15). The first acceptable offer of permessage-deflate is taken. An offer
+    is refused if it asks the server for a window under 15 bits (the server's
     frames are compressed once for many clients, with the window they all
     accept), or has a parameter the RFC does not define, or one twice.
     """
@@ -83,29 +95,41 @@ def negotiate(offers: list[str]) -> int:
         for offer in header.split(","):
             name, *parameters = (part.strip() for part in offer.split(";"))
             if name.lower() == "permessage-deflate" and _acceptable(parameters):
-                keys = {p.partition("=")[0].strip().lower() for p in parameters}
-                return ALONE if "server_no_context_takeover" in keys else STREAMS
-    return OFF
+                given = dict(_parameter(p) for p in parameters)
+                mode = ALONE if "server_no_context_takeover" in given else STREAMS
+                bits = given.get("client_max_window_bits")
+                if bits is None:
+                    return mode, zlib.MAX_WBITS
+                # "client_max_window_bits=N": the client's own limit.
+                return mode, min(int(bits or zlib.MAX_WBITS), CLIENT_WINDOW_BITS)
+    return OFF, 0
 
 
-def response(accepted: int) -> str:
+def response(mode: int, client_window: int) -> str:
     """The ``Sec-WebSocket-Extensions`` answer to what ``negotiate`` accepted."""
-    return RESPONSE if accepted == STREAMS else RESPONSE_NO_CONTEXT
+    answer = RESPONSE if mode == STREAMS else RESPONSE_NO_CONTEXT
+    if client_window < zlib.MAX_WBITS:
+        answer += f"; client_max_window_bits={client_window}"
+    return answer
+
+
+def _parameter(text: str) -> tuple[str, str]:
+    key, _, value = text.partition("=")
+    return key.strip().lower(), value.strip().strip('"')
 
 
 def _acceptable(parameters: list[str]) -> bool:
     seen: set[str] = set()
     for parameter in parameters:
-        key, equals, value = parameter.partition("=")
-        key, value = key.strip().lower(), value.strip().strip('"')
+        key, value = _parameter(parameter)
         if key not in _OFFER_PARAMETERS or key in seen:
             return False
         seen.add(key)
         if key.endswith("_no_context_takeover"):
-            if equals:
+            if "=" in parameter:
                 return False
         elif key == "client_max_window_bits":
-            if equals and _window_bits(value) is None:
+            if "=" in parameter and _window_bits(value) is None:
                 return False
         elif _window_bits(value) != 15:  # server_max_window_bits: ours is always 15
             return False
@@ -116,10 +140,17 @@ def _window_bits(value: str) -> int | None:
     return int(value) if value.isdigit() and 8 <= int(value) <= 15 else None
 
 
+# The compressor of every frame compressed alone, for the process: a full
+# flush after each frame leaves it as if new (the next frame refers to
+# nothing before it). A compressor made per frame allocated and freed ~40
+# KiB each time, and the holes it left between long-lived objects cost S3
+# ~0.4 KiB per idle connection.
+_ALONE = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, 8)
+
+
 def deflate(payload: bytes) -> Deflated:
     """``payload`` compressed as one message with no context (RFC 7692, 7.2.1)."""
-    compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, MEMORY_LEVEL)
-    data = compressor.compress(payload) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    data = _ALONE.compress(payload) + _ALONE.flush(zlib.Z_FULL_FLUSH)
     return Deflated(data.removesuffix(TRAILER))
 
 
@@ -133,12 +164,13 @@ class Stream:
     a stream refers to nothing before it, so anybody can read it.
     """
 
-    __slots__ = ("_compressor", "frames", "mark", "used_at")
+    __slots__ = ("_compressor", "frames", "key", "mark", "used_at")
 
-    def __init__(self) -> None:
+    def __init__(self, key: tuple[str, str]) -> None:
         self._compressor = zlib.compressobj(
             LEVEL, zlib.DEFLATED, -STREAM_WINDOW_BITS, STREAM_MEMORY_LEVEL
         )
+        self.key = key  # (room code, view key)
         self.mark = object()
         self.used_at = 0.0
         self.frames = 0  # frames so far
@@ -153,14 +185,72 @@ class Stream:
         return Deflated(data.removesuffix(TRAILER))
 
 
-def inflate(payload: bytes, limit: int) -> bytes | None:
+class Streams:
+    """The streams of a process's busy views, by (room code, view key).
+
+    At most ``limit``, least recently used first: a new one past the limit
+    drops the oldest (its connections get frames compressed alone until
+    their view's stream starts again), and a stream unused for ``idle``
+    seconds is dropped, so an idle room keeps no compressor.
+    """
+
+    def __init__(self, limit: int = MAX_STREAMS, idle: float = STREAM_IDLE) -> None:
+        self._streams: OrderedDict[tuple[str, str], Stream] = OrderedDict()
+        self._sweeping: asyncio.TimerHandle | None = None
+        self._limit = limit
+        self._idle = idle
+
+    def __len__(self) -> int:
+        return len(self._streams)
+
+    def get(self, code: str, key: str) -> Stream | None:
+        return self._streams.get((code, key))
+
+    def start(self, code: str, key: str) -> Stream:
+        """A new stream for the view (in place of the one it had, if any)."""
+        stream = self._streams[code, key] = Stream((code, key))
+        self._streams.move_to_end((code, key))
+        while len(self._streams) > self._limit:
+            self._streams.popitem(last=False)
+        if self._sweeping is None:
+            loop = asyncio.get_running_loop()
+            self._sweeping = loop.call_later(self._idle, self._drop_idle)
+        return stream
+
+    def deflate(self, stream: Stream, payload: bytes) -> Deflated:
+        """The stream's next frame; the stream becomes the most recently used."""
+        if stream.key in self._streams:
+            self._streams.move_to_end(stream.key)
+        return stream.deflate(payload, asyncio.get_running_loop().time())
+
+    def forget(self, code: str) -> None:
+        """Drop the room's streams (its last connection here went)."""
+        for key in [k for k in self._streams if k[0] == code]:
+            del self._streams[key]
+
+    def _drop_idle(self) -> None:
+        self._sweeping = None
+        loop = asyncio.get_running_loop()
+        idle_since = loop.time() - self._idle
+        streams = self._streams
+        while streams:
+            oldest = next(iter(streams.values()))
+            if oldest.used_at > idle_since:
+                break
+            streams.popitem(last=False)
+        if streams:
+            self._sweeping = loop.call_later(self._idle, self._drop_idle)
+
+
+def inflate(payload: bytes, limit: int, window: int = zlib.MAX_WBITS) -> bytes | None:
     """A client's compressed message, inflated; None if it would exceed ``limit`` bytes.
 
-    Raises ``zlib.error`` when it is not valid DEFLATE data. The output is
+    ``window``: the bits of the window the client compresses with (a zlib
+    client asked for 8 uses 9, so 9 is the least). Raises ``zlib.error`` when it is not valid DEFLATE data. The output is
     bounded as it is produced, so a small message that inflates to gigabytes
     costs no more than ``limit`` bytes.
     """
-    decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
+    decompressor = zlib.decompressobj(-max(9, window))
     data = decompressor.decompress(payload + TRAILER, limit + 1)
     if len(data) > limit:
         return None

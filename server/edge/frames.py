@@ -71,17 +71,21 @@ class ClientFrames:
     """Feeds aiohttp's frame reader: fails the connection at an unmasked frame, inflates.
 
     ``inflate_limit``: permessage-deflate was negotiated, and the longest
-    message the reader takes is that many bytes (0: not negotiated).
+    message the reader takes is that many bytes (0: not negotiated);
+    ``window``: the window bits the client compresses with.
     """
 
     # Kept for every connection's lifetime: the state of a compressed message
     # is an object of its own, there only while one is being read.
-    __slots__ = ("_failed", "_head", "_held", "_limit", "_queue", "_reader", "_skip")
+    __slots__ = ("_failed", "_head", "_held", "_limit", "_queue", "_reader", "_skip", "_window")
 
-    def __init__(self, reader: Any, queue: Any, *, inflate_limit: int = 0) -> None:
+    def __init__(
+        self, reader: Any, queue: Any, *, inflate_limit: int = 0, window: int = zlib.MAX_WBITS
+    ) -> None:
         self._reader = reader
         self._queue = queue
         self._limit = inflate_limit
+        self._window = window
         self._head = b""  # the first bytes of a frame header split across reads
         self._skip = 0  # bytes of the current frame's payload still to come
         self._held: _Held | None = None
@@ -231,7 +235,7 @@ class ClientFrames:
             return None
         self._held = None
         try:
-            message = deflate.inflate(b"".join(held.parts), self._limit)
+            message = deflate.inflate(b"".join(held.parts), self._limit, self._window)
         except zlib.error:
             return WebSocketError(WSCloseCode.INVALID_TEXT, "invalid compressed data")
         if message is None:
@@ -251,19 +255,21 @@ class StrictWebSocketResponse(web.WebSocketResponse):
     never compresses).
     """
 
-    __slots__ = ("deflated",)
+    __slots__ = ("client_window", "deflated")
 
     def __init__(self, *, deflate: bool = False, **kwargs: Any) -> None:
         super().__init__(compress=False, **kwargs)
         self.deflated = int(deflate)  # until the handshake: whether to accept an offer
+        self.client_window = 0  # the window bits of the client's compressed messages
 
     def _handshake(self, request: BaseRequest) -> tuple[Any, str | None, int, bool]:
         headers, protocol, compress, notakeover = super()._handshake(request)
         if self.deflated:
             offers = request.headers.getall(hdrs.SEC_WEBSOCKET_EXTENSIONS, [])
-            self.deflated = deflate.negotiate(offers)
+            self.deflated, self.client_window = deflate.negotiate(offers)
             if self.deflated:
-                headers[hdrs.SEC_WEBSOCKET_EXTENSIONS] = deflate.response(self.deflated)
+                answer = deflate.response(self.deflated, self.client_window)
+                headers[hdrs.SEC_WEBSOCKET_EXTENSIONS] = answer
         return headers, protocol, compress, notakeover
 
     def _post_start(self, request: BaseRequest, protocol: str | None, writer: Any) -> None:
@@ -278,6 +284,7 @@ class StrictWebSocketResponse(web.WebSocketResponse):
             handler._payload_parser,
             self._reader,
             inflate_limit=self._max_msg_size - 1 if self.deflated else 0,
+            window=self.client_window,
         )
         handler._payload_parser = check
         if early:

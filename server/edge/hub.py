@@ -118,10 +118,7 @@ class RoomHub:
         self._tasks: set[asyncio.Task[None]] = set()
         self._flushing: set[str] = set()  # rooms whose flush is writing its frames
         self._again: set[str] = set()  # rooms to flush again once that is done
-        # Each busy view's compressed stream (deflate.Stream), by room and view
-        # key, and the timer that drops the idle ones.
-        self._streams: dict[str, dict[str, deflate.Stream]] = {}
-        self._sweeping: asyncio.TimerHandle | None = None
+        self._streams = deflate.Streams()  # each busy view's compressed stream
 
     # -- connections -------------------------------------------------------
 
@@ -179,7 +176,7 @@ class RoomHub:
         self._wanted_seq.pop(code, None)
         self._not_before.pop(code, None)
         self._rows.pop(code, None)
-        self._streams.pop(code, None)
+        self._streams.forget(code)
         self._stale.discard(code)
         self._noticed_at.pop(code, None)
 
@@ -450,46 +447,27 @@ class RoomHub:
         that starting it again costs little, it starts again, with a first
         frame that refers to nothing before it: everybody is in it from then.
         No frame when the view's stream already had its frame in this push
-        (another group of the same view key: only one can follow it).
+        (another group of the same view key: only one can follow it), or
+        when too few connections share the view for a compressor to pay.
         """
         if key in streamed:
             return None, None, None
         streamed.add(key)
         streamers = [c for c in conns if c.deflate == deflate.STREAMS]
-        if not streamers:
+        if len(streamers) < deflate.STREAM_FROM:
             return None, None, None
-        streams = self._streams.setdefault(code, {})
-        stream = streams.get(key)
+        stream = self._streams.get(code, key)
         if stream is not None:
             behind = sum(1 for c in streamers if c.stream_mark is not stream.mark)
             if behind and (4 * behind >= len(streamers) or stream.frames >= STREAM_RESTART):
                 stream = None
         if stream is None:
-            stream = streams[key] = deflate.Stream()
-            if self._sweeping is None:
-                self._sweeping = asyncio.get_running_loop().call_later(
-                    deflate.STREAM_IDLE, self._drop_idle_streams
-                )
+            stream = self._streams.start(code, key)
             after = None  # a first frame: anybody can read it
         else:
             after = stream.mark
-        frame = stream.deflate(data, asyncio.get_running_loop().time())
+        frame = self._streams.deflate(stream, data)
         return frame, after, stream.mark
-
-    def _drop_idle_streams(self) -> None:
-        """Drop the compressors of views that had no frame for a while (~70 KiB each)."""
-        self._sweeping = None
-        idle_since = asyncio.get_running_loop().time() - deflate.STREAM_IDLE
-        for code in list(self._streams):
-            streams = self._streams[code]
-            for key in [k for k, stream in streams.items() if stream.used_at <= idle_since]:
-                del streams[key]
-            if not streams:
-                del self._streams[code]
-        if self._streams:
-            self._sweeping = asyncio.get_running_loop().call_later(
-                deflate.STREAM_IDLE, self._drop_idle_streams
-            )
 
     @staticmethod
     def _deflated(data: bytes, squeezed: dict[bytes, Deflated]) -> Deflated:

@@ -31,41 +31,49 @@ LIMIT = 65_536  # the server's default: four times max_frame_bytes
 # -- the offer -------------------------------------------------------------------
 
 
+S, A, OFF = deflate.STREAMS, deflate.ALONE, deflate.OFF
+
+
 @pytest.mark.parametrize(
     ("offers", "accepted"),
     [
-        (["permessage-deflate"], deflate.STREAMS),
-        (["permessage-deflate; client_max_window_bits"], deflate.STREAMS),  # browsers
-        (
-            ["permessage-deflate; client_max_window_bits=12; server_max_window_bits=15"],
-            deflate.STREAMS,
-        ),
-        (['permessage-deflate; client_max_window_bits="10"'], deflate.STREAMS),
-        (["permessage-deflate; client_no_context_takeover"], deflate.STREAMS),
+        (["permessage-deflate"], (S, 15)),
+        # Browsers: the server chooses the window of the client's messages.
+        (["permessage-deflate; client_max_window_bits"], (S, 9)),
+        (["permessage-deflate; client_max_window_bits=12; server_max_window_bits=15"], (S, 9)),
+        (['permessage-deflate; client_max_window_bits="8"'], (S, 8)),
+        (["permessage-deflate; client_no_context_takeover"], (S, 15)),
         # The client's decompressor forgets between messages: frames stand alone.
-        (["permessage-deflate; server_no_context_takeover"], deflate.ALONE),
-        (["x-webkit-deflate-frame, permessage-deflate"], deflate.STREAMS),
-        (["x-webkit-deflate-frame", "permessage-deflate"], deflate.STREAMS),  # two header lines
+        (["permessage-deflate; server_no_context_takeover"], (A, 15)),
+        (["x-webkit-deflate-frame, permessage-deflate"], (S, 15)),
+        (["x-webkit-deflate-frame", "permessage-deflate"], (S, 15)),  # two header lines
         # A smaller window for the server's frames: they are compressed once for all.
-        (["permessage-deflate; server_max_window_bits=10"], deflate.OFF),
-        (["permessage-deflate; server_max_window_bits=10, permessage-deflate"], deflate.STREAMS),
-        (["permessage-deflate; server_max_window_bits"], deflate.OFF),  # needs a value
-        (["permessage-deflate; client_max_window_bits=16"], deflate.OFF),
-        (["permessage-deflate; client_max_window_bits=x"], deflate.OFF),
-        (["permessage-deflate; server_no_context_takeover=1"], deflate.OFF),
-        (
-            ["permessage-deflate; client_no_context_takeover; client_no_context_takeover"],
-            deflate.OFF,
-        ),
-        (["permessage-deflate; mystery"], deflate.OFF),
-        (["x-webkit-deflate-frame"], deflate.OFF),
-        ([], deflate.OFF),
+        (["permessage-deflate; server_max_window_bits=10"], (OFF, 0)),
+        (["permessage-deflate; server_max_window_bits=10, permessage-deflate"], (S, 15)),
+        (["permessage-deflate; server_max_window_bits"], (OFF, 0)),  # needs a value
+        (["permessage-deflate; client_max_window_bits=16"], (OFF, 0)),
+        (["permessage-deflate; client_max_window_bits=x"], (OFF, 0)),
+        (["permessage-deflate; server_no_context_takeover=1"], (OFF, 0)),
+        (["permessage-deflate; client_no_context_takeover; client_no_context_takeover"], (OFF, 0)),
+        (["permessage-deflate; mystery"], (OFF, 0)),
+        (["x-webkit-deflate-frame"], (OFF, 0)),
+        ([], (OFF, 0)),
     ],
 )
 def test_an_offer_is_accepted_only_on_terms_the_server_can_keep(
-    offers: list[str], accepted: int
+    offers: list[str], accepted: tuple[int, int]
 ) -> None:
     assert deflate.negotiate(offers) == accepted
+
+
+def test_the_answer_says_what_was_agreed() -> None:
+    assert deflate.response(S, 15) == "permessage-deflate; client_no_context_takeover"
+    assert deflate.response(S, 9) == (
+        "permessage-deflate; client_no_context_takeover; client_max_window_bits=9"
+    )
+    assert deflate.response(A, 15) == (
+        "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+    )
 
 
 def test_a_stream_refers_to_its_earlier_frames_and_starts_readable_by_anybody() -> None:
@@ -81,7 +89,7 @@ def test_a_stream_refers_to_its_earlier_frames_and_starts_readable_by_anybody() 
         ).encode()
         for n in range(5)
     ]
-    stream = deflate.Stream()
+    stream = deflate.Stream(("ABCD", "team:t1"))
     marks = []
     squeezed = []
     for n, message in enumerate(frames):
@@ -105,13 +113,33 @@ def test_a_deflated_frame_stands_alone() -> None:
     assert deflate.inflate(bytes(squeezed), len(message) - 1) is None
 
 
+async def test_streams_are_bounded_and_an_idle_one_is_dropped() -> None:
+    streams = deflate.Streams(limit=2, idle=0.05)
+    first = streams.start("ROOM", "host")
+    streams.deflate(first, b"x" * 300)
+    second = streams.start("ROOM", "screen")
+    streams.deflate(first, b"y" * 300)  # the first is now the most recently used
+    streams.start("OTHER", "host")
+    assert len(streams) == 2
+    assert streams.get("ROOM", "host") is first and streams.get("ROOM", "screen") is None
+    assert second.frames == 0
+    streams.forget("OTHER")
+    assert len(streams) == 1
+    async with asyncio.timeout(2):  # dropped once unused for the idle time
+        while len(streams):
+            await asyncio.sleep(0.01)
+    assert streams.get("ROOM", "host") is None
+
+
 # -- client messages, inflated before aiohttp's reader ---------------------------
 
 
-def reader() -> tuple[ClientFrames, WebSocketDataQueue]:
+def reader(window: int = 15) -> tuple[ClientFrames, WebSocketDataQueue]:
     loop = asyncio.get_running_loop()
     queue = WebSocketDataQueue(BaseProtocol(loop), 2**16, loop=loop)
-    check = ClientFrames(WebSocketReader(queue, LIMIT + 1, False, True), queue, inflate_limit=LIMIT)
+    check = ClientFrames(
+        WebSocketReader(queue, LIMIT + 1, False, True), queue, inflate_limit=LIMIT, window=window
+    )
     return check, queue
 
 
@@ -188,6 +216,19 @@ async def test_a_bad_compressed_message_fails_the_connection(stream: bytes, code
     assert check.feed_data(frame(b"later")) == (True, b"")
 
 
+async def test_a_small_window_agreed_is_the_window_inflated_with() -> None:
+    text = " ".join(f"word{i}" for i in range(2000)).encode()
+    check, queue = reader(window=9)
+    check.feed_data(frame(deflated(text, window=9), rsv1=True))
+    assert (await queue.read()).data == text.decode()
+    # A client that compresses with a bigger window than it agreed to refers
+    # further back than the server keeps: a broken message, and the end.
+    check.feed_data(
+        frame(deflated(b"abcdefgh" * 10 + bytes(range(256)) * 4 + b"abcdefgh" * 10), rsv1=True)
+    )
+    assert await failure(queue) == 1007
+
+
 async def test_a_compressed_message_of_exactly_the_limit_goes_on() -> None:
     check, queue = reader()
     body = b"x" * LIMIT
@@ -211,7 +252,8 @@ async def test_shared_frames_go_compressed_and_compressed_messages_are_read() ->
         room = await create_room(srv.base_url)
         offer = "permessage-deflate; client_max_window_bits"
         raw = await RawSocket.open(srv.base_url, extensions=offer)
-        assert b"Sec-WebSocket-Extensions: " + deflate.RESPONSE.encode() in raw.head
+        answer = deflate.response(deflate.STREAMS, deflate.CLIENT_WINDOW_BITS)
+        assert b"Sec-WebSocket-Extensions: " + answer.encode() + b"\r\n" in raw.head
         hello = {"type": "join", "v": 2, "id": 1, "room": room["code"], "name": "Ada"}
         await raw.send(frame(deflated(json.dumps(hello).encode()), rsv1=True), piece=4)
         kinds = {}
@@ -232,37 +274,47 @@ async def test_shared_frames_go_compressed_and_compressed_messages_are_read() ->
         await bea.close()
 
 
-@pytest.mark.parametrize("alone", [False, True])
-async def test_a_view_is_one_stream_to_the_connections_that_got_all_of_it(alone: bool) -> None:
-    # Three players of one team watch the others join: every patch of their
-    # view goes to all three, each one read by a decompressor that has read
-    # the ones before (a browser's). A client that asked the server not to
-    # keep context gets every frame readable on its own.
-    offer = "permessage-deflate" + ("; server_no_context_takeover" if alone else "")
+@pytest.mark.parametrize(
+    ("watching", "offer", "streamed"),
+    [
+        (deflate.STREAM_FROM, "permessage-deflate", True),
+        # A client that asked the server not to keep context between frames.
+        (deflate.STREAM_FROM, "permessage-deflate; server_no_context_takeover", False),
+        # Too few connections share the view for a compressor of its own.
+        (3, "permessage-deflate", False),
+    ],
+)
+async def test_a_view_shared_by_many_is_one_stream_to_those_that_got_all_of_it(
+    watching: int, offer: str, streamed: bool
+) -> None:
+    # Players of one team watch others join another: each patch of their view goes
+    # to all of them, read by a decompressor that has read the ones before (a
+    # browser's). Streamed: some frames can be read only that way; else every
+    # frame can be read on its own. Either way every view is the same.
     async with running_server(fast_settings()) as srv, asyncio.timeout(20):
         room = await create_room(srv.base_url)
         code = room["code"]
         watchers = []
-        for name in ("Ada", "Bea", "Cy"):
+        for w in range(watching):
             raw = await RawSocket.open(srv.base_url, extensions=offer)
-            hello = {"type": "join", "v": 2, "id": 1, "room": code, "name": name, "team": "t1"}
+            hello = {"type": "join", "v": 2, "id": 1, "room": code, "name": f"W{w}", "team": "t1"}
             await raw.send(frame(json.dumps(hello).encode()))
             watchers.append(raw)
         views: list[Any] = [None] * len(watchers)
         others = []
-        for n in range(8):
-            others.append(await join(srv.ws_url, code, f"Player {n:02}", team="t1"))
+        for n in range(6):
+            others.append(await join(srv.ws_url, code, f"Player {n:02}", team="t2"))
             # Each watcher's view (state, then patches) catches up with the join.
             for i, raw in enumerate(watchers):
-                while views[i] is None or views[i]["players_count"] < 4 + n:
+                while views[i] is None or views[i]["players_count"] < watching + n + 1:
                     message = json.loads(await raw.next_message())
                     if message["type"] == "state":
                         views[i] = message["state"]
                     elif message["type"] == "patch":
                         views[i] = patches.apply(views[i], message["ops"])
-        assert views[0] == views[1] == views[2]
+        assert all(view == views[0] for view in views)
         for raw in watchers:
-            assert all(raw.alone) if alone else not all(raw.alone)
+            assert raw.alone and all(raw.alone) is not streamed
             raw.close()
         for client in others:
             await client.close()
@@ -274,7 +326,7 @@ async def test_a_client_that_offers_nothing_or_too_little_gets_plain_frames() ->
         (fast_settings(), "permessage-deflate; server_max_window_bits=9"),
         (fast_settings(ws_deflate=False), "permessage-deflate"),
     ):
-        async with running_server(settings) as srv, asyncio.timeout(10):
+        async with running_server(settings) as srv, asyncio.timeout(20):
             room = await create_room(srv.base_url)
             raw = await RawSocket.open(srv.base_url, extensions=offer)
             assert b"sec-websocket-extensions" not in raw.head.lower()
@@ -291,7 +343,8 @@ async def test_the_project_client_negotiates_it_and_plays_as_before() -> None:
         room = await create_room(srv.base_url)
         ada = await RitrovoClient.connect(srv.ws_url)
         assert ada.ws.response is not None
-        assert ada.ws.response.headers["Sec-WebSocket-Extensions"] == deflate.RESPONSE
+        answer = deflate.response(deflate.STREAMS, deflate.CLIENT_WINDOW_BITS)
+        assert ada.ws.response.headers["Sec-WebSocket-Extensions"] == answer
         await ada.hello("join", room=room["code"], name="Ada")
         assert ada.state is not None and ada.state["state"]["code"] == room["code"]
         await ada.close()

@@ -33,9 +33,9 @@ def frame(
     return header + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
 
 
-def deflated(message: bytes) -> bytes:
+def deflated(message: bytes, window: int = 15) -> bytes:
     """``message`` compressed as permessage-deflate sends it (no context, trailer removed)."""
-    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -window)
     data = compressor.compress(message) + compressor.flush(zlib.Z_SYNC_FLUSH)
     assert data.endswith(b"\x00\x00\xff\xff")
     return data[:-4]
