@@ -261,7 +261,22 @@ class GuardedHandler(RequestHandler):
             self._guard.release(self._address)
             self._address = None
         self._cancel_timers()
+        transport = self.transport
         super().connection_lost(exc)
+        # A closed connection must not be a reference cycle: only a full
+        # collection frees those, and under connection churn they piled up
+        # between collections (the issue-12 soak: thousands of closed
+        # connections at ~7 KiB, the peak that left the process's pymalloc
+        # arenas pinned after the abuse). Two links close the cycles, and
+        # neither is used once the connection is lost: a WebSocket's
+        # ``_on_data_received``, which aiohttp hands this handler and never
+        # takes back (handler -> response -> reader, writer, request ->
+        # handler), and Python 3.11's socket transport's bound method of
+        # itself (CPython gh-100348, cleared the same way in 3.12; its reader
+        # was removed from the selector when it closed).
+        self._data_received_cb = None
+        if transport is not None and hasattr(transport, "_read_ready_cb"):
+            setattr(transport, "_read_ready_cb", None)  # noqa: B010 - private to asyncio
 
     def data_received(self, data: bytes) -> None:
         if self._upgraded:  # a WebSocket's frames: nothing to time here

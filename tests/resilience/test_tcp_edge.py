@@ -10,6 +10,7 @@ socket is bounded: ``closed_by_server`` reads until end of file.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import time
@@ -19,8 +20,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from ritrovo.config import Settings
-from ritrovo.edge.tcp import GUARD, HostRules
+from ritrovo.edge.tcp import GUARD, GuardedHandler, HostRules
 from ritrovo.protocol import PROTOCOL_VERSION
 from support.protocol_helpers import create_room
 from support.servers import RunningServer, running_server
@@ -318,3 +320,38 @@ async def test_a_malformed_request_is_answered_400_and_logged_as_one_debug_line(
     assert not [r for r in records if r.levelno >= logging.WARNING or r.exc_info]
     refused = [r for r in records if r.name == "ritrovo.edge.tcp"]
     assert len(refused) == 1 and "LineTooLong" in refused[0].getMessage()
+
+
+async def test_closed_connections_are_freed_without_the_cyclic_collector() -> None:
+    # Cycles wait for a full collection: under churn thousands of closed
+    # connections piled up between two (the issue-12 soak).
+    async with server() as srv:
+        guard = srv.app[GUARD]
+        port = port_of(srv)
+        gc.collect()
+        gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection finds is kept in gc.garbage
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with http.get(srv.base_url + "/healthz") as response:
+                    assert response.status == 200
+                ws = await http.ws_connect(srv.ws_url)
+                await ws.send_str(json.dumps({"type": "ping", "v": PROTOCOL_VERSION}))
+                assert "type" in await ws.receive_json(timeout=5)  # its answer
+                await ws.close()
+            async with asyncio.timeout(5):  # until the server has seen both go
+                while guard.open:
+                    await asyncio.sleep(0.01)
+            gc.collect()
+            left = [
+                type(o).__name__
+                for o in gc.garbage
+                if isinstance(o, (GuardedHandler, web.WebSocketResponse))
+                or (
+                    isinstance(o, asyncio.Transport)
+                    and (o.get_extra_info("sockname") or ("", 0))[1] == port
+                )
+            ]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+    assert left == []
