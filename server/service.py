@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from .circles import CircleService
 from .errors import Conflict, ErrorCode, LimitExceeded, NotFound, RitrovoError, StoreUnavailable
 from .game import changes, flow, rooms
 from .game.models import DEFAULT_MAX_PLAYERS, Room
@@ -140,6 +141,20 @@ class _Command:
     done: asyncio.Future[tuple[Room, Any]]
 
 
+def _refusal(exc: BaseException) -> BaseException:
+    """``exc`` as a command's future takes it: a refusal without its traceback.
+
+    The traceback's frames (the committer's, the rule's) hold the batch, so
+    the futures, so the exception: every refused command (an unknown room, a
+    rule's no) was a reference cycle that only a full collection freed, and
+    a flood of refused openings piled them up. A refusal is answered to its
+    client and never logged with a traceback; an unexpected error keeps its.
+    """
+    if isinstance(exc, RitrovoError):
+        exc.__traceback__ = None
+    return exc
+
+
 def _settle(batch: list[_Command], outcomes: list[tuple[bool, Any]], room: Room) -> None:
     for command, (ok, value) in zip(batch, outcomes, strict=True):
         if command.done.done():
@@ -147,14 +162,14 @@ def _settle(batch: list[_Command], outcomes: list[tuple[bool, Any]], room: Room)
         if ok:
             command.done.set_result((room, value))
         else:
-            command.done.set_exception(value)
+            command.done.set_exception(_refusal(value))
 
 
 def _fail(batch: list[_Command], exc: BaseException) -> None:
     for command in batch:
         if not command.done.done():
             if isinstance(exc, Exception):
-                command.done.set_exception(exc)
+                command.done.set_exception(_refusal(exc))
             else:
                 command.done.cancel()
 
@@ -213,10 +228,15 @@ class GameService:
         # until their lease must have run out: a commit that still names one
         # does not make this process send it commands again.
         self._unreachable: dict[str, tuple[str, float]] = {}
+        # Circles (server/circles.py), set by the app: None in a service without them.
+        self.circles: CircleService | None = None
 
     # -- rooms -----------------------------------------------------------
 
-    async def create_room(self, name: object, pack_id: str | None = None) -> CreatedRoom:
+    async def create_room(
+        self, name: object, pack_id: str | None = None, *, circle: tuple[str, str] | None = None
+    ) -> CreatedRoom:
+        """A new room; ``circle``: the id and name of the circle it is opened in."""
         now = self.clock()
         if await self.store.count_rooms(now) >= self.max_rooms:
             raise LimitExceeded(
@@ -235,6 +255,8 @@ class GameService:
                 max_players=self.max_players_per_room,
             )
             room.pack_id = pack_id
+            if circle is not None:
+                room.circle, room.circle_name = circle
             stored = parts.split(room)
             if await self.store.create(room.code, stored, now, ttl=self.unused_room_ttl):
                 self._remember(room.code, Cached(0, room, stored))
@@ -354,7 +376,12 @@ class GameService:
         self._last_command_at = time.monotonic()
         # Shielded: a caller that goes away (its connection closed) does not
         # cancel a commit that other commands of the batch wait for.
-        result: tuple[Room, T] = await asyncio.shield(command.done)
+        try:
+            result: tuple[Room, T] = await asyncio.shield(command.done)
+        finally:
+            # A refusal raised here has this frame in its traceback: without
+            # ``command`` (whose future holds the refusal) that is no cycle.
+            del command
         return result
 
     async def _run(self, code: str) -> None:

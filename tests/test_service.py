@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -261,3 +262,30 @@ async def test_rooms_nobody_uses_here_are_no_longer_kept_decoded(tmp_path: Any) 
     room, _ = await service.execute(left, joiner("Ben"))
     assert sorted(p.name for p in room.players.values()) == ["Ada", "Ben"]
     assert store.conflicts == 0
+
+
+async def test_a_refused_command_is_freed_without_the_cyclic_collector(tmp_path: Any) -> None:
+    # A refusal's traceback held the batch, so the futures, so the refusal:
+    # a flood of refused openings piled up cycles between two full collections.
+    service = GameService(MemoryStore(), PackLibrary(tmp_path))
+    code = (await service.create_room("Refusals")).room.code
+
+    def join(room: Room, pack: Pack | None, now: float) -> None:
+        rooms.join(room, name="", team_id=None, token_hash="a", now=now)  # no name: refused
+
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection finds is kept in gc.garbage
+    try:
+        for room_code in ("ZZZZZZ", code):  # no such room; a rule's refusal
+            try:
+                await service.execute(room_code, join)
+            except RitrovoError:
+                pass
+            else:
+                pytest.fail("not refused")
+        gc.collect()
+        left = [type(o).__name__ for o in gc.garbage if isinstance(o, BaseException)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert left == []
