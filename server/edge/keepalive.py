@@ -37,11 +37,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from typing import Any
 
 from aiohttp import WSMsgType
 from aiohttp.web_request import BaseRequest
+from multidict import CIMultiDict
 
 from ..protocol import CloseCode
 from .connection import Connection, _Suspended
@@ -86,6 +88,14 @@ class KeptAliveResponse(StrictWebSocketResponse):
         # called (``prepare``), and nothing reads them afterwards (Ritrovo
         # keeps no access log): ~700 bytes per connection.
         self._headers.clear()
+        # So were the request's headers (the Origin and the address were
+        # checked before the upgrade, the handshake read the rest): ~1 KiB
+        # of names and values for a browser's upgrade. aiohttp keeps the
+        # request for the connection's lifetime and hands out its headers
+        # only as a read-only proxy of the dict the parser made.
+        for held in gc.get_referents(request.headers):
+            if type(held) is CIMultiDict:
+                held.clear()
 
     def _reset_heartbeat(self) -> None:
         """No per-connection timers (aiohttp calls this at the upgrade)."""

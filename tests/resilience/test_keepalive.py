@@ -73,6 +73,8 @@ async def test_an_idle_player_is_kept_and_no_timer_is_left_per_connection() -> N
                 assert isinstance(ws, KeptAliveResponse)
                 assert ws._heartbeat_cb is None and ws._pong_response_cb is None
                 assert ws._req is not None and ws._req.protocol._parser is None  # HTTP is over
+                # Neither the handshake's response headers nor the request's are kept.
+                assert not ws.headers and not ws._req.headers
         finally:
             for client in clients:
                 await client.close()
