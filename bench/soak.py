@@ -49,8 +49,12 @@ refuse much of the abuse, as they should.
     .venv/bin/python bench/soak.py --duration 20 --idle 10  # a quick look
     .venv/bin/python bench/soak.py --server-env MALLOC_ARENA_MAX=2 --save soak-arena2
     RITROVO_SOAK_PATCH=close_cycle .venv/bin/python bench/soak.py --save soak-exp-close-cycle
+    .venv/bin/python bench/soak.py --server-env RITROVO_SOAK_PINS=1   # what keeps the arenas
 
-(``RITROVO_SOAK_PATCH`` and ``RITROVO_SOAK_REFERRERS``: bench/lib/soak_serve.py.)
+(``RITROVO_SOAK_PATCH``, ``RITROVO_SOAK_REFERRERS``, ``RITROVO_SOAK_PINS`` and
+``RITROVO_SOAK_TRACEMALLOC``: bench/lib/soak_serve.py. Every dump also has
+pymalloc's arenas, glibc's malloc figures, the resident memory by mapping and
+the full collections' count and times.)
 
 Results: ``bench/results/soak.json`` (``--save``); the server's log in
 ``bench/results/logs/soak.log``.
@@ -1168,6 +1172,23 @@ def print_report(result: dict[str, Any]) -> None:
         row("  Python allocated blocks", lambda m: m["python"].get("allocated_blocks", 0), 0),
         row("  Python gc-tracked objects", lambda m: m["python"].get("gc_objects", 0), 0),
         row("  full collections so far", lambda m: m["python"]["gc_collections"][2], 0),
+        row(
+            "  pymalloc arenas (1 MiB each)",
+            lambda m: m["python"].get("pymalloc", {}).get("arenas_allocated_current", 0),
+            0,
+        ),
+        row(
+            "  pymalloc bytes in blocks (MiB)",
+            lambda m: m["python"].get("pymalloc", {}).get("bytes_in_allocated_blocks", 0) / 2**20,
+        ),
+        row(
+            "  brk heap resident (MiB)",
+            lambda m: m["python"].get("smaps", {}).get("heap_rss_kib", 0) / 1024,
+        ),
+        row(
+            "  glibc malloc in use (MiB)",
+            lambda m: m["python"].get("glibc", {}).get("in_use_bytes", 0) / 2**20,
+        ),
         row("  QR codes cached", lambda m: m["python"].get("qr_cache_entries", -1), 0),
         row("  packs cached", lambda m: m["python"].get("pack_cache_entries", -1), 0),
         row("  Redis pool connections", lambda m: m["python"].get("redis_pool_connections", -1), 0),
