@@ -50,8 +50,13 @@ CLIENT_WINDOW_BITS = 9
 # saves a few dozen bytes for the cost of a compressor).
 WORTH_FROM = 256
 # Compressed once per view, not per connection: the best ratio is affordable
-# (S1, P = 2,000: 5% fewer bytes than zlib's default level, at ~60 us a frame).
+# for the frames of a game in progress (S1, P = 2,000: 5% fewer bytes than
+# zlib's default level, ~60 us a frame) ...
 LEVEL = 9
+# ... but not on the event loop for the full state of a 2,000-player room (a
+# host's is ~500 KB: 22 ms at level 9 for 340 KB, 7 ms at 6, 1 ms at 1).
+# Frames over these sizes are compressed at the lower levels, alone.
+LEVELS_BY_SIZE = ((16 * 1024, LEVEL), (128 * 1024, 6), (1 << 62, 1))
 # A stream's window: 4 KiB holds the last patch or two of a busy view, which
 # is what the next one repeats (S1, P = 2,000: 44% fewer bytes than frames
 # compressed alone; an 8 KiB window saves 4% more for twice the memory, the
@@ -140,17 +145,26 @@ def _window_bits(value: str) -> int | None:
     return int(value) if value.isdigit() and 8 <= int(value) <= 15 else None
 
 
-# The compressor of every frame compressed alone, for the process: a full
-# flush after each frame leaves it as if new (the next frame refers to
-# nothing before it). A compressor made per frame allocated and freed ~40
-# KiB each time, and the holes it left between long-lived objects cost S3
-# ~0.4 KiB per idle connection.
-_ALONE = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, 8)
+# The compressors of the frames compressed alone, one per level, for the
+# process: a full flush after each frame leaves one as if new (the next frame
+# refers to nothing before it). A compressor made per frame allocated and
+# freed ~40 KiB each time, and the holes it left between long-lived objects
+# cost S3 ~0.4 KiB per idle connection.
+_ALONE: dict[int, Any] = {}
+
+
+def level_for(size: int) -> int:
+    """The compression level of a frame of ``size`` bytes."""
+    return next(level for largest, level in LEVELS_BY_SIZE if size <= largest)
 
 
 def deflate(payload: bytes) -> Deflated:
     """``payload`` compressed as one message with no context (RFC 7692, 7.2.1)."""
-    data = _ALONE.compress(payload) + _ALONE.flush(zlib.Z_FULL_FLUSH)
+    level = level_for(len(payload))
+    compressor = _ALONE.get(level)
+    if compressor is None:
+        compressor = _ALONE[level] = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, 8)
+    data = compressor.compress(payload) + compressor.flush(zlib.Z_FULL_FLUSH)
     return Deflated(data.removesuffix(TRAILER))
 
 

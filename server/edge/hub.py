@@ -406,10 +406,13 @@ class RoomHub:
             player = conns[0].role == "player"
             squeeze = len(data) >= deflate.WORTH_FROM and any(c.deflate for c in conns)
             # Full states go to connections that are new or resynced: never in
-            # a stream, so they do not take the view's stream from the rest.
+            # a stream, so they do not take the view's stream from the rest. A
+            # patch too big for a stream's level goes alone, at a faster one.
             in_stream, follows, mark = (
                 self._stream_frame(room.code, key, conns, data, streamed)
-                if squeeze and kind == MessageType.PATCH
+                if squeeze
+                and kind == MessageType.PATCH
+                and deflate.level_for(len(data)) == deflate.LEVEL
                 else (None, None, None)
             )
             for conn in conns:

@@ -113,6 +113,23 @@ def test_a_deflated_frame_stands_alone() -> None:
     assert deflate.inflate(bytes(squeezed), len(message) - 1) is None
 
 
+def test_a_big_frame_is_compressed_at_a_faster_level_and_still_alone() -> None:
+    # The full state of a 2,000-player room for the host is ~500 KB: level 9
+    # would hold the event loop for tens of milliseconds.
+    assert deflate.level_for(1_000) == deflate.LEVEL
+    assert deflate.level_for(16 * 1024 + 1) == 6
+    assert deflate.level_for(500_000) == 1
+    rows = [{"id": f"p{i}", "name": f"Player {i:04}", "points": i % 7} for i in range(6_000)]
+    big = json.dumps({"type": "state", "state": {"players": rows}}).encode()
+    assert len(big) > 128 * 1024
+    small = json.dumps(rows[:20]).encode()
+    # Compressors are shared by level and reset after every frame: each
+    # frame reads on its own, whatever came before it.
+    frames = [deflate.deflate(big), deflate.deflate(small), deflate.deflate(big)]
+    assert [inflated(f) for f in frames] == [big, small, big]
+    assert len(frames[0]) < len(big) / 4
+
+
 async def test_streams_are_bounded_and_an_idle_one_is_dropped() -> None:
     streams = deflate.Streams(limit=2, idle=0.05)
     first = streams.start("ROOM", "host")
