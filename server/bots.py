@@ -5,7 +5,10 @@ shared screen, starts some bots, and runs the game: the bots join the room,
 guess (sometimes right), open hints now and then, write story lines when it is
 their turn and vote for other teams' stories, answer a "Who's who" round's
 prompts (or skip) and choose a colleague for each of its questions, at a
-human-like pace, so the screen moves as it would with a real team.
+human-like pace, so the screen moves as it would with a real team. In the
+lobby some say whether they are new here or experienced (for the coffee
+pairing's mentoring option); in a coffee pairing each reads its group from its
+``you`` frame (who it is with, the breakout room) and says so in the log.
 
 Fair play: bots see exactly what a player's screen shows. They do not know the
 answers, so they guess plausible words: one of the options of a
@@ -31,6 +34,7 @@ import re
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -217,6 +221,7 @@ class BotOptions:
     stay: bool = False  # keep playing after the game finishes (the host may pick another pack)
     max_seconds: float = 4 * 3600.0  # the bots leave after this, whatever happens
     team: str | None = None  # join this team id (default: the server balances teams)
+    mentoring: float = 0.5  # chance a bot says, in the lobby, it is a newcomer or experienced
     name_prefix: str = "Bot "
     verbose: bool = True
 
@@ -232,19 +237,36 @@ class BotStats:
     votes: int = 0
     answers: int = 0  # "Who's who" answers given
     choices: int = 0  # "Who's who" questions answered for the team
+    roles: int = 0  # mentoring roles said in the lobby
+    pairings: int = 0  # coffee pairing groups the bots found themselves in
     refused: int = 0  # requests the server refused (too late, rate limited, ...)
     errors: dict[str, int] = field(default_factory=dict)
     finished: bool = False  # the game reached "finished"
+    # Set whenever a count moves (``until``).
+    changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
 
     def refuse(self, code: str) -> None:
         self.refused += 1
         self.errors[code] = self.errors.get(code, 0) + 1
+
+    def count(self, name: str) -> None:
+        """One more of the count ``name`` (``roles``, ``pairings``)."""
+        setattr(self, name, getattr(self, name) + 1)
+        self.changed.set()
+
+    async def until(self, check: Callable[[BotStats], bool], timeout: float) -> None:
+        """Wait until ``check(self)`` holds, for those watching a run (tests); TimeoutError after ``timeout``."""
+        async with asyncio.timeout(timeout):
+            while not check(self):
+                self.changed.clear()
+                await self.changed.wait()
 
     def summary(self) -> str:
         return (
             f"{self.joined} bots: {self.guesses} guesses ({self.correct} right, {self.near} near), "
             f"{self.hints} hints, {self.lines} story lines, {self.votes} votes, "
             f"{self.answers} Who's who answers, {self.choices} Who's who choices, "
+            f"{self.roles} mentoring roles, {self.pairings} coffee pairings, "
             f"{self.refused} refused" + (" - game finished" if self.finished else "")
         )
 
@@ -419,6 +441,9 @@ class Bot:
                 return None
         if phase == "closed":
             return None
+        self._pairing(client.you)
+        if phase == "lobby":
+            return await self._lobby()
         if phase == "riddle" and state.get("riddle"):
             return await self._riddle(state, state["riddle"], now)
         if phase == "story" and state.get("story"):
@@ -599,6 +624,34 @@ class Bot:
                 self.log(f"chose {person} for question {int(question.get('index', 0)) + 1}")
         return 1.0
 
+    async def _lobby(self) -> float:
+        """Once per bot: now and then, say whether it is new here or experienced."""
+        key = ("mentoring",)
+        if key in self.done_for:
+            return 1.0
+        self.done_for.add(key)
+        if self.rng.random() < self.opts.mentoring:
+            role = self.rng.choice(("newcomer", "experienced"))
+            if await self.ask("set_mentoring_role", role=role) is not None:
+                self.stats.count("roles")
+                self.log(f"said they are {'new here' if role == 'newcomer' else 'experienced'}")
+        return 1.0
+
+    def _pairing(self, you: dict[str, Any] | None) -> None:
+        """A coffee pairing: the bot's own group is in its ``you`` frame (none: not in one)."""
+        group = (you or {}).get("pairing")
+        if not isinstance(group, dict):
+            return
+        key = ("pairing", group.get("rotation"), group.get("started_at"))
+        if key in self.done_for:
+            return
+        self.done_for.add(key)
+        self.stats.count("pairings")
+        mates = [str(m.get("name", "?")) for m in group.get("with", []) if isinstance(m, dict)]
+        self.log(
+            f"coffee with {', '.join(mates) or 'nobody'} in breakout room {group.get('breakout')}"
+        )
+
     def _team_id(self, state: dict[str, Any]) -> str | None:
         for team in state.get("teams", []):
             for p in team.get("players", []):
@@ -608,15 +661,20 @@ class Bot:
         return (you.get("player") or {}).get("team_id")
 
 
-async def run_bots(opts: BotOptions, stop: asyncio.Event | None = None) -> BotStats:
-    """Join ``opts.players`` bots to the room and play until the game ends (or ``stop``)."""
+async def run_bots(
+    opts: BotOptions, stop: asyncio.Event | None = None, stats: BotStats | None = None
+) -> BotStats:
+    """Join ``opts.players`` bots to the room and play until the game ends (or ``stop``).
+
+    ``stats``: where to count what the bots do (by default a new one), returned.
+    """
     if opts.cheat and opts.pack_dir is None:
         raise ValueError(
             "--cheat needs --pack-dir: the bots read the answers from the local pack files"
         )
     stop = stop or asyncio.Event()
     rng = random.Random(opts.seed)
-    stats = BotStats()
+    stats = stats if stats is not None else BotStats()
     book = AnswerBook(opts.pack_dir) if opts.cheat and opts.pack_dir is not None else None
     url = ws_url_of(opts.url)
     bots = [Bot(i, opts, stats, random.Random(rng.random()), book) for i in range(opts.players)]
@@ -676,6 +734,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--think", type=float, default=8.0, help="mean seconds before a first guess (default 8)"
     )
     parser.add_argument("--team", help="join this team id instead of the smallest team")
+    parser.add_argument(
+        "--mentoring", type=float, default=0.5,
+        help="chance a bot says in the lobby it is new here or experienced, for mentoring pairs (default 0.5)",
+    )  # fmt: skip
     parser.add_argument("--stay", action="store_true", help="keep playing after the game finishes")
     parser.add_argument(
         "--max-minutes", type=float, default=240.0, help="leave after this long (default 240)"
@@ -695,6 +757,8 @@ def options_from_args(argv: list[str]) -> BotOptions:
         raise SystemExit(
             "ritrovo bots: --cheat needs --pack-dir (the folder of pack files, e.g. puzzles/)"
         )
+    if not 0.0 <= args.mentoring <= 1.0:
+        raise SystemExit("ritrovo bots: --mentoring must be from 0 to 1")
     if args.speed <= 0 or args.think <= 0:
         raise SystemExit("ritrovo bots: --speed and --think must be positive")
     return BotOptions(
@@ -707,6 +771,7 @@ def options_from_args(argv: list[str]) -> BotOptions:
         speed=args.speed,
         think=args.think,
         team=args.team,
+        mentoring=args.mentoring,
         stay=args.stay,
         max_seconds=args.max_minutes * 60.0,
         seed=args.seed,

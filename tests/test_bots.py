@@ -12,7 +12,14 @@ import asyncio
 from typing import Any
 
 import pytest
-from ritrovo.bots import BotOptions, bots_command, options_from_args, plausible_words, run_bots
+from ritrovo.bots import (
+    BotOptions,
+    BotStats,
+    bots_command,
+    options_from_args,
+    plausible_words,
+    run_bots,
+)
 from ritrovo.client import ProtocolError, RitrovoClient
 from support.clock import FakeClock
 from support.protocol_helpers import create_room
@@ -177,3 +184,39 @@ async def test_bots_play_a_whoswho_round() -> None:
         await host.close()
     assert stats.joined == 4 and stats.finished
     assert stats.answers >= 1 and stats.choices >= 1
+
+
+async def test_bots_say_mentoring_roles_and_read_their_coffee_pairing() -> None:
+    """Five bots: each says in the lobby whether it is new here or experienced, then
+    finds its group (a pair or the trio) in its ``you`` frame when the host pairs them."""
+    async with running_server(fast_settings()) as server:
+        room = await create_room(server.base_url, "Rehearsal", pack="whos-who")
+        host = await RitrovoClient.connect(server.ws_url)
+        await host.hello("host", room=room["code"], token=room["host_token"])
+        opts = BotOptions(
+            url=server.base_url,
+            code=room["code"],
+            players=5,
+            mentoring=1.0,
+            speed=40.0,
+            think=2.0,
+            seed=11,
+            verbose=False,
+        )
+        stats = BotStats()
+        bots = asyncio.create_task(run_bots(opts, stats=stats))
+        await host.wait_state(lambda s: s["players_count"] == 5, timeout=10)
+        await stats.until(lambda s: s.roles == 5, timeout=10)
+        await _command(host, "start_pairing", seconds=300, mentoring=True)
+        pairing = host.state["state"]["pairing"]  # type: ignore[index]
+        sizes = sorted(len(g["players"]) for g in pairing["assignment"]["groups"])
+        assert sizes == [2, 3] and pairing["mentoring"] is True
+        await stats.until(lambda s: s.pairings == 5, timeout=10)
+        await _command(host, "shuffle_pairing")  # a new draw is a new group to read
+        await stats.until(lambda s: s.pairings == 10, timeout=10)
+        await _command(host, "end_pairing")
+        await _command(host, "finish")
+        assert await asyncio.wait_for(bots, 10) is stats
+        await host.close()
+    assert stats.joined == 5 and stats.finished and stats.refused == 0
+    assert "5 mentoring roles, 10 coffee pairings" in stats.summary()
