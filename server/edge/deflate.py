@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiohttp import WSMsgType
 from aiohttp.client_exceptions import ClientConnectionResetError
@@ -86,15 +86,27 @@ class Deflated(bytes):
     __slots__ = ()
 
 
-def negotiate(offers: list[str]) -> tuple[int, int]:
+class Agreement(NamedTuple):
+    """What a connection agreed to, from the client's offer."""
+
+    mode: int  # OFF, ALONE or STREAMS
+    client_window: int  # the window bits of the client's messages (0: OFF)
+    response: str  # the Sec-WebSocket-Extensions answer ("": none)
+
+
+NOTHING = Agreement(OFF, 0, "")
+
+
+def negotiate(offers: list[str]) -> Agreement:
     """What to accept of the client's ``Sec-WebSocket-Extensions`` offers.
 
-    Returns OFF, ALONE or STREAMS, and the window bits of the client's
-    messages (CLIENT_WINDOW_BITS if the offer lets the server choose, else
-    15). The first acceptable offer of permessage-deflate is taken. An offer
-    is refused if it asks the server for a window under 15 bits (the server's
-    frames are compressed once for many clients, with the window they all
-    accept), or has a parameter the RFC does not define, or one twice.
+    The first acceptable offer of permessage-deflate is taken: STREAMS, or
+    ALONE if it asks the server to keep no context, with the window of the
+    client's messages (CLIENT_WINDOW_BITS if the offer lets the server
+    choose, else 15). An offer is refused if it asks the server for a window
+    under 15 bits (the server's frames are compressed once for many clients,
+    with the window they all accept), or has a parameter the RFC does not
+    define, or one twice.
     """
     for header in offers:
         for offer in header.split(","):
@@ -104,14 +116,18 @@ def negotiate(offers: list[str]) -> tuple[int, int]:
                 mode = ALONE if "server_no_context_takeover" in given else STREAMS
                 bits = given.get("client_max_window_bits")
                 if bits is None:
-                    return mode, zlib.MAX_WBITS
-                # "client_max_window_bits=N": the client's own limit.
-                return mode, min(int(bits or zlib.MAX_WBITS), CLIENT_WINDOW_BITS)
-    return OFF, 0
+                    window = zlib.MAX_WBITS
+                else:  # "client_max_window_bits=N": the client's own limit
+                    window = min(_window_bits(bits) or zlib.MAX_WBITS, CLIENT_WINDOW_BITS)
+                answer = response(mode, window)
+                if "server_max_window_bits" in given:  # accepted: said back (7.1.2.1)
+                    answer += "; server_max_window_bits=15"
+                return Agreement(mode, window, answer)
+    return NOTHING
 
 
 def response(mode: int, client_window: int) -> str:
-    """The ``Sec-WebSocket-Extensions`` answer to what ``negotiate`` accepted."""
+    """The ``Sec-WebSocket-Extensions`` answer to an offer accepted as ``mode``."""
     answer = RESPONSE if mode == STREAMS else RESPONSE_NO_CONTEXT
     if client_window < zlib.MAX_WBITS:
         answer += f"; client_max_window_bits={client_window}"
@@ -142,7 +158,10 @@ def _acceptable(parameters: list[str]) -> bool:
 
 
 def _window_bits(value: str) -> int | None:
-    return int(value) if value.isdigit() and 8 <= int(value) <= 15 else None
+    """8 to 15, written as one or two ASCII digits; else None ("²" is a digit to Python)."""
+    if len(value) > 2 or not value.isascii() or not value.isdigit():
+        return None
+    return int(value) if 8 <= int(value) <= 15 else None
 
 
 # The compressors of the frames compressed alone, one per level, for the
@@ -220,12 +239,23 @@ class Streams:
     def get(self, code: str, key: str) -> Stream | None:
         return self._streams.get((code, key))
 
-    def start(self, code: str, key: str) -> Stream:
-        """A new stream for the view (in place of the one it had, if any)."""
-        stream = self._streams[code, key] = Stream((code, key))
-        self._streams.move_to_end((code, key))
-        while len(self._streams) > self._limit:
-            self._streams.popitem(last=False)
+    def start(self, code: str, key: str) -> Stream | None:
+        """A new stream for the view (in place of the one it had, if any).
+
+        None when the process keeps as many streams as it may and even the
+        least recently used had a frame within the last second: dropping it
+        would only start a stream per frame, a compressor made and dropped
+        each time (the view's frames are compressed alone instead).
+        """
+        streams = self._streams
+        if (code, key) not in streams and len(streams) >= self._limit:
+            oldest = next(iter(streams.values()))
+            if oldest.used_at > asyncio.get_running_loop().time() - self._idle / 5:
+                return None
+        stream = streams[code, key] = Stream((code, key))
+        streams.move_to_end((code, key))
+        while len(streams) > self._limit:
+            streams.popitem(last=False)
         if self._sweeping is None:
             loop = asyncio.get_running_loop()
             self._sweeping = loop.call_later(self._idle, self._drop_idle)

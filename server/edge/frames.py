@@ -36,6 +36,15 @@ RSV_BITS = 0x70
 PONG_HEADER = b"\x8a"  # FIN, opcode 0xA (pong): control frames are never fragmented
 LONGEST_HEADER = 14  # 2 bytes, an 8-byte length, a 4-byte mask
 CONTROL = 0x8  # opcodes from 8 up are control frames
+# A compressed message in more frames than this is refused (1009), and each
+# frame counts this many bytes against the message's limit besides its
+# payload: empty continuation frames cost memory too.
+MAX_FRAGMENTS = 64
+FRAGMENT_COST = 16
+# What one socket read may inflate to, in messages' limits: a read of 256
+# KiB of tiny compressed bombs would inflate to ~150 MB in one call, holding
+# the event loop (aiohttp pauses reading only between reads).
+READ_INFLATE_LIMITS = 2
 
 
 def plain_frame(opcode: int, payload: bytes) -> bytes:
@@ -137,6 +146,7 @@ class ClientFrames:
         pos, size = 0, len(data)
         pieces: list[bytes] = []  # what goes on, once something was held back
         run = 0  # where the bytes that go on as they are start
+        budget = [self._limit * READ_INFLATE_LIMITS]  # bytes this read may still inflate to
         while pos < size:
             if self._skip:
                 step = min(self._skip, size - pos)
@@ -150,7 +160,7 @@ class ClientFrames:
                 held.collect -= step
                 pos = run = pos + step
                 if not held.collect:
-                    error = self._frame_read(held, pieces)
+                    error = self._frame_read(held, pieces, budget)
                     if error is not None:
                         return b"".join(pieces), error
                 continue
@@ -189,7 +199,7 @@ class ClientFrames:
             run = pos
             held, error = self._hold(first, header[needed - 4 : needed], length)
             if held is not None and not length:
-                error = self._frame_read(held, pieces)
+                error = self._frame_read(held, pieces, budget)
             if error is not None:
                 return b"".join(pieces), error
         if not pieces and not run:
@@ -212,21 +222,32 @@ class ClientFrames:
         if held is None:  # a message's first frame: RSV1 said it is compressed
             if first & RSV_BITS != deflate.RSV1:
                 return None, WebSocketError(WSCloseCode.PROTOCOL_ERROR, "RSV2 and RSV3 must be 0")
+            if opcode not in (0x1, 0x2):  # RSV1 on a continuation (RFC 7692, 6.1)
+                return None, WebSocketError(
+                    WSCloseCode.PROTOCOL_ERROR, "a compressed message starts with a data frame"
+                )
             held = self._held = _Held(opcode)
         elif opcode != 0 or first & RSV_BITS:
             return None, WebSocketError(
                 WSCloseCode.PROTOCOL_ERROR,
                 "a compressed message goes on in continuation frames without RSV bits",
             )
-        held.size += length
+        elif len(held.parts) >= MAX_FRAGMENTS:
+            return None, WebSocketError(WSCloseCode.MESSAGE_TOO_BIG, "too many fragments")
+        held.size += length + FRAGMENT_COST
         # DEFLATE can make data a little larger (5 bytes per stored block of 64 KiB).
         if held.size > self._limit + 1024:
             return None, WebSocketError(WSCloseCode.MESSAGE_TOO_BIG, "message too big")
         held.mask, held.collect, held.fin = mask, length, bool(first & FIN_BIT)
         return held, None
 
-    def _frame_read(self, held: _Held, pieces: list[bytes]) -> WebSocketError | None:
-        """A held frame is in: keep its payload; at the message's end, pass it on inflated."""
+    def _frame_read(
+        self, held: _Held, pieces: list[bytes], budget: list[int]
+    ) -> WebSocketError | None:
+        """A held frame is in: keep its payload; at the message's end, pass it on inflated.
+
+        ``budget``: what the current read may still inflate to (spent here).
+        """
         payload, held.payload = held.payload, bytearray()
         if payload:
             websocket_mask(held.mask, payload)
@@ -234,12 +255,18 @@ class ClientFrames:
         if not held.fin:
             return None
         self._held = None
+        limit = min(self._limit, budget[0])
         try:
-            message = deflate.inflate(b"".join(held.parts), self._limit, self._window)
+            message = deflate.inflate(b"".join(held.parts), limit, self._window)
         except zlib.error:
             return WebSocketError(WSCloseCode.INVALID_TEXT, "invalid compressed data")
         if message is None:
+            if limit < self._limit:
+                return WebSocketError(
+                    WSCloseCode.POLICY_VIOLATION, "too much compressed data at once"
+                )
             return WebSocketError(WSCloseCode.MESSAGE_TOO_BIG, "message too big")
+        budget[0] -= len(message)
         pieces.append(plain_frame(held.opcode, message))
         return None
 
@@ -266,10 +293,10 @@ class StrictWebSocketResponse(web.WebSocketResponse):
         headers, protocol, compress, notakeover = super()._handshake(request)
         if self.deflated:
             offers = request.headers.getall(hdrs.SEC_WEBSOCKET_EXTENSIONS, [])
-            self.deflated, self.client_window = deflate.negotiate(offers)
-            if self.deflated:
-                answer = deflate.response(self.deflated, self.client_window)
-                headers[hdrs.SEC_WEBSOCKET_EXTENSIONS] = answer
+            agreed = deflate.negotiate(offers)
+            self.deflated, self.client_window = agreed.mode, agreed.client_window
+            if agreed.mode:
+                headers[hdrs.SEC_WEBSOCKET_EXTENSIONS] = agreed.response
         return headers, protocol, compress, notakeover
 
     def _post_start(self, request: BaseRequest, protocol: str | None, writer: Any) -> None:

@@ -82,6 +82,10 @@ def _behind(conn: Connection, seq: int) -> bool:
     return seq > conn.last_seq_sent
 
 
+def _biggest_first(group: tuple[tuple[str, int, int], list[Connection]]) -> int:
+    return -len(group[1])
+
+
 def _patch_frame(
     held: dict[str, Any], held_seq: int, view: dict[str, Any], seq: int
 ) -> bytes | None:
@@ -388,7 +392,10 @@ class RoomHub:
         streamed: set[str] = set()  # view keys whose stream has had its frame in this push
         states: dict[str, bytes] = {}  # full state frames, by view key
         closed = room.phase == "closed"
-        for (key, _, held_seq), conns in groups.items():
+        # The biggest groups first: of the groups of one view key, only the
+        # first can follow the view's stream (deflate), and it should be the
+        # one most connections are in, not a player who just joined.
+        for (key, _, held_seq), conns in sorted(groups.items(), key=_biggest_first):
             view = built.get(key)
             if view is None:
                 first = conns[0]
@@ -455,10 +462,10 @@ class RoomHub:
         """
         if key in streamed:
             return None, None, None
-        streamed.add(key)
         streamers = [c for c in conns if c.deflate == deflate.STREAMS]
         if len(streamers) < deflate.STREAM_FROM:
             return None, None, None
+        streamed.add(key)
         stream = self._streams.get(code, key)
         if stream is not None:
             behind = sum(1 for c in streamers if c.stream_mark is not stream.mark)
@@ -466,6 +473,8 @@ class RoomHub:
                 stream = None
         if stream is None:
             stream = self._streams.start(code, key)
+            if stream is None:  # as many streams as the process keeps, all busy
+                return None, None, None
             after = None  # a first frame: anybody can read it
         else:
             after = stream.mark

@@ -56,6 +56,9 @@ S, A, OFF = deflate.STREAMS, deflate.ALONE, deflate.OFF
         (["permessage-deflate; server_no_context_takeover=1"], (OFF, 0)),
         (["permessage-deflate; client_no_context_takeover; client_no_context_takeover"], (OFF, 0)),
         (["permessage-deflate; mystery"], (OFF, 0)),
+        (["permessage-deflate; client_max_window_bits=\u00b2"], (OFF, 0)),  # a digit to Python
+        (["permessage-deflate; client_max_window_bits=" + "1" * 5_000], (OFF, 0)),
+        (["permessage-deflate; client_max_window_bits=09"], (S, 9)),
         (["x-webkit-deflate-frame"], (OFF, 0)),
         ([], (OFF, 0)),
     ],
@@ -63,7 +66,17 @@ S, A, OFF = deflate.STREAMS, deflate.ALONE, deflate.OFF
 def test_an_offer_is_accepted_only_on_terms_the_server_can_keep(
     offers: list[str], accepted: tuple[int, int]
 ) -> None:
-    assert deflate.negotiate(offers) == accepted
+    agreed = deflate.negotiate(offers)
+    assert (agreed.mode, agreed.client_window) == accepted
+
+
+def test_an_accepted_server_window_is_said_back() -> None:
+    # RFC 7692 7.1.2.1: the server echoes server_max_window_bits it accepted.
+    agreed = deflate.negotiate(["permessage-deflate; server_max_window_bits=15"])
+    assert agreed.response == (
+        "permessage-deflate; client_no_context_takeover; server_max_window_bits=15"
+    )
+    assert deflate.negotiate(["permessage-deflate"]).response == deflate.RESPONSE
 
 
 def test_the_answer_says_what_was_agreed() -> None:
@@ -133,13 +146,19 @@ def test_a_big_frame_is_compressed_at_a_faster_level_and_still_alone() -> None:
 async def test_streams_are_bounded_and_an_idle_one_is_dropped() -> None:
     streams = deflate.Streams(limit=2, idle=0.05)
     first = streams.start("ROOM", "host")
+    assert first is not None
     streams.deflate(first, b"x" * 300)
     second = streams.start("ROOM", "screen")
+    assert second is not None
     streams.deflate(first, b"y" * 300)  # the first is now the most recently used
-    streams.start("OTHER", "host")
-    assert len(streams) == 2
+    other = streams.start("OTHER", "host")  # the least recently used, unused, goes
+    assert other is not None and len(streams) == 2
     assert streams.get("ROOM", "host") is first and streams.get("ROOM", "screen") is None
     assert second.frames == 0
+    # Full, and every stream busy: a new view gets no stream (rather than a
+    # compressor made and dropped per frame), the busy ones keep theirs.
+    streams.deflate(other, b"z" * 300)
+    assert streams.start("THIRD", "host") is None and len(streams) == 2
     streams.forget("OTHER")
     assert len(streams) == 1
     async with asyncio.timeout(2):  # dropped once unused for the idle time
@@ -212,6 +231,8 @@ async def test_an_empty_compressed_message_is_an_empty_message() -> None:
         # Exactly the limit inflated is the reader's to answer, one byte more is too big.
         (frame(deflated(b"x" * (LIMIT + 1)), rsv1=True), 1009),
         (frame(b"\xff\xff not deflate", rsv1=True), 1007),
+        # RSV1 on a continuation frame with no compressed message begun.
+        (frame(b"ab", opcode=0x0, rsv1=True), 1002),
         # RSV1 belongs on a message's first frame only.
         (frame(b"ab", fin=False, rsv1=True) + frame(b"cd", opcode=0x0, rsv1=True), 1002),
         # A new message before the compressed one ended.
@@ -244,6 +265,25 @@ async def test_a_small_window_agreed_is_the_window_inflated_with() -> None:
         frame(deflated(b"abcdefgh" * 10 + bytes(range(256)) * 4 + b"abcdefgh" * 10), rsv1=True)
     )
     assert await failure(queue) == 1007
+
+
+async def test_one_read_of_many_small_bombs_inflates_no_further_than_its_budget() -> None:
+    # ~100 bytes each, 60,000 inflated: a read of them may inflate to two
+    # messages' limits, then the connection ends (1008) before a third.
+    bomb = frame(deflated(b" " * 60_000), rsv1=True)
+    check, queue = reader()
+    eof, _ = check.feed_data(bomb * 2_000)
+    assert eof
+    assert [len((await queue.read()).data) for _ in range(2)] == [60_000, 60_000]
+    assert await failure(queue) == 1008
+
+
+async def test_empty_fragments_of_a_compressed_message_are_counted() -> None:
+    check, queue = reader()
+    stream = frame(b"", fin=False, rsv1=True) + frame(b"", fin=False, opcode=0x0) * 100_000
+    eof, _ = check.feed_data(stream)
+    assert eof
+    assert await failure(queue) == 1009
 
 
 async def test_a_compressed_message_of_exactly_the_limit_goes_on() -> None:
@@ -292,17 +332,20 @@ async def test_shared_frames_go_compressed_and_compressed_messages_are_read() ->
 
 
 @pytest.mark.parametrize(
-    ("watching", "offer", "streamed"),
+    ("watching", "offer", "joining", "streamed"),
     [
-        (deflate.STREAM_FROM, "permessage-deflate", True),
+        (deflate.STREAM_FROM, "permessage-deflate", "t2", True),
+        # Newcomers of the same team, each a group of one with a view of its
+        # own at the next flush, do not take the stream from the rest.
+        (deflate.STREAM_FROM, "permessage-deflate", "t1", True),
         # A client that asked the server not to keep context between frames.
-        (deflate.STREAM_FROM, "permessage-deflate; server_no_context_takeover", False),
+        (deflate.STREAM_FROM, "permessage-deflate; server_no_context_takeover", "t2", False),
         # Too few connections share the view for a compressor of its own.
-        (3, "permessage-deflate", False),
+        (3, "permessage-deflate", "t2", False),
     ],
 )
 async def test_a_view_shared_by_many_is_one_stream_to_those_that_got_all_of_it(
-    watching: int, offer: str, streamed: bool
+    watching: int, offer: str, joining: str, streamed: bool
 ) -> None:
     # Players of one team watch others join another: each patch of their view goes
     # to all of them, read by a decompressor that has read the ones before (a
@@ -320,7 +363,7 @@ async def test_a_view_shared_by_many_is_one_stream_to_those_that_got_all_of_it(
         views: list[Any] = [None] * len(watchers)
         others = []
         for n in range(6):
-            others.append(await join(srv.ws_url, code, f"Player {n:02}", team="t2"))
+            others.append(await join(srv.ws_url, code, f"Player {n:02}", team=joining))
             # Each watcher's view (state, then patches) catches up with the join.
             for i, raw in enumerate(watchers):
                 while views[i] is None or views[i]["players_count"] < watching + n + 1:
