@@ -1093,8 +1093,14 @@ async def abuse(server: SoakServer, legit: Room, args: argparse.Namespace) -> di
     tasks.append(asyncio.create_task(broadcaster()))
     tasks.append(asyncio.create_task(bystanders(legit, stop, rtts)))
     peak_rss = 0
+    mid: dict[str, Any] = {}
     while time.monotonic() - t0 < args.duration:  # the abuse runs; watch the server's RSS
         peak_rss = max(peak_rss, server.rss_kib())
+        if args.dump_at is not None and not mid and time.monotonic() - t0 >= args.dump_at:
+            # Diagnostic: what the server holds in the middle of the abuse.
+            rss = server.rss_kib()
+            python = await asyncio.to_thread(server.python_objects)
+            mid = {"at": args.dump_at, "server_rss_kib": rss, "python": python}
         crashed = [t for t in tasks if t.done() and t.exception() is not None]
         for task in crashed:
             print(f"  abuse task {task.get_name()} failed: {task.exception()!r}", flush=True)
@@ -1128,6 +1134,7 @@ async def abuse(server: SoakServer, legit: Room, args: argparse.Namespace) -> di
             "max": max(rtts, default=float("nan")),
         },
         "addresses": {k: v for k, v in ADDRESSES.items() if k.split("-")[0] in args.kinds},
+        "mid_abuse": mid,
     }
 
 
@@ -1251,6 +1258,12 @@ async def main() -> None:
     parser.add_argument(
         "--ritrovo-rev",
         help="test the server and client of this git revision (e.g. HEAD), not the working tree",
+    )
+    parser.add_argument(
+        "--dump-at",
+        type=float,
+        help="a diagnostic: this many seconds into the abuse, save what the server holds"
+        " (abuse.mid_abuse; the dump stops the server for a moment)",
     )
     parser.add_argument("--save", default="soak", help="results file in bench/results/ (soak)")
     args = parser.parse_args()

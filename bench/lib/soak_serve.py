@@ -311,6 +311,42 @@ def _referrers(objects: list[Any]) -> dict[str, list[list[str]]]:
     return out
 
 
+def _waiting_tasks() -> list[tuple[str, int]]:
+    """The event loop's tasks by coroutine and where the innermost one waits."""
+    where: collections.Counter[str] = collections.Counter()
+    with contextlib.suppress(RuntimeError):
+        for task in asyncio.all_tasks(asyncio.get_running_loop()):
+            coro: Any = task.get_coro()
+            name = getattr(coro, "__qualname__", type(coro).__name__)
+            inner = coro
+            while getattr(inner, "cr_await", None) is not None and hasattr(
+                inner.cr_await, "cr_frame"
+            ):
+                inner = inner.cr_await
+            frame = getattr(inner, "cr_frame", None)
+            at = f"{frame.f_code.co_qualname}:{frame.f_lineno}" if frame is not None else "?"
+            where[f"{name} @ {at}"] += 1
+    return where.most_common(12)
+
+
+def _open_requests(objects: list[Any]) -> list[tuple[str, int]]:
+    """The requests the server's connections are in: method, path (three segments),
+    and whether the connection's transport is closing (lingering over a body)."""
+    found: collections.Counter[str] = collections.Counter()
+    for o in objects:
+        if type(o).__name__ != "GuardedHandler":
+            continue
+        request = getattr(o, "_current_request", None)
+        if request is None:
+            continue
+        with contextlib.suppress(Exception):
+            path = "/".join(request.path.split("/")[:3])[:40]
+            transport = o.transport
+            closing = transport is None or transport.is_closing()
+            found[f"{request.method} {path}{' (closing)' if closing else ''}"] += 1
+    return found.most_common(12)
+
+
 def _snapshot(extra: dict[str, Any]) -> dict[str, Any]:
     objects = gc.get_objects()
     types = collections.Counter(type(o).__name__ for o in objects)
@@ -326,6 +362,8 @@ def _snapshot(extra: dict[str, Any]) -> dict[str, Any]:
         "gc_frozen": gc.get_freeze_count(),
         "gc_collections": [s["collections"] for s in gc.get_stats()],
         "tasks": tasks,
+        "waiting_tasks": _waiting_tasks(),
+        "open_requests": _open_requests(objects),
         "transports": len(transports),
         "transports_closing": sum(1 for t in transports if t.is_closing()),
         **_caches(),
