@@ -355,3 +355,32 @@ async def test_closed_connections_are_freed_without_the_cyclic_collector() -> No
             gc.set_debug(0)
             gc.garbage.clear()
     assert left == []
+
+
+def _connection_loops() -> int:
+    """aiohttp's per-connection loops (``RequestHandler.start``) running in this process."""
+    return sum(
+        1
+        for task in asyncio.all_tasks()
+        if getattr(task.get_coro(), "__qualname__", "") == "RequestHandler.start"
+    )
+
+
+async def test_a_refused_body_is_not_read_on_after_its_connection_is_gone() -> None:
+    # aiohttp lingers up to 10 s reading the rest of a body the handler did
+    # not read, and went on after the client had gone: under abuse, hundreds
+    # of such loops were the process's peak.
+    async with server() as srv:
+        before = _connection_loops()
+        async with raw(srv) as (reader, writer):
+            head = request("/no-such-route", "127.0.0.1", method="POST")[:-2]
+            writer.write(head + b"Content-Length: 1000\r\n\r\n" + b"x" * 10)
+            assert (await read_response(reader))[0] == 404  # answered before the body
+            async with asyncio.timeout(5):
+                while _connection_loops() == before:  # its loop lingers over the body
+                    await asyncio.sleep(0.01)
+        started = time.monotonic()
+        async with asyncio.timeout(5):
+            while _connection_loops() > before:
+                await asyncio.sleep(0.01)
+        assert time.monotonic() - started < 2  # not aiohttp's 10 s
