@@ -6,11 +6,14 @@ those full collections took 100-150 ms each and set the p99 of line
 delivery. So ``ritrovo serve`` freezes what start-up loaded and collects the
 young generations less often (``configure``).
 
-But a closed connection leaves reference cycles behind (Python 3.11's socket
+But a closed connection left reference cycles behind (Python 3.11's socket
 transport keeps a bound method of itself, CPython gh-100348; aiohttp's
 WebSocket objects refer to each other): only a full collection frees them,
 and with those thresholds one may not come for hours. In the issue-12 soak,
-16,700 closed connections kept about 110 MiB that nothing ever freed. So a
+16,700 closed connections kept about 110 MiB that nothing ever freed. The
+TCP edge now breaks those cycles when a connection is lost (``edge/tcp.py``),
+and the service a refused command's (``service.py``); what cycles other
+code makes around a connection still wait for a full collection. So a
 full collection also runs every ``gc_interval`` seconds if a connection
 closed since the last one (else there is nothing for it to find; every
 ``MIN_GAP`` seconds if the last one was cheap, see ``gap``), and sooner
