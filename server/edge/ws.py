@@ -134,7 +134,10 @@ class WebSocketEndpoint:
                 )
             if not conn.take_token():
                 kind = "rate_limited"
-                if conn.strike() >= settings.abuse_strikes:
+                # Once: frames already sent keep arriving until the close is
+                # done, and each logged the same line again (25 for one
+                # connection in the soak).
+                if conn.strike() >= settings.abuse_strikes and not conn.closing:
                     log.warning("closing a flooding connection", extra=conn.log_extra)
                     conn.close_soon(CloseCode.ABUSE, "too many messages")
                 raise LimitExceeded("slow down: too many messages", code=ErrorCode.RATE_LIMITED)

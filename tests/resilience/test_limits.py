@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import aiohttp
@@ -71,7 +72,9 @@ async def test_frame_size_soft_and_hard_limits() -> None:
         assert close_code == 1009
 
 
-async def test_messages_per_second_then_close_on_sustained_flooding() -> None:
+async def test_messages_per_second_then_close_on_sustained_flooding(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     async with server(messages_per_second=1.0, message_burst=3, abuse_strikes=5) as srv:
         room = await create_room(srv.base_url)
         ada = await join(srv.ws_url, room["code"], "Ada")
@@ -79,15 +82,15 @@ async def test_messages_per_second_then_close_on_sustained_flooding() -> None:
             await ada.send("ping")
         limited = await ada.wait_for(lambda m: m.get("code") == "rate_limited")
         assert limited["type"] == "error"
-        for _ in range(50):
-            if ada.closed.done():
-                break
-            try:
-                await ada.send("ping")
-            except websockets.ConnectionClosed:
-                break
+        # Sent in one go: many arrive after the strike that closes the connection.
+        raw = ['{"type":"ping"}'] * 50
+        with contextlib.suppress(websockets.ConnectionClosed):
+            for text in raw:
+                await ada.send_raw(text)
         close_code, _ = await asyncio.wait_for(ada.closed, 5)
         assert close_code == 1008
+    flooding = [r for r in caplog.records if r.getMessage() == "closing a flooding connection"]
+    assert len(flooding) == 1
 
 
 async def test_connections_per_address_refused_before_the_upgrade() -> None:
