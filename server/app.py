@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from .circles import CircleService
 from .config import Settings
 from .edge.guards import AddressSlots, AttemptLimiter
 from .edge.health import StoreHealth
@@ -100,6 +101,13 @@ def create_app(
         owner_lease=settings.room_owner_lease if store.durable else 0.0,
         **({"clock": clock} if clock else {}),
     )
+    service.circles = CircleService(
+        store,
+        service.clock,
+        ttl=settings.circle_ttl,
+        keep=settings.circle_sessions,
+        max_members=settings.circle_max_members,
+    )
     hub = RoomHub(service, settings, metrics)
     router = Router(service, store, instance, metrics)
     lease = TimerLease(store, instance, settings.timer_lease_ttl)
@@ -154,6 +162,12 @@ def create_app(
     app.router.add_get("/api/rooms/{code}/results.{format:csv|json}", guarded(api.results))
     app.router.add_get("/api/rooms/{code}/stories.md", guarded(api.stories_markdown))
     app.router.add_get("/api/rooms/{code}/qr.svg", guarded(api.qr))
+    app.router.add_post("/api/circles", guarded(api.create_circle))
+    app.router.add_get("/api/circles/{circle_id}/export", guarded(api.circle_export))
+    app.router.add_delete("/api/circles/{circle_id}", guarded(api.delete_circle))
+    app.router.add_get("/api/circles/{circle_id}/me", guarded(api.circle_me))
+    app.router.add_delete("/api/circles/{circle_id}/me", guarded(api.forget_me))
+    app.router.add_get("/c/{circle_id}", guarded(api.circle_page))
     app.router.add_get("/api/packs", guarded(api.packs))
     app.router.add_get("/api/packs/{pack_id}/source", guarded(api.library_source))
     app.router.add_post("/api/packs/source", guarded(api.file_source))

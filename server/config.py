@@ -32,6 +32,11 @@ class Settings:
     room_ttl: int = 24 * 3600  # seconds a room lives without activity
     unused_room_ttl: int = 3600  # seconds a new room lives if nothing is ever done in it
     rooms_per_address_per_hour: int = 10  # rooms one client address may create per hour
+    # Circles (game/circles.py): seconds a circle lives without use (180 days),
+    # sessions it remembers, members it may have.
+    circle_ttl: int = 180 * 24 * 3600
+    circle_sessions: int = 10
+    circle_max_members: int = 500
     max_frame_bytes: int = 16 * 1024
     max_rooms: int = 1000
     max_players_per_room: int = DEFAULT_MAX_PLAYERS

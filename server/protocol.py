@@ -77,6 +77,10 @@ class Join(Message):
     room: str
     name: str
     team: str | None = None
+    # In a room of a circle: the token this browser keeps for the circle, so a
+    # returning member is recognised (22-64 URL-safe characters; ignored in
+    # a room of no circle).
+    device: str | None = None
 
 
 class Rejoin(Message):
@@ -201,6 +205,12 @@ class AutoAdvance(Message):
     enabled: bool
 
 
+class MixTeams(Message):
+    """Deal every player into the room's teams afresh (lobby), avoiding past team-mates."""
+
+    seed: int | None = None
+
+
 class StartPairing(Message):
     """Start a coffee pairing of the present players for ``seconds``."""
 
@@ -309,6 +319,7 @@ HOST: dict[str, type[Message]] = {
     "end_writing": EndWriting,
     "close_voting": CloseVoting,
     "finish": Finish,
+    "mix_teams": MixTeams,
     "start_pairing": StartPairing,
     "shuffle_pairing": ShufflePairing,
     "end_pairing": EndPairing,

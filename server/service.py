@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from .circles import CircleService
 from .errors import Conflict, ErrorCode, LimitExceeded, NotFound, RitrovoError, StoreUnavailable
 from .game import changes, flow, rooms
 from .game.models import DEFAULT_MAX_PLAYERS, Room
@@ -227,10 +228,15 @@ class GameService:
         # until their lease must have run out: a commit that still names one
         # does not make this process send it commands again.
         self._unreachable: dict[str, tuple[str, float]] = {}
+        # Circles (server/circles.py), set by the app: None in a service without them.
+        self.circles: CircleService | None = None
 
     # -- rooms -----------------------------------------------------------
 
-    async def create_room(self, name: object, pack_id: str | None = None) -> CreatedRoom:
+    async def create_room(
+        self, name: object, pack_id: str | None = None, *, circle: tuple[str, str] | None = None
+    ) -> CreatedRoom:
+        """A new room; ``circle``: the id and name of the circle it is opened in."""
         now = self.clock()
         if await self.store.count_rooms(now) >= self.max_rooms:
             raise LimitExceeded(
@@ -249,6 +255,8 @@ class GameService:
                 max_players=self.max_players_per_room,
             )
             room.pack_id = pack_id
+            if circle is not None:
+                room.circle, room.circle_name = circle
             stored = parts.split(room)
             if await self.store.create(room.code, stored, now, ttl=self.unused_room_ttl):
                 self._remember(room.code, Cached(0, room, stored))

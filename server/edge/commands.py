@@ -10,17 +10,20 @@ atomic step.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .. import protocol
-from ..errors import ErrorCode, NotFound, StoreUnavailable
+from ..errors import ErrorCode, NotFound, RitrovoError, StoreUnavailable
 from ..game import coffee, flow, riddles, rooms, whoswho
 from ..game.models import Room
 from ..game.pack import Pack
 from ..service import GameService
+
+log = logging.getLogger(__name__)
 
 Rule = Callable[[Room, Pack | None, float], Any]
 M = TypeVar("M", bound=protocol.Message)
@@ -229,6 +232,7 @@ async def choose_pack(caller: Caller, msg: protocol.ChoosePack) -> None:
 @host(protocol.Next)
 async def next_step(caller: Caller, msg: protocol.Next) -> dict[str, str]:
     step: str = await _host_rule(caller, flow.advance)
+    await _remember(caller)  # the teams as the game goes on (a write only when they changed)
     return {"step": step}
 
 
@@ -287,26 +291,74 @@ async def close_voting(caller: Caller, msg: protocol.CloseVoting) -> None:
 @host(protocol.Finish)
 async def finish(caller: Caller, msg: protocol.Finish) -> None:
     await _host_rule(caller, lambda r, p, now: flow.finish(r, now, p))
+    await _remember(caller)
 
 
 def _pairing_result(pairing: Any) -> dict[str, int]:
     return {"rotation": pairing.rotation, "groups": len(pairing.groups), "seed": pairing.seed}
 
 
+# -- circles: what a room of a circle weighs and remembers ----------------------
+
+
+async def _circle_history(caller: Caller) -> tuple[list[list[str]], list[list[str]]]:
+    """The circle's coffee groups and team rosters of its other sessions, as this room's players.
+
+    Read before the command: a retried rule weighs the same history, so it
+    stays deterministic.
+    """
+    circles = caller.service.circles
+    if circles is None:
+        return [], []
+    return await circles.history(await caller.service.load(caller.code))
+
+
+async def _remember(caller: Caller) -> None:
+    """Record the room's coffee groups and teams as its session of its circle, if it has one.
+
+    After the command, and best effort: the command is done whatever the
+    circle's store says, and the next recorded command writes the whole
+    session again.
+    """
+    circles = caller.service.circles
+    if circles is None:
+        return
+    try:
+        await circles.record(await caller.service.load(caller.code))
+    except RitrovoError as exc:
+        log.warning("could not record the session in its circle: %s", exc.code)
+
+
+@host(protocol.MixTeams)
+async def mix_teams(caller: Caller, msg: protocol.MixTeams) -> dict[str, int]:
+    _, teams = await _circle_history(caller)
+    assignment = await _host_rule(
+        caller, lambda r, p, now: rooms.mix_teams(r, teams, now, seed=msg.seed)
+    )
+    await _remember(caller)
+    return {"players": len(assignment)}
+
+
 @host(protocol.StartPairing)
 async def start_pairing(caller: Caller, msg: protocol.StartPairing) -> dict[str, int]:
+    groups, _ = await _circle_history(caller)
     pairing = await _host_rule(
         caller,
         lambda r, p, now: coffee.start(
-            r, p, msg.seconds, now, mentoring=msg.mentoring, seed=msg.seed
+            r, p, msg.seconds, now, mentoring=msg.mentoring, seed=msg.seed, history=groups
         ),
     )
+    await _remember(caller)
     return _pairing_result(pairing)
 
 
 @host(protocol.ShufflePairing)
 async def shuffle_pairing(caller: Caller, msg: protocol.ShufflePairing) -> dict[str, int]:
-    pairing = await _host_rule(caller, lambda r, p, now: coffee.shuffle(r, now, seed=msg.seed))
+    groups, _ = await _circle_history(caller)
+    pairing = await _host_rule(
+        caller, lambda r, p, now: coffee.shuffle(r, now, seed=msg.seed, history=groups)
+    )
+    await _remember(caller)
     return _pairing_result(pairing)
 
 

@@ -15,6 +15,7 @@ import segno
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from ..circles import CircleService
 from ..config import Settings
 from ..errors import (
     BadRequest,
@@ -26,6 +27,7 @@ from ..errors import (
     RitrovoError,
 )
 from ..game import exports, flow
+from ..game.circles import Circle, about, export
 from ..game.models import Room
 from ..game.pack import Pack
 from ..game.riddles import GUESS_MAX_CHARS
@@ -151,6 +153,7 @@ def public_info(room: Room, pack: Pack | None) -> dict[str, Any]:
         "phase": room.phase,
         "locked": room.locked,
         "players_count": len(room.players),
+        "circle": {"id": room.circle, "name": room.circle_name} if room.circle else None,
         "teams": [
             {"id": t.id, "name": t.name, "players_count": len(room.team_players(t.id))}
             for t in room.teams
@@ -295,16 +298,135 @@ class HttpApi:
         pack_id = body.get("pack")
         if pack_id is not None and not isinstance(pack_id, str):
             raise BadRequest("pack must be a pack id", code=ErrorCode.INVALID_FIELD)
-        created = await self.service.create_room(body.get("name", ""), pack_id)
+        circle: Circle | None = None
+        if "circle" in body or "circle_token" in body:
+            circle = await self._facilitated(request, body.get("circle"), body.get("circle_token"))
+        created = await self.service.create_room(
+            body.get("name", ""),
+            pack_id,
+            circle=None if circle is None else (circle.id, circle.meta.name),
+        )
         code = created.room.code
+        reply: dict[str, Any] = {
+            "code": code,
+            "host_token": created.host_token,
+            **room_links(request, self.public_url, code),
+        }
+        if circle is not None:
+            await self._circles().opened(circle.id, code)
+            reply["circle"] = {"id": circle.id, "name": circle.meta.name}
+        return json_response(reply, status=201)
+
+    # -- circles -------------------------------------------------------------------
+
+    def _circles(self) -> CircleService:
+        circles = self.service.circles
+        if circles is None:  # every app has them; a bare service in a test may not
+            raise NotFound("this server keeps no circles", code=ErrorCode.CIRCLE_NOT_FOUND)
+        return circles
+
+    async def _facilitated(self, request: web.Request, circle_id: object, token: object) -> Circle:
+        """The circle, for its facilitator only.
+
+        "No such circle" and "wrong token" (or one of the wrong shape, or
+        none) get one answer, 403 ``bad_circle_token``, and count as a failed
+        attempt of the address, as the host's routes do.
+        """
+        async with self.attempts.attempt("join", self._address(request)) as attempt:
+            circle = None
+            if isinstance(circle_id, str) and isinstance(token, str):
+                circle = await self._circles().facilitated(circle_id, token)
+            if circle is None:
+                attempt.failed = True
+                raise Forbidden(
+                    "this needs the circle's facilitator token", code=ErrorCode.BAD_CIRCLE_TOKEN
+                )
+        return circle
+
+    async def _facilitated_request(self, request: web.Request) -> Circle:
+        auth = request.headers.get("Authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else request.headers.get("X-Circle-Token")
+        return await self._facilitated(request, request.match_info["circle_id"], token)
+
+    async def _member(self, request: web.Request) -> tuple[Circle, str]:
+        """The circle and the member whose device token the request carries (``X-Device-Token``).
+
+        "No such circle" and "no such member" get one answer, 403
+        ``unknown_member``, counted as a failed attempt of the address.
+        """
+        token = request.headers.get("X-Device-Token")
+        async with self.attempts.attempt("join", self._address(request)) as attempt:
+            found: tuple[Circle, str] | None = None
+            if token is not None:
+                found = await self._circles().member(request.match_info["circle_id"], token)
+            if found is None:
+                attempt.failed = True
+                raise Forbidden(
+                    "this device is not a member of such a circle", code=ErrorCode.UNKNOWN_MEMBER
+                )
+        return found
+
+    async def create_circle(self, request: web.Request) -> web.Response:
+        """``POST /api/circles`` ``{"name"}``: a circle, its facilitator token and its link."""
+        await self.creations.take("create-circle", self._address(request))
+        body = await self._json_body(request)
+        circle, token = await self._circles().create(body.get("name"))
         return json_response(
             {
-                "code": code,
-                "host_token": created.host_token,
-                **room_links(request, self.public_url, code),
+                "id": circle.id,
+                "name": circle.meta.name,
+                "facilitator_token": token,
+                "circle_url": f"{base_url(request, self.public_url)}/c/{circle.id}",
             },
             status=201,
         )
+
+    async def circle_page(self, request: web.Request) -> web.StreamResponse:
+        """``/c/<id>``, the circle's link: to the last room opened in it, while it is open."""
+        async with self.attempts.attempt("join", self._address(request)) as attempt:
+            circle = await self._circles().load(request.match_info["circle_id"])
+            if circle is None:
+                attempt.failed = True
+                raise NotFound("no such circle", code=ErrorCode.CIRCLE_NOT_FOUND)
+        code = circle.meta.room
+        if code:
+            try:
+                room = await self.service.load(code, fresh=True)
+            except NotFound:
+                room = None
+            if room is not None and room.phase != "closed" and room.circle == circle.id:
+                raise web.HTTPSeeOther(f"/r/{code}")
+        raise NotFound(
+            "no room is open in this circle yet: ask its facilitator",
+            code=ErrorCode.ROOM_NOT_FOUND,
+        )
+
+    async def circle_export(self, request: web.Request) -> web.Response:
+        """``GET /api/circles/<id>/export``: everything the circle keeps, for its facilitator."""
+        circle = await self._facilitated_request(request)
+        name = f"ritrovo-circle-{circle.id}.json"
+        return web.Response(
+            body=orjson.dumps(export(circle), option=orjson.OPT_INDENT_2),
+            content_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    async def delete_circle(self, request: web.Request) -> web.Response:
+        """``DELETE /api/circles/<id>``: the circle and everything it keeps, for its facilitator."""
+        circle = await self._facilitated_request(request)
+        await self._circles().delete(circle.id)
+        return json_response({"deleted": True})
+
+    async def circle_me(self, request: web.Request) -> web.Response:
+        """``GET /api/circles/<id>/me``: what the circle remembers of the member of this device."""
+        circle, member = await self._member(request)
+        return json_response(about(circle, member))
+
+    async def forget_me(self, request: web.Request) -> web.Response:
+        """``DELETE /api/circles/<id>/me``: the circle forgets the member of this device."""
+        circle, member = await self._member(request)
+        await self._circles().forget(circle.id, member)
+        return json_response({"forgotten": True})
 
     async def room_info(self, request: web.Request) -> web.Response:
         async with self.attempts.attempt("join", self._address(request)) as attempt:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from .. import protocol
-from ..errors import BadRequest, ErrorCode, Forbidden, NotFound
-from ..game import changes, flow, rooms
+from ..errors import BadRequest, ErrorCode, Forbidden, NotFound, RitrovoError
+from ..game import changes, circles, flow, rooms
 from ..game.models import Player, Role, Room
 from ..game.pack import Pack
 from ..protocol import CloseCode, MessageType
@@ -150,8 +151,13 @@ class Session:
         return seq or 0
 
     async def _join(self, code: str, msg: protocol.Join) -> None:
+        if msg.device is not None and not circles.valid_token(msg.device):
+            raise BadRequest(
+                "device must be 22 to 64 URL-safe characters", code=ErrorCode.INVALID_FIELD
+            )
         token = new_token()
         instance = self.presence.instance
+        circle: dict[str, str] = {}
 
         def action(room: Room, pack: Pack | None, now: float) -> dict[str, str]:
             player = rooms.join(
@@ -159,26 +165,61 @@ class Session:
             )
             rooms.connect(room, player, now, instance)
             flow.on_player_joined(room, pack, player.id, now)
+            if room.circle:
+                circle.update(id=room.circle, name=room.circle_name)
             return _who(player)
 
         await self.presence.track(code, self.hub.rooms)
         _, player = await self.service.execute(code, action)
-        await self._enter_as_player(code, player, {"token": token})
+        extra: dict[str, Any] = {"token": token}
+        if circle:
+            extra["circle"] = circle
+            if msg.device is not None:
+                await self._arrive(code, circle["id"], msg.device, player)
+        await self._enter_as_player(code, player, extra)
+
+    async def _arrive(self, code: str, circle_id: str, device: str, player: dict[str, str]) -> None:
+        """The joined player is a member of the room's circle: a returning one, or a new one.
+
+        After the join: a name the room refuses makes no member. A circle gone
+        meanwhile, full or unreachable leaves the player in the room as a guest.
+        """
+        circles_service = self.service.circles
+        if circles_service is None:
+            return
+        player_id = player["id"]
+
+        def remember(member: str) -> Callable[[Room, Pack | None, float], None]:
+            def rule(room: Room, pack: Pack | None, now: float) -> None:
+                if not rooms.set_member(room, player_id, member):
+                    raise NoChange
+
+            return rule
+
+        try:
+            member = await circles_service.arrive(circle_id, device, player["name"])
+            if member is not None:
+                await self.service.execute(code, remember(member))
+        except RitrovoError as exc:  # full, or a store failing: the join stands
+            log.info("joined as a guest of the circle: %s", exc.code, extra=self.conn.log_extra)
 
     async def _rejoin(self, code: str, msg: protocol.Rejoin) -> None:
         token_hash = hash_token(msg.token)
         instance = self.presence.instance
+        circle: dict[str, str] = {}
 
         def action(room: Room, pack: Pack | None, now: float) -> dict[str, str]:
             rooms.require_open(room)
             player = rooms.player_by_token(room, token_hash)
             rooms.connect(room, player, now, instance)
             flow.on_presence_changed(room, pack, now)
+            if room.circle:
+                circle.update(id=room.circle, name=room.circle_name)
             return _who(player)
 
         await self.presence.track(code, self.hub.rooms)
         _, player = await self.service.execute(code, action)
-        await self._enter_as_player(code, player, {})
+        await self._enter_as_player(code, player, {"circle": circle} if circle else {})
 
     async def _enter_as_player(
         self, code: str, player: dict[str, str], extra: dict[str, Any]

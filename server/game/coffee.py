@@ -26,6 +26,7 @@ breakout rooms (``assignment_view``).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from typing import Any
 
 from ..errors import BadRequest, Conflict, ErrorCode
@@ -117,6 +118,7 @@ def _draw(
     seconds: object,
     mentoring: bool,
     now: float,
+    history: Sequence[Sequence[str]] = (),
 ) -> Pairing:
     present = [p for p in room.players.values() if rooms.is_present(p, now)]
     roles: dict[str, str] | None = None
@@ -124,7 +126,7 @@ def _draw(
         roles = {p.id: p.mentoring_role for p in present if p.mentoring_role is not None}
     return start_pairing(
         [p.id for p in present],
-        history=session_groups(room.pairings.past),
+        history=[*session_groups(room.pairings.past), *history],
         teams={p.id: p.team_id for p in present},
         roles=roles,
         seed=seed,
@@ -143,8 +145,13 @@ def start(
     *,
     mentoring: object = False,
     seed: object = None,
+    history: Sequence[Sequence[str]] = (),
 ) -> Pairing:
-    """Pair the present players for ``seconds`` (refused: ``too_few_players``, ``pairing_running``...)."""
+    """Pair the present players for ``seconds`` (refused: ``too_few_players``, ``pairing_running``...).
+
+    ``history``: groups met before this session (a circle's last sessions, as
+    this room's player ids), weighed with the session's own rotations.
+    """
     _require_phase(room)
     if room.pairings.current is not None:
         raise Conflict("a coffee pairing is already running", code=ErrorCode.PAIRING_RUNNING)
@@ -164,6 +171,7 @@ def start(
         seconds=seconds,
         mentoring=mentoring,
         now=now,
+        history=history,
     )
     changes.pairings(room)
     room.pairings.current = pairing
@@ -172,7 +180,9 @@ def start(
     return pairing
 
 
-def shuffle(room: Room, now: float, *, seed: object = None) -> Pairing:
+def shuffle(
+    room: Room, now: float, *, seed: object = None, history: Sequence[Sequence[str]] = ()
+) -> Pairing:
     """Draw the running rotation again with another seed: same rules, prompt and length; the timer restarts."""
     current = _require_running(room)
     chosen = _check_seed(seed)
@@ -188,6 +198,7 @@ def shuffle(room: Room, now: float, *, seed: object = None) -> Pairing:
         seconds=current.seconds,
         mentoring=room.pairings.mentoring,
         now=now,
+        history=history,
     )
     changes.pairings(room)
     room.pairings.current = pairing

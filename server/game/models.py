@@ -44,6 +44,9 @@ class Player:
     points: int = 0  # this player's contribution to the team score
     # Coffee pairing's mentoring option: what the player said they are, in the lobby.
     mentoring_role: MentorRole | None = None
+    # In a room of a circle: the circle member this player is (by their device
+    # token), "" for none (``game/circles.py``).
+    member: str = ""
 
 
 @dataclass(slots=True)
@@ -280,6 +283,9 @@ class Room:
     # with when it ends: the next presence deadline without a scan of every player.
     grace_ends: dict[str, float] = field(default_factory=dict)
     auto_advance: bool = False
+    # The circle the room was opened in ("": none), and its name as then.
+    circle: str = ""
+    circle_name: str = ""
     max_players: int = DEFAULT_MAX_PLAYERS
     next_id: int = 1  # source of short ids for teams and players
     seq: int = 0  # bumped by every committed change; clients order updates by it

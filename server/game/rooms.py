@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import unicodedata
 import weakref
+import zlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ..errors import BadRequest, Conflict, ErrorCode, LimitExceeded, NotFound
-from . import changes, names
+from . import changes, names, pairing
 from .models import DEFAULT_MAX_PLAYERS, Player, Room, Team
 
 NAME_MAX_CHARS = 32
@@ -442,6 +443,52 @@ def kick(room: Room, player_id: object, now: float) -> Player:
     room.kicked_token_hashes.append(player.token_hash)
     room.add_moment("player_kicked", now, player_id=player.id, text=player.name)
     return player
+
+
+def set_member(room: Room, player_id: str, member: str) -> bool:
+    """Record which circle member a player is (``game/circles.py``); False if nothing changed."""
+    player = room.players.get(player_id)
+    if player is None or player.member == member:
+        return False
+    player.member = member
+    changes.player(room, player.id)
+    return True
+
+
+def mix_teams(
+    room: Room, history: Iterable[Iterable[str]], now: float, seed: object = None
+) -> dict[str, str]:
+    """The host's "mix teams" in the lobby: deal every player into the room's teams afresh.
+
+    ``history``: rosters of past teams (a circle's last sessions, as this
+    room's player ids), whose team-mates ``pairing.mix_teams`` keeps apart
+    where it can. Sizes differ by at most one. Refused: after the game
+    started (``game_in_progress``), a seed that is not a whole number from 0
+    to 2^63 - 1 (``invalid_field``). Returns player id -> team id.
+    """
+    require_open(room)
+    if room.phase != "lobby":
+        raise Conflict("teams can be mixed only in the lobby", code=ErrorCode.GAME_IN_PROGRESS)
+    if seed is None:
+        seed = zlib.crc32(f"{room.code}:{room.seq}:{now!r}:mix".encode())
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise BadRequest(
+            "seed must be a whole number from 0 to 2^63 - 1", code=ErrorCode.INVALID_FIELD
+        )
+    if not room.players:
+        return {}
+    assignment = pairing.mix_teams(
+        list(room.players), [t.id for t in room.teams], history=history, seed=seed
+    )
+    teams = _index(room).teams
+    for player_id, team_id in assignment.items():
+        player = room.players[player_id]
+        if player.team_id != team_id:
+            teams[player.team_id] -= 1
+            teams[team_id] += 1
+            player.team_id = team_id
+            changes.player(room, player.id)
+    return assignment
 
 
 def set_locked(room: Room, locked: object) -> None:

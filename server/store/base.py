@@ -252,8 +252,50 @@ class PackStorage(ABC):
         """The pack's data; None once it expired (loading does not keep it)."""
 
 
+class CircleStorage(ABC):
+    """Circles (``game/circles.py``): versioned sets of parts, written by compare-and-set.
+
+    Like a room without deadlines, notices or log: a circle changes seldom (a
+    member arrives, a session is recorded), and a writer that loses reads it
+    again. Each write makes the circle live ``ttl`` more seconds from ``now``
+    (the memory store lives by ``now``; Redis counts the time itself).
+    """
+
+    @abstractmethod
+    async def create_circle(
+        self, circle_id: str, parts: dict[str, bytes], *, ttl: float, now: float
+    ) -> bool:
+        """Store a new circle at version 0; False if the id is taken."""
+
+    @abstractmethod
+    async def load_circle(self, circle_id: str, *, now: float) -> Stored | None:
+        """The circle's version and parts; None if there is none (or it expired)."""
+
+    @abstractmethod
+    async def commit_circle(
+        self,
+        circle_id: str,
+        expected_version: int,
+        written: dict[str, bytes],
+        gone: list[str],
+        *,
+        ttl: float,
+        now: float,
+    ) -> bool:
+        """Write ``written`` and delete ``gone`` if the circle is still at ``expected_version``.
+
+        The version goes up by one. False (nothing written): the circle moved
+        on, or is gone.
+        """
+
+    @abstractmethod
+    async def delete_circle(self, circle_id: str) -> bool:
+        """Delete the circle and everything it keeps; False if there was none."""
+
+
 class RoomStore(
     RoomStorage,
+    CircleStorage,
     DeadlineIndex,
     NoticeBus,
     ProcessMail,

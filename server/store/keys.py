@@ -82,3 +82,9 @@ def attempts(name: str) -> str:
 def instance_rooms(instance: str) -> str:
     """Set of the room codes where ``instance`` has (or had) connections."""
     return f"{PREFIX}instance-rooms:{instance}"
+
+
+def circle(circle_id: str) -> str:
+    """Hash of one circle: ``v`` (version) and its parts (``meta``, ``m:<member>``,
+    ``s:<room code>``; see ``server/circles.py``), one hash tag, one key."""
+    return f"{PREFIX}circle:{{{circle_id}}}"

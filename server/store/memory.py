@@ -42,6 +42,8 @@ class MemoryStore(RoomStore):
         self._lease: tuple[str, float] | None = None  # holder, expiry (time.monotonic)
         self._owners: dict[str, tuple[str, float]] = {}  # code: owner, expiry (time.monotonic)
         self._mail: dict[str, MailHandler] = {}
+        # Circles: id -> (version, parts, expiry by ``now``).
+        self._circles: dict[str, tuple[int, dict[str, bytes], float]] = {}
 
     def _expire(self, now: float) -> None:
         for code, at in list(self._active.items()):
@@ -50,6 +52,9 @@ class MemoryStore(RoomStore):
         for key, (_, until) in list(self._packs.items()):
             if until < now:
                 del self._packs[key]
+        for circle_id, (_, _, until) in list(self._circles.items()):
+            if until < now:
+                del self._circles[circle_id]
 
     def _drop(self, code: str) -> None:
         self._rooms.pop(code, None)
@@ -162,6 +167,49 @@ class MemoryStore(RoomStore):
     async def load_pack(self, key: str) -> bytes | None:
         found = self._packs.get(key)
         return None if found is None else found[0]
+
+    def _circle(self, circle_id: str, now: float) -> tuple[int, dict[str, bytes], float] | None:
+        found = self._circles.get(circle_id)
+        if found is not None and found[2] < now:
+            del self._circles[circle_id]
+            return None
+        return found
+
+    async def create_circle(
+        self, circle_id: str, parts: dict[str, bytes], *, ttl: float, now: float
+    ) -> bool:
+        self._expire(now)  # circles nobody reads again go too
+        if self._circle(circle_id, now) is not None:
+            return False
+        self._circles[circle_id] = (0, dict(parts), now + ttl)
+        return True
+
+    async def load_circle(self, circle_id: str, *, now: float) -> Stored | None:
+        found = self._circle(circle_id, now)
+        return None if found is None else Stored(found[0], dict(found[1]))
+
+    async def commit_circle(
+        self,
+        circle_id: str,
+        expected_version: int,
+        written: dict[str, bytes],
+        gone: list[str],
+        *,
+        ttl: float,
+        now: float,
+    ) -> bool:
+        found = self._circle(circle_id, now)
+        if found is None or found[0] != expected_version:
+            return False
+        stored = dict(found[1])
+        stored.update(written)
+        for name in gone:
+            stored.pop(name, None)
+        self._circles[circle_id] = (expected_version + 1, stored, now + ttl)
+        return True
+
+    async def delete_circle(self, circle_id: str) -> bool:
+        return self._circles.pop(circle_id, None) is not None
 
     async def hit(self, name: str, window_seconds: int, now: float, amount: int = 1) -> int:
         window = math.floor(now / window_seconds)

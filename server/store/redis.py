@@ -184,6 +184,34 @@ elseif left >= 0 and left < tonumber(ARGV[1]) then
 end
 return 1
 """
+# A circle (game/circles.py) is made at version 0 with its parts, and changed
+# by compare-and-set on ``v``, each write giving it its full time to live.
+CREATE_CIRCLE_SCRIPT = (
+    HSET_PAIRS
+    + """
+-- KEYS: circle hash. ARGV: ttl (s), then part name/value pairs
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'v', '0')
+hset_pairs(KEYS[1], 2, #ARGV)
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
+"""
+)
+COMMIT_CIRCLE_SCRIPT = (
+    HSET_PAIRS
+    + """
+-- KEYS: circle hash. ARGV: expected version, ttl (s), number of written pairs,
+-- then the written name/value pairs, then the names of the parts gone
+local v = redis.call('HGET', KEYS[1], 'v')
+if not v or v ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'v', tostring(tonumber(v) + 1))
+local last = 3 + 2 * tonumber(ARGV[3])
+hset_pairs(KEYS[1], 4, last)
+for i = last + 1, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+)
 # One attempt takes a place of a fixed window (``r``: places held) unless
 # ``limit`` are held; a failed attempt keeps its place and counts in ``f``, a
 # successful one gives it back. In one script, so a burst of parallel attempts
@@ -333,6 +361,8 @@ class RedisStore(RoomStore):
         self._reserve = self.redis.register_script(RESERVE_SCRIPT)
         self._settle = self.redis.register_script(SETTLE_SCRIPT)
         self._keep_pack = self.redis.register_script(KEEP_PACK_SCRIPT)
+        self._create_circle = self.redis.register_script(CREATE_CIRCLE_SCRIPT)
+        self._commit_circle = self.redis.register_script(COMMIT_CIRCLE_SCRIPT)
         self._listener: asyncio.Task[None] | None = None
         self._handler: NoticeHandler | None = None
         self._mail: tuple[str, MailHandler] | None = None  # this process's channel, its handler
@@ -466,6 +496,41 @@ class RedisStore(RoomStore):
         async with self._call("load_pack"):
             data = await self.redis.get(keys.pack(key))
         return None if data is None else _bytes(data)
+
+    async def create_circle(
+        self, circle_id: str, parts: dict[str, bytes], *, ttl: float, now: float
+    ) -> bool:
+        args: list[Any] = [max(1, math.ceil(ttl))]
+        for name, data in parts.items():
+            args += [name, data]
+        async with self._call("create_circle"):
+            return bool(await self._create_circle(keys=[keys.circle(circle_id)], args=args))
+
+    async def load_circle(self, circle_id: str, *, now: float) -> Stored | None:
+        async with self._call("load_circle"):
+            fields = await self.redis.hgetall(keys.circle(circle_id))
+        return _stored(fields)
+
+    async def commit_circle(
+        self,
+        circle_id: str,
+        expected_version: int,
+        written: dict[str, bytes],
+        gone: list[str],
+        *,
+        ttl: float,
+        now: float,
+    ) -> bool:
+        args: list[Any] = [str(expected_version), max(1, math.ceil(ttl)), len(written)]
+        for name, data in written.items():
+            args += [name, data]
+        args += gone
+        async with self._call("commit_circle"):
+            return bool(await self._commit_circle(keys=[keys.circle(circle_id)], args=args))
+
+    async def delete_circle(self, circle_id: str) -> bool:
+        async with self._call("delete_circle"):
+            return bool(await self.redis.delete(keys.circle(circle_id)))
 
     async def hit(self, name: str, window_seconds: int, now: float, amount: int = 1) -> int:
         key = keys.rate(f"{name}:{math.floor(now / window_seconds)}")

@@ -1,0 +1,196 @@
+"""Circles that remember: members, sessions kept for a while, history across sessions, forgetting."""
+
+from __future__ import annotations
+
+import pytest
+from ritrovo.errors import RitrovoError
+from ritrovo.game import circles, pairing
+from ritrovo.game.circles import Circle
+
+NOW = 1_000_000.0
+HOUR = 3600.0
+
+
+def circle_of(*names: str) -> tuple[Circle, dict[str, str]]:
+    """A circle whose members are ``names``; returns it and name -> member id."""
+    circle = circles.new_circle("A" * 16, "Marketing, Milan office", "h" * 64, NOW)
+    ids = {}
+    for name in names:
+        member, _ = circles.arrive(circle, f"device-{name}", name, NOW)
+        ids[name] = member.id
+    return circle, ids
+
+
+def test_a_returning_device_is_the_same_member_under_its_new_name() -> None:
+    circle, ids = circle_of("Ada", "Bea")
+    member, changed = circles.arrive(circle, "device-Ada", "Ada L.", NOW + HOUR)
+    assert member.id == ids["Ada"]
+    assert member.name == "Ada L."
+    assert member.last_seen == NOW + HOUR and member.first_seen == NOW
+    assert changed == [circles.MEMBER + member.id]  # no new member: meta unchanged
+    new, changed = circles.arrive(circle, "device-Cy", "Cy", NOW)
+    assert new.id not in ids.values()
+    assert circles.META in changed
+
+
+def test_a_full_circle_refuses_a_new_member_but_welcomes_back_an_old_one() -> None:
+    circle, ids = circle_of("Ada", "Bea")
+    with pytest.raises(RitrovoError) as err:
+        circles.arrive(circle, "device-Cy", "Cy", NOW, max_members=2)
+    assert err.value.code == "circle_full"
+    assert len(circle.members) == 2
+    member, _ = circles.arrive(circle, "device-Bea", "Bea", NOW, max_members=2)
+    assert member.id == ids["Bea"]
+
+
+def test_bad_names_are_refused_before_anything_changes() -> None:
+    circle, _ = circle_of("Ada")
+    before = (dict(circle.members), circle.meta.next_member)
+    for name in ("", "   ", "x" * 200, 12, "\u200b"):
+        with pytest.raises(RitrovoError):
+            circles.arrive(circle, "device-new", name, NOW)
+    assert (dict(circle.members), circle.meta.next_member) == before
+    with pytest.raises(RitrovoError):
+        circles.new_circle("A" * 16, "", "h", NOW)
+
+
+def test_shapes() -> None:
+    assert circles.valid_id("AbCdEfGh12345_-x")
+    for bad in ("short", "A" * 17, "A" * 15 + "!", None, 16, "../../../etc/pas"):
+        assert not circles.valid_id(bad)
+    assert circles.valid_token("t" * 22) and circles.valid_token("t" * 64)
+    for bad in ("t" * 21, "t" * 65, "t" * 30 + " ", None, ""):
+        assert not circles.valid_token(bad)
+
+
+def test_the_circle_keeps_its_last_sessions_only() -> None:
+    circle, ids = circle_of("Ada", "Bea")
+    pair = [[ids["Ada"], ids["Bea"]]]
+    for i in range(12):
+        circles.record_session(
+            circle, f"ROOM{i:02d}", started_at=NOW + i, seq=1, groups=pair, teams=[], keep=10
+        )
+    assert [s.room for s in circle.ordered_sessions()] == [f"ROOM{i:02d}" for i in range(2, 12)]
+
+
+def test_an_older_record_never_replaces_a_newer_one_and_strangers_are_left_out() -> None:
+    circle, ids = circle_of("Ada", "Bea", "Cy")
+    a, b, c = ids["Ada"], ids["Bea"], ids["Cy"]
+    assert circles.record_session(
+        circle, "ROOM01", started_at=NOW, seq=5, groups=[[a, b, "gone"]], teams=[[c, "x"]]
+    ) == [circles.SESSION + "ROOM01"]
+    assert circle.sessions["ROOM01"].groups == [[a, b]]
+    assert circle.sessions["ROOM01"].teams == []  # a team of one remembers no team-mate
+    assert (
+        circles.record_session(circle, "ROOM01", started_at=NOW, seq=4, groups=[[a, c]], teams=[])
+        == []
+    )
+    assert circle.sessions["ROOM01"].groups == [[a, b]]
+
+
+def test_pairing_in_a_circle_avoids_pairs_met_in_recent_sessions() -> None:
+    """Six members met in pairs over two earlier sessions: the third session's pairing is fresh."""
+    names = ["Ada", "Bea", "Cy", "Dee", "Eli", "Fay"]
+    circle, ids = circle_of(*names)
+    m = [ids[n] for n in names]
+    circles.record_session(
+        circle,
+        "ROOM01",
+        started_at=NOW,
+        seq=1,
+        groups=[[m[0], m[1]], [m[2], m[3]], [m[4], m[5]]],
+        teams=[],
+    )
+    circles.record_session(
+        circle,
+        "ROOM02",
+        started_at=NOW + HOUR,
+        seq=1,
+        groups=[[m[0], m[2]], [m[1], m[4]], [m[3], m[5]]],
+        teams=[],
+    )
+    # The members in a new room, under new player ids.
+    members = {f"p{i}": m[i] for i in range(6)}
+    history = circles.pair_history(circle, "ROOM03", members)
+    met = pairing.meetings(history)
+    assert ("p0", "p1") in met and ("p0", "p2") in met and len(met) == 6
+    for seed in range(40):
+        groups = pairing.pair(list(members), history=history, teams={}, seed=seed)
+        assert not pairing.meetings(groups) & met, (seed, groups)
+    # The room's own session is not weighed twice (its rotations are the room's).
+    assert circles.pair_history(circle, "ROOM02", members) == [
+        ["p0", "p1"],
+        ["p2", "p3"],
+        ["p4", "p5"],
+    ]
+    # Forgotten sessions are not weighed: keep only the last one.
+    circles.record_session(
+        circle, "ROOM03", started_at=NOW + 2 * HOUR, seq=1, groups=[], teams=[], keep=1
+    )
+    assert circles.pair_history(circle, "ROOM04", members) == []
+
+
+def test_without_the_circle_the_same_pairs_may_come_back() -> None:
+    """The control: with no history, some seed pairs two people who met in the circle's sessions."""
+    names = ["Ada", "Bea", "Cy", "Dee", "Eli", "Fay"]
+    circle, ids = circle_of(*names)
+    m = [ids[n] for n in names]
+    circles.record_session(
+        circle,
+        "ROOM01",
+        started_at=NOW,
+        seq=1,
+        groups=[[m[0], m[1]], [m[2], m[3]], [m[4], m[5]]],
+        teams=[],
+    )
+    members = {f"p{i}": m[i] for i in range(6)}
+    met = pairing.meetings(circles.pair_history(circle, "ROOM02", members))
+    repeats = [
+        seed
+        for seed in range(40)
+        if pairing.meetings(pairing.pair(list(members), history=[], teams={}, seed=seed)) & met
+    ]
+    assert repeats
+
+
+def test_mixing_teams_in_a_circle_keeps_past_team_mates_apart() -> None:
+    names = ["Ada", "Bea", "Cy", "Dee", "Eli", "Fay", "Gus", "Hal"]
+    circle, ids = circle_of(*names)
+    m = [ids[n] for n in names]
+    circles.record_session(circle, "ROOM01", started_at=NOW, seq=1, groups=[], teams=[m[:4], m[4:]])
+    members = {f"p{i}": m[i] for i in range(8)}
+    history = circles.team_history(circle, "ROOM02", members)
+    assert history == [["p0", "p1", "p2", "p3"], ["p4", "p5", "p6", "p7"]]
+    for seed in range(20):
+        teams = pairing.mix_teams(list(members), ["t1", "t2"], history=history, seed=seed)
+        for roster in history:
+            # Four former team-mates into two teams of four: two and two at best.
+            assert sorted(sum(teams[p] == t for p in roster) for t in ("t1", "t2")) == [2, 2]
+
+
+def test_forgetting_a_member_leaves_nothing_of_them() -> None:
+    circle, ids = circle_of("Ada", "Bea", "Cy")
+    a, b, c = ids["Ada"], ids["Bea"], ids["Cy"]
+    circles.record_session(
+        circle, "ROOM01", started_at=NOW, seq=1, groups=[[a, b], [a, b, c]], teams=[[a, c]]
+    )
+    about = circles.about(circle, a)
+    assert about["sessions"] == [
+        {"room": "ROOM01", "started_at": NOW, "met": ["Bea", "Cy"], "team_mates": ["Cy"]}
+    ]
+    changed = circles.forget(circle, a)
+    assert set(changed) == {circles.MEMBER + a, circles.SESSION + "ROOM01"}
+    assert a not in circle.members
+    assert circle.sessions["ROOM01"].groups == [[b, c]]
+    assert circle.sessions["ROOM01"].teams == []
+    assert a not in repr(circles.export(circle))
+    assert circles.forget(circle, a) == []
+    # Their device is a stranger now: arriving again makes a new member.
+    member, _ = circles.arrive(circle, "device-Ada", "Ada", NOW)
+    assert member.id != a
+
+
+def test_the_export_holds_no_token_or_hash() -> None:
+    circle, _ = circle_of("Ada")
+    text = repr(circles.export(circle))
+    assert "h" * 64 not in text and "device-" not in text

@@ -1,0 +1,361 @@
+"""Circles that remember, over HTTP and real WebSockets, on both stores.
+
+A facilitator makes a circle and opens two rooms in it. Four members join the
+first with the device tokens their browsers keep, are paired for coffee and
+play in two teams; in the second room the same devices (under new names) are
+the same members, the pairing avoids the first session's pairs and "mix
+teams" keeps its team-mates apart. A member reads and deletes what the circle
+remembers of them; the facilitator exports and deletes the circle. Wrong
+tokens, unknown circles and bad shapes get one answer each and count as
+failed attempts; bad input changes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from ritrovo.client import ProtocolError, RitrovoClient
+from ritrovo.store.base import RoomStore
+from support.servers import running_server
+from support.servers import test_settings as fast_settings
+
+NAMES = ("Ada", "Bea", "Cy", "Dee")
+
+
+async def call(
+    http: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    status: int,
+    json: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    async with http.request(
+        method, url, json=json, headers=headers or {}, allow_redirects=False
+    ) as response:
+        body = await response.json() if response.content_type == "application/json" else None
+        assert response.status == status, (method, url, response.status, body)
+        return body
+
+
+def groups_of(state: dict[str, Any]) -> list[list[str]]:
+    return [[p["id"] for p in g["players"]] for g in state["pairing"]["assignment"]["groups"]]
+
+
+def rotation_started(rotation: int) -> Callable[[dict[str, Any]], bool]:
+    def started(state: dict[str, Any]) -> bool:
+        return state["pairing"] is not None and state["pairing"]["rotation"] == rotation
+
+    return started
+
+
+def rosters(state: dict[str, Any]) -> list[list[str]]:
+    return [[p["id"] for p in t["players"]] for t in state["teams"]]
+
+
+async def play_session(
+    base: str,
+    ws_url: str,
+    http: aiohttp.ClientSession,
+    circle: dict[str, Any],
+    devices: dict[str, str],
+    suffix: str = "",
+) -> tuple[dict[str, Any], RitrovoClient, dict[str, RitrovoClient], dict[str, str]]:
+    """A room in the circle, its host, and the members joined (name -> player id)."""
+    room = await call(
+        http,
+        "POST",
+        base + "/api/rooms",
+        status=201,
+        json={
+            "name": "Coffee",
+            "circle": circle["id"],
+            "circle_token": circle["facilitator_token"],
+        },
+    )
+    assert room["circle"] == {"id": circle["id"], "name": circle["name"]}
+    info = await call(http, "GET", f"{base}/api/rooms/{room['code']}", status=200)
+    assert info["circle"] == room["circle"]
+    host = await RitrovoClient.connect(ws_url)
+    await host.hello("host", room=room["code"], token=room["host_token"])
+    players: dict[str, RitrovoClient] = {}
+    ids: dict[str, str] = {}
+    for name in NAMES:
+        client = await RitrovoClient.connect(ws_url)
+        welcome = await client.hello(
+            "join", room=room["code"], name=name + suffix, device=devices[name]
+        )
+        assert welcome["circle"] == room["circle"]
+        players[name] = client
+        ids[name] = welcome["player"]["id"]
+    await host.wait_state(lambda s: s["players_count"] == len(NAMES))
+    return room, host, players, ids
+
+
+async def test_circles_remember_across_sessions(make_store: Callable[[], RoomStore]) -> None:
+    async with (
+        running_server(fast_settings(), store=make_store()) as server,
+        aiohttp.ClientSession() as http,
+    ):
+        base = server.base_url
+        circle = await call(
+            http, "POST", base + "/api/circles", status=201, json={"name": "Marketing, Milan"}
+        )
+        assert len(circle["id"]) == 16 and circle["name"] == "Marketing, Milan"
+        assert circle["circle_url"].endswith("/c/" + circle["id"])
+        facilitator = {"Authorization": "Bearer " + circle["facilitator_token"]}
+        devices = {name: secrets.token_urlsafe(24) for name in NAMES}
+        clients: list[RitrovoClient] = []
+        try:
+            # Session 1: pairs and teams as they come.
+            room1, host1, players1, ids1 = await play_session(
+                base, server.ws_url, http, circle, devices
+            )
+            clients += [host1, *players1.values()]
+            # The circle's link leads to its last room.
+            async with http.get(base + "/c/" + circle["id"], allow_redirects=False) as response:
+                assert response.status == 303
+                assert response.headers["Location"] == "/r/" + room1["code"]
+            await host1.request("start_pairing", seconds=300, seed=1)
+            state = await host1.wait_state(lambda s: s["pairing"] is not None)
+            names1 = {pid: name for name, pid in ids1.items()}
+            met1 = {tuple(sorted(names1[p] for p in g)) for g in groups_of(state)}
+            teams1 = [sorted(names1[p] for p in r) for r in rosters(state)]
+            await host1.request("end_pairing")
+
+            # Session 2: the same devices, new names; the same members.
+            room2, host2, players2, ids2 = await play_session(
+                base, server.ws_url, http, circle, devices, suffix=" 2"
+            )
+            clients += [host2, *players2.values()]
+            exported = await call(
+                http,
+                "GET",
+                f"{base}/api/circles/{circle['id']}/export",
+                status=200,
+                headers=facilitator,
+            )
+            assert sorted(m["name"] for m in exported["members"]) == sorted(n + " 2" for n in NAMES)
+            assert [s["room"] for s in exported["sessions"]] == [room1["code"]]
+            assert "facilitator_token" not in str(exported) and "device" not in str(exported)
+
+            # Mix teams: the first session's team-mates end up apart.
+            names2 = {pid: name for name, pid in ids2.items()}
+            ack = await host2.request("mix_teams", seed=3)
+            assert ack["result"] == {"players": 4}
+            # (the state after the mix: the lobby's teams were session 1's until then)
+            state = await host2.wait_state(
+                lambda s: all(
+                    sorted(names2[p] for p in roster) not in teams1 for roster in rosters(s)
+                )
+            )
+            assert sorted(len(r) for r in rosters(state)) == [2, 2]
+
+            # Pairing: none of the first session's pairs (a fresh pairing of 4 exists).
+            rotations: list[set[tuple[str, ...]]] = []
+            for rotation in (1, 2):
+                await host2.request("start_pairing", seconds=300, seed=rotation)
+                state = await host2.wait_state(rotation_started(rotation))
+                met2 = {tuple(sorted(names2[p] for p in g)) for g in groups_of(state)}
+                assert not met2 & met1, (met1, met2)
+                # Rotations of one room weigh each other as well: the second is fresh too.
+                for earlier in rotations:
+                    assert not met2 & earlier
+                rotations.append(met2)
+                await host2.request("end_pairing")
+                await host2.wait_state(lambda s: s["pairing"] is None)
+
+            # A member reads what the circle remembers of them.
+            ada = {"X-Device-Token": devices["Ada"]}
+            me = await call(
+                http, "GET", f"{base}/api/circles/{circle['id']}/me", status=200, headers=ada
+            )
+            assert me["member"]["name"] == "Ada 2"
+            assert [s["room"] for s in me["sessions"]] == [room1["code"], room2["code"]]
+            partner = next(p for pair in met1 for p in pair if "Ada" in pair and p != "Ada")
+            assert partner + " 2" in me["sessions"][0]["met"]
+
+            # ... and deletes it: nothing of Ada is left in the circle.
+            assert await call(
+                http, "DELETE", f"{base}/api/circles/{circle['id']}/me", status=200, headers=ada
+            ) == {"forgotten": True}
+            gone = await call(
+                http, "GET", f"{base}/api/circles/{circle['id']}/me", status=403, headers=ada
+            )
+            assert gone["error"]["code"] == "unknown_member"
+            exported = await call(
+                http,
+                "GET",
+                f"{base}/api/circles/{circle['id']}/export",
+                status=200,
+                headers=facilitator,
+            )
+            assert "Ada" not in str(exported)
+            ada_member = me["member"]["id"]
+            assert ada_member not in str(exported["sessions"])
+            # Recording the room again (teams mixed, a new pairing) does not bring her back.
+            await host2.request("mix_teams", seed=5)
+            await host2.request("start_pairing", seconds=300, seed=3)
+            exported = await call(
+                http,
+                "GET",
+                f"{base}/api/circles/{circle['id']}/export",
+                status=200,
+                headers=facilitator,
+            )
+            assert "Ada" not in str(exported) and ada_member not in str(exported["sessions"])
+
+            # The facilitator deletes the circle: its routes and rooms answer as for no circle.
+            assert await call(
+                http,
+                "DELETE",
+                f"{base}/api/circles/{circle['id']}",
+                status=200,
+                headers=facilitator,
+            ) == {"deleted": True}
+            for method, path in (("GET", "/export"), ("DELETE", "")):
+                body = await call(
+                    http,
+                    method,
+                    f"{base}/api/circles/{circle['id']}{path}",
+                    status=403,
+                    headers=facilitator,
+                )
+                assert body["error"]["code"] == "bad_circle_token"
+            bea = {"X-Device-Token": devices["Bea"]}
+            body = await call(
+                http, "GET", f"{base}/api/circles/{circle['id']}/me", status=403, headers=bea
+            )
+            assert body["error"]["code"] == "unknown_member"
+            body = await call(
+                http,
+                "POST",
+                base + "/api/rooms",
+                status=403,
+                json={"circle": circle["id"], "circle_token": circle["facilitator_token"]},
+            )
+            assert body["error"]["code"] == "bad_circle_token"
+            await call(http, "GET", f"{base}/c/{circle['id']}", status=404)
+        finally:
+            for client in clients:
+                await client.close()
+
+
+async def test_wrong_tokens_get_one_answer_and_count_as_attempts(
+    make_store: Callable[[], RoomStore],
+) -> None:
+    async with (
+        running_server(fast_settings(join_attempts_per_minute=8), store=make_store()) as server,
+        aiohttp.ClientSession() as http,
+    ):
+        base = server.base_url
+        circle = await call(http, "POST", base + "/api/circles", status=201, json={"name": "Ops"})
+        other = "B" * 16
+        token = circle["facilitator_token"]
+        wrong = secrets.token_urlsafe(24)
+        tries: list[tuple[str, str, dict[str, Any]]] = [
+            ("GET", f"/api/circles/{circle['id']}/export", {"Authorization": "Bearer " + wrong}),
+            ("GET", f"/api/circles/{other}/export", {"Authorization": "Bearer " + token}),
+            ("DELETE", f"/api/circles/{circle['id']}", {}),  # no token
+            ("DELETE", f"/api/circles/{circle['id']}", {"X-Circle-Token": "x" * 5000}),
+            ("GET", "/api/circles/..%2F..%2Fetc/export", {"Authorization": "Bearer " + token}),
+        ]
+        for method, path, headers in tries:
+            body = await call(http, method, base + path, status=403, headers=headers)
+            assert body["error"]["code"] == "bad_circle_token", (method, path)
+        body = await call(
+            http,
+            "POST",
+            base + "/api/rooms",
+            status=403,
+            json={"name": "x", "circle": circle["id"], "circle_token": wrong},
+        )
+        assert body["error"]["code"] == "bad_circle_token"
+        body = await call(
+            http,
+            "GET",
+            f"{base}/api/circles/{circle['id']}/me",
+            status=403,
+            headers={"X-Device-Token": secrets.token_urlsafe(24)},
+        )
+        assert body["error"]["code"] == "unknown_member"
+        body = await call(http, "GET", f"{base}/api/circles/{circle['id']}/me", status=403)
+        assert body["error"]["code"] == "unknown_member"
+        # Eight failures in the minute: the ninth attempt is refused before any look-up,
+        # even with the right token.
+        body = await call(
+            http,
+            "GET",
+            f"{base}/api/circles/{circle['id']}/export",
+            status=429,
+            headers={"Authorization": "Bearer " + token},
+        )
+        assert body["error"]["code"] == "too_many_attempts"
+
+
+async def test_bad_input_is_refused_and_changes_nothing(
+    make_store: Callable[[], RoomStore],
+) -> None:
+    async with (
+        running_server(fast_settings(), store=make_store()) as server,
+        aiohttp.ClientSession() as http,
+    ):
+        base = server.base_url
+        for body, code in (
+            ({}, "invalid_field"),
+            ({"name": ""}, "empty_name"),
+            ({"name": "x" * 81}, "name_too_long"),
+            ({"name": ["list"]}, "invalid_field"),
+            ({"name": "a\u202eb"}, "invalid_name"),
+        ):
+            reply = await call(http, "POST", base + "/api/circles", status=400, json=body)
+            assert reply["error"]["code"] == code, body
+        circle = await call(http, "POST", base + "/api/circles", status=201, json={"name": "Ops"})
+        room = await call(
+            http,
+            "POST",
+            base + "/api/rooms",
+            status=201,
+            json={
+                "name": "Ops",
+                "circle": circle["id"],
+                "circle_token": circle["facilitator_token"],
+            },
+        )
+        host = await RitrovoClient.connect(server.ws_url)
+        await host.hello("host", room=room["code"], token=room["host_token"])
+        try:
+            for device in ("short", "x" * 65, "with space " * 3, 12):
+                client = await RitrovoClient.connect(server.ws_url)
+                with pytest.raises(ProtocolError) as err:
+                    await client.hello("join", room=room["code"], name="Ada", device=device)
+                assert err.value.code == "invalid_field", device
+                await client.close()
+            # A name the room refuses makes no member.
+            device = secrets.token_urlsafe(24)
+            client = await RitrovoClient.connect(server.ws_url)
+            with pytest.raises(ProtocolError) as err:
+                await client.hello("join", room=room["code"], name="", device=device)
+            assert err.value.code == "empty_name"
+            await client.close()
+            headers = {"Authorization": "Bearer " + circle["facilitator_token"]}
+            exported = await call(
+                http,
+                "GET",
+                f"{base}/api/circles/{circle['id']}/export",
+                status=200,
+                headers=headers,
+            )
+            assert exported["members"] == [] and exported["sessions"] == []
+            state = await host.wait_state(lambda s: True)
+            assert state["players_count"] == 0
+            with pytest.raises(ProtocolError) as err:
+                await host.request("mix_teams", seed=-1)
+            assert err.value.code == "invalid_field"
+        finally:
+            await host.close()
