@@ -161,6 +161,7 @@ def create_app(
     app.router.add_post("/api/rooms/{code}/pack", guarded(api.upload_pack))
     app.router.add_get("/api/rooms/{code}/results.{format:csv|json}", guarded(api.results))
     app.router.add_get("/api/rooms/{code}/stories.md", guarded(api.stories_markdown))
+    app.router.add_get("/api/rooms/{code}/keepsake.{format:json|md}", guarded(api.keepsake))
     app.router.add_get("/api/rooms/{code}/qr.svg", guarded(api.qr))
     app.router.add_post("/api/circles", guarded(api.create_circle))
     app.router.add_get("/api/circles/{circle_id}/export", guarded(api.circle_export))

@@ -26,7 +26,7 @@ from ..errors import (
     PayloadTooLarge,
     RitrovoError,
 )
-from ..game import exports, flow
+from ..game import exports, flow, keepsake, rooms
 from ..game.circles import Circle, about, export
 from ..game.models import Room
 from ..game.pack import Pack
@@ -607,6 +607,62 @@ class HttpApi:
         text = exports.markdown_keepsake(room, pack)
         headers = {"Content-Disposition": f'attachment; filename="ritrovo-{room.code}-stories.md"'}
         return web.Response(text=text, content_type="text/markdown", headers=headers)
+
+    async def _keepsake_room(self, request: web.Request) -> tuple[Room, str | None]:
+        """The room and who asks: the host (None) or a player (their id), by their token.
+
+        ``Authorization: Bearer`` the host token or a player's resume token.
+        Anything else, an unknown room included, is one answer (403
+        ``unknown_token``) and a failed attempt of the address, as for the
+        host-only routes.
+        """
+        auth = request.headers.get("Authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else ""
+        async with self.attempts.attempt("join", self._address(request)) as attempt:
+            try:
+                room: Room | None = await self._room(request)
+            except NotFound:
+                room = None
+            viewer: str | None = None
+            known = False
+            if room is not None and token:
+                hashed = hash_token(token)
+                if hmac.compare_digest(hashed, room.host_token_hash):
+                    known = True
+                else:
+                    try:
+                        viewer = rooms.player_by_token(room, hashed).id
+                        known = True
+                    except RitrovoError:
+                        pass
+            if room is None or not known:
+                attempt.failed = True
+                raise Forbidden(
+                    "this needs the room's host token or a player's resume token",
+                    code=ErrorCode.UNKNOWN_TOKEN,
+                )
+        return room, viewer
+
+    async def keepsake(self, request: web.Request) -> web.Response:
+        """The session's keepsake, as JSON (the page's) or Markdown (a download)."""
+        room, viewer = await self._keepsake_room(request)
+        pack = await self.service.get_pack(room.pack_id)
+        body = keepsake.build(room, pack, player_id=viewer)
+        if request.match_info["format"] == "json":
+            response = json_response(body)
+            response.headers["Cache-Control"] = "no-store"  # one person's, and it changes
+            return response
+        wanted = request.query.get("lang", body["room"]["language"])
+        language: keepsake.Language = "it" if wanted == "it" else "en"
+        name = f"ritrovo-{room.code}-keepsake.md"
+        return web.Response(
+            text=keepsake.markdown(body, language),
+            content_type="text/markdown",
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "no-store",
+            },
+        )
 
     async def qr(self, request: web.Request) -> web.Response:
         code = normalize_code(request.match_info["code"])

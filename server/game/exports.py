@@ -107,7 +107,7 @@ _MD_INLINE = str.maketrans(
 _MD_ORDERED_ITEM = re.compile(r"^(\d+)([.)])")
 
 
-def _md_escape(text: str) -> str:
+def md_escape(text: str) -> str:
     """Plain text to Markdown that renders as the same text and nothing more."""
     # Paragraph text cannot hold line breaks or indentation without changing
     # the structure, so whitespace runs become single spaces.
@@ -123,7 +123,7 @@ def markdown_export(room: Room, rnd: StoryRound, state: StoryState | None = None
 
     ``state`` is the round's stories (an archived round); by default the running one.
     """
-    out = [f"# {_md_escape(rnd.title)}", ""]
+    out = [f"# {md_escape(rnd.title)}", ""]
     if state is None:
         state = room.story
     if state is None or not state.stories:
@@ -133,16 +133,16 @@ def markdown_export(room: Room, rnd: StoryRound, state: StoryState | None = None
         ts = state.stories[team_id]
         team = room.team(team_id)
         prompt = stories.prompt_of(rnd, ts)
-        out += [f"## {_md_escape(team.name if team is not None else team_id)}", ""]
+        out += [f"## {md_escape(team.name if team is not None else team_id)}", ""]
         _, writers = story_views.lines_view(room, ts, host=False)
         if writers:
-            names = ", ".join(_md_escape(str(w["name"])) for w in writers)
+            names = ", ".join(md_escape(str(w["name"])) for w in writers)
             out += [f"_Writers: {names}_", ""]
         if prompt.theme:
-            out += [f"_Theme: {_md_escape(prompt.theme)}_", ""]
-        out += [_md_escape(prompt.opening), ""]
+            out += [f"_Theme: {md_escape(prompt.theme)}_", ""]
+        out += [md_escape(prompt.opening), ""]
         for line in ts.lines:
-            out += [stories.HIDDEN_LINE_TEXT if line.hidden else _md_escape(line.text), ""]
+            out += [stories.HIDDEN_LINE_TEXT if line.hidden else md_escape(line.text), ""]
     return "\n".join(out)
 
 

@@ -232,9 +232,14 @@ class RiddleResult:
     solved_elapsed: dict[str, float] = field(default_factory=dict)
     solved_by: dict[str, str] = field(default_factory=dict)
     end_reason: str = ""
-    # A "Who's who" question: its answer and who wrote it (a riddle's text is the pack's).
+    # A "Who's who" question: its answer and who wrote it (a riddle's text is the pack's),
+    # and, for the session's keepsake (``keepsake.py``), the prompt it answered (an index
+    # into the round's prompts), the author's team and the line they added for the reveal.
     text: str = ""
     author: str = ""
+    prompt: int = -1
+    author_team: str = ""
+    line: str = ""
 
 
 @dataclass(slots=True)

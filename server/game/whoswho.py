@@ -30,7 +30,9 @@ Scoring is a riddle's (``riddles.py``): a right team gets
 first right team, where P is the round's ``points``, T its ``time_limit``
 and t the seconds the team took. Points go to the team and to the player
 who chose; each revealed question joins the riddles' results (the results
-export), with its answer and its author.
+export), with its answer and its author, and, for the session's keepsake
+(``keepsake.py``), its prompt, the author's team and their reveal line (the
+round's state, which holds them until then, is dropped when the round ends).
 
 Like every rule, each function refuses before it changes anything.
 """
@@ -350,6 +352,9 @@ def _end(room: Room, rnd: WhosWhoRound, state: WhosWhoState, now: float, reason:
             end_reason=reason,
             text=question.text,
             author=question.author_name,
+            prompt=question.prompt,
+            author_team=question.author_team,
+            line=question.line,
         )
     )
     room.add_moment(

@@ -1,0 +1,285 @@
+"""The keepsake of a session: what a room leaves its host and its players.
+
+One body (``build``), shown as a page (``web/keepsake.html``) or written as
+Markdown (``markdown``):
+
+- **the podium**: every team that played, ranked as the scoreboard ranks
+  them, with its players and their points;
+- **the stories written**: each story round's stories, hidden lines masked
+  (the rounds over, and the running one once its stories are all shown:
+  while writing or revealing, a story is nobody's to read in full yet);
+- **the "Who's who" facts revealed**: each question played as far as its
+  reveal (a hidden answer is never played, an answer not yet revealed is not
+  in the room's results), with its prompt, its author, their team and the
+  line they added;
+- **colleagues met**: per player, how many people they met today who they
+  had not met before: those they were grouped with in a coffee pairing or
+  played on a team with. A room has no history before itself, so everyone
+  met in it is new unless ``known_before`` (pairs of player ids, from a
+  circle's past sessions) says otherwise. Only players still in the room
+  count and are named: one who left is in no keepsake.
+
+The host's body has every player's count (``colleagues``); a player's has
+their own count and whom they met (``you``), never another player's.
+Nothing here reads the clock or the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import Any, Literal
+
+from . import stories
+from .exports import md_escape, played_rounds
+from .models import Room, StoryState
+from .pack import Pack, StoryRound, WhosWhoRound
+from .views import ranked_teams
+
+Language = Literal["en", "it"]
+
+# The running story round is in the keepsake once every story has been shown.
+_STORIES_SHOWN = ("voting", "results")
+
+
+def colleagues_met(
+    room: Room, known_before: Collection[tuple[str, str]] = ()
+) -> dict[str, list[str]]:
+    """Player id -> the ids of the players they met in this room and not before, in join order.
+
+    Met: in one group of a coffee pairing (the rotations over and the running
+    one) or on the same team. ``known_before`` holds pairs of ids met before
+    this session, in either order.
+    """
+    met: dict[str, set[str]] = {pid: set() for pid in room.players}
+    groups: list[Iterable[str]] = [g for pairing in room.pairings.past for g in pairing.groups]
+    if room.pairings.current is not None:
+        groups.extend(room.pairings.current.groups)
+    by_team: dict[str, list[str]] = {}
+    for player in room.players.values():
+        by_team.setdefault(player.team_id, []).append(player.id)
+    groups.extend(by_team.values())
+    for group in groups:
+        present = [pid for pid in group if pid in met]
+        for pid in present:
+            met[pid].update(other for other in present if other != pid)
+    known = {frozenset(pair) for pair in known_before}
+    order = list(room.players)
+    return {
+        pid: [other for other in order if other in others and frozenset((pid, other)) not in known]
+        for pid, others in met.items()
+    }
+
+
+def _podium(room: Room) -> list[dict[str, Any]]:
+    rows = []
+    for rank, team in ranked_teams(room):
+        members = room.team_players(team.id)
+        if not members and not team.score:
+            continue  # a team nobody played in
+        rows.append(
+            {
+                "rank": rank,
+                "team": team.name,
+                "score": team.score,
+                "players": [{"name": p.name, "points": p.points} for p in members],
+            }
+        )
+    return rows
+
+
+def _story_rounds(room: Room, pack: Pack | None) -> list[dict[str, Any]]:
+    rounds = []
+    for rnd, state in played_rounds(room, pack):
+        if state is room.story and state.stage not in _STORIES_SHOWN:
+            continue
+        rounds.append({"round": rnd.title, "stories": _stories(room, rnd, state)})
+    return rounds
+
+
+def _stories(room: Room, rnd: StoryRound, state: StoryState) -> list[dict[str, Any]]:
+    shown = []
+    for team_id in stories.story_order(room, state):
+        ts = state.stories[team_id]
+        team = room.team(team_id)
+        prompt = stories.prompt_of(rnd, ts)
+        writers: list[str] = []
+        for line in ts.lines:
+            if not line.hidden and line.player_id not in writers:
+                writers.append(line.player_id)
+        story: dict[str, Any] = {
+            "team": team.name if team is not None else team_id,
+            "writers": [stories.player_name(room, pid) for pid in writers],
+            "theme": prompt.theme,
+            "opening": prompt.opening,
+            "lines": [{"hidden": True} if ln.hidden else {"text": ln.text} for ln in ts.lines],
+        }
+        if state.vote_counts:
+            story["votes"] = state.vote_counts.get(team_id, 0)
+        shown.append(story)
+    return shown
+
+
+def _facts(room: Room, pack: Pack | None) -> list[dict[str, Any]]:
+    facts = []
+    for result in room.riddle_results:
+        if not result.author:  # a riddle's result; a question is recorded at its reveal only
+            continue
+        rnd = (
+            pack.rounds[result.round_index]
+            if pack is not None and 0 <= result.round_index < len(pack.rounds)
+            else None
+        )
+        prompt = ""
+        title = ""
+        if isinstance(rnd, WhosWhoRound):
+            title = rnd.title
+            if 0 <= result.prompt < len(rnd.prompts):
+                prompt = rnd.prompts[result.prompt]
+        team = room.team(result.author_team)
+        facts.append(
+            {
+                "round": title,
+                "prompt": prompt,
+                "answer": result.text,
+                "author": result.author,
+                "team": team.name if team is not None else "",
+                "line": result.line,
+            }
+        )
+    return facts
+
+
+def build(
+    room: Room,
+    pack: Pack | None,
+    *,
+    player_id: str | None = None,
+    known_before: Collection[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """The keepsake as a JSON-able body: the host's (``player_id`` None) or a player's."""
+    met = colleagues_met(room, known_before)
+    body: dict[str, Any] = {
+        "room": {
+            "code": room.code,
+            "name": room.name,
+            "pack": pack.title if pack is not None else None,
+            "language": pack.language if pack is not None else "en",
+            "phase": room.phase,
+        },
+        "podium": _podium(room),
+        "stories": _story_rounds(room, pack),
+        "whoswho": _facts(room, pack),
+    }
+    if player_id is None:
+        body["colleagues"] = [
+            {"name": p.name, "team": _team_name(room, p.team_id), "met": len(met[p.id])}
+            for p in room.players.values()
+        ]
+    else:
+        me = room.players[player_id]
+        names = [room.players[pid].name for pid in met[player_id]]
+        body["you"] = {
+            "name": me.name,
+            "team": _team_name(room, me.team_id),
+            "met": len(names),
+            "colleagues": names,
+        }
+    return body
+
+
+def _team_name(room: Room, team_id: str) -> str:
+    team = room.team(team_id)
+    return team.name if team is not None else ""
+
+
+# -- Markdown ----------------------------------------------------------------
+
+_WORDS: dict[str, dict[Language, str]] = {
+    "title": {"en": "Keepsake", "it": "Ricordo"},
+    "pack": {"en": "Pack", "it": "Pacchetto"},
+    "podium": {"en": "Podium", "it": "Podio"},
+    "points": {"en": "points", "it": "punti"},
+    "stories": {"en": "Stories", "it": "Storie"},
+    "no_stories": {"en": "No stories were written.", "it": "Nessuna storia scritta."},
+    "writers": {"en": "Writers", "it": "Autori"},
+    "theme": {"en": "Theme", "it": "Tema"},
+    "votes": {"en": "Votes", "it": "Voti"},
+    "hidden": {"en": stories.HIDDEN_LINE_TEXT, "it": "[nascosta dall'host]"},
+    "whoswho": {"en": "Who's who", "it": "Chi è chi"},
+    "no_facts": {"en": "No answer was revealed.", "it": "Nessuna risposta svelata."},
+    "colleagues": {"en": "Colleagues met", "it": "Colleghi incontrati"},
+    "you": {"en": "You", "it": "Tu"},
+}
+
+
+def _met_line(name: str, count: int, language: Language, *, you: bool) -> str:
+    if language == "it":
+        who = "Oggi hai" if you else f"Oggi {name} ha"
+        what = "un nuovo collega" if count == 1 else f"{count} nuovi colleghi"
+        return f"{who} conosciuto {what}"
+    who = "You" if you else name
+    what = "1 new colleague" if count == 1 else f"{count} new colleagues"
+    return f"{who} met {what} today"
+
+
+def markdown(body: dict[str, Any], language: Language = "en") -> str:
+    """A keepsake body (``build``) as Markdown: every text a person typed is escaped."""
+
+    def w(key: str) -> str:
+        return _WORDS[key][language]
+
+    room = body["room"]
+    out = [f"# {w('title')}: {md_escape(room['name'] or room['code'])}", ""]
+    if room["pack"]:
+        out += [f"_{w('pack')}: {md_escape(room['pack'])}_", ""]
+    if "you" in body:
+        you = body["you"]
+        line = md_escape(_met_line(you["name"], you["met"], language, you=True))
+        if you["colleagues"]:
+            line += ": " + ", ".join(md_escape(n) for n in you["colleagues"])
+        out += [f"**{line}**", ""]
+    out += [f"## {w('podium')}", ""]
+    for row in body["podium"]:
+        players = ", ".join(f"{md_escape(p['name'])} ({p['points']})" for p in row["players"])
+        item = f"{row['rank']}. **{md_escape(row['team'])}**: {row['score']} {w('points')}"
+        out.append(f"{item} ({players})" if players else item)
+    out += ["", f"## {w('stories')}", ""]
+    if not body["stories"]:
+        out += [f"_{w('no_stories')}_", ""]
+    for rnd in body["stories"]:
+        out += [f"### {md_escape(rnd['round'])}", ""]
+        for story in rnd["stories"]:
+            out += [f"#### {md_escape(story['team'])}", ""]
+            if story["writers"]:
+                out += [
+                    f"_{w('writers')}: {', '.join(md_escape(n) for n in story['writers'])}_",
+                    "",
+                ]
+            if story["theme"]:
+                out += [f"_{w('theme')}: {md_escape(story['theme'])}_", ""]
+            out += [md_escape(story["opening"]), ""]
+            for line in story["lines"]:
+                out += [w("hidden") if line.get("hidden") else md_escape(line["text"]), ""]
+            if "votes" in story:
+                out += [f"_{w('votes')}: {story['votes']}_", ""]
+    out += [f"## {w('whoswho')}", ""]
+    if not body["whoswho"]:
+        out += [f"_{w('no_facts')}_", ""]
+    for fact in body["whoswho"]:
+        item = f"- **{md_escape(fact['author'])}**"
+        if fact["team"]:
+            item += f" ({md_escape(fact['team'])})"
+        if fact["prompt"]:
+            item += f", _{md_escape(fact['prompt'])}_"
+        item += f": {md_escape(fact['answer'])}"
+        if fact["line"]:
+            item += f" — {md_escape(fact['line'])}"
+        out.append(item)
+    if body["whoswho"]:
+        out.append("")
+    if "colleagues" in body:
+        out += [f"## {w('colleagues')}", ""]
+        for row in body["colleagues"]:
+            out.append(f"- {md_escape(_met_line(row['name'], row['met'], language, you=False))}")
+        out.append("")
+    return "\n".join(out)
