@@ -11,6 +11,7 @@ atomic step.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -143,8 +144,7 @@ async def vote(caller: Caller, msg: protocol.Vote) -> None:
 @player(protocol.Leave)
 async def leave(caller: Caller, msg: protocol.Leave) -> None:
     def rule(room: Room, pack: Pack | None, now: float) -> None:
-        rooms.leave(room, caller.player_id, now)
-        flow.on_presence_changed(room, pack, now)
+        flow.leave(room, pack, caller.player_id, now)
 
     await caller.apply(rule)
 
@@ -160,10 +160,14 @@ async def set_mentoring_role(caller: Caller, msg: protocol.SetMentoringRole) -> 
 
 @player(protocol.WhosWhoAnswer)
 async def whoswho_answer(caller: Caller, msg: protocol.WhosWhoAnswer) -> dict[str, int]:
+    # Random ids, drawn once here so that a retried rule names the answers the
+    # same: the room's counter would tell the host which answers came together.
+    new_ids = [secrets.token_urlsafe(6) for _ in range(whoswho.NEW_IDS)]
+
     def rule(room: Room, pack: Pack | None, now: float) -> dict[str, int]:
         _member(room, caller.player_id)
         given = [(item.prompt, item.text) for item in msg.answers]
-        entry = whoswho.answer(room, pack, caller.player_id, given, msg.line, now)
+        entry = whoswho.answer(room, pack, caller.player_id, given, msg.line, now, new_ids)
         return {"answers": len(entry.answers)}
 
     result: dict[str, int] = await caller.apply(rule)
@@ -231,7 +235,10 @@ async def choose_pack(caller: Caller, msg: protocol.ChoosePack) -> None:
 
 @host(protocol.Next)
 async def next_step(caller: Caller, msg: protocol.Next) -> dict[str, str]:
-    step: str = await _host_rule(caller, flow.advance)
+    # Drawn once here, so that a retried rule draws the same "Who's who"
+    # questions, and secret: a seed from the room would let anyone replay the draw.
+    seed = secrets.randbits(128)
+    step: str = await _host_rule(caller, lambda r, p, now: flow.advance(r, p, now, seed))
     await _remember(caller)  # the teams as the game goes on (a write only when they changed)
     return {"step": step}
 

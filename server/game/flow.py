@@ -118,10 +118,13 @@ def finish(room: Room, now: float, pack: Pack | None = None) -> None:
     room.add_moment("game_finished", now)
 
 
-def advance(room: Room, pack: Pack | None, now: float) -> str:
+def advance(room: Room, pack: Pack | None, now: float, seed: int | None = None) -> str:
     """The host's "next": the one obvious next step from wherever the game is.
 
-    Returns what happened, for the host's acknowledgement.
+    ``seed``: a secret the command draws (``secrets``), never a client's, for
+    the step that draws a "Who's who" round's questions (``whoswho.draw``),
+    which is refused without one. Returns what happened, for the host's
+    acknowledgement.
     """
     changes.everything(room)
     rooms.require_open(room)
@@ -163,7 +166,9 @@ def advance(room: Room, pack: Pack | None, now: float) -> str:
     if room.phase == "whoswho":
         _, ww = whoswho.current(room, pack)
         if ww.stage == "answering":
-            if whoswho.start_questions(room, pack, now):
+            if seed is None:
+                raise ValueError("drawing the questions needs a secret seed")
+            if whoswho.start_questions(room, pack, now, seed):
                 return "question_started"
         elif ww.stage == "open":
             raise Conflict(
@@ -319,9 +324,19 @@ def move_player(
     on_player_joined(room, pack, player.id, now)
 
 
+def leave(room: Room, pack: Pack | None, player_id: str, now: float) -> None:
+    """A player leaves for good; in a story round their turn passes on, in a "Who's who"
+    round they no longer count as answered or skipped."""
+    rooms.leave(room, player_id, now)
+    whoswho.player_left(room, player_id)
+    on_presence_changed(room, pack, now)
+
+
 def kick(room: Room, pack: Pack | None, player_id: object, now: float) -> None:
-    """Remove a player for good; in a story round their turn passes on."""
-    rooms.kick(room, player_id, now)
+    """Remove a player for good; in a story round their turn passes on, in a "Who's who"
+    round they no longer count as answered or skipped."""
+    player = rooms.kick(room, player_id, now)
+    whoswho.player_left(room, player.id)
     on_presence_changed(room, pack, now)
 
 

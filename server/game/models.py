@@ -142,7 +142,9 @@ class StoryState:
 class WhosWhoAnswer:
     """One answer a player gave to one of a "Who's who" round's prompts."""
 
-    id: str  # opaque ("w12"): the host hides an answer by it without learning whose it is
+    # Opaque and random ("Xq3v-9aZ"), never the room's counter: the host hides an
+    # answer by it without learning whose it is, or when it came.
+    id: str
     prompt: int  # index in the round's prompts
     text: str
     hidden: bool = False  # hidden by the host: never played
@@ -155,6 +157,8 @@ class WhosWhoEntry:
     answers: list[WhosWhoAnswer] = field(default_factory=list)
     line: str = ""  # optional, shown beside their name at the reveal
     at: float = 0.0
+    # The host hid one of their answers: new ones start hidden (``whoswho.answer``).
+    held: bool = False
 
 
 @dataclass(slots=True)
@@ -195,8 +199,9 @@ class WhosWhoState:
     stage: Literal["answering", "open", "revealed"]
     started_at: float
     entries: dict[str, WhosWhoEntry] = field(default_factory=dict)  # player id -> answers
-    # Kept with the entries, so that no view counts them: players who gave
-    # answers, who skipped, and a count of changes to the answers (the host's
+    # Kept with the entries, so that no view counts them: players in the room
+    # who gave answers, who skipped (one who leaves while answers come in is
+    # no longer counted), and a count of changes to the answers (the host's
     # review is built again only when it moves).
     answered: int = 0
     skipped: int = 0

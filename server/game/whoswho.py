@@ -40,11 +40,10 @@ Like every rule, each function refuses before it changes anything.
 from __future__ import annotations
 
 import random
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import BadRequest, Conflict, ErrorCode, NotFound
+from ..errors import BadRequest, Conflict, ErrorCode, NotFound, StoreUnavailable
 from . import changes, rooms
 from .kept import Kept
 from .models import (
@@ -68,6 +67,10 @@ ANSWER = rooms.TextField(
 REVEAL_LINE = rooms.TextField(
     "line", ErrorCode.EMPTY_ANSWER, ErrorCode.ANSWER_TOO_LONG, ErrorCode.INVALID_ANSWER
 )
+# How many fresh answer ids a command hands to ``answer``: a round's
+# ``max_answers`` is at most 3 (packs/loader.py), and two spare in case a
+# random id is already taken in the round.
+NEW_IDS = 5
 
 
 def current(room: Room, pack: Pack | None) -> tuple[WhosWhoRound, WhosWhoState]:
@@ -100,10 +103,16 @@ def answer(
     answers: Sequence[tuple[object, object]],
     line: object,
     now: float,
+    new_ids: Sequence[str],
 ) -> WhosWhoEntry:
     """A player's answers, (prompt index, text) each, replacing any they gave; none: they skip.
 
-    An answer given again as it was keeps its id and whether the host hid it.
+    ``new_ids``: opaque random ids (``NEW_IDS`` of them, drawn by the command,
+    never from the room's counter: the host reviews answers by id), taken in
+    order for the new answers, skipping any already used in the round. An
+    answer given again as it was keeps its id and whether the host hid it;
+    a new one starts hidden if the host has hidden one of the player's
+    answers before (``WhosWhoEntry.held``).
     """
     rnd, state = current(room, pack)
     player = rooms.get_player(room, player_id)
@@ -129,6 +138,8 @@ def answer(
         shown = rooms.clean_text(line, field=REVEAL_LINE, max_chars=REVEAL_LINE_MAX_CHARS)
     old = state.entries.get(player.id)
     kept = {(a.prompt, a.text): a for a in old.answers} if old is not None else {}
+    fresh = _fresh_ids(state, new_ids, sum((p, t) not in kept for p, t in given))
+    held = old is not None and old.held
     changes.entry(room, player.id)
     changes.whoswho(room)
     if old is not None:
@@ -137,20 +148,61 @@ def answer(
     state.answered += 1 if given else 0
     state.skipped += 0 if given else 1
     state.edits += 1
-    entry = WhosWhoEntry(line=shown, at=now)
+    entry = WhosWhoEntry(line=shown, at=now, held=held)
     for prompt, text in given:
         same = kept.get((prompt, text))
         entry.answers.append(
             WhosWhoAnswer(id=same.id, prompt=prompt, text=text, hidden=same.hidden)
             if same is not None
-            else WhosWhoAnswer(id=room.new_id("w"), prompt=prompt, text=text)
+            else WhosWhoAnswer(id=fresh.pop(0), prompt=prompt, text=text, hidden=held)
         )
     state.entries[player.id] = entry
     return entry
 
 
+def _fresh_ids(state: WhosWhoState, new_ids: Sequence[str], needed: int) -> list[str]:
+    """``needed`` of ``new_ids`` not used in the round yet; refused (``busy``) if too few."""
+    if not needed:
+        return []
+    taken = {a.id for e in state.entries.values() for a in e.answers}
+    fresh: list[str] = []
+    for candidate in new_ids:
+        if candidate not in taken:
+            taken.add(candidate)
+            fresh.append(candidate)
+            if len(fresh) == needed:
+                return fresh
+    # Only if the command's random ids were already taken: a retry draws others.
+    raise StoreUnavailable("could not name the answers; try again", code=ErrorCode.BUSY)
+
+
+def player_left(room: Room, player_id: str) -> None:
+    """A player left (or was removed) while answers come in: they no longer count as
+    answered or skipped. Call it once they are out of ``room.players``.
+
+    Their answers stay in the host's review (rows vanishing as a player
+    leaves would name their author) but are never played (``draw`` takes
+    players still in the room). Once the questions are drawn the counts stay
+    as they were: one moving as a player leaves would tell whether they wrote
+    an answer still to be played.
+    """
+    state = room.whoswho
+    if state is None or room.phase != "whoswho" or state.stage != "answering":
+        return
+    entry = state.entries.get(player_id)
+    if entry is None:
+        return
+    changes.whoswho(room)
+    state.answered -= 1 if entry.answers else 0
+    state.skipped -= 0 if entry.answers else 1
+
+
 def hide(room: Room, pack: Pack | None, answer_id: object, hidden: object) -> None:
-    """The host hides an answer (or shows it again) before the questions: a hidden one is never played."""
+    """The host hides an answer (or shows it again) before the questions: a hidden one is never played.
+
+    Hiding one also holds its author's answers: those they give from then on
+    start hidden (``answer``), until the host shows them one by one.
+    """
     _, state = current(room, pack)
     if not isinstance(hidden, bool):
         raise BadRequest("hidden must be true or false", code=ErrorCode.INVALID_FIELD)
@@ -162,15 +214,21 @@ def hide(room: Room, pack: Pack | None, answer_id: object, hidden: object) -> No
                 changes.entry(room, player_id)
                 changes.whoswho(room)
                 item.hidden = hidden
+                entry.held = entry.held or hidden
                 state.edits += 1
                 return
     raise NotFound("no such answer", code=ErrorCode.ANSWER_NOT_FOUND)
 
 
-def draw(room: Room, rnd: WhosWhoRound, state: WhosWhoState) -> list[WhosWhoQuestion]:
+def draw(room: Room, rnd: WhosWhoRound, state: WhosWhoState, seed: int) -> list[WhosWhoQuestion]:
     """The questions to play: up to ``rnd.questions`` answers not hidden, of players still
-    in the room, one per author before any author's second, in a seeded order."""
-    chooser = random.Random(zlib.crc32(f"{room.code}:whoswho:{state.round_index}".encode()))
+    in the room, one per author before any author's second, in an order drawn from ``seed``.
+
+    ``seed`` must be secret (the command draws it with ``secrets``): with the
+    same seed, the same answers and the same players, the draw is the same,
+    and the players' ids, their join order and how many answered are public.
+    """
+    chooser = random.Random(seed)
     by_author: list[list[tuple[str, WhosWhoAnswer]]] = []
     # In the players' join order, which every process keeps (the entries' own
     # order is the order their parts were applied in).
@@ -205,12 +263,13 @@ def draw(room: Room, rnd: WhosWhoRound, state: WhosWhoState) -> list[WhosWhoQues
     return questions
 
 
-def start_questions(room: Room, pack: Pack | None, now: float) -> bool:
-    """End the answering: draw the questions and open the first. False if there is none to play."""
+def start_questions(room: Room, pack: Pack | None, now: float, seed: int) -> bool:
+    """End the answering: draw the questions (``draw``, from the secret ``seed``) and open
+    the first. False if there is none to play."""
     rnd, state = current(room, pack)
     if state.stage != "answering":
         raise Conflict("the questions have started", code=ErrorCode.ANSWERS_CLOSED)
-    questions = draw(room, rnd, state)
+    questions = draw(room, rnd, state, seed)
     if not questions:
         return False
     changes.whoswho(room)
@@ -408,9 +467,10 @@ def next_deadline(room: Room) -> float | None:
 # -- views -------------------------------------------------------------------
 
 
-def _order(answer: WhosWhoAnswer) -> int:
-    # Not the order answers came in, which would line them up with who was seen typing.
-    return zlib.crc32(answer.id.encode())
+def _order(answer: WhosWhoAnswer) -> str:
+    # By the random id: not the order answers came in, which would line them up
+    # with who was seen typing, and the same wherever the review is built.
+    return answer.id
 
 
 # The host's review by the state it shows: built again only when the answers
@@ -421,7 +481,8 @@ _REVIEW_KEPT = 64
 
 
 def review(state: WhosWhoState) -> list[dict[str, Any]]:
-    """Every answer, ``{id, prompt, text, hidden}``, in no meaningful order: never its author."""
+    """Every answer, ``{id, prompt, text, hidden}``, sorted by their random ids (in no
+    meaningful order): never its author."""
     found = _REVIEW.get(id(state))
     if found is not None and found[0] is state and found[1] == state.edits:
         return found[2]

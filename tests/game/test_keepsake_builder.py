@@ -105,15 +105,18 @@ def test_whoswho_facts_appear_at_their_reveal_with_their_line_and_never_hidden()
     after_round(room, 0)
     assert flow.advance(room, PACK, T0) == "round_started"
     p0, p1, p2, p3 = list(room.players)
-    whoswho.answer(room, PACK, p0, [(0, "Lisbon *at dawn*")], "Ask me about <i>trams</i>", T0 + 1)
-    whoswho.answer(room, PACK, p1, [(1, "I can juggle")], None, T0 + 1)
-    whoswho.answer(room, PACK, p2, [(1, "Something to hide")], None, T0 + 1)
-    whoswho.answer(room, PACK, p3, [], None, T0 + 1)
+    # The answers' random ids, as the command would hand them in.
+    fresh = [[f"{pid}-{n}" for n in range(whoswho.NEW_IDS)] for pid in (p0, p1, p2, p3)]
+    lisbon = [(0, "Lisbon *at dawn*")]
+    whoswho.answer(room, PACK, p0, lisbon, "Ask me about <i>trams</i>", T0 + 1, fresh[0])
+    whoswho.answer(room, PACK, p1, [(1, "I can juggle")], None, T0 + 1, fresh[1])
+    whoswho.answer(room, PACK, p2, [(1, "Something to hide")], None, T0 + 1, fresh[2])
+    whoswho.answer(room, PACK, p3, [], None, T0 + 1, fresh[3])
     state = room.whoswho
     assert state is not None
     hidden = next(a.id for a in state.entries[p2].answers)
     whoswho.hide(room, PACK, hidden, True)
-    assert flow.advance(room, PACK, T0 + 2) == "question_started"
+    assert flow.advance(room, PACK, T0 + 2, seed=15) == "question_started"
     # An open question is in nobody's keepsake, nor is its author.
     for viewer in (None, p0, p1, p2, p3):
         body = keepsake.build(room, PACK, player_id=viewer)

@@ -1,17 +1,21 @@
 """A "Who's who" round over real WebSockets, on both stores.
 
 Six players answer prompts privately (one skips, one answer is hidden by the
-host), then every question is played: the author may not answer their own,
-teams choose by id or by a typed name, and the reveal shows the author,
-their team and their line, and scores. No frame any player, the screen or
-the host receives before a question's reveal ties its author to it: not in
-the ``whoswho`` part of any state, not in a moment, not in anyone else's
-``you`` frame, not in the scores (given at the reveal), and no frame at all
-carries the author's reveal line or an ``author`` field before then.
+host and stays hidden when its author gives it again under another prompt;
+a late joiner answers and leaves), then every question is played: the author
+may not answer their own, teams choose by id or by a typed name, and the
+reveal shows the author, their team and their line, and scores. No frame
+any player, the screen or the host receives before a question's reveal ties
+its author to it: not in the ``whoswho`` part of any state, not in a moment,
+not in anyone else's ``you`` frame, not in the scores (given at the reveal),
+and no frame at all carries the author's reveal line or an ``author`` field
+before then. A second test checks that the draw cannot be replayed from the
+room's public facts.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -24,6 +28,7 @@ from support.clock import FakeClock
 from support.protocol_helpers import create_room
 from support.servers import running_server
 from support.servers import test_settings as fast_settings
+from support.whoswho_outsider import predicted_authors
 
 # name -> (prompt index, answer, line); Dee skips; Fay's answer is hidden by the host.
 ANSWERS = {
@@ -34,6 +39,7 @@ ANSWERS = {
     "Fay": (4, "Something the host should not show", ""),
 }
 NAMES = ("Ada", "Bea", "Cy", "Dee", "Eli", "Fay")
+GUS = "Late, and gone before the questions"  # the answer of a player who joins late and leaves
 
 
 async def refused(client: RitrovoClient, code: str, kind: str, **fields: Any) -> None:
@@ -51,6 +57,12 @@ def own(you: dict[str, Any]) -> dict[str, Any]:
 def at_question(state: dict[str, Any], *, index: int, revealed: bool) -> bool:
     shown = question(state)
     return shown is not None and shown["index"] == index and ("reveal" in shown) == revealed
+
+
+def counts(state: dict[str, Any]) -> tuple[int, int] | None:
+    """A state's ``whoswho`` counts: (answered, skipped)."""
+    ww = state.get("whoswho")
+    return None if ww is None else (ww["answered"], ww["skipped"])
 
 
 def question(state: dict[str, Any]) -> dict[str, Any] | None:
@@ -120,19 +132,45 @@ async def test_whoswho_round_end_to_end(make_store: Callable[[], RoomStore]) -> 
             ]
             assert mine["whoswho"]["line"] == "Ask me about the tram!"
 
+            await host.wait_state(lambda s: counts(s) == (5, 1))
+            # A late joiner's id is the next of the room's counter as if no answer had
+            # been given: answers' ids do not come from it. They answer, then leave: the
+            # counts drop back; their answer stays in the review, and is never played.
+            gus = await join(server.ws_url, room["code"], "Gus")
+            assert gus.welcome is not None
+            last = max(int(pid[1:]) for pid in ids.values())
+            assert gus.welcome["player"]["id"] == f"p{last + 1}"
+            await gus.request("whoswho_answer", answers=[{"prompt": 6, "text": GUS}])
+            await host.wait_state(lambda s: counts(s) == (6, 1))
+            await gus.request("leave")
+            await gus.close()
+
             # The host reviews the answers, without their authors, and hides Fay's.
             state = await host.wait_state(
-                lambda s: s["whoswho"]["answered"] == 5 and s["whoswho"]["skipped"] == 1
+                lambda s: counts(s) == (5, 1) and s["players_count"] == len(NAMES)
             )
             review = state["whoswho"]["review"]
-            assert sorted(r["text"] for r in review) == sorted(a[1] for a in ANSWERS.values())
+            texts = [a[1] for a in ANSWERS.values()]
+            assert sorted(r["text"] for r in review) == sorted([*texts, GUS])
             assert all(set(r) == {"id", "prompt", "text", "hidden"} for r in review)
+            # Random ids, in their own order: neither the room's counter nor when they came.
+            review_ids = [r["id"] for r in review]
+            assert review_ids == sorted(review_ids) and len(set(review_ids)) == len(review)
+            assert not any(re.fullmatch(r"[wpt]\d+", i) for i in review_ids), review_ids
             hidden = next(r["id"] for r in review if r["text"] == ANSWERS["Fay"][1])
             await host.request("whoswho_hide", answer=hidden)
             fay = await players["Fay"].wait_for(
                 lambda m: m["type"] == "you" and any(a["hidden"] for a in own(m)["answers"])
             )
             assert fay["whoswho"]["answers"][0]["text"] == ANSWERS["Fay"][1]
+            # Fay gives it again under another prompt: it stays out of play.
+            await players["Fay"].request(
+                "whoswho_answer", answers=[{"prompt": 5, "text": ANSWERS["Fay"][1]}]
+            )
+            fay = await players["Fay"].wait_for(
+                lambda m: m["type"] == "you" and [a["prompt"] for a in own(m)["answers"]] == [5]
+            )
+            assert fay["whoswho"]["answers"][0]["hidden"] is True
             screen_state = await screen.wait_state(lambda s: s["whoswho"]["answered"] == 5)
             assert "review" not in screen_state["whoswho"]
             assert "review" not in (players["Bea"].state or {}).get("whoswho", {})
@@ -264,3 +302,40 @@ def _team_chose(shown: dict[str, Any] | None, player_id: str) -> bool:
     """The team's own choice names whom the team chose: that is not the author's identity."""
     team = None if shown is None else shown.get("team")
     return team is not None and team["chosen"] == player_id
+
+
+async def test_nobody_can_replay_the_draw_from_the_rooms_public_facts(
+    make_store: Callable[[], RoomStore],
+) -> None:
+    """Twelve players, one answer each: the room's code, the players' ids in join order
+    and the counts (answered 12, skipped 0) are all public, and once told the whole draw."""
+    async with running_server(fast_settings(), store=make_store()) as server:
+        room = await create_room(server.base_url, "Draw", pack="whos-who")
+        host = await RitrovoClient.connect(server.ws_url)
+        await host.hello("host", room=room["code"], token=room["host_token"])
+        players: list[RitrovoClient] = []
+        try:
+            for n in range(12):
+                players.append(await join(server.ws_url, room["code"], f"Player {n}"))
+            joined = [p.welcome["player"]["id"] for p in players if p.welcome is not None]
+            await host.wait_state(lambda s: s["players_count"] == 12)
+            await host.request("next")
+            for n, client in enumerate(players):
+                await client.request(
+                    "whoswho_answer", answers=[{"prompt": n % 8, "text": f"Fact number {n}"}]
+                )
+            await host.wait_state(lambda s: counts(s) == (12, 0))
+            assert (await host.request("next"))["result"] == {"step": "question_started"}
+            authors: list[str] = []
+            for index in range(10):
+                if index:
+                    await host.request("next")
+                await host.request("reveal")
+                state = await host.wait_state(partial(at_question, index=index, revealed=True))
+                authors.append(question(state)["reveal"]["author"]["id"])  # type: ignore[index]
+            assert len(set(authors)) == 10  # one question per author
+            assert authors != predicted_authors(room["code"], 0, joined, 10)
+        finally:
+            for client in [host, *players]:
+                if not client.closed.done():
+                    await client.close()

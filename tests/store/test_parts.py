@@ -92,8 +92,8 @@ def command(kind: str, who: int, seconds: float) -> Command:
         if kind == "drop":
             rooms.drop_process(room, "proc-a", now)
             return
-        if kind == "next":
-            flow.advance(room, pack, now)
+        if kind == "next":  # a Who's who draw takes the seed the command would draw
+            flow.advance(room, pack, now, seed=who)
             return
         if kind == "guess_right":
             riddles.guess(room, pack, player_id(room), _answer(room, pack), now)
@@ -124,7 +124,7 @@ def command(kind: str, who: int, seconds: float) -> Command:
         if kind == "again":  # the game ends, a fresh one starts at once (one commit)
             flow.finish(room, now, pack)
             flow.choose_pack(room, pack.id)
-            flow.advance(room, pack, now)
+            flow.advance(room, pack, now, seed=who)
             return
         if kind == "vote":
             teams = [t.id for t in room.teams]
@@ -134,7 +134,7 @@ def command(kind: str, who: int, seconds: float) -> Command:
             flow.tick(room, pack, now)
             return
         if kind == "leave":
-            rooms.leave(room, player_id(room), now)
+            flow.leave(room, pack, player_id(room), now)
             return
         if kind == "kick":
             flow.kick(room, pack, player_id(room), now)
@@ -167,8 +167,10 @@ def command(kind: str, who: int, seconds: float) -> Command:
             return
         if kind == "ww_answer":  # one or two answers, or a skip
             given = [(n, f"fact {who} {n}") for n in range(who % 3)]
+            # The command's random ids; some already taken in the round, as a clash would be.
+            fresh = [f"a{who}-{n}" for n in range(whoswho.NEW_IDS)]
             whoswho.answer(
-                room, pack, player_id(room), given, f"hi {who}" if who % 2 else None, now
+                room, pack, player_id(room), given, f"hi {who}" if who % 2 else None, now, fresh
             )
             return
         if kind == "ww_hide":  # the host hides (or shows again) one answer
@@ -311,9 +313,9 @@ def test_a_guess_writes_meta_its_attempt_and_itself_only() -> None:
     for player in room.players.values():
         player.connections = 1
     flow.advance(room, MIX, T0)  # the Who's who round
-    flow.advance(room, MIX, T0)  # nobody answered: it ends
+    flow.advance(room, MIX, T0, seed=1)  # nobody answered: it ends
     while room.phase != "riddle":
-        flow.advance(room, MIX, T0)
+        flow.advance(room, MIX, T0, seed=1)
     player = next(iter(room.players.values()))
     with changes.tracking(room) as changed:
         riddles.guess(room, MIX, player.id, "not it", T0 + 1)
@@ -388,7 +390,7 @@ def test_undoing_the_moment_that_cut_the_list_brings_the_dropped_ones_back() -> 
 def test_undoing_several_guesses_of_one_team_removes_them_all() -> None:
     room = new_room()
     while room.phase != "riddle":
-        flow.advance(room, MIX, T0)
+        flow.advance(room, MIX, T0, seed=1)
     player = next(iter(room.players.values()))
     riddles.guess(room, MIX, player.id, "stored already", T0 + 1)
     stored = parts.split(room)
