@@ -153,6 +153,48 @@ def test_whoswho_facts_appear_at_their_reveal_with_their_line_and_never_hidden()
     assert "Something to hide" not in markdown
 
 
+def test_a_story_round_ended_before_its_stories_were_shown_is_not_kept() -> None:
+    # The host finishes the game during the writing (or the reveal): the
+    # round is archived in that stage, and nobody has read its stories.
+    for stage in ("writing", "reveal"):
+        room = make_room()
+        if stage == "writing":
+            assert flow.advance(room, PACK, T0) == "round_started"
+            state = room.story
+            assert state is not None
+            ts = next(ts for ts in state.stories.values() if ts.turn_player is not None)
+            assert ts.turn_player is not None
+            stories.submit_line(room, STORY, ts.turn_player, "an unread line", T0 + 1)
+            assert state.stage == "writing"
+        else:
+            play_story_round(room, T0)
+        flow.finish(room, T0 + 5, PACK)
+        assert room.story_archive and room.story_archive[-1].stage == stage
+        body = keepsake.build(room, PACK)
+        assert body["stories"] == []
+        assert "wrote" not in dumped(body) and "an unread line" not in dumped(body)
+
+
+def test_colleagues_counted_for_the_host_are_those_a_player_is_shown() -> None:
+    # The host's counts are counted (a room of 2,000 in two teams took 0.74 s
+    # per request when every player's colleagues were listed); they must be
+    # what each player would be shown, with pairings across teams and pairs
+    # known before.
+    for seed in range(5):
+        room = make_room(9)
+        room.phase = "lobby"
+        ids = list(room.players)
+        coffee.start(room, PACK, 300, T0, seed=seed)
+        coffee.end(room)
+        coffee.start(room, PACK, 300, T0 + 400, seed=seed + 10)
+        known = {(ids[0], ids[1]), (ids[2], ids[5]), (ids[3], ids[3]), (ids[4], "gone")}
+        listed = keepsake.colleagues_met(room, known)
+        assert keepsake.met_counts(room, known) == {pid: len(o) for pid, o in listed.items()}
+        for pid in ids:
+            body = keepsake.build(room, PACK, player_id=pid, known_before=known)
+            assert body["you"]["met"] == len(listed[pid])
+
+
 def test_colleagues_met_are_teammates_and_pairing_groups_counted_once() -> None:
     room = make_room(6)
     room.phase = "lobby"
