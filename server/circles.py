@@ -1,15 +1,25 @@
 """Circles in the store: load a circle, apply a rule of ``game/circles.py``, compare-and-set.
 
 The twin of ``service.py`` for circles, far smaller: a circle changes seldom
-(a member arrives, a room records its session), so a writer that loses the
-compare-and-set reads the circle again and retries. A circle is stored as
-parts in one hash (``store/keys.circle``): ``meta`` (name, the facilitator
-token's hash, the last room), ``m:<member>`` (one member: name, the device
-token's hash, first and last seen) and ``s:<room code>`` (one session: its
-coffee groups and team rosters as member ids), at most ``keep`` sessions and
+(a room is opened, records its session, a member is forgotten), so a writer
+that loses the compare-and-set reads the circle again and retries, after a
+short random pause. Arrivals are not such writes: a whole room may join at
+once, so an arrival is one atomic store step (``arrive_circle``) that
+leaves the circle's version alone, and a returning member under the name
+they had costs no write at all. A circle is stored as parts in one hash
+(``store/keys.circle``): ``meta`` (name, the facilitator token's hash, the
+last room), ``m:<member>`` (one member: name, the device token's hash, first
+and last seen), ``d:<device hash>`` (the member of a device), ``n`` (the
+last member number) and ``s:<room code>`` (one session: its coffee groups
+and team rosters as member ids), at most ``keep`` sessions and
 ``max_members`` members. Every write gives the circle ``ttl`` more seconds:
 a circle unused for that long (180 days by default) is gone, with
 everything it kept.
+
+A room adds at most ``room_limit`` new members (its player limit), so a
+room code alone cannot fill a circle by joining and leaving with fresh
+device tokens; and a full circle makes room by forgetting the members in
+none of its kept sessions and not seen for ``idle_days``.
 
 Tokens are never stored, only their sha256; a member is found by the hash of
 the device token their browser keeps.
@@ -17,8 +27,10 @@ the device token their browser keeps.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import random
 import secrets
 import time
 from collections import OrderedDict
@@ -28,7 +40,7 @@ from typing import Any, TypeVar
 import msgspec
 import orjson
 
-from .errors import ErrorCode, StoreUnavailable
+from .errors import ErrorCode, LimitExceeded, StoreUnavailable
 from .game import circles
 from .game.circles import Circle, CircleMember, CircleMeta, CircleSession
 from .game.models import Room
@@ -39,8 +51,10 @@ T = TypeVar("T")
 Clock = Callable[[], float]
 
 # Retries of a write that lost its compare-and-set (circle writes are rare:
-# losing this many times in a row means something is wrong).
+# losing this many times in a row means something is wrong), each after a
+# random pause of up to RETRY_PAUSE doubled per attempt.
 ATTEMPTS = 8
+RETRY_PAUSE = 0.002
 # Rooms whose last recorded session this process remembers (to skip writes
 # that would change nothing, such as the teams at every riddle).
 RECORDED_ROOMS = 1000
@@ -56,15 +70,21 @@ def new_circle_id() -> str:
 
 
 def decode(circle_id: str, stored: Stored) -> Circle:
-    meta = msgspec.json.decode(stored.parts[circles.META], type=CircleMeta)
-    circle = Circle(circle_id, meta)
-    for name, data in stored.parts.items():
-        if name.startswith(circles.MEMBER):
-            member = msgspec.json.decode(data, type=CircleMember)
-            circle.members[member.id] = member
-        elif name.startswith(circles.SESSION):
-            session = msgspec.json.decode(data, type=CircleSession)
-            circle.sessions[session.room] = session
+    """The circle from its parts (an unreadable part: ``StoreUnavailable``, as a store failing)."""
+    try:
+        meta = msgspec.json.decode(stored.parts[circles.META], type=CircleMeta)
+        circle = Circle(circle_id, meta)
+        for name, data in stored.parts.items():
+            if name.startswith(circles.MEMBER):
+                member = msgspec.json.decode(data, type=CircleMember)
+                circle.members[member.id] = member
+            elif name.startswith(circles.SESSION):
+                session = msgspec.json.decode(data, type=CircleSession)
+                circle.sessions[session.room] = session
+    except msgspec.DecodeError as exc:
+        raise StoreUnavailable(
+            "this circle cannot be read", code=ErrorCode.STORE_UNAVAILABLE
+        ) from exc
     return circle
 
 
@@ -73,6 +93,9 @@ def encode_part(circle: Circle, name: str) -> bytes | None:
     value: Any
     if name == circles.META:
         value = circle.meta
+    elif name.startswith(circles.DEVICE):
+        found = circle.member_by_device(name[len(circles.DEVICE) :])
+        return None if found is None else found.id.encode()
     elif name.startswith(circles.MEMBER):
         value = circle.members.get(name[len(circles.MEMBER) :])
     else:
@@ -91,12 +114,14 @@ class CircleService:
         ttl: float = 180 * 24 * 3600,
         keep: int = circles.DEFAULT_KEEP_SESSIONS,
         max_members: int = circles.DEFAULT_MAX_MEMBERS,
+        idle_days: float = circles.DEFAULT_IDLE_DAYS,
     ) -> None:
         self.store = store
         self.clock = clock
         self.ttl = ttl
         self.keep = keep
         self.max_members = max_members
+        self.idle = idle_days * 24 * 3600
         # room code -> (circle, what was last recorded): see ``record``.
         self._recorded: OrderedDict[str, tuple[str, Any]] = OrderedDict()
 
@@ -142,9 +167,11 @@ class CircleService:
         self, circle_id: str, rule: Callable[[Circle, float], tuple[list[str], T]]
     ) -> T | None:
         """Apply ``rule`` (returns the parts it changed and a result) and commit; None if no circle."""
-        for _ in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS):
             if not circles.valid_id(circle_id):
                 return None
+            if attempt:
+                await asyncio.sleep(random.uniform(0, RETRY_PAUSE * 2**attempt))
             now = self.clock()
             stored = await self.store.load_circle(circle_id, now=now)
             if stored is None:
@@ -178,17 +205,72 @@ class CircleService:
 
         await self.change(circle_id, rule)
 
-    async def arrive(self, circle_id: str, device_token: str, name: str) -> str | None:
-        """The member id of ``device_token`` in the circle (a new member the first time); None if no circle."""
+    async def arrive(
+        self, circle_id: str, device_token: str, name: str, *, room: str, room_limit: int
+    ) -> str | None:
+        """The member id of ``device_token`` in the circle (a new member the first time); None if no circle.
+
+        One store step (``arrive_circle``), whatever else arrives at once.
+        Refused (``circle_full``): a new member in a full circle with nobody
+        idle to forget, or the ``room_limit``-th new member room ``room`` adds.
+        """
+        if not circles.valid_id(circle_id):
+            return None
         device_hash = _hash(device_token)
-
-        def rule(circle: Circle, now: float) -> tuple[list[str], str]:
-            member, changed = circles.arrive(
-                circle, device_hash, name, now, max_members=self.max_members
+        now = self.clock()
+        raw = orjson.dumps(circles.new_member("", device_hash, name, now))  # refused: a bad name
+        head = b'{"id":"'
+        assert raw.startswith(head + b'"')
+        evicted = False
+        for _ in range(3):
+            arrival = await self.store.arrive_circle(
+                circle_id,
+                device_hash,
+                (head, raw[len(head) :]),
+                room=room,
+                max_members=self.max_members,
+                room_limit=room_limit,
+                ttl=self.ttl,
+                now=now,
             )
-            return changed, member.id
+            if arrival is None:
+                return None
+            if arrival.refused == "circle" and not evicted:
+                evicted = True
+                if await self.evict_idle(circle_id):
+                    continue
+            if arrival.refused:
+                raise LimitExceeded(
+                    "this circle has no room for more members", code=ErrorCode.CIRCLE_FULL
+                )
+            if arrival.new:
+                return arrival.member
+            try:
+                member = msgspec.json.decode(arrival.data, type=CircleMember)
+            except msgspec.DecodeError as exc:
+                raise StoreUnavailable(
+                    "this circle cannot be read", code=ErrorCode.STORE_UNAVAILABLE
+                ) from exc
+            if not circles.returning(member, name, now):
+                return member.id
+            if await self.store.put_circle_member(
+                circle_id, device_hash, member.id, orjson.dumps(member), ttl=self.ttl, now=now
+            ):
+                return member.id
+            # Forgotten meanwhile: they arrive again, as a new member.
+        raise StoreUnavailable("the circle is too busy; try again", code=ErrorCode.BUSY)
 
-        return await self.change(circle_id, rule)
+    async def evict_idle(self, circle_id: str) -> bool:
+        """Forget the members in no kept session, not seen for ``idle_days``; whether any was."""
+
+        def rule(circle: Circle, now: float) -> tuple[list[str], bool]:
+            changed = circles.evict_idle(circle, now, self.idle)
+            return changed, bool(changed)
+
+        evicted = bool(await self.change(circle_id, rule))
+        if evicted:
+            self._recorded.clear()  # as in ``forget``
+        return evicted
 
     def _members(self, room: Room) -> dict[str, str]:
         return {p.id: p.member for p in room.players.values() if p.member}

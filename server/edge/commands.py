@@ -312,12 +312,18 @@ async def _circle_history(caller: Caller) -> tuple[list[list[str]], list[list[st
     """The circle's coffee groups and team rosters of its other sessions, as this room's players.
 
     Read before the command: a retried rule weighs the same history, so it
-    stays deterministic.
+    stays deterministic. Best effort, as recording is: a circle that cannot
+    be read leaves the command to go on without its history.
     """
     circles = caller.service.circles
     if circles is None:
         return [], []
-    return await circles.history(await caller.service.load(caller.code))
+    room = await caller.service.load(caller.code)
+    try:
+        return await circles.history(room)
+    except RitrovoError as exc:
+        log.warning("could not read the circle's history: %s", exc.code)
+        return [], []
 
 
 async def _remember(caller: Caller) -> None:

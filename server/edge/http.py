@@ -7,6 +7,7 @@ import contextlib
 import functools
 import hmac
 import io
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -50,6 +51,8 @@ CSP = (
     "form-action 'self'"
 )
 
+log = logging.getLogger(__name__)
+
 
 # Pack uploads to one room are counted over this many seconds.
 UPLOAD_ROOM_WINDOW = 600
@@ -63,8 +66,16 @@ PACK_CHECK_WINDOW = 60
 PACK_CHECKS_WAITING_PER_ADDRESS = 2
 
 
-def json_response(body: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        body=orjson.dumps(body), status=status, content_type="application/json", headers=headers
+    )
+
+
+# For answers that carry a secret or personal data: no cache keeps them.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def guarded(handler: Handler) -> Handler:
@@ -313,7 +324,10 @@ class HttpApi:
             **room_links(request, self.public_url, code),
         }
         if circle is not None:
-            await self._circles().opened(circle.id, code)
+            try:  # the room is made: a circle's link that lags behind is no reason to fail
+                await self._circles().opened(circle.id, code)
+            except RitrovoError as exc:
+                log.warning("could not mark the room opened in its circle: %s", exc.code)
             reply["circle"] = {"id": circle.id, "name": circle.meta.name}
         return json_response(reply, status=201)
 
@@ -379,6 +393,7 @@ class HttpApi:
                 "circle_url": f"{base_url(request, self.public_url)}/c/{circle.id}",
             },
             status=201,
+            headers=NO_STORE,
         )
 
     async def circle_page(self, request: web.Request) -> web.StreamResponse:
@@ -408,7 +423,7 @@ class HttpApi:
         return web.Response(
             body=orjson.dumps(export(circle), option=orjson.OPT_INDENT_2),
             content_type="application/json",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            headers={"Content-Disposition": f'attachment; filename="{name}"', **NO_STORE},
         )
 
     async def delete_circle(self, request: web.Request) -> web.Response:
@@ -420,13 +435,13 @@ class HttpApi:
     async def circle_me(self, request: web.Request) -> web.Response:
         """``GET /api/circles/<id>/me``: what the circle remembers of the member of this device."""
         circle, member = await self._member(request)
-        return json_response(about(circle, member))
+        return json_response(about(circle, member), headers=NO_STORE)
 
     async def forget_me(self, request: web.Request) -> web.Response:
         """``DELETE /api/circles/<id>/me``: the circle forgets the member of this device."""
         circle, member = await self._member(request)
         await self._circles().forget(circle.id, member)
-        return json_response({"forgotten": True})
+        return json_response({"forgotten": True}, headers=NO_STORE)
 
     async def room_info(self, request: web.Request) -> web.Response:
         async with self.attempts.attempt("join", self._address(request)) as attempt:

@@ -158,6 +158,7 @@ class Session:
         token = new_token()
         instance = self.presence.instance
         circle: dict[str, str] = {}
+        seats: list[int] = []
 
         def action(room: Room, pack: Pack | None, now: float) -> dict[str, str]:
             player = rooms.join(
@@ -167,6 +168,7 @@ class Session:
             flow.on_player_joined(room, pack, player.id, now)
             if room.circle:
                 circle.update(id=room.circle, name=room.circle_name)
+            seats[:] = [room.max_players]
             return _who(player)
 
         await self.presence.track(code, self.hub.rooms)
@@ -175,14 +177,18 @@ class Session:
         if circle:
             extra["circle"] = circle
             if msg.device is not None:
-                await self._arrive(code, circle["id"], msg.device, player)
+                await self._arrive(code, circle["id"], msg.device, player, seats[0])
         await self._enter_as_player(code, player, extra)
 
-    async def _arrive(self, code: str, circle_id: str, device: str, player: dict[str, str]) -> None:
+    async def _arrive(
+        self, code: str, circle_id: str, device: str, player: dict[str, str], seats: int
+    ) -> None:
         """The joined player is a member of the room's circle: a returning one, or a new one.
 
         After the join: a name the room refuses makes no member. A circle gone
-        meanwhile, full or unreachable leaves the player in the room as a guest.
+        meanwhile, full or unreachable leaves the player in the room as a guest,
+        as does a new member past the room's share (``seats``, its player limit:
+        a room code alone cannot fill a circle by joining and leaving).
         """
         circles_service = self.service.circles
         if circles_service is None:
@@ -197,7 +203,9 @@ class Session:
             return rule
 
         try:
-            member = await circles_service.arrive(circle_id, device, player["name"])
+            member = await circles_service.arrive(
+                circle_id, device, player["name"], room=code, room_limit=seats
+            )
             if member is not None:
                 await self.service.execute(code, remember(member))
         except RitrovoError as exc:  # full, or a store failing: the join stands

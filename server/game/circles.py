@@ -11,7 +11,8 @@ circle then avoids the pairs of those sessions (``pair_history``, handed to
 
 Plain data and pure functions, handed ``now``: the store keeps a circle as
 parts (``meta``, ``m:<member>``, ``s:<room code>``, see ``server/circles.py``)
-written by compare-and-set, and nothing here reads a clock or a store. Each
+written by compare-and-set (an arrival in one step of its own: ``new_member``,
+``returning``), and nothing here reads a clock or a store. Each
 function that changes a circle returns the names of the parts it changed.
 
 What a member may see of themselves (``about``) and what the facilitator
@@ -35,6 +36,12 @@ CIRCLE_NAME = TextField(
 CIRCLE_NAME_MAX_CHARS = 80
 DEFAULT_KEEP_SESSIONS = 10
 DEFAULT_MAX_MEMBERS = 500
+# A returning member under the name they had costs no write unless they were
+# last seen this long ago (``last_seen`` is exact to within it).
+SEEN_EVERY = 24 * 3600.0
+# A full circle makes room for a new member by forgetting members in none of
+# its kept sessions, not seen for this long.
+DEFAULT_IDLE_DAYS = 30
 
 # Shapes checked before any work (ids the server makes; tokens browsers make).
 CIRCLE_ID = re.compile(r"[A-Za-z0-9_-]{16}")
@@ -43,6 +50,7 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{22,64}")
 META = "meta"
 MEMBER = "m:"
 SESSION = "s:"
+DEVICE = "d:"  # d:<device hash> -> member id: the index an arrival looks members up by
 
 
 def valid_id(value: object) -> bool:
@@ -142,6 +150,40 @@ def arrive(
     return member, changed
 
 
+def new_member(member_id: str, device_hash: str, name: object, now: float) -> CircleMember:
+    """A new member (refused: a bad name); its id is the store's to choose (``member_id``)."""
+    clean = clean_name(name, field=NAME, max_chars=NAME_MAX_CHARS)
+    return CircleMember(member_id, clean, device_hash, now, now)
+
+
+def returning(member: CircleMember, name: object, now: float) -> bool:
+    """A member back under ``name`` (refused: a bad name); whether their part must be written.
+
+    Not when the name is the one they had and they were seen less than
+    ``SEEN_EVERY`` ago: joining again costs no write.
+    """
+    clean = clean_name(name, field=NAME, max_chars=NAME_MAX_CHARS)
+    if clean == member.name and now - member.last_seen < SEEN_EVERY:
+        return False
+    member.name = clean
+    member.last_seen = now
+    return True
+
+
+def evict_idle(circle: Circle, now: float, idle: float) -> list[str]:
+    """Forget the members in none of the kept sessions and not seen for ``idle`` seconds.
+
+    What a full circle does to make room for a new member: those members left
+    no trace the circle still weighs. Returns the parts changed.
+    """
+    kept = {m for s in circle.sessions.values() for roster in (*s.groups, *s.teams) for m in roster}
+    changed: list[str] = []
+    for member in list(circle.members.values()):
+        if member.id not in kept and now - member.last_seen >= idle:
+            changed += forget(circle, member.id)
+    return changed
+
+
 def record_session(
     circle: Circle,
     room: str,
@@ -156,7 +198,8 @@ def record_session(
 
     Member ids the circle does not know (a member who asked to be forgotten
     since) are left out, as are groups left with one person. A record older
-    than the one kept (``seq``) changes nothing. The oldest sessions past
+    than the one kept (``seq``) changes nothing, and so does a session with
+    no group or team of two left (it is not kept). The oldest sessions past
     ``keep`` are dropped. Returns the parts changed (a dropped session's too).
     """
     known = circle.members
@@ -168,7 +211,10 @@ def record_session(
     old = circle.sessions.get(room)
     if old is not None and old.seq >= seq:
         return []
-    circle.sessions[room] = CircleSession(room, started_at, seq, clean(groups), clean(teams))
+    kept_groups, kept_teams = clean(groups), clean(teams)
+    if not kept_groups and not kept_teams:
+        return []  # nobody met anybody: an empty session would push out real history
+    circle.sessions[room] = CircleSession(room, started_at, seq, kept_groups, kept_teams)
     changed = [SESSION + room]
     for dropped in circle.ordered_sessions()[: max(0, len(circle.sessions) - keep)]:
         del circle.sessions[dropped.room]
@@ -208,11 +254,13 @@ def team_history(circle: Circle, room: str, members: Mapping[str, str]) -> list[
 def forget(circle: Circle, member_id: str) -> list[str]:
     """Take a member out of the circle: their record and every group and team they were in.
 
-    Returns the parts changed (their own part is among them: gone).
+    Returns the parts changed (their own part and their device's index entry
+    are among them: gone).
     """
-    if circle.members.pop(member_id, None) is None:
+    member = circle.members.pop(member_id, None)
+    if member is None:
         return []
-    changed = [MEMBER + member_id]
+    changed = [MEMBER + member_id, DEVICE + member.device_hash]
     for session in circle.sessions.values():
         groups = [[m for m in g if m != member_id] for g in session.groups]
         teams = [[m for m in t if m != member_id] for t in session.teams]

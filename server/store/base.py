@@ -43,6 +43,22 @@ class Stored:
 
 
 @dataclass(frozen=True, slots=True)
+class Arrival:
+    """What ``arrive_circle`` found or made.
+
+    ``member``: the member id ("" when refused). ``data``: a returning
+    member's part as stored (b"" for a new one). ``refused``: "circle" (the
+    circle has ``max_members``) or "room" (the room added its share of new
+    members), nothing written.
+    """
+
+    member: str = ""
+    data: bytes = b""
+    new: bool = False
+    refused: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class CommitResult:
     """What a commit did. On a conflict, either ``missed`` (the notices of the
     versions after the expected one, in order: the caller catches up at the
@@ -291,6 +307,52 @@ class CircleStorage(ABC):
     @abstractmethod
     async def delete_circle(self, circle_id: str) -> bool:
         """Delete the circle and everything it keeps; False if there was none."""
+
+    @abstractmethod
+    async def arrive_circle(
+        self,
+        circle_id: str,
+        device_hash: str,
+        member: tuple[bytes, bytes],
+        *,
+        room: str,
+        max_members: int,
+        room_limit: int,
+        ttl: float,
+        now: float,
+    ) -> Arrival | None:
+        """The member of ``device_hash`` (its index entry ``d:<hash>``), or a new one; None: no circle.
+
+        In one atomic step that leaves the circle's version alone, so that
+        arrivals never make each other (or a compare-and-set writer) retry. A
+        new member gets the next number of the circle's counter ``n`` (id
+        ``c<n>``), its part (``member``: the JSON before and after the id,
+        joined around it) and its index entry, unless the circle has
+        ``max_members`` members or room ``room`` already added ``room_limit``
+        new ones (counted for as long as a room lives). A new member gives
+        the circle ``ttl`` more seconds; a returning one changes nothing.
+        """
+
+    @abstractmethod
+    async def put_circle_member(
+        self,
+        circle_id: str,
+        device_hash: str,
+        member_id: str,
+        data: bytes,
+        *,
+        ttl: float,
+        now: float,
+    ) -> bool:
+        """Write member ``member_id``'s part if the device's index entry still names them.
+
+        False (nothing written): the circle, or that member, is gone. Leaves
+        the version alone; gives the circle ``ttl`` more seconds.
+        """
+
+    @abstractmethod
+    async def count_circles(self, now: float) -> int:
+        """How many circles there are (not expired by ``now``)."""
 
 
 class RoomStore(

@@ -11,6 +11,11 @@ DEADLINES = PREFIX + "deadlines"
 # Sorted set: room code -> last activity (Unix seconds); counts live rooms.
 ROOMS = PREFIX + "rooms"
 
+# Sorted set: circle id -> when it expires (Unix seconds); counts the circles
+# (``max_circles``). Kept beside each circle write, not in its script: a
+# circle's scripts touch its own hash tag only.
+CIRCLES = PREFIX + "circles"
+
 # String: the id of the process that holds the timer lease (SET NX PX, renewed
 # by its holder with a compare-and-pexpire). Only the holder polls DEADLINES;
 # one lease for all rooms (docs/architecture.md explains why not per room).
@@ -86,5 +91,11 @@ def instance_rooms(instance: str) -> str:
 
 def circle(circle_id: str) -> str:
     """Hash of one circle: ``v`` (version) and its parts (``meta``, ``m:<member>``,
-    ``s:<room code>``; see ``server/circles.py``), one hash tag, one key."""
+    ``s:<room code>``, ``d:<device hash>`` and ``n``; see ``server/circles.py``),
+    one hash tag, one key."""
     return f"{PREFIX}circle:{{{circle_id}}}"
+
+
+def circle_room(circle_id: str, code: str) -> str:
+    """Counter of the new members room ``code`` added to the circle (the circle's hash tag)."""
+    return f"{PREFIX}circle:{{{circle_id}}}:room:{code}"

@@ -17,7 +17,16 @@ import math
 import time
 from collections import deque
 
-from .base import LOG_LENGTH, Claim, CommitResult, MailHandler, NoticeHandler, RoomStore, Stored
+from .base import (
+    LOG_LENGTH,
+    Arrival,
+    Claim,
+    CommitResult,
+    MailHandler,
+    NoticeHandler,
+    RoomStore,
+    Stored,
+)
 
 
 class MemoryStore(RoomStore):
@@ -44,6 +53,8 @@ class MemoryStore(RoomStore):
         self._mail: dict[str, MailHandler] = {}
         # Circles: id -> (version, parts, expiry by ``now``).
         self._circles: dict[str, tuple[int, dict[str, bytes], float]] = {}
+        # New members each room added to its circle: (circle id, room) -> count, expiry.
+        self._circle_rooms: dict[tuple[str, str], tuple[int, float]] = {}
 
     def _expire(self, now: float) -> None:
         for code, at in list(self._active.items()):
@@ -55,6 +66,9 @@ class MemoryStore(RoomStore):
         for circle_id, (_, _, until) in list(self._circles.items()):
             if until < now:
                 del self._circles[circle_id]
+        for pair, (_, until) in list(self._circle_rooms.items()):
+            if until < now:
+                del self._circle_rooms[pair]
 
     def _drop(self, code: str) -> None:
         self._rooms.pop(code, None)
@@ -210,6 +224,69 @@ class MemoryStore(RoomStore):
 
     async def delete_circle(self, circle_id: str) -> bool:
         return self._circles.pop(circle_id, None) is not None
+
+    async def arrive_circle(
+        self,
+        circle_id: str,
+        device_hash: str,
+        member: tuple[bytes, bytes],
+        *,
+        room: str,
+        max_members: int,
+        room_limit: int,
+        ttl: float,
+        now: float,
+    ) -> Arrival | None:
+        found = self._circle(circle_id, now)
+        if found is None:
+            return None
+        version, parts, _ = found
+        known = parts.get("d:" + device_hash)
+        if known is not None:
+            member_id = known.decode()
+            return Arrival(member_id, parts.get("m:" + member_id, b""))
+        if sum(1 for name in parts if name.startswith("m:")) >= max_members:
+            return Arrival(refused="circle")
+        added, until = self._circle_rooms.get((circle_id, room), (0, 0.0))
+        if until < now:
+            added = 0
+        if added >= room_limit:
+            return Arrival(refused="room")
+        number = int(parts.get("n", b"0"))
+        while True:
+            number += 1
+            member_id = f"c{number}"
+            if "m:" + member_id not in parts:
+                break
+        stored = dict(parts)
+        stored["n"] = str(number).encode()
+        stored["d:" + device_hash] = member_id.encode()
+        stored["m:" + member_id] = member[0] + member_id.encode() + member[1]
+        self._circles[circle_id] = (version, stored, now + ttl)
+        self._circle_rooms[(circle_id, room)] = (added + 1, now + self.room_ttl)
+        return Arrival(member_id, new=True)
+
+    async def put_circle_member(
+        self,
+        circle_id: str,
+        device_hash: str,
+        member_id: str,
+        data: bytes,
+        *,
+        ttl: float,
+        now: float,
+    ) -> bool:
+        found = self._circle(circle_id, now)
+        if found is None or found[1].get("d:" + device_hash) != member_id.encode():
+            return False
+        stored = dict(found[1])
+        stored["m:" + member_id] = data
+        self._circles[circle_id] = (found[0], stored, now + ttl)
+        return True
+
+    async def count_circles(self, now: float) -> int:
+        self._expire(now)
+        return len(self._circles)
 
     async def hit(self, name: str, window_seconds: int, now: float, amount: int = 1) -> int:
         window = math.floor(now / window_seconds)

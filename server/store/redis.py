@@ -32,7 +32,16 @@ from redis.exceptions import RedisError
 from .. import garbage
 from ..errors import ErrorCode, StoreUnavailable
 from . import keys
-from .base import LOG_LENGTH, Claim, CommitResult, MailHandler, NoticeHandler, RoomStore, Stored
+from .base import (
+    LOG_LENGTH,
+    Arrival,
+    Claim,
+    CommitResult,
+    MailHandler,
+    NoticeHandler,
+    RoomStore,
+    Stored,
+)
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +221,40 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1
 """
 )
+# An arrival: the member of a device (``d:<device hash>`` -> member id), or a
+# new one numbered by HINCRBY on ``n``, in one script that leaves ``v`` alone,
+# so simultaneous arrivals never make each other (or a commit) retry.
+ARRIVE_CIRCLE_SCRIPT = """
+-- KEYS: circle hash, the room's count of new members. ARGV: device field,
+-- ttl (s), max members, room limit, room ttl (s), member JSON before and after the id
+-- Returns {0} no circle, {1, id, part} returning, {2} circle full, {3} room's share used, {4, id} new
+if redis.call('HEXISTS', KEYS[1], 'meta') == 0 then return {0} end
+local id = redis.call('HGET', KEYS[1], ARGV[1])
+if id then return {1, id, redis.call('HGET', KEYS[1], 'm:' .. id) or ''} end
+local count = 0
+for _, name in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(name, 1, 2) == 'm:' then count = count + 1 end
+end
+if count >= tonumber(ARGV[3]) then return {2} end
+if tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[4]) then return {3} end
+repeat
+  id = 'c' .. redis.call('HINCRBY', KEYS[1], 'n', 1)
+until redis.call('HEXISTS', KEYS[1], 'm:' .. id) == 0
+redis.call('HSET', KEYS[1], ARGV[1], id, 'm:' .. id, ARGV[6] .. id .. ARGV[7])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+return {4, id}
+"""
+
+PUT_CIRCLE_MEMBER_SCRIPT = """
+-- KEYS: circle hash. ARGV: device field, member id, part, ttl (s)
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'm:' .. ARGV[2], ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+"""
+
 # One attempt takes a place of a fixed window (``r``: places held) unless
 # ``limit`` are held; a failed attempt keeps its place and counts in ``f``, a
 # successful one gives it back. In one script, so a burst of parallel attempts
@@ -363,6 +406,8 @@ class RedisStore(RoomStore):
         self._keep_pack = self.redis.register_script(KEEP_PACK_SCRIPT)
         self._create_circle = self.redis.register_script(CREATE_CIRCLE_SCRIPT)
         self._commit_circle = self.redis.register_script(COMMIT_CIRCLE_SCRIPT)
+        self._arrive_circle = self.redis.register_script(ARRIVE_CIRCLE_SCRIPT)
+        self._put_circle_member = self.redis.register_script(PUT_CIRCLE_MEMBER_SCRIPT)
         self._listener: asyncio.Task[None] | None = None
         self._handler: NoticeHandler | None = None
         self._mail: tuple[str, MailHandler] | None = None  # this process's channel, its handler
@@ -504,7 +549,14 @@ class RedisStore(RoomStore):
         for name, data in parts.items():
             args += [name, data]
         async with self._call("create_circle"):
-            return bool(await self._create_circle(keys=[keys.circle(circle_id)], args=args))
+            created = bool(await self._create_circle(keys=[keys.circle(circle_id)], args=args))
+            if created:
+                await self.redis.zadd(keys.CIRCLES, {circle_id: now + ttl})
+        return created
+
+    async def _circle_lives(self, circle_id: str, ttl: float, now: float) -> None:
+        """The circles' index follows a write that gave the circle ``ttl`` more seconds."""
+        await self.redis.zadd(keys.CIRCLES, {circle_id: now + ttl}, xx=True)
 
     async def load_circle(self, circle_id: str, *, now: float) -> Stored | None:
         async with self._call("load_circle"):
@@ -526,11 +578,72 @@ class RedisStore(RoomStore):
             args += [name, data]
         args += gone
         async with self._call("commit_circle"):
-            return bool(await self._commit_circle(keys=[keys.circle(circle_id)], args=args))
+            done = bool(await self._commit_circle(keys=[keys.circle(circle_id)], args=args))
+            if done:
+                await self._circle_lives(circle_id, ttl, now)
+        return done
 
     async def delete_circle(self, circle_id: str) -> bool:
         async with self._call("delete_circle"):
+            await self.redis.zrem(keys.CIRCLES, circle_id)
             return bool(await self.redis.delete(keys.circle(circle_id)))
+
+    async def arrive_circle(
+        self,
+        circle_id: str,
+        device_hash: str,
+        member: tuple[bytes, bytes],
+        *,
+        room: str,
+        max_members: int,
+        room_limit: int,
+        ttl: float,
+        now: float,
+    ) -> Arrival | None:
+        args: list[Any] = [
+            "d:" + device_hash,
+            max(1, math.ceil(ttl)),
+            max_members,
+            room_limit,
+            self._ttl,
+            member[0],
+            member[1],
+        ]
+        circle_keys = [keys.circle(circle_id), keys.circle_room(circle_id, room)]
+        async with self._call("arrive_circle"):
+            reply = await self._arrive_circle(keys=circle_keys, args=args)
+            status = int(reply[0])
+            if status == 4:
+                await self._circle_lives(circle_id, ttl, now)
+        if status == 0:
+            return None
+        if status == 1:
+            return Arrival(_bytes(reply[1]).decode(), _bytes(reply[2]))
+        if status == 4:
+            return Arrival(_bytes(reply[1]).decode(), new=True)
+        return Arrival(refused="circle" if status == 2 else "room")
+
+    async def put_circle_member(
+        self,
+        circle_id: str,
+        device_hash: str,
+        member_id: str,
+        data: bytes,
+        *,
+        ttl: float,
+        now: float,
+    ) -> bool:
+        args: list[Any] = ["d:" + device_hash, member_id, data, max(1, math.ceil(ttl))]
+        async with self._call("put_circle_member"):
+            done = bool(await self._put_circle_member(keys=[keys.circle(circle_id)], args=args))
+            if done:
+                await self._circle_lives(circle_id, ttl, now)
+        return done
+
+    async def count_circles(self, now: float) -> int:
+        async with self._call("count_circles"):
+            await self.redis.zremrangebyscore(keys.CIRCLES, "-inf", now)
+            return int(await self.redis.zcard(keys.CIRCLES))
 
     async def hit(self, name: str, window_seconds: int, now: float, amount: int = 1) -> int:
         key = keys.rate(f"{name}:{math.floor(now / window_seconds)}")

@@ -125,9 +125,45 @@ def test_pairing_in_a_circle_avoids_pairs_met_in_recent_sessions() -> None:
     ]
     # Forgotten sessions are not weighed: keep only the last one.
     circles.record_session(
-        circle, "ROOM03", started_at=NOW + 2 * HOUR, seq=1, groups=[], teams=[], keep=1
+        circle, "ROOM03", started_at=NOW + 2 * HOUR, seq=1, groups=[], teams=[[m[0], m[5]]], keep=1
     )
     assert circles.pair_history(circle, "ROOM04", members) == []
+    assert circles.team_history(circle, "ROOM04", members) == [["p0", "p5"]]
+
+
+def test_a_session_where_nobody_met_is_not_kept() -> None:
+    """Groups and teams of one (or none) would only push the real history out."""
+    circle, ids = circle_of("Ada", "Bea", "Cy")
+    a, b = ids["Ada"], ids["Bea"]
+    circles.record_session(circle, "ROOM01", started_at=NOW, seq=1, groups=[[a, b]], teams=[])
+    for i in range(3):
+        assert (
+            circles.record_session(
+                circle,
+                f"ROOM1{i}",
+                started_at=NOW + i + 1,
+                seq=1,
+                groups=[[a], [b, "gone"]],
+                teams=[[ids["Cy"]]],
+                keep=1,
+            )
+            == []
+        )
+    assert [s.room for s in circle.ordered_sessions()] == ["ROOM01"]
+
+
+def test_forgetting_takes_the_device_index_too_and_idle_members_go_when_evicted() -> None:
+    circle, ids = circle_of("Ada", "Bea", "Cy")
+    circles.record_session(
+        circle, "ROOM01", started_at=NOW, seq=1, groups=[[ids["Ada"], ids["Bea"]]], teams=[]
+    )
+    cy = circle.members[ids["Cy"]]
+    assert circles.evict_idle(circle, NOW + 29 * 24 * HOUR, 30 * 24 * HOUR) == []
+    assert circles.evict_idle(circle, NOW + 30 * 24 * HOUR, 30 * 24 * HOUR) == [
+        circles.MEMBER + cy.id,
+        circles.DEVICE + cy.device_hash,
+    ]
+    assert sorted(circle.members) == sorted([ids["Ada"], ids["Bea"]])
 
 
 def test_without_the_circle_the_same_pairs_may_come_back() -> None:
@@ -179,7 +215,11 @@ def test_forgetting_a_member_leaves_nothing_of_them() -> None:
         {"room": "ROOM01", "started_at": NOW, "met": ["Bea", "Cy"], "team_mates": ["Cy"]}
     ]
     changed = circles.forget(circle, a)
-    assert set(changed) == {circles.MEMBER + a, circles.SESSION + "ROOM01"}
+    assert set(changed) == {
+        circles.MEMBER + a,
+        circles.DEVICE + "device-Ada",
+        circles.SESSION + "ROOM01",
+    }
     assert a not in circle.members
     assert circle.sessions["ROOM01"].groups == [[b, c]]
     assert circle.sessions["ROOM01"].teams == []

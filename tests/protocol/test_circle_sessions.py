@@ -13,6 +13,7 @@ failed attempts; bad input changes nothing.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -359,3 +360,108 @@ async def test_bad_input_is_refused_and_changes_nothing(
             assert err.value.code == "invalid_field"
         finally:
             await host.close()
+
+
+async def make_circle_room(
+    http: aiohttp.ClientSession, base: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    circle = await call(http, "POST", base + "/api/circles", status=201, json={"name": "Ops"})
+    room = await call(
+        http,
+        "POST",
+        base + "/api/rooms",
+        status=201,
+        json={"name": "Ops", "circle": circle["id"], "circle_token": circle["facilitator_token"]},
+    )
+    return circle, room
+
+
+async def test_join_and_leave_loops_cannot_fill_the_circle(
+    make_store: Callable[[], RoomStore],
+) -> None:
+    """A room adds at most its player limit's worth of new members, however many come and go."""
+    async with (
+        running_server(fast_settings(max_players_per_room=3), store=make_store()) as server,
+        aiohttp.ClientSession() as http,
+    ):
+        base = server.base_url
+        circle, room = await make_circle_room(http, base)
+        for i in range(6):
+            client = await RitrovoClient.connect(server.ws_url)
+            welcome = await client.hello(
+                "join", room=room["code"], name=f"Bot{i}", device=secrets.token_urlsafe(24)
+            )
+            assert welcome["circle"]["id"] == circle["id"]  # the join stands, as a guest if need be
+            await client.request("leave")
+            await client.close()
+        exported = await call(
+            http,
+            "GET",
+            f"{base}/api/circles/{circle['id']}/export",
+            status=200,
+            headers={"Authorization": "Bearer " + circle["facilitator_token"]},
+        )
+        assert sorted(m["name"] for m in exported["members"]) == ["Bot0", "Bot1", "Bot2"]
+
+
+async def test_circle_answers_are_not_cached_and_a_room_plays_on_without_its_circle(
+    make_store: Callable[[], RoomStore],
+) -> None:
+    """no-store on the facilitator token, the export and a member's data; an unreadable
+    circle leaves pairing and mixing teams to go on without the history."""
+    store = make_store()
+    async with (
+        running_server(fast_settings(), store=store) as server,
+        aiohttp.ClientSession() as http,
+    ):
+        base = server.base_url
+        async with http.post(base + "/api/circles", json={"name": "Ops"}) as response:
+            assert response.status == 201
+            assert response.headers["Cache-Control"] == "no-store"
+            circle = await response.json()
+        room = await call(
+            http,
+            "POST",
+            base + "/api/rooms",
+            status=201,
+            json={
+                "name": "Ops",
+                "circle": circle["id"],
+                "circle_token": circle["facilitator_token"],
+            },
+        )
+        host = await RitrovoClient.connect(server.ws_url)
+        await host.hello("host", room=room["code"], token=room["host_token"])
+        clients = [host]
+        try:
+            devices = [secrets.token_urlsafe(24) for _ in range(4)]
+            for i, device in enumerate(devices):
+                client = await RitrovoClient.connect(server.ws_url)
+                clients.append(client)
+                await client.hello("join", room=room["code"], name=f"P{i}", device=device)
+            await host.wait_state(lambda s: s["players_count"] == 4)
+            url = f"{base}/api/circles/{circle['id']}"
+            facilitator = {"Authorization": "Bearer " + circle["facilitator_token"]}
+            for method, path, headers in (
+                ("GET", "/export", facilitator),
+                ("GET", "/me", {"X-Device-Token": devices[0]}),
+                ("DELETE", "/me", {"X-Device-Token": devices[0]}),
+            ):
+                async with http.request(method, url + path, headers=headers) as response:
+                    assert response.status == 200, (method, path)
+                    assert response.headers["Cache-Control"] == "no-store", (method, path)
+            # A part of the circle nobody can read (a store's bad day).
+            now = time.time()
+            stored = await store.load_circle(circle["id"], now=now)
+            assert stored is not None
+            assert await store.commit_circle(
+                circle["id"], stored.version, {"s:BROKEN": b"{not json"}, [], ttl=3600, now=now
+            )
+            ack = await host.request("start_pairing", seconds=300, seed=1)
+            assert ack["result"]["groups"] >= 1
+            await host.request("end_pairing")
+            await host.wait_state(lambda s: s["pairing"] is None)
+            assert (await host.request("mix_teams", seed=2))["result"] == {"players": 4}
+        finally:
+            for client in clients:
+                await client.close()
