@@ -181,6 +181,7 @@ def create_app(
     app.router.add_get("/r/{code}", guarded(page(web_dir / "player.html")))
     app.router.add_get("/screen/{code}", guarded(page(web_dir / "screen.html")))
     app.router.add_get("/host/{code}", guarded(page(web_dir / "host.html")))
+    app.router.add_get("/keepsake/{code}", guarded(page(web_dir / "keepsake.html")))
     app.router.add_get("/editor", guarded(page(web_dir / "editor.html")))
     if web_dir.exists():
         app.router.add_static("/static/", web_dir, append_version=False)

@@ -49,6 +49,8 @@ export const store = {
 export const hostKey = (code) => `ritrovo.host.${code}`;
 /** @param {string} code the key of a player's session in a room ({@link PlayerSession}) */
 export const playerKey = (code) => `ritrovo.player.${code}`;
+/** @param {string} code the key of a player's resume token kept for the session's keepsake after the room closed */
+export const keepsakeKey = (code) => `ritrovo.keepsake.${code}`;
 
 /**
  * What a player's device keeps to come back to a room.
