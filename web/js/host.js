@@ -171,6 +171,7 @@ function render() {
   renderStory(st);
   whoswho.render(st, st.phase === "whoswho" ? st.whoswho || null : null);
   renderTeams(st, command);
+  show(byId("btn-mix-teams"), st.phase === "lobby");
   renderScoreboard(byId("scoreboard"), st, { players: false });
   show(byId("final-panel"), st.phase === "finished");
   if (st.phase === "finished") renderScoreboard(byId("final-scoreboard"), st, { players: true });
@@ -235,6 +236,10 @@ function wire() {
   byId("upload-form").addEventListener("submit", (e) => {
     e.preventDefault();
     uploadPack(code, S.token);
+  });
+  // "Mix teams" (lobby): everyone dealt afresh; in a circle, past team-mates apart.
+  byId("btn-mix-teams").addEventListener("click", async () => {
+    if (await command("mix_teams")) toast(t("host.mix_teams_done"));
   });
   byId("team-form").addEventListener("submit", async (e) => {
     e.preventDefault();

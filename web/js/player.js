@@ -13,6 +13,7 @@ import {
   codeFromPath,
   errorText,
   fetchRoom,
+  keepsakeKey,
   normalizeCode,
   playerKey,
   renderScoreboard,
@@ -27,6 +28,7 @@ import { StoryView } from "./player/story.js";
 import { renderBetween, renderFinished } from "./player/ends.js";
 import { PairingCard, renderMentoring, wireMentoring } from "./player/pairing.js";
 import { WhosWhoView } from "./player/whoswho.js";
+import { CircleCard, deviceToken } from "./player/circle.js";
 
 /** @import { PlayerRef, RoomInfo, RoomState, WireError, YouMessage } from "./types.js" */
 /** @import { PlayerSession } from "./common.js" */
@@ -59,6 +61,7 @@ const riddle = new RiddleView(socket);
 const story = new StoryView(socket);
 const pairing = new PairingCard();
 const whoswho = new WhosWhoView(socket);
+const circleCard = new CircleCard();
 
 /** @returns {PlayerSession | null} */
 const session = () => store.get(playerKey(code));
@@ -93,6 +96,9 @@ function showMessage(kind, detail = "") {
     show(action, canJoin);
     if (canJoin) setText(action, t("player.join_again"));
     show(byId("code-form"), kind === "not_found" || kind === "closed" || kind === "error");
+    const keepsake = byId("message-keepsake", HTMLAnchorElement);
+    show(keepsake, kind === "closed" && !!store.get(keepsakeKey(code)));
+    keepsake.href = `/keepsake/${encodeURIComponent(code)}`;
     const titles = {
       not_found: t("join.room_missing", { code: code || "?" }),
       closed: t("closed.title"),
@@ -156,7 +162,15 @@ function connect() {
       const saved = session();
       if (saved && saved.token) return { type: "rejoin", room: code, token: saved.token };
       const j = S.joining || { name: "", team: null };
-      return { type: "join", room: code, name: j.name || "", ...(j.team ? { team: j.team } : {}) };
+      // In a room of a circle, this browser's token for the circle: a returning colleague.
+      const circle = S.info && S.info.circle;
+      return {
+        type: "join",
+        room: code,
+        name: j.name || "",
+        ...(j.team ? { team: j.team } : {}),
+        ...(circle ? { device: deviceToken(circle.id) } : {}),
+      };
     },
     onWelcome: (msg) => {
       const player = /** @type {PlayerRef} */ (msg.player);
@@ -164,6 +178,7 @@ function connect() {
         store.set(playerKey(code), { token: msg.token, player_id: player.id, name: player.name });
       }
       S.me = player;
+      circleCard.set(msg.circle);
       if (S.joining) {
         S.joining = null;
         setJoining(false);
@@ -202,7 +217,7 @@ function onFatal(err) {
       showMessage("kicked");
       break;
     case ERROR.ROOM_CLOSED:
-      store.remove(playerKey(code));
+      keepForKeepsake();
       showMessage("closed");
       break;
     case ERROR.ROOM_NOT_FOUND:
@@ -214,6 +229,16 @@ function onFatal(err) {
   }
 }
 
+/**
+ * The room closed: this device no longer rejoins it, but keeps the resume
+ * token for the session's keepsake (/keepsake/CODE), which still opens with it.
+ */
+function keepForKeepsake() {
+  const saved = session();
+  if (saved && saved.token) store.set(keepsakeKey(code), saved.token);
+  store.remove(playerKey(code));
+}
+
 // ---- rendering the game ------------------------------------------------------------------------
 
 function render() {
@@ -222,12 +247,13 @@ function render() {
   setText(byId("room-title"), st.name);
   document.title = `${st.name} · Ritrovo`;
   if (st.phase === "closed") {
-    store.remove(playerKey(code));
+    keepForKeepsake();
     showMessage("closed");
     return;
   }
   const self = me();
   renderMeBar(st, self);
+  circleCard.render();
   const phase = st.phase;
   show(byId("phase-lobby"), phase === "lobby");
   show(byId("phase-riddle"), phase === "riddle" && !!st.riddle);

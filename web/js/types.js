@@ -318,6 +318,7 @@
  * @property {number} server_time
  * @property {string} [token] a new player's resume token
  * @property {PlayerRef} [player]
+ * @property {{id: string, name: string}} [circle] players, in a room opened in a circle
  */
 
 /**
@@ -419,6 +420,7 @@
  * @property {number} players_count
  * @property {{id: string, name: string, players_count: number}[]} teams
  * @property {{id: string, title: string, language: string} | null} pack
+ * @property {{id: string, name: string} | null} [circle] the circle the room was opened in
  * @property {string} join_url
  * @property {string} screen_url
  * @property {string} host_url

@@ -22,6 +22,8 @@ export function renderRoom(st, info, token) {
   if (joinInput.value !== joinUrl) joinInput.value = joinUrl;
   const screenUrl = info ? info.screen_url : `${location.origin}/screen/${st.code}`;
   byId("screen-link", HTMLAnchorElement).href = screenUrl;
+  // The keepsake page finds the host token this console saved for the room.
+  byId("keepsake-link", HTMLAnchorElement).href = `/keepsake/${encodeURIComponent(st.code)}?as=host`;
   const base = info ? info.host_url : `${location.origin}/host/${st.code}`;
   const consoleUrl = `${base}#token=${encodeURIComponent(token)}`;
   const consoleInput = byId("console-link", HTMLInputElement);

@@ -19,4 +19,5 @@ export function renderBetween(st) {
 export function renderFinished(st, me) {
   const team = st.teams.find((x) => x.id === me.teamId);
   setText(byId("finished-rank"), team ? t("finished.your_rank", { n: team.rank }) : "");
+  byId("finished-keepsake", HTMLAnchorElement).href = `/keepsake/${encodeURIComponent(st.code)}`;
 }

@@ -1,0 +1,92 @@
+"""A circle in the browser: a phone that comes back is the same member, and can be forgotten.
+
+A facilitator (over HTTP) makes a circle and opens two rooms in it. Ada's
+phone joins the first: the player page keeps a device token for the circle
+and shows the circle's card; she is paired with Bea. On the same phone she
+joins the second room under another name: the circle knows her, and her card
+shows what it remembers (her name, that she met Bea). "Forget me" deletes
+it: the circle's export no longer names her and the phone drops its token.
+The console's "Mix teams" deals the second room's players in the lobby.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import aiohttp
+import pytest
+from browser_helpers import Pages, join
+from playwright.async_api import expect
+from ritrovo.client import RitrovoClient
+from support.servers import running_server
+from support.servers import test_settings as fast_settings
+
+pytestmark = pytest.mark.timeout(120)
+
+
+async def post(http: aiohttp.ClientSession, url: str, body: dict[str, Any]) -> Any:
+    async with http.post(url, json=body) as response:
+        assert response.status == 201, await response.text()
+        return await response.json()
+
+
+async def test_a_returning_phone_is_remembered_and_can_be_forgotten(pages: Pages) -> None:
+    async with running_server(fast_settings()) as server, aiohttp.ClientSession() as http:
+        base = server.base_url
+        circle = await post(http, base + "/api/circles", {"name": "Marketing, Milan"})
+        facilitator = {"Authorization": "Bearer " + circle["facilitator_token"]}
+        opened = {"circle": circle["id"], "circle_token": circle["facilitator_token"]}
+        room1 = await post(http, base + "/api/rooms", {"name": "Monday", **opened})
+        room2 = await post(http, base + "/api/rooms", {"name": "Friday", **opened})
+
+        ada_w = await pages.open("ada", phone=True)
+        ada = ada_w.page
+        bea = (await pages.open("bea", phone=True)).page
+        await join(ada, f"{base}/r/{room1['code']}", "Ada", "Aurora")
+        await join(bea, f"{base}/r/{room1['code']}", "Bea", "Bora")
+        card = ada.locator("#circle-card")
+        await expect(card).to_be_visible()
+        await expect(card.locator("#circle-title")).to_have_text("Circle: Marketing, Milan")
+        token = await ada.evaluate(f"localStorage.getItem('ritrovo.circle.{circle['id']}')")
+        assert re.fullmatch(r'"[A-Za-z0-9_-]{32}"', token)
+
+        host = await RitrovoClient.connect(server.ws_url)
+        try:
+            await host.hello("host", room=room1["code"], token=room1["host_token"])
+            await host.request("start_pairing", seconds=300)
+            await expect(ada.locator("#pairing-card")).to_contain_text("Bea")
+            await host.request("end_pairing")
+        finally:
+            await host.close()
+
+        # The same phone, another room of the circle, another name: the same member.
+        await join(ada, f"{base}/r/{room2['code']}", "Ada R.", "Aurora")
+        await expect(card).to_be_visible()
+        await card.get_by_role("button", name="What it remembers about me").click()
+        memory = card.locator("#circle-memory")
+        await expect(memory).to_contain_text("Your name: Ada R.")
+        await expect(memory).to_contain_text("met Bea")
+        async with http.get(f"{base}/api/circles/{circle['id']}/export", headers=facilitator) as r:
+            exported = await r.json()
+        assert sorted(m["name"] for m in exported["members"]) == ["Ada R.", "Bea"]
+
+        # The console mixes the second room's teams in the lobby.
+        console = (await pages.open("host")).page
+        await console.goto(f"{base}/host/{room2['code']}#token={room2['host_token']}")
+        await expect(console.locator("#conn")).to_have_attribute("data-status", "connected")
+        await console.get_by_role("button", name="Mix teams").click()
+        await expect(console.locator("#toast")).to_have_text("Teams mixed.")
+
+        # Forget me.
+        await card.get_by_role("button", name="Forget me").click()
+        await ada.get_by_role("dialog").get_by_role("button", name="Forget me").click()
+        await expect(ada.locator("#toast")).to_have_text("The circle has forgotten you.")
+        assert await ada.evaluate(f"localStorage.getItem('ritrovo.circle.{circle['id']}')") is None
+        async with http.get(f"{base}/api/circles/{circle['id']}/export", headers=facilitator) as r:
+            exported = await r.json()
+        assert [m["name"] for m in exported["members"]] == ["Bea"]
+        assert exported["sessions"][0]["groups"] == []
+        await card.get_by_role("button", name="What it remembers about me").click()
+        await expect(memory).to_have_text("The circle remembers nothing about you.")
+        assert pages.problems(allow=("403",)) == []
