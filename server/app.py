@@ -107,6 +107,7 @@ def create_app(
         ttl=settings.circle_ttl,
         keep=settings.circle_sessions,
         max_members=settings.circle_max_members,
+        max_circles=settings.max_circles,
     )
     hub = RoomHub(service, settings, metrics)
     router = Router(service, store, instance, metrics)

@@ -115,6 +115,7 @@ class CircleService:
         keep: int = circles.DEFAULT_KEEP_SESSIONS,
         max_members: int = circles.DEFAULT_MAX_MEMBERS,
         idle_days: float = circles.DEFAULT_IDLE_DAYS,
+        max_circles: int = 10000,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -122,14 +123,19 @@ class CircleService:
         self.keep = keep
         self.max_members = max_members
         self.idle = idle_days * 24 * 3600
+        self.max_circles = max_circles
         # room code -> (circle, what was last recorded): see ``record``.
         self._recorded: OrderedDict[str, tuple[str, Any]] = OrderedDict()
 
     async def create(self, name: object) -> tuple[Circle, str]:
-        """A new circle and its facilitator token (refused: a bad name)."""
+        """A new circle and its facilitator token (refused: a bad name, ``max_circles`` reached)."""
         now = self.clock()
         token = secrets.token_urlsafe(24)
         circle = circles.new_circle(new_circle_id(), name, _hash(token), now)
+        if await self.store.count_circles(now) >= self.max_circles:
+            raise LimitExceeded(
+                "this server keeps its maximum number of circles", code=ErrorCode.TOO_MANY_CIRCLES
+            )
         for _ in range(5):
             parts = {circles.META: orjson.dumps(circle.meta)}
             if await self.store.create_circle(circle.id, parts, ttl=self.ttl, now=now):

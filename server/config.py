@@ -37,6 +37,7 @@ class Settings:
     circle_ttl: int = 180 * 24 * 3600
     circle_sessions: int = 10
     circle_max_members: int = 500
+    max_circles: int = 10000  # circles per server (per Redis when shared)
     max_frame_bytes: int = 16 * 1024
     max_rooms: int = 1000
     max_players_per_room: int = DEFAULT_MAX_PLAYERS

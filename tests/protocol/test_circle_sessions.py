@@ -465,3 +465,25 @@ async def test_circle_answers_are_not_cached_and_a_room_plays_on_without_its_cir
         finally:
             for client in clients:
                 await client.close()
+
+
+async def test_a_server_keeps_at_most_max_circles(make_store: Callable[[], RoomStore]) -> None:
+    async with (
+        running_server(fast_settings(max_circles=2), store=make_store()) as server,
+        aiohttp.ClientSession() as http,
+    ):
+        base = server.base_url
+        made = [
+            await call(http, "POST", base + "/api/circles", status=201, json={"name": f"C{i}"})
+            for i in range(2)
+        ]
+        refused = await call(http, "POST", base + "/api/circles", status=429, json={"name": "C2"})
+        assert refused["error"]["code"] == "too_many_circles"
+        await call(
+            http,
+            "DELETE",
+            f"{base}/api/circles/{made[0]['id']}",
+            status=200,
+            headers={"Authorization": "Bearer " + made[0]["facilitator_token"]},
+        )
+        await call(http, "POST", base + "/api/circles", status=201, json={"name": "C2"})

@@ -112,3 +112,14 @@ async def test_a_full_circle_forgets_idle_members_in_no_kept_session(store: Room
     )
     with pytest.raises(RitrovoError):  # the members of kept sessions stay
         await service.arrive(circle.id, device(8), "Newer", room="ROOM02", room_limit=10)
+
+
+async def test_a_server_keeps_at_most_max_circles(store: RoomStore) -> None:
+    service = CircleService(store, Clock(), max_circles=2)
+    first, _ = await service.create("One")
+    await service.create("Two")
+    with pytest.raises(RitrovoError) as err:
+        await service.create("Three")
+    assert err.value.code == "too_many_circles"
+    assert await service.delete(first.id)
+    assert (await service.create("Three"))[0].meta.name == "Three"

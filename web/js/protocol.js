@@ -124,6 +124,7 @@ export const ERROR = Object.freeze({
   TOO_LATE: "too_late",
   TOO_MANY_ANSWERS: "too_many_answers",
   TOO_MANY_ATTEMPTS: "too_many_attempts",
+  TOO_MANY_CIRCLES: "too_many_circles",
   TOO_MANY_CONNECTIONS: "too_many_connections",
   TOO_MANY_ROOMS: "too_many_rooms",
   TOO_MANY_TEAMS: "too_many_teams",
