@@ -18,7 +18,7 @@ from ritrovo.client import RitrovoClient, join
 from support.protocol_helpers import create_room
 from support.servers import ServeProcess, crash_and_restart
 
-SECONDS = 30  # the shortest pairing the rules allow
+SECONDS = 15  # the shortest pairing the rules allow
 TOLERANCE = 1.5
 
 
