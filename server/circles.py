@@ -10,9 +10,11 @@ they had costs no write at all. A circle is stored as parts in one hash
 (``store/keys.circle``): ``meta`` (name, the facilitator token's hash, the
 last room), ``m:<member>`` (one member: name, the device token's hash, first
 and last seen), ``d:<device hash>`` (the member of a device), ``n`` (the
-last member number) and ``s:<room code>`` (one session: its coffee groups
-and team rosters as member ids), at most ``keep`` sessions and
-``max_members`` members. Every write gives the circle ``ttl`` more seconds:
+last member number), ``s:<room code>`` (one session: its coffee groups
+and team rosters as member ids, its members' names then) and ``k:<room
+code>`` (the session's keepsake once its room ended, read only by those who
+need it: the export, a member's page, forgetting), at most ``keep`` sessions
+and ``max_members`` members. Every write gives the circle ``ttl`` more seconds:
 a circle unused for that long (180 days by default) is gone, with
 everything it kept.
 
@@ -41,9 +43,10 @@ import msgspec
 import orjson
 
 from .errors import ErrorCode, LimitExceeded, StoreUnavailable
-from .game import circles
+from .game import circles, keepsake
 from .game.circles import Circle, CircleMember, CircleMeta, CircleSession
 from .game.models import Room
+from .game.pack import Pack
 from .game.pairing import session_groups
 from .store.base import CircleStorage, Stored
 
@@ -69,11 +72,15 @@ def new_circle_id() -> str:
     return secrets.token_urlsafe(12)
 
 
-def decode(circle_id: str, stored: Stored) -> Circle:
-    """The circle from its parts (an unreadable part: ``StoreUnavailable``, as a store failing)."""
+def decode(circle_id: str, stored: Stored, *, keepsakes: bool = True) -> Circle:
+    """The circle from its parts (an unreadable part: ``StoreUnavailable``, as a store failing).
+
+    ``keepsakes``: whether ``stored`` holds the keepsake parts (else
+    ``Circle.keepsakes`` is None: not loaded).
+    """
     try:
         meta = msgspec.json.decode(stored.parts[circles.META], type=CircleMeta)
-        circle = Circle(circle_id, meta)
+        circle = Circle(circle_id, meta, keepsakes={} if keepsakes else None)
         for name, data in stored.parts.items():
             if name.startswith(circles.MEMBER):
                 member = msgspec.json.decode(data, type=CircleMember)
@@ -81,6 +88,9 @@ def decode(circle_id: str, stored: Stored) -> Circle:
             elif name.startswith(circles.SESSION):
                 session = msgspec.json.decode(data, type=CircleSession)
                 circle.sessions[session.room] = session
+            elif name.startswith(circles.KEEPSAKE) and circle.keepsakes is not None:
+                kept = msgspec.json.decode(data, type=dict[str, Any])
+                circle.keepsakes[name[len(circles.KEEPSAKE) :]] = kept
     except msgspec.DecodeError as exc:
         raise StoreUnavailable(
             "this circle cannot be read", code=ErrorCode.STORE_UNAVAILABLE
@@ -98,6 +108,8 @@ def encode_part(circle: Circle, name: str) -> bytes | None:
         return None if found is None else found.id.encode()
     elif name.startswith(circles.MEMBER):
         value = circle.members.get(name[len(circles.MEMBER) :])
+    elif name.startswith(circles.KEEPSAKE):
+        value = (circle.keepsakes or {}).get(name[len(circles.KEEPSAKE) :])
     else:
         value = circle.sessions.get(name[len(circles.SESSION) :])
     return None if value is None else orjson.dumps(value)
@@ -116,6 +128,7 @@ class CircleService:
         max_members: int = circles.DEFAULT_MAX_MEMBERS,
         idle_days: float = circles.DEFAULT_IDLE_DAYS,
         max_circles: int = 10000,
+        keepsake_bytes: int = keepsake.CIRCLE_MAX_BYTES,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -124,6 +137,7 @@ class CircleService:
         self.max_members = max_members
         self.idle = idle_days * 24 * 3600
         self.max_circles = max_circles
+        self.keepsake_bytes = keepsake_bytes
         # room code -> (circle, what was last recorded): see ``record``.
         self._recorded: OrderedDict[str, tuple[str, Any]] = OrderedDict()
 
@@ -143,46 +157,67 @@ class CircleService:
             circle.id = new_circle_id()
         raise StoreUnavailable("could not find a free circle id", code=ErrorCode.BUSY)
 
-    async def load(self, circle_id: str) -> Circle | None:
-        """The circle, or None (no such circle; an id of the wrong shape is not looked up)."""
+    async def _load(self, circle_id: str, now: float, keepsakes: bool) -> Stored | None:
+        without = None if keepsakes else circles.KEEPSAKE
+        return await self.store.load_circle(circle_id, now=now, without=without)
+
+    async def load(self, circle_id: str, *, keepsakes: bool = False) -> Circle | None:
+        """The circle, or None (no such circle; an id of the wrong shape is not looked up).
+
+        ``keepsakes``: with the sessions' kept keepsakes (the export, a
+        member's page); else ``Circle.keepsakes`` is None and they stay in the store.
+        """
         if not circles.valid_id(circle_id):
             return None
-        stored = await self.store.load_circle(circle_id, now=self.clock())
-        return None if stored is None else decode(circle_id, stored)
+        stored = await self._load(circle_id, self.clock(), keepsakes)
+        return None if stored is None else decode(circle_id, stored, keepsakes=keepsakes)
 
-    async def facilitated(self, circle_id: str, token: str) -> Circle | None:
+    async def facilitated(
+        self, circle_id: str, token: str, *, keepsakes: bool = False
+    ) -> Circle | None:
         """The circle if ``token`` is its facilitator token; None for no circle and a wrong token alike."""
         if not circles.valid_token(token):
             return None
-        circle = await self.load(circle_id)
+        circle = await self.load(circle_id, keepsakes=keepsakes)
         if circle is None or not hmac.compare_digest(_hash(token), circle.meta.token_hash):
             return None
         return circle
 
-    async def member(self, circle_id: str, device_token: str) -> tuple[Circle, str] | None:
+    async def member(
+        self, circle_id: str, device_token: str, *, keepsakes: bool = False
+    ) -> tuple[Circle, str] | None:
         """The circle and the member of ``device_token``; None for no circle and no member alike."""
         if not circles.valid_token(device_token):
             return None
-        circle = await self.load(circle_id)
+        circle = await self.load(circle_id, keepsakes=keepsakes)
         if circle is None:
             return None
         found = circle.member_by_device(_hash(device_token))
         return None if found is None else (circle, found.id)
 
     async def change(
-        self, circle_id: str, rule: Callable[[Circle, float], tuple[list[str], T]]
+        self,
+        circle_id: str,
+        rule: Callable[[Circle, float], tuple[list[str], T]],
+        *,
+        keepsakes: bool = False,
     ) -> T | None:
-        """Apply ``rule`` (returns the parts it changed and a result) and commit; None if no circle."""
+        """Apply ``rule`` (returns the parts it changed and a result) and commit; None if no circle.
+
+        ``keepsakes``: load the kept keepsakes for the rule (forgetting a
+        member rewrites them); without, a rule may still write or drop one
+        by name (recording a session), the others stay as stored.
+        """
         for attempt in range(ATTEMPTS):
             if not circles.valid_id(circle_id):
                 return None
             if attempt:
                 await asyncio.sleep(random.uniform(0, RETRY_PAUSE * 2**attempt))
             now = self.clock()
-            stored = await self.store.load_circle(circle_id, now=now)
+            stored = await self._load(circle_id, now, keepsakes)
             if stored is None:
                 return None
-            circle = decode(circle_id, stored)
+            circle = decode(circle_id, stored, keepsakes=keepsakes)
             changed, result = rule(circle, now)
             if not changed:
                 return result
@@ -273,7 +308,7 @@ class CircleService:
             changed = circles.evict_idle(circle, now, self.idle)
             return changed, bool(changed)
 
-        evicted = bool(await self.change(circle_id, rule))
+        evicted = bool(await self.change(circle_id, rule, keepsakes=True))
         if evicted:
             self._recorded.clear()  # as in ``forget``
         return evicted
@@ -298,11 +333,28 @@ class CircleService:
             circles.team_history(circle, code, members),
         )
 
-    async def record(self, room: Room) -> None:
+    async def known_before(self, room: Room, player_id: str | None = None) -> set[tuple[str, str]]:
+        """The pairs of ``room``'s players who met in its circle's earlier sessions (or only
+        ``player_id``'s): ``keepsake.build``'s ``known_before``. Empty outside a circle.
+
+        Reads what it needs of ``room`` before its first ``await``.
+        """
+        circle_id, code, started_at = room.circle, room.code, room.created_at
+        members = self._members(room)
+        if not circle_id or len(members) < 2:
+            return set()
+        circle = await self.load(circle_id)
+        if circle is None:
+            return set()
+        return circles.known_pairs(circle, code, started_at, members, player_id)
+
+    async def record(self, room: Room, pack: Pack | None = None) -> None:
         """Keep the room's coffee groups and team rosters (as member ids) as its session of the circle.
 
-        Read from ``room`` before the first ``await``. Costs nothing when this
-        process recorded the same for the room last time.
+        Once the room has ended (finished or closed), its keepsake too
+        (``keepsake.for_circle``, with ``pack``). Read from ``room`` before
+        the first ``await``. Costs nothing when this process recorded the
+        same for the room last time.
         """
         if not room.circle:
             return
@@ -314,7 +366,15 @@ class CircleService:
         teams = [[p.member for p in room.team_players(t.id) if p.member] for t in room.teams]
         groups = [g for g in groups if len(g) > 1]
         teams = [t for t in teams if len(t) > 1]
-        what = (groups, teams)
+        names = {p.member: p.name for p in room.players.values() if p.member}
+        kept = (
+            keepsake.for_circle(room, pack, max_bytes=self.keepsake_bytes)
+            if room.phase in ("finished", "closed")
+            else None
+        )
+        # A digest of the keepsake: this process remembers up to RECORDED_ROOMS of them.
+        digest = None if kept is None else hashlib.sha256(orjson.dumps(kept)).digest()
+        what = (groups, teams, names, digest)
         if self._recorded.get(room.code) == (room.circle, what):
             return
         code, started_at, seq, circle_id = room.code, room.created_at, room.seq, room.circle
@@ -327,6 +387,8 @@ class CircleService:
                 seq=seq,
                 groups=groups,
                 teams=teams,
+                names=names,
+                keepsake=kept,
                 keep=self.keep,
             )
             if changed:
@@ -342,7 +404,11 @@ class CircleService:
 
     async def forget(self, circle_id: str, member_id: str) -> None:
         """Take a member and every trace of them out of the circle."""
-        await self.change(circle_id, lambda circle, now: (circles.forget(circle, member_id), None))
+        await self.change(
+            circle_id,
+            lambda circle, now: (circles.forget(circle, member_id), None),
+            keepsakes=True,
+        )
         # A room that recorded them may record the same groups again: without them now.
         self._recorded.clear()
 

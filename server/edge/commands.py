@@ -222,6 +222,7 @@ async def lock(caller: Caller, msg: protocol.Lock) -> None:
 @host(protocol.Close)
 async def close(caller: Caller, msg: protocol.Close) -> None:
     await _host_rule(caller, lambda r, p, now: flow.close(r, now))
+    await _remember(caller)  # the session's keepsake, kept by its circle
 
 
 @host(protocol.ChoosePack)
@@ -337,7 +338,8 @@ async def _remember(caller: Caller) -> None:
     if circles is None:
         return
     try:
-        await circles.record(await caller.service.load(caller.code))
+        # The room and its pack at once (the keepsake of a room that ended is kept too).
+        await circles.record(*await caller.service.current(caller.code))
     except RitrovoError as exc:
         log.warning("could not record the session in its circle: %s", exc.code)
 

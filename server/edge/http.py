@@ -339,8 +339,10 @@ class HttpApi:
             raise NotFound("this server keeps no circles", code=ErrorCode.CIRCLE_NOT_FOUND)
         return circles
 
-    async def _facilitated(self, request: web.Request, circle_id: object, token: object) -> Circle:
-        """The circle, for its facilitator only.
+    async def _facilitated(
+        self, request: web.Request, circle_id: object, token: object, *, keepsakes: bool = False
+    ) -> Circle:
+        """The circle, for its facilitator only (``keepsakes``: with its kept keepsakes).
 
         "No such circle" and "wrong token" (or one of the wrong shape, or
         none) get one answer, 403 ``bad_circle_token``, and count as a failed
@@ -349,7 +351,7 @@ class HttpApi:
         async with self.attempts.attempt("join", self._address(request)) as attempt:
             circle = None
             if isinstance(circle_id, str) and isinstance(token, str):
-                circle = await self._circles().facilitated(circle_id, token)
+                circle = await self._circles().facilitated(circle_id, token, keepsakes=keepsakes)
             if circle is None:
                 attempt.failed = True
                 raise Forbidden(
@@ -357,12 +359,16 @@ class HttpApi:
                 )
         return circle
 
-    async def _facilitated_request(self, request: web.Request) -> Circle:
+    async def _facilitated_request(
+        self, request: web.Request, *, keepsakes: bool = False
+    ) -> Circle:
         auth = request.headers.get("Authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else request.headers.get("X-Circle-Token")
-        return await self._facilitated(request, request.match_info["circle_id"], token)
+        return await self._facilitated(
+            request, request.match_info["circle_id"], token, keepsakes=keepsakes
+        )
 
-    async def _member(self, request: web.Request) -> tuple[Circle, str]:
+    async def _member(self, request: web.Request, *, keepsakes: bool = False) -> tuple[Circle, str]:
         """The circle and the member whose device token the request carries (``X-Device-Token``).
 
         "No such circle" and "no such member" get one answer, 403
@@ -372,7 +378,9 @@ class HttpApi:
         async with self.attempts.attempt("join", self._address(request)) as attempt:
             found: tuple[Circle, str] | None = None
             if token is not None:
-                found = await self._circles().member(request.match_info["circle_id"], token)
+                found = await self._circles().member(
+                    request.match_info["circle_id"], token, keepsakes=keepsakes
+                )
             if found is None:
                 attempt.failed = True
                 raise Forbidden(
@@ -418,7 +426,7 @@ class HttpApi:
 
     async def circle_export(self, request: web.Request) -> web.Response:
         """``GET /api/circles/<id>/export``: everything the circle keeps, for its facilitator."""
-        circle = await self._facilitated_request(request)
+        circle = await self._facilitated_request(request, keepsakes=True)
         name = f"ritrovo-circle-{circle.id}.json"
         return web.Response(
             body=orjson.dumps(export(circle), option=orjson.OPT_INDENT_2),
@@ -434,7 +442,7 @@ class HttpApi:
 
     async def circle_me(self, request: web.Request) -> web.Response:
         """``GET /api/circles/<id>/me``: what the circle remembers of the member of this device."""
-        circle, member = await self._member(request)
+        circle, member = await self._member(request, keepsakes=True)
         return json_response(about(circle, member), headers=NO_STORE)
 
     async def forget_me(self, request: web.Request) -> web.Response:
@@ -662,7 +670,13 @@ class HttpApi:
         """The session's keepsake, as JSON (the page's) or Markdown (a download)."""
         room, viewer = await self._keepsake_room(request)
         pack = await self.service.get_pack(room.pack_id)
-        body = keepsake.build(room, pack, player_id=viewer)
+        known: set[tuple[str, str]] = set()
+        if room.circle and self.service.circles is not None:
+            try:  # colleagues met in the circle's earlier sessions are not new
+                known = await self.service.circles.known_before(room, viewer)
+            except RitrovoError as exc:  # best effort, as the pairing's history
+                log.warning("could not read the circle's history: %s", exc.code)
+        body = keepsake.build(room, pack, player_id=viewer, known_before=known)
         if request.match_info["format"] == "json":
             response = json_response(body)
             response.headers["Cache-Control"] = "no-store"  # one person's, and it changes

@@ -15,15 +15,23 @@ written by compare-and-set (an arrival in one step of its own: ``new_member``,
 ``returning``), and nothing here reads a clock or a store. Each
 function that changes a circle returns the names of the parts it changed.
 
+A session also keeps each member's name as it was in that room (``names``)
+and, once its room has ended (finished or closed), the room's keepsake as the
+circle keeps it (``keepsake.for_circle``: people as member ids, players who
+are not members left out, at most ``KEEPSAKE_MAX_BYTES``), a part of its own
+(``k:<room code>``) that lives and goes with its session. Its "new
+colleagues" counts leave out the colleagues met in the circle's earlier
+sessions (``known_before``).
+
 What a member may see of themselves (``about``) and what the facilitator
 exports (``export``) are built here; ``forget`` takes a member out of every
-session, so nothing of them is left.
+session and every kept keepsake, so nothing of them is left.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +58,7 @@ TOKEN = re.compile(r"[A-Za-z0-9_-]{22,64}")
 META = "meta"
 MEMBER = "m:"
 SESSION = "s:"
+KEEPSAKE = "k:"  # k:<room code> -> the session's keepsake, once its room ended
 DEVICE = "d:"  # d:<device hash> -> member id: the index an arrival looks members up by
 
 
@@ -91,6 +100,8 @@ class CircleSession:
     seq: int = 0  # the room's seq when recorded: an older record never replaces a newer one
     groups: list[list[str]] = field(default_factory=list)
     teams: list[list[str]] = field(default_factory=list)
+    # Member id -> the name they had in this room (they may have another since).
+    names: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -99,6 +110,9 @@ class Circle:
     meta: CircleMeta
     members: dict[str, CircleMember] = field(default_factory=dict)
     sessions: dict[str, CircleSession] = field(default_factory=dict)  # by room code
+    # Room code -> the session's keepsake (``keepsake.for_circle``); None: not
+    # loaded (most readers leave them in the store: ``load(..., keepsakes=False)``).
+    keepsakes: dict[str, dict[str, Any]] | None = None
 
     def ordered_sessions(self) -> list[CircleSession]:
         """Sessions oldest first."""
@@ -117,7 +131,8 @@ def clean_circle_name(name: object) -> str:
 
 def new_circle(circle_id: str, name: object, token_hash: str, now: float) -> Circle:
     """A circle with no member and no session (refused: a bad name)."""
-    return Circle(circle_id, CircleMeta(clean_circle_name(name), token_hash, now, used_at=now))
+    meta = CircleMeta(clean_circle_name(name), token_hash, now, used_at=now)
+    return Circle(circle_id, meta, keepsakes={})
 
 
 def arrive(
@@ -192,6 +207,8 @@ def record_session(
     seq: int,
     groups: Iterable[Sequence[str]],
     teams: Iterable[Sequence[str]],
+    names: Mapping[str, str] | None = None,
+    keepsake: dict[str, Any] | None = None,
     keep: int = DEFAULT_KEEP_SESSIONS,
 ) -> list[str]:
     """Keep what room ``room`` is now (groups and teams as member ids) as one of the last ``keep``.
@@ -200,7 +217,15 @@ def record_session(
     since) are left out, as are groups left with one person. A record older
     than the one kept (``seq``) changes nothing, and so does a session with
     no group or team of two left (it is not kept). The oldest sessions past
-    ``keep`` are dropped. Returns the parts changed (a dropped session's too).
+    ``keep`` are dropped, with their keepsakes. Returns the parts changed (a
+    dropped session's too).
+
+    ``names``: member id -> their name in the room, kept for the members the
+    session holds. ``keepsake``: the room's, once it ended
+    (``keepsake.for_circle``), kept with the session: without the people the
+    circle does not know, and each member's count of new colleagues less
+    those they met in the circle's earlier sessions. A record without one
+    leaves the session's keepsake as it was.
     """
     known = circle.members
 
@@ -214,12 +239,136 @@ def record_session(
     kept_groups, kept_teams = clean(groups), clean(teams)
     if not kept_groups and not kept_teams:
         return []  # nobody met anybody: an empty session would push out real history
-    circle.sessions[room] = CircleSession(room, started_at, seq, kept_groups, kept_teams)
+    session = CircleSession(room, started_at, seq, kept_groups, kept_teams)
     changed = [SESSION + room]
+    held = {m for roster in (*kept_groups, *kept_teams) for m in roster}
+    if keepsake is not None:
+        kept_keepsake = strip_keepsake(keepsake, lambda m: m in known)
+        met_now = _met(session.groups + session.teams)
+        before = known_before(circle, room, started_at)
+        for row in kept_keepsake["colleagues"]:
+            member = row["member"]
+            row["met"] = max(
+                0, row["met"] - len(met_now.get(member, set()) & before.get(member, set()))
+            )
+        if circle.keepsakes is None:
+            circle.keepsakes = {}  # only this one is loaded: only its part is written
+        circle.keepsakes[room] = kept_keepsake
+        changed.append(KEEPSAKE + room)
+        held |= keepsake_members(kept_keepsake)
+    elif old is not None:
+        held |= set(old.names)  # the session's keepsake (perhaps not loaded) may name them
+    then = {**(old.names if old is not None else {}), **(names or {})}
+    session.names = {m: then[m] for m in sorted(held) if m in known and m in then}
+    circle.sessions[room] = session
     for dropped in circle.ordered_sessions()[: max(0, len(circle.sessions) - keep)]:
         del circle.sessions[dropped.room]
-        changed.append(SESSION + dropped.room)
+        if circle.keepsakes is not None:
+            circle.keepsakes.pop(dropped.room, None)
+        changed += [SESSION + dropped.room, KEEPSAKE + dropped.room]
     return changed
+
+
+def _met(rosters: Iterable[Sequence[str]], only: str | None = None) -> dict[str, set[str]]:
+    """Member id -> the others they share a roster with (only ``only``'s, when given)."""
+    met: dict[str, set[str]] = {}
+    for roster in rosters:
+        if only is not None:
+            if only in roster:
+                met.setdefault(only, set()).update(m for m in roster if m != only)
+            continue
+        for m in roster:
+            met.setdefault(m, set()).update(o for o in roster if o != m)
+    return met
+
+
+def known_before(
+    circle: Circle, room: str, started_at: float, only: str | None = None
+) -> dict[str, set[str]]:
+    """Member id -> the members they met (a coffee group, a team) in the sessions before ``room``'s.
+
+    Before: the circle's sessions that started earlier (``started_at``, then
+    the room code), ``room``'s own left out. ``only``: that member's alone,
+    which costs their rosters' sizes instead of every roster's square.
+    """
+    earlier = [
+        s
+        for s in circle.ordered_sessions()
+        if s.room != room and (s.started_at, s.room) < (started_at, room)
+    ]
+    return _met((r for s in earlier for r in (*s.groups, *s.teams)), only)
+
+
+def known_pairs(
+    circle: Circle,
+    room: str,
+    started_at: float,
+    members: Mapping[str, str],
+    player: str | None = None,
+) -> set[tuple[str, str]]:
+    """The pairs of ``room``'s players who met in the circle's earlier sessions: ``keepsake.build``'s ``known_before``.
+
+    ``members``: player id -> member id, for the room's players who are
+    members. ``player``: only the pairs of that player (a player's keepsake
+    counts theirs alone).
+    """
+    players_of: dict[str, list[str]] = {}
+    for player_id, member_id in members.items():
+        players_of.setdefault(member_id, []).append(player_id)
+    only = members.get(player) if player is not None else None
+    if player is not None and only is None:
+        return set()
+    pairs: set[tuple[str, str]] = set()
+    for member_id, others in known_before(circle, room, started_at, only).items():
+        for p in players_of.get(member_id, ()):
+            for other in others:
+                pairs.update((p, o) for o in players_of.get(other, ()))
+    return pairs
+
+
+# -- kept keepsakes ----------------------------------------------------------
+# The shape ``keepsake.for_circle`` makes: people are {"member": id, "name": ...}
+# in podium[].players, stories[].stories[].writers, whoswho[] and colleagues[].
+
+
+def keepsake_members(kept: Mapping[str, Any]) -> set[str]:
+    """The member ids a kept keepsake names."""
+    found = {p["member"] for row in kept["podium"] for p in row["players"]}
+    found |= {
+        w["member"] for rnd in kept["stories"] for st in rnd["stories"] for w in st["writers"]
+    }
+    found |= {f["member"] for f in kept["whoswho"]}
+    found |= {c["member"] for c in kept["colleagues"]}
+    return found
+
+
+def strip_keepsake(kept: Mapping[str, Any], keep: Callable[[str], bool]) -> dict[str, Any]:
+    """A copy of a kept keepsake without the people ``keep`` refuses.
+
+    Their place on their team's podium line and their row of colleagues met
+    go (the team's score and others' counts stay: they name nobody); their
+    name leaves the writers of a story (its lines stay: a line names no
+    writer, so the team's story no longer tells which are theirs); and a
+    "Who's who" fact they wrote goes whole (it is about them).
+    """
+    out = dict(kept)
+    out["podium"] = [
+        {**row, "players": [p for p in row["players"] if keep(p["member"])]}
+        for row in kept["podium"]
+    ]
+    out["stories"] = [
+        {
+            **rnd,
+            "stories": [
+                {**st, "writers": [w for w in st["writers"] if keep(w["member"])]}
+                for st in rnd["stories"]
+            ],
+        }
+        for rnd in kept["stories"]
+    ]
+    out["whoswho"] = [f for f in kept["whoswho"] if keep(f["member"])]
+    out["colleagues"] = [dict(c) for c in kept["colleagues"] if keep(c["member"])]
+    return out
 
 
 def _history(circle: Circle, room: str, members: Mapping[str, str], pick: str) -> list[list[str]]:
@@ -252,11 +401,15 @@ def team_history(circle: Circle, room: str, members: Mapping[str, str]) -> list[
 
 
 def forget(circle: Circle, member_id: str) -> list[str]:
-    """Take a member out of the circle: their record and every group and team they were in.
+    """Take a member out of the circle: their record, every group and team they were in,
+    their name in each session and their lines in each kept keepsake (``strip_keepsake``).
 
-    Returns the parts changed (their own part and their device's index entry
-    are among them: gone).
+    The circle's keepsakes must be loaded (``ValueError`` otherwise: they
+    would keep the member). Returns the parts changed (their own part and
+    their device's index entry are among them: gone).
     """
+    if circle.keepsakes is None:
+        raise ValueError("load the circle's keepsakes to forget a member")
     member = circle.members.pop(member_id, None)
     if member is None:
         return []
@@ -264,34 +417,81 @@ def forget(circle: Circle, member_id: str) -> list[str]:
     for session in circle.sessions.values():
         groups = [[m for m in g if m != member_id] for g in session.groups]
         teams = [[m for m in t if m != member_id] for t in session.teams]
-        if groups != session.groups or teams != session.teams:
+        if groups != session.groups or teams != session.teams or member_id in session.names:
             session.groups = [g for g in groups if len(g) > 1]
             session.teams = [t for t in teams if len(t) > 1]
+            session.names.pop(member_id, None)
             changed.append(SESSION + session.room)
+    for room, kept in list(circle.keepsakes.items()):
+        if member_id in keepsake_members(kept):
+            circle.keepsakes[room] = strip_keepsake(kept, lambda m: m != member_id)
+            changed.append(KEEPSAKE + room)
     return changed
 
 
+def _in_keepsake(kept: Mapping[str, Any], member_id: str) -> dict[str, Any] | None:
+    """One member's lines of a kept keepsake, or None when it has none."""
+    mine: dict[str, Any] = {}
+    for row in kept["podium"]:
+        for p in row["players"]:
+            if p["member"] == member_id:
+                mine["podium"] = {
+                    "rank": row["rank"],
+                    "team": row["team"],
+                    "score": row["score"],
+                    "points": p["points"],
+                }
+    stories = [
+        {"round": rnd["round"], "team": st["team"]}
+        for rnd in kept["stories"]
+        for st in rnd["stories"]
+        if any(w["member"] == member_id for w in st["writers"])
+    ]
+    if stories:
+        mine["stories"] = stories
+    facts = [
+        {k: f[k] for k in ("round", "prompt", "answer", "line")}
+        for f in kept["whoswho"]
+        if f["member"] == member_id
+    ]
+    if facts:
+        mine["whoswho"] = facts
+    for row in kept["colleagues"]:
+        if row["member"] == member_id:
+            mine["met"] = row["met"]
+    return mine or None
+
+
 def about(circle: Circle, member_id: str) -> dict[str, Any]:
-    """What the circle remembers about one member, as they may read it."""
+    """What the circle remembers about one member, as they may read it.
+
+    Each session with the names people had in it, and, when its keepsake is
+    kept (and loaded), the member's lines of it (``keepsake``).
+    """
     member = circle.members[member_id]
-    names = {m.id: m.name for m in circle.members.values()}
+    current = {m.id: m.name for m in circle.members.values()}
     sessions = []
     for session in circle.ordered_sessions():
+        names = {**current, **session.names}
         met = sorted(
             {names[m] for g in session.groups if member_id in g for m in g if m != member_id}
         )
         mates = sorted(
             {names[m] for t in session.teams if member_id in t for m in t if m != member_id}
         )
-        if met or mates:
-            sessions.append(
-                {
-                    "room": session.room,
-                    "started_at": session.started_at,
-                    "met": met,
-                    "team_mates": mates,
-                }
-            )
+        kept = (circle.keepsakes or {}).get(session.room)
+        mine = _in_keepsake(kept, member_id) if kept is not None else None
+        if met or mates or mine:
+            entry: dict[str, Any] = {
+                "room": session.room,
+                "started_at": session.started_at,
+                "name": names[member_id],
+                "met": met,
+                "team_mates": mates,
+            }
+            if mine:
+                entry["keepsake"] = mine
+            sessions.append(entry)
     return {
         "circle": {"id": circle.id, "name": circle.meta.name},
         "member": {
@@ -321,6 +521,8 @@ def export(circle: Circle) -> dict[str, Any]:
                 "started_at": s.started_at,
                 "groups": s.groups,
                 "teams": s.teams,
+                "names": s.names,
+                "keepsake": (circle.keepsakes or {}).get(s.room),
             }
             for s in circle.ordered_sessions()
         ],

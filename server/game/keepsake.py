@@ -20,14 +20,18 @@ Markdown (``markdown``):
   count and are named: one who left is in no keepsake.
 
 The host's body has every player's count (``colleagues``); a player's has
-their own count and whom they met (``you``), never another player's.
+their own count and whom they met (``you``), never another player's. A
+circle keeps the host's body of each of its sessions as ``for_circle``
+makes it: people as the members they are, at most ``CIRCLE_MAX_BYTES``.
 Nothing here reads the clock or the store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any, Literal
+
+import orjson
 
 from . import stories
 from .exports import md_escape, played_rounds
@@ -39,6 +43,10 @@ Language = Literal["en", "it"]
 
 # A story round is in the keepsake once every story has been shown.
 _STORIES_SHOWN = ("voting", "results")
+# The largest keepsake a circle keeps of one session (JSON bytes); past it,
+# ``for_circle`` leaves out the story lines, then the stories and the facts,
+# then the names (see there).
+CIRCLE_MAX_BYTES = 32 * 1024
 
 
 def colleagues_met(
@@ -124,35 +132,48 @@ def _known(known_before: Collection[tuple[str, str]]) -> dict[str, set[str]]:
     return known
 
 
-def _podium(room: Room) -> list[dict[str, Any]]:
+def _podium(room: Room, circle: bool = False) -> list[dict[str, Any]]:
+    """The teams that played, ranked; with ``circle``, players as members (others left out)."""
     rows = []
     for rank, team in ranked_teams(room):
         members = room.team_players(team.id)
         if not members and not team.score:
             continue  # a team nobody played in
-        rows.append(
-            {
-                "rank": rank,
-                "team": team.name,
-                "score": team.score,
-                "players": [{"name": p.name, "points": p.points} for p in members],
-            }
-        )
+        players = [
+            {"member": p.member, "name": p.name, "points": p.points}
+            if circle
+            else {"name": p.name, "points": p.points}
+            for p in members
+            if p.member or not circle
+        ]
+        rows.append({"rank": rank, "team": team.name, "score": team.score, "players": players})
     return rows
 
 
-def _story_rounds(room: Room, pack: Pack | None) -> list[dict[str, Any]]:
+Writer = Callable[[Room, str], Any]
+
+
+def _writer_name(room: Room, player_id: str) -> Any:
+    return stories.player_name(room, player_id)
+
+
+def _story_rounds(
+    room: Room, pack: Pack | None, writer: Writer = _writer_name
+) -> list[dict[str, Any]]:
     rounds = []
     for rnd, state in played_rounds(room, pack):
         # The running round, and a round the host ended before its stories
         # were shown (kept in the stage it was in): nobody has read them.
         if state.stage not in _STORIES_SHOWN:
             continue
-        rounds.append({"round": rnd.title, "stories": _stories(room, rnd, state)})
+        rounds.append({"round": rnd.title, "stories": _stories(room, rnd, state, writer)})
     return rounds
 
 
-def _stories(room: Room, rnd: StoryRound, state: StoryState) -> list[dict[str, Any]]:
+def _stories(
+    room: Room, rnd: StoryRound, state: StoryState, writer: Writer
+) -> list[dict[str, Any]]:
+    """The round's stories; ``writer`` shows a writer's player id (None: left out)."""
     shown = []
     for team_id in stories.story_order(room, state):
         ts = state.stories[team_id]
@@ -164,7 +185,7 @@ def _stories(room: Room, rnd: StoryRound, state: StoryState) -> list[dict[str, A
                 writers.append(line.player_id)
         story: dict[str, Any] = {
             "team": team.name if team is not None else team_id,
-            "writers": [stories.player_name(room, pid) for pid in writers],
+            "writers": [w for w in (writer(room, pid) for pid in writers) if w is not None],
             "theme": prompt.theme,
             "opening": prompt.opening,
             "lines": [{"hidden": True} if ln.hidden else {"text": ln.text} for ln in ts.lines],
@@ -247,6 +268,94 @@ def build(
 def _team_name(room: Room, team_id: str) -> str:
     team = room.team(team_id)
     return team.name if team is not None else ""
+
+
+def _writer_member(room: Room, player_id: str) -> Any:
+    player = room.players.get(player_id)
+    if player is None or not player.member:
+        return None
+    return {"member": player.member, "name": player.name}
+
+
+def for_circle(
+    room: Room, pack: Pack | None, *, max_bytes: int = CIRCLE_MAX_BYTES
+) -> dict[str, Any]:
+    """The host's keepsake as the room's circle keeps it (``circles.record_session``).
+
+    The host's body, with each person as the circle member they are
+    (``{"member": id, "name": ...}``): a podium line's players, a story's
+    writers, a "Who's who" fact's author (``member``, ``author``) and each
+    row of colleagues met. Players who are not members (no device token, a
+    full circle) are left out as the circle leaves them out of its groups:
+    their podium line, their name among a story's writers (their lines
+    stay), their facts and their row; a fact whose author is no longer in
+    the room too. The counts are the room's (``known_before`` empty): the
+    circle subtracts its earlier sessions itself.
+
+    At most ``max_bytes`` of JSON: past it, the stories' lines go
+    (``"trimmed": ["story_lines"]``), then the stories and the facts, then
+    the players on the podium and the rows of colleagues met.
+    """
+    members = {p.name: p.member for p in room.players.values() if p.member}
+    facts = [
+        {**fact, "member": members[fact["author"]]}
+        for fact in _facts(room, pack)
+        if fact["author"] in members
+    ]
+    counts = met_counts(room)
+    body: dict[str, Any] = {
+        "room": {
+            "code": room.code,
+            "name": room.name,
+            "pack": pack.title if pack is not None else None,
+            "language": pack.language if pack is not None else "en",
+            "phase": room.phase,
+        },
+        "podium": _podium(room, circle=True),
+        "stories": _story_rounds(room, pack, _writer_member),
+        "whoswho": facts,
+        "colleagues": [
+            {
+                "member": p.member,
+                "name": p.name,
+                "team": _team_name(room, p.team_id),
+                "met": counts[p.id],
+            }
+            for p in room.players.values()
+            if p.member
+        ],
+    }
+    return _bounded(body, max_bytes)
+
+
+def _bounded(body: dict[str, Any], max_bytes: int) -> dict[str, Any]:
+    trimmed: list[str] = []
+    cuts: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
+        ("story_lines", _drop_story_lines),
+        ("stories", lambda b: b.update(stories=[])),
+        ("whoswho", lambda b: b.update(whoswho=[])),
+        ("names", _drop_names),
+    ]
+    for name, cut in cuts:
+        if len(orjson.dumps(body)) <= max_bytes:
+            break
+        cut(body)
+        trimmed.append(name)
+        body["trimmed"] = trimmed
+    return body
+
+
+def _drop_story_lines(body: dict[str, Any]) -> None:
+    for rnd in body["stories"]:
+        for story in rnd["stories"]:
+            story["lines"] = []
+
+
+def _drop_names(body: dict[str, Any]) -> None:
+    # What is left is bounded: the room, and a line per team (at most 26).
+    for row in body["podium"]:
+        row["players"] = []
+    body["colleagues"] = []
 
 
 # -- Markdown ----------------------------------------------------------------

@@ -284,8 +284,15 @@ class CircleStorage(ABC):
         """Store a new circle at version 0; False if the id is taken."""
 
     @abstractmethod
-    async def load_circle(self, circle_id: str, *, now: float) -> Stored | None:
-        """The circle's version and parts; None if there is none (or it expired)."""
+    async def load_circle(
+        self, circle_id: str, *, now: float, without: str | None = None
+    ) -> Stored | None:
+        """The circle's version and parts; None if there is none (or it expired).
+
+        ``without``: a prefix of part names to leave out, read neither from
+        the store nor over the network (the circle's kept keepsakes, ``k:``,
+        up to ``circles.KEEPSAKE_MAX_BYTES`` each, that most readers need not).
+        """
 
     @abstractmethod
     async def commit_circle(

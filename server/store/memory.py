@@ -198,9 +198,16 @@ class MemoryStore(RoomStore):
         self._circles[circle_id] = (0, dict(parts), now + ttl)
         return True
 
-    async def load_circle(self, circle_id: str, *, now: float) -> Stored | None:
+    async def load_circle(
+        self, circle_id: str, *, now: float, without: str | None = None
+    ) -> Stored | None:
         found = self._circle(circle_id, now)
-        return None if found is None else Stored(found[0], dict(found[1]))
+        if found is None:
+            return None
+        parts = found[1]
+        if without:
+            return Stored(found[0], {n: v for n, v in parts.items() if not n.startswith(without)})
+        return Stored(found[0], dict(parts))
 
     async def commit_circle(
         self,

@@ -221,6 +221,21 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1
 """
 )
+# A circle's parts but those whose names start with a prefix (its keepsakes:
+# the larger parts, which loading for the pairing history need not carry).
+LOAD_CIRCLE_WITHOUT_SCRIPT = """
+-- KEYS: circle hash. ARGV: the prefix of the names left out
+local all = redis.call('HGETALL', KEYS[1])
+local out = {}
+local n = #ARGV[1]
+for i = 1, #all, 2 do
+  if string.sub(all[i], 1, n) ~= ARGV[1] then
+    out[#out + 1] = all[i]
+    out[#out + 1] = all[i + 1]
+  end
+end
+return out
+"""
 # An arrival: the member of a device (``d:<device hash>`` -> member id), or a
 # new one numbered by HINCRBY on ``n``, in one script that leaves ``v`` alone,
 # so simultaneous arrivals never make each other (or a commit) retry.
@@ -406,6 +421,7 @@ class RedisStore(RoomStore):
         self._keep_pack = self.redis.register_script(KEEP_PACK_SCRIPT)
         self._create_circle = self.redis.register_script(CREATE_CIRCLE_SCRIPT)
         self._commit_circle = self.redis.register_script(COMMIT_CIRCLE_SCRIPT)
+        self._load_circle_without = self.redis.register_script(LOAD_CIRCLE_WITHOUT_SCRIPT)
         self._arrive_circle = self.redis.register_script(ARRIVE_CIRCLE_SCRIPT)
         self._put_circle_member = self.redis.register_script(PUT_CIRCLE_MEMBER_SCRIPT)
         self._listener: asyncio.Task[None] | None = None
@@ -558,9 +574,17 @@ class RedisStore(RoomStore):
         """The circles' index follows a write that gave the circle ``ttl`` more seconds."""
         await self.redis.zadd(keys.CIRCLES, {circle_id: now + ttl}, xx=True)
 
-    async def load_circle(self, circle_id: str, *, now: float) -> Stored | None:
+    async def load_circle(
+        self, circle_id: str, *, now: float, without: str | None = None
+    ) -> Stored | None:
         async with self._call("load_circle"):
-            fields = await self.redis.hgetall(keys.circle(circle_id))
+            if not without:
+                fields = await self.redis.hgetall(keys.circle(circle_id))
+            else:
+                flat = await self._load_circle_without(
+                    keys=[keys.circle(circle_id)], args=[without]
+                )
+                fields = dict(zip(flat[::2], flat[1::2], strict=True))
         return _stored(fields)
 
     async def commit_circle(

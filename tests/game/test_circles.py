@@ -212,7 +212,13 @@ def test_forgetting_a_member_leaves_nothing_of_them() -> None:
     )
     about = circles.about(circle, a)
     assert about["sessions"] == [
-        {"room": "ROOM01", "started_at": NOW, "met": ["Bea", "Cy"], "team_mates": ["Cy"]}
+        {
+            "room": "ROOM01",
+            "started_at": NOW,
+            "name": "Ada",
+            "met": ["Bea", "Cy"],
+            "team_mates": ["Cy"],
+        }
     ]
     changed = circles.forget(circle, a)
     assert set(changed) == {
@@ -234,3 +240,181 @@ def test_the_export_holds_no_token_or_hash() -> None:
     circle, _ = circle_of("Ada")
     text = repr(circles.export(circle))
     assert "h" * 64 not in text and "device-" not in text
+
+
+def kept_keepsake(room: str, people: dict[str, str], met: dict[str, int]) -> dict[str, object]:
+    """A keepsake as ``keepsake.for_circle`` makes it: ``people`` is member id -> name."""
+    ids = list(people)
+    return {
+        "room": {
+            "code": room,
+            "name": "Coffee",
+            "pack": None,
+            "language": "en",
+            "phase": "finished",
+        },
+        "podium": [
+            {
+                "rank": 1,
+                "team": "Red",
+                "score": 40,
+                "players": [{"member": m, "name": people[m], "points": 20} for m in ids],
+            }
+        ],
+        "stories": [
+            {
+                "round": "Tales",
+                "stories": [
+                    {
+                        "team": "Red",
+                        "writers": [{"member": m, "name": people[m]} for m in ids],
+                        "theme": "",
+                        "opening": "Once",
+                        "lines": [{"text": "a line"}],
+                    }
+                ],
+            }
+        ],
+        "whoswho": [
+            {
+                "round": "Who",
+                "prompt": "A hidden talent",
+                "answer": f"{people[m]} juggles",
+                "member": m,
+                "author": people[m],
+                "team": "Red",
+                "line": "",
+            }
+            for m in ids
+        ],
+        "colleagues": [{"member": m, "name": people[m], "team": "Red", "met": met[m]} for m in ids],
+    }
+
+
+def test_a_session_keeps_its_keepsake_and_the_names_of_then() -> None:
+    circle, ids = circle_of("Ada", "Bea", "Cy")
+    a, b, c = ids["Ada"], ids["Bea"], ids["Cy"]
+    people = {a: "Ada", b: "Bea", c: "Cy", "c99": "Guest"}  # c99: not (or no longer) a member
+    changed = circles.record_session(
+        circle,
+        "ROOM01",
+        started_at=NOW,
+        seq=5,
+        groups=[[a, b, c]],
+        teams=[],
+        names={a: "Ada", b: "Bea", c: "Cy", "c99": "Guest"},
+        keepsake=kept_keepsake("ROOM01", people, {a: 3, b: 3, c: 3, "c99": 3}),
+    )
+    assert set(changed) == {circles.SESSION + "ROOM01", circles.KEEPSAKE + "ROOM01"}
+    assert circle.keepsakes is not None
+    kept = circle.keepsakes["ROOM01"]
+    assert "Guest" not in repr(kept) and "c99" not in repr(kept)
+    assert circle.sessions["ROOM01"].names == {a: "Ada", b: "Bea", c: "Cy"}
+    # Ada comes back under another name: the session keeps the name she had.
+    circles.arrive(circle, "device-Ada", "Ada L.", NOW + HOUR)
+    about = circles.about(circle, a)
+    [session] = about["sessions"]
+    assert session["name"] == "Ada" and session["met"] == ["Bea", "Cy"]
+    assert session["keepsake"] == {
+        "podium": {"rank": 1, "team": "Red", "score": 40, "points": 20},
+        "stories": [{"round": "Tales", "team": "Red"}],
+        "whoswho": [
+            {"round": "Who", "prompt": "A hidden talent", "answer": "Ada juggles", "line": ""}
+        ],
+        "met": 3,
+    }
+    assert circles.export(circle)["sessions"][0]["keepsake"] == kept
+    # A later record without a keepsake (the room went on) keeps it, and the names it holds.
+    changed = circles.record_session(
+        circle, "ROOM01", started_at=NOW, seq=6, groups=[[a, b]], teams=[], names={a: "Ada"}
+    )
+    assert changed == [circles.SESSION + "ROOM01"]
+    assert circle.keepsakes["ROOM01"] == kept
+    assert circle.sessions["ROOM01"].names == {a: "Ada", b: "Bea", c: "Cy"}
+
+
+def test_forgetting_a_member_takes_their_lines_out_of_every_keepsake() -> None:
+    circle, ids = circle_of("Ada", "Bea", "Cy")
+    a, b, c = ids["Ada"], ids["Bea"], ids["Cy"]
+    people = {a: "Ada", b: "Bea", c: "Cy"}
+    circles.record_session(
+        circle,
+        "ROOM01",
+        started_at=NOW,
+        seq=1,
+        groups=[[a, b]],
+        teams=[],
+        names=people,
+        keepsake=kept_keepsake("ROOM01", people, {a: 2, b: 2, c: 2}),
+    )
+    changed = circles.forget(circle, a)
+    assert circles.KEEPSAKE + "ROOM01" in changed
+    assert circle.keepsakes is not None
+    kept = circle.keepsakes["ROOM01"]
+    assert a not in repr(kept) and "Ada" not in repr(kept)
+    assert a not in circle.sessions["ROOM01"].names
+    # What names nobody stays: the team's score, the story's lines, the others' counts.
+    assert kept["podium"][0]["score"] == 40 and [
+        p["name"] for p in kept["podium"][0]["players"]
+    ] == ["Bea", "Cy"]
+    assert kept["stories"][0]["stories"][0]["lines"] == [{"text": "a line"}]
+    assert [(r["name"], r["met"]) for r in kept["colleagues"]] == [("Bea", 2), ("Cy", 2)]
+    assert [f["author"] for f in kept["whoswho"]] == ["Bea", "Cy"]
+    # Forgetting needs the keepsakes: a circle loaded without them refuses.
+    circle.keepsakes = None
+    with pytest.raises(ValueError):
+        circles.forget(circle, b)
+    assert b in circle.members
+
+
+def test_a_dropped_session_takes_its_keepsake_along() -> None:
+    circle, ids = circle_of("Ada", "Bea")
+    a, b = ids["Ada"], ids["Bea"]
+    people = {a: "Ada", b: "Bea"}
+    for n in range(3):
+        changed = circles.record_session(
+            circle,
+            f"ROOM0{n}",
+            started_at=NOW + n,
+            seq=1,
+            groups=[[a, b]],
+            teams=[],
+            names=people,
+            keepsake=kept_keepsake(f"ROOM0{n}", people, {a: 1, b: 1}),
+            keep=2,
+        )
+    assert circles.KEEPSAKE + "ROOM00" in changed and circles.SESSION + "ROOM00" in changed
+    assert circle.keepsakes is not None and sorted(circle.keepsakes) == ["ROOM01", "ROOM02"]
+
+
+def test_new_colleagues_leave_out_those_met_in_earlier_sessions() -> None:
+    circle, ids = circle_of("Ada", "Bea", "Cy", "Dee")
+    a, b, c, d = (ids[n] for n in ("Ada", "Bea", "Cy", "Dee"))
+    circles.record_session(circle, "ROOM01", started_at=NOW, seq=1, groups=[[a, b]], teams=[[c, d]])
+    # A later session: Ada meets Bea again and Cy for the first time; Dee meets Cy again.
+    people = {a: "Ada", b: "Bea", c: "Cy", d: "Dee"}
+    circles.record_session(
+        circle,
+        "ROOM02",
+        started_at=NOW + HOUR,
+        seq=1,
+        groups=[[a, b, c]],
+        teams=[[c, d]],
+        names=people,
+        keepsake=kept_keepsake("ROOM02", people, {a: 2, b: 2, c: 3, d: 1}),
+    )
+    assert circle.keepsakes is not None
+    counts = {r["member"]: r["met"] for r in circle.keepsakes["ROOM02"]["colleagues"]}
+    assert counts == {a: 1, b: 1, c: 2, d: 0}
+    # The same history for a room's live keepsake, as pairs of its player ids.
+    members = {"p1": a, "p2": b, "p3": c, "p4": d}
+    assert circles.known_pairs(circle, "ROOM02", NOW + HOUR, members) == {
+        ("p1", "p2"),
+        ("p2", "p1"),
+        ("p3", "p4"),
+        ("p4", "p3"),
+    }
+    assert circles.known_pairs(circle, "ROOM02", NOW + HOUR, members, "p1") == {("p1", "p2")}
+    assert circles.known_pairs(circle, "ROOM02", NOW + HOUR, members, "guest") == set()
+    # The first session has nothing before it; nor does a room opened before both.
+    assert circles.known_pairs(circle, "ROOM01", NOW, members) == set()

@@ -259,3 +259,35 @@ def test_podium_ranks_the_teams_that_played() -> None:
     markdown = keepsake.markdown(body)
     assert "1. **Blue**: 120 points (P1 (120))" in markdown
     assert "_No stories were written._" in markdown and "_No answer was revealed._" in markdown
+
+
+def test_the_circles_keepsake_names_members_only_and_stays_bounded() -> None:
+    room = make_room(4)
+    p0, p1, p2, p3 = list(room.players)
+    for pid, member in ((p0, "c1"), (p1, "c2"), (p2, "c3")):  # P3 is a guest
+        rooms.set_member(room, pid, member)
+    play_story_round(room, T0)
+    while room.story is not None and room.story.stage == "reveal":
+        flow.advance(room, PACK, T0 + 10)
+    room.players[p3].points = 7
+    kept = keepsake.for_circle(room, PACK)
+    assert [p["member"] for row in kept["podium"] for p in row["players"]] == ["c1", "c3", "c2"]
+    blue = kept["stories"][0]["stories"][1]
+    assert blue["writers"] == [{"member": "c2", "name": "P1"}]  # P3 wrote too: a guest
+    assert len(blue["lines"]) == 2  # the guest's line stays, named by nobody
+    assert [(c["member"], c["name"], c["met"]) for c in kept["colleagues"]] == [
+        ("c1", "P0", 1),
+        ("c2", "P1", 1),
+        ("c3", "P2", 1),
+    ]
+    assert "P3" not in dumped({k: v for k, v in kept.items() if k != "stories"})
+    assert "trimmed" not in kept
+    # Past the bound: the story lines go first, then the stories and facts, then the names.
+    size = len(dumped(kept))
+    lines_cut = keepsake.for_circle(room, PACK, max_bytes=size - 1)
+    assert lines_cut["trimmed"] == ["story_lines"]
+    assert lines_cut["stories"][0]["stories"][1]["lines"] == []
+    tiny = keepsake.for_circle(room, PACK, max_bytes=10)
+    assert tiny["trimmed"] == ["story_lines", "stories", "whoswho", "names"]
+    assert tiny["colleagues"] == [] and all(row["players"] == [] for row in tiny["podium"])
+    assert [row["team"] for row in tiny["podium"]] == ["Red", "Blue"]

@@ -5,7 +5,10 @@ first with the device tokens their browsers keep, are paired for coffee and
 play in two teams; in the second room the same devices (under new names) are
 the same members, the pairing avoids the first session's pairs and "mix
 teams" keeps its team-mates apart. A member reads and deletes what the circle
-remembers of them; the facilitator exports and deletes the circle. Wrong
+remembers of them; the facilitator exports and deletes the circle. Each
+room's keepsake is kept with its session once the room ends (finished,
+closed), and a keepsake's new colleagues leave out those met in the
+circle's earlier sessions. Wrong
 tokens, unknown circles and bad shapes get one answer each and count as
 failed attempts; bad input changes nothing.
 """
@@ -128,6 +131,7 @@ async def test_circles_remember_across_sessions(make_store: Callable[[], RoomSto
             met1 = {tuple(sorted(names1[p] for p in g)) for g in groups_of(state)}
             teams1 = [sorted(names1[p] for p in r) for r in rosters(state)]
             await host1.request("end_pairing")
+            await host1.request("finish")  # the room ends: the circle keeps its keepsake
 
             # Session 2: the same devices, new names; the same members.
             room2, host2, players2, ids2 = await play_session(
@@ -144,6 +148,26 @@ async def test_circles_remember_across_sessions(make_store: Callable[[], RoomSto
             assert sorted(m["name"] for m in exported["members"]) == sorted(n + " 2" for n in NAMES)
             assert [s["room"] for s in exported["sessions"]] == [room1["code"]]
             assert "facilitator_token" not in str(exported) and "device" not in str(exported)
+            kept = exported["sessions"][0]["keepsake"]
+            assert kept["room"]["code"] == room1["code"] and kept["room"]["phase"] == "finished"
+            by_member = {m["id"]: m["name"][: -len(" 2")] for m in exported["members"]}
+            # The names the members had then, and each one met the other three.
+            assert {by_member[c["member"]]: (c["name"], c["met"]) for c in kept["colleagues"]} == {
+                n: (
+                    n,
+                    len(
+                        {
+                            *(p for g in met1 if n in g for p in g),
+                            *next(t for t in teams1 if n in t),
+                        }
+                    )
+                    - 1,
+                )
+                for n in NAMES
+            }
+            assert exported["sessions"][0]["names"] == {
+                m: by_member[m] for m in exported["sessions"][0]["names"]
+            }
 
             # Mix teams: the first session's team-mates end up apart.
             names2 = {pid: name for name, pid in ids2.items()}
@@ -171,6 +195,29 @@ async def test_circles_remember_across_sessions(make_store: Callable[[], RoomSto
                 await host2.request("end_pairing")
                 await host2.wait_state(lambda s: s["pairing"] is None)
 
+            # The room's own keepsake: colleagues met in session 1 are not new.
+            state = await host2.wait_state(lambda s: s["pairing"] is None)
+            met_before = {
+                n: {p for g in met1 if n in g for p in g} | {*next(t for t in teams1 if n in t)}
+                for n in NAMES
+            }
+            met_now = {
+                n: {p for r in rotations for g in r if n in g for p in g}
+                | {names2[p] for r in rosters(state) if ids2[n] in r for p in r}
+                for n in NAMES
+            }
+            live = await call(
+                http,
+                "GET",
+                f"{base}/api/rooms/{room2['code']}/keepsake.json",
+                status=200,
+                headers={"Authorization": "Bearer " + room2["host_token"]},
+            )
+            assert {c["name"]: c["met"] for c in live["colleagues"]} == {
+                n + " 2": len({p.removesuffix(" 2") for p in met_now[n]} - met_before[n] - {n})
+                for n in NAMES
+            }
+
             # A member reads what the circle remembers of them.
             ada = {"X-Device-Token": devices["Ada"]}
             me = await call(
@@ -179,7 +226,11 @@ async def test_circles_remember_across_sessions(make_store: Callable[[], RoomSto
             assert me["member"]["name"] == "Ada 2"
             assert [s["room"] for s in me["sessions"]] == [room1["code"], room2["code"]]
             partner = next(p for pair in met1 for p in pair if "Ada" in pair and p != "Ada")
-            assert partner + " 2" in me["sessions"][0]["met"]
+            # Each session with the names people had in it (review finding 5).
+            assert partner in me["sessions"][0]["met"] and me["sessions"][0]["name"] == "Ada"
+            assert me["sessions"][1]["name"] == "Ada 2"
+            assert me["sessions"][0]["keepsake"]["met"] == len(met_before["Ada"] - {"Ada"})
+            assert "keepsake" not in me["sessions"][1]  # room 2 is still open
 
             # ... and deletes it: nothing of Ada is left in the circle.
             assert await call(
@@ -210,6 +261,19 @@ async def test_circles_remember_across_sessions(make_store: Callable[[], RoomSto
                 headers=facilitator,
             )
             assert "Ada" not in str(exported) and ada_member not in str(exported["sessions"])
+            # Room 2 closes: its keepsake is kept too, without her.
+            await host2.request("close")
+            exported = await call(
+                http,
+                "GET",
+                f"{base}/api/circles/{circle['id']}/export",
+                status=200,
+                headers=facilitator,
+            )
+            kept = exported["sessions"][1]["keepsake"]
+            assert kept["room"]["phase"] == "closed"
+            assert sorted(c["name"] for c in kept["colleagues"]) == ["Bea 2", "Cy 2", "Dee 2"]
+            assert "Ada" not in str(exported)
 
             # The facilitator deletes the circle: its routes and rooms answer as for no circle.
             assert await call(

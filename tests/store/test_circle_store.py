@@ -127,3 +127,15 @@ async def test_circles_are_counted_until_they_expire_or_are_deleted(store: RoomS
     await store.delete_circle("d" * 16)
     assert await store.count_circles(1000.0) == 1
     assert await store.count_circles(1101.0) == 0
+
+
+async def test_load_without_leaves_out_the_parts_of_a_prefix(store: RoomStore) -> None:
+    cid = "c" * 16
+    parts = {"meta": b"m0", "s:ROOM01": b"s1", "k:ROOM01": b"big", "k:ROOM02": b"big2"}
+    await store.create_circle(cid, parts, ttl=DAY, now=1000.0)
+    light = await store.load_circle(cid, now=1000.0, without="k:")
+    assert light is not None and light.version == 0
+    assert light.parts == {"meta": b"m0", "s:ROOM01": b"s1"}
+    whole = await store.load_circle(cid, now=1000.0)
+    assert whole is not None and whole.parts == parts
+    assert await store.load_circle("d" * 16, now=1000.0, without="k:") is None
