@@ -169,6 +169,9 @@ def create_app(
     app.router.add_delete("/api/circles/{circle_id}", guarded(api.delete_circle))
     app.router.add_get("/api/circles/{circle_id}/me", guarded(api.circle_me))
     app.router.add_delete("/api/circles/{circle_id}/me", guarded(api.forget_me))
+    app.router.add_delete(
+        "/api/circles/{circle_id}/members/{member_id}", guarded(api.remove_member)
+    )
     app.router.add_get("/c/{circle_id}", guarded(api.circle_page))
     app.router.add_get("/api/packs", guarded(api.packs))
     app.router.add_get("/api/packs/{pack_id}/source", guarded(api.library_source))
@@ -184,6 +187,7 @@ def create_app(
     app.router.add_get("/host/{code}", guarded(page(web_dir / "host.html")))
     app.router.add_get("/keepsake/{code}", guarded(page(web_dir / "keepsake.html")))
     app.router.add_get("/editor", guarded(page(web_dir / "editor.html")))
+    app.router.add_get("/circles", guarded(page(web_dir / "circles.html")))
     if web_dir.exists():
         app.router.add_static("/static/", web_dir, append_version=False)
         app.on_response_prepare.append(secure_static)

@@ -402,15 +402,17 @@ class CircleService:
         while len(self._recorded) > RECORDED_ROOMS:
             self._recorded.popitem(last=False)
 
-    async def forget(self, circle_id: str, member_id: str) -> None:
-        """Take a member and every trace of them out of the circle."""
-        await self.change(
-            circle_id,
-            lambda circle, now: (circles.forget(circle, member_id), None),
-            keepsakes=True,
-        )
+    async def forget(self, circle_id: str, member_id: str) -> bool:
+        """Take a member and every trace of them out of the circle; whether there was such a member."""
+
+        def rule(circle: Circle, now: float) -> tuple[list[str], bool]:
+            changed = circles.forget(circle, member_id)
+            return changed, bool(changed)
+
+        forgotten = bool(await self.change(circle_id, rule, keepsakes=True))
         # A room that recorded them may record the same groups again: without them now.
         self._recorded.clear()
+        return forgotten
 
     async def delete(self, circle_id: str) -> bool:
         return await self.store.delete_circle(circle_id)

@@ -86,6 +86,7 @@ class ErrorCode(StrEnum):
     ORIGIN_NOT_ALLOWED = "origin_not_allowed"
     OWN_ANSWER = "own_answer"
     OWN_TEAM_VOTE = "own_team_vote"
+    MEMBER_NOT_FOUND = "member_not_found"
     PACK_NOT_FOUND = "pack_not_found"
     PACK_TOO_COMPLEX = "pack_too_complex"
     PACK_TOO_LARGE = "pack_too_large"

@@ -27,6 +27,7 @@ from ..errors import (
     PayloadTooLarge,
     RitrovoError,
 )
+from ..game import circles as circles_rules
 from ..game import exports, flow, keepsake, rooms
 from ..game.circles import Circle, about, export
 from ..game.models import Room
@@ -449,6 +450,17 @@ class HttpApi:
         """``DELETE /api/circles/<id>/me``: the circle forgets the member of this device."""
         circle, member = await self._member(request)
         await self._circles().forget(circle.id, member)
+        return json_response({"forgotten": True}, headers=NO_STORE)
+
+    async def remove_member(self, request: web.Request) -> web.Response:
+        """``DELETE /api/circles/<id>/members/<member>``: the facilitator has the circle forget a member."""
+        circle = await self._facilitated_request(request)
+        member = request.match_info["member_id"]
+        # A wrong shape names nobody: not looked up.
+        if not (circles_rules.valid_member_id(member) and member in circle.members):
+            raise NotFound("no such member in this circle", code=ErrorCode.MEMBER_NOT_FOUND)
+        if not await self._circles().forget(circle.id, member):  # forgotten meanwhile
+            raise NotFound("no such member in this circle", code=ErrorCode.MEMBER_NOT_FOUND)
         return json_response({"forgotten": True}, headers=NO_STORE)
 
     async def room_info(self, request: web.Request) -> web.Response:

@@ -54,6 +54,7 @@ DEFAULT_IDLE_DAYS = 30
 # Shapes checked before any work (ids the server makes; tokens browsers make).
 CIRCLE_ID = re.compile(r"[A-Za-z0-9_-]{16}")
 TOKEN = re.compile(r"[A-Za-z0-9_-]{22,64}")
+MEMBER_ID = re.compile(r"c[1-9][0-9]{0,8}")
 
 META = "meta"
 MEMBER = "m:"
@@ -65,6 +66,11 @@ DEVICE = "d:"  # d:<device hash> -> member id: the index an arrival looks member
 def valid_id(value: object) -> bool:
     """Whether ``value`` has the shape of a circle id (16 URL-safe characters)."""
     return isinstance(value, str) and CIRCLE_ID.fullmatch(value) is not None
+
+
+def valid_member_id(value: object) -> bool:
+    """Whether ``value`` has the shape of a member id (``c`` and a number, as the store numbers them)."""
+    return isinstance(value, str) and MEMBER_ID.fullmatch(value) is not None
 
 
 def valid_token(value: object) -> bool:

@@ -90,3 +90,49 @@ async def test_a_returning_phone_is_remembered_and_can_be_forgotten(pages: Pages
         await card.get_by_role("button", name="What it remembers about me").click()
         await expect(memory).to_have_text("The circle remembers nothing about you.")
         assert pages.problems(allow=("403",)) == []
+
+
+async def test_the_facilitators_page_makes_a_circle_opens_a_room_and_shows_it(
+    pages: Pages,
+) -> None:
+    """/circles: create a circle (its token kept on this device), open a room in it, see a
+    member who came through the circle's link, remove nothing, delete it (confirmed)."""
+    async with running_server(fast_settings()) as server:
+        base = server.base_url
+        page = (await pages.open("facilitator")).page
+        await page.goto(base + "/")
+        await page.get_by_role("link", name="Circles: meet the same people again").click()
+        await page.locator("#cc-name").fill("Ops <b>team</b>")
+        await page.get_by_role("button", name="Create a circle").click()
+        title = page.locator("#cc-circle-name")
+        await expect(title).to_have_text("Ops <b>team</b>")  # as text, never as markup
+        kept = await page.evaluate("JSON.parse(localStorage.getItem('ritrovo.circles'))")
+        [circle] = kept
+        assert re.fullmatch(r"[A-Za-z0-9_-]{32}", circle["token"])
+        await expect(page.locator("#cc-link")).to_have_value(f"{base}/c/{circle['id']}")
+
+        await page.get_by_role("button", name="Open a room in this circle").click()
+        room = page.locator("#cc-rooms li")
+        await expect(room).to_have_count(1)
+        code = (await room.locator(".pill").text_content()) or ""
+        await expect(room.get_by_role("link", name="Open the console")).to_have_attribute(
+            "href", f"/host/{code}"
+        )
+
+        # A colleague comes through the circle's link: a member, shown on the page.
+        phone = (await pages.open("phone", phone=True)).page
+        await join(phone, f"{base}/c/{circle['id']}", "Zoé <i>", "Aurora")
+        assert phone.url.endswith(f"/r/{code}")
+        await page.reload()
+        await expect(page.locator("#cc-members")).to_contain_text("Zoé <i>")
+        await page.get_by_role("button", name="IT Italiano").click()
+        await expect(page.locator("#cc-members")).to_contain_text("Rimuovi")
+        await page.get_by_role("button", name="EN English").click()
+
+        # Deleting asks first.
+        await page.get_by_role("button", name="Delete the circle").click()
+        await page.get_by_role("dialog").get_by_role("button", name="Delete the circle").click()
+        await expect(page.locator("#toast")).to_contain_text("deleted")
+        await expect(page.locator("#cc-circle")).to_be_hidden()
+        assert await page.evaluate("JSON.parse(localStorage.getItem('ritrovo.circles'))") == []
+        assert pages.problems() == []

@@ -275,6 +275,34 @@ async def test_circles_remember_across_sessions(make_store: Callable[[], RoomSto
             assert sorted(c["name"] for c in kept["colleagues"]) == ["Bea 2", "Cy 2", "Dee 2"]
             assert "Ada" not in str(exported)
 
+            # The facilitator has the circle forget a member (Bea) on her behalf.
+            bea_id = next(m["id"] for m in exported["members"] if m["name"] == "Bea 2")
+            members_url = f"{base}/api/circles/{circle['id']}/members/"
+            body = await call(
+                http,
+                "DELETE",
+                members_url + bea_id,
+                status=403,
+                headers={"Authorization": "Bearer " + secrets.token_urlsafe(24)},
+            )
+            assert body["error"]["code"] == "bad_circle_token"
+            assert await call(
+                http, "DELETE", members_url + bea_id, status=200, headers=facilitator
+            ) == {"forgotten": True}
+            for wrong in (bea_id, "c0", "x" * 40, "c1%00"):
+                body = await call(
+                    http, "DELETE", members_url + wrong, status=404, headers=facilitator
+                )
+                assert body["error"]["code"] == "member_not_found", wrong
+            exported = await call(
+                http,
+                "GET",
+                f"{base}/api/circles/{circle['id']}/export",
+                status=200,
+                headers=facilitator,
+            )
+            assert "Bea" not in str(exported) and bea_id not in str(exported["sessions"])
+
             # The facilitator deletes the circle: its routes and rooms answer as for no circle.
             assert await call(
                 http,

@@ -1,0 +1,375 @@
+// The facilitator's circles (/circles): create a circle, share its link, open
+// rooms in it, see its members and past sessions (with their keepsakes),
+// export it, have it forget a member, delete it.
+//
+// The facilitator token is shown by the server once (POST /api/circles) and
+// kept here, in localStorage, as the console keeps a room's host token: this
+// device is the facilitator's. The page reads the circle through its export
+// (GET /api/circles/ID/export). Every text people typed is set as text.
+
+import { byId, downloadBlob, fill, h, setText, show } from "./dom.js";
+import { initI18n, lang, t } from "./i18n.js";
+import { askConfirm, hostKey, rememberHostedRoom, store, toast } from "./common.js";
+
+/**
+ * A circle this device facilitates, as kept in localStorage.
+ * @typedef {{id: string, name: string, token: string, rooms: {code: string, name: string}[]}} KeptCircle
+ */
+
+/**
+ * @typedef {{member: string, name: string}} KeptPerson
+ * @typedef {{
+ *   room: {code: string, name: string, phase: string},
+ *   podium: {rank: number, team: string, score: number, players: (KeptPerson & {points: number})[]}[],
+ *   stories: {round: string, stories: unknown[]}[],
+ *   whoswho: unknown[],
+ *   colleagues: (KeptPerson & {team: string, met: number})[],
+ *   trimmed?: string[],
+ * }} KeptKeepsake
+ * @typedef {{
+ *   room: string, started_at: number, groups: string[][], teams: string[][],
+ *   names: Record<string, string>, keepsake: KeptKeepsake | null,
+ * }} CircleSession
+ * @typedef {{id: string, name: string, first_seen: number, last_seen: number}} CircleMember
+ * @typedef {{id: string, name: string, created_at: number, used_at: number, members: CircleMember[], sessions: CircleSession[]}} CircleExport
+ */
+
+const LIST_KEY = "ritrovo.circles";
+const ID_RE = /^[A-Za-z0-9_-]{16}$/;
+
+/** @type {CircleExport | null} */
+let shown = null;
+let failed = "";
+
+/** @returns {KeptCircle[]} */
+function keptCircles() {
+  /** @type {unknown} */
+  const list = store.get(LIST_KEY);
+  return Array.isArray(list) ? list.filter((c) => c && typeof c.id === "string" && ID_RE.test(c.id) && typeof c.token === "string") : [];
+}
+
+/** @param {KeptCircle[]} list */
+function keepCircles(list) {
+  store.set(LIST_KEY, list.slice(0, 50));
+}
+
+/** The circle the page shows (its id in the address's #), if this device keeps it. */
+function current() {
+  const id = decodeURIComponent(location.hash.slice(1));
+  return keptCircles().find((c) => c.id === id) || null;
+}
+
+/** @param {number} at Unix seconds */
+function when(at) {
+  return new Date(at * 1000).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/**
+ * @param {KeptCircle} circle
+ * @param {string} path
+ * @param {RequestInit} [init]
+ */
+function call(circle, path, init = {}) {
+  return fetch(`/api/circles/${encodeURIComponent(circle.id)}${path}`, {
+    ...init,
+    cache: "no-store",
+    headers: { Authorization: `Bearer ${circle.token}`, ...(init.headers || {}) },
+  });
+}
+
+/** @param {Response} response */
+async function refusal(response) {
+  const body = await response.json().catch(() => ({}));
+  const err = (body && body.error) || {};
+  return String(err.code || `http_${response.status}`);
+}
+
+function renderList() {
+  const list = keptCircles();
+  const open = current();
+  show(byId("cc-list-box"), list.length > 0);
+  fill(
+    byId("cc-list"),
+    list.map((c) =>
+      h(
+        "li",
+        {},
+        h(
+          "a",
+          { class: "choice", href: `#${encodeURIComponent(c.id)}`, "aria-current": open && open.id === c.id ? "page" : null },
+          h("span", {}, h("span", { class: "choice-title" }, c.name), h("span", { class: "choice-meta" }, t(c.rooms.length === 1 ? "circles.rooms_count_one" : "circles.rooms_count", { n: c.rooms.length }))),
+        ),
+      ),
+    ),
+  );
+}
+
+/** @param {KeptCircle} circle */
+function renderRooms(circle) {
+  show(byId("cc-no-rooms"), circle.rooms.length === 0);
+  fill(
+    byId("cc-rooms"),
+    circle.rooms.map((room) =>
+      h(
+        "li",
+        { class: "circle-room" },
+        h("span", { class: "choice-title" }, room.name || room.code),
+        " ",
+        h("span", { class: "pill" }, room.code),
+        " ",
+        store.get(hostKey(room.code))
+          ? [
+              h("a", { class: "btn btn-small", href: `/host/${encodeURIComponent(room.code)}` }, t("circles.console")),
+              " ",
+              h("a", { class: "btn btn-small", href: `/keepsake/${encodeURIComponent(room.code)}?as=host` }, t("circles.keepsake")),
+            ]
+          : null,
+      ),
+    ),
+  );
+}
+
+/** @param {CircleSession} session */
+function sessionSummary(session) {
+  const kept = session.keepsake;
+  if (!kept) return h("p", { class: "muted small" }, t("circles.no_keepsake"));
+  const podium = kept.podium.map((row) => t("circles.podium_row", { rank: row.rank, team: row.team, score: row.score })).join(" · ");
+  const met = kept.colleagues.reduce((sum, row) => sum + row.met, 0);
+  return h(
+    "div",
+    { class: "small" },
+    podium ? h("p", null, podium) : null,
+    h("p", { class: "muted" }, t("circles.keepsake_facts", { stories: kept.stories.reduce((n, r) => n + r.stories.length, 0), facts: kept.whoswho.length, met })),
+  );
+}
+
+/**
+ * @param {KeptCircle} circle
+ * @param {CircleExport} data
+ */
+function renderCircle(circle, data) {
+  setText(byId("cc-circle-name"), data.name);
+  document.title = `${data.name} · ${t("circles.title")} · Ritrovo`;
+  byId("cc-link", HTMLInputElement).value = `${location.origin}/c/${data.id}`;
+  const members = [...data.members].sort((a, b) => b.last_seen - a.last_seen);
+  show(byId("cc-no-members"), members.length === 0);
+  fill(
+    byId("cc-members"),
+    members.map((m) =>
+      h(
+        "li",
+        { class: "row circle-member" },
+        h("span", { class: "grow" }, h("strong", null, m.name), " ", h("span", { class: "muted small" }, t("circles.last_seen", { when: when(m.last_seen) }))),
+        h("button", { class: "btn btn-small", type: "button", onclick: () => removeMember(circle, m) }, t("circles.remove")),
+      ),
+    ),
+  );
+  const sessions = [...data.sessions].reverse();
+  show(byId("cc-no-sessions"), sessions.length === 0);
+  fill(
+    byId("cc-sessions"),
+    sessions.map((s) =>
+      h(
+        "li",
+        { class: "circle-session stack" },
+        h(
+          "p",
+          null,
+          h("strong", null, s.keepsake && s.keepsake.room.name ? s.keepsake.room.name : s.room),
+          " ",
+          h("span", { class: "pill" }, s.room),
+          " ",
+          h("span", { class: "muted small" }, when(s.started_at)),
+        ),
+        h("p", { class: "small" }, t("circles.session_people", { names: Object.values(s.names).join(", ") || "—" })),
+        sessionSummary(s),
+        store.get(hostKey(s.room)) ? h("a", { class: "btn btn-small", href: `/keepsake/${encodeURIComponent(s.room)}?as=host` }, t("circles.keepsake")) : null,
+      ),
+    ),
+  );
+}
+
+function render() {
+  renderList();
+  const circle = current();
+  show(byId("cc-circle"), !!circle);
+  if (!circle) return;
+  renderRooms(circle);
+  const error = byId("cc-error");
+  setText(error, failed);
+  show(error, !!failed);
+  if (shown && shown.id === circle.id) renderCircle(circle, shown);
+  else setText(byId("cc-circle-name"), circle.name);
+}
+
+async function load() {
+  const circle = current();
+  shown = null;
+  failed = "";
+  render();
+  if (!circle) return;
+  const roomName = byId("cc-room-name", HTMLInputElement);
+  if (!roomName.value) roomName.value = circle.name;
+  try {
+    const response = await call(circle, "/export");
+    if (!response.ok) {
+      const code = await refusal(response);
+      failed = code === "bad_circle_token" ? t("circles.gone") : t("common.error", { message: code });
+    } else {
+      shown = /** @type {CircleExport} */ (await response.json());
+    }
+  } catch {
+    failed = t("circle.error");
+  }
+  if (current() === null || current()?.id !== circle.id) return; // another circle was chosen meanwhile
+  render();
+}
+
+/**
+ * @param {string} id
+ * @param {string} text
+ */
+function formError(id, text) {
+  const el = byId(id);
+  setText(el, text);
+  show(el, !!text);
+}
+
+/** @param {SubmitEvent} event */
+async function onCreate(event) {
+  event.preventDefault();
+  const input = byId("cc-name", HTMLInputElement);
+  const name = input.value.trim();
+  if (!name) {
+    formError("cc-create-error", t("circles.name_required"));
+    input.focus();
+    return;
+  }
+  formError("cc-create-error", "");
+  const button = byId("cc-create-button", HTMLButtonElement);
+  button.disabled = true;
+  try {
+    const response = await fetch("/api/circles", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name }),
+    });
+    if (!response.ok) {
+      formError("cc-create-error", t("common.error", { message: await refusal(response) }));
+      return;
+    }
+    const made = await response.json();
+    keepCircles([{ id: made.id, name: made.name, token: made.facilitator_token, rooms: [] }, ...keptCircles()]);
+    input.value = "";
+    location.hash = encodeURIComponent(made.id); // hashchange loads it
+    toast(t("circles.created", { name: made.name }));
+  } catch {
+    formError("cc-create-error", t("circle.error"));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** @param {SubmitEvent} event */
+async function onOpenRoom(event) {
+  event.preventDefault();
+  const circle = current();
+  if (!circle) return;
+  const name = byId("cc-room-name", HTMLInputElement).value.trim() || circle.name;
+  const button = byId("cc-room-button", HTMLButtonElement);
+  button.disabled = true;
+  try {
+    const response = await fetch("/api/rooms", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ name, circle: circle.id, circle_token: circle.token }),
+    });
+    if (!response.ok) {
+      toast(t("common.error", { message: await refusal(response) }), { bad: true });
+      return;
+    }
+    const room = await response.json();
+    store.set(hostKey(room.code), room.host_token);
+    rememberHostedRoom(room.code, name);
+    const list = keptCircles();
+    const kept = list.find((c) => c.id === circle.id);
+    if (kept) kept.rooms = [{ code: room.code, name }, ...kept.rooms].slice(0, 20);
+    keepCircles(list);
+    toast(t("circles.room_opened", { code: room.code }));
+    render();
+  } catch {
+    toast(t("circle.error"), { bad: true });
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/**
+ * @param {KeptCircle} circle
+ * @param {CircleMember} member
+ */
+async function removeMember(circle, member) {
+  if (!(await askConfirm(t("circles.remove_confirm", { name: member.name }), t("circles.remove")))) return;
+  try {
+    const response = await call(circle, `/members/${encodeURIComponent(member.id)}`, { method: "DELETE" });
+    if (!response.ok && (await refusal(response)) !== "member_not_found") throw new Error(String(response.status));
+    toast(t("circles.removed", { name: member.name }));
+  } catch {
+    toast(t("circle.error"), { bad: true });
+  }
+  load();
+}
+
+async function exportCircle() {
+  const circle = current();
+  if (!circle) return;
+  try {
+    const response = await call(circle, "/export");
+    if (!response.ok) throw new Error(await refusal(response));
+    downloadBlob(await response.blob(), `ritrovo-circle-${circle.id}.json`);
+  } catch (err) {
+    toast(t("host.download_failed", { message: String(/** @type {Error} */ (err).message || err) }), { bad: true });
+  }
+}
+
+async function deleteCircle() {
+  const circle = current();
+  if (!circle) return;
+  if (!(await askConfirm(t("circles.delete_confirm", { name: circle.name }), t("circles.delete")))) return;
+  try {
+    const response = await call(circle, "", { method: "DELETE" });
+    // Refused: it is gone already (or expired), and so is it from this device.
+    if (!response.ok && (await refusal(response)) !== "bad_circle_token") throw new Error(String(response.status));
+  } catch {
+    toast(t("circle.error"), { bad: true });
+    return;
+  }
+  keepCircles(keptCircles().filter((c) => c.id !== circle.id));
+  toast(t("circles.deleted", { name: circle.name }));
+  history.replaceState(null, "", location.pathname);
+  load();
+}
+
+async function copyLink() {
+  const input = byId("cc-link", HTMLInputElement);
+  try {
+    await navigator.clipboard.writeText(input.value);
+    toast(t("common.copied"));
+  } catch {
+    input.select();
+  }
+}
+
+function main() {
+  initI18n();
+  byId("cc-create").addEventListener("submit", onCreate);
+  byId("cc-room").addEventListener("submit", onOpenRoom);
+  byId("cc-copy").addEventListener("click", copyLink);
+  byId("cc-export").addEventListener("click", exportCircle);
+  byId("cc-delete").addEventListener("click", deleteCircle);
+  window.addEventListener("hashchange", load);
+  document.addEventListener("langchange", render);
+  load();
+}
+
+main();
