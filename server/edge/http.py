@@ -9,6 +9,7 @@ import hmac
 import io
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -406,7 +407,24 @@ class HttpApi:
         )
 
     async def circle_page(self, request: web.Request) -> web.StreamResponse:
-        """``/c/<id>``, the circle's link: to the last room opened in it, while it is open."""
+        """``/c/<id>``, the circle's link: to the last room opened in it, while it is open.
+
+        Otherwise 404: for a browser (``Accept: text/html``) a page that says
+        so in its language (``web/circle.html``), for anything else the JSON error.
+        """
+        try:
+            return await self._circle_link(request)
+        except NotFound as exc:
+            if "text/html" not in request.headers.get("Accept", ""):
+                raise
+            return web.Response(
+                body=_circle_page(self.settings.web_dir / "circle.html", exc.code),
+                status=404,
+                content_type="text/html",
+                headers={"Cache-Control": "no-cache"},
+            )
+
+    async def _circle_link(self, request: web.Request) -> web.StreamResponse:
         async with self.attempts.attempt("join", self._address(request)) as attempt:
             circle = await self._circles().load(request.match_info["circle_id"])
             if circle is None:
@@ -741,6 +759,13 @@ def _json_object(data: bytes) -> None:
         raise BadRequest("the body is not valid JSON", code=ErrorCode.INVALID_JSON) from None
     if not isinstance(value, dict):
         raise BadRequest("the body must be a JSON object", code=ErrorCode.INVALID_MESSAGE)
+
+
+@functools.lru_cache(maxsize=4)
+def _circle_page(path: Path, reason: str) -> bytes:
+    """The page of a circle's link that leads nowhere, saying why (``reason``: an error code,
+    never anything a person typed)."""
+    return path.read_bytes().replace(b'data-reason=""', f'data-reason="{reason}"'.encode())
 
 
 @functools.lru_cache(maxsize=256)

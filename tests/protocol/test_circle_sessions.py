@@ -579,3 +579,14 @@ async def test_a_server_keeps_at_most_max_circles(make_store: Callable[[], RoomS
             headers={"Authorization": "Bearer " + made[0]["facilitator_token"]},
         )
         await call(http, "POST", base + "/api/circles", status=201, json={"name": "C2"})
+        # A browser that follows a circle's link to no open room gets a page saying why.
+        html = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+        for circle_id, reason in (
+            (made[1]["id"], "room_not_found"),
+            (made[0]["id"], "circle_not_found"),
+        ):
+            async with http.get(f"{base}/c/{circle_id}", headers=html) as response:
+                assert response.status == 404 and response.content_type == "text/html"
+                assert f'<body data-reason="{reason}">' in await response.text()
+        body = await call(http, "GET", f"{base}/c/{made[1]['id']}", status=404)
+        assert body["error"]["code"] == "room_not_found"  # anything else: the JSON error

@@ -660,6 +660,17 @@ const D = {
     "This circle no longer exists (deleted, or unused for 180 days), or it refused this device's token.",
     "Questa cerchia non esiste più (eliminata, o inutilizzata per 180 giorni), oppure ha rifiutato il token di questo dispositivo.",
   ],
+  "circle_link.no_room_title": ["No room is open yet", "Nessuna stanza aperta per ora"],
+  "circle_link.no_room": [
+    "This is a circle's link: it leads to the room its facilitator opens. Nobody has opened one yet, or the last one has closed. Ask the facilitator, then open this link again.",
+    "Questo è il link di una cerchia: porta alla stanza che apre chi la facilita. Non ne è ancora stata aperta una, oppure l'ultima è chiusa. Chiedi a chi facilita, poi riapri questo link.",
+  ],
+  "circle_link.no_circle_title": ["No such circle", "Cerchia inesistente"],
+  "circle_link.no_circle": [
+    "This circle does not exist (any more): it was deleted, or it was not used for 180 days. Ask its facilitator for a new link.",
+    "Questa cerchia non esiste (più): è stata eliminata, oppure non è stata usata per 180 giorni. Chiedi a chi la facilita un nuovo link.",
+  ],
+  "circle_link.retry": ["Try again", "Riprova"],
   "index.host.circles": ["Circles: meet the same people again", "Cerchie: per ritrovare le stesse persone"],
   "index.host.circles_help": [
     "For a group you meet often: pairings and teams that bring new colleagues together, and keepsakes kept.",
