@@ -29,7 +29,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import BadRequest, Conflict, ErrorCode
+from ..errors import BadRequest, Conflict, ErrorCode, LimitExceeded
 from . import changes, rooms
 from .models import Room
 from .pack import Pack
@@ -137,6 +137,11 @@ def _draw(
     )
 
 
+# Rotations a session may have: each one's groups stay in the room (the
+# session's history, weighed by every later draw) for as long as it lives.
+MAX_ROTATIONS = 50
+
+
 def start(
     room: Room,
     pack: Pack | None,
@@ -155,6 +160,11 @@ def start(
     _require_phase(room)
     if room.pairings.current is not None:
         raise Conflict("a coffee pairing is already running", code=ErrorCode.PAIRING_RUNNING)
+    if len(room.pairings.past) >= MAX_ROTATIONS:
+        raise LimitExceeded(
+            f"a session has at most {MAX_ROTATIONS} coffee pairings",
+            code=ErrorCode.TOO_MANY_ROTATIONS,
+        )
     if not isinstance(mentoring, bool):
         raise BadRequest("mentoring must be true or false", code=ErrorCode.INVALID_FIELD)
     chosen = _check_seed(seed)

@@ -103,6 +103,17 @@ def test_refusals_change_nothing() -> None:
     refused("room_closed", room, lambda: coffee.end(room))
 
 
+def test_a_session_has_at_most_max_rotations() -> None:
+    """Each rotation's groups stay in the room, weighed by every later draw: bounded."""
+    room = make_room(4)
+    coffee.start(room, PACK, 60, T0)
+    coffee.end(room)
+    room.pairings.past *= coffee.MAX_ROTATIONS
+    refused("too_many_rotations", room, lambda: coffee.start(room, PACK, 60, T0 + 100))
+    room.pairings.past.pop()
+    assert coffee.start(room, PACK, 60, T0 + 100).rotation == coffee.MAX_ROTATIONS
+
+
 def test_rotations_never_repeat_a_pair_while_a_fresh_one_exists() -> None:
     room = make_room(8, teams=("Aurora", "Bora", "Cirrus", "Delta"))
     met: set[tuple[str, str]] = set()

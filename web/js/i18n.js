@@ -685,6 +685,7 @@ const D = {
   "err.too_few_players": ["A pairing needs at least two players present.", "Per il pairing servono almeno due giocatori presenti."],
   "err.pairing_running": ["A pairing is already running: end it first.", "C'è già un pairing in corso: terminalo prima."],
   "err.no_pairing": ["No pairing is running.", "Nessun pairing in corso."],
+  "err.too_many_rotations": ["This session has had its 50 coffee pairings.", "Questa sessione ha già avuto i suoi 50 coffee pairing."],
   "whoswho.title": ["Who's who?", "Chi è chi?"],
   "whoswho.answer_intro": [
     "Answer up to {n} of these privately: nobody sees who wrote what until the reveal. Or skip this round.",

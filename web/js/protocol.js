@@ -128,6 +128,7 @@ export const ERROR = Object.freeze({
   TOO_MANY_CIRCLES: "too_many_circles",
   TOO_MANY_CONNECTIONS: "too_many_connections",
   TOO_MANY_ROOMS: "too_many_rooms",
+  TOO_MANY_ROTATIONS: "too_many_rotations",
   TOO_MANY_TEAMS: "too_many_teams",
   TOO_MANY_UPLOADS: "too_many_uploads",
   UNKNOWN_MEMBER: "unknown_member",
