@@ -22,8 +22,13 @@ near_cap       a team's near answers per 10 s (riddles.NEAR_GUESS_LIMIT, 20) may
                players in 26 teams) has every near answer of a one-second burst
                recorded, as issue 11 asks; the cost of recording one is unchanged.
 gc_thresholds  the server's garbage collector thresholds from $RITROVO_BENCH_GC
-cprofile       cProfile the server between two SIGUSR2s (S2 sends them around its window)
                (e.g. "2000,10,10") instead of the ones ``ritrovo serve`` sets.
+cprofile       cProfile the server between two SIGUSR2s (S2 sends them around its window)
+pyspy          sample the server with py-spy between two SIGUSR2s, into
+               $RITROVO_BENCH_TRACE.<pid>.spy (collapsed stacks): true proportions,
+               which cProfile's per-call cost distorts for many small calls
+gc_time        count the garbage collections and their time by generation between
+               two SIGUSR2s, into $RITROVO_BENCH_TRACE.<pid>.gctime
 trace          write a timeline to $RITROVO_BENCH_TRACE.<pid>: every flush (start, CPU
                duration, connections), every batch the room runner commits (size,
                duration), and the event loop's lag sampled every 10 ms.
@@ -50,6 +55,8 @@ KNOWN = {
     "gc_trace",
     "gc_thresholds",
     "cprofile",
+    "pyspy",
+    "gc_time",
 }
 
 
@@ -133,6 +140,10 @@ def apply() -> None:
         _gc_trace()
     if "cprofile" in PATCHES:
         _cprofile()
+    if "pyspy" in PATCHES:
+        _pyspy()
+    if "gc_time" in PATCHES:
+        _gc_time()
     if "gc_thresholds" in PATCHES:
         _gc_thresholds()
 
@@ -158,6 +169,60 @@ def _cprofile() -> None:
             profiler.enable()
         running[0] = not running[0]
 
+    signal.signal(signal.SIGUSR2, toggle)
+
+
+def _pyspy() -> None:
+    """Sample the server with py-spy between two SIGUSR2s, into $RITROVO_BENCH_TRACE.<pid>.spy."""
+    import shutil
+    import signal
+    import subprocess
+
+    path = os.environ.get("RITROVO_BENCH_TRACE", "trace.txt")
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    running: list[subprocess.Popen[bytes]] = []
+
+    def toggle(*_: Any) -> None:
+        if running:
+            running.pop().send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+            return
+        args = [spy, "record", "--pid", str(os.getpid()), "--rate", "250", "--format", "raw"]
+        args += ["--nonblocking", "--output", f"{path}.{os.getpid()}.spy"]
+        running.append(subprocess.Popen(args, stdout=subprocess.DEVNULL))
+
+    signal.signal(signal.SIGUSR2, toggle)
+
+
+def _gc_time() -> None:
+    """Count collections and their seconds by generation between two SIGUSR2s."""
+    import gc
+    import json
+    import signal
+    import time
+
+    path = os.environ.get("RITROVO_BENCH_TRACE", "trace.txt")
+    totals: dict[int, list[float]] = {0: [0, 0.0], 1: [0, 0.0], 2: [0, 0.0]}
+    started: list[float] = []
+    window: list[float] = []
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if not window:
+            return
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            totals[info["generation"]][0] += 1
+            totals[info["generation"]][1] += time.perf_counter() - started[0]
+
+    def toggle(*_: Any) -> None:
+        if window:
+            seconds = time.perf_counter() - window.pop()
+            with open(f"{path}.{os.getpid()}.gctime", "w") as out:
+                json.dump({"window": seconds, "by_generation": totals}, out)
+        else:
+            window.append(time.perf_counter())
+
+    gc.callbacks.append(callback)
     signal.signal(signal.SIGUSR2, toggle)
 
 
