@@ -55,8 +55,23 @@ class MemoryStore(RoomStore):
         self._circles: dict[str, tuple[int, dict[str, bytes], float]] = {}
         # New members each room added to its circle: (circle id, room) -> count, expiry.
         self._circle_rooms: dict[tuple[str, str], tuple[int, float]] = {}
+        # Nothing expires before ``_sweep_after``, and no room is due before
+        # ``_due_after`` (both by ``now``): the timers poll every few tenths
+        # of a second, and scanning every room, pack and circle at each poll
+        # cost a busy process ~3% of its CPU (S2, 200 rooms) for nothing.
+        # Each is lowered when an earlier time is stored, and set exactly by
+        # the scan that passes it; a later time stored over an earlier one
+        # only makes a scan come sooner than needed.
+        self._sweep_after = math.inf
+        self._due_after = math.inf
+
+    def _expires(self, at: float) -> None:
+        """Note that something stored expires after ``at``."""
+        self._sweep_after = min(self._sweep_after, at)
 
     def _expire(self, now: float) -> None:
+        if now <= self._sweep_after:
+            return
         for code, at in list(self._active.items()):
             if now - at > self.room_ttl:
                 self._drop(code)
@@ -69,6 +84,12 @@ class MemoryStore(RoomStore):
         for pair, (_, until) in list(self._circle_rooms.items()):
             if until < now:
                 del self._circle_rooms[pair]
+        self._sweep_after = min(
+            min(self._active.values(), default=math.inf) + self.room_ttl,
+            min((until for _, until in self._packs.values()), default=math.inf),
+            min((until for _, _, until in self._circles.values()), default=math.inf),
+            min((until for _, until in self._circle_rooms.values()), default=math.inf),
+        )
 
     def _drop(self, code: str) -> None:
         self._rooms.pop(code, None)
@@ -86,6 +107,7 @@ class MemoryStore(RoomStore):
         self._rooms[code] = (0, dict(parts))
         # Active "that long ago": it expires after ``ttl`` unless a commit comes.
         self._active[code] = now - max(0.0, self.room_ttl - (ttl or self.room_ttl))
+        self._expires(self._active[code] + self.room_ttl)
         return True
 
     async def load(self, code: str) -> Stored | None:
@@ -132,10 +154,12 @@ class MemoryStore(RoomStore):
         else:
             self._logs.pop(code, None)
         self._active[code] = now
+        self._expires(now + self.room_ttl)
         if deadline_at is None:
             self._deadlines.pop(code, None)
         else:
             self._deadlines[code] = deadline_at
+            self._due_after = min(self._due_after, deadline_at)
         await self._publish(code, notice)
         return CommitResult(True, None, owner=owner)
 
@@ -158,7 +182,10 @@ class MemoryStore(RoomStore):
 
     async def due_rooms(self, now: float, limit: int = 100) -> list[str]:
         self._expire(now)
+        if now < self._due_after:
+            return []
         due = sorted((at, code) for code, at in self._deadlines.items() if at <= now)
+        self._due_after = min(self._deadlines.values(), default=math.inf)
         return [code for _, code in due[:limit]]
 
     async def count_rooms(self, now: float) -> int:
@@ -169,6 +196,7 @@ class MemoryStore(RoomStore):
         self._expire(now)
         until = max(now + ttl, self._packs.get(key, (b"", 0.0))[1])
         self._packs[key] = (data, until)
+        self._expires(until)
 
     async def keep_pack(self, key: str, *, ttl: float, now: float) -> bool:
         self._expire(now)
@@ -176,6 +204,7 @@ class MemoryStore(RoomStore):
         if found is None:
             return False
         self._packs[key] = (found[0], max(found[1], now + ttl))
+        self._expires(self._packs[key][1])
         return True
 
     async def load_pack(self, key: str) -> bytes | None:
@@ -196,6 +225,7 @@ class MemoryStore(RoomStore):
         if self._circle(circle_id, now) is not None:
             return False
         self._circles[circle_id] = (0, dict(parts), now + ttl)
+        self._expires(now + ttl)
         return True
 
     async def load_circle(
@@ -227,6 +257,7 @@ class MemoryStore(RoomStore):
         for name in gone:
             stored.pop(name, None)
         self._circles[circle_id] = (expected_version + 1, stored, now + ttl)
+        self._expires(now + ttl)
         return True
 
     async def delete_circle(self, circle_id: str) -> bool:
@@ -271,6 +302,7 @@ class MemoryStore(RoomStore):
         stored["m:" + member_id] = member[0] + member_id.encode() + member[1]
         self._circles[circle_id] = (version, stored, now + ttl)
         self._circle_rooms[(circle_id, room)] = (added + 1, now + self.room_ttl)
+        self._expires(min(now + ttl, now + self.room_ttl))
         return Arrival(member_id, new=True)
 
     async def put_circle_member(
@@ -289,6 +321,7 @@ class MemoryStore(RoomStore):
         stored = dict(found[1])
         stored["m:" + member_id] = data
         self._circles[circle_id] = (found[0], stored, now + ttl)
+        self._expires(now + ttl)
         return True
 
     async def count_circles(self, now: float) -> int:

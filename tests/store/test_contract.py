@@ -173,6 +173,26 @@ async def test_deadlines_are_due_in_order_and_move_with_commits(store: RoomStore
     assert await store.due_rooms(1011.0) == ["A"]
 
 
+async def test_a_deadline_moved_later_then_earlier_is_due_at_its_time(store: RoomStore) -> None:
+    # The memory store skips its scan until the soonest deadline it stored:
+    # a deadline moved later must not fire early, nor one moved earlier late.
+    await store.create("A", {"meta": b"0"}, now=1000.0)
+    await store.commit(
+        "A", 0, 1, {"meta": b"1"}, [], whole=False, deadline_at=1005.0, notice=b"{}", now=1000.0
+    )
+    await store.commit(
+        "A", 1, 2, {"meta": b"2"}, [], whole=False, deadline_at=1050.0, notice=b"{}", now=1001.0
+    )
+    assert await store.due_rooms(1006.0) == []
+    assert await store.due_rooms(1049.0) == []
+    await store.commit(
+        "A", 2, 3, {"meta": b"3"}, [], whole=False, deadline_at=1020.0, notice=b"{}", now=1002.0
+    )
+    assert await store.due_rooms(1019.0) == []
+    assert await store.due_rooms(1020.0) == ["A"]
+    assert await store.due_rooms(1021.0) == ["A"]  # due until a commit moves it
+
+
 async def test_notices_reach_listeners(store: RoomStore) -> None:
     received: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
     await store.listen(lambda code, notice: received.put_nowait((code, notice)))
@@ -351,6 +371,19 @@ async def test_memory_room_expires_after_idle_time() -> None:
     await store.create("NEW", {"meta": b"0"}, now=1015.0)  # creating sweeps idle rooms
     assert await store.load("OLD") is None
     assert await store.load("NEW") is not None
+
+
+async def test_memory_room_kept_alive_by_commits_expires_after_its_last() -> None:
+    # Expiry is checked only once the soonest expiry stored has passed; a
+    # commit moves a room's expiry later, and the sweep must then follow it.
+    store = MemoryStore(room_ttl=10)
+    await store.create("A", {"meta": b"0"}, now=1000.0)
+    await store.commit(
+        "A", 0, 1, {"meta": b"1"}, [], whole=False, deadline_at=None, notice=b"{}", now=1008.0
+    )
+    assert await store.count_rooms(1015.0) == 1  # past the first expiry, not the second
+    assert await store.count_rooms(1018.0) == 1
+    assert await store.count_rooms(1018.5) == 0
 
 
 async def test_instances_heartbeat_and_death(store: RoomStore) -> None:
