@@ -67,6 +67,7 @@ class ErrorCode(StrEnum):
     NO_FREE_CODE = "no_free_code"
     NO_MORE_GUESSES = "no_more_guesses"
     NO_MORE_HINTS = "no_more_hints"
+    NO_OPEN_QUESTION = "no_open_question"
     NO_OPEN_RIDDLE = "no_open_riddle"
     NO_PACK = "no_pack"
     NO_PAIRING = "no_pairing"

@@ -12,7 +12,8 @@ answers the two questions every process asks of a room: what fires now
 pairing's timer (``coffee.py``) among them.
 
 The host's commands that apply to whichever round is running (``pause``,
-``resume``, ``extend``, ``reveal``) and those that touch both the room and the
+``resume``, ``extend``, ``reveal``: a riddle, a story's turns or a "Who's
+who" question) and those that touch both the room and the
 running round (``move_player``, ``kick``, ``close``, ``set_auto_advance``) are
 routed here too. Like every rule, each refuses before it changes anything.
 """
@@ -275,11 +276,14 @@ def _story_running(room: Room) -> bool:
 
 
 def pause(room: Room, pack: Pack | None, now: float) -> None:
-    """Pause the running round: the story's turns, else the open riddle."""
+    """Pause the running round: the story's turns, the open "Who's who" question, else the
+    open riddle."""
     changes.meta(room)  # the parts below record themselves
     rooms.require_open(room)
     if _story_running(room):
         stories.pause(room, now)
+    elif room.phase == "whoswho":
+        whoswho.pause(room, pack, now)
     else:
         riddles.pause(room, now)
 
@@ -290,16 +294,21 @@ def resume(room: Room, pack: Pack | None, now: float) -> None:
     rooms.require_open(room)
     if _story_running(room):
         stories.resume(room, now)
+    elif room.phase == "whoswho":
+        whoswho.resume(room, pack, now)
     else:
         riddles.resume(room, now)
 
 
 def extend(room: Room, pack: Pack | None, seconds: object, now: float) -> None:
-    """Give the running round ``seconds`` more: every story turn, else the open riddle."""
+    """Give the running round ``seconds`` more: every story turn, the open "Who's who"
+    question, else the open riddle."""
     changes.meta(room)  # the parts below record themselves
     rooms.require_open(room)
     if _story_running(room):
         stories.extend(room, seconds, now)
+    elif room.phase == "whoswho":
+        whoswho.extend(room, pack, seconds, now)
     else:
         riddles.extend(room, seconds, now)
 

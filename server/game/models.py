@@ -210,6 +210,10 @@ class WhosWhoState:
     index: int = -1  # the current question
     question_started_at: float = 0.0
     deadline_at: float = 0.0
+    # The open question's clock, as a riddle's: seconds left while the host
+    # has paused it, and seconds the host's "extend" added to it.
+    paused_remaining: float | None = None
+    extra_seconds: float = 0.0
     guesses: dict[str, WhosWhoGuess] = field(default_factory=dict)  # team id -> its choice
     ended_at: float | None = None
     end_reason: str = ""  # "all_answered", "timeout", "host_reveal"

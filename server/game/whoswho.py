@@ -16,7 +16,10 @@ A round in two parts (``WhosWhoRound`` in the pack, ``WhosWhoState`` in the room
    (``names.comparison_key``); the author may not answer their own
    (``own_answer``). The question ends when every team that can answer has
    (a team whose only members are the author cannot), at its time limit, or
-   when the host reveals it (stage ``revealed``).
+   when the host reveals it (stage ``revealed``). The host may pause an open
+   question's clock (no answer is taken meanwhile: ``paused``), resume it
+   with the time it had left, and give it more time (``extend``), as for a
+   riddle.
 
 **The author's identity is a secret until the reveal.** It is in the
 room's state (the drawn question keeps it), never in a view before its
@@ -28,7 +31,8 @@ would tell. The author's own ``you`` frame says the question is theirs.
 Scoring is a riddle's (``riddles.py``): a right team gets
 ``max(10% of P, round(P × (1 − 0.5 × t / T)))``, plus 10% of P for the
 first right team, where P is the round's ``points``, T its ``time_limit``
-and t the seconds the team took. Points go to the team and to the player
+(plus any extension) and t the question's seconds the team took (pauses
+excluded). Points go to the team and to the player
 who chose; each revealed question joins the riddles' results (the results
 export), with its answer and its author, and, for the session's keepsake
 (``keepsake.py``), its prompt, the author's team and their reveal line (the
@@ -57,7 +61,7 @@ from .models import (
     WhosWhoState,
 )
 from .pack import Pack, WhosWhoRound
-from .riddles import FIRST_SOLVER_BONUS, MIN_SHARE
+from .riddles import FIRST_SOLVER_BONUS, MAX_EXTEND_SECONDS, MIN_SHARE
 
 ANSWER_MAX_CHARS = 200
 REVEAL_LINE_MAX_CHARS = 120
@@ -284,6 +288,8 @@ def _open(room: Room, rnd: WhosWhoRound, state: WhosWhoState, index: int, now: f
     state.index = index
     state.question_started_at = now
     state.deadline_at = now + rnd.time_limit
+    state.paused_remaining = None
+    state.extra_seconds = 0.0
     state.guesses = {}
     state.ended_at = None
     state.end_reason = ""
@@ -330,6 +336,8 @@ def choose(
         if state.end_reason == "timeout":
             raise Conflict("time is up for this question", code=ErrorCode.TOO_LATE)
         raise Conflict("this question is over", code=ErrorCode.QUESTION_CLOSED)
+    if state.paused_remaining is not None:
+        raise Conflict("the host has paused the game", code=ErrorCode.PAUSED)
     if now >= state.deadline_at:
         raise Conflict("time is up for this question", code=ErrorCode.TOO_LATE)
     question = state.questions[state.index]
@@ -352,7 +360,7 @@ def choose(
         player_id=player.id,
         chosen=person.id,
         at=now,
-        elapsed=max(0.0, now - state.question_started_at),
+        elapsed=elapsed(rnd, state, now),
         correct=person.id == question.author,
     )
     _end_if_done(room, rnd, state, now)
@@ -369,9 +377,10 @@ def _end_if_done(room: Room, rnd: WhosWhoRound, state: WhosWhoState, now: float)
     return False
 
 
-def points_for(rnd: WhosWhoRound, elapsed: float, first: bool) -> int:
-    """A right answer's points, as a riddle's (see the module docstring)."""
-    share = 1 - 0.5 * min(1.0, elapsed / rnd.time_limit)
+def points_for(rnd: WhosWhoRound, elapsed: float, first: bool, extra_seconds: float = 0.0) -> int:
+    """A right answer's points, as a riddle's (see the module docstring); ``extra_seconds``:
+    what the host added to the question's time limit."""
+    share = 1 - 0.5 * min(1.0, elapsed / (rnd.time_limit + extra_seconds))
     points = max(round(rnd.points * MIN_SHARE), round(rnd.points * share))
     if first:
         points += round(rnd.points * FIRST_SOLVER_BONUS)
@@ -384,13 +393,14 @@ def _end(room: Room, rnd: WhosWhoRound, state: WhosWhoState, now: float, reason:
     state.stage = "revealed"
     state.ended_at = now
     state.end_reason = reason
+    state.paused_remaining = None
     right = sorted(
         (tid for tid, g in state.guesses.items() if g.correct),
         key=lambda tid: (state.guesses[tid].elapsed, state.guesses[tid].at),
     )
     for position, team_id in enumerate(right):
         guess = state.guesses[team_id]
-        guess.points = points_for(rnd, guess.elapsed, position == 0)
+        guess.points = points_for(rnd, guess.elapsed, position == 0, state.extra_seconds)
         team = room.team(team_id)
         if team is not None:
             team.score += guess.points
@@ -451,6 +461,8 @@ def tick(room: Room, pack: Pack | None, now: float) -> bool:
     if state is None or state.stage != "open" or pack is None or room.phase != "whoswho":
         return False
     rnd, _ = current(room, pack)
+    if state.paused_remaining is not None:
+        return False  # a paused question waits for the host, whoever has answered
     if now >= state.deadline_at:
         _end(room, rnd, state, state.deadline_at, "timeout")
         return True
@@ -459,9 +471,82 @@ def tick(room: Room, pack: Pack | None, now: float) -> bool:
 
 def next_deadline(room: Room) -> float | None:
     state = room.whoswho
-    if state is None or state.stage != "open" or room.phase != "whoswho":
+    if (
+        state is None
+        or state.stage != "open"
+        or room.phase != "whoswho"
+        or state.paused_remaining is not None
+    ):
         return None
     return state.deadline_at
+
+
+# -- the host's clock: pause, resume, more time ---------------------------------
+
+
+def remaining(state: WhosWhoState, now: float) -> float:
+    """The open question's seconds left (frozen while paused)."""
+    if state.paused_remaining is not None:
+        return state.paused_remaining
+    return max(0.0, state.deadline_at - now)
+
+
+def elapsed(rnd: WhosWhoRound, state: WhosWhoState, now: float) -> float:
+    """The open question's seconds used so far, pauses excluded."""
+    return max(0.0, rnd.time_limit + state.extra_seconds - remaining(state, now))
+
+
+def _open_question(room: Room, pack: Pack | None) -> tuple[WhosWhoRound, WhosWhoState]:
+    rnd, state = current(room, pack)
+    if state.stage != "open":
+        raise Conflict("no question is open", code=ErrorCode.NO_OPEN_QUESTION)
+    return rnd, state
+
+
+def pause(room: Room, pack: Pack | None, now: float) -> None:
+    """The host stops the open question's clock: no answer is taken until they resume."""
+    _, state = _open_question(room, pack)
+    if state.paused_remaining is not None:
+        raise Conflict("already paused", code=ErrorCode.ALREADY_PAUSED)
+    if now >= state.deadline_at:
+        # Due but not yet fired (the timer polls): too late to stop it.
+        raise Conflict("time is already up for this question", code=ErrorCode.TOO_LATE)
+    changes.whoswho(room)
+    state.paused_remaining = state.deadline_at - now
+
+
+def resume(room: Room, pack: Pack | None, now: float) -> None:
+    """The open question's clock runs again with the seconds it had left."""
+    rnd, state = _open_question(room, pack)
+    if state.paused_remaining is None:
+        raise Conflict("not paused", code=ErrorCode.NOT_PAUSED)
+    changes.whoswho(room)
+    state.deadline_at = now + state.paused_remaining
+    state.paused_remaining = None
+    # Every team that can answer may have done so meanwhile (a player left).
+    _end_if_done(room, rnd, state, now)
+
+
+def extend(room: Room, pack: Pack | None, seconds: object, now: float) -> None:
+    """Give the open question ``seconds`` more (1 to 600, as a riddle; paused or not)."""
+    _, state = _open_question(room, pack)
+    if state.paused_remaining is None and now >= state.deadline_at:
+        raise Conflict("time is already up for this question", code=ErrorCode.TOO_LATE)
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int)
+        or not 1 <= seconds <= MAX_EXTEND_SECONDS
+    ):
+        raise BadRequest(
+            f"seconds must be a whole number from 1 to {MAX_EXTEND_SECONDS}",
+            code=ErrorCode.INVALID_FIELD,
+        )
+    changes.whoswho(room)
+    state.extra_seconds += seconds
+    if state.paused_remaining is not None:
+        state.paused_remaining += seconds
+    else:
+        state.deadline_at += seconds
 
 
 # -- views -------------------------------------------------------------------
@@ -558,11 +643,12 @@ def view(
         "index": state.index,
         "text": question.text,
         "prompt": question.prompt,
-        "time_limit": rnd.time_limit,
+        "time_limit": rnd.time_limit + state.extra_seconds,
         "points": rnd.points,
         "started_at": state.question_started_at,
         "deadline_at": state.deadline_at,
-        "remaining": 0.0 if revealed else round(max(0.0, state.deadline_at - now), 3),
+        "paused": state.paused_remaining is not None,
+        "remaining": 0.0 if revealed else round(remaining(state, now), 3),
         "answered_teams": sorted(state.guesses),
     }
     own = state.guesses.get(team_id) if team_id else None

@@ -8,6 +8,7 @@ to hold nothing of its author.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -446,3 +447,64 @@ def test_players_who_leave_while_answers_come_in_are_no_longer_counted() -> None
     # whether the leaver wrote a question still to be played.
     flow.leave(room, PACK, state.questions[-1].author, T0 + 4)
     assert counts() == (2, 0)
+
+
+# -- the host's clock: pause, resume, more time -----------------------------------
+
+
+def test_the_host_pauses_resumes_and_extends_a_question_as_a_riddle() -> None:
+    room = make_room()
+    refused("no_open_question", room, lambda: flow.pause(room, PACK, T0 + 1))
+    refused("no_open_question", room, lambda: flow.extend(room, PACK, 30, T0 + 1))
+    play_to_questions(room)  # the first question opens at T0 + 10, for 40 s
+    state = room.whoswho
+    assert state is not None
+    author = state.questions[0].author
+    chooser = next(p for p in room.players.values() if p.id != author)
+    refused("not_paused", room, lambda: flow.resume(room, PACK, T0 + 15))
+    with changes.tracking(room) as changed:
+        flow.pause(room, PACK, T0 + 20)
+    written, _ = parts.changed_parts(room, changed)
+    assert parts.WHOSWHO in written and parts.join(parts.split(room)) == room
+    refused("already_paused", room, lambda: flow.pause(room, PACK, T0 + 21))
+    # Paused: no answer is taken, the clock stands, nothing falls due.
+    refused("paused", room, lambda: whoswho.choose(room, PACK, chooser.id, T0 + 22, chosen=author))
+    assert flow.next_deadline(room, PACK, T0 + 22) is None
+    assert not flow.tick(room, PACK, T0 + 500) and state.stage == "open"
+    shown = views.build(room, PACK, T0 + 500, "screen")["whoswho"]["question"]
+    assert shown["paused"] is True and shown["remaining"] == 30.0 and shown["time_limit"] == 40
+    # +30 s while paused; bad amounts change nothing.
+    for bad in (0, 601, True, 1.5, "30"):
+        refused("invalid_field", room, functools.partial(flow.extend, room, PACK, bad, T0 + 501))
+    flow.extend(room, PACK, 30, T0 + 501)
+    shown = views.build(room, PACK, T0 + 502, "player", chooser.id)["whoswho"]["question"]
+    assert shown["remaining"] == 60.0 and shown["time_limit"] == 70
+    # Resumed with the 60 s it had left; +30 s more while it runs.
+    flow.resume(room, PACK, T0 + 600)
+    assert state.paused_remaining is None and state.deadline_at == T0 + 660
+    flow.extend(room, PACK, 30, T0 + 610)
+    assert flow.next_deadline(room, PACK, T0 + 610) == T0 + 690
+    shown = views.build(room, PACK, T0 + 610, "screen")["whoswho"]["question"]
+    assert shown["paused"] is False and shown["remaining"] == 80.0 and shown["time_limit"] == 100
+    # Scored on the question's own time: 10 s before the pause, 10 s after it,
+    # of 100: round(100 × (1 − 0.5 × 20/100)) = 90, + 10 for the first right team.
+    whoswho.choose(room, PACK, chooser.id, T0 + 610, chosen=author)
+    assert state.guesses[chooser.team_id].elapsed == 20.0
+    flow.reveal(room, PACK, T0 + 611)
+    assert state.guesses[chooser.team_id].points == 100
+    refused("no_open_question", room, lambda: flow.pause(room, PACK, T0 + 612))
+    refused("no_open_question", room, lambda: flow.resume(room, PACK, T0 + 612))
+
+
+def test_a_paused_question_does_not_time_out_and_ends_at_its_new_deadline() -> None:
+    room = make_room()
+    play_to_questions(room)
+    state = room.whoswho
+    assert state is not None
+    refused("too_late", room, lambda: flow.pause(room, PACK, T0 + 50))  # due, not yet fired
+    flow.pause(room, PACK, T0 + 40)  # 10 s left
+    flow.resume(room, PACK, T0 + 100)
+    assert not flow.tick(room, PACK, T0 + 109)
+    assert flow.tick(room, PACK, T0 + 110)
+    assert state.stage == "revealed" and state.end_reason == "timeout"
+    assert state.ended_at == T0 + 110

@@ -339,3 +339,61 @@ async def test_nobody_can_replay_the_draw_from_the_rooms_public_facts(
             for client in [host, *players]:
                 if not client.closed.done():
                     await client.close()
+
+
+async def test_the_host_pauses_extends_and_resumes_a_question(
+    make_store: Callable[[], RoomStore],
+) -> None:
+    """The host's pause, "+30 s" and resume act on the open question: a paused one takes no
+    answer (``paused``), every view shows its clock stopped and its new time limit."""
+    clock = FakeClock()
+    async with running_server(fast_settings(), store=make_store(), clock=clock) as server:
+        room = await create_room(server.base_url, "Clock", pack="whos-who")
+        host = await RitrovoClient.connect(server.ws_url)
+        await host.hello("host", room=room["code"], token=room["host_token"])
+        screen = await RitrovoClient.connect(server.ws_url)
+        await screen.hello("screen", room=room["code"])
+        players = [await join(server.ws_url, room["code"], name) for name in ("Ada", "Bea")]
+        try:
+            await host.wait_state(lambda s: s["players_count"] == 2)
+            await host.request("next")
+            await refused(host, "no_open_question", "pause")
+            for n, client in enumerate(players):
+                await client.request("whoswho_answer", answers=[{"prompt": n, "text": f"fact {n}"}])
+            await host.wait_state(lambda s: counts(s) == (2, 0))
+            await host.request("next")
+            opened = question(
+                await screen.wait_state(partial(at_question, index=0, revealed=False))
+            )
+            assert opened is not None and opened["paused"] is False
+            limit = opened["time_limit"]
+
+            clock.advance(5)
+            await host.request("pause")
+            await refused(host, "already_paused", "pause")
+            shown = question(
+                await screen.wait_state(lambda s: bool((question(s) or {}).get("paused")))
+            )
+            assert shown is not None and shown["remaining"] == limit - 5
+            for client in players:  # the author is refused as the others: paused comes first
+                await refused(client, "paused", "whoswho_choose", name="Ada")
+            clock.advance(100)
+            await host.request("extend", seconds=30)
+            state = await players[0].wait_state(
+                lambda s: (question(s) or {}).get("time_limit") == limit + 30
+            )
+            shown = question(state)
+            assert shown is not None and shown["paused"] and shown["remaining"] == limit + 25
+
+            await host.request("resume")
+            shown = question(
+                await screen.wait_state(lambda s: (question(s) or {}).get("paused") is False)
+            )
+            assert shown is not None and shown["deadline_at"] == clock.now + limit + 25
+            await host.request("reveal")
+            await host.wait_state(partial(at_question, index=0, revealed=True))
+            await refused(host, "no_open_question", "resume")
+        finally:
+            for client in [host, screen, *players]:
+                if not client.closed.done():
+                    await client.close()

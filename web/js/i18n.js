@@ -133,6 +133,7 @@ const D = {
   "err.offline": ["You are not connected right now.", "Al momento non sei connesso."],
   "err.timeout": ["The server did not answer in time.", "Il server non ha risposto in tempo."],
   "err.paused": ["The host has paused the game.", "Chi conduce ha messo in pausa."],
+  "err.no_open_question": ["No question is open.", "Nessuna domanda è aperta."],
   "err.too_late": ["Time is up for this riddle.", "Il tempo per questo indovinello è scaduto."],
   "err.riddle_closed": ["This riddle is over.", "Questo indovinello è finito."],
   "err.already_solved": ["Your team has already solved it.", "La tua squadra l'ha già risolto."],

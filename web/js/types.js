@@ -104,7 +104,8 @@
  * @property {number} points
  * @property {number} started_at
  * @property {number} deadline_at
- * @property {number} remaining
+ * @property {boolean} paused the host has stopped its clock: no answer is taken
+ * @property {number} remaining seconds left (what counts while paused)
  * @property {string[]} answered_teams
  * @property {{chosen: string, chosen_name: string, by: string, by_name: string}} [team] a player's own team's choice
  * @property {WhosWhoReveal} [reveal] once revealed

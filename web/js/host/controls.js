@@ -1,5 +1,6 @@
 // The console's game controls: "next" (labelled with what it does from
-// here), pause and resume, more time, reveal, skip, finish.
+// here), pause and resume, more time (a riddle, a story's turns, a "Who's
+// who" question), reveal, skip, finish.
 
 import { byId, show, setText } from "../dom.js";
 import { t } from "../i18n.js";
@@ -57,7 +58,8 @@ export function renderControls(st, busy) {
   const riddleOpen = !!r && r.stage === "open";
   const questionOpen = st.phase === "whoswho" && !!st.whoswho && st.whoswho.stage === "open";
   const writing = !!s && s.stage === "writing";
-  const paused = (riddleOpen && !!r && r.paused) || (writing && !!s && s.paused);
+  const question = questionOpen && st.whoswho ? st.whoswho.question : null;
+  const paused = (riddleOpen && !!r && r.paused) || (writing && !!s && s.paused) || (!!question && question.paused);
 
   const next = nextStep(st);
   const nextButton = byId("btn-next", HTMLButtonElement);
@@ -85,9 +87,9 @@ export function renderControls(st, busy) {
     b.disabled = busy || !enabled;
     show(b, visible);
   };
-  set("btn-pause", (riddleOpen || writing) && !paused, !paused);
+  set("btn-pause", (riddleOpen || writing || questionOpen) && !paused, !paused);
   set("btn-resume", paused, paused);
-  set("btn-extend", riddleOpen || writing);
+  set("btn-extend", riddleOpen || writing || questionOpen);
   set("btn-reveal", riddleOpen || questionOpen, ["riddle", "whoswho", "lobby", "between_rounds"].includes(st.phase));
   set("btn-skip", riddleOpen, st.phase === "riddle" || st.phase === "lobby" || st.phase === "between_rounds");
   set("btn-end-writing", writing, !!s);

@@ -36,6 +36,7 @@ export class WhosWhoPanel {
     show(byId("ww-review-box"), ww.stage === "answering");
     show(byId("ww-question-box"), !!q);
     show(byId("ww-countdown"), ww.stage === "open");
+    show(byId("ww-paused"), ww.stage === "open" && !!q && q.paused);
     if (!q) {
       this.countdown.stop();
       setText(byId("ww-heading"), t("whoswho.title"));
@@ -71,7 +72,7 @@ export class WhosWhoPanel {
     setText(byId("ww-text"), q.text);
     setText(byId("ww-prompt"), t("whoswho.prompt_was", { text: ww.prompts[q.prompt] || "" }));
     const key = `${ww.round_index}:${q.index}`;
-    if (ww.stage === "open") this.countdown.set({ deadlineAt: q.deadline_at, total: q.time_limit, key });
+    if (ww.stage === "open") this.countdown.set({ deadlineAt: q.deadline_at, paused: q.paused, remaining: q.remaining, total: q.time_limit, key });
     else this.countdown.set({ deadlineAt: null, key });
     const playing = st.teams.filter((team) => team.players_count > 0).length;
     setText(byId("ww-answered"), t("whoswho.teams_answered", { n: q.answered_teams.length, count: playing }));

@@ -65,6 +65,7 @@ export class WhosWhoView {
     const open = ww.stage === "open" && !!q;
     show(byId("ww-countdown-box"), open);
     show(byId("ww-timebar-box"), open);
+    show(byId("ww-paused"), open && !!q && q.paused);
     if (!q) {
       this.countdown.stop();
       setText(byId("ww-heading"), t("whoswho.title"));
@@ -75,7 +76,7 @@ export class WhosWhoView {
     setText(byId("ww-text"), q.text);
     setText(byId("ww-prompt"), t("whoswho.prompt_was", { text: ww.prompts[q.prompt] || "" }));
     const key = `${ww.round_index}:${q.index}`;
-    this.countdown.set(open ? { deadlineAt: q.deadline_at, total: q.time_limit, key } : { deadlineAt: null, key });
+    this.countdown.set(open ? { deadlineAt: q.deadline_at, paused: q.paused, remaining: q.remaining, total: q.time_limit, key } : { deadlineAt: null, key });
     if (open) this.renderOpen(st, q, mine, me);
     else this.renderRevealed(st, q, me);
     if (this.announced !== `${key}:${ww.stage}`) {
@@ -140,6 +141,9 @@ export class WhosWhoView {
     show(byId("ww-chooser"), !yours && !chosen);
     const playing = st.teams.filter((team) => team.players_count > 0).length;
     setText(byId("ww-teams-answered"), t("whoswho.teams_answered", { n: q.answered_teams.length, count: playing }));
+    // Paused by the host: the question takes no answer until it resumes.
+    for (const control of [byId("ww-name", HTMLInputElement), byId("ww-name-button", HTMLButtonElement)]) control.disabled = q.paused;
+    for (const button of byId("ww-people").querySelectorAll("button")) button.disabled = q.paused;
     if (yours || chosen) return;
     const people = st.teams
       .flatMap((team) => team.players.map((p) => ({ id: p.id, name: p.name, team: team.name })))
@@ -153,7 +157,7 @@ export class WhosWhoView {
       (p) =>
         h(
           "button",
-          { type: "button", class: "btn option-btn", dataset: { fk: `person-${p.id}` }, onclick: () => this.choose({ player: p.id }) },
+          { type: "button", class: "btn option-btn", dataset: { fk: `person-${p.id}` }, disabled: q.paused, onclick: () => this.choose({ player: p.id }) },
           p.name,
           " ",
           h("span", { class: "muted small" }, `(${p.team})`),

@@ -27,6 +27,7 @@ export class WhosWhoStage {
     show(byId("ww-text"), !!q);
     show(byId("ww-clock"), !!q && ww.stage === "open");
     show(byId("ww-reveal"), !!q && !!q.reveal);
+    show(byId("ww-paused"), !!q && ww.stage === "open" && q.paused);
     if (!q) {
       this.countdown.stop();
       setText(byId("ww-kicker"), st.round ? st.round.title : t("whoswho.title"));
@@ -45,7 +46,7 @@ export class WhosWhoStage {
     setText(byId("ww-heading"), t("whoswho.who_wrote"));
     setText(byId("ww-text"), `“${q.text}”`);
     const key = `${ww.round_index}:${q.index}`;
-    if (ww.stage === "open") this.countdown.set({ deadlineAt: q.deadline_at, total: q.time_limit, key });
+    if (ww.stage === "open") this.countdown.set({ deadlineAt: q.deadline_at, paused: q.paused, remaining: q.remaining, total: q.time_limit, key });
     else this.countdown.set({ deadlineAt: null, key });
     const playing = st.teams.filter((team) => team.players_count > 0).length;
     const reveal = q.reveal;
