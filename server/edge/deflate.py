@@ -26,6 +26,7 @@ message does not touch the client's decompressor, so the streams stay whole.
 from __future__ import annotations
 
 import asyncio
+import struct
 import zlib
 from collections import OrderedDict
 from typing import Any, NamedTuple
@@ -299,6 +300,28 @@ def inflate(payload: bytes, limit: int, window: int = zlib.MAX_WBITS) -> bytes |
     if len(data) > limit:
         return None
     return data
+
+
+def framed(payload: bytes) -> bytes:
+    """``payload`` as a whole server frame on the wire: a text message, RSV1 set if ``Deflated``.
+
+    What aiohttp's ``_write_websocket_frame`` writes for a server (no mask),
+    built once for every connection that gets the same payload.
+    """
+    first = 0xC1 if type(payload) is Deflated else 0x81  # FIN, (RSV1,) text
+    size = len(payload)
+    if size < 126:
+        header = _HEAD1(first, size)
+    elif size < 65536:
+        header = _HEAD2(first, 126, size)
+    else:
+        header = _HEAD3(first, 127, size)
+    return header + payload
+
+
+_HEAD1 = struct.Struct("!BB").pack
+_HEAD2 = struct.Struct("!BBH").pack
+_HEAD3 = struct.Struct("!BBQ").pack
 
 
 async def send(ws: Any, payload: Deflated) -> None:

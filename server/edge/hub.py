@@ -82,6 +82,14 @@ def _behind(conn: Connection, seq: int) -> bool:
     return seq > conn.last_seq_sent
 
 
+def _framed(payload: bytes, wires: dict[int, bytes]) -> bytes:
+    """``payload``'s frame, built once for the connections of one write that share it."""
+    wire = wires.get(id(payload))
+    if wire is None:
+        wire = wires[id(payload)] = deflate.framed(payload)
+    return wire
+
+
 def _biggest_first(group: tuple[tuple[str, int, int], list[Connection]]) -> int:
     return -len(group[1])
 
@@ -319,13 +327,31 @@ class RoomHub:
         return busy
 
     def _write(self, frames: list[tuple[Connection, bytes, str]]) -> None:
-        """Write ``frames`` now, in order, and count them by kind."""
+        """Write ``frames`` now, in order, and count them by kind.
+
+        A connection's frames in a row (a patch and its ``you``) go in one
+        socket write, and a payload many connections get is framed once.
+        """
         counts: Counter[str] = Counter()
-        for conn, data, kind in frames:
+        wires: dict[int, bytes] = {}  # framed payloads, by id (alive in ``frames``)
+        index, end = 0, len(frames)
+        while index < end:
+            conn, data, kind = frames[index]
+            index += 1
             if kind == CLOSE:
                 _close_room_connection(conn)
-            elif conn.deliver(data):
-                counts[kind] += 1
+                continue
+            payloads, kinds = [data], [kind]
+            while index < end and frames[index][0] is conn and frames[index][2] != CLOSE:
+                payloads.append(frames[index][1])
+                kinds.append(frames[index][2])
+                index += 1
+            if len(payloads) == 1:
+                wire = _framed(data, wires)
+            else:
+                wire = b"".join([_framed(payload, wires) for payload in payloads])
+            if conn.deliver_framed(wire, payloads):
+                counts.update(kinds)
         for kind, count in counts.items():
             self.metrics.message_out(kind, count)
 

@@ -301,6 +301,24 @@ async def test_without_the_extension_a_compressed_frame_is_a_protocol_error() ->
     assert await failure(queue) == 1002
 
 
+async def test_a_framed_payload_reads_back_whole_at_every_header_length() -> None:
+    # deflate.framed builds a server frame once for the connections that share
+    # it (edge/hub.py): aiohttp's own reader, as a client uses, must read it
+    # back at the three header lengths, compressed or not.
+    loop = asyncio.get_running_loop()
+    for size in (5, 125, 126, 65_535, 65_536, 200_000):
+        text = ('{"t":"' + "x" * size + '"}').encode()
+        for payload in (text, deflate.deflate(text)):
+            queue = WebSocketDataQueue(BaseProtocol(loop), 2**22, loop=loop)
+            read = WebSocketReader(queue, 2**22, True, True)
+            wire = deflate.framed(payload)
+            read.feed_data(wire[:3])  # cut inside the header
+            read.feed_data(wire[3:])
+            message = await queue.read()
+            assert message.type == WSMsgType.TEXT
+            assert message.data == text.decode()
+
+
 # -- on a real server --------------------------------------------------------------
 
 
