@@ -12,7 +12,9 @@ host's ``mentoring`` option then prefers one of each in a pair.
 
 A pairing runs only while no round does (lobby, between rounds, after the
 game): the meeting tool's breakout rooms and a riddle do not mix. Starting a
-round ends it. Like every rule, each command refuses before it changes
+round ends it. A player who leaves the room (or is removed) mid-rotation
+leaves their group (``player_left``): a partner left alone joins another
+group at once rather than wait for the next rotation. Like every rule, each command refuses before it changes
 anything, and is deterministic: a seed the host does not give is derived
 from the room and ``now``, so a retried command draws the same groups.
 
@@ -25,6 +27,7 @@ breakout rooms (``assignment_view``).
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -38,6 +41,7 @@ from .pairing import (
     Pairing,
     breakout_text,
     choose_prompt,
+    regroup,
     session_groups,
     start_pairing,
 )
@@ -245,6 +249,28 @@ def tick(room: Room, now: float) -> bool:
     return True
 
 
+def player_left(room: Room, player_id: str) -> None:
+    """A player left the room (or was removed) during a rotation: out of their group; a
+    partner left alone joins another group (``pairing.regroup``). Call it once they are
+    out of ``room.players``.
+
+    The rotation becomes a new ``Pairing`` (same rotation, prompt and timer),
+    never the same one changed: views index a pairing's groups once per
+    pairing object (``group_index``, ``views.Rows``).
+    """
+    current = room.pairings.current
+    if current is None or player_id not in group_index(current):
+        return
+    teams = {pid: p.team_id for pid, p in room.players.items()}
+    groups = regroup(
+        current.groups, player_id, history=session_groups(room.pairings.past), teams=teams
+    )
+    if groups is None:
+        return
+    changes.pairings(room)
+    room.pairings.current = dataclasses.replace(current, groups=groups)
+
+
 def next_deadline(room: Room) -> float | None:
     current = room.pairings.current
     return None if current is None else current.deadline_at
@@ -271,7 +297,8 @@ def set_mentoring_role(room: Room, player_id: str, role: object) -> None:
 
 # A pairing's index of who is in which group, by the pairing object (kept
 # alive beside its index, so its id stays its own). A pairing's groups never
-# change once drawn (a shuffle draws a new one), so the index stays right;
+# change once drawn (a shuffle draws a new one, a player who leaves makes a new
+# one: ``player_left``), so the index stays right;
 # each player's view then finds their group in O(1), not by a scan of the
 # groups per player per flush.
 _GROUP_INDEX: dict[int, tuple[Pairing, dict[str, int]]] = {}
@@ -347,7 +374,7 @@ def summary_view(room: Room) -> dict[str, Any] | None:
         return None
     return {
         "rotation": current.rotation,
-        "groups": len(current.groups),
+        "groups": sum(1 for g in current.groups if g),  # a player who left may empty one
         "players": sum(len(g) for g in current.groups),
         "prompt": room.pairings.prompt,
         "mentoring": room.pairings.mentoring,
@@ -377,6 +404,7 @@ def assignment_view(room: Room) -> dict[str, Any] | None:
                 "players": [{"id": pid, "name": names[pid]} for pid in group],
             }
             for number, group in enumerate(current.groups, start=1)
+            if group  # emptied by a player who left: its number stays unused
         ],
         "text": {
             language: breakout_text(current.groups, names, language=language)

@@ -335,17 +335,21 @@ def move_player(
 
 def leave(room: Room, pack: Pack | None, player_id: str, now: float) -> None:
     """A player leaves for good; in a story round their turn passes on, in a "Who's who"
-    round they no longer count as answered or skipped."""
+    round they no longer count as answered or skipped, in a coffee pairing a partner
+    left alone joins another group."""
     rooms.leave(room, player_id, now)
     whoswho.player_left(room, player_id)
+    coffee.player_left(room, player_id)
     on_presence_changed(room, pack, now)
 
 
 def kick(room: Room, pack: Pack | None, player_id: object, now: float) -> None:
     """Remove a player for good; in a story round their turn passes on, in a "Who's who"
-    round they no longer count as answered or skipped."""
+    round they no longer count as answered or skipped, in a coffee pairing a partner
+    left alone joins another group."""
     player = rooms.kick(room, player_id, now)
     whoswho.player_left(room, player.id)
+    coffee.player_left(room, player.id)
     on_presence_changed(room, pack, now)
 
 

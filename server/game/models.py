@@ -257,7 +257,8 @@ class Pairings:
 
     ``past`` is what "no repeats" weighs: every group of the session's
     earlier rotations. Stored as one part of its own (``store/parts.py``),
-    written only by the pairing commands and the rounds that end a pairing.
+    written only by the pairing commands, the rounds that end a pairing, and a
+    player who leaves one (``coffee.player_left``).
     """
 
     current: Pairing | None = None

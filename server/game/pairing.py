@@ -111,7 +111,10 @@ class Pairing:
     """One rotation of coffee pairing, as a room keeps it (plain JSON-able data).
 
     ``groups[i]`` is breakout room ``i + 1``: player ids, pairs and at most
-    one trio. The timer is a stored deadline: ``started_at + seconds``.
+    one trio as drawn. Once a player leaves mid-rotation (``regroup``) a
+    group may be larger (the one left alone joined it) or empty (its
+    breakout room stands empty: the numbers people were given never shift).
+    The timer is a stored deadline: ``started_at + seconds``.
     """
 
     rotation: int  # 1 for the session's first pairing
@@ -218,6 +221,49 @@ def start_pairing(
         seconds=float(seconds),
         seed=seed,
     )
+
+
+def regroup(
+    groups: Sequence[Sequence[str]],
+    gone: str,
+    *,
+    history: Iterable[Sequence[str]],
+    teams: Mapping[str, str],
+) -> list[list[str]] | None:
+    """The groups of a running rotation after ``gone`` left it; None if they were in none.
+
+    ``gone`` is taken out of their group. If that leaves one person alone,
+    they join another group with someone in it rather than wait for the
+    next rotation: the smallest (a pair before a trio), then the one where
+    they repeat fewest meetings of ``history``, then the one with fewest of
+    their team (``teams``), then the lowest breakout room. Their own group
+    stays in its place, empty, so that nobody else's breakout room number
+    changes. With nobody else in the rotation they stay alone. O(players).
+    """
+    at = next((gi for gi, group in enumerate(groups) if gone in group), None)
+    if at is None:
+        return None
+    regrouped = [list(group) for group in groups]
+    regrouped[at].remove(gone)
+    if len(regrouped[at]) != 1:
+        return regrouped
+    lone = regrouped[at][0]
+    met = {other for a, b in meetings(g for g in history if lone in g) for other in (a, b)}
+    team = teams.get(lone)
+
+    def cost(gi: int) -> tuple[int, int, int, int]:
+        group = regrouped[gi]
+        repeats = sum(pid in met for pid in group)
+        same_team = sum(team is not None and teams.get(pid) == team for pid in group)
+        return (len(group), repeats, same_team, gi)
+
+    others = [gi for gi, group in enumerate(regrouped) if gi != at and group]
+    if not others:
+        return regrouped  # nobody else is in the rotation: they stay alone
+    chosen = min(others, key=cost)
+    regrouped[chosen].append(lone)
+    regrouped[at] = []
+    return regrouped
 
 
 def _check_seed(seed: object) -> None:
@@ -831,6 +877,9 @@ _BREAKOUT_WORDS: dict[Language, dict[str, str]] = {
         "title": "Breakout rooms",
         "room": "Room",
         "trio": "trio",
+        "trios": "trios",
+        "group": "group",
+        "groups": "groups",
         "pair": "pair",
         "pairs": "pairs",
         "and": "and",
@@ -840,6 +889,9 @@ _BREAKOUT_WORDS: dict[Language, dict[str, str]] = {
         "title": "Sale per sottogruppi",
         "room": "Sala",
         "trio": "terzetto",
+        "trios": "terzetti",
+        "group": "gruppo",
+        "groups": "gruppi",
         "pair": "coppia",
         "pairs": "coppie",
         "and": "e",
@@ -859,10 +911,15 @@ class BreakoutRow:
 
 
 def breakout_rows(groups: Sequence[Sequence[str]], names: Mapping[str, str]) -> list[BreakoutRow]:
-    """The groups as numbered rows of display names (``names``: player id -> name)."""
+    """The groups as numbered rows of display names (``names``: player id -> name).
+
+    A group left empty by a player who left (``regroup``) has no row; the
+    others keep their numbers.
+    """
     return [
         BreakoutRow(number, tuple(names[pid] for pid in group))
         for number, group in enumerate(groups, start=1)
+        if group
     ]
 
 
@@ -877,12 +934,19 @@ def breakout_text(
     """
     words = _BREAKOUT_WORDS[language]
     rows = breakout_rows(groups, names)
-    pairs = sum(not row.is_trio for row in rows)
-    trios = len(rows) - pairs
+    pairs = sum(len(row.names) == 2 for row in rows)
+    trios = sum(row.is_trio for row in rows)
+    # Only once a player left mid-rotation: one alone, or a trio that took them in.
+    others = len(rows) - pairs - trios
     people = sum(len(row.names) for row in rows)
-    summary = f"{pairs} {words['pair'] if pairs == 1 else words['pairs']}"
+    counts = [f"{pairs} {words['pair'] if pairs == 1 else words['pairs']}"]
     if trios:
-        summary += f" {words['and']} {trios} {words['trio']}"
+        counts.append(f"{trios} {words['trio'] if trios == 1 else words['trios']}")
+    if others:
+        counts.append(f"{others} {words['group'] if others == 1 else words['groups']}")
+    summary = (
+        counts[-1] if len(counts) == 1 else f"{', '.join(counts[:-1])} {words['and']} {counts[-1]}"
+    )
     lines = [f"{words['title']}: {summary}, {people} {words['people']}"]
     for row in rows:
         trio = f" ({words['trio']})" if row.is_trio else ""

@@ -270,3 +270,62 @@ def test_views_keep_the_pairing_from_one_flush_to_the_next() -> None:
     shuffled = views.build(room, PACK, T0 + 2, "host", shared=views.Build(room, rows))["pairing"]
     assert shuffled["assignment"] is not first["host"]["assignment"]
     assert shuffled["started_at"] == T0 + 2
+
+
+# -- a player leaves a running rotation -----------------------------------------------
+
+
+def test_a_partner_left_alone_joins_another_group_at_once() -> None:
+    room = make_room(9)
+    coffee.start(room, PACK, 300, T0, seed=4)
+    current = room.pairings.current
+    assert current is not None
+    gone, lone = next(g for g in current.groups if len(g) == 2)
+    stamps = {pid: views.private_stamp(room, pid) for pid in room.players if pid != gone}
+    rows = views.Rows()
+    before = views.build(room, PACK, T0, "host", shared=views.Build(room, rows))["pairing"]
+    at = coffee.group_index(current)[lone]
+    with changes.tracking(room) as changed:
+        flow.leave(room, PACK, gone, T0 + 10)
+    written, _ = parts.changed_parts(room, changed)
+    assert parts.PAIRINGS in written and parts.join(parts.split(room)) == room
+    after = room.pairings.current
+    assert after is not None and after is not current
+    assert (after.rotation, after.started_at, after.seconds) == (1, T0, 300)
+    # A pair (not the trio) took them in; their old breakout room stands empty.
+    assert after.groups[at] == [] and sorted(len(g) for g in after.groups) == [0, 2, 3, 3]
+    joined = coffee.group_index(after)[lone]
+    assert len(current.groups[joined]) == 2 and after.groups[joined][-1] == lone
+    you = views.private_view(room, lone)["pairing"]
+    assert you["breakout"] == joined + 1
+    assert sorted(m["id"] for m in you["with"]) == sorted(current.groups[joined])
+    # Exactly the moved player's and their new partners' `you` frames change.
+    moved = {pid for pid in stamps if views.private_stamp(room, pid) != stamps[pid]}
+    assert moved == {lone, *current.groups[joined]}
+    host = views.build(room, PACK, T0 + 10, "host", shared=views.Build(room, rows))["pairing"]
+    assert host["assignment"] is not before["assignment"]
+    assert host["groups"] == 3 and host["players"] == 8
+    assert [g["breakout"] for g in host["assignment"]["groups"]] == [
+        n + 1 for n, g in enumerate(after.groups) if g
+    ]
+    assert f"Room {at + 1}:" not in host["assignment"]["text"]["en"]
+    assert "2 trios" in host["assignment"]["text"]["en"]
+
+
+def test_a_partner_removed_with_nobody_else_leaves_the_other_alone() -> None:
+    room = make_room(3)
+    coffee.start(room, PACK, 300, T0, seed=1)
+    trio = room.pairings.current
+    assert trio is not None and sizes(room) == [3]
+    first, second, third = trio.groups[0]
+    flow.kick(room, PACK, first, T0 + 5)  # a trio becomes a pair: nobody moves
+    assert sizes(room) == [2]
+    flow.kick(room, PACK, second, T0 + 6)
+    assert sizes(room) == [1]
+    you = views.private_view(room, third)["pairing"]
+    assert you["with"] == [] and you["breakout"] == 1
+    # A player who joined after the rotation started is in no group: nothing moves.
+    late = rooms.join(room, name="Late", team_id=None, token_hash="late", now=T0 + 7)
+    current = room.pairings.current
+    flow.leave(room, PACK, late.id, T0 + 8)
+    assert room.pairings.current is current

@@ -455,6 +455,70 @@ def test_breakout_rows_number_the_groups_from_one() -> None:
     ]
 
 
+def test_breakout_text_after_a_player_left_keeps_the_room_numbers() -> None:
+    names = {**NAMES, "f": "Fabio", "g": "Gaia"}
+    groups = [["a", "b", "f"], [], ["c", "d", "e", "g"]]
+    assert pairing.breakout_text(groups, names) == (
+        "Breakout rooms: 0 pairs, 1 trio and 1 group, 7 people\n"
+        "Room 1: Ada, Bruno, Fabio (trio)\n"
+        "Room 3: Chiara, Dario, Elena, Gaia\n"
+    )
+    assert pairing.breakout_text([["a"]], NAMES, language="it") == (
+        "Sale per sottogruppi: 0 coppie e 1 gruppo, 1 persone\nSala 1: Ada\n"
+    )
+
+
+# -- A player leaves a running rotation ----------------------------------------------
+
+TEAMS = {"a": "t1", "b": "t2", "c": "t1", "d": "t2", "e": "t1", "f": "t2", "g": "t1"}
+
+
+def test_a_partner_left_alone_joins_a_pair_rather_than_the_trio() -> None:
+    groups = [["a", "b"], ["c", "d", "e"], ["f", "g"]]
+    # The trio would be fresher for "a" (they met "f" before): a pair still comes first.
+    after = pairing.regroup(groups, "b", history=[["a", "f"]], teams=TEAMS)
+    assert after == [[], ["c", "d", "e"], ["f", "g", "a"]]
+    assert groups == [["a", "b"], ["c", "d", "e"], ["f", "g"]]  # not changed in place
+
+
+def test_among_pairs_the_one_left_alone_prefers_fresh_then_other_teams() -> None:
+    groups = [["a", "b"], ["c", "d"], ["f", "g"], ["e", "x"]]
+    teams = {**TEAMS, "x": "t1"}
+    # c-d and f-g both hold one of a's team (t1); e-x holds two: f-g has a met before.
+    assert pairing.regroup(groups, "b", history=[["a", "f"]], teams=teams) == [
+        [],
+        ["c", "d", "a"],
+        ["f", "g"],
+        ["e", "x"],
+    ]
+    # Nobody met before: the lowest breakout room among the equal ones.
+    assert pairing.regroup(groups, "b", history=[], teams=teams) == [
+        [],
+        ["c", "d", "a"],
+        ["f", "g"],
+        ["e", "x"],
+    ]
+    fresher = pairing.regroup(groups, "b", history=[["a", "c"]], teams=teams)
+    assert fresher is not None and fresher[2] == ["f", "g", "a"]
+
+
+def test_a_trio_that_loses_one_stays_a_pair_and_nobody_else_moves() -> None:
+    groups = [["a", "b"], ["c", "d", "e"]]
+    assert pairing.regroup(groups, "d", history=[], teams=TEAMS) == [["a", "b"], ["c", "e"]]
+    # The next one left alone joins the trio that took someone in, when it is all there is.
+    assert pairing.regroup([["a", "b"], ["c", "d", "e"]], "a", history=[], teams=TEAMS) == [
+        [],
+        ["c", "d", "e", "b"],
+    ]
+
+
+def test_with_nobody_else_the_one_left_stays_alone() -> None:
+    assert pairing.regroup([["a", "b"]], "a", history=[], teams=TEAMS) == [["b"]]
+    assert pairing.regroup([["a", "b"], []], "b", history=[], teams=TEAMS) == [["a"], []]
+    assert pairing.regroup([["b"]], "b", history=[], teams=TEAMS) == [[]]
+    assert pairing.regroup([["a", "b"]], "z", history=[], teams=TEAMS) is None
+
+
 # -- Mixing teams -------------------------------------------------------------------
 
 

@@ -576,6 +576,10 @@ const D = {
   "pairing.title": ["Coffee pairing", "Coffee pairing"],
   "pairing.rotation": ["Coffee pairing · round {n}", "Coffee pairing · giro {n}"],
   "pairing.you_are_with": ["You're with {names}", "Sei con {names}"],
+  "pairing.alone": [
+    "Your partner has left the room and nobody else is in this pairing: you're on your own until the next round.",
+    "Chi era con te ha lasciato la stanza e in questo pairing non c'è nessun altro: fino al prossimo giro resti senza compagnia.",
+  ],
   "pairing.mate": ["{name} (Team {team})", "{name} (squadra {team})"],
   "pairing.and": [" and ", " e "],
   "pairing.breakout": ["Breakout room {n}", "Sala {n}"],

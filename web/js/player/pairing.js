@@ -1,7 +1,9 @@
 // Coffee pairing on the player's phone: who you are with, your breakout
 // room, the conversation prompt and the timer (all from your own `you`
 // message: nobody else's group reaches this page); and, in the lobby, the
-// mentoring choice ("new here" / "experienced").
+// mentoring choice ("new here" / "experienced"). A partner who leaves moves
+// you into another group (a new breakout room) or, with nobody else, leaves
+// you on your own: the card says so.
 
 import { byId, show, setText, $$ } from "../dom.js";
 import { t } from "../i18n.js";
@@ -51,12 +53,12 @@ export class PairingCard {
     const timer = mine || summary;
     this.countdown.set({ deadlineAt: timer.deadline_at, total: timer.seconds, key: `${timer.rotation}:${timer.started_at}` });
     if (!mine) return;
-    const withText = t("pairing.you_are_with", { names: mateNames(mine) });
+    const withText = mine.with.length ? t("pairing.you_are_with", { names: mateNames(mine) }) : t("pairing.alone");
     const breakout = t("pairing.breakout", { n: mine.breakout });
     setText(byId("pairing-with"), withText);
     setText(byId("pairing-breakout"), breakout);
     setText(byId("pairing-prompt"), mine.prompt);
-    const key = `${mine.rotation}:${mine.started_at}:${mine.breakout}`;
+    const key = `${mine.rotation}:${mine.started_at}:${mine.breakout}:${mine.with.map((m) => m.id).join(",")}`;
     if (this.announced !== key) {
       this.announced = key;
       announce(`${withText}. ${breakout}.`);
