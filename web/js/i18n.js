@@ -596,6 +596,8 @@ const D = {
   "pairing.list": ["Breakout rooms to copy into the meeting tool", "Sale da copiare nello strumento di riunione"],
   "pairing.round_running": ["Coffee pairing waits for the round to end.", "Il coffee pairing aspetta la fine della manche."],
   "circle.title": ["Circle: {name}", "Cerchia: {name}"],
+  "host.circle": ["Opened in the circle", "Aperta nella cerchia"],
+  "host.circle_help": ["(its members, sessions and keepsakes on the circles page)", "(membri, sessioni e ricordi nella pagina delle cerchie)"],
   "circle.explain": [
     "This room belongs to a circle: it remembers who you have met, so that you meet new colleagues next time.",
     "Questa stanza fa parte di una cerchia: ricorda chi hai già incontrato, così la prossima volta conoscerai colleghi nuovi.",

@@ -1,7 +1,8 @@
 // The console's room card: the code, the QR code and the links to share,
-// the lock, and the downloads.
+// the circle the room was opened in (a link to the facilitator's page), the
+// lock, and the downloads.
 
-import { byId, downloadBlob, setText } from "../dom.js";
+import { byId, downloadBlob, setText, show } from "../dom.js";
 import { t } from "../i18n.js";
 import { announce, toast } from "../common.js";
 
@@ -28,6 +29,15 @@ export function renderRoom(st, info, token) {
   const consoleUrl = `${base}#token=${encodeURIComponent(token)}`;
   const consoleInput = byId("console-link", HTMLInputElement);
   if (consoleInput.value !== consoleUrl) consoleInput.value = consoleUrl;
+  // The room's circle, from its public info (id and name: never a token). The
+  // facilitator's page opens it when this device keeps its token.
+  const circle = (info && info.circle) || null;
+  show(byId("room-circle"), !!circle);
+  if (circle) {
+    const link = byId("room-circle-link", HTMLAnchorElement);
+    setText(link, circle.name);
+    link.href = `/circles#${encodeURIComponent(circle.id)}`;
+  }
   byId("lock-toggle", HTMLInputElement).checked = !!st.locked;
   byId("auto-toggle", HTMLInputElement).checked = !!st.auto_advance;
 }
