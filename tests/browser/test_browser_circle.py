@@ -4,9 +4,10 @@ A facilitator (over HTTP) makes a circle and opens two rooms in it. Ada's
 phone joins the first: the player page keeps a device token for the circle
 and shows the circle's card; she is paired with Bea. On the same phone she
 joins the second room under another name: the circle knows her, and her card
-shows what it remembers (her name, that she met Bea). "Forget me" deletes
-it: the circle's export no longer names her and the phone drops its token.
-The console's "Mix teams" deals the second room's players in the lobby.
+shows what it remembers (her name, that she met Bea, and her line of the
+first room's keepsake). "Forget me" deletes it: the circle's export no
+longer names her and the phone drops its token. The console shows the
+room's circle and deals its players with "Mix teams" in the lobby.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ async def test_a_returning_phone_is_remembered_and_can_be_forgotten(pages: Pages
             await host.request("start_pairing", seconds=300)
             await expect(ada.locator("#pairing-card")).to_contain_text("Bea")
             await host.request("end_pairing")
+            await host.request("finish")  # the circle keeps the session's keepsake
         finally:
             await host.close()
 
@@ -67,6 +69,7 @@ async def test_a_returning_phone_is_remembered_and_can_be_forgotten(pages: Pages
         memory = card.locator("#circle-memory")
         await expect(memory).to_contain_text("Your name: Ada R.")
         await expect(memory).to_contain_text("met Bea")
+        await expect(memory.locator(".circle-keepsake")).to_contain_text("You met 1 new colleague")
         async with http.get(f"{base}/api/circles/{circle['id']}/export", headers=facilitator) as r:
             exported = await r.json()
         assert sorted(m["name"] for m in exported["members"]) == ["Ada R.", "Bea"]
@@ -75,6 +78,9 @@ async def test_a_returning_phone_is_remembered_and_can_be_forgotten(pages: Pages
         console = (await pages.open("host")).page
         await console.goto(f"{base}/host/{room2['code']}#token={room2['host_token']}")
         await expect(console.locator("#conn")).to_have_attribute("data-status", "connected")
+        circle_link = console.locator("#room-circle-link")  # the room's circle, and its page
+        await expect(circle_link).to_have_text("Marketing, Milan")
+        await expect(circle_link).to_have_attribute("href", f"/circles#{circle['id']}")
         await console.get_by_role("button", name="Mix teams").click()
         await expect(console.locator("#toast")).to_have_text("Teams mixed.")
 

@@ -3,7 +3,11 @@
 // small card: what the circle remembers about you, and "forget me".
 //
 // One token per circle, made here and kept in localStorage: circles cannot
-// be linked to each other by it. The server keeps only its hash.
+// be linked to each other by it. The server keeps only its hash. What the
+// circle remembers is listed per session: whom you met, your team-mates and,
+// once the session's keepsake is kept, your lines of it (your team's place,
+// the stories you wrote in, your "Who's who" answers, how many new colleagues
+// you met). Everything people typed is set as text.
 
 import { byId, h, show, setText } from "../dom.js";
 import { t } from "../i18n.js";
@@ -12,11 +16,37 @@ import { askConfirm, store, toast } from "../common.js";
 /** @typedef {{id: string, name: string}} CircleRef */
 
 /**
+ * A member's lines of a session's kept keepsake (each key only when there is something to say).
+ * @typedef {object} CircleKeepsake
+ * @property {{rank: number, team: string, score: number, points: number}} [podium]
+ * @property {{round: string, team: string}[]} [stories]
+ * @property {{round: string, prompt: string, answer: string, line: string}[]} [whoswho]
+ * @property {number} [met]
+ */
+
+/**
  * What `GET /api/circles/ID/me` answers.
  * @typedef {object} CircleMemory
  * @property {{id: string, name: string, first_seen: number, last_seen: number}} member
- * @property {{room: string, started_at: number, met: string[], team_mates: string[]}[]} sessions
+ * @property {{room: string, started_at: number, name?: string, met: string[], team_mates: string[], keepsake?: CircleKeepsake}[]} sessions
  */
+
+/**
+ * The lines of a session's keepsake that are the member's, one item each.
+ * @param {CircleKeepsake} kept
+ * @returns {HTMLElement[]}
+ */
+export function keepsakeLines(kept) {
+  const lines = [];
+  const podium = kept.podium;
+  if (podium) lines.push(h("li", {}, t("circle.kept_podium", { rank: podium.rank, team: podium.team, score: podium.score, points: podium.points })));
+  for (const story of kept.stories || []) lines.push(h("li", {}, t("circle.kept_story", { round: story.round, team: story.team })));
+  for (const fact of kept.whoswho || []) {
+    lines.push(h("li", {}, t("circle.kept_fact", { prompt: fact.prompt, answer: fact.answer }), fact.line ? ` · “${fact.line}”` : ""));
+  }
+  if (typeof kept.met === "number") lines.push(h("li", {}, t("circle.kept_met", { n: kept.met })));
+  return lines;
+}
 
 /** @param {string} id */
 const deviceKey = (id) => `ritrovo.circle.${id}`;
@@ -96,7 +126,15 @@ export class CircleCard {
       const parts = [];
       if (session.met.length) parts.push(t("circle.met", { names: session.met.join(", ") }));
       if (session.team_mates.length) parts.push(t("circle.team_mates", { names: session.team_mates.join(", ") }));
-      list.append(h("li", {}, `${day}: ${parts.join("; ")}`));
+      const kept = session.keepsake ? keepsakeLines(session.keepsake) : [];
+      list.append(
+        h(
+          "li",
+          {},
+          parts.length ? `${day}: ${parts.join("; ")}` : day,
+          kept.length ? h("ul", { class: "circle-keepsake small", "aria-label": t("circle.kept") }, ...kept) : null,
+        ),
+      );
     }
     if (!memory.sessions.length) list.append(h("li", {}, t("circle.no_sessions")));
     show(list, true);
