@@ -61,6 +61,8 @@ RETRY_PAUSE = 0.002
 # Rooms whose last recorded session this process remembers (to skip writes
 # that would change nothing, such as the teams at every riddle).
 RECORDED_ROOMS = 1000
+# What ``known_before`` computed, by (circle, its version, room, started at).
+KNOWN_CACHED = 64
 
 
 def _hash(token: str) -> str:
@@ -90,8 +92,8 @@ def decode(circle_id: str, stored: Stored, *, keepsakes: bool = True) -> Circle:
                 circle.sessions[session.room] = session
             elif name.startswith(circles.KEEPSAKE) and circle.keepsakes is not None:
                 kept = msgspec.json.decode(data, type=dict[str, Any])
-                circle.keepsakes[name[len(circles.KEEPSAKE) :]] = kept
-    except msgspec.DecodeError as exc:
+                circle.keepsakes[name[len(circles.KEEPSAKE) :]] = circles.upgrade_keepsake(kept)
+    except (msgspec.DecodeError, KeyError, TypeError, IndexError) as exc:
         raise StoreUnavailable(
             "this circle cannot be read", code=ErrorCode.STORE_UNAVAILABLE
         ) from exc
@@ -140,6 +142,7 @@ class CircleService:
         self.keepsake_bytes = keepsake_bytes
         # room code -> (circle, what was last recorded): see ``record``.
         self._recorded: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        self._known: OrderedDict[tuple[str, int, str, float], keepsake.KnownBefore] = OrderedDict()
 
     async def create(self, name: object) -> tuple[Circle, str]:
         """A new circle and its facilitator token (refused: a bad name, ``max_circles`` reached)."""
@@ -333,20 +336,31 @@ class CircleService:
             circles.team_history(circle, code, members),
         )
 
-    async def known_before(self, room: Room, player_id: str | None = None) -> set[tuple[str, str]]:
-        """The pairs of ``room``'s players who met in its circle's earlier sessions (or only
-        ``player_id``'s): ``keepsake.build``'s ``known_before``. Empty outside a circle.
+    async def known_before(self, room: Room) -> keepsake.KnownBefore:
+        """Who among ``room``'s players met whom in its circle's earlier sessions, by player id:
+        ``keepsake.build``'s ``known_before``. Nobody outside a circle.
 
+        Computed once per version of the circle for the room (the last
+        ``KNOWN_CACHED``): the keepsake's routes ask at every request.
         Reads what it needs of ``room`` before its first ``await``.
         """
         circle_id, code, started_at = room.circle, room.code, room.created_at
         members = self._members(room)
-        if not circle_id or len(members) < 2:
-            return set()
-        circle = await self.load(circle_id)
-        if circle is None:
-            return set()
-        return circles.known_pairs(circle, code, started_at, members, player_id)
+        if not circle_id or len(members) < 2 or not circles.valid_id(circle_id):
+            return keepsake.NOBODY_KNOWN
+        stored = await self._load(circle_id, self.clock(), False)
+        if stored is None:
+            return keepsake.NOBODY_KNOWN
+        key = (circle_id, stored.version, code, started_at)
+        known = self._known.get(key)
+        if known is None:
+            circle = decode(circle_id, stored, keepsakes=False)
+            known = circles.known_before(circle, code, started_at)
+            self._known[key] = known
+            while len(self._known) > KNOWN_CACHED:
+                self._known.popitem(last=False)
+        self._known.move_to_end(key)
+        return circles.for_players(known, members)
 
     async def record(self, room: Room, pack: Pack | None = None) -> None:
         """Keep the room's coffee groups and team rosters (as member ids) as its session of the circle.

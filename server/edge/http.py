@@ -700,10 +700,10 @@ class HttpApi:
         """The session's keepsake, as JSON (the page's) or Markdown (a download)."""
         room, viewer = await self._keepsake_room(request)
         pack = await self.service.get_pack(room.pack_id)
-        known: set[tuple[str, str]] = set()
+        known: keepsake.Known = ()
         if room.circle and self.service.circles is not None:
             try:  # colleagues met in the circle's earlier sessions are not new
-                known = await self.service.circles.known_before(room, viewer)
+                known = await self.service.circles.known_before(room)
             except RitrovoError as exc:  # best effort, as the pairing's history
                 log.warning("could not read the circle's history: %s", exc.code)
         body = keepsake.build(room, pack, player_id=viewer, known_before=known)

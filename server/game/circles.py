@@ -18,14 +18,16 @@ function that changes a circle returns the names of the parts it changed.
 A session also keeps each member's name as it was in that room (``names``)
 and, once its room has ended (finished or closed), the room's keepsake as the
 circle keeps it (``keepsake.for_circle``: people as member ids, players who
-are not members left out, at most ``KEEPSAKE_MAX_BYTES``), a part of its own
-(``k:<room code>``) that lives and goes with its session. Its "new
-colleagues" counts leave out the colleagues met in the circle's earlier
-sessions (``known_before``).
+are not members left out, their story lines masked, at most
+``keepsake.CIRCLE_MAX_BYTES``), a part of its own (``k:<room code>``) that
+lives and goes with its session. Its "new colleagues" counts leave out the
+colleagues met in the circle's earlier sessions (``known_before``).
 
-What a member may see of themselves (``about``) and what the facilitator
-exports (``export``) are built here; ``forget`` takes a member out of every
-session and every kept keepsake, so nothing of them is left.
+What a member may see of themselves (``about``: their lines too) and what
+the facilitator exports (``export``, kept keepsakes with the session's
+names, ``expand_keepsake``) are built here; ``forget`` takes a member out of
+every session and every kept keepsake (their story lines masked), so
+nothing of them is left.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ErrorCode, LimitExceeded
+from .keepsake import CIRCLE_KEEPSAKE_VERSION, KnownBefore
 from .rooms import NAME, NAME_MAX_CHARS, TextField, clean_name, clean_text
 
 CIRCLE_NAME = TextField(
@@ -249,14 +252,15 @@ def record_session(
     changed = [SESSION + room]
     held = {m for roster in (*kept_groups, *kept_teams) for m in roster}
     if keepsake is not None:
-        kept_keepsake = strip_keepsake(keepsake, lambda m: m in known)
-        met_now = _met(session.groups + session.teams)
-        before = known_before(circle, room, started_at)
-        for row in kept_keepsake["colleagues"]:
-            member = row["member"]
-            row["met"] = max(
-                0, row["met"] - len(met_now.get(member, set()) & before.get(member, set()))
-            )
+        kept_keepsake = strip_keepsake(upgrade_keepsake(keepsake), lambda m: m in known)
+        rows = kept_keepsake["colleagues"]
+        before = known_before(circle, room, started_at, only=[row[0] for row in rows])
+        if before.masks:
+            today = _masks(session.groups + session.teams, before.bits)
+            for row in rows:
+                row[1] = max(
+                    0, row[1] - (today.get(row[0], 0) & before.masks.get(row[0], 0)).bit_count()
+                )
         if circle.keepsakes is None:
             circle.keepsakes = {}  # only this one is loaded: only its part is written
         circle.keepsakes[room] = kept_keepsake
@@ -275,76 +279,117 @@ def record_session(
     return changed
 
 
-def _met(rosters: Iterable[Sequence[str]], only: str | None = None) -> dict[str, set[str]]:
-    """Member id -> the others they share a roster with (only ``only``'s, when given)."""
-    met: dict[str, set[str]] = {}
+def _masks(rosters: Iterable[Sequence[str]], bits: Mapping[str, int]) -> dict[str, int]:
+    """Member id -> the mask (``bits``) of everyone in a roster with them, themselves included.
+
+    Only the members ``bits`` holds; O(the rosters' sizes).
+    """
+    masks: dict[str, int] = {}
     for roster in rosters:
-        if only is not None:
-            if only in roster:
-                met.setdefault(only, set()).update(m for m in roster if m != only)
-            continue
+        mask = 0
         for m in roster:
-            met.setdefault(m, set()).update(o for o in roster if o != m)
-    return met
+            bit = bits.get(m)
+            if bit is not None:
+                mask |= 1 << bit
+        if mask:
+            for m in roster:
+                if m in bits:
+                    masks[m] = masks.get(m, 0) | mask
+    return masks
 
 
 def known_before(
-    circle: Circle, room: str, started_at: float, only: str | None = None
-) -> dict[str, set[str]]:
-    """Member id -> the members they met (a coffee group, a team) in the sessions before ``room``'s.
+    circle: Circle, room: str, started_at: float, only: Iterable[str] | None = None
+) -> KnownBefore:
+    """Who met whom (a coffee group, a team) in the circle's sessions before ``room``'s, by member id.
 
     Before: the circle's sessions that started earlier (``started_at``, then
-    the room code), ``room``'s own left out. ``only``: that member's alone,
-    which costs their rosters' sizes instead of every roster's square.
+    the room code), ``room``'s own left out. ``only``: these members alone
+    (a room's); else everyone in those sessions. Bit masks: O(the earlier
+    rosters' sizes), where sets of whom each met cost their squares.
     """
     earlier = [
         s
         for s in circle.ordered_sessions()
         if s.room != room and (s.started_at, s.room) < (started_at, room)
     ]
-    return _met((r for s in earlier for r in (*s.groups, *s.teams)), only)
+    rosters = [r for s in earlier for r in (*s.groups, *s.teams)]
+    people = (
+        dict.fromkeys(only) if only is not None else dict.fromkeys(m for r in rosters for m in r)
+    )
+    bits = {m: n for n, m in enumerate(people)}
+    masks = _masks(rosters, bits)
+    for m, mask in list(masks.items()):
+        masks[m] = mask & ~(1 << bits[m])
+    return KnownBefore(bits, {m: mask for m, mask in masks.items() if mask})
 
 
-def known_pairs(
-    circle: Circle,
-    room: str,
-    started_at: float,
-    members: Mapping[str, str],
-    player: str | None = None,
-) -> set[tuple[str, str]]:
-    """The pairs of ``room``'s players who met in the circle's earlier sessions: ``keepsake.build``'s ``known_before``.
-
-    ``members``: player id -> member id, for the room's players who are
-    members. ``player``: only the pairs of that player (a player's keepsake
-    counts theirs alone).
-    """
-    players_of: dict[str, list[str]] = {}
+def for_players(known: KnownBefore, members: Mapping[str, str]) -> KnownBefore:
+    """``known`` (by member id) as a room's players: ``members`` is player id -> member id."""
+    bits: dict[str, int] = {}
+    masks: dict[str, int] = {}
     for player_id, member_id in members.items():
-        players_of.setdefault(member_id, []).append(player_id)
-    only = members.get(player) if player is not None else None
-    if player is not None and only is None:
-        return set()
-    pairs: set[tuple[str, str]] = set()
-    for member_id, others in known_before(circle, room, started_at, only).items():
-        for p in players_of.get(member_id, ()):
-            for other in others:
-                pairs.update((p, o) for o in players_of.get(other, ()))
-    return pairs
+        bit = known.bits.get(member_id)
+        if bit is not None:
+            bits[player_id] = bit
+            mask = known.masks.get(member_id, 0)
+            if mask:
+                masks[player_id] = mask
+    return KnownBefore(bits, masks)
 
 
 # -- kept keepsakes ----------------------------------------------------------
-# The shape ``keepsake.for_circle`` makes: people are {"member": id, "name": ...}
-# in podium[].players, stories[].stories[].writers, whoswho[] and colleagues[].
+# The shape ``keepsake.for_circle`` makes ("v": 2): people are member ids, in
+# podium[].players ([member, points]), stories[].stories[].writers, the lines
+# a story shows ({"text", "member"}; {"hidden": true} for a line hidden, a
+# guest's or a forgotten member's), whoswho[].member and colleagues
+# ([member, count]). Their names are the session's (``CircleSession.names``).
+
+
+def upgrade_keepsake(kept: Mapping[str, Any]) -> dict[str, Any]:
+    """A kept keepsake in the current shape (one stored in the first shape is converted).
+
+    The first shape named people as ``{"member", "name"}`` and kept lines
+    without their writer: those lines are masked, since nobody could be
+    forgotten from them.
+    """
+    if kept.get("v") == CIRCLE_KEEPSAKE_VERSION:
+        return dict(kept)
+    return {
+        **kept,
+        "v": CIRCLE_KEEPSAKE_VERSION,
+        "podium": [
+            {**row, "players": [[p["member"], p["points"]] for p in row["players"]]}
+            for row in kept["podium"]
+        ],
+        "stories": [
+            {
+                **rnd,
+                "stories": [
+                    {
+                        **st,
+                        "writers": [w["member"] for w in st["writers"]],
+                        "lines": [{"hidden": True} for _ in st["lines"]],
+                    }
+                    for st in rnd["stories"]
+                ],
+            }
+            for rnd in kept["stories"]
+        ],
+        "whoswho": [{k: v for k, v in f.items() if k != "author"} for f in kept["whoswho"]],
+        "colleagues": [[c["member"], c["met"]] for c in kept["colleagues"]],
+    }
 
 
 def keepsake_members(kept: Mapping[str, Any]) -> set[str]:
     """The member ids a kept keepsake names."""
-    found = {p["member"] for row in kept["podium"] for p in row["players"]}
-    found |= {
-        w["member"] for rnd in kept["stories"] for st in rnd["stories"] for w in st["writers"]
-    }
+    found = {p[0] for row in kept["podium"] for p in row["players"]}
+    for rnd in kept["stories"]:
+        for st in rnd["stories"]:
+            found.update(st["writers"])
+            found.update(ln["member"] for ln in st["lines"] if "member" in ln)
     found |= {f["member"] for f in kept["whoswho"]}
-    found |= {c["member"] for c in kept["colleagues"]}
+    found |= {c[0] for c in kept["colleagues"]}
     return found
 
 
@@ -352,28 +397,68 @@ def strip_keepsake(kept: Mapping[str, Any], keep: Callable[[str], bool]) -> dict
     """A copy of a kept keepsake without the people ``keep`` refuses.
 
     Their place on their team's podium line and their row of colleagues met
-    go (the team's score and others' counts stay: they name nobody); their
-    name leaves the writers of a story (its lines stay: a line names no
-    writer, so the team's story no longer tells which are theirs); and a
-    "Who's who" fact they wrote goes whole (it is about them).
+    go (the team's score and others' counts stay: they name nobody); they
+    leave a story's writers and their lines are masked as hidden ones (the
+    story keeps its length and the others' lines); and a "Who's who" fact
+    they wrote goes whole (it is about them).
     """
     out = dict(kept)
     out["podium"] = [
-        {**row, "players": [p for p in row["players"] if keep(p["member"])]}
+        {**row, "players": [list(p) for p in row["players"] if keep(p[0])]}
         for row in kept["podium"]
     ]
     out["stories"] = [
         {
             **rnd,
             "stories": [
-                {**st, "writers": [w for w in st["writers"] if keep(w["member"])]}
+                {
+                    **st,
+                    "writers": [w for w in st["writers"] if keep(w)],
+                    "lines": [
+                        dict(ln) if "member" not in ln or keep(ln["member"]) else {"hidden": True}
+                        for ln in st["lines"]
+                    ],
+                }
                 for st in rnd["stories"]
             ],
         }
         for rnd in kept["stories"]
     ]
-    out["whoswho"] = [f for f in kept["whoswho"] if keep(f["member"])]
-    out["colleagues"] = [dict(c) for c in kept["colleagues"] if keep(c["member"])]
+    out["whoswho"] = [dict(f) for f in kept["whoswho"] if keep(f["member"])]
+    out["colleagues"] = [list(c) for c in kept["colleagues"] if keep(c[0])]
+    return out
+
+
+def expand_keepsake(kept: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """A kept keepsake as people read it: each person ``{"member", "name"}`` (``names``:
+    member id -> name), as ``keepsake.build``'s host body shows them.
+
+    Podium players ``{"member", "name", "points"}``, writers ``{"member",
+    "name"}``, a fact's ``author``, colleagues ``{"member", "name", "team", "met"}``.
+    """
+
+    def person(m: str) -> dict[str, str]:
+        return {"member": m, "name": names.get(m, "")}
+
+    team_of = {p[0]: row["team"] for row in kept["podium"] for p in row["players"]}
+    out = {k: v for k, v in kept.items() if k != "v"}
+    out["podium"] = [
+        {**row, "players": [{**person(p[0]), "points": p[1]} for p in row["players"]]}
+        for row in kept["podium"]
+    ]
+    out["stories"] = [
+        {
+            **rnd,
+            "stories": [
+                {**st, "writers": [person(w) for w in st["writers"]]} for st in rnd["stories"]
+            ],
+        }
+        for rnd in kept["stories"]
+    ]
+    out["whoswho"] = [{**f, "author": names.get(f["member"], "")} for f in kept["whoswho"]]
+    out["colleagues"] = [
+        {**person(c[0]), "team": team_of.get(c[0], ""), "met": c[1]} for c in kept["colleagues"]
+    ]
     return out
 
 
@@ -408,7 +493,8 @@ def team_history(circle: Circle, room: str, members: Mapping[str, str]) -> list[
 
 def forget(circle: Circle, member_id: str) -> list[str]:
     """Take a member out of the circle: their record, every group and team they were in,
-    their name in each session and their lines in each kept keepsake (``strip_keepsake``).
+    their name in each session and their part of each kept keepsake
+    (``strip_keepsake``: their story lines masked, their facts, rows and places gone).
 
     The circle's keepsakes must be loaded (``ValueError`` otherwise: they
     would keep the member). Returns the parts changed (their own part and
@@ -436,23 +522,23 @@ def forget(circle: Circle, member_id: str) -> list[str]:
 
 
 def _in_keepsake(kept: Mapping[str, Any], member_id: str) -> dict[str, Any] | None:
-    """One member's lines of a kept keepsake, or None when it has none."""
+    """One member's lines of a kept keepsake (their story lines too), or None when it has none."""
     mine: dict[str, Any] = {}
     for row in kept["podium"]:
         for p in row["players"]:
-            if p["member"] == member_id:
+            if p[0] == member_id:
                 mine["podium"] = {
                     "rank": row["rank"],
                     "team": row["team"],
                     "score": row["score"],
-                    "points": p["points"],
+                    "points": p[1],
                 }
-    stories = [
-        {"round": rnd["round"], "team": st["team"]}
-        for rnd in kept["stories"]
-        for st in rnd["stories"]
-        if any(w["member"] == member_id for w in st["writers"])
-    ]
+    stories = []
+    for rnd in kept["stories"]:
+        for st in rnd["stories"]:
+            lines = [ln["text"] for ln in st["lines"] if ln.get("member") == member_id]
+            if lines or member_id in st["writers"]:
+                stories.append({"round": rnd["round"], "team": st["team"], "lines": lines})
     if stories:
         mine["stories"] = stories
     facts = [
@@ -463,8 +549,8 @@ def _in_keepsake(kept: Mapping[str, Any], member_id: str) -> dict[str, Any] | No
     if facts:
         mine["whoswho"] = facts
     for row in kept["colleagues"]:
-        if row["member"] == member_id:
-            mine["met"] = row["met"]
+        if row[0] == member_id:
+            mine["met"] = row[1]
     return mine or None
 
 
@@ -472,7 +558,8 @@ def about(circle: Circle, member_id: str) -> dict[str, Any]:
     """What the circle remembers about one member, as they may read it.
 
     Each session with the names people had in it, and, when its keepsake is
-    kept (and loaded), the member's lines of it (``keepsake``).
+    kept (and loaded), the member's part of it (``keepsake``: their place on
+    the podium, the stories they wrote with their lines, their facts, their count).
     """
     member = circle.members[member_id]
     current = {m.id: m.name for m in circle.members.values()}
@@ -528,8 +615,16 @@ def export(circle: Circle) -> dict[str, Any]:
                 "groups": s.groups,
                 "teams": s.teams,
                 "names": s.names,
-                "keepsake": (circle.keepsakes or {}).get(s.room),
+                "keepsake": _expanded(circle, s),
             }
             for s in circle.ordered_sessions()
         ],
     }
+
+
+def _expanded(circle: Circle, session: CircleSession) -> dict[str, Any] | None:
+    kept = (circle.keepsakes or {}).get(session.room)
+    if kept is None:
+        return None
+    current = {m.id: m.name for m in circle.members.values()}
+    return expand_keepsake(kept, {**current, **session.names})

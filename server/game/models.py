@@ -249,6 +249,9 @@ class RiddleResult:
     prompt: int = -1
     author_team: str = ""
     line: str = ""
+    # The author's player id: the circle's keepsake names the author by it, not by
+    # name (a newcomer may have a name someone who left had). "" in results stored before.
+    author_id: str = ""
 
 
 @dataclass(slots=True)

@@ -421,6 +421,7 @@ def _end(room: Room, rnd: WhosWhoRound, state: WhosWhoState, now: float, reason:
             end_reason=reason,
             text=question.text,
             author=question.author_name,
+            author_id=question.author,
             prompt=question.prompt,
             author_team=question.author_team,
             line=question.line,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from ritrovo.errors import RitrovoError
 from ritrovo.game import circles, pairing
@@ -243,9 +245,11 @@ def test_the_export_holds_no_token_or_hash() -> None:
 
 
 def kept_keepsake(room: str, people: dict[str, str], met: dict[str, int]) -> dict[str, object]:
-    """A keepsake as ``keepsake.for_circle`` makes it: ``people`` is member id -> name."""
+    """A keepsake as ``keepsake.for_circle`` makes it (people as member ids; ``people`` is
+    member id -> name, only its ids are used): each member wrote one line of the story."""
     ids = list(people)
     return {
+        "v": 2,
         "room": {
             "code": room,
             "name": "Coffee",
@@ -253,24 +257,20 @@ def kept_keepsake(room: str, people: dict[str, str], met: dict[str, int]) -> dic
             "language": "en",
             "phase": "finished",
         },
-        "podium": [
-            {
-                "rank": 1,
-                "team": "Red",
-                "score": 40,
-                "players": [{"member": m, "name": people[m], "points": 20} for m in ids],
-            }
-        ],
+        "podium": [{"rank": 1, "team": "Red", "score": 40, "players": [[m, 20] for m in ids]}],
         "stories": [
             {
                 "round": "Tales",
                 "stories": [
                     {
                         "team": "Red",
-                        "writers": [{"member": m, "name": people[m]} for m in ids],
+                        "writers": ids,
                         "theme": "",
                         "opening": "Once",
-                        "lines": [{"text": "a line"}],
+                        "lines": [
+                            *({"text": f"{people[m]}'s line", "member": m} for m in ids),
+                            {"hidden": True},
+                        ],
                     }
                 ],
             }
@@ -281,13 +281,12 @@ def kept_keepsake(room: str, people: dict[str, str], met: dict[str, int]) -> dic
                 "prompt": "A hidden talent",
                 "answer": f"{people[m]} juggles",
                 "member": m,
-                "author": people[m],
                 "team": "Red",
                 "line": "",
             }
             for m in ids
         ],
-        "colleagues": [{"member": m, "name": people[m], "team": "Red", "met": met[m]} for m in ids],
+        "colleagues": [[m, met[m]] for m in ids],
     }
 
 
@@ -317,13 +316,23 @@ def test_a_session_keeps_its_keepsake_and_the_names_of_then() -> None:
     assert session["name"] == "Ada" and session["met"] == ["Bea", "Cy"]
     assert session["keepsake"] == {
         "podium": {"rank": 1, "team": "Red", "score": 40, "points": 20},
-        "stories": [{"round": "Tales", "team": "Red"}],
+        "stories": [{"round": "Tales", "team": "Red", "lines": ["Ada's line"]}],
         "whoswho": [
             {"round": "Who", "prompt": "A hidden talent", "answer": "Ada juggles", "line": ""}
         ],
         "met": 3,
     }
-    assert circles.export(circle)["sessions"][0]["keepsake"] == kept
+    # The export names people as they were named in the session (Ada, not Ada L.).
+    exported = circles.export(circle)["sessions"][0]["keepsake"]
+    assert exported["podium"][0]["players"][0] == {"member": a, "name": "Ada", "points": 20}
+    assert exported["stories"][0]["stories"][0]["writers"] == [
+        {"member": m, "name": n} for m, n in ((a, "Ada"), (b, "Bea"), (c, "Cy"))
+    ]
+    assert [f["author"] for f in exported["whoswho"]] == ["Ada", "Bea", "Cy"]
+    assert exported["colleagues"][0] == {"member": a, "name": "Ada", "team": "Red", "met": 3}
+    # The guest's line is masked as a hidden one: nobody could forget it on their behalf.
+    lines = kept["stories"][0]["stories"][0]["lines"]
+    assert lines[3] == {"hidden": True} and "Guest's line" not in repr(kept)
     # A later record without a keepsake (the room went on) keeps it, and the names it holds.
     changed = circles.record_session(
         circle, "ROOM01", started_at=NOW, seq=6, groups=[[a, b]], teams=[], names={a: "Ada"}
@@ -353,13 +362,21 @@ def test_forgetting_a_member_takes_their_lines_out_of_every_keepsake() -> None:
     kept = circle.keepsakes["ROOM01"]
     assert a not in repr(kept) and "Ada" not in repr(kept)
     assert a not in circle.sessions["ROOM01"].names
-    # What names nobody stays: the team's score, the story's lines, the others' counts.
-    assert kept["podium"][0]["score"] == 40 and [
-        p["name"] for p in kept["podium"][0]["players"]
-    ] == ["Bea", "Cy"]
-    assert kept["stories"][0]["stories"][0]["lines"] == [{"text": "a line"}]
-    assert [(r["name"], r["met"]) for r in kept["colleagues"]] == [("Bea", 2), ("Cy", 2)]
-    assert [f["author"] for f in kept["whoswho"]] == ["Bea", "Cy"]
+    # What is not hers stays: the team's score, the others' lines and counts; her line is
+    # masked as a hidden one (the story keeps its length).
+    assert kept["podium"][0]["score"] == 40 and kept["podium"][0]["players"] == [[b, 20], [c, 20]]
+    assert kept["stories"][0]["stories"][0]["lines"] == [
+        {"hidden": True},
+        {"text": "Bea's line", "member": b},
+        {"text": "Cy's line", "member": c},
+        {"hidden": True},
+    ]
+    assert kept["stories"][0]["stories"][0]["writers"] == [b, c]
+    assert kept["colleagues"] == [[b, 2], [c, 2]]
+    assert [f["member"] for f in kept["whoswho"]] == [b, c]
+    assert circles.about(circle, b)["sessions"][0]["keepsake"]["stories"][0]["lines"] == [
+        "Bea's line"
+    ]
     # Forgetting needs the keepsakes: a circle loaded without them refuses.
     circle.keepsakes = None
     with pytest.raises(ValueError):
@@ -404,17 +421,55 @@ def test_new_colleagues_leave_out_those_met_in_earlier_sessions() -> None:
         keepsake=kept_keepsake("ROOM02", people, {a: 2, b: 2, c: 3, d: 1}),
     )
     assert circle.keepsakes is not None
-    counts = {r["member"]: r["met"] for r in circle.keepsakes["ROOM02"]["colleagues"]}
+    counts = dict(circle.keepsakes["ROOM02"]["colleagues"])
     assert counts == {a: 1, b: 1, c: 2, d: 0}
-    # The same history for a room's live keepsake, as pairs of its player ids.
+    # The same history for a room's live keepsake, as its player ids.
     members = {"p1": a, "p2": b, "p3": c, "p4": d}
-    assert circles.known_pairs(circle, "ROOM02", NOW + HOUR, members) == {
-        ("p1", "p2"),
-        ("p2", "p1"),
-        ("p3", "p4"),
-        ("p4", "p3"),
-    }
-    assert circles.known_pairs(circle, "ROOM02", NOW + HOUR, members, "p1") == {("p1", "p2")}
-    assert circles.known_pairs(circle, "ROOM02", NOW + HOUR, members, "guest") == set()
+    known = circles.for_players(circles.known_before(circle, "ROOM02", NOW + HOUR), members)
+    pairs = {(p, q) for p in members for q in members if known.knows(p, q)}
+    assert pairs == {("p1", "p2"), ("p2", "p1"), ("p3", "p4"), ("p4", "p3")}
+    assert not known.knows("guest", "p1") and not known.knows("p1", "guest")
     # The first session has nothing before it; nor does a room opened before both.
-    assert circles.known_pairs(circle, "ROOM01", NOW, members) == set()
+    assert circles.known_before(circle, "ROOM01", NOW).masks == {}
+    assert circles.known_before(circle, "ROOM00", NOW - HOUR).masks == {}
+
+
+def test_new_colleagues_of_a_big_circle_cost_its_rosters_not_their_squares() -> None:
+    """500 members in two teams of 250, ten sessions: counting who met whom before
+    (``known_before``, ``record_session``'s counts) goes by bit masks, O(the rosters'
+    sizes); sets of whom each met cost the rosters' squares (0.18-0.64 s per count)."""
+    people = [f"P{n}" for n in range(500)]
+    circle, ids = circle_of(*people)
+    members = [ids[p] for p in people]
+    for n in range(9):
+        half = members[n:] + members[:n]
+        circles.record_session(
+            circle,
+            f"ROOM0{n}",
+            started_at=NOW + n,
+            seq=1,
+            groups=[],
+            teams=[half[:250], half[250:]],
+        )
+    counts = {m: 499 for m in members}
+    kept = kept_keepsake("ROOM09", {m: "x" for m in members}, counts)
+    started = time.perf_counter()
+    for _ in range(3):
+        known = circles.known_before(circle, "ROOM09", NOW + 9)
+    circles.record_session(
+        circle,
+        "ROOM09",
+        started_at=NOW + 9,
+        seq=1,
+        groups=[],
+        teams=[members[:250], members[250:]],
+        keepsake=kept,
+    )
+    elapsed = time.perf_counter() - started
+    assert known.knows(members[0], members[249]) and known.knows(members[0], members[258])
+    assert circle.keepsakes is not None
+    # members[0] met members[1:250] in ROOM00, then others as the teams turned: everyone
+    # on their team today they met before; none of those across.
+    met = dict(circle.keepsakes["ROOM09"]["colleagues"])
+    assert met[members[0]] == 499 - 249
+    assert elapsed < 0.15, elapsed

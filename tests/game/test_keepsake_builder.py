@@ -271,23 +271,99 @@ def test_the_circles_keepsake_names_members_only_and_stays_bounded() -> None:
         flow.advance(room, PACK, T0 + 10)
     room.players[p3].points = 7
     kept = keepsake.for_circle(room, PACK)
-    assert [p["member"] for row in kept["podium"] for p in row["players"]] == ["c1", "c3", "c2"]
-    blue = kept["stories"][0]["stories"][1]
-    assert blue["writers"] == [{"member": "c2", "name": "P1"}]  # P3 wrote too: a guest
-    assert len(blue["lines"]) == 2  # the guest's line stays, named by nobody
-    assert [(c["member"], c["name"], c["met"]) for c in kept["colleagues"]] == [
-        ("c1", "P0", 1),
-        ("c2", "P1", 1),
-        ("c3", "P2", 1),
+    assert kept["v"] == 2
+    assert [p for row in kept["podium"] for p in row["players"]] == [
+        ["c1", 0],
+        ["c3", 0],
+        ["c2", 0],
     ]
-    assert "P3" not in dumped({k: v for k, v in kept.items() if k != "stories"})
+    blue = kept["stories"][0]["stories"][1]
+    assert blue["writers"] == ["c2"]  # P3 wrote too: a guest
+    # Each line with its writer's member id; the guest's masked as a hidden one.
+    assert blue["lines"] == [{"text": "P1 wrote <b>this</b>", "member": "c2"}, {"hidden": True}]
+    assert kept["colleagues"] == [["c1", 1], ["c2", 1], ["c3", 1]]
+    assert "P3 wrote" not in dumped(kept)
+    no_lines = dumped({k: v for k, v in kept.items() if k != "stories"})
+    assert "P0" not in no_lines and "P3" not in no_lines  # no names: the session's
     assert "trimmed" not in kept
-    # Past the bound: the story lines go first, then the stories and facts, then the names.
+    # Past the bound: the story lines go first (from the last story), then the stories,
+    # the facts, and the names last.
     size = len(dumped(kept))
     lines_cut = keepsake.for_circle(room, PACK, max_bytes=size - 1)
-    assert lines_cut["trimmed"] == ["story_lines"]
-    assert lines_cut["stories"][0]["stories"][1]["lines"] == []
+    assert lines_cut["trimmed"] == ["story_lines"] and len(dumped(lines_cut)) <= size - 1
+    red, blue = lines_cut["stories"][0]["stories"]
+    assert blue["lines"] == [] and red["lines"] != []  # one story at a time
     tiny = keepsake.for_circle(room, PACK, max_bytes=10)
-    assert tiny["trimmed"] == ["story_lines", "stories", "whoswho", "names"]
+    assert tiny["trimmed"] == ["story_lines", "stories", "names"]  # (no facts to cut)
     assert tiny["colleagues"] == [] and all(row["players"] == [] for row in tiny["podium"])
     assert [row["team"] for row in tiny["podium"]] == ["Red", "Blue"]
+
+
+def test_a_fact_is_its_authors_by_player_id_not_by_name() -> None:
+    """Who's who facts go to the member who wrote them, found by player id: a newcomer who
+    took the name of an author who left does not inherit the fact (review finding 5)."""
+    room = make_room(4)
+    after_round(room, 0)
+    p0, p1, p2, p3 = list(room.players)
+    for n, pid in enumerate((p0, p1, p2, p3)):
+        rooms.set_member(room, pid, f"c{n + 1}")
+    assert flow.advance(room, PACK, T0) == "round_started"
+    fresh = [[f"{pid}-{n}" for n in range(whoswho.NEW_IDS)] for pid in (p0, p1, p2, p3)]
+    whoswho.answer(room, PACK, p0, [(0, "Lisbon")], None, T0 + 1, fresh[0])
+    whoswho.answer(room, PACK, p1, [(1, "I can juggle")], None, T0 + 1, fresh[1])
+    whoswho.answer(room, PACK, p2, [], None, T0 + 1, fresh[2])
+    whoswho.answer(room, PACK, p3, [], None, T0 + 1, fresh[3])
+    assert flow.advance(room, PACK, T0 + 2, seed=3) == "question_started"
+    state = room.whoswho
+    assert state is not None
+    while True:
+        whoswho.reveal(room, PACK, T0 + 3 + state.index)
+        if not whoswho.has_next(state):
+            break
+        flow.advance(room, PACK, T0 + 10 + state.index)
+    facts = {f["answer"]: f["member"] for f in keepsake.for_circle(room, PACK)["whoswho"]}
+    assert facts == {"Lisbon": "c1", "I can juggle": "c2"}
+    # P0 leaves; someone new joins as "P0", another member.
+    rooms.leave(room, p0, T0 + 40)
+    newcomer = rooms.join(room, name="P0", team_id=room.teams[0].id, token_hash="hn", now=T0 + 41)
+    rooms.set_member(room, newcomer.id, "c9")
+    kept = keepsake.for_circle(room, PACK)
+    assert {f["answer"]: f["member"] for f in kept["whoswho"]} == {"I can juggle": "c2"}
+    assert "c9" not in dumped(kept["whoswho"])
+    # A result stored before results kept their author's id is attributed to nobody.
+    for result in room.riddle_results:
+        result.author_id = ""
+    assert keepsake.for_circle(room, PACK)["whoswho"] == []
+
+
+def test_a_circle_of_200_keeps_its_stories_and_facts() -> None:
+    """Names are the session's, not the keepsake's: 200 members with long names and a
+    story line each fit the bound whole (names four times per person did not)."""
+    room = rooms.new_room("BIGGER", "All hands", "hosthash", T0 - 100, team_names=("Red", "Blue"))
+    room.pack_id = PACK.id
+    for n in range(200):
+        player = rooms.join(
+            room,
+            name=f"Participant {n:03d} Longname",
+            team_id=room.teams[n % 2].id,
+            token_hash=f"h{n}",
+            now=T0 - 50,
+        )
+        player.connections = 1
+        rooms.set_member(room, player.id, f"c{n + 1}")
+    state = room.story
+    assert flow.advance(room, PACK, T0) == "round_started"
+    state = room.story
+    assert state is not None
+    while state.stage == "writing":
+        ts = next(ts for ts in state.stories.values() if ts.turn_player is not None)
+        writer = ts.turn_player
+        assert writer is not None
+        stories.submit_line(room, STORY, writer, f"line {writer}", T0 + 1)
+    while room.story is not None and room.story.stage == "reveal":
+        flow.advance(room, PACK, T0 + 10)
+    kept = keepsake.for_circle(room, PACK)
+    assert "trimmed" not in kept, kept.get("trimmed")
+    assert sum(len(st["lines"]) for st in kept["stories"][0]["stories"]) == 200
+    assert len(kept["colleagues"]) == 200
+    assert len(dumped(kept)) <= keepsake.CIRCLE_MAX_BYTES
