@@ -213,6 +213,9 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
         await app[TIMERS].stop()
         await app[ROUTER].close()
         await app[KEEPALIVE].stop()
+        circles = app[SERVICE].circles
+        if circles is not None:  # sessions still being recorded, before the store goes
+            await circles.close()
         await store.close()
 
 

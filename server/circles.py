@@ -32,17 +32,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import random
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import msgspec
 import orjson
 
-from .errors import ErrorCode, LimitExceeded, StoreUnavailable
+from .errors import ErrorCode, LimitExceeded, RitrovoError, StoreUnavailable
 from .game import circles, keepsake
 from .game.circles import Circle, CircleMember, CircleMeta, CircleSession
 from .game.models import Room
@@ -52,6 +53,10 @@ from .store.base import CircleStorage, Stored
 
 T = TypeVar("T")
 Clock = Callable[[], float]
+# The room as committed and its pack (``GameService.current``).
+CurrentRoom = Callable[[str], Awaitable[tuple[Room, Pack | None]]]
+
+log = logging.getLogger(__name__)
 
 # Retries of a write that lost its compare-and-set (circle writes are rare:
 # losing this many times in a row means something is wrong), each after a
@@ -61,8 +66,13 @@ RETRY_PAUSE = 0.002
 # Rooms whose last recorded session this process remembers (to skip writes
 # that would change nothing, such as the teams at every riddle).
 RECORDED_ROOMS = 1000
+# Rooms whose recording may be waiting at once (``record_soon``): past it a
+# recording is skipped (logged); the room's next one writes the whole session.
+RECORDING_ROOMS = 256
 # What ``known_before`` computed, by (circle, its version, room, started at).
 KNOWN_CACHED = 64
+# Seconds a stopping process gives the recordings still running.
+RECORDING_GRACE = 1.0
 
 
 def _hash(token: str) -> str:
@@ -142,6 +152,10 @@ class CircleService:
         self.keepsake_bytes = keepsake_bytes
         # room code -> (circle, what was last recorded): see ``record``.
         self._recorded: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        # Recordings in the background (``record_soon``), one task per room,
+        # and the rooms to record once more when their task is done.
+        self._recording: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
         self._known: OrderedDict[tuple[str, int, str, float], keepsake.KnownBefore] = OrderedDict()
 
     async def create(self, name: object) -> tuple[Circle, str]:
@@ -415,6 +429,59 @@ class CircleService:
         self._recorded.move_to_end(code)
         while len(self._recorded) > RECORDED_ROOMS:
             self._recorded.popitem(last=False)
+
+    def record_soon(self, code: str, current: CurrentRoom) -> None:
+        """Record room ``code``'s session in its circle in the background (``record``).
+
+        What a command or a commit that ended the room calls: it answers at
+        once, whatever the circle's store says or how long it takes. One task
+        per room (a call while it runs has it record once more, with the room
+        as it is then), at most ``RECORDING_ROOMS`` rooms at once; every
+        failure is logged, never raised. ``current``: the room as committed
+        and its pack (``GameService.current``).
+        """
+        if code in self._recording:
+            self._again.add(code)
+            return
+        if len(self._recording) >= RECORDING_ROOMS:
+            log.warning("too many sessions being recorded: room %s is not, this time", code)
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._record_later(code, current), name=f"circle-record-{code}"
+        )
+        self._recording[code] = task
+
+    async def _record_later(self, code: str, current: CurrentRoom) -> None:
+        try:
+            again = True
+            while again:
+                self._again.discard(code)
+                try:
+                    await self.record(*await current(code))
+                except RitrovoError as exc:
+                    log.warning("could not record room %s in its circle: %s", code, exc.code)
+                except Exception:  # a background task has nobody else to tell
+                    log.exception("could not record room %s in its circle", code)
+                again = code in self._again
+        finally:
+            self._again.discard(code)
+            self._recording.pop(code, None)
+
+    async def settled(self) -> None:
+        """Wait for the recordings in the background (and those they start) to end."""
+        while self._recording:
+            await asyncio.wait(list(self._recording.values()))
+
+    async def close(self) -> None:
+        """At shutdown: give the recordings under way ``RECORDING_GRACE``, then cancel them."""
+        tasks = list(self._recording.values())
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=RECORDING_GRACE)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
 
     async def forget(self, circle_id: str, member_id: str) -> bool:
         """Take a member and every trace of them out of the circle; whether there was such a member."""

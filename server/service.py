@@ -37,6 +37,8 @@ T = TypeVar("T")
 Clock = Callable[[], float]
 
 MAX_COMMIT_ATTEMPTS = 50
+# The phases a room ends in: the commit that moves it into one records its session.
+ENDED = ("finished", "closed")
 UPLOAD_PREFIX = "upload:"
 # Uploaded packs decoded in this process, least recently used first out: at
 # most this many, and this many bytes of their stored (JSON) form.
@@ -422,6 +424,7 @@ class GameService:
         hit = self._rooms.get(code) or await self._read(code)
         for _ in range(MAX_COMMIT_ATTEMPTS):
             room, version = hit.room, hit.version
+            phase_before = room.phase
             # The room leaves the cache while commands work on it, and comes
             # back once committed, or untouched (every command refused by a rule
             # or without change: rules refuse before they change anything, and
@@ -493,6 +496,8 @@ class GameService:
                 hit.record(room.seq, written, gone, whole)
                 self._remember(code, hit)
                 _settle(batch, outcomes, room)
+                if room.phase != phase_before and room.phase in ENDED and room.circle:
+                    self._ended(code)
                 return []
             if outcome.missed is not None:
                 # Another process wrote first: undo these attempts, apply what
@@ -509,6 +514,14 @@ class GameService:
 
     def _forget(self, code: str) -> None:
         self._rooms.pop(code, None)
+
+    def _ended(self, code: str) -> None:
+        """This process committed the end (finished, closed) of a room of a circle, whatever
+        ended it (the host, the deadline poller's auto-advance): the circle keeps its
+        session and keepsake. Only the committer sees this, so one process records it; in
+        the background, after the commands are answered."""
+        if self.circles is not None:
+            self.circles.record_soon(code, self.current)
 
     # -- owners of hot rooms ---------------------------------------------------
 

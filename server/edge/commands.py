@@ -221,8 +221,8 @@ async def lock(caller: Caller, msg: protocol.Lock) -> None:
 
 @host(protocol.Close)
 async def close(caller: Caller, msg: protocol.Close) -> None:
+    # The session's keepsake is kept by its circle from the commit itself (GameService._ended).
     await _host_rule(caller, lambda r, p, now: flow.close(r, now))
-    await _remember(caller)  # the session's keepsake, kept by its circle
 
 
 @host(protocol.ChoosePack)
@@ -240,7 +240,7 @@ async def next_step(caller: Caller, msg: protocol.Next) -> dict[str, str]:
     # questions, and secret: a seed from the room would let anyone replay the draw.
     seed = secrets.randbits(128)
     step: str = await _host_rule(caller, lambda r, p, now: flow.advance(r, p, now, seed))
-    await _remember(caller)  # the teams as the game goes on (a write only when they changed)
+    _remember(caller)  # the teams as the game goes on (a write only when they changed)
     return {"step": step}
 
 
@@ -298,8 +298,7 @@ async def close_voting(caller: Caller, msg: protocol.CloseVoting) -> None:
 
 @host(protocol.Finish)
 async def finish(caller: Caller, msg: protocol.Finish) -> None:
-    await _host_rule(caller, lambda r, p, now: flow.finish(r, now, p))
-    await _remember(caller)
+    await _host_rule(caller, lambda r, p, now: flow.finish(r, now, p))  # recorded as close is
 
 
 def _pairing_result(pairing: Any) -> dict[str, int]:
@@ -327,21 +326,16 @@ async def _circle_history(caller: Caller) -> tuple[list[list[str]], list[list[st
         return [], []
 
 
-async def _remember(caller: Caller) -> None:
+def _remember(caller: Caller) -> None:
     """Record the room's coffee groups and teams as its session of its circle, if it has one.
 
-    After the command, and best effort: the command is done whatever the
-    circle's store says, and the next recorded command writes the whole
-    session again.
+    After the command's answer, in the background (``CircleService.record_soon``):
+    the command is done whatever the circle's store says or how long it takes,
+    and the next recorded command writes the whole session again.
     """
     circles = caller.service.circles
-    if circles is None:
-        return
-    try:
-        # The room and its pack at once (the keepsake of a room that ended is kept too).
-        await circles.record(*await caller.service.current(caller.code))
-    except RitrovoError as exc:
-        log.warning("could not record the session in its circle: %s", exc.code)
+    if circles is not None:
+        circles.record_soon(caller.code, caller.service.current)
 
 
 @host(protocol.MixTeams)
@@ -350,7 +344,7 @@ async def mix_teams(caller: Caller, msg: protocol.MixTeams) -> dict[str, int]:
     assignment = await _host_rule(
         caller, lambda r, p, now: rooms.mix_teams(r, teams, now, seed=msg.seed)
     )
-    await _remember(caller)
+    _remember(caller)
     return {"players": len(assignment)}
 
 
@@ -363,7 +357,7 @@ async def start_pairing(caller: Caller, msg: protocol.StartPairing) -> dict[str,
             r, p, msg.seconds, now, mentoring=msg.mentoring, seed=msg.seed, history=groups
         ),
     )
-    await _remember(caller)
+    _remember(caller)
     return _pairing_result(pairing)
 
 
@@ -373,7 +367,7 @@ async def shuffle_pairing(caller: Caller, msg: protocol.ShufflePairing) -> dict[
     pairing = await _host_rule(
         caller, lambda r, p, now: coffee.shuffle(r, now, seed=msg.seed, history=groups)
     )
-    await _remember(caller)
+    _remember(caller)
     return _pairing_result(pairing)
 
 

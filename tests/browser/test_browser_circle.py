@@ -59,6 +59,7 @@ async def test_a_returning_phone_is_remembered_and_can_be_forgotten(pages: Pages
             await expect(ada.locator("#pairing-card")).to_contain_text("Bea")
             await host.request("end_pairing")
             await host.request("finish")  # the circle keeps the session's keepsake
+            await server.circles_recorded()  # (in the background, after the answer)
         finally:
             await host.close()
 

@@ -24,6 +24,8 @@ import aiohttp
 import pytest
 from ritrovo.client import ProtocolError, RitrovoClient
 from ritrovo.store.base import RoomStore
+from support.clock import FakeClock
+from support.resilience import upload_pack
 from support.servers import running_server
 from support.servers import test_settings as fast_settings
 
@@ -132,6 +134,7 @@ async def test_circles_remember_across_sessions(make_store: Callable[[], RoomSto
             teams1 = [sorted(names1[p] for p in r) for r in rosters(state)]
             await host1.request("end_pairing")
             await host1.request("finish")  # the room ends: the circle keeps its keepsake
+            await server.circles_recorded()  # (in the background, after the answer)
 
             # Session 2: the same devices, new names; the same members.
             room2, host2, players2, ids2 = await play_session(
@@ -165,9 +168,7 @@ async def test_circles_remember_across_sessions(make_store: Callable[[], RoomSto
                 )
                 for n in NAMES
             }
-            assert exported["sessions"][0]["names"] == {
-                m: by_member[m] for m in exported["sessions"][0]["names"]
-            }
+            assert exported["sessions"][0]["names"] == {m: by_member[m] for m in by_member}
 
             # Mix teams: the first session's team-mates end up apart.
             names2 = {pid: name for name, pid in ids2.items()}
@@ -197,6 +198,7 @@ async def test_circles_remember_across_sessions(make_store: Callable[[], RoomSto
 
             # The room's own keepsake: colleagues met in session 1 are not new.
             state = await host2.wait_state(lambda s: s["pairing"] is None)
+            await server.circles_recorded()
             met_before = {
                 n: {p for g in met1 if n in g for p in g} | {*next(t for t in teams1 if n in t)}
                 for n in NAMES
@@ -253,6 +255,7 @@ async def test_circles_remember_across_sessions(make_store: Callable[[], RoomSto
             # Recording the room again (teams mixed, a new pairing) does not bring her back.
             await host2.request("mix_teams", seed=5)
             await host2.request("start_pairing", seconds=300, seed=3)
+            await server.circles_recorded()
             exported = await call(
                 http,
                 "GET",
@@ -263,6 +266,7 @@ async def test_circles_remember_across_sessions(make_store: Callable[[], RoomSto
             assert "Ada" not in str(exported) and ada_member not in str(exported["sessions"])
             # Room 2 closes: its keepsake is kept too, without her.
             await host2.request("close")
+            await server.circles_recorded()
             exported = await call(
                 http,
                 "GET",
@@ -590,3 +594,89 @@ async def test_a_server_keeps_at_most_max_circles(make_store: Callable[[], RoomS
                 assert f'<body data-reason="{reason}">' in await response.text()
         body = await call(http, "GET", f"{base}/c/{made[1]['id']}", status=404)
         assert body["error"]["code"] == "room_not_found"  # anything else: the JSON error
+
+
+ONE_RIDDLE = """\
+id: one-riddle
+title: One riddle
+language: en
+rounds:
+  - kind: riddles
+    title: R1
+    riddles:
+      - text: What is the secret?
+        answers: [swordfish]
+        time_limit: 10
+"""
+
+
+async def test_a_game_ended_by_auto_advance_is_kept_by_its_circle(
+    make_store: Callable[[], RoomStore],
+) -> None:
+    """The deadline poller's auto-advance finishes the game: its session and keepsake are
+    kept as when the host finishes it (recorded where the end was committed)."""
+    clock = FakeClock()
+    async with (
+        running_server(fast_settings(), store=make_store(), clock=clock) as server,
+        aiohttp.ClientSession() as http,
+    ):
+        base = server.base_url
+        circle = await call(http, "POST", base + "/api/circles", status=201, json={"name": "Ops"})
+        devices = {name: secrets.token_urlsafe(24) for name in NAMES}
+        room, host, players, _ = await play_session(base, server.ws_url, http, circle, devices)
+        try:
+            await upload_pack(base, room["code"], room["host_token"], ONE_RIDDLE)  # chosen too
+            await host.wait_state(lambda s: s["pack"] is not None)
+            await host.request("auto_advance", enabled=True)
+            assert (await host.request("next"))["result"] == {"step": "round_started"}
+            await server.circles_recorded()  # the teams, recorded after the command
+            clock.advance(11)  # the riddle times out...
+            await host.wait_state(lambda s: s["riddle"] and s["riddle"]["stage"] == "revealed")
+            clock.advance(60)  # ... and the game moves on by itself, to its end
+            await host.wait_state(lambda s: s["phase"] == "finished")
+            await server.circles_recorded()
+            exported = await call(
+                http,
+                "GET",
+                f"{base}/api/circles/{circle['id']}/export",
+                status=200,
+                headers={"Authorization": "Bearer " + circle["facilitator_token"]},
+            )
+            [session] = exported["sessions"]
+            assert session["keepsake"] is not None
+            assert session["keepsake"]["room"]["phase"] == "finished"
+            assert sorted(c["name"] for c in session["keepsake"]["colleagues"]) == sorted(NAMES)
+        finally:
+            for client in (host, *players.values()):
+                await client.close()
+
+
+async def test_close_answers_at_once_whatever_the_circles_store_does(
+    make_store: Callable[[], RoomStore], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Recording the session is no part of the host's close: with the circle's part of the
+    store failing (an unexpected error, not a store outage), the room closes and says so;
+    the failure is logged by the recording in the background."""
+    store = make_store()
+    async with (
+        running_server(fast_settings(), store=store) as server,
+        aiohttp.ClientSession() as http,
+    ):
+        base = server.base_url
+        circle = await call(http, "POST", base + "/api/circles", status=201, json={"name": "Ops"})
+        devices = {name: secrets.token_urlsafe(24) for name in NAMES}
+        room, host, players, _ = await play_session(base, server.ws_url, http, circle, devices)
+        try:
+
+            async def failing(*args: Any, **kwargs: Any) -> Any:
+                raise RuntimeError("the circle's part of the store is failing")
+
+            store.load_circle = failing  # type: ignore[method-assign]
+            ack = await host.request("close")
+            assert ack["of"] == "close" and "error" not in ack
+            await host.wait_state(lambda s: s["phase"] == "closed")
+            await server.circles_recorded()
+            assert "could not record room " + room["code"] in caplog.text
+        finally:
+            for client in (host, *players.values()):
+                await client.close()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from aiohttp import web
-from ritrovo.app import create_app
+from ritrovo.app import SERVICE, create_app
 from ritrovo.config import Settings
 from ritrovo.edge.tcp import GuardedRunner
 from ritrovo.store.base import RoomStore
@@ -33,6 +33,13 @@ class RunningServer:
     app: web.Application
     base_url: str
     ws_url: str
+
+    async def circles_recorded(self) -> None:
+        """Wait until the sessions being recorded in their circles (in the background,
+        after the commands' answers) are."""
+        circles = self.app[SERVICE].circles
+        if circles is not None:
+            await circles.settled()
 
 
 def test_settings(**overrides: Any) -> Settings:
