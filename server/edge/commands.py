@@ -308,22 +308,30 @@ def _pairing_result(pairing: Any) -> dict[str, int]:
 # -- circles: what a room of a circle weighs and remembers ----------------------
 
 
-async def _circle_history(caller: Caller) -> tuple[list[list[str]], list[list[str]]]:
+async def _circle_history(
+    caller: Caller, refuse: Callable[[Room], None] | None = None
+) -> tuple[list[list[str]], list[list[str]]]:
     """The circle's coffee groups and team rosters of its other sessions, as this room's players.
 
     Read before the command: a retried rule weighs the same history, so it
     stays deterministic. Best effort, as recording is: a circle that cannot
-    be read leaves the command to go on without its history.
+    be read (whatever the error) leaves the command to go on without its
+    history. ``refuse``: a check of the rule's that needs no history, made
+    first, so that a command the rule would refuse reads no circle.
     """
     circles = caller.service.circles
     if circles is None:
         return [], []
     room = await caller.service.load(caller.code)
+    if refuse is not None:
+        refuse(room)
     try:
         return await circles.history(room)
     except RitrovoError as exc:
         log.warning("could not read the circle's history: %s", exc.code)
-        return [], []
+    except Exception:  # best effort: the command goes on without it
+        log.exception("could not read the circle's history")
+    return [], []
 
 
 def _remember(caller: Caller) -> None:
@@ -350,7 +358,7 @@ async def mix_teams(caller: Caller, msg: protocol.MixTeams) -> dict[str, int]:
 
 @host(protocol.StartPairing)
 async def start_pairing(caller: Caller, msg: protocol.StartPairing) -> dict[str, int]:
-    groups, _ = await _circle_history(caller)
+    groups, _ = await _circle_history(caller, coffee.require_rotation_left)
     pairing = await _host_rule(
         caller,
         lambda r, p, now: coffee.start(

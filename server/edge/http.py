@@ -410,15 +410,20 @@ class HttpApi:
         """``/c/<id>``, the circle's link: to the last room opened in it, while it is open.
 
         Otherwise 404: for a browser (``Accept: text/html``) a page that says
-        so in its language (``web/circle.html``), for anything else the JSON error.
+        so in its language (``web/circle.html``), for anything else (and when
+        the web client is not there) the JSON error.
         """
         try:
             return await self._circle_link(request)
         except NotFound as exc:
             if "text/html" not in request.headers.get("Accept", ""):
                 raise
+            try:
+                body = _circle_page(self.settings.web_dir / "circle.html", exc.code)
+            except OSError:  # a process without the web client: the JSON error
+                raise exc from None
             return web.Response(
-                body=_circle_page(self.settings.web_dir / "circle.html", exc.code),
+                body=body,
                 status=404,
                 content_type="text/html",
                 headers={"Cache-Control": "no-cache"},

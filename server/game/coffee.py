@@ -146,6 +146,15 @@ def _draw(
 MAX_ROTATIONS = 50
 
 
+def require_rotation_left(room: Room) -> None:
+    """Refused (``too_many_rotations``): the session has had its ``MAX_ROTATIONS``."""
+    if len(room.pairings.past) >= MAX_ROTATIONS:
+        raise LimitExceeded(
+            f"a session has at most {MAX_ROTATIONS} coffee pairings",
+            code=ErrorCode.TOO_MANY_ROTATIONS,
+        )
+
+
 def start(
     room: Room,
     pack: Pack | None,
@@ -164,11 +173,7 @@ def start(
     _require_phase(room)
     if room.pairings.current is not None:
         raise Conflict("a coffee pairing is already running", code=ErrorCode.PAIRING_RUNNING)
-    if len(room.pairings.past) >= MAX_ROTATIONS:
-        raise LimitExceeded(
-            f"a session has at most {MAX_ROTATIONS} coffee pairings",
-            code=ErrorCode.TOO_MANY_ROTATIONS,
-        )
+    require_rotation_left(room)
     if not isinstance(mentoring, bool):
         raise BadRequest("mentoring must be true or false", code=ErrorCode.INVALID_FIELD)
     chosen = _check_seed(seed)

@@ -291,7 +291,7 @@ class CircleStorage(ABC):
 
         ``without``: a prefix of part names to leave out, read neither from
         the store nor over the network (the circle's kept keepsakes, ``k:``,
-        up to ``circles.KEEPSAKE_MAX_BYTES`` each, that most readers need not).
+        up to ``keepsake.CIRCLE_MAX_BYTES`` each, that most readers need not).
         """
 
     @abstractmethod

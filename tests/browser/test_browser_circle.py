@@ -12,6 +12,7 @@ room's circle and deals its players with "Mix teams" in the lobby.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -142,4 +143,11 @@ async def test_the_facilitators_page_makes_a_circle_opens_a_room_and_shows_it(
         await expect(page.locator("#toast")).to_contain_text("deleted")
         await expect(page.locator("#cc-circle")).to_be_hidden()
         assert await page.evaluate("JSON.parse(localStorage.getItem('ritrovo.circles'))") == []
+
+        # What another version of the page left (a circle without its rooms), and a
+        # malformed address: the page shows the list, no error.
+        old = [{"id": "A" * 16, "name": "Old", "token": "t" * 32}]
+        await page.evaluate(f"localStorage.setItem('ritrovo.circles', '{json.dumps(old)}')")
+        await page.goto(base + "/circles#%E0")
+        await expect(page.get_by_text("Old")).to_be_visible()
         assert pages.problems() == []

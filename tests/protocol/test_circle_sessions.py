@@ -18,6 +18,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -677,6 +678,43 @@ async def test_close_answers_at_once_whatever_the_circles_store_does(
             await host.wait_state(lambda s: s["phase"] == "closed")
             await server.circles_recorded()
             assert "could not record room " + room["code"] in caplog.text
+        finally:
+            for client in (host, *players.values()):
+                await client.close()
+
+
+async def test_past_its_rotations_start_pairing_is_refused_before_the_circle_is_read(
+    make_store: Callable[[], RoomStore], tmp_path: Path
+) -> None:
+    """``too_many_rotations`` comes before the circle's history is read: with the circle's
+    store failing, the host hears the refusal, not an internal error. And a circle's link
+    in a process without the web client answers its JSON error, not a 500."""
+    store = make_store()
+    async with (
+        running_server(fast_settings(web_dir=tmp_path, message_burst=200), store=store) as server,
+        aiohttp.ClientSession() as http,
+    ):
+        base = server.base_url
+        circle = await call(http, "POST", base + "/api/circles", status=201, json={"name": "Ops"})
+        html = {"Accept": "text/html"}
+        body = await call(http, "GET", f"{base}/c/{circle['id']}", status=404, headers=html)
+        assert body["error"]["code"] == "room_not_found"
+        devices = {name: secrets.token_urlsafe(24) for name in NAMES}
+        _, host, players, _ = await play_session(base, server.ws_url, http, circle, devices)
+        try:
+            for rotation in range(50):
+                await host.request("start_pairing", seconds=60, seed=rotation)
+                await host.request("end_pairing")
+
+            async def failing(*args: Any, **kwargs: Any) -> Any:
+                raise RuntimeError("the circle's part of the store is failing")
+
+            store.load_circle = failing  # type: ignore[method-assign]
+            with pytest.raises(ProtocolError) as refused:
+                await host.request("start_pairing", seconds=60, seed=99)
+            assert refused.value.code == "too_many_rotations"
+            # The history is best effort, whatever the error: mixing teams goes on without it.
+            assert (await host.request("mix_teams", seed=1))["result"] == {"players": 4}
         finally:
             for client in (host, *players.values()):
                 await client.close()

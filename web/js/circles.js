@@ -45,7 +45,16 @@ let failed = "";
 function keptCircles() {
   /** @type {unknown} */
   const list = store.get(LIST_KEY);
-  return Array.isArray(list) ? list.filter((c) => c && typeof c.id === "string" && ID_RE.test(c.id) && typeof c.token === "string") : [];
+  if (!Array.isArray(list)) return [];
+  // What another version of the page (or a hand) left there may have another shape.
+  return list
+    .filter((c) => c && typeof c.id === "string" && ID_RE.test(c.id) && typeof c.token === "string")
+    .map((c) => ({
+      id: c.id,
+      name: typeof c.name === "string" ? c.name : c.id,
+      token: c.token,
+      rooms: Array.isArray(c.rooms) ? c.rooms.filter((/** @type {any} */ r) => r && typeof r.code === "string" && typeof r.name === "string") : [],
+    }));
 }
 
 /** @param {KeptCircle[]} list */
@@ -55,7 +64,12 @@ function keepCircles(list) {
 
 /** The circle the page shows (its id in the address's #), if this device keeps it. */
 function current() {
-  const id = decodeURIComponent(location.hash.slice(1));
+  let id = "";
+  try {
+    id = decodeURIComponent(location.hash.slice(1));
+  } catch {
+    return null; // a malformed address (#%E0): no circle
+  }
   return keptCircles().find((c) => c.id === id) || null;
 }
 
