@@ -64,6 +64,7 @@ from lib.common import (
     pin_self,
     raise_file_limit,
     ratio,
+    run_from_revision,
     save,
     set_nice,
     split,
@@ -310,7 +311,13 @@ async def main() -> None:
     parser.add_argument(
         "--save", default="s2-latest", help="results file in bench/results/ (the README uses s2)"
     )
+    parser.add_argument(
+        "--ritrovo-rev",
+        default=None,
+        help="git revision whose server (and client) to measure (default: the working tree)",
+    )
     args = parser.parse_args()
+    args.under_test = run_from_revision(args.ritrovo_rev)  # may re-execute this script
     pin_self()
     stop_on_sigterm()
     raise_file_limit()
@@ -339,7 +346,8 @@ async def main() -> None:
     print(
         f"S2 story afternoon: {args.rooms} rooms x {args.players_per_room} players, a line every "
         f"{args.period:g} s per room for {args.duration:g} s, compression {args.compression}; "
-        f"{info['date']}, {info['cores']} cores, {info['memory_gib']} GiB"
+        f"{info['date']}, {info['cores']} cores, {info['memory_gib']} GiB; "
+        f"ritrovo: {args.under_test}"
     )
     headers = [
         "server",
