@@ -259,7 +259,7 @@ class Streams:
             streams.popitem(last=False)
         if self._sweeping is None:
             loop = asyncio.get_running_loop()
-            self._sweeping = loop.call_later(self._idle, self._drop_idle)
+            self._sweeping = loop.call_later(self._idle, self.drop_idle)
         return stream
 
     def deflate(self, stream: Stream, payload: bytes) -> Deflated:
@@ -273,10 +273,16 @@ class Streams:
         for key in [k for k in self._streams if k[0] == code]:
             del self._streams[key]
 
-    def _drop_idle(self) -> None:
-        self._sweeping = None
+    def drop_idle(self, now: float | None = None) -> None:
+        """Drop the streams unused for ``idle`` seconds by ``now`` (the loop's time if None).
+
+        A timer calls it while streams are kept.
+        """
+        if self._sweeping is not None:
+            self._sweeping.cancel()
+            self._sweeping = None
         loop = asyncio.get_running_loop()
-        idle_since = loop.time() - self._idle
+        idle_since = (loop.time() if now is None else now) - self._idle
         streams = self._streams
         while streams:
             oldest = next(iter(streams.values()))
@@ -284,7 +290,7 @@ class Streams:
                 break
             streams.popitem(last=False)
         if streams:
-            self._sweeping = loop.call_later(self._idle, self._drop_idle)
+            self._sweeping = loop.call_later(self._idle, self.drop_idle)
 
 
 def inflate(payload: bytes, limit: int, window: int = zlib.MAX_WBITS) -> bytes | None:

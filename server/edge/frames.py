@@ -86,7 +86,17 @@ class ClientFrames:
 
     # Kept for every connection's lifetime: the state of a compressed message
     # is an object of its own, there only while one is being read.
-    __slots__ = ("_failed", "_head", "_held", "_limit", "_queue", "_reader", "_skip", "_window")
+    __slots__ = (
+        "_budget",
+        "_failed",
+        "_head",
+        "_held",
+        "_limit",
+        "_queue",
+        "_reader",
+        "_skip",
+        "_window",
+    )
 
     def __init__(
         self, reader: Any, queue: Any, *, inflate_limit: int = 0, window: int = zlib.MAX_WBITS
@@ -99,6 +109,7 @@ class ClientFrames:
         self._skip = 0  # bytes of the current frame's payload still to come
         self._held: _Held | None = None
         self._failed = False
+        self._budget = 0  # bytes the read being walked may still inflate to
 
     def feed_data(self, data: bytes | bytearray | memoryview) -> tuple[bool, bytes]:
         if self._failed:
@@ -146,7 +157,7 @@ class ClientFrames:
         pos, size = 0, len(data)
         pieces: list[bytes] = []  # what goes on, once something was held back
         run = 0  # where the bytes that go on as they are start
-        budget = [self._limit * READ_INFLATE_LIMITS]  # bytes this read may still inflate to
+        self._budget = self._limit * READ_INFLATE_LIMITS
         while pos < size:
             if self._skip:
                 step = min(self._skip, size - pos)
@@ -160,7 +171,7 @@ class ClientFrames:
                 held.collect -= step
                 pos = run = pos + step
                 if not held.collect:
-                    error = self._frame_read(held, pieces, budget)
+                    error = self._frame_read(held, pieces)
                     if error is not None:
                         return b"".join(pieces), error
                 continue
@@ -199,7 +210,7 @@ class ClientFrames:
             run = pos
             held, error = self._hold(first, header[needed - 4 : needed], length)
             if held is not None and not length:
-                error = self._frame_read(held, pieces, budget)
+                error = self._frame_read(held, pieces)
             if error is not None:
                 return b"".join(pieces), error
         if not pieces and not run:
@@ -241,12 +252,10 @@ class ClientFrames:
         held.mask, held.collect, held.fin = mask, length, bool(first & FIN_BIT)
         return held, None
 
-    def _frame_read(
-        self, held: _Held, pieces: list[bytes], budget: list[int]
-    ) -> WebSocketError | None:
+    def _frame_read(self, held: _Held, pieces: list[bytes]) -> WebSocketError | None:
         """A held frame is in: keep its payload; at the message's end, pass it on inflated.
 
-        ``budget``: what the current read may still inflate to (spent here).
+        Spends the read's inflate budget (``_budget``, set by ``_walk``).
         """
         payload, held.payload = held.payload, bytearray()
         if payload:
@@ -255,7 +264,7 @@ class ClientFrames:
         if not held.fin:
             return None
         self._held = None
-        limit = min(self._limit, budget[0])
+        limit = min(self._limit, self._budget)
         try:
             message = deflate.inflate(b"".join(held.parts), limit, self._window)
         except zlib.error:
@@ -266,7 +275,7 @@ class ClientFrames:
                     WSCloseCode.POLICY_VIOLATION, "too much compressed data at once"
                 )
             return WebSocketError(WSCloseCode.MESSAGE_TOO_BIG, "message too big")
-        budget[0] -= len(message)
+        self._budget -= len(message)
         pieces.append(plain_frame(held.opcode, message))
         return None
 

@@ -161,10 +161,11 @@ async def test_streams_are_bounded_and_an_idle_one_is_dropped() -> None:
     assert streams.start("THIRD", "host") is None and len(streams) == 2
     streams.forget("OTHER")
     assert len(streams) == 1
-    async with asyncio.timeout(2):  # dropped once unused for the idle time
-        while len(streams):
-            await asyncio.sleep(0.01)
-    assert streams.get("ROOM", "host") is None
+    now = asyncio.get_running_loop().time()
+    streams.drop_idle(now)  # used just now: kept
+    assert streams.get("ROOM", "host") is first
+    streams.drop_idle(now + 0.06)  # unused for longer than the idle time: dropped
+    assert streams.get("ROOM", "host") is None and len(streams) == 0
 
 
 # -- client messages, inflated before aiohttp's reader ---------------------------
