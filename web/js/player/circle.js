@@ -19,7 +19,7 @@ import { askConfirm, store, toast } from "../common.js";
  * A member's lines of a session's kept keepsake (each key only when there is something to say).
  * @typedef {object} CircleKeepsake
  * @property {{rank: number, team: string, score: number, points: number}} [podium]
- * @property {{round: string, team: string}[]} [stories]
+ * @property {{round: string, team: string, lines?: string[]}[]} [stories]
  * @property {{round: string, prompt: string, answer: string, line: string}[]} [whoswho]
  * @property {number} [met]
  */
@@ -40,7 +40,11 @@ export function keepsakeLines(kept) {
   const lines = [];
   const podium = kept.podium;
   if (podium) lines.push(h("li", {}, t("circle.kept_podium", { rank: podium.rank, team: podium.team, score: podium.score, points: podium.points })));
-  for (const story of kept.stories || []) lines.push(h("li", {}, t("circle.kept_story", { round: story.round, team: story.team })));
+  for (const story of kept.stories || []) {
+    // The lines they wrote, as they wrote them: what "forget me" would take away.
+    const own = (story.lines || []).map((text) => h("li", {}, `“${text}”`));
+    lines.push(h("li", {}, t("circle.kept_story", { round: story.round, team: story.team }), own.length ? h("ul", { class: "circle-kept-lines" }, ...own) : null));
+  }
   for (const fact of kept.whoswho || []) {
     lines.push(h("li", {}, t("circle.kept_fact", { prompt: fact.prompt, answer: fact.answer }), fact.line ? ` · “${fact.line}”` : ""));
   }
