@@ -34,7 +34,7 @@ test-setup:
 	bash scripts/setup.sh --test
 
 test: lint
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n auto --maxprocesses 4 $(PYTEST_ARGS)
 
 lint: test-setup
 	bash scripts/lint.sh

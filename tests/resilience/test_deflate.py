@@ -243,6 +243,19 @@ async def test_an_empty_compressed_message_is_an_empty_message() -> None:
         # Compressed frames whose total, before inflating, is over the limit.
         (frame(b"\0" * 40_000, fin=False, rsv1=True) + frame(b"\0" * 40_000, opcode=0x0), 1009),
     ],
+    # Named: the frames are masked at random, and test ids must be the same
+    # in every process that collects them (pytest-xdist).
+    ids=[
+        "bomb",
+        "limit-plus-one",
+        "not-deflate",
+        "rsv1-on-continuation",
+        "rsv1-on-second-frame",
+        "new-message-midway",
+        "unmasked",
+        "rsv2",
+        "fragments-over-limit",
+    ],
 )
 async def test_a_bad_compressed_message_fails_the_connection(stream: bytes, code: int) -> None:
     check, queue = reader()
