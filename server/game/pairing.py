@@ -883,6 +883,7 @@ _BREAKOUT_WORDS: dict[Language, dict[str, str]] = {
         "pair": "pair",
         "pairs": "pairs",
         "and": "and",
+        "person": "person",
         "people": "people",
     },
     "it": {
@@ -895,6 +896,7 @@ _BREAKOUT_WORDS: dict[Language, dict[str, str]] = {
         "pair": "coppia",
         "pairs": "coppie",
         "and": "e",
+        "person": "persona",
         "people": "persone",
     },
 }
@@ -939,7 +941,9 @@ def breakout_text(
     # Only once a player left mid-rotation: one alone, or a trio that took them in.
     others = len(rows) - pairs - trios
     people = sum(len(row.names) for row in rows)
-    counts = [f"{pairs} {words['pair'] if pairs == 1 else words['pairs']}"]
+    counts = []
+    if pairs:
+        counts.append(f"{pairs} {words['pair'] if pairs == 1 else words['pairs']}")
     if trios:
         counts.append(f"{trios} {words['trio'] if trios == 1 else words['trios']}")
     if others:
@@ -947,7 +951,9 @@ def breakout_text(
     summary = (
         counts[-1] if len(counts) == 1 else f"{', '.join(counts[:-1])} {words['and']} {counts[-1]}"
     )
-    lines = [f"{words['title']}: {summary}, {people} {words['people']}"]
+    lines = [
+        f"{words['title']}: {summary}, {people} {words['person' if people == 1 else 'people']}"
+    ]
     for row in rows:
         trio = f" ({words['trio']})" if row.is_trio else ""
         lines.append(f"{words['room']} {row.number}: {', '.join(row.names)}{trio}")

@@ -459,12 +459,15 @@ def test_breakout_text_after_a_player_left_keeps_the_room_numbers() -> None:
     names = {**NAMES, "f": "Fabio", "g": "Gaia"}
     groups = [["a", "b", "f"], [], ["c", "d", "e", "g"]]
     assert pairing.breakout_text(groups, names) == (
-        "Breakout rooms: 0 pairs, 1 trio and 1 group, 7 people\n"
+        "Breakout rooms: 1 trio and 1 group, 7 people\n"
         "Room 1: Ada, Bruno, Fabio (trio)\n"
         "Room 3: Chiara, Dario, Elena, Gaia\n"
     )
     assert pairing.breakout_text([["a"]], NAMES, language="it") == (
-        "Sale per sottogruppi: 0 coppie e 1 gruppo, 1 persone\nSala 1: Ada\n"
+        "Sale per sottogruppi: 1 gruppo, 1 persona\nSala 1: Ada\n"
+    )
+    assert (
+        pairing.breakout_text([["a"]], NAMES) == "Breakout rooms: 1 group, 1 person\nRoom 1: Ada\n"
     )
 
 

@@ -50,7 +50,7 @@ export class PairingPanel {
     this.countdown.set({ deadlineAt: pairing.deadline_at, total: pairing.seconds, key: `${pairing.rotation}:${pairing.started_at}` });
     setText(
       byId("pairing-status"),
-      `${t("pairing.rotation", { n: pairing.rotation })} · ${t("pairing.groups", { n: pairing.groups, people: pairing.players })}`,
+      `${t("pairing.rotation", { n: pairing.rotation })} · ${t("pairing.groups", { n: pairing.groups })} · ${t("pairing.people", { n: pairing.players })}`,
     );
     setText(byId("pairing-prompt"), pairing.prompt);
     if (pairing.assignment) {

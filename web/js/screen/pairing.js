@@ -16,7 +16,7 @@ export class PairingStage {
   /** @param {PairingSummary} pairing */
   render(pairing) {
     setText(byId("pairing-kicker"), t("pairing.rotation", { n: pairing.rotation }));
-    setText(byId("pairing-groups"), t("pairing.groups", { n: pairing.groups, people: pairing.players }));
+    setText(byId("pairing-groups"), `${t("pairing.groups", { n: pairing.groups })} · ${t("pairing.people", { n: pairing.players })}`);
     setText(byId("pairing-prompt"), pairing.prompt);
     this.countdown.set({ deadlineAt: pairing.deadline_at, total: pairing.seconds, key: `${pairing.rotation}:${pairing.started_at}` });
   }
