@@ -38,6 +38,7 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import msgspec
@@ -66,13 +67,56 @@ RETRY_PAUSE = 0.002
 # Rooms whose last recorded session this process remembers (to skip writes
 # that would change nothing, such as the teams at every riddle).
 RECORDED_ROOMS = 1000
-# Rooms whose recording may be waiting at once (``record_soon``): past it a
-# recording is skipped (logged); the room's next one writes the whole session.
+# Rooms whose room is being read for a record at once (``record_soon``);
+# past it a room waits its turn, and past RECORDING_QUEUE waiting rooms or
+# queued records (``Recording``: up to a keepsake's 32 KiB each) a record is
+# refused, logged as an error.
 RECORDING_ROOMS = 256
+RECORDING_QUEUE = 1024
+# Records of one circle folded into one compare-and-set by its writer.
+RECORDS_FOLDED = 8
+# A record that failed (a store error, BUSY) is tried again after a pause
+# doubled each time from RECORD_PAUSE up to RECORD_PAUSE_CAP, until
+# RECORD_RETRY_FOR seconds after it was queued: then it is dropped, logged
+# as an error.
+RECORD_PAUSE = 0.05
+RECORD_PAUSE_CAP = 5.0
+RECORD_RETRY_FOR = 60.0
 # What ``known_before`` computed, by (circle, its version, room, started at).
 KNOWN_CACHED = 64
 # Seconds a stopping process gives the recordings still running.
 RECORDING_GRACE = 1.0
+
+
+@dataclass(slots=True)
+class Recording:
+    """One record of a room's session in its circle (``CircleService.snapshot``): a copy of
+    what ``circles.record_session`` needs, taken from the room at once, so that it
+    records the room as it was then (a game's end as committed), whatever the room
+    does after."""
+
+    circle: str
+    room: str
+    started_at: float
+    seq: int
+    groups: list[list[str]]
+    teams: list[list[str]]
+    names: dict[str, str]
+    keepsake: dict[str, Any] | None  # the room ended: its keepsake (``keepsake.for_circle``)
+    digest: bytes | None  # the keepsake's sha256
+    queued_at: float = 0.0  # monotonic: when it was queued (``RECORD_RETRY_FOR``)
+
+    def what(self) -> tuple[Any, ...]:
+        return (self.groups, self.teams, self.names, self.digest)
+
+
+def _folded(queued: list[Recording], new: Recording) -> list[Recording]:
+    """A room's queued records with ``new``: what writing them all in ``seq`` order would
+    leave, the room's last end record (its keepsake) and its newest record after it."""
+    records = sorted([*queued, new], key=lambda r: (r.seq, r.keepsake is not None))
+    ends = [r for r in records if r.keepsake is not None]
+    newest = records[-1]
+    return [ends[-1], newest] if ends and ends[-1] is not newest else [newest]
 
 
 def _hash(token: str) -> str:
@@ -141,6 +185,10 @@ class CircleService:
         idle_days: float = circles.DEFAULT_IDLE_DAYS,
         max_circles: int = 10000,
         keepsake_bytes: int = keepsake.CIRCLE_MAX_BYTES,
+        retry_pause: float = RECORD_PAUSE,
+        retry_pause_cap: float = RECORD_PAUSE_CAP,
+        retry_for: float = RECORD_RETRY_FOR,
+        monotonic: Clock = time.monotonic,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -150,12 +198,26 @@ class CircleService:
         self.idle = idle_days * 24 * 3600
         self.max_circles = max_circles
         self.keepsake_bytes = keepsake_bytes
+        self.retry_pause = retry_pause
+        self.retry_pause_cap = retry_pause_cap
+        self.retry_for = retry_for
+        self.monotonic = monotonic
         # room code -> (circle, what was last recorded): see ``record``.
         self._recorded: OrderedDict[str, tuple[str, Any]] = OrderedDict()
-        # Recordings in the background (``record_soon``), one task per room,
-        # and the rooms to record once more when their task is done.
-        self._recording: dict[str, asyncio.Task[None]] = {}
+        # Rooms being read for a record (``record_soon``), one task per room;
+        # the rooms to read once more when their task is done; the rooms
+        # waiting for a task (past RECORDING_ROOMS).
+        self._reading: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
+        self._waiting: OrderedDict[str, CurrentRoom] = OrderedDict()
+        # Records not written yet, by circle then room (``_folded``: one or
+        # two a room), RECORDING_QUEUE at most in all; one writer task per
+        # circle with records, so that this process never contends with
+        # itself on a circle's compare-and-set.
+        self._pending: dict[str, dict[str, list[Recording]]] = {}
+        self._queued = 0
+        self._writers: dict[str, asyncio.Task[None]] = {}
+        self._closing = False
         self._known: OrderedDict[tuple[str, int, str, float], keepsake.KnownBefore] = OrderedDict()
 
     async def create(self, name: object) -> tuple[Circle, str]:
@@ -376,112 +438,249 @@ class CircleService:
         self._known.move_to_end(key)
         return circles.for_players(known, members)
 
-    async def record(self, room: Room, pack: Pack | None = None) -> None:
-        """Keep the room's coffee groups and team rosters (as member ids) as its session of the circle.
+    def snapshot(self, room: Room, pack: Pack | None = None) -> Recording | None:
+        """What recording ``room``'s session in its circle needs, copied from it now; None
+        outside a circle.
 
-        Once the room has ended (finished or closed), its keepsake too
-        (``keepsake.for_circle``, with ``pack``). Read from ``room`` before
-        the first ``await``. Costs nothing when this process recorded the
-        same for the room last time.
+        The coffee groups and team rosters as member ids, the members' names
+        and, once the room has ended (finished or closed), its keepsake
+        (``keepsake.for_circle``, with ``pack``). O(the room's players), and
+        the keepsake's build only at a game's end.
         """
         if not room.circle:
-            return
+            return None
         members = self._members(room)
         rotations = session_groups(room.pairings.past)
         if room.pairings.current is not None:
             rotations.extend(room.pairings.current.groups)
         groups = [[members[p] for p in g if p in members] for g in rotations]
         teams = [[p.member for p in room.team_players(t.id) if p.member] for t in room.teams]
-        groups = [g for g in groups if len(g) > 1]
-        teams = [t for t in teams if len(t) > 1]
-        names = {p.member: p.name for p in room.players.values() if p.member}
-        kept = (
-            keepsake.for_circle(room, pack, max_bytes=self.keepsake_bytes)
-            if room.phase in ("finished", "closed")
-            else None
+        kept: dict[str, Any] | None = None
+        digest: bytes | None = None
+        if room.phase in ("finished", "closed"):
+            # Through JSON: a copy that shares nothing with the room.
+            raw = orjson.dumps(keepsake.for_circle(room, pack, max_bytes=self.keepsake_bytes))
+            kept, digest = orjson.loads(raw), hashlib.sha256(raw).digest()
+        return Recording(
+            circle=room.circle,
+            room=room.code,
+            started_at=room.created_at,
+            seq=room.seq,
+            groups=[g for g in groups if len(g) > 1],
+            teams=[t for t in teams if len(t) > 1],
+            names={p.member: p.name for p in room.players.values() if p.member},
+            keepsake=kept,
+            digest=digest,
         )
-        # A digest of the keepsake: this process remembers up to RECORDED_ROOMS of them.
-        digest = None if kept is None else hashlib.sha256(orjson.dumps(kept)).digest()
-        what = (groups, teams, names, digest)
-        if self._recorded.get(room.code) == (room.circle, what):
-            return
-        code, started_at, seq, circle_id = room.code, room.created_at, room.seq, room.circle
+
+    def _unchanged(self, record: Recording) -> bool:
+        return self._recorded.get(record.room) == (record.circle, record.what())
+
+    async def record(self, room: Room, pack: Pack | None = None) -> None:
+        """Keep the room's session (``snapshot``) in its circle now, and wait for it.
+
+        Reads ``room`` before the first ``await``. Costs nothing when this
+        process recorded the same for the room last time.
+        """
+        record = self.snapshot(room, pack)
+        if record is not None and not self._unchanged(record):
+            await self._write(record.circle, [record])
+
+    async def _write(self, circle_id: str, records: list[Recording]) -> None:
+        """Write ``records`` (of one circle, in ``seq`` order per room) in one compare-and-set."""
 
         def rule(circle: Circle, now: float) -> tuple[list[str], None]:
-            changed = circles.record_session(
-                circle,
-                code,
-                started_at=started_at,
-                seq=seq,
-                groups=groups,
-                teams=teams,
-                names=names,
-                keepsake=kept,
-                keep=self.keep,
-            )
+            changed: list[str] = []
+            for r in records:
+                changed += circles.record_session(
+                    circle,
+                    r.room,
+                    started_at=r.started_at,
+                    seq=r.seq,
+                    groups=r.groups,
+                    teams=r.teams,
+                    names=r.names,
+                    keepsake=r.keepsake,
+                    keep=self.keep,
+                )
             if changed:
                 circle.meta.used_at = now
                 changed.append(circles.META)
             return changed, None
 
         await self.change(circle_id, rule)
-        self._recorded[code] = (circle_id, what)
-        self._recorded.move_to_end(code)
+        for r in records:
+            self._recorded[r.room] = (circle_id, r.what())
+            self._recorded.move_to_end(r.room)
         while len(self._recorded) > RECORDED_ROOMS:
             self._recorded.popitem(last=False)
 
     def record_soon(self, code: str, current: CurrentRoom) -> None:
-        """Record room ``code``'s session in its circle in the background (``record``).
+        """Record room ``code``'s session in its circle in the background, as it is then.
 
-        What a command or a commit that ended the room calls: it answers at
-        once, whatever the circle's store says or how long it takes. One task
-        per room (a call while it runs has it record once more, with the room
-        as it is then), at most ``RECORDING_ROOMS`` rooms at once; every
-        failure is logged, never raised. ``current``: the room as committed
-        and its pack (``GameService.current``).
+        What a command calls (``start_pairing``, ``next``...): it answers at
+        once, whatever the circle's store says or how long it takes. One
+        task per room reads the room (a call while it runs has it read once
+        more), at most ``RECORDING_ROOMS`` at once: the others wait their
+        turn, ``RECORDING_QUEUE`` at most. The record then goes to its
+        circle's writer (``queue``). ``current``: the room as committed and
+        its pack (``GameService.current``).
         """
-        if code in self._recording:
+        if self._closing:
+            log.warning("stopping: room %s's session is not recorded", code)
+            return
+        if code in self._reading:
             self._again.add(code)
             return
-        if len(self._recording) >= RECORDING_ROOMS:
-            log.warning("too many sessions being recorded: room %s is not, this time", code)
+        if len(self._reading) >= RECORDING_ROOMS:
+            if code not in self._waiting and len(self._waiting) >= RECORDING_QUEUE:
+                log.error("too many rooms waiting to be recorded: room %s is not, this time", code)
+                return
+            self._waiting[code] = current
             return
-        task = asyncio.get_running_loop().create_task(
-            self._record_later(code, current), name=f"circle-record-{code}"
+        self._reading[code] = asyncio.get_running_loop().create_task(
+            self._read_and_queue(code, current), name=f"circle-record-{code}"
         )
-        self._recording[code] = task
 
-    async def _record_later(self, code: str, current: CurrentRoom) -> None:
+    async def _read_and_queue(self, code: str, current: CurrentRoom) -> None:
         try:
             again = True
             while again:
                 self._again.discard(code)
                 try:
-                    await self.record(*await current(code))
+                    record = self.snapshot(*await current(code))
+                    if record is not None:
+                        self.queue(record)
                 except RitrovoError as exc:
-                    log.warning("could not record room %s in its circle: %s", code, exc.code)
+                    log.warning("could not read room %s for its circle: %s", code, exc.code)
                 except Exception:  # a background task has nobody else to tell
-                    log.exception("could not record room %s in its circle", code)
+                    log.exception("could not read room %s for its circle", code)
                 again = code in self._again
         finally:
             self._again.discard(code)
-            self._recording.pop(code, None)
+            self._reading.pop(code, None)
+            if self._waiting and not self._closing:
+                waiting, waiting_current = self._waiting.popitem(last=False)
+                self.record_soon(waiting, waiting_current)
+
+    def queue(self, record: Recording) -> None:
+        """Have ``record`` written to its circle in the background, retried until it is.
+
+        What the commit that ends a room calls (``GameService._ended``), with
+        the room as committed (``snapshot``). One writer per circle in this
+        process folds its queued records (``RECORDS_FOLDED`` at once) into one
+        compare-and-set; a failed write is tried again after a pause (from
+        ``retry_pause``, doubled, up to ``retry_pause_cap``) until
+        ``retry_for`` seconds after the record was queued, then dropped and
+        logged as an error. Refused (logged as an error): past
+        ``RECORDING_QUEUE`` records queued, or once ``close`` began.
+        """
+        if self._closing:
+            log.error("stopping: room %s's session is not recorded in its circle", record.room)
+            return
+        rooms = self._pending.get(record.circle, {})
+        queued = rooms.get(record.room, [])
+        if not queued and self._unchanged(record):
+            return
+        folded = _folded(queued, record)
+        grows = len(folded) - len(queued)
+        if grows > 0 and self._queued + grows > RECORDING_QUEUE:
+            log.error(
+                "too many sessions waiting to be recorded in their circles: room %s's is not",
+                record.room,
+            )
+            return
+        record.queued_at = self.monotonic()
+        self._pending.setdefault(record.circle, rooms)[record.room] = folded
+        self._queued += grows
+        if record.circle not in self._writers:
+            self._writers[record.circle] = asyncio.get_running_loop().create_task(
+                self._write_queued(record.circle), name=f"circle-write-{record.circle}"
+            )
+
+    def _unqueue(self, circle_id: str, records: list[Recording]) -> None:
+        """Take ``records`` (written or given up) out of the circle's queue, if still there."""
+        rooms = self._pending.get(circle_id, {})
+        for r in records:
+            queued = rooms.get(r.room, [])
+            if any(q is r for q in queued):
+                queued = [q for q in queued if q is not r]
+                self._queued -= 1
+                if queued:
+                    rooms[r.room] = queued
+                else:
+                    del rooms[r.room]
+
+    async def _write_queued(self, circle_id: str) -> None:
+        pause = self.retry_pause
+        try:
+            while rooms := self._pending.get(circle_id):
+                records = [r for code in list(rooms)[:RECORDS_FOLDED] for r in rooms[code]]
+                try:
+                    await self._write(circle_id, records)
+                except Exception as exc:  # noqa: BLE001 - logged, tried again
+                    code = exc.code if isinstance(exc, RitrovoError) else repr(exc)
+                    now = self.monotonic()
+                    late = [r for r in records if now - r.queued_at >= self.retry_for]
+                    if late:
+                        log.error(
+                            "gave up recording the sessions of rooms %s in circle %s: %s",
+                            ", ".join(sorted({r.room for r in late})),
+                            circle_id,
+                            code,
+                        )
+                        self._unqueue(circle_id, late)
+                    else:
+                        log.warning(
+                            "could not record sessions in circle %s (%s): trying again",
+                            circle_id,
+                            code,
+                        )
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, self.retry_pause_cap)
+                    continue
+                pause = self.retry_pause
+                self._unqueue(circle_id, records)
+        finally:
+            self._writers.pop(circle_id, None)
+            if not self._pending.get(circle_id):
+                self._pending.pop(circle_id, None)
+
+    def _tasks(self) -> list[asyncio.Task[None]]:
+        return [*self._reading.values(), *self._writers.values()]
 
     async def settled(self) -> None:
         """Wait for the recordings in the background (and those they start) to end."""
-        while self._recording:
-            await asyncio.wait(list(self._recording.values()))
+        while tasks := self._tasks():
+            await asyncio.wait(tasks)
 
     async def close(self) -> None:
-        """At shutdown: give the recordings under way ``RECORDING_GRACE``, then cancel them."""
-        tasks = list(self._recording.values())
-        if not tasks:
-            return
-        _, pending = await asyncio.wait(tasks, timeout=RECORDING_GRACE)
-        for task in pending:
+        """At shutdown: refuse new recordings, give those under way ``RECORDING_GRACE``,
+        then cancel them; the sessions left unrecorded are logged."""
+        self._closing = True
+        loop = asyncio.get_running_loop()
+        until = loop.time() + RECORDING_GRACE
+        while (tasks := self._tasks()) and (left := until - loop.time()) > 0:
+            await asyncio.wait(tasks, timeout=left)
+        tasks = self._tasks()
+        lost = sorted(
+            {
+                *self._reading,
+                *self._waiting,
+                *(c for rooms in self._pending.values() for c in rooms),
+            }
+        )
+        for task in tasks:
             task.cancel()
-        if pending:
-            await asyncio.wait(pending)
+        if tasks:
+            await asyncio.wait(tasks)
+        self._waiting.clear()
+        if lost:
+            log.error(
+                "stopping: %d sessions not recorded in their circles (rooms %s)",
+                len(lost),
+                ", ".join(lost),
+            )
 
     async def forget(self, circle_id: str, member_id: str) -> bool:
         """Take a member and every trace of them out of the circle; whether there was such a member."""

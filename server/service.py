@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import math
 import secrets
 import time
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from .circles import CircleService
+from .circles import CircleService, Recording
 from .errors import Conflict, ErrorCode, LimitExceeded, NotFound, RitrovoError, StoreUnavailable
 from .game import changes, flow, rooms
 from .game.models import DEFAULT_MAX_PLAYERS, Room
@@ -32,6 +33,8 @@ from .protocol import CODE_ALPHABET, CODE_LENGTH
 from .store import parts
 from .store.base import Claim, RoomStore, Stored
 from .store.codec import decode_pack, encode_pack
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 Clock = Callable[[], float]
@@ -424,7 +427,9 @@ class GameService:
         hit = self._rooms.get(code) or await self._read(code)
         for _ in range(MAX_COMMIT_ATTEMPTS):
             room, version = hit.room, hit.version
-            phase_before = room.phase
+            # A game's end as its command left it (a later command of the
+            # batch, "play again", may take the room back to its lobby).
+            ended: Recording | None = None
             # The room leaves the cache while commands work on it, and comes
             # back once committed, or untouched (every command refused by a rule
             # or without change: rules refuse before they change anything, and
@@ -442,6 +447,7 @@ class GameService:
                     pack, pack_for = await self.get_pack(room.pack_id), room.pack_id
                 elif not room.pack_id:
                     pack, pack_for = None, None
+                phase = room.phase
                 with changes.tracking(room) as one:
                     try:
                         result = command.action(room, pack, now)
@@ -460,6 +466,11 @@ class GameService:
                         return batch[:index] + batch[index + 1 :]
                 changed.merge(one)
                 outcomes.append((True, result))
+                if room.phase != phase and room.phase in ENDED and self.circles is not None:
+                    try:
+                        ended = self.circles.snapshot(room, pack)  # O(players), once a game
+                    except Exception:  # a bug in the keepsake's build: the commit goes on
+                        log.exception("could not take room %s's session for its circle", code)
             if room.pack_id != pack_for:  # the last command chose another pack
                 pack = await self.get_pack(room.pack_id) if room.pack_id else None
             if not changed.recorded and not changed.whole:
@@ -496,8 +507,9 @@ class GameService:
                 hit.record(room.seq, written, gone, whole)
                 self._remember(code, hit)
                 _settle(batch, outcomes, room)
-                if room.phase != phase_before and room.phase in ENDED and room.circle:
-                    self._ended(code)
+                if ended is not None:
+                    ended.seq = room.seq  # as committed
+                    self._ended(ended)
                 return []
             if outcome.missed is not None:
                 # Another process wrote first: undo these attempts, apply what
@@ -515,13 +527,15 @@ class GameService:
     def _forget(self, code: str) -> None:
         self._rooms.pop(code, None)
 
-    def _ended(self, code: str) -> None:
+    def _ended(self, record: Recording) -> None:
         """This process committed the end (finished, closed) of a room of a circle, whatever
         ended it (the host, the deadline poller's auto-advance): the circle keeps its
-        session and keepsake. Only the committer sees this, so one process records it; in
-        the background, after the commands are answered."""
+        session and keepsake, as ``record`` took them from the room when the command that
+        ended it ran. Only the committer sees this, so one process records it; in the
+        background, after the commands are answered, retried until it is written
+        (``CircleService.queue``)."""
         if self.circles is not None:
-            self.circles.record_soon(code, self.current)
+            self.circles.queue(record)
 
     # -- owners of hot rooms ---------------------------------------------------
 

@@ -1,13 +1,22 @@
-"""CircleService over both stores: arrivals at once, returning members, the limits on new ones."""
+"""CircleService over both stores: arrivals at once, returning members, the limits on new ones;
+sessions recorded in the background (queued per circle, retried, as the room was when it ended)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
-from ritrovo.circles import CircleService
-from ritrovo.errors import RitrovoError
-from ritrovo.game import circles
+from ritrovo import circles as circle_service
+from ritrovo.circles import RECORDS_FOLDED, CircleService, Recording
+from ritrovo.errors import ErrorCode, RitrovoError, StoreUnavailable
+from ritrovo.game import circles, flow, rooms
+from ritrovo.game.models import Room
+from ritrovo.game.pack import Pack
+from ritrovo.packs import PackLibrary
+from ritrovo.service import GameService
 from ritrovo.store.base import RoomStore
 
 DAY = 24 * 3600.0
@@ -123,3 +132,267 @@ async def test_a_server_keeps_at_most_max_circles(store: RoomStore) -> None:
     assert err.value.code == "too_many_circles"
     assert await service.delete(first.id)
     assert (await service.create("Three"))[0].meta.name == "Three"
+
+
+# -- sessions recorded in the background ---------------------------------------
+
+
+def fast(
+    store: RoomStore, clock: Callable[[], float] | None = None, **kwargs: Any
+) -> CircleService:
+    """A CircleService whose failed records are tried again at once, or nearly."""
+    return CircleService(
+        store, clock or Clock(), retry_pause=0.001, retry_pause_cap=0.004, **kwargs
+    )
+
+
+def ended(circle_id: str, room: str, members: list[str], seq: int = 5) -> Recording:
+    """The record of room ``room``'s end: ``members`` on one team, and its keepsake."""
+    kept = {
+        "v": 2,
+        "room": {"code": room, "name": "n", "pack": None, "language": "en", "phase": "finished"},
+        "podium": [],
+        "stories": [],
+        "whoswho": [],
+        "colleagues": [[m, 1] for m in members],
+    }
+    return Recording(
+        circle_id, room, NOW + seq, seq, [], [members], {m: m for m in members}, kept, room.encode()
+    )
+
+
+async def members_of(service: CircleService, circle_id: str, n: int) -> list[str]:
+    found = [
+        await service.arrive(circle_id, device(i), f"P{i}", room="ROOM00", room_limit=n)
+        for i in range(n)
+    ]
+    return [m for m in found if m]
+
+
+async def test_sixty_rooms_of_a_circle_ending_at_once_are_all_kept_in_few_writes(
+    store: RoomStore,
+) -> None:
+    """The reviewer's case: each room's record raced the others' on the circle's
+    compare-and-set, and past its attempts a keepsake was lost (60 rooms: 28)."""
+    service = fast(store, keep=100)
+    circle, _ = await service.create("All hands")
+    ids = await members_of(service, circle.id, 8)
+    commits = 0
+    real = store.commit_circle
+
+    async def counting(*args: Any, **kwargs: Any) -> bool:
+        nonlocal commits
+        commits += 1
+        return await real(*args, **kwargs)
+
+    store.commit_circle = counting  # type: ignore[method-assign]
+    for k in range(60):
+        service.queue(ended(circle.id, f"ROOM{k:02d}", [ids[k % 8], ids[(k + 1) % 8]], k + 1))
+    await service.settled()
+    loaded = await service.load(circle.id, keepsakes=True)
+    assert loaded is not None and loaded.keepsakes is not None
+    assert len(loaded.sessions) == len(loaded.keepsakes) == 60
+    assert commits <= -(-60 // RECORDS_FOLDED)  # one writer, records folded
+
+
+async def test_a_record_that_failed_is_tried_again_until_written(
+    store: RoomStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A store error, then every compare-and-set of a write lost (``busy``): the keepsake is
+    kept all the same, where it was recorded once and lost for good."""
+    monkeypatch.setattr(circle_service, "RETRY_PAUSE", 0.0)
+    service = fast(store)
+    circle, _ = await service.create("Ops")
+    ids = await members_of(service, circle.id, 2)
+    failures = ["error"] + ["lost"] * circle_service.ATTEMPTS
+    real = store.commit_circle
+
+    async def flaky(*args: Any, **kwargs: Any) -> bool:
+        if failures:
+            if failures.pop(0) == "error":
+                raise StoreUnavailable("a blip", code=ErrorCode.STORE_UNAVAILABLE)
+            return False
+        return await real(*args, **kwargs)
+
+    store.commit_circle = flaky  # type: ignore[method-assign]
+    service.queue(ended(circle.id, "ROOM01", ids))
+    await service.settled()
+    assert not failures and "trying again" in caplog.text
+    loaded = await service.load(circle.id, keepsakes=True)
+    assert loaded is not None and loaded.keepsakes is not None and "ROOM01" in loaded.keepsakes
+
+
+async def test_a_record_failing_for_longer_than_retry_for_is_given_up_and_logged(
+    store: RoomStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    elapsed = 0.0
+    service = fast(store, monotonic=lambda: elapsed, retry_for=60.0)
+    circle, _ = await service.create("Ops")
+    ids = await members_of(service, circle.id, 2)
+    tries = 0
+
+    async def down(*args: Any, **kwargs: Any) -> Any:
+        nonlocal elapsed, tries
+        tries += 1
+        elapsed += 25.0  # each attempt takes its time
+        raise StoreUnavailable("down", code=ErrorCode.STORE_UNAVAILABLE)
+
+    store.load_circle = down  # type: ignore[method-assign]
+    service.queue(ended(circle.id, "ROOM01", ids))
+    await service.settled()
+    assert tries == 3  # at 25, 50 and 75 seconds: past the minute, given up
+    assert "gave up recording the sessions of rooms ROOM01" in caplog.text
+
+
+def lobby(code: str, circle_id: str, members: list[str], now: float = NOW) -> Room:
+    """A room of the circle in its lobby, its members on its first team."""
+    room = rooms.new_room(code, "Room", "h" * 64, now)
+    room.circle = circle_id
+    for n, member in enumerate(members):
+        player = rooms.join(
+            room, name=f"P{n}", team_id=room.teams[0].id, token_hash=f"t{n}", now=now
+        )
+        player.member = member
+    return room
+
+
+async def test_rooms_past_the_reading_limit_wait_their_turn(
+    store: RoomStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``RECORDING_ROOMS`` rooms being read, a room's record was skipped."""
+    monkeypatch.setattr(circle_service, "RECORDING_ROOMS", 1)
+    service = fast(store)
+    circle, _ = await service.create("Ops")
+    ids = await members_of(service, circle.id, 2)
+    made = {code: lobby(code, circle.id, ids) for code in ("ROOM01", "ROOM02", "ROOM03")}
+
+    async def current(code: str) -> tuple[Room, Pack | None]:
+        return made[code], None
+
+    for code in made:
+        service.record_soon(code, current)
+    await service.settled()
+    loaded = await service.load(circle.id)
+    assert loaded is not None and sorted(loaded.sessions) == sorted(made)
+
+
+async def test_records_past_the_queue_are_refused_and_logged(
+    store: RoomStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(circle_service, "RECORDING_QUEUE", 2)
+    service = fast(store)
+    circle, _ = await service.create("Ops")
+    ids = await members_of(service, circle.id, 2)
+    for k in range(3):
+        service.queue(ended(circle.id, f"ROOM0{k}", ids, seq=k + 1))
+    service.queue(ended(circle.id, "ROOM01", ids, seq=9))  # replaces its room's: no more room
+    await service.settled()
+    assert "room ROOM02's is not" in caplog.text
+    loaded = await service.load(circle.id)
+    assert loaded is not None and sorted(loaded.sessions) == ["ROOM00", "ROOM01"]
+    assert loaded.sessions["ROOM01"].seq == 9
+
+
+async def test_a_stopping_service_logs_what_it_did_not_record_and_takes_no_more(
+    store: RoomStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(circle_service, "RECORDING_GRACE", 0.01)
+    service = fast(store)
+    circle, _ = await service.create("Ops")
+    ids = await members_of(service, circle.id, 2)
+    reached = asyncio.Event()
+
+    async def stuck(*args: Any, **kwargs: Any) -> bool:
+        reached.set()
+        await asyncio.Event().wait()  # a store that never answers
+        return False
+
+    store.commit_circle = stuck  # type: ignore[method-assign]
+    service.queue(ended(circle.id, "ROOM01", ids))
+    await reached.wait()
+    await service.close()
+    assert "1 sessions not recorded in their circles (rooms ROOM01)" in caplog.text
+    service.queue(ended(circle.id, "ROOM02", ids))
+    assert "room ROOM02's session is not recorded" in caplog.text
+
+    async def current(code: str) -> tuple[Room, Pack | None]:
+        raise AssertionError("a stopping service reads no room")
+
+    service.record_soon("ROOM03", current)
+    assert "room ROOM03's session is not recorded" in caplog.text
+    await service.settled()  # nothing started
+
+
+async def game_in_circle(
+    store: RoomStore, tmp_path: Path
+) -> tuple[GameService, CircleService, str, str]:
+    """A GameService recording in a circle, and a room of it with two members on a team."""
+    service = GameService(store, PackLibrary(tmp_path))
+    service.circles = fast(store, service.clock)  # one clock: the circle lives as long
+    circle, _ = await service.circles.create("Ops")
+    ids = await members_of(service.circles, circle.id, 2)
+    code = (await service.create_room("Ops", circle=(circle.id, "Ops"))).room.code
+
+    def seat(room: Room, pack: Pack | None, now: float) -> None:
+        for n, member in enumerate(ids):
+            player = rooms.join(
+                room, name=f"P{n}", team_id=room.teams[0].id, token_hash=f"t{n}", now=now
+            )
+            player.member = member
+
+    await service.execute(code, seat)
+    return service, service.circles, circle.id, code
+
+
+def finish(room: Room, pack: Pack | None, now: float) -> None:
+    flow.finish(room, now, pack)
+
+
+def play_again(room: Room, pack: Pack | None, now: float) -> None:
+    flow.choose_pack(room, "another")
+
+
+async def kept_phase(circles_: CircleService, circle_id: str, code: str) -> Any:
+    loaded = await circles_.load(circle_id, keepsakes=True)
+    assert loaded is not None and loaded.keepsakes is not None
+    kept = loaded.keepsakes.get(code)
+    return None if kept is None else kept["room"]["phase"]
+
+
+async def test_a_game_finished_and_played_again_in_one_batch_is_kept_as_it_ended(
+    store: RoomStore, tmp_path: Path
+) -> None:
+    """The phase was compared over the whole batch (lobby before, lobby after): the end
+    between went unseen and the keepsake was never recorded."""
+    service, circles_, circle_id, code = await game_in_circle(store, tmp_path)
+    before = (await service.load(code)).seq
+    await asyncio.gather(service.execute(code, finish), service.execute(code, play_again))
+    room = await service.load(code, fresh=True)
+    assert room.phase == "lobby" and room.seq == before + 1  # one batch, one commit
+    await circles_.settled()
+    assert await kept_phase(circles_, circle_id, code) == "finished"
+
+
+async def test_a_game_played_again_before_its_end_is_recorded_is_kept_as_it_ended(
+    store: RoomStore, tmp_path: Path
+) -> None:
+    """The end was recorded from the room as read later: with a record of the room in flight
+    (the host's last ``next`` or ``mix_teams``), "play again" sent at once took the room
+    back to its lobby before it was read, and the keepsake was lost without a word."""
+    service, circles_, circle_id, code = await game_in_circle(store, tmp_path)
+    reached, gate = asyncio.Event(), asyncio.Event()
+    real = store.commit_circle
+
+    async def slow(*args: Any, **kwargs: Any) -> bool:
+        reached.set()
+        await gate.wait()
+        return await real(*args, **kwargs)
+
+    store.commit_circle = slow  # type: ignore[method-assign]
+    circles_.record_soon(code, service.current)  # as a command would
+    await reached.wait()
+    await service.execute(code, finish)
+    await service.execute(code, play_again)
+    gate.set()
+    await circles_.settled()
+    assert await kept_phase(circles_, circle_id, code) == "finished"
