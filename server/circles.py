@@ -146,7 +146,7 @@ def decode(circle_id: str, stored: Stored, *, keepsakes: bool = True) -> Circle:
                 circle.sessions[session.room] = session
             elif name.startswith(circles.KEEPSAKE) and circle.keepsakes is not None:
                 kept = msgspec.json.decode(data, type=dict[str, Any])
-                circle.keepsakes[name[len(circles.KEEPSAKE) :]] = circles.upgrade_keepsake(kept)
+                circles.load_keepsake(circle, name[len(circles.KEEPSAKE) :], kept)
     except (msgspec.DecodeError, KeyError, TypeError, IndexError) as exc:
         raise StoreUnavailable(
             "this circle cannot be read", code=ErrorCode.STORE_UNAVAILABLE

@@ -122,6 +122,9 @@ class Circle:
     # Room code -> the session's keepsake (``keepsake.for_circle``); None: not
     # loaded (most readers leave them in the store: ``load(..., keepsakes=False)``).
     keepsakes: dict[str, dict[str, Any]] | None = None
+    # Rooms whose keepsake was stored in an older shape (``load_keepsake``):
+    # a write that loaded the keepsakes rewrites them (``rewrite_stale``).
+    stale_keepsakes: set[str] = field(default_factory=set)
 
     def ordered_sessions(self) -> list[CircleSession]:
         """Sessions oldest first."""
@@ -204,7 +207,7 @@ def evict_idle(circle: Circle, now: float, idle: float) -> list[str]:
     changed: list[str] = []
     for member in list(circle.members.values()):
         if member.id not in kept and now - member.last_seen >= idle:
-            changed += forget(circle, member.id)
+            changed += forget(circle, member.id)  # with the stale keepsakes (``rewrite_stale``)
     return changed
 
 
@@ -381,6 +384,28 @@ def upgrade_keepsake(kept: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def load_keepsake(circle: Circle, room: str, stored: Mapping[str, Any]) -> None:
+    """Put room ``room``'s keepsake as stored into the circle, in the current shape
+    (``upgrade_keepsake``); one in an older shape is marked stale (``rewrite_stale``)."""
+    if circle.keepsakes is None:
+        circle.keepsakes = {}
+    circle.keepsakes[room] = upgrade_keepsake(stored)
+    if stored.get("v") != CIRCLE_KEEPSAKE_VERSION:
+        circle.stale_keepsakes.add(room)
+
+
+def rewrite_stale(circle: Circle) -> list[str]:
+    """The keepsake parts stored in an older shape, to write again in the current one.
+
+    A write that loaded the keepsakes (forgetting, evicting) adds them to its
+    own: what the older shape kept of a line (its text, with no writer to
+    forget it by) is then gone from the store too, not only from what is read.
+    """
+    stale = sorted(r for r in circle.stale_keepsakes if r in (circle.keepsakes or {}))
+    circle.stale_keepsakes.clear()
+    return [KEEPSAKE + r for r in stale]
+
+
 def keepsake_members(kept: Mapping[str, Any]) -> set[str]:
     """The member ids a kept keepsake names."""
     found = {p[0] for row in kept["podium"] for p in row["players"]}
@@ -518,7 +543,7 @@ def forget(circle: Circle, member_id: str) -> list[str]:
         if member_id in keepsake_members(kept):
             circle.keepsakes[room] = strip_keepsake(kept, lambda m: m != member_id)
             changed.append(KEEPSAKE + room)
-    return changed
+    return changed + rewrite_stale(circle)
 
 
 def _in_keepsake(kept: Mapping[str, Any], member_id: str) -> dict[str, Any] | None:

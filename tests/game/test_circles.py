@@ -468,3 +468,57 @@ def test_new_colleagues_of_a_big_circle_are_counted_across_turning_teams() -> No
     # on their team today they met before; none of those across.
     met = dict(circle.keepsakes["ROOM09"]["colleagues"])
     assert met[members[0]] == 499 - 249
+
+
+def _first_shape_keepsake() -> dict[str, object]:
+    """A keepsake as the first shape stored it: names beside ids, lines without their writer.
+    Ada wrote a line, then left the room before its end: she is in none of its lists."""
+    return {
+        "room": {"code": "R1", "name": "n", "pack": None, "language": "en", "phase": "finished"},
+        "podium": [
+            {
+                "rank": 1,
+                "team": "Red",
+                "score": 3,
+                "players": [{"member": "c2", "name": "Bea", "points": 1}],
+            }
+        ],
+        "stories": [
+            {
+                "round": "T",
+                "stories": [
+                    {
+                        "team": "Red",
+                        "writers": [{"member": "c2", "name": "Bea"}],
+                        "theme": "",
+                        "opening": "o",
+                        "lines": [{"text": "Ada's secret line"}, {"text": "Bea's line"}],
+                    }
+                ],
+            }
+        ],
+        "whoswho": [],
+        "colleagues": [{"member": "c2", "name": "Bea", "team": "Red", "met": 1}],
+    }
+
+
+def test_a_write_that_loaded_the_keepsakes_rewrites_those_of_the_first_shape() -> None:
+    """Forgetting Ada changed no keepsake she is named in (the first shape names nobody on a
+    line), so her line stayed in the store as written: it is rewritten, masked, with any
+    write that loaded the keepsakes (forgetting, evicting)."""
+    circle, ids = circle_of("Ada", "Bea", "Cy", "Dan")
+    circles.record_session(
+        circle, "R1", started_at=NOW, seq=5, groups=[[ids["Bea"], ids["Cy"]]], teams=[]
+    )
+    circles.load_keepsake(circle, "R1", _first_shape_keepsake())
+    circles.load_keepsake(circle, "R2", circles.upgrade_keepsake(_first_shape_keepsake()))
+    assert circle.stale_keepsakes == {"R1"}  # R2 is in the current shape
+    changed = circles.forget(circle, ids["Ada"])
+    assert circles.KEEPSAKE + "R1" in changed and circles.KEEPSAKE + "R2" not in changed
+    assert circle.keepsakes is not None and "secret" not in repr(circle.keepsakes["R1"])
+    assert circle.keepsakes["R1"]["v"] == 2 and not circle.stale_keepsakes
+    # Evicting an idle member (Dan) rewrites them too; a forget that finds nobody writes nothing.
+    circles.load_keepsake(circle, "R1", _first_shape_keepsake())
+    assert circles.forget(circle, "c999") == []
+    changed = circles.evict_idle(circle, NOW + 100 * 24 * HOUR, 30 * 24 * HOUR)
+    assert circles.MEMBER + ids["Dan"] in changed and circles.KEEPSAKE + "R1" in changed

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from ritrovo import circles as circle_service
 from ritrovo.circles import RECORDS_FOLDED, CircleService, Recording
@@ -396,3 +397,48 @@ async def test_a_game_played_again_before_its_end_is_recorded_is_kept_as_it_ende
     gate.set()
     await circles_.settled()
     assert await kept_phase(circles_, circle_id, code) == "finished"
+
+
+async def test_forgetting_rewrites_a_keepsake_stored_in_the_first_shape(store: RoomStore) -> None:
+    """The first shape kept lines without their writer: forgetting their writer left them in
+    the store as written (only reading masked them)."""
+    clock = Clock()
+    service = CircleService(store, clock)
+    circle, _ = await service.create("Ops")
+    ada, bea, cy = await members_of(service, circle.id, 3)
+    await service.change(
+        circle.id,
+        lambda c, now: (
+            circles.record_session(c, "R1", started_at=now, seq=1, groups=[[bea, cy]], teams=[]),
+            None,
+        ),
+    )
+    old = {
+        "room": {"code": "R1", "name": "n", "pack": None, "language": "en", "phase": "finished"},
+        "podium": [],
+        "stories": [
+            {
+                "round": "T",
+                "stories": [
+                    {
+                        "team": "Red",
+                        "writers": [{"member": bea, "name": "Bea"}],
+                        "theme": "",
+                        "opening": "o",
+                        "lines": [{"text": "Ada's secret line"}, {"text": "Bea's line"}],
+                    }
+                ],
+            }
+        ],
+        "whoswho": [],
+        "colleagues": [],
+    }
+    stored = await store.load_circle(circle.id, now=clock.now)
+    assert stored is not None
+    assert await store.commit_circle(
+        circle.id, stored.version, {"k:R1": orjson.dumps(old)}, [], ttl=DAY, now=clock.now
+    )
+    assert await service.forget(circle.id, ada)
+    stored = await store.load_circle(circle.id, now=clock.now)
+    assert stored is not None and b"secret" not in stored.parts["k:R1"]
+    assert orjson.loads(stored.parts["k:R1"])["v"] == 2
