@@ -13,12 +13,13 @@ room's circle and deals its players with "Mix teams" in the lobby.
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Any
 
 import aiohttp
 import pytest
-from browser_helpers import Pages, join
+from browser_helpers import Pages, Shots, join, publish
 from playwright.async_api import expect
 from ritrovo.client import RitrovoClient
 from support.servers import running_server
@@ -33,7 +34,9 @@ async def post(http: aiohttp.ClientSession, url: str, body: dict[str, Any]) -> A
         return await response.json()
 
 
-async def test_a_returning_phone_is_remembered_and_can_be_forgotten(pages: Pages) -> None:
+async def test_a_returning_phone_is_remembered_and_can_be_forgotten(
+    pages: Pages, shots: Shots
+) -> None:
     async with running_server(fast_settings()) as server, aiohttp.ClientSession() as http:
         base = server.base_url
         circle = await post(http, base + "/api/circles", {"name": "Marketing, Milan"})
@@ -72,6 +75,7 @@ async def test_a_returning_phone_is_remembered_and_can_be_forgotten(pages: Pages
         await expect(memory).to_contain_text("Your name: Ada R.")
         await expect(memory).to_contain_text("met Bea")
         await expect(memory.locator(".circle-keepsake")).to_contain_text("You met 1 new colleague")
+        await shots.take(ada, "player-circle", full_page=True)
         async with http.get(f"{base}/api/circles/{circle['id']}/export", headers=facilitator) as r:
             exported = await r.json()
         assert sorted(m["name"] for m in exported["members"]) == ["Ada R.", "Bea"]
@@ -83,6 +87,7 @@ async def test_a_returning_phone_is_remembered_and_can_be_forgotten(pages: Pages
         circle_link = console.locator("#room-circle-link")  # the room's circle, and its page
         await expect(circle_link).to_have_text("Marketing, Milan")
         await expect(circle_link).to_have_attribute("href", f"/circles#{circle['id']}")
+        await shots.take(console, "host-console-circle")
         await console.get_by_role("button", name="Mix teams").click()
         await expect(console.locator("#toast")).to_have_text("Teams mixed.")
 
@@ -98,10 +103,12 @@ async def test_a_returning_phone_is_remembered_and_can_be_forgotten(pages: Pages
         await card.get_by_role("button", name="What it remembers about me").click()
         await expect(memory).to_have_text("The circle remembers nothing about you.")
         assert pages.problems(allow=("403",)) == []
+    if os.environ.get("RITROVO_PUBLISH_SCREENSHOTS"):
+        publish(shots.taken)
 
 
 async def test_the_facilitators_page_makes_a_circle_opens_a_room_and_shows_it(
-    pages: Pages,
+    pages: Pages, shots: Shots
 ) -> None:
     """/circles: create a circle (its token kept on this device), open a room in it, see a
     member who came through the circle's link, remove nothing, delete it (confirmed)."""
@@ -133,6 +140,8 @@ async def test_the_facilitators_page_makes_a_circle_opens_a_room_and_shows_it(
         assert phone.url.endswith(f"/r/{code}")
         await page.reload()
         await expect(page.locator("#cc-members")).to_contain_text("Zoé <i>")
+        await page.locator("#cc-members").scroll_into_view_if_needed()
+        await shots.take(page, "circles-page")
         await page.get_by_role("button", name="IT Italiano").click()
         await expect(page.locator("#cc-members")).to_contain_text("Rimuovi")
         await page.get_by_role("button", name="EN English").click()
@@ -151,3 +160,5 @@ async def test_the_facilitators_page_makes_a_circle_opens_a_room_and_shows_it(
         await page.goto(base + "/circles#%E0")
         await expect(page.get_by_text("Old")).to_be_visible()
         assert pages.problems() == []
+    if os.environ.get("RITROVO_PUBLISH_SCREENSHOTS"):
+        publish(shots.taken)
