@@ -8,6 +8,9 @@ before its reveal, never a hidden one, no other player's colleagues).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import orjson
 from ritrovo.game import coffee, flow, keepsake, rooms, stories, whoswho
 from ritrovo.game.models import Room
@@ -336,12 +339,11 @@ def test_a_fact_is_its_authors_by_player_id_not_by_name() -> None:
     assert keepsake.for_circle(room, PACK)["whoswho"] == []
 
 
-def test_a_circle_of_200_keeps_its_stories_and_facts() -> None:
-    """Names are the session's, not the keepsake's: 200 members with long names and a
-    story line each fit the bound whole (names four times per person did not)."""
+def circle_keepsake(members: int, line: Callable[[str], str]) -> dict[str, Any]:
+    """The circle's keepsake of a story round where ``members`` members wrote ``line(id)`` each."""
     room = rooms.new_room("BIGGER", "All hands", "hosthash", T0 - 100, team_names=("Red", "Blue"))
     room.pack_id = PACK.id
-    for n in range(200):
+    for n in range(members):
         player = rooms.join(
             room,
             name=f"Participant {n:03d} Longname",
@@ -351,7 +353,6 @@ def test_a_circle_of_200_keeps_its_stories_and_facts() -> None:
         )
         player.connections = 1
         rooms.set_member(room, player.id, f"c{n + 1}")
-    state = room.story
     assert flow.advance(room, PACK, T0) == "round_started"
     state = room.story
     assert state is not None
@@ -359,11 +360,31 @@ def test_a_circle_of_200_keeps_its_stories_and_facts() -> None:
         ts = next(ts for ts in state.stories.values() if ts.turn_player is not None)
         writer = ts.turn_player
         assert writer is not None
-        stories.submit_line(room, STORY, writer, f"line {writer}", T0 + 1)
+        stories.submit_line(room, STORY, writer, line(writer), T0 + 1)
     while room.story is not None and room.story.stage == "reveal":
         flow.advance(room, PACK, T0 + 10)
-    kept = keepsake.for_circle(room, PACK)
+    return keepsake.for_circle(room, PACK)
+
+
+def test_a_circle_of_200_keeps_its_stories_and_facts() -> None:
+    """Names are the session's, not the keepsake's: 200 members with long names and a
+    short story line each fit the bound whole (names four times per person did not)."""
+    kept = circle_keepsake(200, lambda writer: f"line {writer}")
     assert "trimmed" not in kept, kept.get("trimmed")
     assert sum(len(st["lines"]) for st in kept["stories"][0]["stories"]) == 200
     assert len(kept["colleagues"]) == 200
     assert len(dumped(kept)) <= keepsake.CIRCLE_MAX_BYTES
+
+
+def test_the_members_whose_longest_lines_fit_whole_are_the_documented_figure() -> None:
+    """docs/architecture.md (the ``k:`` part) and docs/protocol.md (the export) give the
+    figure: lines of the default 160 characters (ASCII) fit whole for 150 members, not 200
+    (lines go first: 200 such lines are some 38 KB); 200 fit with lines of 100 characters."""
+    assert STORY.max_chars == 160
+
+    def longest(size: int) -> Callable[[str], str]:
+        return lambda writer: (writer + " " + "x" * size)[:size]
+
+    assert "trimmed" not in circle_keepsake(150, longest(160))
+    assert circle_keepsake(200, longest(160))["trimmed"] == ["story_lines"]
+    assert "trimmed" not in circle_keepsake(200, longest(100))
