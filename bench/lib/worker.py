@@ -300,7 +300,7 @@ async def s2(job: dict[str, Any]) -> None:
     emit("ready", n=sum(len(m) for m in members), seconds=time.monotonic() - started)
 
     go = await command("go")
-    cpu0 = cpu_seconds()
+    cpu0, wall0 = cpu_seconds(), time.monotonic()
     t0, period, lines = float(go["t0"]), float(job["period"]), int(job["lines"])
     sent: list[tuple[int, str, int, float, int]] = []  # room, team, count after, time, writer key
     problems: dict[str, int] = {}
@@ -378,6 +378,7 @@ async def s2(job: dict[str, Any]) -> None:
         frames=sum(c.received for m in members for c in m),
         bytes=sum(c.bytes_received for m in members for c in m),
         cpu_s=cpu_seconds() - cpu0,
+        wall_s=time.monotonic() - wall0,  # the same span as cpu_s: the window and the drain
         # (line, receiving player) pairs: each line sent x (its room's players - 1)
         deliveries=sum(len(members[r]) - 1 for r, *_ in sent),
         window_frames=marks["end"][0] - marks["start"][0],
