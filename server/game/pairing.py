@@ -948,12 +948,12 @@ def breakout_text(
         counts.append(f"{trios} {words['trio'] if trios == 1 else words['trios']}")
     if others:
         counts.append(f"{others} {words['group'] if others == 1 else words['groups']}")
-    summary = (
-        counts[-1] if len(counts) == 1 else f"{', '.join(counts[:-1])} {words['and']} {counts[-1]}"
-    )
-    lines = [
-        f"{words['title']}: {summary}, {people} {words['person' if people == 1 else 'people']}"
-    ]
+    # Each kind of group, then the people; with every group left empty (all
+    # of a rotation's players gone), the people alone: "0 people".
+    if len(counts) > 1:
+        counts[-2:] = [f"{counts[-2]} {words['and']} {counts[-1]}"]
+    counts.append(f"{people} {words['person' if people == 1 else 'people']}")
+    lines = [f"{words['title']}: {', '.join(counts)}"]
     for row in rows:
         trio = f" ({words['trio']})" if row.is_trio else ""
         lines.append(f"{words['room']} {row.number}: {', '.join(row.names)}{trio}")

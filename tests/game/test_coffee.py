@@ -329,3 +329,13 @@ def test_a_partner_removed_with_nobody_else_leaves_the_other_alone() -> None:
     current = room.pairings.current
     flow.leave(room, PACK, late.id, T0 + 8)
     assert room.pairings.current is current
+    # The last one goes too: every group is empty until the rotation ends, and
+    # every view still builds (the host's breakout list says nobody is left).
+    flow.kick(room, PACK, third, T0 + 9)
+    assert sizes(room) == [0]
+    host = views.build(room, PACK, T0 + 9, "host")["pairing"]
+    assert host["assignment"]["text"] == {
+        "en": "Breakout rooms: 0 people\n",
+        "it": "Sale per sottogruppi: 0 persone\n",
+    }
+    assert views.build(room, PACK, T0 + 9, "screen")["pairing"] is not None
