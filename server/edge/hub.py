@@ -90,6 +90,14 @@ def _framed(payload: bytes, wires: dict[int, bytes]) -> bytes:
     return wire
 
 
+def _forget_sent(conn: Connection) -> None:
+    """Have ``conn`` sent a full state and its ``you`` next, as a new connection is."""
+    conn.last_view = None
+    conn.last_private = None
+    conn.private_stamp = None
+    conn.stream_mark = None
+
+
 def _biggest_first(group: tuple[tuple[str, int, int], list[Connection]]) -> int:
     return -len(group[1])
 
@@ -421,54 +429,63 @@ class RoomHub:
         # The biggest groups first: of the groups of one view key, only the
         # first can follow the view's stream (deflate), and it should be the
         # one most connections are in, not a player who just joined.
-        for (key, _, held_seq), conns in sorted(groups.items(), key=_biggest_first):
-            view = built.get(key)
-            if view is None:
-                first = conns[0]
-                view = built[key] = views.build(
-                    room, pack, now, first.role or "screen", first.player_id, shared=shared
-                )
-            held = conns[0].last_view
-            data = None if held is None else _patch_frame(held, held_seq, view, seq)
-            kind: str = MessageType.PATCH
-            if data is None:
-                kind = MessageType.STATE
-                data = states.get(key)
+        # A connection is marked as holding its new view as its frames are
+        # computed; if a view cannot be built (a bug), none of the frames is
+        # written, so every connection of the push gets a full state next time.
+        try:
+            for (key, _, held_seq), conns in sorted(groups.items(), key=_biggest_first):
+                view = built.get(key)
+                if view is None:
+                    first = conns[0]
+                    view = built[key] = views.build(
+                        room, pack, now, first.role or "screen", first.player_id, shared=shared
+                    )
+                held = conns[0].last_view
+                data = None if held is None else _patch_frame(held, held_seq, view, seq)
+                kind: str = MessageType.PATCH
                 if data is None:
-                    data = states[key] = protocol.encode(MessageType.STATE, seq=seq, state=view)
-            player = conns[0].role == "player"
-            squeeze = len(data) >= deflate.WORTH_FROM and any(c.deflate for c in conns)
-            # Full states go to connections that are new or resynced: never in
-            # a stream, so they do not take the view's stream from the rest. A
-            # patch too big for a stream's level goes alone, at a faster one.
-            in_stream, follows, mark = (
-                self._stream_frame(room.code, key, conns, data, streamed)
-                if squeeze
-                and kind == MessageType.PATCH
-                and deflate.level_for(len(data)) == deflate.LEVEL
-                else (None, None, None)
-            )
-            for conn in conns:
-                if not squeeze or not conn.deflate:
-                    frames.append((conn, data, kind))
-                elif (
-                    in_stream is not None
-                    and conn.deflate == deflate.STREAMS
-                    and (follows is None or conn.stream_mark is follows)
-                ):
-                    frames.append((conn, in_stream, kind))
-                    conn.stream_mark = mark
-                else:
-                    frames.append((conn, self._deflated(data, squeezed), kind))
-                    conn.stream_mark = None
-                conn.last_seq_sent = seq
-                conn.last_view = view
-                if player:
-                    private = self._private_frame(conn, room)
-                    if private is not None:
-                        frames.append((conn, private, "you"))
-                if closed:
-                    frames.append((conn, b"", CLOSE))
+                    kind = MessageType.STATE
+                    data = states.get(key)
+                    if data is None:
+                        data = states[key] = protocol.encode(MessageType.STATE, seq=seq, state=view)
+                player = conns[0].role == "player"
+                squeeze = len(data) >= deflate.WORTH_FROM and any(c.deflate for c in conns)
+                # Full states go to connections that are new or resynced: never in
+                # a stream, so they do not take the view's stream from the rest. A
+                # patch too big for a stream's level goes alone, at a faster one.
+                in_stream, follows, mark = (
+                    self._stream_frame(room.code, key, conns, data, streamed)
+                    if squeeze
+                    and kind == MessageType.PATCH
+                    and deflate.level_for(len(data)) == deflate.LEVEL
+                    else (None, None, None)
+                )
+                for conn in conns:
+                    if not squeeze or not conn.deflate:
+                        frames.append((conn, data, kind))
+                    elif (
+                        in_stream is not None
+                        and conn.deflate == deflate.STREAMS
+                        and (follows is None or conn.stream_mark is follows)
+                    ):
+                        frames.append((conn, in_stream, kind))
+                        conn.stream_mark = mark
+                    else:
+                        frames.append((conn, self._deflated(data, squeezed), kind))
+                        conn.stream_mark = None
+                    conn.last_seq_sent = seq
+                    conn.last_view = view
+                    if player:
+                        private = self._private_frame(conn, room)
+                        if private is not None:
+                            frames.append((conn, private, "you"))
+                    if closed:
+                        frames.append((conn, b"", CLOSE))
+        except BaseException:
+            for conns in groups.values():
+                for conn in conns:
+                    _forget_sent(conn)
+            raise
         return frames
 
     def _stream_frame(
@@ -517,9 +534,7 @@ class RoomHub:
 
     def resync(self, conn: Connection) -> None:
         """The client asked for a full state: send it one with the next push, soon."""
-        conn.last_view = None
-        conn.last_private = None
-        conn.private_stamp = None
+        _forget_sent(conn)
         if conn.code is not None:
             self.schedule(conn.code)
 

@@ -14,6 +14,7 @@ import pytest
 import websockets
 from ritrovo.app import HUB
 from ritrovo.client import ProtocolError, RitrovoClient, join
+from ritrovo.game import views
 from ritrovo.protocol import CODE_ALPHABET
 from ritrovo.store.base import RoomStore
 from support.clock import FakeClock
@@ -453,6 +454,55 @@ async def test_a_reader_that_stalls_then_reads_gets_every_update_in_order(server
         assert not stalled.closing
         await host.close()
         sock.close()
+
+
+async def test_a_flush_that_fails_leaves_every_connection_a_full_state_next(
+    server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A view that cannot be built (a bug in the game's views) fails the room's flush.
+
+    None of its frames is written, so no connection may be left taken to hold
+    a view it was never sent: the next flush sends each a full ``state``, and
+    no client has to notice a patch on a base it lacks and ask for a resync.
+    """
+    room = await create_room(server.base_url)
+    code = room["code"]
+    screen = await RitrovoClient.connect(server.ws_url)
+    await screen.hello("screen", room=code)
+    host = await RitrovoClient.connect(server.ws_url)
+    await host.hello("host", room=code, token=room["host_token"])
+    ada = await join(server.ws_url, code, "Ada")
+    clients = (screen, host, ada)
+    for client in clients:
+        await client.wait_state(lambda s: s["players_count"] == 1)
+    team = host.state["state"]["teams"][0]["id"]  # type: ignore[index]
+
+    real = views.build
+    builds: list[str] = []
+    failed = asyncio.Event()
+
+    def second_build_fails(*args: Any, **kwargs: Any) -> Any:
+        builds.append(args[3])
+        if len(builds) == 2:  # one group already has its frame: the next one fails
+            failed.set()
+            raise RuntimeError("a bug in a view")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(views, "build", second_build_fails)
+    await host.request("rename_team", team=team, name="Before")
+    async with asyncio.timeout(5):
+        await failed.wait()
+    monkeypatch.setattr(views, "build", real)
+    seen = {id(c): len(c.messages) for c in clients}
+    await host.request("rename_team", team=team, name="After")
+    for client in clients:
+        await client.wait_state(lambda s: s["teams"][0]["name"] == "After")
+        # (A patch the client applied is kept as the state it made, with its "base".)
+        updates = [m for m in client.messages[seen[id(client)] :] if m["type"] == "state"]
+        assert updates and "base" not in updates[0], updates[:1]
+        assert client.resyncs_sent == 0
+    for client in clients:
+        await client.close()
 
 
 async def test_slow_consumer_is_disconnected(server_with: Any) -> None:
