@@ -6,7 +6,8 @@
 #   make run [ARGS=...]         serve with the embedded in-memory store on :8080
 #   make test-setup             setup, plus the test extras (pytest, ruff, mypy),
 #                               redis-server and chromium (setup.sh --test)
-#   make test [PYTEST_ARGS=...] make lint, then pytest
+#   make test [PYTEST_ARGS=...] make lint, then pytest in TEST_WORKERS processes
+#                               (default 2; TEST_WORKERS=0: in this process)
 #   make lint                   scripts/lint.sh: ruff check and ruff format --check
 #                               on server/ and tests/, mypy --strict on both, then
 #                               scripts/lint_web.sh (tsc on web/js) when present
@@ -21,6 +22,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8080
 ARGS   ?=
 PYTEST_ARGS ?=
+TEST_WORKERS ?= 2
 
 .PHONY: setup test-setup run test lint bench clean
 
@@ -34,7 +36,7 @@ test-setup:
 	bash scripts/setup.sh --test
 
 test: lint
-	$(PY) -m pytest -q -n auto --maxprocesses 4 $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: test-setup
 	bash scripts/lint.sh

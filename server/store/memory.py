@@ -56,8 +56,8 @@ class MemoryStore(RoomStore):
         # New members each room added to its circle: (circle id, room) -> count, expiry.
         self._circle_rooms: dict[tuple[str, str], tuple[int, float]] = {}
         # Nothing expires before ``_sweep_after``, and no room is due before
-        # ``_due_after`` (both by ``now``): the timers poll every few tenths
-        # of a second, and scanning every room, pack and circle at each poll
+        # ``_due_after`` (both by ``now``): the timers poll every tenth of a
+        # second, and scanning every room, pack and circle at each poll
         # cost a busy process ~3% of its CPU (S2, 200 rooms) for nothing.
         # Each is lowered when an earlier time is stored, and set exactly by
         # the scan that passes it; a later time stored over an earlier one
