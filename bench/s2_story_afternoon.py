@@ -421,11 +421,7 @@ async def main() -> None:
     for r in rows:
         # The standard: the load generator must not be the bottleneck.
         share = r["load_core"]
-        print(
-            check(f"{r['target']} load generator's share of its core", share, 0.5).replace(
-                f"{share:.1f} <=", f"{share:.2f} <="
-            )
-        )
+        print(check(f"{r['target']} load generator's share of its core", share, 0.5, digits=2))
 
 
 if __name__ == "__main__":

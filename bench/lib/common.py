@@ -801,13 +801,14 @@ def save(name: str, data: dict[str, Any]) -> Path:
     return path
 
 
-def check(label: str, value: float, limit: float, unit: str = "") -> str:
+def check(label: str, value: float, limit: float, unit: str = "", digits: int = 1) -> str:
     if math.isnan(value):
         return f"  [n/a ] {label}: not measured"
     ok = value <= limit
     times = f", {value / limit:.1f}x the target" if limit else ""
-    miss = "" if ok else f"  (missed by {value - limit:.1f}{unit}{times})"
-    return f"  [{'PASS' if ok else 'MISS'}] {label}: {value:.1f}{unit} <= {limit:g}{unit}{miss}"
+    miss = "" if ok else f"  (missed by {value - limit:.{digits}f}{unit}{times})"
+    shown = f"{value:.{digits}f}"
+    return f"  [{'PASS' if ok else 'MISS'}] {label}: {shown}{unit} <= {limit:g}{unit}{miss}"
 
 
 class Profiler:

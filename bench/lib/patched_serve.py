@@ -64,6 +64,9 @@ def apply() -> None:
     unknown = PATCHES - KNOWN
     if unknown:
         raise SystemExit(f"patched_serve: unknown patches {sorted(unknown)}")
+    windowed = PATCHES & {"cprofile", "pyspy", "gc_time"}
+    if len(windowed) > 1:  # each takes SIGUSR2 for itself: only the last would run
+        raise SystemExit(f"patched_serve: use one of {sorted(windowed)} at a time")
     from ritrovo import service
 
     if "room_lock" in PATCHES:
