@@ -111,12 +111,16 @@ def _diff(old: Any, new: Any, path: Path, ops: list[Op]) -> None:
 
 def _diff_dict(old: dict[str, Any], new: dict[str, Any], path: Path) -> tuple[list[Op] | None, int]:
     """The operations for two dicts that differ (None: set it whole), and the size kept."""
-    kept = [k for k in old if k in new]
-    added = [k for k in new if k not in old]
-    if list(new) != kept + added:
-        # Deleting and adding keys cannot reorder the ones kept.
-        return None, 0
-    ops: list[Op] = [["del", [*path, k]] for k in old if k not in new]
+    kept = list(new)
+    added: list[str] = []
+    ops: list[Op] = []
+    if len(old) != len(kept) or list(old) != kept:  # (the same keys in the same order: usual)
+        kept = [k for k in old if k in new]
+        added = [k for k in new if k not in old]
+        if list(new) != kept + added:
+            # Deleting and adding keys cannot reorder the ones kept.
+            return None, 0
+        ops = [["del", [*path, k]] for k in old if k not in new]
     looks_same: list[tuple[Any, Any]] = []
     changed: list[str] = []
     for k in kept:
