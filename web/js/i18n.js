@@ -187,6 +187,7 @@ const D = {
   "riddle.locked_out": ["Your team has given its answer. Wait for the reveal.", "La squadra ha dato la sua risposta. Aspetta la soluzione."],
   "riddle.others": ["Other teams", "Le altre squadre"],
   "riddle.progress_solved": ["solved", "risolto"],
+  "riddle.progress_missed": ["not solved", "non risolto"],
   "riddle.progress_working": ["thinking… {n} guesses", "ci pensa… {n} risposte"],
   "riddle.progress_working_one": ["thinking… 1 guess", "ci pensa… 1 risposta"],
   "riddle.answer_was": ["The answer", "La risposta"],

@@ -270,7 +270,7 @@ function renderProgress(st, r, me) {
     byId("progress-list"),
     rows,
     (row) => row.team.id,
-    (row) => JSON.stringify([row.team.name, row.p, lang]),
+    (row) => JSON.stringify([row.team.name, row.p, r.stage, lang]),
     (row) =>
       h(
         "li",
@@ -279,7 +279,9 @@ function renderProgress(st, r, me) {
         h("span", { class: "grow" }, row.team.name),
         row.p.solved
           ? verdictBadge("correct")
-          : h("span", { class: "muted small" }, t(row.p.guesses === 1 ? "riddle.progress_working_one" : "riddle.progress_working", { n: row.p.guesses })),
+          : r.stage === "open"
+            ? h("span", { class: "muted small" }, t(row.p.guesses === 1 ? "riddle.progress_working_one" : "riddle.progress_working", { n: row.p.guesses }))
+            : h("span", { class: "muted small" }, t("riddle.progress_missed")),
       ),
   );
 }

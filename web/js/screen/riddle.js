@@ -71,7 +71,7 @@ export class RiddleStage {
       byId("riddle-progress"),
       teams,
       (team) => team.id,
-      (team) => JSON.stringify([team.name, r.progress[team.id], slotOf(team.id), lang]),
+      (team) => JSON.stringify([team.name, r.progress[team.id], slotOf(team.id), open, lang]),
       (team) => {
         const p = r.progress[team.id] || { solved: false, guesses: 0 };
         return h(
@@ -79,7 +79,9 @@ export class RiddleStage {
           { class: [`team-${slotOf(team.id)}`, p.solved && "solved"] },
           h("span", { class: "team-dot", "aria-hidden": "true" }),
           team.name,
-          p.solved ? h("span", {}, "✓ ", t("riddle.progress_solved")) : h("span", { class: "muted" }, "…"),
+          p.solved
+            ? h("span", {}, "✓ ", t("riddle.progress_solved"))
+            : h("span", { class: "muted" }, open ? "…" : t("riddle.progress_missed")),
         );
       },
     );
