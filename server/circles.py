@@ -47,7 +47,7 @@ import orjson
 from .errors import ErrorCode, LimitExceeded, RitrovoError, StoreUnavailable
 from .game import circles, keepsake
 from .game.circles import Circle, CircleMember, CircleMeta, CircleSession
-from .game.models import Room
+from .game.models import ENDED_PHASES, Room
 from .game.pack import Pack
 from .game.pairing import session_groups
 from .store.base import CircleStorage, Stored
@@ -457,7 +457,7 @@ class CircleService:
         teams = [[p.member for p in room.team_players(t.id) if p.member] for t in room.teams]
         kept: dict[str, Any] | None = None
         digest: bytes | None = None
-        if room.phase in ("finished", "closed"):
+        if room.phase in ENDED_PHASES:
             # Through JSON: a copy that shares nothing with the room.
             raw = orjson.dumps(keepsake.for_circle(room, pack, max_bytes=self.keepsake_bytes))
             kept, digest = orjson.loads(raw), hashlib.sha256(raw).digest()
@@ -475,16 +475,6 @@ class CircleService:
 
     def _unchanged(self, record: Recording) -> bool:
         return self._recorded.get(record.room) == (record.circle, record.what())
-
-    async def record(self, room: Room, pack: Pack | None = None) -> None:
-        """Keep the room's session (``snapshot``) in its circle now, and wait for it.
-
-        Reads ``room`` before the first ``await``. Costs nothing when this
-        process recorded the same for the room last time.
-        """
-        record = self.snapshot(room, pack)
-        if record is not None and not self._unchanged(record):
-            await self._write(record.circle, [record])
 
     async def _write(self, circle_id: str, records: list[Recording]) -> None:
         """Write ``records`` (of one circle, in ``seq`` order per room) in one compare-and-set."""

@@ -26,7 +26,7 @@ import orjson
 from .circles import CircleService, Recording
 from .errors import Conflict, ErrorCode, LimitExceeded, NotFound, RitrovoError, StoreUnavailable
 from .game import changes, flow, rooms
-from .game.models import DEFAULT_MAX_PLAYERS, Room
+from .game.models import DEFAULT_MAX_PLAYERS, ENDED_PHASES, Room
 from .game.pack import Pack
 from .packs.loader import PackLibrary
 from .protocol import CODE_ALPHABET, CODE_LENGTH
@@ -40,8 +40,6 @@ T = TypeVar("T")
 Clock = Callable[[], float]
 
 MAX_COMMIT_ATTEMPTS = 50
-# The phases a room ends in: the commit that moves it into one records its session.
-ENDED = ("finished", "closed")
 UPLOAD_PREFIX = "upload:"
 # Uploaded packs decoded in this process, least recently used first out: at
 # most this many, and this many bytes of their stored (JSON) form.
@@ -466,7 +464,7 @@ class GameService:
                         return batch[:index] + batch[index + 1 :]
                 changed.merge(one)
                 outcomes.append((True, result))
-                if room.phase != phase and room.phase in ENDED and self.circles is not None:
+                if room.phase != phase and room.phase in ENDED_PHASES and self.circles is not None:
                     try:
                         ended = self.circles.snapshot(room, pack)  # O(players), once a game
                     except Exception:  # a bug in the keepsake's build: the commit goes on

@@ -17,6 +17,9 @@ from .pairing import MentorRole, Pairing
 DEFAULT_MAX_PLAYERS = 200
 
 RoomPhase = Literal["lobby", "riddle", "story", "whoswho", "between_rounds", "finished", "closed"]
+# The phases a game ends in: the commit that moves a room into one has its
+# session kept by its circle, with its keepsake.
+ENDED_PHASES: tuple[RoomPhase, ...] = ("finished", "closed")
 Role = Literal["host", "screen", "player"]  # the audiences a room is shown to
 Verdict = Literal["correct", "near", "wrong"]
 
