@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import BadRequest, Conflict, ErrorCode, LimitExceeded, NotFound
-from . import changes
+from . import changes, clock
 from .matching import matcher_for
 from .models import Guess, RiddleResult, RiddleState, Room, TeamAttempt
 from .pack import Pack, Riddle, RiddleRound
@@ -37,7 +37,6 @@ MAX_GUESSES_PER_TEAM = 100  # per riddle: the room document must stay small
 FIRST_SOLVER_BONUS = 0.10
 MIN_SHARE = 0.10
 AUTO_ADVANCE_SECONDS = 8.0
-MAX_EXTEND_SECONDS = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +60,12 @@ def current_riddle(room: Room, pack: Pack | None) -> Riddle:
     return rnd.riddles[room.riddle.riddle_index]
 
 
-def remaining(state: RiddleState, now: float) -> float:
-    """Riddle seconds left (frozen while paused)."""
-    if state.paused_remaining is not None:
-        return state.paused_remaining
-    return max(0.0, state.deadline_at - now)
+remaining = clock.remaining  # riddle seconds left (frozen while paused)
 
 
 def elapsed(state: RiddleState, riddle: Riddle, now: float) -> float:
     """Riddle seconds used so far, pauses excluded."""
-    return max(0.0, riddle.time_limit + state.extra_seconds - remaining(state, now))
+    return clock.elapsed(state, riddle.time_limit, now)
 
 
 def start_round(room: Room, pack: Pack, round_index: int, now: float) -> None:
@@ -300,41 +295,17 @@ def open_hint(room: Room, pack: Pack | None, player_id: str, now: float) -> int:
 
 def pause(room: Room, now: float) -> None:
     changes.meta(room)
-    state = _open_state(room)
-    if state.paused_remaining is not None:
-        raise Conflict("already paused", code=ErrorCode.ALREADY_PAUSED)
-    state.paused_remaining = remaining(state, now)
+    clock.pause(_open_state(room), now, "riddle")
 
 
 def resume(room: Room, now: float) -> None:
     changes.meta(room)
-    state = _open_state(room)
-    if state.paused_remaining is None:
-        raise Conflict("not paused", code=ErrorCode.NOT_PAUSED)
-    state.deadline_at = now + state.paused_remaining
-    state.paused_remaining = None
+    clock.resume(_open_state(room), now)
 
 
 def extend(room: Room, seconds: object, now: float) -> None:
     changes.meta(room)
-    state = _open_state(room)
-    if state.paused_remaining is None and now >= state.deadline_at:
-        # Due but not yet fired (the timer polls): too late to bring it back.
-        raise Conflict("time is already up for this riddle", code=ErrorCode.TOO_LATE)
-    if (
-        isinstance(seconds, bool)
-        or not isinstance(seconds, int)
-        or not 1 <= seconds <= MAX_EXTEND_SECONDS
-    ):
-        raise BadRequest(
-            f"seconds must be a whole number from 1 to {MAX_EXTEND_SECONDS}",
-            code=ErrorCode.INVALID_FIELD,
-        )
-    state.extra_seconds += seconds
-    if state.paused_remaining is not None:
-        state.paused_remaining += seconds
-    else:
-        state.deadline_at += seconds
+    clock.extend(_open_state(room), seconds, now, "riddle")
 
 
 def reveal(room: Room, pack: Pack | None, now: float) -> None:

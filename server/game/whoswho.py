@@ -48,7 +48,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import BadRequest, Conflict, ErrorCode, NotFound, StoreUnavailable
-from . import changes, rooms
+from . import changes, clock, rooms
 from .kept import Kept
 from .models import (
     RiddleResult,
@@ -61,7 +61,7 @@ from .models import (
     WhosWhoState,
 )
 from .pack import Pack, WhosWhoRound
-from .riddles import FIRST_SOLVER_BONUS, MAX_EXTEND_SECONDS, MIN_SHARE
+from .riddles import FIRST_SOLVER_BONUS, MIN_SHARE
 
 ANSWER_MAX_CHARS = 200
 REVEAL_LINE_MAX_CHARS = 120
@@ -485,16 +485,12 @@ def next_deadline(room: Room) -> float | None:
 # -- the host's clock: pause, resume, more time ---------------------------------
 
 
-def remaining(state: WhosWhoState, now: float) -> float:
-    """The open question's seconds left (frozen while paused)."""
-    if state.paused_remaining is not None:
-        return state.paused_remaining
-    return max(0.0, state.deadline_at - now)
+remaining = clock.remaining  # the open question's seconds left (frozen while paused)
 
 
 def elapsed(rnd: WhosWhoRound, state: WhosWhoState, now: float) -> float:
     """The open question's seconds used so far, pauses excluded."""
-    return max(0.0, rnd.time_limit + state.extra_seconds - remaining(state, now))
+    return clock.elapsed(state, rnd.time_limit, now)
 
 
 def _open_question(room: Room, pack: Pack | None) -> tuple[WhosWhoRound, WhosWhoState]:
@@ -507,23 +503,15 @@ def _open_question(room: Room, pack: Pack | None) -> tuple[WhosWhoRound, WhosWho
 def pause(room: Room, pack: Pack | None, now: float) -> None:
     """The host stops the open question's clock: no answer is taken until they resume."""
     _, state = _open_question(room, pack)
-    if state.paused_remaining is not None:
-        raise Conflict("already paused", code=ErrorCode.ALREADY_PAUSED)
-    if now >= state.deadline_at:
-        # Due but not yet fired (the timer polls): too late to stop it.
-        raise Conflict("time is already up for this question", code=ErrorCode.TOO_LATE)
     changes.whoswho(room)
-    state.paused_remaining = state.deadline_at - now
+    clock.pause(state, now, "question")
 
 
 def resume(room: Room, pack: Pack | None, now: float) -> None:
     """The open question's clock runs again with the seconds it had left."""
     rnd, state = _open_question(room, pack)
-    if state.paused_remaining is None:
-        raise Conflict("not paused", code=ErrorCode.NOT_PAUSED)
     changes.whoswho(room)
-    state.deadline_at = now + state.paused_remaining
-    state.paused_remaining = None
+    clock.resume(state, now)
     # Every team that can answer may have done so meanwhile (a player left).
     _end_if_done(room, rnd, state, now)
 
@@ -531,23 +519,8 @@ def resume(room: Room, pack: Pack | None, now: float) -> None:
 def extend(room: Room, pack: Pack | None, seconds: object, now: float) -> None:
     """Give the open question ``seconds`` more (1 to 600, as a riddle; paused or not)."""
     _, state = _open_question(room, pack)
-    if state.paused_remaining is None and now >= state.deadline_at:
-        raise Conflict("time is already up for this question", code=ErrorCode.TOO_LATE)
-    if (
-        isinstance(seconds, bool)
-        or not isinstance(seconds, int)
-        or not 1 <= seconds <= MAX_EXTEND_SECONDS
-    ):
-        raise BadRequest(
-            f"seconds must be a whole number from 1 to {MAX_EXTEND_SECONDS}",
-            code=ErrorCode.INVALID_FIELD,
-        )
     changes.whoswho(room)
-    state.extra_seconds += seconds
-    if state.paused_remaining is not None:
-        state.paused_remaining += seconds
-    else:
-        state.deadline_at += seconds
+    clock.extend(state, seconds, now, "question")
 
 
 # -- views -------------------------------------------------------------------

@@ -408,6 +408,20 @@ def test_pause_resume_and_extend_arithmetic() -> None:
     assert (state.stage, state.end_reason, state.ended_at) == ("revealed", "timeout", T0 + 160)
 
 
+def test_a_riddle_whose_time_is_up_cannot_be_paused_or_extended() -> None:
+    # Due but not yet fired (the timer polls): a pause would freeze it at zero
+    # and leave it waiting for the host; the same rule as "Who's who" (game/clock.py).
+    room = started()
+    state = room.riddle
+    assert state is not None
+    before = dump(room)
+    refused("too_late", lambda: riddles.pause(room, state.deadline_at))
+    refused("too_late", lambda: riddles.extend(room, 30, state.deadline_at + 0.05))
+    assert dump(room) == before
+    riddles.pause(room, state.deadline_at - 1)  # a second left: paused with it
+    assert state.paused_remaining == 1
+
+
 def test_timeout_reveals_via_tick() -> None:
     room = started()
     guess(room, "Red0", "piano", T0 + 30)
