@@ -85,6 +85,10 @@ def test_stories_are_kept_once_all_are_shown_and_hidden_lines_stay_hidden() -> N
         {"hidden": True},
         red_story["lines"][1],
     ]
+    # (The second line is shown: its text as written, markup and all.)
+    shown = red_story["lines"][1]
+    assert room.story is not None
+    assert "hidden" not in shown and shown["text"] == room.story.stories[red].lines[1].text
     assert (
         red_story["opening"] == "The lift stopped between floors."
         and red_story["theme"] == "mystery"
@@ -251,8 +255,8 @@ def test_podium_ranks_the_teams_that_played() -> None:
     room.teams[1].score = 120
     room.teams[1].last_scored_at = T0
     room.players[list(room.players)[1]].points = 120
-    rooms_teams = [t.name for t in room.teams]
     body = keepsake.build(room, PACK)
+    rooms_teams = [t.name for t in room.teams]  # the podium's order is its own
     assert [(r["rank"], r["team"], r["score"]) for r in body["podium"]] == [
         (1, "Blue", 120),
         (2, "Red", 0),
