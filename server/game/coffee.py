@@ -28,7 +28,6 @@ breakout rooms (``assignment_view``).
 from __future__ import annotations
 
 import dataclasses
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -80,21 +79,6 @@ def prompts_of(pack: Pack | None) -> tuple[str, ...]:
         return pack.conversation_prompts
     language = pack.language if pack is not None else "en"
     return DEFAULT_PROMPTS.get(language, DEFAULT_PROMPTS["en"])
-
-
-def _derived_seed(room: Room, now: float, salt: int = 0) -> int:
-    """A seed from the room and the time: the same on a retry, another for the next command."""
-    return zlib.crc32(f"{room.code}:{room.seq}:{now!r}:{salt}".encode())
-
-
-def _check_seed(seed: object) -> int | None:
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise BadRequest(
-            "seed must be a whole number from 0 to 2^63 - 1", code=ErrorCode.INVALID_FIELD
-        )
-    return seed
 
 
 def _require_phase(room: Room) -> None:
@@ -176,9 +160,9 @@ def start(
     require_rotation_left(room)
     if not isinstance(mentoring, bool):
         raise BadRequest("mentoring must be true or false", code=ErrorCode.INVALID_FIELD)
-    chosen = _check_seed(seed)
+    chosen = rooms.check_seed(seed)
     if chosen is None:
-        chosen = _derived_seed(room, now)
+        chosen = rooms.derived_seed(room, now)
     prompts = prompts_of(pack)
     used = {p.prompt_index for p in room.pairings.past}
     prompt_index = choose_prompt(len(prompts), used, chosen)
@@ -204,11 +188,11 @@ def shuffle(
 ) -> Pairing:
     """Draw the running rotation again with another seed: same rules, prompt and length; the timer restarts."""
     current = _require_running(room)
-    chosen = _check_seed(seed)
+    chosen = rooms.check_seed(seed)
     if chosen is None:
-        chosen = _derived_seed(room, now)
+        chosen = rooms.derived_seed(room, now)
         if chosen == current.seed:
-            chosen = _derived_seed(room, now, 1)
+            chosen = rooms.derived_seed(room, now, 1)
     pairing = _draw(
         room,
         seed=chosen,

@@ -455,6 +455,22 @@ def set_member(room: Room, player_id: str, member: str) -> bool:
     return True
 
 
+def derived_seed(room: Room, now: float, salt: object = 0) -> int:
+    """A seed for a random draw: the same on a retried command, another for the next one."""
+    return zlib.crc32(f"{room.code}:{room.seq}:{now!r}:{salt}".encode())
+
+
+def check_seed(seed: object) -> int | None:
+    """A host's seed (None: none given), refused unless a whole number from 0 to 2^63 - 1."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise BadRequest(
+            "seed must be a whole number from 0 to 2^63 - 1", code=ErrorCode.INVALID_FIELD
+        )
+    return seed
+
+
 def mix_teams(
     room: Room, history: Iterable[Iterable[str]], now: float, seed: object = None
 ) -> dict[str, str]:
@@ -469,12 +485,9 @@ def mix_teams(
     require_open(room)
     if room.phase != "lobby":
         raise Conflict("teams can be mixed only in the lobby", code=ErrorCode.GAME_IN_PROGRESS)
+    seed = check_seed(seed)
     if seed is None:
-        seed = zlib.crc32(f"{room.code}:{room.seq}:{now!r}:mix".encode())
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise BadRequest(
-            "seed must be a whole number from 0 to 2^63 - 1", code=ErrorCode.INVALID_FIELD
-        )
+        seed = derived_seed(room, now, "mix")
     if not room.players:
         return {}
     assignment = pairing.mix_teams(
