@@ -177,6 +177,14 @@ def public_info(room: Room, pack: Pack | None) -> dict[str, Any]:
     }
 
 
+def _bearer(request: web.Request, header: str = "") -> str:
+    """The token of ``Authorization: Bearer``, else of ``header`` (the older way), else ""."""
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        return auth[7:]
+    return request.headers.get(header, "") if header else ""
+
+
 class OneAtATime:
     """Per key (a client address), one holder at a time and at most ``waiting`` in line.
 
@@ -291,8 +299,7 @@ class HttpApi:
         a host-only route cannot be used to find which codes exist, nor to try
         tokens.
         """
-        auth = request.headers.get("Authorization", "")
-        token = auth[7:] if auth.startswith("Bearer ") else request.headers.get("X-Host-Token", "")
+        token = _bearer(request, "X-Host-Token")
         async with self.attempts.attempt("join", self._address(request)) as attempt:
             try:
                 room = await self._room(request)
@@ -352,7 +359,7 @@ class HttpApi:
         """
         async with self.attempts.attempt("join", self._address(request)) as attempt:
             circle = None
-            if isinstance(circle_id, str) and isinstance(token, str):
+            if isinstance(circle_id, str) and isinstance(token, str) and token:
                 circle = await self._circles().facilitated(circle_id, token, keepsakes=keepsakes)
             if circle is None:
                 attempt.failed = True
@@ -364,8 +371,7 @@ class HttpApi:
     async def _facilitated_request(
         self, request: web.Request, *, keepsakes: bool = False
     ) -> Circle:
-        auth = request.headers.get("Authorization", "")
-        token = auth[7:] if auth.startswith("Bearer ") else request.headers.get("X-Circle-Token")
+        token = _bearer(request, "X-Circle-Token")
         return await self._facilitated(
             request, request.match_info["circle_id"], token, keepsakes=keepsakes
         )
@@ -674,8 +680,7 @@ class HttpApi:
         ``unknown_token``) and a failed attempt of the address, as for the
         host-only routes.
         """
-        auth = request.headers.get("Authorization", "")
-        token = auth[7:] if auth.startswith("Bearer ") else ""
+        token = _bearer(request)
         async with self.attempts.attempt("join", self._address(request)) as attempt:
             try:
                 room: Room | None = await self._room(request)
@@ -713,19 +718,14 @@ class HttpApi:
                 log.warning("could not read the circle's history: %s", exc.code)
         body = keepsake.build(room, pack, player_id=viewer, known_before=known)
         if request.match_info["format"] == "json":
-            response = json_response(body)
-            response.headers["Cache-Control"] = "no-store"  # one person's, and it changes
-            return response
+            return json_response(body, headers=NO_STORE)  # one person's, and it changes
         wanted = request.query.get("lang", body["room"]["language"])
         language: keepsake.Language = "it" if wanted == "it" else "en"
         name = f"ritrovo-{room.code}-keepsake.md"
         return web.Response(
             text=keepsake.markdown(body, language),
             content_type="text/markdown",
-            headers={
-                "Content-Disposition": f'attachment; filename="{name}"',
-                "Cache-Control": "no-store",
-            },
+            headers={"Content-Disposition": f'attachment; filename="{name}"', **NO_STORE},
         )
 
     async def qr(self, request: web.Request) -> web.Response:
