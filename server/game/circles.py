@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ErrorCode, LimitExceeded
+from ..errors import ErrorCode
 from .keepsake import CIRCLE_KEEPSAKE_VERSION, KnownBefore
 from .rooms import NAME, NAME_MAX_CHARS, TextField, clean_name, clean_text
 
@@ -88,7 +88,6 @@ class CircleMeta:
     created_at: float
     used_at: float = 0.0
     room: str = ""  # the last room opened in the circle
-    next_member: int = 1
 
 
 @dataclass(slots=True)
@@ -145,36 +144,6 @@ def new_circle(circle_id: str, name: object, token_hash: str, now: float) -> Cir
     """A circle with no member and no session (refused: a bad name)."""
     meta = CircleMeta(clean_circle_name(name), token_hash, now, used_at=now)
     return Circle(circle_id, meta, keepsakes={})
-
-
-def arrive(
-    circle: Circle,
-    device_hash: str,
-    name: object,
-    now: float,
-    *,
-    max_members: int = DEFAULT_MAX_MEMBERS,
-) -> tuple[CircleMember, list[str]]:
-    """The member of ``device_hash`` (a returning one, renamed if they chose a new name), or a new one.
-
-    Returns the member and the parts changed. Refused: a bad name, and a new
-    member in a circle of ``max_members`` (``circle_full``).
-    """
-    clean = clean_name(name, field=NAME, max_chars=NAME_MAX_CHARS)
-    member = circle.member_by_device(device_hash)
-    changed = [MEMBER + member.id] if member is not None else []
-    if member is None:
-        if len(circle.members) >= max_members:
-            raise LimitExceeded(
-                "this circle has no room for more members", code=ErrorCode.CIRCLE_FULL
-            )
-        member = CircleMember(f"c{circle.meta.next_member}", clean, device_hash, now, now)
-        circle.meta.next_member += 1
-        circle.members[member.id] = member
-        changed = [META, MEMBER + member.id]
-    member.name = clean
-    member.last_seen = now
-    return member, changed
 
 
 def new_member(member_id: str, device_hash: str, name: object, now: float) -> CircleMember:
