@@ -9,7 +9,7 @@
 
 import { byId, downloadBlob, fill, h, setText, show } from "./dom.js";
 import { initI18n, lang, t } from "./i18n.js";
-import { askConfirm, hostKey, rememberHostedRoom, store, toast } from "./common.js";
+import { askConfirm, errorText, hostKey, rememberHostedRoom, store, toast } from "./common.js";
 
 /**
  * A circle this device facilitates, as kept in localStorage.
@@ -91,11 +91,15 @@ function call(circle, path, init = {}) {
   });
 }
 
-/** @param {Response} response */
+/**
+ * The server's error of a refused call (its code, and its message for people).
+ * @param {Response} response
+ * @returns {Promise<{code: string, message: string}>}
+ */
 async function refusal(response) {
   const body = await response.json().catch(() => ({}));
   const err = (body && body.error) || {};
-  return String(err.code || `http_${response.status}`);
+  return { code: String(err.code || `http_${response.status}`), message: String(err.message || response.statusText) };
 }
 
 function renderList() {
@@ -227,8 +231,8 @@ async function load() {
   try {
     const response = await call(circle, "/export");
     if (!response.ok) {
-      const code = await refusal(response);
-      failed = code === "bad_circle_token" ? t("circles.gone") : t("common.error", { message: code });
+      const err = await refusal(response);
+      failed = err.code === "bad_circle_token" ? t("circles.gone") : errorText(err);
     } else {
       shown = /** @type {CircleExport} */ (await response.json());
     }
@@ -269,7 +273,7 @@ async function onCreate(event) {
       body: JSON.stringify({ name }),
     });
     if (!response.ok) {
-      formError("cc-create-error", t("common.error", { message: await refusal(response) }));
+      formError("cc-create-error", errorText(await refusal(response)));
       return;
     }
     const made = await response.json();
@@ -299,7 +303,7 @@ async function onOpenRoom(event) {
       body: JSON.stringify({ name, circle: circle.id, circle_token: circle.token }),
     });
     if (!response.ok) {
-      toast(t("common.error", { message: await refusal(response) }), { bad: true });
+      toast(errorText(await refusal(response)), { bad: true });
       return;
     }
     const room = await response.json();
@@ -326,7 +330,7 @@ async function removeMember(circle, member) {
   if (!(await askConfirm(t("circles.remove_confirm", { name: member.name }), t("circles.remove")))) return;
   try {
     const response = await call(circle, `/members/${encodeURIComponent(member.id)}`, { method: "DELETE" });
-    if (!response.ok && (await refusal(response)) !== "member_not_found") throw new Error(String(response.status));
+    if (!response.ok && (await refusal(response)).code !== "member_not_found") throw new Error(String(response.status));
     toast(t("circles.removed", { name: member.name }));
   } catch {
     toast(t("circle.error"), { bad: true });
@@ -339,7 +343,7 @@ async function exportCircle() {
   if (!circle) return;
   try {
     const response = await call(circle, "/export");
-    if (!response.ok) throw new Error(await refusal(response));
+    if (!response.ok) throw new Error(errorText(await refusal(response)));
     downloadBlob(await response.blob(), `ritrovo-circle-${circle.id}.json`);
   } catch (err) {
     toast(t("host.download_failed", { message: String(/** @type {Error} */ (err).message || err) }), { bad: true });
@@ -353,7 +357,7 @@ async function deleteCircle() {
   try {
     const response = await call(circle, "", { method: "DELETE" });
     // Refused: it is gone already (or expired), and so is it from this device.
-    if (!response.ok && (await refusal(response)) !== "bad_circle_token") throw new Error(String(response.status));
+    if (!response.ok && (await refusal(response)).code !== "bad_circle_token") throw new Error(String(response.status));
   } catch {
     toast(t("circle.error"), { bad: true });
     return;

@@ -702,6 +702,7 @@ const D = {
   "err.too_few_players": ["A pairing needs at least two players present.", "Per il pairing servono almeno due giocatori presenti."],
   "err.pairing_running": ["A pairing is already running: end it first.", "C'è già un pairing in corso: terminalo prima."],
   "err.no_pairing": ["No pairing is running.", "Nessun pairing in corso."],
+  "err.too_many_circles": ["This server already keeps as many circles as it can: ask whoever runs it.", "Questo server ha già tutte le cerchie che può tenere: chiedi a chi lo gestisce."],
   "err.too_many_rotations": ["This session has had its 50 coffee pairings.", "Questa sessione ha già avuto i suoi 50 coffee pairing."],
   "whoswho.title": ["Who's who?", "Chi è chi?"],
   "whoswho.answer_intro": [
