@@ -446,7 +446,7 @@ _WORDS: dict[str, dict[Language, str]] = {
     "writers": {"en": "Writers", "it": "Autori"},
     "theme": {"en": "Theme", "it": "Tema"},
     "votes": {"en": "Votes", "it": "Voti"},
-    "hidden": {"en": stories.HIDDEN_LINE_TEXT, "it": "[nascosta dall'host]"},
+    "hidden": {"en": stories.HIDDEN_LINE_TEXT, "it": "[nascosta da chi conduce]"},
     "whoswho": {"en": "Who's who", "it": "Chi è chi"},
     "no_facts": {"en": "No answer was revealed.", "it": "Nessuna risposta svelata."},
     "colleagues": {"en": "Colleagues met", "it": "Colleghi incontrati"},

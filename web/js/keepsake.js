@@ -80,7 +80,7 @@ function render(body) {
       h(
         "li",
         { class: ["keepsake-team", row.rank <= 3 && `rank-${row.rank}`] },
-        h("span", { class: "keepsake-rank" }, t("keepsake.rank", { n: row.rank })),
+        h("span", { class: "keepsake-rank" }, t("common.rank", { n: row.rank })),
         " ",
         h("strong", null, row.team),
         " ",
@@ -106,7 +106,7 @@ function render(body) {
             { class: "keepsake-story stack" },
             h("h4", null, story.team),
             story.writers.length ? h("p", { class: "muted small" }, t("keepsake.writers", { names: story.writers.join(", ") })) : null,
-            story.theme ? h("p", { class: "muted small" }, t("keepsake.theme", { theme: story.theme })) : null,
+            story.theme ? h("p", { class: "muted small" }, t("story.theme", { theme: story.theme })) : null,
             h(
               "div",
               { class: "story" },
@@ -115,11 +115,11 @@ function render(body) {
                 "ol",
                 { class: "story-lines" },
                 story.lines.map((line) =>
-                  line.hidden ? h("li", { class: "line-hidden" }, t("keepsake.hidden_line")) : h("li", null, line.text || ""),
+                  line.hidden ? h("li", { class: "line-hidden" }, t("story.hidden_line")) : h("li", null, line.text || ""),
                 ),
               ),
             ),
-            story.votes !== undefined ? h("p", { class: "muted small" }, t("keepsake.votes", { n: story.votes })) : null,
+            story.votes !== undefined ? h("p", { class: "muted small" }, t("story.votes", { n: story.votes })) : null,
           ),
         ),
       ),
