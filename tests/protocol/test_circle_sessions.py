@@ -51,6 +51,15 @@ async def call(
         return body
 
 
+async def export(http: aiohttp.ClientSession, base: str, circle: dict[str, Any]) -> dict[str, Any]:
+    """The circle's export, with its facilitator's token."""
+    headers = {"Authorization": "Bearer " + circle["facilitator_token"]}
+    exported: dict[str, Any] = await call(
+        http, "GET", f"{base}/api/circles/{circle['id']}/export", status=200, headers=headers
+    )
+    return exported
+
+
 def groups_of(state: dict[str, Any]) -> list[list[str]]:
     return [[p["id"] for p in g["players"]] for g in state["pairing"]["assignment"]["groups"]]
 
@@ -143,13 +152,7 @@ async def test_circles_remember_across_sessions(make_store: Callable[[], RoomSto
                 base, server.ws_url, http, circle, devices, suffix=" 2"
             )
             clients += [host2, *players2.values()]
-            exported = await call(
-                http,
-                "GET",
-                f"{base}/api/circles/{circle['id']}/export",
-                status=200,
-                headers=facilitator,
-            )
+            exported = await export(http, base, circle)
             assert sorted(m["name"] for m in exported["members"]) == sorted(n + " 2" for n in NAMES)
             assert [s["room"] for s in exported["sessions"]] == [room1["code"]]
             assert "facilitator_token" not in str(exported) and "device" not in str(exported)
@@ -244,13 +247,7 @@ async def test_circles_remember_across_sessions(make_store: Callable[[], RoomSto
                 http, "GET", f"{base}/api/circles/{circle['id']}/me", status=403, headers=ada
             )
             assert gone["error"]["code"] == "unknown_member"
-            exported = await call(
-                http,
-                "GET",
-                f"{base}/api/circles/{circle['id']}/export",
-                status=200,
-                headers=facilitator,
-            )
+            exported = await export(http, base, circle)
             assert "Ada" not in str(exported)
             ada_member = me["member"]["id"]
             assert ada_member not in str(exported["sessions"])
@@ -258,24 +255,12 @@ async def test_circles_remember_across_sessions(make_store: Callable[[], RoomSto
             await host2.request("mix_teams", seed=5)
             await host2.request("start_pairing", seconds=300, seed=3)
             await server.circles_recorded()
-            exported = await call(
-                http,
-                "GET",
-                f"{base}/api/circles/{circle['id']}/export",
-                status=200,
-                headers=facilitator,
-            )
+            exported = await export(http, base, circle)
             assert "Ada" not in str(exported) and ada_member not in str(exported["sessions"])
             # Room 2 closes: its keepsake is kept too, without her.
             await host2.request("close")
             await server.circles_recorded()
-            exported = await call(
-                http,
-                "GET",
-                f"{base}/api/circles/{circle['id']}/export",
-                status=200,
-                headers=facilitator,
-            )
+            exported = await export(http, base, circle)
             kept = exported["sessions"][1]["keepsake"]
             assert kept["room"]["phase"] == "closed"
             assert sorted(c["name"] for c in kept["colleagues"]) == ["Bea 2", "Cy 2", "Dee 2"]
@@ -300,13 +285,7 @@ async def test_circles_remember_across_sessions(make_store: Callable[[], RoomSto
                     http, "DELETE", members_url + wrong, status=404, headers=facilitator
                 )
                 assert body["error"]["code"] == "member_not_found", wrong
-            exported = await call(
-                http,
-                "GET",
-                f"{base}/api/circles/{circle['id']}/export",
-                status=200,
-                headers=facilitator,
-            )
+            exported = await export(http, base, circle)
             assert "Bea" not in str(exported) and bea_id not in str(exported["sessions"])
 
             # The facilitator deletes the circle: its routes and rooms answer as for no circle.
@@ -442,14 +421,7 @@ async def test_bad_input_is_refused_and_changes_nothing(
                 await client.hello("join", room=room["code"], name="", device=device)
             assert err.value.code == "empty_name"
             await client.close()
-            headers = {"Authorization": "Bearer " + circle["facilitator_token"]}
-            exported = await call(
-                http,
-                "GET",
-                f"{base}/api/circles/{circle['id']}/export",
-                status=200,
-                headers=headers,
-            )
+            exported = await export(http, base, circle)
             assert exported["members"] == [] and exported["sessions"] == []
             info = await call(http, "GET", f"{base}/api/rooms/{room['code']}", status=200)
             assert info["players_count"] == 0  # as the server has it now, not a state held
@@ -492,13 +464,7 @@ async def test_join_and_leave_loops_cannot_fill_the_circle(
             assert welcome["circle"]["id"] == circle["id"]  # the join stands, as a guest if need be
             await client.request("leave")
             await client.close()
-        exported = await call(
-            http,
-            "GET",
-            f"{base}/api/circles/{circle['id']}/export",
-            status=200,
-            headers={"Authorization": "Bearer " + circle["facilitator_token"]},
-        )
+        exported = await export(http, base, circle)
         assert sorted(m["name"] for m in exported["members"]) == ["Bot0", "Bot1", "Bot2"]
 
 
@@ -637,13 +603,7 @@ async def test_a_game_ended_by_auto_advance_is_kept_by_its_circle(
             clock.advance(60)  # ... and the game moves on by itself, to its end
             await host.wait_state(lambda s: s["phase"] == "finished")
             await server.circles_recorded()
-            exported = await call(
-                http,
-                "GET",
-                f"{base}/api/circles/{circle['id']}/export",
-                status=200,
-                headers={"Authorization": "Bearer " + circle["facilitator_token"]},
-            )
+            exported = await export(http, base, circle)
             [session] = exported["sessions"]
             assert session["keepsake"] is not None
             assert session["keepsake"]["room"]["phase"] == "finished"
