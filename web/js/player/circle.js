@@ -10,7 +10,7 @@
 // you met). Everything people typed is set as text.
 
 import { byId, h, show, setText } from "../dom.js";
-import { t } from "../i18n.js";
+import { lang, t } from "../i18n.js";
 import { askConfirm, store, toast } from "../common.js";
 
 /** @typedef {{id: string, name: string}} CircleRef */
@@ -126,7 +126,7 @@ export class CircleCard {
     const memory = await response.json();
     list.append(h("li", {}, t("circle.known_as", { name: memory.member.name })));
     for (const session of memory.sessions) {
-      const day = new Date(session.started_at * 1000).toLocaleDateString();
+      const day = new Date(session.started_at * 1000).toLocaleDateString(lang);
       const parts = [];
       if (session.met.length) parts.push(t("circle.met", { names: session.met.join(", ") }));
       if (session.team_mates.length) parts.push(t("circle.team_mates", { names: session.team_mates.join(", ") }));
