@@ -334,22 +334,23 @@ def move_player(
 
 
 def leave(room: Room, pack: Pack | None, player_id: str, now: float) -> None:
-    """A player leaves for good; in a story round their turn passes on, in a "Who's who"
-    round they no longer count as answered or skipped, in a coffee pairing a partner
-    left alone joins another group."""
+    """A player leaves for good (``_gone``)."""
     rooms.leave(room, player_id, now)
-    whoswho.player_left(room, player_id)
-    coffee.player_left(room, player_id)
-    on_presence_changed(room, pack, now)
+    _gone(room, pack, player_id, now)
 
 
 def kick(room: Room, pack: Pack | None, player_id: object, now: float) -> None:
-    """Remove a player for good; in a story round their turn passes on, in a "Who's who"
-    round they no longer count as answered or skipped, in a coffee pairing a partner
-    left alone joins another group."""
+    """The host removes a player for good (``_gone``)."""
     player = rooms.kick(room, player_id, now)
-    whoswho.player_left(room, player.id)
-    coffee.player_left(room, player.id)
+    _gone(room, pack, player.id, now)
+
+
+def _gone(room: Room, pack: Pack | None, player_id: str, now: float) -> None:
+    """What a player gone for good changes besides the roster: in a story round their
+    turn passes on, in a "Who's who" round they no longer count as answered or skipped,
+    in a coffee pairing a partner left alone joins another group."""
+    whoswho.player_left(room, player_id)
+    coffee.player_left(room, player_id)
     on_presence_changed(room, pack, now)
 
 
