@@ -14,8 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import redis.asyncio
 from ritrovo.app import METRICS, SERVICE
 from ritrovo.client import ProtocolError, RitrovoClient, join
+from ritrovo.store import keys
 from ritrovo.store.base import Claim
 from ritrovo.store.redis import RedisStore
 from support.protocol_helpers import create_room
@@ -29,7 +31,17 @@ def forwarded(app: Any, outcome: str = "sent") -> float:
 
 
 async def claim_by_losing_a_race(redis_url: str, code: str, instance: str) -> None:
-    """What the store does for a process whose commit found a newer version."""
+    """What the store does for a process whose commit found a newer version.
+
+    A real race of the two processes' own commits (a join's presence against
+    the host's command, on a loaded machine) may have named an owner already:
+    that owner is forgotten first, so the race made here decides.
+    """
+    client = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        await client.delete(keys.room_owner(code))
+    finally:
+        await client.aclose()
     store = RedisStore(redis_url)
     try:
         outcome = await store.commit(
