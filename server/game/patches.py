@@ -68,11 +68,11 @@ def _same(a: Any, b: Any) -> bool:
         # key order); it is only trusted to say "different". The encoding is
         # exact.
         return bool(a == b) and orjson.dumps(a) == orjson.dumps(b)
-    return bool(a == b)
+    return bool(a == b) and _same_scalar(a, b)
 
 
 def _unchanged(pairs: list[tuple[Any, Any]]) -> int | None:
-    """``_same`` for all the pairs that ``==`` found equal, with two encodings in all.
+    """``_same`` for all the containers that ``==`` found equal, with two encodings in all.
 
     Returns the size of the new values encoded (a lower bound on the size of
     the container that holds them), or None if a pair differs after all.
@@ -87,30 +87,48 @@ def _unchanged(pairs: list[tuple[Any, Any]]) -> int | None:
     return len(encoded) if orjson.dumps(olds) == encoded else None
 
 
+def _same_scalar(a: Any, b: Any) -> bool:
+    """Two values ``==`` found equal, at least one not a container: equal as JSON?
+
+    Equal scalars of one type encode the same, but for the float zeros
+    (``0.0`` and ``-0.0``).
+    """
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is float:
+        return a != 0.0 or str(a) == str(b)
+    return kind is not dict and kind is not list
+
+
 def _diff(old: Any, new: Any, path: Path, ops: list[Op]) -> None:
     """Append to ``ops`` what turns ``old`` into ``new``, which differ."""
     if type(old) is dict and type(new) is dict:
-        sub, kept_size = _diff_dict(old, new, path)
+        sub, kept, kept_size = _diff_dict(old, new, path)
     elif type(old) is list and type(new) is list:
-        sub, kept_size = _diff_list(old, new, path)
+        sub, kept, kept_size = _diff_list(old, new, path)
     else:
         ops.append(["set", path, new])
         return
-    whole: Op = ["set", path, new]
-    if sub is not None and len(sub) > 1:
-        # Encoding the whole value only to compare sizes is the expensive
-        # part: skip it when what did not change is already bigger.
+    if sub is not None and kept < len(sub) > 1:
+        # More operations than items kept as they were: they could weigh
+        # more than the whole value (each carries its path). Encoding the
+        # whole value to compare sizes is the expensive part: skip it when
+        # what did not change is already bigger.
+        whole: Op = ["set", path, new]
         size = len(orjson.dumps(sub))
         if size >= kept_size and size >= len(orjson.dumps(whole)):
             sub = None
     if sub is None:
-        ops.append(whole)
+        ops.append(["set", path, new])
     else:
         ops.extend(sub)
 
 
-def _diff_dict(old: dict[str, Any], new: dict[str, Any], path: Path) -> tuple[list[Op] | None, int]:
-    """The operations for two dicts that differ (None: set it whole), and the size kept."""
+def _diff_dict(
+    old: dict[str, Any], new: dict[str, Any], path: Path
+) -> tuple[list[Op] | None, int, int]:
+    """The operations for two dicts that differ (None: set it whole), the values kept and their size."""
     kept = list(new)
     added: list[str] = []
     ops: list[Op] = []
@@ -119,16 +137,21 @@ def _diff_dict(old: dict[str, Any], new: dict[str, Any], path: Path) -> tuple[li
         added = [k for k in new if k not in old]
         if list(new) != kept + added:
             # Deleting and adding keys cannot reorder the ones kept.
-            return None, 0
+            return None, 0, 0
         ops = [["del", [*path, k]] for k in old if k not in new]
     looks_same: list[tuple[Any, Any]] = []
     changed: list[str] = []
+    same = 0
     for k in kept:
         a, b = old[k], new[k]
         if a is b:
-            continue
-        if a == b:
+            same += 1
+        elif a != b:
+            changed.append(k)
+        elif type(a) is dict or type(a) is list:
             looks_same.append((a, b))
+        elif _same_scalar(a, b):
+            same += 1
         else:
             changed.append(k)
     kept_size = _unchanged(looks_same)
@@ -138,11 +161,11 @@ def _diff_dict(old: dict[str, Any], new: dict[str, Any], path: Path) -> tuple[li
         _diff(old[k], new[k], [*path, k], ops)
     for k in added:
         ops.append(["set", [*path, k], new[k]])
-    return ops, kept_size
+    return ops, len(kept) - len(changed), kept_size
 
 
-def _diff_list(old: list[Any], new: list[Any], path: Path) -> tuple[list[Op] | None, int]:
-    """The operations for two lists that differ, and the size kept."""
+def _diff_list(old: list[Any], new: list[Any], path: Path) -> tuple[list[Op] | None, int, int]:
+    """The operations for two lists that differ, the items kept and their size."""
     common = min(len(old), len(new))
     looks_same: list[tuple[Any, Any]] = []
     changed: list[int] = []
@@ -150,9 +173,11 @@ def _diff_list(old: list[Any], new: list[Any], path: Path) -> tuple[list[Op] | N
         a, b = old[i], new[i]
         if a is b:
             continue
-        if a == b:
+        if a != b:
+            changed.append(i)
+        elif type(a) is dict or type(a) is list:
             looks_same.append((a, b))
-        else:
+        elif not _same_scalar(a, b):
             changed.append(i)
     kept_size = _unchanged(looks_same)
     if kept_size is None:
@@ -164,7 +189,7 @@ def _diff_list(old: list[Any], new: list[Any], path: Path) -> tuple[list[Op] | N
         _diff(old[i], new[i], [*path, i], ops)
     for item in new[common:]:
         ops.append(["push", path, item])
-    return ops, kept_size
+    return ops, common - len(changed), kept_size
 
 
 # -- apply --------------------------------------------------------------------

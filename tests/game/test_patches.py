@@ -101,6 +101,19 @@ def test_json_equality_is_strict() -> None:
     ]
 
 
+def test_the_float_zeros_differ_as_json_does() -> None:
+    assert diff(0.0, -0.0) == [["set", [], -0.0]]
+    assert diff({"x": 0.0, "y": 1}, {"x": -0.0, "y": 1}) == [["set", ["x"], -0.0]]
+    assert diff([-0.0], [-0.0]) == []
+
+
+def test_a_few_changes_among_many_kept_values_are_operations() -> None:
+    # As many operations as values kept, or fewer: no whole encoded to compare.
+    old = {"a": 1, "b": "two", "c": [3], "d": {"e": 4}, "f": 5.5, "g": None}
+    new = {"a": 2, "b": "two", "c": [3], "d": {"e": 4}, "f": 6.5, "g": True}
+    assert diff(old, new) == [["set", ["a"], 2], ["set", ["f"], 6.5], ["set", ["g"], True]]
+
+
 def test_the_operations_of_a_typical_change() -> None:
     old = {
         "seq": 4,
