@@ -26,6 +26,13 @@ Figures, for Ritrovo and the reference server (both variants) in the same run:
     .venv/bin/python bench/s2_story_afternoon.py                    # 200 rooms x 8, 10 s (quick)
     .venv/bin/python bench/s2_story_afternoon.py --duration 30 --store both
     .venv/bin/python bench/s2_story_afternoon.py --sample-frames 40   # + one player's frames
+    .venv/bin/python bench/s2_story_afternoon.py --duration 20 --rounds 3   # paired rounds
+
+``--rounds N`` measures the coalescing reference and Ritrovo (memory store) N
+times, back to back and in alternating order, and judges the median of the N
+ratios: this machine's speed drifts by up to a third over minutes, both
+servers' CPU with it, so one reference run beside one Ritrovo run can be
+measured on two different machines.
 
 ``--sample-frames N`` keeps the first N frames one player (the second of the
 first room) receives during the window, saves them in the JSON
@@ -45,6 +52,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -300,6 +308,14 @@ async def main() -> None:
     )
     parser.add_argument("--no-reference", action="store_true")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure the coalescing reference and the memory store N times, in alternating "
+        "order, and judge the median of the rounds' ratios (default 1: each once, after the "
+        "per-message reference)",
+    )
+    parser.add_argument(
         "--sample-frames",
         type=int,
         default=0,
@@ -326,12 +342,31 @@ async def main() -> None:
     info = machine_info()
     rows: list[dict[str, Any]] = []
     refs: dict[str, dict[str, Any]] = {}
-    if not args.no_reference:
+    pairs: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (reference, memory), by round
+    if args.rounds > 1:
+        if args.no_reference or args.store != "memory":
+            raise SystemExit("--rounds pairs the coalescing reference with the memory store")
+        # The machine's speed drifts by a third over minutes (both servers'
+        # CPU moves together): each round measures the two back to back, in
+        # alternating order, and the verdict is the median of the rounds' ratios.
+        for n in range(args.rounds):
+            order = ["ref-coalesce", "memory"] if n % 2 == 0 else ["memory", "ref-coalesce"]
+            got: dict[str, dict[str, Any]] = {}
+            for target in order:
+                print(f"S2: round {n + 1} of {args.rounds}: {target}...", flush=True)
+                got[target] = await run_once(target, args)
+                got[target]["round"] = n + 1
+            ref, result = got["ref-coalesce"], got["memory"]
+            for key in ("p50_ms", "p99_ms", "cpu_pct", "bytes_per_line", "wire_bytes_per_line"):
+                result[key + "_ratio"] = ratio(result[key], ref.get(key, float("nan")))
+            rows += [ref, result]
+            pairs.append((ref, result))
+    elif not args.no_reference:
         for mode in ("per-message", "coalesce"):
             print(f"S2: reference server ({mode})...", flush=True)
             refs[mode] = await run_once("ref-" + mode, args)
             rows.append(refs[mode])
-    for store in ["memory", "redis"] if args.store == "both" else [args.store]:
+    for store in [] if pairs else ["memory", "redis"] if args.store == "both" else [args.store]:
         print(f"S2: ritrovo ({store} store)...", flush=True)
         redis = BenchRedis().start() if store == "redis" else None
         try:
@@ -346,7 +381,7 @@ async def main() -> None:
     save(args.save, {"machine": info, "args": vars(args), "rows": rows})
     print()
     print(
-        f"S2 story afternoon: {args.rooms} rooms x {args.players_per_room} players, a line every "
+        f"S2 story afternoon{f', {args.rounds} rounds' if pairs else ''}: {args.rooms} rooms x {args.players_per_room} players, a line every "
         f"{args.period:g} s per room for {args.duration:g} s, compression {args.compression}; "
         f"{info['date']}, {info['cores']} cores, {info['memory_gib']} GiB; "
         f"ritrovo: {args.under_test}"
@@ -368,7 +403,7 @@ async def main() -> None:
         "load core",
     ]
     print(table(headers, [
-        [r["target"], r["lines"], r["p50_ms"], r["p99_ms"], r["max_ms"], r["cpu_pct"],
+        [r["target"] + (f" #{r['round']}" if "round" in r else ""), r["lines"], r["p50_ms"], r["p99_ms"], r["max_ms"], r["cpu_pct"],
          r.get("p99_ms_ratio", ""), r.get("cpu_pct_ratio", ""), r["missing"],
          r["bytes_per_line"], r["wire_bytes_per_line"],
          r.get("bytes_per_line_ratio", ""), r.get("wire_bytes_per_line_ratio", ""),
@@ -401,7 +436,14 @@ async def main() -> None:
             )
     if "memory" in by:
         print(check("memory delivery p99", by["memory"]["p99_ms"], 10, " ms"))
-        if "ref-coalesce" in by:
+        if pairs:
+            p99s = [m["p99_ms"] / r["p99_ms"] for r, m in pairs]
+            cpus = [m["cpu_pct"] / r["cpu_pct"] for r, m in pairs]
+            print(f"  rounds' p99 ratios: {', '.join(f'{x:.2f}' for x in p99s)}")
+            print(f"  rounds' CPU ratios: {', '.join(f'{x:.2f}' for x in cpus)}")
+            print(check("memory delivery p99 vs reference, median of rounds", median(p99s), 2.0, "x"))
+            print(check("memory CPU vs reference, median of rounds", median(cpus), 1.5, "x"))
+        elif "ref-coalesce" in by:
             print(
                 check(
                     "memory delivery p99 vs reference (coalescing)",
