@@ -340,7 +340,7 @@ class RoomHub:
         A connection's frames in a row (a patch and its ``you``) go in one
         socket write, and a payload many connections get is framed once.
         """
-        counts: Counter[str] = Counter()
+        counts: dict[str, int] = {}  # (a Counter's update costs more than the rest of a write)
         wires: dict[int, bytes] = {}  # framed payloads, by id (alive in ``frames``)
         index, end = 0, len(frames)
         while index < end:
@@ -359,7 +359,8 @@ class RoomHub:
             else:
                 wire = b"".join([_framed(payload, wires) for payload in payloads])
             if conn.deliver_framed(wire, payloads):
-                counts.update(kinds)
+                for kind in kinds:
+                    counts[kind] = counts.get(kind, 0) + 1
         for kind, count in counts.items():
             self.metrics.message_out(kind, count)
 
@@ -470,6 +471,10 @@ class RoomHub:
                     ):
                         frames.append((conn, in_stream, kind))
                         conn.stream_mark = mark
+                    elif kind == MessageType.PATCH and len(data) < deflate.PATCH_ALONE_FROM:
+                        # Not worth a compression of its own; sent as it is, it
+                        # leaves the client's decompressor (and the stream) alone.
+                        frames.append((conn, data, kind))
                     else:
                         frames.append((conn, self._deflated(data, squeezed), kind))
                         conn.stream_mark = None

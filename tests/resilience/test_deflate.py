@@ -413,6 +413,42 @@ async def test_a_view_shared_by_many_is_one_stream_to_those_that_got_all_of_it(
             await client.close()
 
 
+async def test_a_small_patch_with_no_stream_goes_as_it_is_and_a_big_one_compressed() -> None:
+    # One player alone in a view: no stream. The state on joining is
+    # compressed; a patch of a few hundred bytes (a newcomer) is not worth a
+    # compression of its own, while a long one (a riddle round starts) is.
+    async with running_server(fast_settings()) as srv, asyncio.timeout(10):
+        room = await create_room(srv.base_url)
+        raw = await RawSocket.open(srv.base_url, extensions="permessage-deflate")
+        hello = {"type": "join", "v": 2, "id": 1, "room": room["code"], "name": "Ada", "team": "t1"}
+        await raw.send(frame(json.dumps(hello).encode()))
+        seen: list[tuple[str, int, bool]] = []
+
+        async def until_patch() -> dict[str, Any]:
+            while True:
+                data = await raw.next_message()
+                message = json.loads(data)
+                seen.append((message["type"], len(data), raw.rsv1))
+                if message["type"] == "patch":
+                    return message
+
+        bea = await join(srv.ws_url, room["code"], "Bea", team="t2")
+        small = await until_patch()
+        assert [(kind, rsv1) for kind, _, rsv1 in seen[:2]] == [("welcome", False), ("state", True)]
+        assert seen[-1][1] < deflate.PATCH_ALONE_FROM and seen[-1][2] is False
+        assert small["ops"]
+        host = await RitrovoClient.connect(srv.ws_url)
+        await host.hello("host", room=room["code"], token=room["host_token"])
+        await host.request("choose_pack", pack="office-riddles")
+        await host.request("next")  # the first riddle: its text, hints and options
+        while '"riddle"' not in json.dumps(await until_patch()):
+            pass
+        assert seen[-1][1] >= deflate.PATCH_ALONE_FROM and seen[-1][2] is True
+        for client in (bea, host):
+            await client.close()
+        raw.close()
+
+
 async def test_a_client_that_offers_nothing_or_too_little_gets_plain_frames() -> None:
     for settings, offer in (
         (fast_settings(), ""),
