@@ -441,7 +441,9 @@ async def main() -> None:
             cpus = [m["cpu_pct"] / r["cpu_pct"] for r, m in pairs]
             print(f"  rounds' p99 ratios: {', '.join(f'{x:.2f}' for x in p99s)}")
             print(f"  rounds' CPU ratios: {', '.join(f'{x:.2f}' for x in cpus)}")
-            print(check("memory delivery p99 vs reference, median of rounds", median(p99s), 2.0, "x"))
+            print(
+                check("memory delivery p99 vs reference, median of rounds", median(p99s), 2.0, "x")
+            )
             print(check("memory CPU vs reference, median of rounds", median(cpus), 1.5, "x"))
         elif "ref-coalesce" in by:
             print(

@@ -29,6 +29,11 @@ from typing import Any
 import orjson
 
 Path = list[str | int]
+# At most this many operations for a container, and no more than the values
+# it kept as they were, and they are taken without weighing them against the
+# whole (a view's patch for a story line is about ten): a few paths cannot
+# outweigh what was kept by much, and weighing encodes the whole container.
+FEW_OPERATIONS = 16
 Op = list[Any]
 
 
@@ -49,7 +54,9 @@ def diff(old: Any, new: Any) -> list[Op]:
     Dicts are compared key by key. A list that only grew gets ``push``
     operations; otherwise the changed items are diffed index by index, with a
     ``trim`` when it shrank. A container whose operations would be larger
-    than the container itself is ``set`` whole instead.
+    than the container itself is ``set`` whole instead; a few operations
+    among more values kept (``FEW_OPERATIONS``) are taken without weighing
+    them, so they may be a little larger.
     """
     ops: list[Op] = []
     if not _same(old, new):
@@ -98,7 +105,7 @@ def _same_scalar(a: Any, b: Any) -> bool:
         return False
     if kind is float:
         return a != 0.0 or str(a) == str(b)
-    return kind is not dict and kind is not list
+    return kind is str or kind is int or kind is bool or a is None
 
 
 def _diff(old: Any, new: Any, path: Path, ops: list[Op]) -> None:
@@ -110,11 +117,11 @@ def _diff(old: Any, new: Any, path: Path, ops: list[Op]) -> None:
     else:
         ops.append(["set", path, new])
         return
-    if sub is not None and kept < len(sub) > 1:
-        # More operations than items kept as they were: they could weigh
-        # more than the whole value (each carries its path). Encoding the
-        # whole value to compare sizes is the expensive part: skip it when
-        # what did not change is already bigger.
+    if sub is not None and len(sub) > min(kept, FEW_OPERATIONS) and len(sub) > 1:
+        # Many operations, or more than the items kept as they were: they
+        # could weigh more than the whole value (each carries its path).
+        # Encoding the whole value to compare sizes is the expensive part:
+        # skip it when what did not change is already bigger.
         whole: Op = ["set", path, new]
         size = len(orjson.dumps(sub))
         if size >= kept_size and size >= len(orjson.dumps(whole)):
@@ -141,18 +148,15 @@ def _diff_dict(
         ops = [["del", [*path, k]] for k in old if k not in new]
     looks_same: list[tuple[Any, Any]] = []
     changed: list[str] = []
-    same = 0
     for k in kept:
         a, b = old[k], new[k]
         if a is b:
-            same += 1
-        elif a != b:
+            continue
+        if a != b:
             changed.append(k)
         elif type(a) is dict or type(a) is list:
             looks_same.append((a, b))
-        elif _same_scalar(a, b):
-            same += 1
-        else:
+        elif not _same_scalar(a, b):
             changed.append(k)
     kept_size = _unchanged(looks_same)
     if kept_size is None:

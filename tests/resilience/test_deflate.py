@@ -435,7 +435,9 @@ async def test_a_small_patch_with_no_stream_goes_as_it_is_and_a_big_one_compress
         bea = await join(srv.ws_url, room["code"], "Bea", team="t2")
         small = await until_patch()
         assert [(kind, rsv1) for kind, _, rsv1 in seen[:2]] == [("welcome", False), ("state", True)]
-        assert seen[-1][1] < deflate.PATCH_ALONE_FROM and seen[-1][2] is False
+        # Big enough to be compressed before (WORTH_FROM), small enough not to be now.
+        assert deflate.WORTH_FROM <= seen[-1][1] < deflate.PATCH_ALONE_FROM
+        assert seen[-1][2] is False
         assert small["ops"]
         host = await RitrovoClient.connect(srv.ws_url)
         await host.hello("host", room=room["code"], token=room["host_token"])
