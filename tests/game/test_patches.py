@@ -114,6 +114,16 @@ def test_a_few_changes_among_many_kept_values_are_operations() -> None:
     assert diff(old, new) == [["set", ["a"], 2], ["set", ["f"], 6.5], ["set", ["g"], True]]
 
 
+def test_many_changes_beside_many_kept_values_are_weighed_against_the_whole() -> None:
+    # Half a list changed, beside more kept keys than its operations: paths
+    # repeated fifty times would weigh three times the list itself.
+    kept = {f"k{i}": i for i in range(60)}
+    scores = list(range(100))
+    changed = [x + 1000 if i % 2 else x for i, x in enumerate(scores)]
+    ops = diff({**kept, "scores": scores}, {**kept, "scores": changed})
+    assert ops == [["set", ["scores"], changed]]
+
+
 def test_the_operations_of_a_typical_change() -> None:
     old = {
         "seq": 4,

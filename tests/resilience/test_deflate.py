@@ -427,7 +427,7 @@ async def test_a_small_patch_with_no_stream_goes_as_it_is_and_a_big_one_compress
         async def until_patch() -> dict[str, Any]:
             while True:
                 data = await raw.next_message()
-                message = json.loads(data)
+                message: dict[str, Any] = json.loads(data)
                 seen.append((message["type"], len(data), raw.rsv1))
                 if message["type"] == "patch":
                     return message
