@@ -97,6 +97,31 @@ def story_of(state: dict[str, Any], team: str) -> dict[str, Any]:
     return dict(state["story"]["teams"][team])
 
 
+async def check_patched_views(game: Game) -> None:
+    """Each client's state, rebuilt from its first state and every patch since,
+    is the full state the server sends when asked, byte for byte.
+
+    The fake clock does not move here, so both are built at the same instant.
+    """
+    clients = [game.host, game.screen, *(c for c in game.players.values() if not c.closed.done())]
+    assert game.host.state is not None
+    latest = game.host.state["seq"]
+    for client in clients:
+        await client.wait_state(lambda s: s["seq"] >= latest)
+    for client in clients:
+        assert client.resyncs_sent == 0  # no patch came out of order
+        assert client.patches_applied > 0
+        kept = client.state
+        assert kept is not None
+        start = len(client.messages)
+        await client.send("resync")
+        full = await client.wait_for(
+            lambda m: m["type"] == "state" and "base" not in m, timeout=5, start=start
+        )
+        assert full["seq"] == kept["seq"]
+        assert orjson.dumps(full["state"]) == orjson.dumps(kept["state"])
+
+
 class Game:
     """The clients of one room plus the test's own model of both stories."""
 
@@ -394,6 +419,7 @@ async def play(game: Game, t0: float) -> None:
     state = await game.host_state(lambda s: story_of(s, t2)["lines"][0]["hidden"])
     assert story_of(state, t2)["lines"][0]["text"] == TEXTS["B1"]
     await game.refused(host, "line_not_found", "hide_line", team=t2, line=9, hidden=True)
+    await check_patched_views(game)  # mid-round: lines written, skipped, hidden
 
     await game.write("Eli", "B5")
     await game.turn("Fay", t0 + 165 + 60)
@@ -467,6 +493,7 @@ async def play(game: Game, t0: float) -> None:
     assert {tid: board[tid]["score"] for tid in (t1, t2)} == expected
     assert board[t1]["rank"] == 1 and board[t2]["rank"] == 2
     await game.refused(players["Eli"], "not_voting", "vote", team=t1)
+    await check_patched_views(game)  # the results: both stories shown, votes counted
 
     # -- export -----------------------------------------------------------
     status, _ = await stories_markdown(game.server.base_url, game.code, None)
