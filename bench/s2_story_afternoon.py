@@ -167,7 +167,10 @@ async def run_once(
         await wait_idle(server)
         before = redis.commandstats() if redis else {}
         profiler = Profiler(server.pid, f"s2-{target}").start() if args.profile else None
-        if any(p in args.patch for p in ("cprofile", "pyspy", "gc_time")) and not reference:
+        if (
+            any(p in args.patch for p in ("cprofile", "pyspy", "gc_time", "loop_time"))
+            and not reference
+        ):
             os.kill(server.pid, signal.SIGUSR2)  # start (bench/lib/patched_serve.py)
         measured = [
             server.pid,
@@ -183,7 +186,10 @@ async def run_once(
         cpu0, wall0 = server.cpu_seconds(), time.monotonic()
         await asyncio.sleep(args.period * lines)
         cpu, wall = server.cpu_seconds() - cpu0, time.monotonic() - wall0
-        if any(p in args.patch for p in ("cprofile", "pyspy", "gc_time")) and not reference:
+        if (
+            any(p in args.patch for p in ("cprofile", "pyspy", "gc_time", "loop_time"))
+            and not reference
+        ):
             os.kill(server.pid, signal.SIGUSR2)  # stop and write the profile
         if profiler is not None:
             print(profiler.stop())

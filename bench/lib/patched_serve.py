@@ -29,6 +29,9 @@ pyspy          sample the server with py-spy between two SIGUSR2s, into
                which cProfile's per-call cost distorts for many small calls
 gc_time        count the garbage collections and their time by generation between
                two SIGUSR2s, into $RITROVO_BENCH_TRACE.<pid>.gctime
+loop_time      the event loop's callbacks' CPU time by kind (a task's coroutine, a
+               transport's method, a timer) between two SIGUSR2s, into
+               $RITROVO_BENCH_TRACE.<pid>.loop
 trace          write a timeline to $RITROVO_BENCH_TRACE.<pid>: every flush (start, CPU
                duration, connections), every batch the room runner commits (size,
                duration), and the event loop's lag sampled every 10 ms.
@@ -57,6 +60,8 @@ KNOWN = {
     "cprofile",
     "pyspy",
     "gc_time",
+    "loop_time",
+    "fn_time",
 }
 
 
@@ -64,7 +69,7 @@ def apply() -> None:
     unknown = PATCHES - KNOWN
     if unknown:
         raise SystemExit(f"patched_serve: unknown patches {sorted(unknown)}")
-    windowed = PATCHES & {"cprofile", "pyspy", "gc_time"}
+    windowed = PATCHES & {"cprofile", "pyspy", "gc_time", "loop_time"}
     if len(windowed) > 1:  # each takes SIGUSR2 for itself: only the last would run
         raise SystemExit(f"patched_serve: use one of {sorted(windowed)} at a time")
     from ritrovo import service
@@ -147,6 +152,10 @@ def apply() -> None:
         _pyspy()
     if "gc_time" in PATCHES:
         _gc_time()
+    if "loop_time" in PATCHES:
+        _loop_time()
+    if "fn_time" in PATCHES:
+        _fn_time()
     if "gc_thresholds" in PATCHES:
         _gc_thresholds()
 
@@ -227,6 +236,108 @@ def _gc_time() -> None:
 
     gc.callbacks.append(callback)
     signal.signal(signal.SIGUSR2, toggle)
+
+
+def _loop_time() -> None:
+    """The CPU time of the event loop's callbacks by what they run, between two SIGUSR2s.
+
+    Into $RITROVO_BENCH_TRACE.<pid>.loop (JSON): for each kind of callback (a
+    task's coroutine, a transport's method, a timer's function) its count and
+    CPU seconds (``time.thread_time``), and the window's CPU in all: what is
+    left is the loop's own (``epoll``, scheduling). Exact where a sampling
+    profiler loses samples on this machine.
+    """
+    import asyncio
+    import json
+    import signal
+    import time
+
+    path = os.environ.get("RITROVO_BENCH_TRACE", "trace.txt")
+    totals: dict[str, list[float]] = {}
+    window: list[tuple[float, float]] = []  # (process CPU, wall) at the start
+    original = asyncio.events.Handle._run
+    clock = time.thread_time
+
+    def kind_of(handle: Any) -> str:
+        callback = handle._callback
+        owner = getattr(callback, "__self__", None)
+        if isinstance(owner, asyncio.Task):
+            coro = owner.get_coro()
+            return f"task {getattr(coro, '__qualname__', type(coro).__name__)}"
+        name = getattr(callback, "__qualname__", type(callback).__name__)
+        return f"{type(owner).__name__}.{name}" if owner is not None else name
+
+    def run(self: Any) -> None:
+        if not window:
+            return original(self)
+        started = clock()
+        try:
+            return original(self)
+        finally:
+            entry = totals.setdefault(kind_of(self), [0, 0.0])
+            entry[0] += 1
+            entry[1] += clock() - started
+
+    def toggle(*_: Any) -> None:
+        if window:
+            cpu0, wall0 = window.pop()
+            out = {
+                "wall": time.perf_counter() - wall0,
+                "cpu": time.process_time() - cpu0,
+                "by_kind": dict(sorted(totals.items(), key=lambda kv: -kv[1][1])),
+            }
+            with open(f"{path}.{os.getpid()}.loop", "w") as f:
+                json.dump(out, f, indent=1)
+        else:
+            totals.clear()
+            window.append((time.process_time(), time.perf_counter()))
+
+    asyncio.events.Handle._run = run  # type: ignore[method-assign]
+    signal.signal(signal.SIGUSR2, toggle)
+
+
+def _fn_time() -> None:
+    """CPU time of the (plain, not async) functions named in $RITROVO_BENCH_FNS.
+
+    Comma-separated ``module:qualname`` (``ritrovo.store.parts:changed_parts``,
+    ``ritrovo.edge.hub:RoomHub._frames``); their calls and CPU seconds go to
+    $RITROVO_BENCH_TRACE.<pid>.fn (JSON) when the process stops.
+    """
+    import atexit
+    import importlib
+    import json
+    import time
+
+    path = os.environ.get("RITROVO_BENCH_TRACE", "trace.txt")
+    totals: dict[str, list[float]] = {}
+    clock = time.thread_time
+
+    def wrap(name: str, fn: Any) -> Any:
+        entry = totals.setdefault(name, [0, 0.0])
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = clock()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                entry[0] += 1
+                entry[1] += clock() - started
+
+        return timed
+
+    for spec in filter(None, os.environ.get("RITROVO_BENCH_FNS", "").split(",")):
+        module_name, _, qualname = spec.strip().partition(":")
+        owner: Any = importlib.import_module(module_name)
+        *outer, last = qualname.split(".")
+        for part in outer:
+            owner = getattr(owner, part)
+        setattr(owner, last, wrap(spec, getattr(owner, last)))
+
+    def dump() -> None:
+        with open(f"{path}.{os.getpid()}.fn", "w") as f:
+            json.dump(totals, f, indent=1)
+
+    atexit.register(dump)
 
 
 def _gc_thresholds() -> None:
