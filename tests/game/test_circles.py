@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 
 import pytest
 from ritrovo.errors import RitrovoError
@@ -13,25 +14,44 @@ NOW = 1_000_000.0
 HOUR = 3600.0
 
 
+_circle_numbers = itertools.count(1)
+# Circle id -> the highest member number handed out in it: the store's counter (``n`` beside
+# the circle's parts), which never goes back, so a forgotten member's id is not given again.
+_handed_out: dict[str, int] = {}
+
+
 def circle_of(*names: str) -> tuple[Circle, dict[str, str]]:
     """A circle whose members are ``names``; returns it and name -> member id."""
-    circle = circles.new_circle("A" * 16, "Marketing, Milan office", "h" * 64, NOW)
+    circle_id = f"circle{next(_circle_numbers):010d}"
+    circle = circles.new_circle(circle_id, "Marketing, Milan office", "h" * 64, NOW)
     ids = {}
     for name in names:
         ids[name] = arrive(circle, f"device-{name}", name, NOW).id
     return circle, ids
 
 
-def arrive(circle: Circle, device: str, name: str, now: float) -> CircleMember:
+def arrive(circle: Circle, device: str, name: object, now: float) -> CircleMember:
     """A device's arrival as the store makes it (``RoomStore.arrive_circle``, which also
-    refuses a full circle): the member it names, back under ``name``, or a new one."""
+    refuses a full circle): the member it names, back under ``name``, or a new one
+    numbered by the circle's counter (never a number handed out before)."""
     member = circle.member_by_device(device)
     if member is not None:
         circles.returning(member, name, now)
         return member
-    number = 1 + max((int(m[1:]) for m in circle.members), default=0)
-    member = circle.members[f"c{number}"] = circles.new_member(f"c{number}", device, name, now)
+    number = _handed_out.get(circle.id, 0) + 1
+    member = circles.new_member(f"c{number}", device, name, now)
+    _handed_out[circle.id] = number
+    circle.members[member.id] = member
     return member
+
+
+def test_the_arrival_helper_numbers_members_as_the_store_does() -> None:
+    """The store keeps a counter: forgetting the highest-numbered member frees no number
+    (tests/store/test_circle_service.py checks the stores themselves)."""
+    circle, ids = circle_of("Ada", "Bea")
+    assert ids == {"Ada": "c1", "Bea": "c2"}
+    assert circles.forget(circle, ids["Bea"])
+    assert arrive(circle, "device-Bea", "Bea", NOW).id == "c3"
 
 
 def test_a_returning_device_is_the_same_member_under_its_new_name() -> None:
@@ -42,8 +62,10 @@ def test_a_returning_device_is_the_same_member_under_its_new_name() -> None:
     assert member.name == "Ada L."
     assert member.last_seen == NOW + HOUR and member.first_seen == NOW
     assert not circles.returning(member, "Ada L.", NOW + 2 * HOUR)  # the same, seen today
+    assert circle.member_by_device("device-Cy") is None  # a stranger to the circle
     new = arrive(circle, "device-Cy", "Cy", NOW)
     assert new.id not in ids.values()
+    assert circle.member_by_device("device-Cy") is new and circle.members[new.id] is new
     # (A full circle refusing a new member is the store's step: tests/store.)
 
 
@@ -51,13 +73,19 @@ def test_bad_names_are_refused_before_anything_changes() -> None:
     circle, _ = circle_of("Ada")
     member = circle.member_by_device("device-Ada")
     assert member is not None
-    before = (dict(circle.members), member.name, member.last_seen)
+    # A copy: the members as they were, fields and all (a returning member is changed in place).
+    before = (copy.deepcopy(circle.members), member.name, member.last_seen)
     for name in ("", "   ", "x" * 200, 12, "\u200b"):
         with pytest.raises(RitrovoError):
             circles.new_member("c9", "device-new", name, NOW)
+        with pytest.raises(RitrovoError):  # the whole arrival: no member is added
+            arrive(circle, "device-new", name, NOW)
         with pytest.raises(RitrovoError):
             circles.returning(member, name, NOW + HOUR)
+        with pytest.raises(RitrovoError):
+            arrive(circle, "device-Ada", name, NOW + HOUR)
     assert (dict(circle.members), member.name, member.last_seen) == before
+    assert circle.member_by_device("device-new") is None
     with pytest.raises(RitrovoError):
         circles.new_circle("A" * 16, "", "h", NOW)
 
@@ -240,8 +268,10 @@ def test_forgetting_a_member_leaves_nothing_of_them() -> None:
     assert a not in repr(circles.export(circle))
     assert circles.forget(circle, a) == []
     # Their device is a stranger now: arriving again makes a new member.
+    assert circle.member_by_device("device-Ada") is None
     member = arrive(circle, "device-Ada", "Ada", NOW)
     assert member.id != a
+    assert member.id not in (b, c)  # (the store never hands an id out twice: tests/store)
 
 
 def test_the_export_holds_no_token_or_hash() -> None:
