@@ -115,6 +115,7 @@ async def test_a_full_circle_forgets_idle_members_in_no_kept_session(store: Room
     loaded = await service.load(circle.id)
     assert loaded is not None and sorted(loaded.members) == sorted([a, b, new or ""])
     assert c not in loaded.members  # idle, in no kept session: forgotten, device and all
+    assert new not in ids  # c was the highest-numbered: its id is not handed out again
     stored = await store.load_circle(circle.id, now=clock.now)
     assert stored is not None and not any(
         p.startswith("d:")
@@ -122,6 +123,26 @@ async def test_a_full_circle_forgets_idle_members_in_no_kept_session(store: Room
     )
     with pytest.raises(RitrovoError):  # the members of kept sessions stay
         await service.arrive(circle.id, device(8), "Newer", room="ROOM02", room_limit=10)
+
+
+async def test_a_forgotten_member_s_id_is_never_handed_out_again(store: RoomStore) -> None:
+    """The stores number new members by a counter: forgetting the highest-numbered member
+    and having their device arrive again makes a new member under a new id (the highest
+    number plus one would give the forgotten id, and what was kept under it, back)."""
+    service = CircleService(store, Clock())
+    circle, _ = await service.create("Marketing")
+    ids = await members_of(service, circle.id, 3)
+    highest = max(ids, key=lambda m: int(m[1:]))
+    assert highest == ids[-1]
+    assert await service.forget(circle.id, highest)
+    again = await service.arrive(circle.id, device(2), "P2", room="ROOM01", room_limit=10)
+    assert again is not None and again not in ids
+    loaded = await service.load(circle.id)
+    assert loaded is not None and sorted(loaded.members) == sorted([*ids[:2], again])
+    # And once more, forgetting the newest: still a number never given before.
+    assert await service.forget(circle.id, again)
+    newest = await service.arrive(circle.id, device(2), "P2", room="ROOM01", room_limit=10)
+    assert newest is not None and newest not in (*ids, again)
 
 
 async def test_a_server_keeps_at_most_max_circles(store: RoomStore) -> None:
@@ -163,11 +184,27 @@ def ended(circle_id: str, room: str, members: list[str], seq: int = 5) -> Record
 
 
 async def members_of(service: CircleService, circle_id: str, n: int) -> list[str]:
+    """``n`` members, arrived through room ROOM00 (every one of them: none refused)."""
     found = [
         await service.arrive(circle_id, device(i), f"P{i}", room="ROOM00", room_limit=n)
         for i in range(n)
     ]
-    return [m for m in found if m]
+    members = [m for m in found if m]
+    assert len(members) == len(set(members)) == n, found
+    return members
+
+
+async def ops_circle(
+    store: RoomStore,
+    n: int = 2,
+    clock: Callable[[], float] | None = None,
+    **kwargs: Any,
+) -> tuple[CircleService, str, list[str]]:
+    """A ``fast`` service, a circle "Ops" of it and its ``n`` members: the service, the
+    circle's id and the member ids."""
+    service = fast(store, clock, **kwargs)
+    circle, _ = await service.create("Ops")
+    return service, circle.id, await members_of(service, circle.id, n)
 
 
 async def test_sixty_rooms_of_a_circle_ending_at_once_are_all_kept_in_few_writes(
@@ -202,9 +239,7 @@ async def test_a_record_that_failed_is_tried_again_until_written(
     """A store error, then every compare-and-set of a write lost (``busy``): the keepsake is
     kept all the same, where it was recorded once and lost for good."""
     monkeypatch.setattr(circle_service, "RETRY_PAUSE", 0.0)
-    service = fast(store)
-    circle, _ = await service.create("Ops")
-    ids = await members_of(service, circle.id, 2)
+    service, circle_id, ids = await ops_circle(store)
     failures = ["error"] + ["lost"] * circle_service.ATTEMPTS
     real = store.commit_circle
 
@@ -216,10 +251,10 @@ async def test_a_record_that_failed_is_tried_again_until_written(
         return await real(*args, **kwargs)
 
     store.commit_circle = flaky  # type: ignore[method-assign]
-    service.queue(ended(circle.id, "ROOM01", ids))
+    service.queue(ended(circle_id, "ROOM01", ids))
     await service.settled()
     assert not failures and "trying again" in caplog.text
-    loaded = await service.load(circle.id, keepsakes=True)
+    loaded = await service.load(circle_id, keepsakes=True)
     assert loaded is not None and loaded.keepsakes is not None and "ROOM01" in loaded.keepsakes
 
 
@@ -227,9 +262,7 @@ async def test_a_record_failing_for_longer_than_retry_for_is_given_up_and_logged
     store: RoomStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     elapsed = 0.0
-    service = fast(store, monotonic=lambda: elapsed, retry_for=60.0)
-    circle, _ = await service.create("Ops")
-    ids = await members_of(service, circle.id, 2)
+    service, circle_id, ids = await ops_circle(store, monotonic=lambda: elapsed, retry_for=60.0)
     tries = 0
 
     async def down(*args: Any, **kwargs: Any) -> Any:
@@ -239,7 +272,7 @@ async def test_a_record_failing_for_longer_than_retry_for_is_given_up_and_logged
         raise StoreUnavailable("down", code=ErrorCode.STORE_UNAVAILABLE)
 
     store.load_circle = down  # type: ignore[method-assign]
-    service.queue(ended(circle.id, "ROOM01", ids))
+    service.queue(ended(circle_id, "ROOM01", ids))
     await service.settled()
     assert tries == 3  # at 25, 50 and 75 seconds: past the minute, given up
     assert "gave up recording the sessions of rooms ROOM01" in caplog.text
@@ -249,12 +282,17 @@ def lobby(code: str, circle_id: str, members: list[str], now: float = NOW) -> Ro
     """A room of the circle in its lobby, its members on its first team."""
     room = rooms.new_room(code, "Room", "h" * 64, now)
     room.circle = circle_id
+    seat_members(room, members, now)
+    return room
+
+
+def seat_members(room: Room, members: list[str], now: float) -> None:
+    """``members`` join ``room`` as players P0, P1, ... of its first team."""
     for n, member in enumerate(members):
         player = rooms.join(
             room, name=f"P{n}", team_id=room.teams[0].id, token_hash=f"t{n}", now=now
         )
         player.member = member
-    return room
 
 
 async def test_rooms_past_the_reading_limit_wait_their_turn(
@@ -262,10 +300,8 @@ async def test_rooms_past_the_reading_limit_wait_their_turn(
 ) -> None:
     """Past ``RECORDING_ROOMS`` rooms being read, a room's record was skipped."""
     monkeypatch.setattr(circle_service, "RECORDING_ROOMS", 1)
-    service = fast(store)
-    circle, _ = await service.create("Ops")
-    ids = await members_of(service, circle.id, 2)
-    made = {code: lobby(code, circle.id, ids) for code in ("ROOM01", "ROOM02", "ROOM03")}
+    service, circle_id, ids = await ops_circle(store)
+    made = {code: lobby(code, circle_id, ids) for code in ("ROOM01", "ROOM02", "ROOM03")}
 
     async def current(code: str) -> tuple[Room, Pack | None]:
         return made[code], None
@@ -273,7 +309,7 @@ async def test_rooms_past_the_reading_limit_wait_their_turn(
     for code in made:
         service.record_soon(code, current)
     await service.settled()
-    loaded = await service.load(circle.id)
+    loaded = await service.load(circle_id)
     assert loaded is not None and sorted(loaded.sessions) == sorted(made)
 
 
@@ -281,15 +317,13 @@ async def test_records_past_the_queue_are_refused_and_logged(
     store: RoomStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(circle_service, "RECORDING_QUEUE", 2)
-    service = fast(store)
-    circle, _ = await service.create("Ops")
-    ids = await members_of(service, circle.id, 2)
+    service, circle_id, ids = await ops_circle(store)
     for k in range(3):
-        service.queue(ended(circle.id, f"ROOM0{k}", ids, seq=k + 1))
-    service.queue(ended(circle.id, "ROOM01", ids, seq=9))  # replaces its room's: no more room
+        service.queue(ended(circle_id, f"ROOM0{k}", ids, seq=k + 1))
+    service.queue(ended(circle_id, "ROOM01", ids, seq=9))  # replaces its room's: no more room
     await service.settled()
     assert "room ROOM02's is not" in caplog.text
-    loaded = await service.load(circle.id)
+    loaded = await service.load(circle_id)
     assert loaded is not None and sorted(loaded.sessions) == ["ROOM00", "ROOM01"]
     assert loaded.sessions["ROOM01"].seq == 9
 
@@ -298,9 +332,7 @@ async def test_a_stopping_service_logs_what_it_did_not_record_and_takes_no_more(
     store: RoomStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(circle_service, "RECORDING_GRACE", 0.01)
-    service = fast(store)
-    circle, _ = await service.create("Ops")
-    ids = await members_of(service, circle.id, 2)
+    service, circle_id, ids = await ops_circle(store)
     reached = asyncio.Event()
 
     async def stuck(*args: Any, **kwargs: Any) -> bool:
@@ -309,11 +341,11 @@ async def test_a_stopping_service_logs_what_it_did_not_record_and_takes_no_more(
         return False
 
     store.commit_circle = stuck  # type: ignore[method-assign]
-    service.queue(ended(circle.id, "ROOM01", ids))
+    service.queue(ended(circle_id, "ROOM01", ids))
     await reached.wait()
     await service.close()
     assert "1 sessions not recorded in their circles (rooms ROOM01)" in caplog.text
-    service.queue(ended(circle.id, "ROOM02", ids))
+    service.queue(ended(circle_id, "ROOM02", ids))
     assert "room ROOM02's session is not recorded" in caplog.text
 
     async def current(code: str) -> tuple[Room, Pack | None]:
@@ -329,20 +361,15 @@ async def game_in_circle(
 ) -> tuple[GameService, CircleService, str, str]:
     """A GameService recording in a circle, and a room of it with two members on a team."""
     service = GameService(store, PackLibrary(tmp_path))
-    service.circles = fast(store, service.clock)  # one clock: the circle lives as long
-    circle, _ = await service.circles.create("Ops")
-    ids = await members_of(service.circles, circle.id, 2)
-    code = (await service.create_room("Ops", circle=(circle.id, "Ops"))).room.code
+    # One clock: the circle lives as long.
+    service.circles, circle_id, ids = await ops_circle(store, clock=service.clock)
+    code = (await service.create_room("Ops", circle=(circle_id, "Ops"))).room.code
 
     def seat(room: Room, pack: Pack | None, now: float) -> None:
-        for n, member in enumerate(ids):
-            player = rooms.join(
-                room, name=f"P{n}", team_id=room.teams[0].id, token_hash=f"t{n}", now=now
-            )
-            player.member = member
+        seat_members(room, ids, now)
 
     await service.execute(code, seat)
-    return service, service.circles, circle.id, code
+    return service, service.circles, circle_id, code
 
 
 def finish(room: Room, pack: Pack | None, now: float) -> None:
@@ -403,11 +430,9 @@ async def test_forgetting_rewrites_a_keepsake_stored_in_the_first_shape(store: R
     """The first shape kept lines without their writer: forgetting their writer left them in
     the store as written (only reading masked them)."""
     clock = Clock()
-    service = CircleService(store, clock)
-    circle, _ = await service.create("Ops")
-    ada, bea, cy = await members_of(service, circle.id, 3)
+    service, circle_id, (ada, bea, cy) = await ops_circle(store, 3, clock)
     await service.change(
-        circle.id,
+        circle_id,
         lambda c, now: (
             circles.record_session(c, "R1", started_at=now, seq=1, groups=[[bea, cy]], teams=[]),
             None,
@@ -433,12 +458,12 @@ async def test_forgetting_rewrites_a_keepsake_stored_in_the_first_shape(store: R
         "whoswho": [],
         "colleagues": [],
     }
-    stored = await store.load_circle(circle.id, now=clock.now)
+    stored = await store.load_circle(circle_id, now=clock.now)
     assert stored is not None
     assert await store.commit_circle(
-        circle.id, stored.version, {"k:R1": orjson.dumps(old)}, [], ttl=DAY, now=clock.now
+        circle_id, stored.version, {"k:R1": orjson.dumps(old)}, [], ttl=DAY, now=clock.now
     )
-    assert await service.forget(circle.id, ada)
-    stored = await store.load_circle(circle.id, now=clock.now)
+    assert await service.forget(circle_id, ada)
+    stored = await store.load_circle(circle_id, now=clock.now)
     assert stored is not None and b"secret" not in stored.parts["k:R1"]
     assert orjson.loads(stored.parts["k:R1"])["v"] == 2
