@@ -161,7 +161,10 @@ async def test_streams_are_bounded_and_an_idle_one_is_dropped() -> None:
     assert streams.start("THIRD", "host") is None and len(streams) == 2
     streams.forget("OTHER")
     assert len(streams) == 1
-    now = asyncio.get_running_loop().time()
+    # The time of its last use, not the loop's time read now: a pause of a loaded
+    # machine past the idle time would drop it.
+    now = first.used_at
+    assert 0 < now <= asyncio.get_running_loop().time()
     streams.drop_idle(now)  # used just now: kept
     assert streams.get("ROOM", "host") is first
     streams.drop_idle(now + 0.06)  # unused for longer than the idle time: dropped
