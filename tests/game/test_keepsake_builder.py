@@ -52,8 +52,11 @@ def after_round(room: Room, round_index: int) -> None:
     room.phase = "between_rounds"
 
 
-def play_story_round(room: Room, now: float) -> None:
-    """Every writer writes their one line; writing then ends by itself (stage reveal)."""
+def play_story_round(
+    room: Room, now: float, line: Callable[[str], str] | None = None, written: float | None = None
+) -> None:
+    """Every writer writes their one line (``line(player id)``; by default "<name> wrote
+    <b>this</b>") at ``written`` (default ``now``); writing then ends by itself (stage reveal)."""
     assert flow.advance(room, PACK, now) == "round_started"
     state = room.story
     assert state is not None
@@ -61,9 +64,8 @@ def play_story_round(room: Room, now: float) -> None:
         ts = next(ts for ts in state.stories.values() if ts.turn_player is not None)
         writer = ts.turn_player
         assert writer is not None
-        stories.submit_line(
-            room, STORY, writer, f"{room.players[writer].name} wrote <b>this</b>", now
-        )
+        text = f"{room.players[writer].name} wrote <b>this</b>" if line is None else line(writer)
+        stories.submit_line(room, STORY, writer, text, now if written is None else written)
     assert state.stage == "reveal"
 
 
@@ -357,14 +359,7 @@ def circle_keepsake(members: int, line: Callable[[str], str]) -> dict[str, Any]:
         )
         player.connections = 1
         rooms.set_member(room, player.id, f"c{n + 1}")
-    assert flow.advance(room, PACK, T0) == "round_started"
-    state = room.story
-    assert state is not None
-    while state.stage == "writing":
-        ts = next(ts for ts in state.stories.values() if ts.turn_player is not None)
-        writer = ts.turn_player
-        assert writer is not None
-        stories.submit_line(room, STORY, writer, line(writer), T0 + 1)
+    play_story_round(room, T0, line, written=T0 + 1)
     while room.story is not None and room.story.stage == "reveal":
         flow.advance(room, PACK, T0 + 10)
     return keepsake.for_circle(room, PACK)
