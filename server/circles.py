@@ -538,7 +538,11 @@ class CircleService:
             while again:
                 self._again.discard(code)
                 try:
-                    record = self.snapshot(*await current(code))
+                    room, pack = await current(code)
+                    # A room that ended had its session queued, keepsake and
+                    # all, by the commit that ended it (``GameService._ended``):
+                    # a snapshot here would build the keepsake a second time.
+                    record = None if room.phase in ENDED_PHASES else self.snapshot(room, pack)
                     if record is not None:
                         self.queue(record)
                 except RitrovoError as exc:

@@ -25,6 +25,7 @@ import aiohttp
 import pytest
 from ritrovo.app import SERVICE
 from ritrovo.client import ProtocolError, RitrovoClient
+from ritrovo.game import keepsake
 from ritrovo.store.base import RoomStore
 from support.clock import FakeClock
 from support.resilience import upload_pack
@@ -608,6 +609,45 @@ async def test_a_game_ended_by_auto_advance_is_kept_by_its_circle(
             assert session["keepsake"] is not None
             assert session["keepsake"]["room"]["phase"] == "finished"
             assert sorted(c["name"] for c in session["keepsake"]["colleagues"]) == sorted(NAMES)
+        finally:
+            for client in (host, *players.values()):
+                await client.close()
+
+
+async def test_a_game_the_host_ends_builds_its_keepsake_once(
+    make_store: Callable[[], RoomStore], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The host's last ``next`` ends the game: the commit queues its session, keepsake
+    and all, and the background record of the teams that every ``next`` asks for
+    does not build the keepsake again (an O(players) build, twice a game)."""
+    built: list[str] = []
+    for_circle = keepsake.for_circle
+
+    def counted(room: Any, *args: Any, **kwargs: Any) -> Any:
+        built.append(room.code)
+        return for_circle(room, *args, **kwargs)
+
+    monkeypatch.setattr(keepsake, "for_circle", counted)
+    async with (
+        running_server(fast_settings(), store=make_store()) as server,
+        aiohttp.ClientSession() as http,
+    ):
+        base = server.base_url
+        circle = await call(http, "POST", base + "/api/circles", status=201, json={"name": "Ops"})
+        devices = {name: secrets.token_urlsafe(24) for name in NAMES}
+        room, host, players, _ = await play_session(base, server.ws_url, http, circle, devices)
+        try:
+            await upload_pack(base, room["code"], room["host_token"], ONE_RIDDLE)
+            await host.wait_state(lambda s: s["pack"] is not None)
+            steps = [(await host.request("next"))["result"]["step"]]  # the riddle opens
+            await host.request("reveal")
+            while "round_ended" not in steps and len(steps) < 6:  # the pack's one round
+                steps.append((await host.request("next"))["result"]["step"])
+            await host.wait_state(lambda s: s["phase"] == "finished")
+            await server.circles_recorded()
+            [session] = (await export(http, base, circle))["sessions"]
+            assert session["keepsake"] is not None, steps
+            assert built == [room["code"]], steps
         finally:
             for client in (host, *players.values()):
                 await client.close()
