@@ -131,6 +131,10 @@ async def test_the_facilitators_page_makes_a_circle_opens_a_room_and_shows_it(
         [circle] = kept
         assert re.fullmatch(r"[A-Za-z0-9_-]{32}", circle["token"])
         await expect(page.locator("#cc-link")).to_have_value(f"{base}/c/{circle['id']}")
+        await expect(page).to_have_title("Ops <b>team</b> · Circles · Ritrovo")
+        await expect(page.locator("#cc-room-name")).to_have_value("Ops <b>team</b>")
+        await page.locator("#cc-copy").click()  # the console's copy button, shared
+        await expect(page.locator("#cc-copy")).to_have_text("Copied!")
 
         await page.get_by_role("button", name="Open a room in this circle").click()
         room = page.locator("#cc-rooms li")
@@ -158,6 +162,7 @@ async def test_the_facilitators_page_makes_a_circle_opens_a_room_and_shows_it(
         await expect(page.locator("#toast")).to_contain_text("deleted")
         await expect(page.locator("#cc-circle")).to_be_hidden()
         assert await page.evaluate("JSON.parse(localStorage.getItem('ritrovo.circles'))") == []
+        await expect(page).to_have_title("Ritrovo · Circles")  # not the deleted circle's name
 
         # What another version of the page left (a circle without its rooms), and a
         # malformed address: the page shows the list, no error.
@@ -166,5 +171,12 @@ async def test_the_facilitators_page_makes_a_circle_opens_a_room_and_shows_it(
         await page.goto(base + "/circles#%E0")
         await expect(page.get_by_text("Old")).to_be_visible()
         assert pages.problems(allow=("400",)) == []  # (the refused name)
+        # Another circle chosen: its name in the room name field, not the deleted one's;
+        # the server refuses its token (403), and the page says so in words.
+        await page.get_by_text("Old").click()
+        await expect(page.locator("#cc-room-name")).to_have_value("Old")
+        await expect(page.locator("#cc-error")).to_contain_text("no longer exists")
+        await expect(page).to_have_title("Old · Circles · Ritrovo")
+        assert pages.problems(allow=("400", "403")) == []
     if os.environ.get("RITROVO_PUBLISH_SCREENSHOTS"):
         publish(shots.taken)

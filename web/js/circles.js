@@ -9,7 +9,7 @@
 
 import { byId, downloadBlob, fill, h, setText, show } from "./dom.js";
 import { initI18n, lang, t } from "./i18n.js";
-import { askConfirm, errorText, hostKey, rememberHostedRoom, store, toast } from "./common.js";
+import { askConfirm, copyFrom, errorText, hostKey, rememberHostedRoom, store, toast } from "./common.js";
 
 /**
  * A circle this device facilitates, as kept in localStorage.
@@ -40,6 +40,8 @@ const ID_RE = /^[A-Za-z0-9_-]{16}$/;
 /** @type {CircleExport | null} */
 let shown = null;
 let failed = "";
+/** The circle whose name the room name field was last given ("" for none). */
+let roomNameOf = "";
 
 /** @returns {KeptCircle[]} */
 function keptCircles() {
@@ -115,7 +117,7 @@ function renderList() {
         h(
           "a",
           { class: "choice", href: `#${encodeURIComponent(c.id)}`, "aria-current": open && open.id === c.id ? "page" : null },
-          h("span", {}, h("span", { class: "choice-title" }, c.name), h("span", { class: "choice-meta" }, t(c.rooms.length === 1 ? "circles.rooms_count_one" : "circles.rooms_count", { n: c.rooms.length }))),
+          h("span", {}, h("span", { class: "choice-title" }, c.name), h("span", { class: "choice-meta" }, t("circles.rooms_count", { n: c.rooms.length }))),
         ),
       ),
     ),
@@ -139,7 +141,7 @@ function renderRooms(circle) {
           ? [
               h("a", { class: "btn btn-small", href: `/host/${encodeURIComponent(room.code)}` }, t("circles.console")),
               " ",
-              h("a", { class: "btn btn-small", href: `/keepsake/${encodeURIComponent(room.code)}?as=host` }, t("circles.keepsake")),
+              h("a", { class: "btn btn-small", href: `/keepsake/${encodeURIComponent(room.code)}?as=host` }, t("keepsake.title")),
             ]
           : null,
       ),
@@ -152,13 +154,15 @@ function sessionSummary(session) {
   const kept = session.keepsake;
   if (!kept) return h("p", { class: "muted small" }, t("circles.no_keepsake"));
   const podium = kept.podium.map((row) => t("circles.podium_row", { rank: row.rank, team: row.team, score: row.score })).join(" · ");
-  const met = kept.colleagues.reduce((sum, row) => sum + row.met, 0);
-  return h(
-    "div",
-    { class: "small" },
-    podium ? h("p", null, podium) : null,
-    h("p", { class: "muted" }, t("circles.keepsake_facts", { stories: kept.stories.reduce((n, r) => n + r.stories.length, 0), facts: kept.whoswho.length, met })),
-  );
+  // Each row's `met` is how many people that member met for the first time
+  // (guests included, colleagues of earlier sessions not): summed, a pair of
+  // members would count twice, so the figure is the members who met someone new.
+  const facts = [
+    t("circles.stories_count", { n: kept.stories.reduce((n, r) => n + r.stories.length, 0) }),
+    t("circles.facts_count", { n: kept.whoswho.length }),
+    t("circles.met_count", { n: kept.colleagues.filter((row) => row.met > 0).length }),
+  ];
+  return h("div", { class: "small" }, podium ? h("p", null, podium) : null, h("p", { class: "muted" }, facts.join(" · ")));
 }
 
 /**
@@ -167,7 +171,6 @@ function sessionSummary(session) {
  */
 function renderCircle(circle, data) {
   setText(byId("cc-circle-name"), data.name);
-  document.title = `${data.name} · ${t("circles.title")} · Ritrovo`;
   byId("cc-link", HTMLInputElement).value = `${location.origin}/c/${data.id}`;
   const members = [...data.members].sort((a, b) => b.last_seen - a.last_seen);
   show(byId("cc-no-members"), members.length === 0);
@@ -201,7 +204,7 @@ function renderCircle(circle, data) {
         ),
         h("p", { class: "small" }, t("circles.session_people", { names: Object.values(s.names).join(", ") || "—" })),
         sessionSummary(s),
-        store.get(hostKey(s.room)) ? h("a", { class: "btn btn-small", href: `/keepsake/${encodeURIComponent(s.room)}?as=host` }, t("circles.keepsake")) : null,
+        store.get(hostKey(s.room)) ? h("a", { class: "btn btn-small", href: `/keepsake/${encodeURIComponent(s.room)}?as=host` }, t("keepsake.title")) : null,
       ),
     ),
   );
@@ -211,12 +214,16 @@ function render() {
   renderList();
   const circle = current();
   show(byId("cc-circle"), !!circle);
+  const loaded = circle && shown && shown.id === circle.id ? shown : null;
+  const name = loaded ? loaded.name : circle ? circle.name : "";
+  // The page's own title (circles.html's) when no circle is shown, deleted or none chosen.
+  document.title = name ? `${name} · ${t("circles.title")} · Ritrovo` : `Ritrovo · ${t("circles.title")}`;
   if (!circle) return;
   renderRooms(circle);
   const error = byId("cc-error");
   setText(error, failed);
   show(error, !!failed);
-  if (shown && shown.id === circle.id) renderCircle(circle, shown);
+  if (loaded) renderCircle(circle, loaded);
   else setText(byId("cc-circle-name"), circle.name);
 }
 
@@ -225,9 +232,16 @@ async function load() {
   shown = null;
   failed = "";
   render();
-  if (!circle) return;
-  const roomName = byId("cc-room-name", HTMLInputElement);
-  if (!roomName.value) roomName.value = circle.name;
+  if (!circle) {
+    roomNameOf = "";
+    return;
+  }
+  // Another circle shown: its name in the room name field (a name typed for
+  // this circle stays when it is only loaded again, after a removal say).
+  if (roomNameOf !== circle.id) {
+    byId("cc-room-name", HTMLInputElement).value = circle.name;
+    roomNameOf = circle.id;
+  }
   try {
     const response = await call(circle, "/export");
     if (!response.ok) {
@@ -239,7 +253,7 @@ async function load() {
   } catch {
     failed = t("circle.error");
   }
-  if (current() === null || current()?.id !== circle.id) return; // another circle was chosen meanwhile
+  if (current()?.id !== circle.id) return; // another circle was chosen meanwhile
   render();
 }
 
@@ -343,7 +357,10 @@ async function exportCircle() {
   if (!circle) return;
   try {
     const response = await call(circle, "/export");
-    if (!response.ok) throw new Error(errorText(await refusal(response)));
+    if (!response.ok) {
+      toast(errorText(await refusal(response)), { bad: true }); // already says what went wrong
+      return;
+    }
     downloadBlob(await response.blob(), `ritrovo-circle-${circle.id}.json`);
   } catch (err) {
     toast(t("host.download_failed", { message: String(/** @type {Error} */ (err).message || err) }), { bad: true });
@@ -368,21 +385,12 @@ async function deleteCircle() {
   load();
 }
 
-async function copyLink() {
-  const input = byId("cc-link", HTMLInputElement);
-  try {
-    await navigator.clipboard.writeText(input.value);
-    toast(t("common.copied"));
-  } catch {
-    input.select();
-  }
-}
-
 function main() {
   initI18n();
   byId("cc-create").addEventListener("submit", onCreate);
   byId("cc-room").addEventListener("submit", onOpenRoom);
-  byId("cc-copy").addEventListener("click", copyLink);
+  const copy = byId("cc-copy");
+  copy.addEventListener("click", () => copyFrom("cc-link", copy));
   byId("cc-export").addEventListener("click", exportCircle);
   byId("cc-delete").addEventListener("click", deleteCircle);
   window.addEventListener("hashchange", load);

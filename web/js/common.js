@@ -1,7 +1,7 @@
 // Bits shared by the landing page and the player, host and screen pages
 // (room_page.js holds what only the three room pages share).
 
-import { h, keyed, flip, setText } from "./dom.js";
+import { byId, h, keyed, flip, setText } from "./dom.js";
 import { t } from "./i18n.js";
 import { CODE_ALPHABET, CODE_LENGTH } from "./protocol.js";
 
@@ -135,6 +135,38 @@ export function announce(text, { assertive = false } = {}) {
   setTimeout(() => {
     region.textContent = text;
   }, 30);
+}
+
+// ---- copy to the clipboard ---------------------------------------------------------
+
+/**
+ * Copy a link (or a text area's text) to the clipboard, and say so on the button.
+ * @param {string} inputId
+ * @param {HTMLElement} button
+ */
+export async function copyFrom(inputId, button) {
+  const field = byId(inputId);
+  // A one-line input (links) or a textarea (the coffee pairing's breakout rooms).
+  const input = field instanceof HTMLTextAreaElement ? field : byId(inputId, HTMLInputElement);
+  let ok = false;
+  try {
+    await navigator.clipboard.writeText(input.value);
+    ok = true;
+  } catch {
+    input.select();
+    try {
+      ok = document.execCommand("copy");
+    } catch {
+      ok = false;
+    }
+  }
+  if (ok) {
+    setText(button, t("common.copied"));
+    announce(t("common.copied"));
+    setTimeout(() => setText(button, t("common.copy")), 1500);
+  } else {
+    input.select();
+  }
 }
 
 // ---- teams -----------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 
 import { byId, downloadBlob, setText, show } from "../dom.js";
 import { t } from "../i18n.js";
-import { announce, toast } from "../common.js";
+import { toast } from "../common.js";
 
 /** @import { RoomInfo, RoomState, WireError } from "../types.js" */
 
@@ -40,36 +40,6 @@ export function renderRoom(st, info, token) {
   }
   byId("lock-toggle", HTMLInputElement).checked = !!st.locked;
   byId("auto-toggle", HTMLInputElement).checked = !!st.auto_advance;
-}
-
-/**
- * Copy a link (or a text area's text) to the clipboard, and say so on the button.
- * @param {string} inputId
- * @param {HTMLElement} button
- */
-export async function copyFrom(inputId, button) {
-  const field = byId(inputId);
-  // A one-line input (links) or a textarea (the coffee pairing's breakout rooms).
-  const input = field instanceof HTMLTextAreaElement ? field : byId(inputId, HTMLInputElement);
-  let ok = false;
-  try {
-    await navigator.clipboard.writeText(input.value);
-    ok = true;
-  } catch {
-    input.select();
-    try {
-      ok = document.execCommand("copy");
-    } catch {
-      ok = false;
-    }
-  }
-  if (ok) {
-    setText(button, t("common.copied"));
-    announce(t("common.copied"));
-    setTimeout(() => setText(button, t("common.copy")), 1500);
-  } else {
-    input.select();
-  }
 }
 
 /**

@@ -36,7 +36,7 @@ import { askConfirm, store, toast } from "../common.js";
  * @param {CircleKeepsake} kept
  * @returns {HTMLElement[]}
  */
-export function keepsakeLines(kept) {
+function keepsakeLines(kept) {
   const lines = [];
   const podium = kept.podium;
   if (podium) lines.push(h("li", {}, t("circle.kept_podium", { rank: podium.rank, team: podium.team, score: podium.score, points: podium.points })));
