@@ -329,6 +329,18 @@ class GameService:
             if await self.get_pack(room.pack_id) is None:
                 missing = room.pack_id
 
+    def in_memory(self, code: str, min_seq: int = 0) -> bool:
+        """Whether ``current(code, min_seq=min_seq)`` can answer without the store.
+
+        The room is cached here at ``min_seq`` or newer, and so is its pack.
+        (It may still wait for a command in flight, for the room's lock.)
+        """
+        hit = self._rooms.get(code)
+        if hit is None or hit.version < min_seq:
+            return False
+        pack_id = hit.room.pack_id
+        return pack_id is None or not pack_id.startswith(UPLOAD_PREFIX) or pack_id in self._packs
+
     def on_notice(self, code: str, data: bytes) -> parts.Notice | None:
         """A change was published (by any process): bring the cached room up to date.
 

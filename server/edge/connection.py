@@ -7,7 +7,7 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Coroutine, Generator
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -18,7 +18,7 @@ from ..errors import RitrovoError
 from ..game.models import Role
 from ..metrics import Metrics
 from ..protocol import CloseCode
-from . import deflate
+from . import deflate, eager
 from .deflate import Deflated
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class Connection:
         "last_private",
         "last_seq_sent",
         "last_view",
+        "leaving",
         "metrics",
         "player_id",
         "private_stamp",
@@ -90,6 +91,9 @@ class Connection:
         self.sender: asyncio.Task[None] | None = None
         self._limit = settings.send_queue_frames + 1
         self.closing = False
+        # The player asked to leave on this connection: once they are gone
+        # from the room, it gets the command's ack and close, not ``removed``.
+        self.leaving = False
         self._rate = settings.messages_per_second
         self._burst = float(settings.message_burst)
         self._tokens = self._burst
@@ -141,26 +145,31 @@ class Connection:
         """
         if self.closing:
             return False
-        writer = self.ws._writer
-        if (
-            self._waiting is None
-            and not self.ws.closed
-            and writer is not None
-            and not writer._closing
-            and not writer.transport.is_closing()
-        ):
-            writer.transport.write(wire)
-            writer._output_size += len(wire)
-            if writer._output_size > writer._limit:
-                writer._output_size = 0
-                if writer.protocol._paused:
-                    # Over the high-water mark: what comes next waits for the drain.
-                    waiting = self._waiting = deque()
-                    self.sender = asyncio.get_running_loop().create_task(
-                        self._send_waiting(waiting, writer.protocol._drain_helper())
-                    )
+        if self._waiting is None and self._write_framed(wire):
             return True
         return all(self.deliver(payload) for payload in payloads)
+
+    def _write_framed(self, wire: bytes) -> bool:
+        """Write frames built by ``deflate.framed`` to the socket now; False if it cannot take them.
+
+        It cannot when the WebSocket is closing or closed: the caller then
+        takes aiohttp's way, which knows what to do with a frame at that point.
+        """
+        ws = self.ws
+        writer = ws._writer
+        if ws.closed or writer is None or writer._closing or writer.transport.is_closing():
+            return False
+        writer.transport.write(wire)
+        writer._output_size += len(wire)
+        if writer._output_size > writer._limit:
+            writer._output_size = 0
+            if writer.protocol._paused:
+                # Over the high-water mark: what comes next waits for the drain.
+                waiting = self._waiting = deque()
+                self.sender = asyncio.get_running_loop().create_task(
+                    self._send_waiting(waiting, writer.protocol._drain_helper())
+                )
+        return True
 
     def send_message(self, kind: str, **fields: Any) -> None:
         self.send(protocol.encode(kind, **fields), kind)
@@ -190,6 +199,10 @@ class Connection:
         waiting = self._waiting
         if waiting is None:
             if isinstance(item, bytes):
+                # An ack, an error, a pong: framed here, without the coroutine
+                # of aiohttp's ``send_frame`` (which cost twice the write).
+                if self._write_framed(deflate.framed(item)):
+                    return True
                 pending = self._write_now(item)
                 if pending is None:
                     return True
@@ -207,7 +220,7 @@ class Connection:
         waiting.append(item)
         return True
 
-    def _write_now(self, data: bytes) -> _Suspended | None:
+    def _write_now(self, data: bytes) -> eager.Suspended | None:
         """Write a frame without a task: None once written, or the send still waiting to drain.
 
         aiohttp's ``send_frame`` writes the frame to the socket's buffer at
@@ -228,7 +241,7 @@ class Connection:
             return None
         except ConnectionResetError:  # the peer is gone; the handler's loop ends too
             return None
-        return _Suspended(coro, awaited)
+        return eager.Suspended(coro, awaited)
 
     async def _send_waiting(
         self,
@@ -274,34 +287,3 @@ def _send_frame(ws: web.WebSocketResponse, data: bytes) -> Coroutine[Any, Any, N
     if type(data) is Deflated:
         return deflate.send(ws, data)
     return ws.send_frame(data, WSMsgType.TEXT)
-
-
-class _Suspended:
-    """A coroutine started by hand and suspended on ``awaited``: awaiting this finishes it.
-
-    The task that awaits it waits for ``awaited`` first (as the coroutine
-    itself would have under a task), then resumes the coroutine to its end.
-    A cancellation is passed on to the coroutine.
-    """
-
-    __slots__ = ("awaited", "coro")
-
-    def __init__(self, coro: Coroutine[Any, Any, None], awaited: Any) -> None:
-        self.coro = coro
-        self.awaited = awaited
-
-    def __await__(self) -> Generator[Any, Any, None]:
-        awaited = self.awaited
-        while True:
-            try:
-                sent = yield awaited
-            except BaseException as exc:  # noqa: BLE001 - passed on to the coroutine
-                try:
-                    awaited = self.coro.throw(exc)
-                except StopIteration:
-                    return
-                continue
-            try:
-                awaited = self.coro.send(sent)
-            except StopIteration:
-                return

@@ -41,7 +41,7 @@ from ..game.pack import Pack
 from ..metrics import Metrics
 from ..protocol import CloseCode, MessageType, NoticeCode
 from ..service import GameService
-from . import deflate
+from . import deflate, eager
 from .connection import Connection
 from .deflate import Deflated
 
@@ -259,11 +259,22 @@ class RoomHub:
 
     def _start_flush(self, code: str) -> None:
         self._scheduled.pop(code, None)
-        now = asyncio.get_running_loop().time()
-        self._not_before[code] = now + self.settings.flush_interval
-        task = asyncio.get_running_loop().create_task(self._flush_safely(code))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        loop = asyncio.get_running_loop()
+        self._not_before[code] = loop.time() + self.settings.flush_interval
+        flush = self._flush_safely(code)
+        if code not in self._stale and self.service.in_memory(code, self._wanted_seq.get(code, 0)):
+            # Run at once, here: nearly always such a flush finishes without
+            # waiting (its frames fit one slice), and a task of its own per
+            # flush (and a turn of the loop to start it) was a twentieth of a
+            # story line's work. Only what waits goes on in a task. A flush
+            # that reads the store starts in a task: the store's calls use
+            # timeouts, which need one.
+            task = eager.start(flush, name=f"flush-{code}")
+        else:
+            task = loop.create_task(flush, name=f"flush-{code}")
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _flush_safely(self, code: str) -> None:
         try:
@@ -401,6 +412,8 @@ class RoomHub:
             assert conn.role is not None
             if conn.role == "player":
                 if conn.player_id not in players:
+                    if conn.leaving:
+                        continue  # its handler answers the leave, then closes it
                     conn.send_message("removed", reason="no longer in this room")
                     conn.close_after_sending(CloseCode.KICKED, "removed from the room")
                     continue

@@ -46,7 +46,8 @@ from aiohttp.web_request import BaseRequest
 from multidict import CIMultiDict
 
 from ..protocol import CloseCode
-from .connection import Connection, _Suspended
+from . import eager
+from .connection import Connection
 from .frames import StrictWebSocketResponse
 
 log = logging.getLogger(__name__)
@@ -207,12 +208,12 @@ class KeepAlive:
             ws._handle_ping_pong_exception(exc)
             return
         # Written, and waiting for the buffer to drain: finish it in a task (rare).
-        task = asyncio.get_running_loop().create_task(_finish(ws, _Suspended(coro, awaited)))
+        task = asyncio.get_running_loop().create_task(_finish(ws, eager.Suspended(coro, awaited)))
         self._pings.add(task)
         task.add_done_callback(self._pings.discard)
 
 
-async def _finish(ws: KeptAliveResponse, ping: _Suspended) -> None:
+async def _finish(ws: KeptAliveResponse, ping: eager.Suspended) -> None:
     """Finish a ping's write suspended on drain (its first step already ran)."""
     try:
         await ping

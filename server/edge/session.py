@@ -85,10 +85,17 @@ class Session:
             raise BadRequest("unsupported message", code=ErrorCode.UNKNOWN_TYPE)
         self.health.require()
         caller = Caller(self.service, conn.code, conn.player_id or "")
-        if self.router is None:
-            result = await command(caller, msg)
-        else:  # at the owner of a hot room, if another process owns it
-            result = await self.router.run(caller, msg, command)
+        # A flush may run before this handler resumes: it must leave a
+        # leaving player's connection to the ack and close below.
+        conn.leaving = isinstance(msg, protocol.Leave)
+        try:
+            if self.router is None:
+                result = await command(caller, msg)
+            else:  # at the owner of a hot room, if another process owns it
+                result = await self.router.run(caller, msg, command)
+        except BaseException:
+            conn.leaving = False  # refused: removed later, it is told so
+            raise
         reply: dict[str, Any] = {"id": msg.id, "of": msg.type}
         if result is not None:
             reply["result"] = result

@@ -190,13 +190,27 @@ async def test_resume_token_restores_player_and_presence(server: RunningServer) 
         await c.close()
 
 
-async def test_leave_removes_the_player(server: RunningServer) -> None:
+async def test_leave_removes_the_player(server_with: Callable[..., Any]) -> None:
+    # Flushes at once (no interval): the room's patch may go before the leave's ack.
+    async with server_with(flush_interval=0.0) as server:
+        await _leave_removes_the_player(server)
+
+
+async def _leave_removes_the_player(server: RunningServer) -> None:
     room = await create_room(server.base_url)
     host = await RitrovoClient.connect(server.ws_url)
     await host.hello("host", room=room["code"], token=room["host_token"])
     ada = await join(server.ws_url, room["code"], "Ada")
     await host.wait_state(lambda s: s["players_count"] == 1)
-    await ada.request("leave")
+    # The same player on a second device: told they are gone, unlike the one that left.
+    other = await RitrovoClient.connect(server.ws_url)
+    await other.hello("rejoin", room=room["code"], token=ada.welcome["token"])  # type: ignore[index]
+    await host.wait_state(lambda s: s["teams"][0]["players"][0]["connections"] == 2)
+    await ada.request("leave")  # answered by its ack, whenever the room's flush runs
+    assert await asyncio.wait_for(ada.closed, 5) == (1000, "left the room")
+    assert "removed" not in [m["type"] for m in ada.messages]
+    assert await asyncio.wait_for(other.closed, 5) == (4001, "removed from the room")
+    assert [m["type"] for m in other.messages][-1] == "removed"
     await host.wait_state(lambda s: s["players_count"] == 0)
     await host.close()
 
