@@ -243,7 +243,7 @@ def _loop_time() -> None:
 
     Into $RITROVO_BENCH_TRACE.<pid>.loop (JSON): for each kind of callback (a
     task's coroutine, a transport's method, a timer's function) its count and
-    CPU seconds (``time.thread_time``), and the window's CPU in all: what is
+    CPU seconds (``time.thread_time``) and its longest call, and the window's CPU in all: what is
     left is the loop's own (``epoll``, scheduling). Exact where a sampling
     profiler loses samples on this machine.
     """
@@ -274,9 +274,11 @@ def _loop_time() -> None:
         try:
             return original(self)
         finally:
-            entry = totals.setdefault(kind_of(self), [0, 0.0])
+            took = clock() - started
+            entry = totals.setdefault(kind_of(self), [0, 0.0, 0.0])
             entry[0] += 1
-            entry[1] += clock() - started
+            entry[1] += took
+            entry[2] = max(entry[2], took)
 
     def toggle(*_: Any) -> None:
         if window:
