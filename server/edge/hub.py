@@ -36,11 +36,13 @@ from .. import protocol
 from ..config import Settings
 from ..errors import NotFound, StoreUnavailable
 from ..game import patches, views
+from ..game.kept import Heard
 from ..game.models import Room
 from ..game.pack import Pack
 from ..metrics import Metrics
 from ..protocol import CloseCode, MessageType, NoticeCode
 from ..service import GameService
+from ..store import parts
 from . import deflate, eager
 from .connection import Connection
 from .deflate import Deflated
@@ -237,6 +239,9 @@ class RoomHub:
                 conn.close_soon(CloseCode.ROOM_GONE, "room deleted")
             return
         if change is not None:
+            rows = self._rows.get(code)
+            if rows is not None and rows.heard is not None and change.seq > 0:
+                rows.heard.heard(change.seq, parts.changes_of(change))
             if 0 < change.seq <= self._wanted_seq.get(code, 0):
                 return  # heard already (the store's echo of this process's own change)
             self._wanted_seq[code] = change.seq
@@ -313,6 +318,10 @@ class RoomHub:
                 if fresh:
                     self._stale.add(code)
                 raise
+            if fresh:
+                # Changes may have gone unheard: what was kept from earlier
+                # builds is not trusted to show the room read now.
+                self._rows.pop(code, None)
             busy = await self._write_out(self._frames(room, pack, list(self.rooms.get(code, ()))))
             loop = asyncio.get_running_loop()
             if code in self._not_before:
@@ -432,7 +441,8 @@ class RoomHub:
             return frames
         rows = self._rows.get(room.code)
         if rows is None:
-            rows = self._rows[room.code] = views.Rows()
+            # Told every change of the room from now on (``on_notice``).
+            rows = self._rows[room.code] = views.Rows(Heard())
         rows.forget_gone(room)
         shared = views.Build(room, rows)  # what this push's views share
         built: dict[str, dict[str, Any]] = {}  # the new view, by view key

@@ -13,6 +13,8 @@ from __future__ import annotations
 import operator
 from typing import Any
 
+from .changes import Changes
+
 
 class Kept:
     """Lists and rows handed out last time, by what they are for (a few per team and audience)."""
@@ -57,3 +59,50 @@ class Kept:
     def forget_kept(self) -> None:
         self._lists.clear()
         self._rows.clear()
+
+
+class Heard:
+    """When parts of a room last changed, by seq, as the commits' records told (``Changes``).
+
+    Fed with every committed change of the room in order (``heard``), it
+    answers whether a value built at one seq can still stand at a later one
+    because nothing it shows has changed since (``story_since``): the flush
+    then hands back the kept value without building it again. A change not
+    heard (a gap in the seqs, a whole-room change, a room newer than the
+    last change heard) counts as a change of everything at its seq.
+    """
+
+    __slots__ = ("everything", "players", "seq", "stories")
+
+    def __init__(self) -> None:
+        self.seq = -1  # the last seq heard, in order
+        self.everything = -1  # the last seq at which anything may have changed
+        self.players = -1  # the last seq at which a player changed (a name, presence...)
+        self.stories: dict[str, int] = {}  # team id -> the last seq its story or a line changed
+
+    def heard(self, seq: int, changes: Changes | None) -> None:
+        """The change committed as ``seq`` (None: not known, as if everything changed)."""
+        if seq <= self.seq:
+            return  # heard already (a process's own change, then its echo)
+        if changes is None or changes.is_whole or seq != self.seq + 1:
+            self.everything = seq
+        else:
+            if changes.players:
+                self.players = seq
+            for team_id in changes.stories:
+                self.stories[team_id] = seq
+            for team_id, _ in changes.lines:
+                self.stories[team_id] = seq
+        self.seq = seq
+
+    def caught_up(self, seq: int) -> None:
+        """Views are built at ``seq``: changes up to it that were not heard changed everything."""
+        if seq > self.seq:
+            self.everything = self.seq = seq
+
+    def story_since(self, team_id: str, built: int) -> bool:
+        """Whether a team's story (its part, its lines) or any player changed after ``built``."""
+        return max(self.everything, self.players, self.stories.get(team_id, -1)) > built
+
+    def forget_stories(self) -> None:
+        self.stories.clear()

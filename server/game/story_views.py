@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..errors import BadRequest, ErrorCode
 from . import stories
-from .kept import Kept
+from .kept import Heard, Kept
 from .models import Role, Room, StoryLine, StoryState, TeamStory
 from .pack import StoryPrompt, StoryRound
 from .rooms import get_player
@@ -39,6 +39,13 @@ class StoryRows(Kept):
             tuple[str, bool],
             tuple[tuple[float | None, int, int], list[dict[str, object]], list[str]],
         ] = {}
+        # What changed when, if the room's changes are heard (the hub's rows):
+        # a team's entry whose story and players did not change since it was
+        # built, and whose bits of the room's scalars are the same, is handed
+        # back as it is: (seq built at, those bits, entry) by the entry's key.
+        self.heard: Heard | None = None
+        self._teams: dict[tuple[object, ...], tuple[int, tuple[object, ...], dict[str, object]]]
+        self._teams = {}
 
     def line(self, team_id: str, index: int, line: StoryLine, *, host: bool) -> dict[str, object]:
         key = (team_id, index, host)
@@ -72,9 +79,33 @@ class StoryRows(Kept):
         self._prompts[key] = (prompt, view)
         return view
 
+    def team(
+        self, key: tuple[object, ...], team_id: str, seq: int, bits: tuple[object, ...]
+    ) -> dict[str, object] | None:
+        """The team entry kept under ``key`` if nothing it shows changed since it was built."""
+        found = self._teams.get(key)
+        if (
+            found is None
+            or self.heard is None
+            or found[1] != bits
+            or self.heard.story_since(team_id, found[0])
+        ):
+            return None
+        return found[2]
+
+    def keep_team(
+        self, key: tuple[object, ...], seq: int, bits: tuple[object, ...], entry: dict[str, object]
+    ) -> dict[str, object]:
+        """``entry``, or the same one kept under ``key`` (``same_row``), kept as built at ``seq``."""
+        entry = self.same_row(key, entry)
+        if self.heard is not None:
+            self._teams[key] = (seq, bits, entry)
+        return entry
+
     def forget(self) -> None:
         """Drop everything kept (a story round ended: its teams' lines are history)."""
         self._lines.clear()
+        self._teams.clear()
         self.stories.clear()
         self.forget_kept()
         self._writers.clear()
@@ -218,22 +249,39 @@ def story_view(
     revealed = set(order[: state.reveal_index + 1]) if state.stage != "writing" else set()
     kept = kept or StoryRows()
     teams: dict[str, object] = {}
+    names = {team.id: team.name for team in room.teams}
+    paused = state.paused_remaining
     for tid in order:
         ts = state.stories[tid]
         own = role == "player" and tid == team_id
-        entry = _team_view(
-            room,
-            rnd,
-            state,
-            ts,
-            role=role,
-            own=own,
-            revealed=tid in revealed,
-            player_id=player_id,
-            kept=kept,
-        )
         writes = player_id is not None and player_id == ts.turn_player
-        teams[tid] = kept.same_row(("team", tid, role, own, writes), entry)
+        key = ("team", tid, role, own, writes)
+        # What the entry shows of the room's scalars (``meta``): the rest is
+        # the team's story and the players' names (``Heard.story_since``).
+        bits = (
+            names.get(tid),
+            state.stage,
+            state.round_index,
+            state.started_at,
+            None if paused is None else paused.get(tid, -1.0),
+            tid in revealed,
+            id(rnd),
+        )
+        entry = kept.team(key, tid, room.seq, bits)
+        if entry is None:
+            entry = _team_view(
+                room,
+                rnd,
+                state,
+                ts,
+                role=role,
+                own=own,
+                revealed=tid in revealed,
+                player_id=player_id,
+                kept=kept,
+            )
+            entry = kept.keep_team(key, room.seq, bits, entry)
+        teams[tid] = entry
     view.update(
         {
             "round_index": state.round_index,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import coffee, riddles, story_views, whoswho
-from .kept import Kept
+from .kept import Heard, Kept
 from .models import KEPT_MOMENTS, Guess, Moment, Player, Role, Room, TeamAttempt
 from .pack import Pack, RiddleRound, StoryRound, WhosWhoRound
 from .rooms import get_player, is_present
@@ -99,13 +99,17 @@ class Rows(Kept):
     2,000 new entries per view and a deep comparison of each.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, heard: Heard | None = None) -> None:
         super().__init__()
+        # The room's changes as committed, when the owner of these rows hears
+        # them all (the hub): what did not change is then not even built.
+        self.heard = heard
         self._entries: dict[tuple[bool, str], tuple[tuple[Any, ...], dict[str, Any]]] = {}
         self._guesses: dict[tuple[str, int], tuple[tuple[Any, ...], dict[str, Any]]] = {}
         self._pack: tuple[tuple[str | None, int], dict[str, Any]] | None = None
         self._moments: dict[tuple[int, str, float, str, str, str], dict[str, Any]] = {}
         self.story = story_views.StoryRows()  # the story round's lines, writers and prompts
+        self.story.heard = heard
         # Lists and team rows handed out last time, kept by what they are for
         # (a roster, a board): a handful per team and audience, replaced in place.
         self._teams: dict[tuple[bool, str, bool], tuple[tuple[Any, ...], dict[str, Any]]] = {}
@@ -230,6 +234,8 @@ class Build:
 
     def __init__(self, room: Room, rows: Rows | None = None) -> None:
         self.rows = rows or Rows()
+        if self.rows.heard is not None:
+            self.rows.heard.caught_up(room.seq)
         self.boards: dict[tuple[bool, str | None], list[dict[str, Any]]] = {}
         self._members: dict[str, list[Player]] | None = None
         self._moments: list[dict[str, Any]] | None = None

@@ -505,6 +505,42 @@ def encode_notice(seq: int, written: Mapping[str, bytes], gone: list[str], *, wh
     return b"\n".join([header, *(written[name] for name in names)])
 
 
+def changes_of(notice: Notice) -> Changes | None:
+    """What a published change changed, as the rules recorded it; None for a whole-room change.
+
+    The parts' names say it: the players, the team stories and lines, the
+    votes... written or gone (moments and ``meta`` are in every change and
+    need no record).
+    """
+    if notice.whole or notice.deleted:
+        return None
+    changes = Changes(recorded=True)
+    for name in (*notice.names, *notice.gone):
+        if name.startswith(PLAYER):
+            changes.players.add(name[len(PLAYER) :])
+        elif name.startswith(STORY):
+            changes.stories.add(name[len(STORY) :])
+        elif name.startswith(LINE):
+            changes.lines.add(_indexed(name, LINE))
+        elif name.startswith(VOTE):
+            changes.votes.add(name[len(VOTE) :])
+        elif name.startswith(ATTEMPT):
+            changes.attempts.add(name[len(ATTEMPT) :])
+        elif name.startswith(GUESS):
+            changes.guesses.add(_indexed(name, GUESS))
+        elif name.startswith(ENTRY):
+            changes.entries.add(name[len(ENTRY) :])
+        elif name == RESULTS:
+            changes.results = True
+        elif name == ARCHIVE:
+            changes.archive = True
+        elif name == PAIRINGS:
+            changes.pairings = True
+        elif name == WHOSWHO:
+            changes.whoswho = True
+    return changes
+
+
 def decode_notice(data: bytes) -> tuple[Notice, Parts]:
     """The header and the written parts; raises ``ValueError`` on a malformed notice."""
     header, *bodies = data.split(b"\n")

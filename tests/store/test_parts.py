@@ -19,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ritrovo.errors import RitrovoError
-from ritrovo.game import changes, coffee, flow, riddles, rooms, whoswho
+from ritrovo.game import changes, coffee, flow, riddles, rooms, views, whoswho
+from ritrovo.game.kept import Heard
 from ritrovo.game.models import KEPT_MOMENTS, MAX_MOMENTS, Room, TeamStory
 from ritrovo.game.pack import Pack, RiddleRound, StoryRound, WhosWhoRound
 from ritrovo.packs import PackLibrary, load_pack
@@ -273,6 +274,8 @@ def _replay(game: list[tuple[str, int, float]], pack: Pack) -> None:
     stored = parts.split(room)
     elsewhere = parts.join(stored)  # another process's decoded copy
     assert elsewhere == room
+    # The rows a hub keeps between flushes, told every change as it is published.
+    kept = views.Rows(Heard())
     now = T0
     for kind, who, wait in [*game, ("finish", 0, 1.0)]:
         now += wait
@@ -287,6 +290,8 @@ def _replay(game: list[tuple[str, int, float]], pack: Pack) -> None:
         if changed.is_whole:
             stored = parts.split(room)
             elsewhere = parts.join(stored)
+            assert kept.heard is not None
+            kept.heard.heard(room.seq, None)
         else:
             written, gone = parts.changed_parts(room, changed)
             # A writer that lost its compare-and-set puts the room back as stored.
@@ -302,10 +307,27 @@ def _replay(game: list[tuple[str, int, float]], pack: Pack) -> None:
             )
             assert notice.seq == room.seq and received == written
             parts.apply(elsewhere, received, notice.gone)
+            assert kept.heard is not None
+            kept.heard.heard(notice.seq, parts.changes_of(notice))
         assert parts.join(stored) == room, f"after {kind}: the stored parts differ"
         assert elsewhere == room, f"after {kind}: the applied change differs"
         assert list(elsewhere.players) == list(room.players), f"after {kind}: roster order"
         assert stored == parts.split(room), f"after {kind}: a part was not recorded"
+        _check_kept_views(room, pack, now, kept, kind)
+
+
+def _check_kept_views(room: Room, pack: Pack, now: float, kept: views.Rows, kind: str) -> None:
+    """Views built with the rows kept from every flush so far, skipping what the changes
+    heard say did not change, are the views built from scratch."""
+    audiences = {"host": ("host", None), "screen": ("screen", None)}
+    for player_id in room.players:
+        key = views.view_key(room, pack, "player", player_id)
+        audiences.setdefault(key, ("player", player_id))
+    shared = views.Build(room, kept)
+    for role, player_id in audiences.values():
+        view = views.build(room, pack, now, role, player_id, shared=shared)  # type: ignore[arg-type]
+        fresh = views.build(room, pack, now, role, player_id)  # type: ignore[arg-type]
+        assert orjson.dumps(view) == orjson.dumps(fresh), f"after {kind}: {role} {player_id}"
 
 
 def test_a_guess_writes_meta_its_attempt_and_itself_only() -> None:
