@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from ritrovo.errors import RitrovoError
 from ritrovo.game import changes, coffee, flow, riddles, rooms, views, whoswho
 from ritrovo.game.kept import Heard
-from ritrovo.game.models import KEPT_MOMENTS, MAX_MOMENTS, Room, TeamStory
+from ritrovo.game.models import KEPT_MOMENTS, MAX_MOMENTS, Role, Room, TeamStory
 from ritrovo.game.pack import Pack, RiddleRound, StoryRound, WhosWhoRound
 from ritrovo.packs import PackLibrary, load_pack
 from ritrovo.service import Cached, GameService
@@ -319,14 +319,17 @@ def _replay(game: list[tuple[str, int, float]], pack: Pack) -> None:
 def _check_kept_views(room: Room, pack: Pack, now: float, kept: views.Rows, kind: str) -> None:
     """Views built with the rows kept from every flush so far, skipping what the changes
     heard say did not change, are the views built from scratch."""
-    audiences = {"host": ("host", None), "screen": ("screen", None)}
+    audiences: dict[str, tuple[Role, str | None]] = {
+        "host": ("host", None),
+        "screen": ("screen", None),
+    }
     for player_id in room.players:
         key = views.view_key(room, pack, "player", player_id)
         audiences.setdefault(key, ("player", player_id))
     shared = views.Build(room, kept)
     for role, player_id in audiences.values():
-        view = views.build(room, pack, now, role, player_id, shared=shared)  # type: ignore[arg-type]
-        fresh = views.build(room, pack, now, role, player_id)  # type: ignore[arg-type]
+        view = views.build(room, pack, now, role, player_id, shared=shared)
+        fresh = views.build(room, pack, now, role, player_id)
         assert orjson.dumps(view) == orjson.dumps(fresh), f"after {kind}: {role} {player_id}"
 
 
