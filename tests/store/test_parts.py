@@ -323,14 +323,13 @@ def _check_kept_views(room: Room, pack: Pack, now: float, kept: views.Rows, kind
         "host": ("host", None),
         "screen": ("screen", None),
     }
-    for player_id in room.players:
-        key = views.view_key(room, pack, "player", player_id)
-        audiences.setdefault(key, ("player", player_id))
+    for player in room.players:
+        audiences.setdefault(views.view_key(room, pack, "player", player), ("player", player))
     shared = views.Build(room, kept)
-    for role, player_id in audiences.values():
-        view = views.build(room, pack, now, role, player_id, shared=shared)
-        fresh = views.build(room, pack, now, role, player_id)
-        assert orjson.dumps(view) == orjson.dumps(fresh), f"after {kind}: {role} {player_id}"
+    for role, who in audiences.values():
+        view = views.build(room, pack, now, role, who, shared=shared)
+        fresh = views.build(room, pack, now, role, who)
+        assert orjson.dumps(view) == orjson.dumps(fresh), f"after {kind}: {role} {who}"
 
 
 def test_a_guess_writes_meta_its_attempt_and_itself_only() -> None:
