@@ -100,6 +100,10 @@ class Heard:
         if seq > self.seq:
             self.everything = self.seq = seq
 
+    def players_since(self, built: int) -> bool:
+        """Whether any player changed (or anything may have) after ``built``."""
+        return max(self.everything, self.players) > built
+
     def story_since(self, team_id: str, built: int) -> bool:
         """Whether a team's story (its part, its lines) or any player changed after ``built``."""
         return max(self.everything, self.players, self.stories.get(team_id, -1)) > built

@@ -12,13 +12,14 @@ key, not once per connection.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from . import coffee, riddles, story_views, whoswho
 from .kept import Heard, Kept
 from .models import KEPT_MOMENTS, Guess, Moment, Player, Role, Room, TeamAttempt
 from .pack import Pack, RiddleRound, StoryRound, WhosWhoRound
-from .rooms import get_player, is_present
+from .rooms import PRESENCE_GRACE_SECONDS, get_player, is_present
 
 BIG_ROOM_PLAYERS = 100  # above this, a player's view lists only their own team's members
 # The members listed for a team whose roster a view leaves out: one shared
@@ -113,6 +114,13 @@ class Rows(Kept):
         # Lists and team rows handed out last time, kept by what they are for
         # (a roster, a board): a handful per team and audience, replaced in place.
         self._teams: dict[tuple[bool, str, bool], tuple[tuple[Any, ...], dict[str, Any]]] = {}
+        # Whole scoreboards, by what they are for, when the room's changes are
+        # heard: (seq and time built at, the teams' bits, until when every
+        # player shows as then, board).
+        self._boards: dict[
+            tuple[object, ...],
+            tuple[int, float, tuple[object, ...], float, list[dict[str, Any]]],
+        ] = {}
         # The coffee pairing's summary and the host's assignment (both O(players)
         # to build), by the pairing they show: built once per pairing, not per flush.
         self._summary: tuple[object, dict[str, Any] | None] | None = None
@@ -135,6 +143,38 @@ class Rows(Kept):
         view = coffee.assignment_view(room)
         self._assignment = (current, view)
         return view
+
+    def board(
+        self, key: tuple[object, ...], bits: tuple[object, ...], now: float
+    ) -> list[dict[str, Any]] | None:
+        """The board kept under ``key`` if nothing it shows changed since it was built."""
+        found = self._boards.get(key)
+        if found is None or self.heard is None:
+            return None
+        seq, built_at, kept_bits, until, board = found
+        if kept_bits != bits or not built_at <= now < until or self.heard.players_since(seq):
+            return None
+        return board
+
+    def keep_board(
+        self,
+        key: tuple[object, ...],
+        room: Room,
+        now: float,
+        bits: tuple[object, ...],
+        board: list[dict[str, Any]],
+    ) -> None:
+        """Keep ``board``, built at ``now``: it stands until a dropped player's grace ends."""
+        if self.heard is None:
+            return
+        # A millisecond early, so that no rounding of ``is_present``'s own
+        # sum makes the kept board outlive what it shows.
+        graces = [
+            p.last_seen + PRESENCE_GRACE_SECONDS - 1e-3
+            for p in room.players.values()
+            if p.connections == 0 and is_present(p, now)
+        ]
+        self._boards[key] = (room.seq, now, bits, min(graces, default=math.inf), board)
 
     def entry(self, p: Player, now: float, *, host: bool) -> dict[str, Any]:
         present = is_present(p, now)
@@ -272,6 +312,25 @@ def scoreboard(
 ) -> list[dict[str, Any]]:
     """Team rows, best first; ``rosters=False`` lists the members of ``own_team`` only."""
     shared = build or Build(room)
+    kept = shared.rows
+    key = ("board", host, rosters, own_team)
+    # What a board shows of the room's scalars (``meta``): the rest is the
+    # players, and the time (a dropped player shows as away after a grace).
+    bits = tuple(
+        (t.id, t.name, t.score, t.last_scored_at, t.score_before_round_item) for t in room.teams
+    )
+    found = kept.board(key, bits, now)
+    if found is not None:
+        return found
+    board = _scoreboard(room, now, host=host, own_team=own_team, rosters=rosters, build=shared)
+    kept.keep_board(key, room, now, bits, board)
+    return board
+
+
+def _scoreboard(
+    room: Room, now: float, *, host: bool, own_team: str | None, rosters: bool, build: Build
+) -> list[dict[str, Any]]:
+    shared = build
     members = shared.members
     kept = shared.rows
     rows = []
