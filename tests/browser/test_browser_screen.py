@@ -318,3 +318,39 @@ async def test_celebrations_merge_follow_the_language_and_end_with_the_riddle(
         await expect(screen.locator("#podium-rest")).to_contain_text("4º")
         await close_all(host, *players)
         assert pages.problems() == []
+
+
+async def test_a_long_celebration_is_shown_whole_without_moving_the_game(pages: Pages) -> None:
+    """Two teams with long names solve together: the toast takes two smaller lines in the
+    top bar (its join address gives way meanwhile), not an ellipsis, and nothing under it moves."""
+    long_names = ["Dipartimento Amministrazione", "Ufficio Relazioni Pubbliche"]
+    async with running_server(fast_settings()) as server:
+        room = await create_room(server.base_url, "Long names", pack="team-mix")
+        code, token = room["code"], room["host_token"]
+        host = await RitrovoClient.connect(server.ws_url)
+        await host.hello("host", room=code, token=token)
+        assert host.state is not None
+        teams = [team["id"] for team in host.state["state"]["teams"]]
+        for team_id, name in zip(teams, long_names, strict=True):
+            await host.request("rename_team", team=team_id, name=name)
+        players = [await join(server.ws_url, code, f"P{i}", team=t) for i, t in enumerate(teams)]
+        screen = (await pages.open("screen", viewport=SCREEN)).page
+        await screen.goto(f"{server.base_url}/screen/{code}")
+        await screen.get_by_role("button", name="Italiano").click()
+        await host.request("next")
+        await expect(screen.locator("#riddle-text")).to_contain_text("honest number")
+        before = await screen.locator("#main").bounding_box()
+        assert before is not None
+        await asyncio.gather(*(player.request("guess", text="four") for player in players))
+        toast = screen.locator("#moment-toast")
+        await expect(toast).to_have_text(f"{long_names[0]} e {long_names[1]} l'hanno risolto!")
+        fits = await toast.evaluate(
+            "el => el.scrollWidth <= el.clientWidth && el.scrollHeight <= el.clientHeight + 1"
+        )
+        assert fits, "the celebration is cut"
+        assert not await boxes_overlap(screen, "#moment-toast", "#main")
+        after = await screen.locator("#main").bounding_box()
+        assert after is not None and after["y"] == before["y"]  # the game did not move
+        await expect(screen.locator("#top-join")).to_be_hidden()
+        await close_all(host, *players)
+        assert pages.problems() == []

@@ -109,7 +109,12 @@ export class MomentToasts {
     const text = this.text();
     setText(this.el, text);
     this.el.hidden = !text;
+    this.el.classList.remove("long");
     if (this.bar) this.bar.classList.toggle("toasting", !!text);
+    // Too long for one line of the bar ("Aurora and Bora tie for the
+    // favourite story!" on a 1280-pixel screen): two smaller lines, in the
+    // room the join address leaves while it shows.
+    if (text && this.el.scrollWidth > this.el.clientWidth) this.el.classList.add("long");
   }
 
   announce() {
