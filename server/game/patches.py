@@ -30,9 +30,10 @@ import orjson
 
 Path = list[str | int]
 # At most this many operations for a container, and no more than the values
-# it kept as they were, and they are taken without weighing them against the
-# whole (a view's patch for a story line is about ten): a few paths cannot
-# outweigh what was kept by much, and weighing encodes the whole container.
+# it kept as they were (or beside a list or dict it kept as the very same
+# object), and they are taken without weighing them against the whole (a
+# view's patch for a story line is about ten): a few paths cannot outweigh
+# what was kept by much, and weighing encodes the whole container.
 FEW_OPERATIONS = 16
 Op = list[Any]
 
@@ -55,8 +56,9 @@ def diff(old: Any, new: Any) -> list[Op]:
     operations; otherwise the changed items are diffed index by index, with a
     ``trim`` when it shrank. A container whose operations would be larger
     than the container itself is ``set`` whole instead; a few operations
-    among more values kept (``FEW_OPERATIONS``) are taken without weighing
-    them, so they may be a little larger.
+    among more values kept, or beside a list or dict kept as the same object
+    (``FEW_OPERATIONS``), are taken without weighing them, so they may be a
+    little larger.
     """
     ops: list[Op] = []
     if not _same(old, new):
@@ -117,11 +119,19 @@ def _diff(old: Any, new: Any, path: Path, ops: list[Op]) -> None:
     else:
         ops.append(["set", path, new])
         return
-    if sub is not None and len(sub) > min(kept, FEW_OPERATIONS) and len(sub) > 1:
+    if (
+        sub is not None
+        and len(sub) > min(kept, FEW_OPERATIONS)
+        and len(sub) > 1
+        and not (len(sub) <= FEW_OPERATIONS and _keeps_a_container(old, new))
+    ):
         # Many operations, or more than the items kept as they were: they
         # could weigh more than the whole value (each carries its path).
         # Encoding the whole value to compare sizes is the expensive part:
-        # skip it when what did not change is already bigger.
+        # skip it when what did not change is already bigger. A few
+        # operations beside a list or dict kept as it is (one team's story
+        # changed, the other's not) are taken as well: the whole value would
+        # send that container again.
         whole: Op = ["set", path, new]
         size = len(orjson.dumps(sub))
         if size >= kept_size and size >= len(orjson.dumps(whole)):
@@ -130,6 +140,19 @@ def _diff(old: Any, new: Any, path: Path, ops: list[Op]) -> None:
         ops.append(["set", path, new])
     else:
         ops.extend(sub)
+
+
+def _keeps_a_container(old: Any, new: Any) -> bool:
+    """Whether ``new`` keeps one of ``old``'s non-empty lists or dicts as the very same object."""
+    if type(new) is dict:
+        return any(
+            (type(value) is dict or type(value) is list) and value and old.get(key) is value
+            for key, value in new.items()
+        )
+    return any(
+        (type(b) is dict or type(b) is list) and b and a is b
+        for a, b in zip(old, new, strict=False)
+    )
 
 
 def _diff_dict(

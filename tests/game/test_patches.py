@@ -124,6 +124,28 @@ def test_many_changes_beside_many_kept_values_are_weighed_against_the_whole() ->
     assert ops == [["set", ["scores"], changed]]
 
 
+def test_a_few_changes_beside_a_container_kept_as_it_is_are_operations() -> None:
+    # One team's story entry changed, the other's is the very same object: a
+    # few operations are taken without encoding the whole to weigh them (it
+    # would send the kept entry again).
+    other = {"lines": ["a kept line, long enough to matter"] * 3, "writer": "p2"}
+    entry = {"name": "Aurora", "order": ["p1", "p3"], "writer": "p1", "count": 1}
+    old = {"t1": entry, "t2": other}
+    new = {"t1": {**entry, "writer": "p3", "count": 2}, "t2": other}
+    ops = diff(old, new)
+    assert ops == [["set", ["t1", "writer"], "p3"], ["set", ["t1", "count"], 2]]
+    assert apply(old, ops) == new
+    # So even where the whole would be smaller (the kept list is tiny), by
+    # no more than the few operations' paths.
+    small_old = {"a": 1, "b": 2, "c": 3, "kept": [0]}
+    small_new = {"a": 10, "b": 20, "c": 30, "kept": small_old["kept"]}
+    ops = diff(small_old, small_new)
+    assert ops == [["set", ["a"], 10], ["set", ["b"], 20], ["set", ["c"], 30]]
+    # An equal copy is not kept as it is: weighed, and set whole here.
+    copied = {**small_new, "kept": [0]}
+    assert diff(small_old, copied) == [["set", [], copied]]
+
+
 def test_the_operations_of_a_typical_change() -> None:
     old = {
         "seq": 4,
