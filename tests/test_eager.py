@@ -70,3 +70,21 @@ async def test_cancelling_the_task_cancels_the_coroutine_where_it_waits() -> Non
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 5)
     assert cleaned == [True]
+
+
+async def test_a_task_cancelled_before_its_first_step_closes_the_coroutine() -> None:
+    cleaned: list[bool] = []
+
+    async def work() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cleaned.append(True)
+
+    coro = work()  # held, as a reference cycle would hold it: not freed on the spot
+    task = eager.start(coro)
+    assert task is not None
+    task.cancel()  # before the task ever ran
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 5)
+    assert cleaned == [True]  # now, not when the coroutine is collected

@@ -59,4 +59,10 @@ def start(coro: Coroutine[Any, Any, Any], *, name: str | None = None) -> asyncio
         awaited = coro.send(None)
     except StopIteration:
         return None
-    return asyncio.get_running_loop().create_task(_finish(Suspended(coro, awaited)), name=name)
+    task = asyncio.get_running_loop().create_task(_finish(Suspended(coro, awaited)), name=name)
+    # A task cancelled before its first step never passes the cancellation
+    # on: the coroutine, suspended here, is closed then (its ``finally``
+    # blocks run now, not whenever it is collected). Closing a coroutine
+    # that finished does nothing.
+    task.add_done_callback(lambda _: coro.close())
+    return task

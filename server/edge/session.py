@@ -94,7 +94,12 @@ class Session:
             else:  # at the owner of a hot room, if another process owns it
                 result = await self.router.run(caller, msg, command)
         except BaseException:
-            conn.leaving = False  # refused: removed later, it is told so
+            if conn.leaving:
+                # Refused (or its answer lost). A flush meanwhile may have
+                # left this connection alone for the leave while its player
+                # was removed another way (kicked): the next one tells it.
+                conn.leaving = False
+                self.hub.schedule(conn.code)
             raise
         reply: dict[str, Any] = {"id": msg.id, "of": msg.type}
         if result is not None:

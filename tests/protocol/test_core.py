@@ -12,8 +12,10 @@ import aiohttp
 import orjson
 import pytest
 import websockets
+from ritrovo import protocol
 from ritrovo.app import HUB
 from ritrovo.client import ProtocolError, RitrovoClient, join
+from ritrovo.edge import commands
 from ritrovo.game import views
 from ritrovo.protocol import CODE_ALPHABET
 from ritrovo.store.base import RoomStore
@@ -213,6 +215,40 @@ async def _leave_removes_the_player(server: RunningServer) -> None:
     assert [m["type"] for m in other.messages][-1] == "removed"
     await host.wait_state(lambda s: s["players_count"] == 0)
     await host.close()
+
+
+async def test_a_player_kicked_while_their_leave_waits_is_told_so(
+    server_with: Callable[..., Any],
+) -> None:
+    """A flush leaves a leaving player's connection to its leave; when the leave is then
+    refused (the host kicked the player first), the connection still gets ``removed``."""
+    entered, gate = asyncio.Event(), asyncio.Event()
+    leave = commands.PLAYER_COMMANDS[protocol.Leave]
+
+    async def held_leave(caller: commands.Caller, msg: Any) -> Any:
+        entered.set()
+        await gate.wait()
+        return await leave(caller, msg)
+
+    commands.PLAYER_COMMANDS[protocol.Leave] = held_leave
+    try:
+        async with server_with(flush_interval=0.0) as server:
+            room = await create_room(server.base_url)
+            host = await RitrovoClient.connect(server.ws_url)
+            await host.hello("host", room=room["code"], token=room["host_token"])
+            ada = await join(server.ws_url, room["code"], "Ada")
+            await host.wait_state(lambda s: s["players_count"] == 1)
+            await ada.send("leave")
+            await asyncio.wait_for(entered.wait(), 5)  # the leave is under way
+            await host.request("kick", player=ada.welcome["player"]["id"])  # type: ignore[index]
+            # The kick's flush sent the host this state, and left Ada alone.
+            await host.wait_state(lambda s: s["players_count"] == 0)
+            gate.set()  # the leave runs now: no such player any more
+            assert await asyncio.wait_for(ada.closed, 5) == (4001, "removed from the room")
+            assert [m["type"] for m in ada.messages][-2:] == ["error", "removed"]
+            await host.close()
+    finally:
+        commands.PLAYER_COMMANDS[protocol.Leave] = leave
 
 
 async def test_host_powers_need_the_host_token(server: RunningServer) -> None:
