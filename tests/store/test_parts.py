@@ -140,6 +140,10 @@ def command(kind: str, who: int, seconds: float) -> Command:
         if kind == "kick":
             flow.kick(room, pack, player_id(room), now)
             return
+        if kind == "rename":  # a change of ``meta`` only, which kept views must see
+            team = room.teams[who % len(room.teams)]
+            rooms.rename_team(room, team.id, f"{team.name[:20]} {who}")
+            return
         if kind == "move":
             teams = [t.id for t in room.teams]
             flow.move_player(room, pack, player_id(room), teams[who % len(teams)], now)
@@ -199,7 +203,7 @@ KINDS = [
     "join", "join", "connect", "connect", "disconnect", "drop", "next", "next", "next",
     "guess_right", "guess_wrong", "guess_wrong", "hint", "reveal", "reveal", "line", "line",
     "line", "line", "line", "vote", "vote", "tick", "tick", "tick", "leave", "kick", "move",
-    "pause", "resume", "hide", "pack", "pair", "pair", "shuffle", "unpair", "mentor", "mentor",
+    "pause", "resume", "hide", "pack", "pair", "pair", "shuffle", "unpair", "mentor", "mentor", "rename",
     "ww_answer", "ww_answer", "ww_answer", "ww_hide", "ww_choose", "ww_choose", "ww_choose",
 ]  # fmt: skip
 # Story rounds written at length: lines, the host hiding them, players coming
@@ -207,7 +211,7 @@ KINDS = [
 STORY_KINDS = [
     *["line"] * 30, *["hide"] * 4, "join", "connect", "connect", "disconnect",
     "leave", "move", "tick", "tick", "pause", "resume", "next", "reveal", "vote", "again",
-    "pair", "mentor",
+    "pair", "mentor", "rename", "rename",
 ]  # fmt: skip
 
 # A Who's who round: answers, the host hiding some, players coming and going,
