@@ -139,8 +139,12 @@ async def long_story_room(server: RunningServer) -> tuple[str, RitrovoClient, li
     ada = await join(server.ws_url, code, "Ada", team=aurora)
     bea = await join(server.ws_url, code, "Bea", team=bora)
     await host.request("next")  # the story round starts
+    start = 0
     for text in LINES:
-        await your_turn(ada, max(0, len(ada.messages) - 1))
+        await your_turn(ada, start)
+        # Her next turn's ``you`` may come before or after the line's ack
+        # (the room's patch can overtake it): looked for from before the line.
+        start = len(ada.messages)
         await ada.request("line", text=text)
     await your_turn(bea, 0)
     await bea.request("line", text="Bea wrote one short line.")
