@@ -18,7 +18,7 @@ from ..errors import RitrovoError
 from ..game.models import Role
 from ..metrics import Metrics
 from ..protocol import CloseCode
-from . import deflate, eager
+from . import deflate
 from .deflate import Deflated
 
 log = logging.getLogger(__name__)
@@ -141,19 +141,21 @@ class Connection:
         aiohttp's ``send_frame`` were a third of a flush's writing (S2). It
         is that method's work all the same: the write, then the writer's
         count towards its limit and, over it, the drain. When frames already
-        wait, or the socket is closing, the payloads take the usual way.
+        wait, the payloads queue behind them.
         """
         if self.closing:
             return False
-        if self._waiting is None and self._write_framed(wire):
+        if self._waiting is None:
+            self._write_framed(wire)
             return True
         return all(self.deliver(payload) for payload in payloads)
 
     def _write_framed(self, wire: bytes) -> bool:
-        """Write frames built by ``deflate.framed`` to the socket now; False if it cannot take them.
+        """Write frames built by ``deflate.framed`` to the socket now; False if it took nothing.
 
-        It cannot when the WebSocket is closing or closed: the caller then
-        takes aiohttp's way, which knows what to do with a frame at that point.
+        A WebSocket that is closing or closed takes nothing: the frames are
+        dropped, as aiohttp's ``send_frame`` drops them (its close is on the
+        way, and the client resyncs when it reconnects).
         """
         ws = self.ws
         writer = ws._writer
@@ -199,49 +201,19 @@ class Connection:
         waiting = self._waiting
         if waiting is None:
             if isinstance(item, bytes):
-                # An ack, an error, a pong: framed here, without the coroutine
-                # of aiohttp's ``send_frame`` (which cost twice the write).
-                if self._write_framed(deflate.framed(item)):
-                    return True
-                pending = self._write_now(item)
-                if pending is None:
-                    return True
-            else:
-                pending = None
-            waiting = self._waiting = deque()
-            if pending is None:
-                waiting.append(item)
-            self.sender = asyncio.get_running_loop().create_task(
-                self._send_waiting(waiting, pending)
-            )
+                # An ack, an error, a pong: framed here and written at once,
+                # without the coroutine of aiohttp's ``send_frame`` (which
+                # cost twice the write). A socket that is closing or closed
+                # takes nothing: the frame is dropped, as aiohttp drops it.
+                self._write_framed(deflate.framed(item))
+                return True
+            waiting = self._waiting = deque([item])
+            self.sender = asyncio.get_running_loop().create_task(self._send_waiting(waiting))
             return True
         if len(waiting) >= self._limit:
             return False
         waiting.append(item)
         return True
-
-    def _write_now(self, data: bytes) -> eager.Suspended | None:
-        """Write a frame without a task: None once written, or the send still waiting to drain.
-
-        aiohttp's ``send_frame`` writes the frame to the socket's buffer at
-        once and then awaits only if the socket is over its high-water mark.
-        So the coroutine is run here up to its first suspension: nearly
-        always it finishes there, and a flush to 2,000 players costs 2,000
-        writes instead of 2,000 tasks (a tenth of the server's CPU in S1).
-        When it does suspend (a client slow to read), the frame is already
-        written and what is left is the wait, which the sender task finishes
-        before it sends what queued meanwhile.
-        """
-        if self.ws.closed:
-            return None  # as the sender does: frames after a close are not sent
-        coro = _send_frame(self.ws, data)
-        try:
-            awaited = coro.send(None)
-        except StopIteration:
-            return None
-        except ConnectionResetError:  # the peer is gone; the handler's loop ends too
-            return None
-        return eager.Suspended(coro, awaited)
 
     async def _send_waiting(
         self,
