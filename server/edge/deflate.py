@@ -53,8 +53,9 @@ WORTH_FROM = 256
 # ... and patches shorter than this are compressed only as part of a stream:
 # a patch compressed on its own pays a full flush of the compressor (10-20 us
 # at any level for S2's story patches of 400-700 bytes, more in a busy
-# process) to save ~300 bytes to a handful of phones; in a stream the same patch shrinks to a few
-# dozen. (A full state, sent on joining, is compressed from WORTH_FROM.)
+# process) to save ~300 bytes to a handful of phones; in a stream the same
+# patch shrinks to a few dozen. (A full state, sent on joining, is
+# compressed from WORTH_FROM.)
 PATCH_ALONE_FROM = 1024
 # Compressed once per view, not per connection: the best ratio is affordable
 # for the frames of a game in progress (S1, P = 2,000: 5% fewer bytes than

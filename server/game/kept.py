@@ -107,6 +107,3 @@ class Heard:
     def story_since(self, team_id: str, built: int) -> bool:
         """Whether a team's story (its part, its lines) or any player changed after ``built``."""
         return max(self.everything, self.players, self.stories.get(team_id, -1)) > built
-
-    def forget_stories(self) -> None:
-        self.stories.clear()

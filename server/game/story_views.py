@@ -80,7 +80,7 @@ class StoryRows(Kept):
         return view
 
     def team(
-        self, key: tuple[object, ...], team_id: str, seq: int, bits: tuple[object, ...]
+        self, key: tuple[object, ...], team_id: str, bits: tuple[object, ...]
     ) -> dict[str, object] | None:
         """The team entry kept under ``key`` if nothing it shows changed since it was built."""
         found = self._teams.get(key)
@@ -267,7 +267,7 @@ def story_view(
             tid in revealed,
             id(rnd),
         )
-        entry = kept.team(key, tid, room.seq, bits)
+        entry = kept.team(key, tid, bits)
         if entry is None:
             entry = _team_view(
                 room,

@@ -322,15 +322,14 @@ def scoreboard(
     found = kept.board(key, bits, now)
     if found is not None:
         return found
-    board = _scoreboard(room, now, host=host, own_team=own_team, rosters=rosters, build=shared)
+    board = _scoreboard(room, now, host=host, own_team=own_team, rosters=rosters, shared=shared)
     kept.keep_board(key, room, now, bits, board)
     return board
 
 
 def _scoreboard(
-    room: Room, now: float, *, host: bool, own_team: str | None, rosters: bool, build: Build
+    room: Room, now: float, *, host: bool, own_team: str | None, rosters: bool, shared: Build
 ) -> list[dict[str, Any]]:
-    shared = build
     members = shared.members
     kept = shared.rows
     rows = []
