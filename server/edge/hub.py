@@ -458,14 +458,28 @@ class RoomHub:
         # written, so every connection of the push gets a full state next time.
         try:
             for (key, _, held_seq), conns in sorted(groups.items(), key=_biggest_first):
+                first = conns[0]
+                held = first.last_view
                 view = built.get(key)
+                made = None
                 if view is None:
-                    first = conns[0]
-                    view = built[key] = views.build(
-                        room, pack, now, first.role or "screen", first.player_id, shared=shared
+                    role = first.role or "screen"
+                    if held is not None:
+                        # Only what changed is built and diffed, when that is known.
+                        made = views.patched(
+                            held, held_seq, room, pack, now, role, first.player_id, shared=shared
+                        )
+                    view = built[key] = (
+                        made[0]
+                        if made is not None
+                        else views.build(room, pack, now, role, first.player_id, shared=shared)
                     )
-                held = conns[0].last_view
-                data = None if held is None else _patch_frame(held, held_seq, view, seq)
+                if made is not None:
+                    data: bytes | None = protocol.encode(
+                        MessageType.PATCH, seq=seq, base=held_seq, ops=made[1]
+                    )
+                else:
+                    data = None if held is None else _patch_frame(held, held_seq, view, seq)
                 kind: str = MessageType.PATCH
                 if data is None:
                     kind = MessageType.STATE

@@ -10,6 +10,7 @@ built, so sharing them is safe.
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from typing import Any
 
@@ -72,12 +73,14 @@ class Heard:
     last change heard) counts as a change of everything at its seq.
     """
 
-    __slots__ = ("everything", "players", "seq", "stories")
+    __slots__ = ("everything", "others", "players", "seq", "stories")
 
     def __init__(self) -> None:
         self.seq = -1  # the last seq heard, in order
         self.everything = -1  # the last seq at which anything may have changed
         self.players = -1  # the last seq at which a player changed (a name, presence...)
+        # The last seq at which a part other than a team's story or lines changed.
+        self.others = -1
         self.stories: dict[str, int] = {}  # team id -> the last seq its story or a line changed
 
     def heard(self, seq: int, changes: Changes | None) -> None:
@@ -89,6 +92,8 @@ class Heard:
         else:
             if changes.players:
                 self.players = seq
+            if _beyond_stories(changes):
+                self.others = seq
             for team_id in changes.stories:
                 self.stories[team_id] = seq
             for team_id, _ in changes.lines:
@@ -104,6 +109,21 @@ class Heard:
         """Whether any player changed (or anything may have) after ``built``."""
         return max(self.everything, self.players) > built
 
+    def beyond_stories_since(self, built: int) -> bool:
+        """Whether anything but teams' stories and lines (and ``meta``, in every change) changed after ``built``."""
+        return max(self.everything, self.others) > built
+
     def story_since(self, team_id: str, built: int) -> bool:
         """Whether a team's story (its part, its lines) or any player changed after ``built``."""
         return max(self.everything, self.players, self.stories.get(team_id, -1)) > built
+
+
+# The parts a change may record besides teams' stories and lines: every field
+# of ``Changes`` but these, so a part added to it later counts by default.
+_STORY_FIELDS = {"stories", "lines", "whole", "recorded", "moments_from"}
+_OTHER_PARTS = tuple(f.name for f in dataclasses.fields(Changes) if f.name not in _STORY_FIELDS)
+
+
+def _beyond_stories(changes: Changes) -> bool:
+    """Whether a change recorded a part but teams' stories and lines (``meta`` is in every change)."""
+    return any(getattr(changes, name) for name in _OTHER_PARTS)

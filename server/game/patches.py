@@ -66,6 +66,16 @@ def diff(old: Any, new: Any) -> list[Op]:
     return ops
 
 
+def diff_into(old: Any, new: Any, path: Path, ops: list[Op]) -> None:
+    """Append to ``ops`` what turns the value at ``path``, ``old``, into ``new`` (``diff`` below a path).
+
+    For a caller that knows which parts of two values can differ: the rest
+    is not walked.
+    """
+    if not _same(old, new):
+        _diff(old, new, path, ops)
+
+
 def _same(a: Any, b: Any) -> bool:
     """Equal as JSON: same types, same values, same key order."""
     if a is b:

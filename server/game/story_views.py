@@ -246,8 +246,54 @@ def story_view(
         view.update({"stage": None, "paused": False, "teams": {}})
         return view
     order = stories.story_order(room, state)
-    revealed = set(order[: state.reveal_index + 1]) if state.stage != "writing" else set()
     kept = kept or StoryRows()
+    teams = team_entries(
+        room, rnd, state, order, role=role, team_id=team_id, player_id=player_id, kept=kept
+    )
+    view.update(
+        {
+            "round_index": state.round_index,
+            "stage": state.stage,
+            "paused": state.paused_remaining is not None,
+            "reveal_index": state.reveal_index,
+            "reveal_order": kept.same_list(("reveal_order",), order),
+            "vote_deadline_at": state.vote_deadline_at,
+            "teams": kept.same_row(teams_key(role, team_id, player_id), teams),
+        }
+    )
+    if state.stage in ("voting", "results"):
+        # Who has voted is public; for whom stays private until the counts.
+        view["voters"] = [pid for pid in room.players if pid in state.votes]
+    if state.stage == "voting" and role == "host":
+        view["live_counts"] = stories.tally(room, state)
+    if state.stage == "results":
+        points, winners = stories.round_points(state.vote_counts)
+        view["vote_counts"] = dict(state.vote_counts)
+        view["points"] = points
+        view["winners"] = winners
+        view["points_per_vote"] = stories.POINTS_PER_VOTE
+        view["top_story_bonus"] = stories.TOP_STORY_BONUS
+    return view
+
+
+def teams_key(role: Role, team_id: str | None, player_id: str | None) -> tuple[object, ...]:
+    """What a view's dict of team entries is kept under (``Kept.same_row``)."""
+    return ("teams", role, team_id, player_id)
+
+
+def team_entries(
+    room: Room,
+    rnd: StoryRound,
+    state: StoryState,
+    order: list[str],
+    *,
+    role: Role,
+    team_id: str | None,
+    player_id: str | None,
+    kept: StoryRows,
+) -> dict[str, object]:
+    """Each team's entry of a story view, by team id in ``order``: kept ones as they were."""
+    revealed = set(order[: state.reveal_index + 1]) if state.stage != "writing" else set()
     teams: dict[str, object] = {}
     names = {team.id: team.name for team in room.teams}
     paused = state.paused_remaining
@@ -282,30 +328,7 @@ def story_view(
             )
             entry = kept.keep_team(key, room.seq, bits, entry)
         teams[tid] = entry
-    view.update(
-        {
-            "round_index": state.round_index,
-            "stage": state.stage,
-            "paused": state.paused_remaining is not None,
-            "reveal_index": state.reveal_index,
-            "reveal_order": kept.same_list(("reveal_order",), order),
-            "vote_deadline_at": state.vote_deadline_at,
-            "teams": kept.same_row(("teams", role, team_id, player_id), teams),
-        }
-    )
-    if state.stage in ("voting", "results"):
-        # Who has voted is public; for whom stays private until the counts.
-        view["voters"] = [pid for pid in room.players if pid in state.votes]
-    if state.stage == "voting" and role == "host":
-        view["live_counts"] = stories.tally(room, state)
-    if state.stage == "results":
-        points, winners = stories.round_points(state.vote_counts)
-        view["vote_counts"] = dict(state.vote_counts)
-        view["points"] = points
-        view["winners"] = winners
-        view["points_per_vote"] = stories.POINTS_PER_VOTE
-        view["top_story_bonus"] = stories.TOP_STORY_BONUS
-    return view
+    return teams
 
 
 def view_key(room: Room, player_id: str, *, chain: bool = True) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import coffee, riddles, story_views, whoswho
+from . import coffee, patches, riddles, stories, story_views, whoswho
 from .kept import Heard, Kept
 from .models import KEPT_MOMENTS, Guess, Moment, Player, Role, Room, TeamAttempt
 from .pack import Pack, RiddleRound, StoryRound, WhosWhoRound
@@ -370,19 +370,7 @@ def build(
     player = room.players.get(player_id) if player_id else None
     team_id = player.team_id if player else None
     host = role == "host"
-    rosters = role != "player" or len(room.players) <= BIG_ROOM_PLAYERS
-    board_key = (host, None if rosters else team_id)
     shared = shared or Build(room)
-    rows = shared.boards.get(board_key)
-    if rows is None:
-        # In a big room every state would carry every player to every phone:
-        # players then get their own team's roster, and counts for the others.
-        rows = shared.boards[board_key] = scoreboard(
-            room, now, host=host, own_team=team_id, rosters=rosters, build=shared
-        )
-    current = (
-        pack.rounds[room.round_index] if pack and 0 <= room.round_index < len(pack.rounds) else None
-    )
     view: dict[str, Any] = {
         "code": room.code,
         "name": room.name,
@@ -392,32 +380,15 @@ def build(
         "server_time": now,
         "auto_advance": room.auto_advance,
         "pack": None if pack is None else shared.rows.pack(room.pack_id, pack),
-        "round": None
-        if current is None
-        else shared.rows.same_row(
-            ("round",),
-            {
-                "index": room.round_index,
-                "count": len(pack.rounds) if pack else 0,
-                "kind": current.kind,
-                "title": current.title,
-            },
-        ),
-        "teams": rows,
+        "round": _round_row(room, pack, shared.rows),
+        "teams": _board(room, now, role, team_id, shared),
         "players_count": len(room.players),
         "moments": shared.moments,
         "riddle": None,
         "story": None,
         "whoswho": None,
-        "pairing": None,
+        "pairing": _pairing(room, host, shared.rows),
     }
-    summary = shared.rows.pairing_summary(room)
-    if summary is not None:
-        if host:
-            summary = shared.rows.same_row(
-                ("pairing", "host"), {**summary, "assignment": shared.rows.assignment(room)}
-            )
-        view["pairing"] = summary
     if room.riddle is not None and pack is not None and room.phase == "riddle":
         view["riddle"] = riddle_view(room, pack, now, role, team_id, shared.rows)
     if room.whoswho is not None and pack is not None and room.phase == "whoswho":
@@ -431,6 +402,139 @@ def build(
             room, rnd, now, role=role, team_id=team_id, player_id=player_id, kept=shared.rows.story
         )
     return view
+
+
+def patched(
+    held: dict[str, Any],
+    held_seq: int,
+    room: Room,
+    pack: Pack | None,
+    now: float,
+    role: Role,
+    player_id: str | None = None,
+    *,
+    shared: Build,
+) -> tuple[dict[str, Any], list[patches.Op]] | None:
+    """The view ``build`` would give from ``held`` (built at ``held_seq``) and the patch to it.
+
+    While a story is written, a line changes one team's entry in each view
+    and nothing else but the view's seq, time and moments: this builds only
+    the story's team entries (kept ones as they were) and the moments, and
+    diffs only what changed, where ``build`` and ``patches.diff`` build the whole view and
+    walk it. None, for a full build, unless the room's changes since
+    ``held_seq`` were all heard and touched nothing but teams' stories
+    (``Heard``), and every other part of ``held`` is what a build would
+    show now: the scalars equal, the kept rows (board, pack, round...) the
+    very same objects.
+    """
+    rows = shared.rows
+    state = room.story
+    held_story = held.get("story")
+    if (
+        rows.heard is None
+        or rows.heard.beyond_stories_since(held_seq)
+        or state is None
+        or pack is None
+        or room.phase != "story"
+        or state.stage != "writing"
+        or held.get("phase") != "story"
+        or held_story is None
+        or held_story.get("stage") != "writing"
+    ):
+        return None
+    rnd = pack.rounds[state.round_index]
+    assert isinstance(rnd, StoryRound)
+    player = room.players.get(player_id) if player_id else None
+    team_id = player.team_id if player else None
+    kept = rows.story
+    order = stories.story_order(room, state)
+    if not (
+        _equal(held["name"], room.name)
+        and _equal(held["locked"], room.locked)
+        and _equal(held["auto_advance"], room.auto_advance)
+        and _equal(held["players_count"], len(room.players))
+        and held["pack"] is rows.pack(room.pack_id, pack)
+        and held["round"] is _round_row(room, pack, rows)
+        and held["teams"] is _board(room, now, role, team_id, shared)
+        and held["pairing"] is _pairing(room, role == "host", rows)
+        and held["riddle"] is None
+        and held["whoswho"] is None
+        and _equal(held_story["round_index"], state.round_index)
+        and held_story["paused"] is (state.paused_remaining is not None)
+        and _equal(held_story["reveal_index"], state.reveal_index)
+        and held_story["reveal_order"] is kept.same_list(("reveal_order",), order)
+        and _equal(held_story["vote_deadline_at"], state.vote_deadline_at)
+    ):
+        return None
+    teams = story_views.team_entries(
+        room, rnd, state, order, role=role, team_id=team_id, player_id=player_id, kept=kept
+    )
+    held_teams = held_story["teams"]
+    if list(teams) != list(held_teams):
+        return None
+    ops: list[patches.Op] = []
+    patches.diff_into(held["seq"], room.seq, ["seq"], ops)
+    patches.diff_into(held["server_time"], now, ["server_time"], ops)
+    moments = shared.moments  # (a line is a moment too)
+    if moments is not held["moments"]:
+        patches.diff_into(held["moments"], moments, ["moments"], ops)
+    story = held_story
+    changed = [tid for tid, entry in teams.items() if entry is not held_teams[tid]]
+    if changed:
+        for tid in changed:
+            patches.diff_into(held_teams[tid], teams[tid], ["story", "teams", tid], ops)
+        key = story_views.teams_key(role, team_id, player_id)
+        story = {**held_story, "teams": kept.same_row(key, teams)}
+    view = {**held, "seq": room.seq, "server_time": now, "moments": moments, "story": story}
+    return view, ops
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """Equal scalars as JSON shows them (``1`` is not ``True`` nor ``1.0``)."""
+    return type(a) is type(b) and a == b
+
+
+def _board(
+    room: Room, now: float, role: Role, team_id: str | None, shared: Build
+) -> list[dict[str, Any]]:
+    """The scoreboard an audience sees, built once per flush for the views that share it."""
+    host = role == "host"
+    rosters = role != "player" or len(room.players) <= BIG_ROOM_PLAYERS
+    board_key = (host, None if rosters else team_id)
+    rows = shared.boards.get(board_key)
+    if rows is None:
+        # In a big room every state would carry every player to every phone:
+        # players then get their own team's roster, and counts for the others.
+        rows = shared.boards[board_key] = scoreboard(
+            room, now, host=host, own_team=team_id, rosters=rosters, build=shared
+        )
+    return rows
+
+
+def _round_row(room: Room, pack: Pack | None, rows: Rows) -> dict[str, Any] | None:
+    """Where the game is in the pack: the same row as last time while it is the same round."""
+    if pack is None or not 0 <= room.round_index < len(pack.rounds):
+        return None
+    current = pack.rounds[room.round_index]
+    return rows.same_row(
+        ("round",),
+        {
+            "index": room.round_index,
+            "count": len(pack.rounds),
+            "kind": current.kind,
+            "title": current.title,
+        },
+    )
+
+
+def _pairing(room: Room, host: bool, rows: Rows) -> dict[str, Any] | None:
+    """The running coffee pairing as an audience sees it (the host: with the whole assignment)."""
+    summary = rows.pairing_summary(room)
+    if summary is not None and host:
+        summary = rows.same_row(
+            ("pairing", "host"), {**summary, "assignment": rows.assignment(room)}
+        )
+    return summary
 
 
 def _guess_rows(room: Room, team_id: str, attempt: TeamAttempt, rows: Rows) -> list[dict[str, Any]]:
