@@ -144,7 +144,9 @@ def test_a_big_frame_is_compressed_at_a_faster_level_and_still_alone() -> None:
 
 
 async def test_streams_are_bounded_and_an_idle_one_is_dropped() -> None:
-    streams = deflate.Streams(limit=2, idle=0.05)
+    # Busy is "used within idle / 5": a second here, not a window that a
+    # pause of a loaded test machine between two lines could outlast.
+    streams = deflate.Streams(limit=2, idle=5.0)
     first = streams.start("ROOM", "host")
     assert first is not None
     streams.deflate(first, b"x" * 300)
@@ -167,7 +169,7 @@ async def test_streams_are_bounded_and_an_idle_one_is_dropped() -> None:
     assert 0 < now <= asyncio.get_running_loop().time()
     streams.drop_idle(now)  # used just now: kept
     assert streams.get("ROOM", "host") is first
-    streams.drop_idle(now + 0.06)  # unused for longer than the idle time: dropped
+    streams.drop_idle(now + 5.01)  # unused for longer than the idle time: dropped
     assert streams.get("ROOM", "host") is None and len(streams) == 0
 
 
