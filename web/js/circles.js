@@ -9,7 +9,7 @@
 
 import { byId, downloadBlob, fill, h, setText, show } from "./dom.js";
 import { initI18n, lang, t } from "./i18n.js";
-import { askConfirm, copyFrom, errorText, hostKey, rememberHostedRoom, store, toast } from "./common.js";
+import { askConfirm, copyFrom, errorText, hostKey, refusalOf, rememberHostedRoom, store, toast } from "./common.js";
 
 /**
  * A circle this device facilitates, as kept in localStorage.
@@ -99,8 +99,7 @@ function call(circle, path, init = {}) {
  * @returns {Promise<{code: string, message: string}>}
  */
 async function refusal(response) {
-  const body = await response.json().catch(() => ({}));
-  const err = (body && body.error) || {};
+  const err = refusalOf(await response.json().catch(() => ({})), response);
   return { code: String(err.code || `http_${response.status}`), message: String(err.message || response.statusText) };
 }
 

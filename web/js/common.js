@@ -111,6 +111,18 @@ export async function fetchRoom(code) {
 // ---- errors -------------------------------------------------------------------------
 
 /**
+ * The error of a refused HTTP call: the body's `error`, else one named by the status
+ * (`http_503`: a proxy's page, or a body that was no JSON).
+ * @param {unknown} body the response's JSON body, or `{}` when it had none
+ * @param {Response} response
+ * @returns {WireError}
+ */
+export function refusalOf(body, response) {
+  const err = body && typeof body === "object" ? /** @type {{error?: WireError}} */ (body).error : undefined;
+  return err || { code: `http_${response.status}`, message: response.statusText };
+}
+
+/**
  * A human message for a protocol/HTTP error {code, message}, in the UI language.
  * @param {WireError | null | undefined} err
  */

@@ -7,7 +7,7 @@
 
 import { h, byId, fill, show, downloadBlob } from "./dom.js";
 import { initI18n, t } from "./i18n.js";
-import { announce, askConfirm, errorText, hostKey, normalizeCode, rememberHostedRoom, store } from "./common.js";
+import { announce, askConfirm, errorText, hostKey, normalizeCode, refusalOf, rememberHostedRoom, store } from "./common.js";
 import { toYaml } from "./editor/yaml.js";
 import { blankPack, blankRiddle, blankStoryRound, blankWhosWhoRound, controls, editing, focusField, previews, renderForm, restructure, updatePreviews } from "./editor/form.js";
 
@@ -57,7 +57,7 @@ async function check() {
     if (mine !== checkSeq) return;
     if (!response.ok) {
       checkState = "failed";
-      checkMessage = errorText(body.error || { code: `http_${response.status}`, message: response.statusText });
+      checkMessage = errorText(refusalOf(body, response));
       // Too many checks at once: try again a little later.
       if (response.status === 429 || response.status === 503) checkTimer = window.setTimeout(check, 5000);
     } else if (body.valid) {
@@ -155,7 +155,7 @@ async function open(request) {
     const body = await response.json().catch(() => ({}));
     if (!response.ok) {
       /** @type {WireError} */
-      const err = body.error || { code: `http_${response.status}`, message: response.statusText };
+      const err = refusalOf(body, response);
       const list = Array.isArray(err.problems) ? err.problems.map(fileProblemText) : [];
       fill(byId("open-result"), h("p", { class: "form-error" }, errorText(err)), list.length ? h("ul", { class: "problems" }, list.map((text) => h("li", {}, text))) : null);
       return;
@@ -230,7 +230,7 @@ async function uploadTo(code, token) {
   const body = await response.json().catch(() => ({}));
   if (response.ok) return true;
   /** @type {WireError} */
-  const err = body.error || { code: `http_${response.status}`, message: response.statusText };
+  const err = refusalOf(body, response);
   if (err.code === "invalid_pack" && Array.isArray(err.problems)) {
     problems = err.problems.map((p) => ({ field: p.field, message: p.message }));
     checkState = "invalid";
@@ -282,7 +282,7 @@ async function startRoom() {
     const response = await fetch("/api/rooms", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name }) });
     const room = await response.json().catch(() => ({}));
     if (!response.ok) {
-      saveResult(h("p", { class: "form-error" }, errorText(room.error || { code: `http_${response.status}`, message: response.statusText })));
+      saveResult(h("p", { class: "form-error" }, errorText(refusalOf(room, response))));
       return;
     }
     store.set(hostKey(room.code), room.host_token);

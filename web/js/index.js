@@ -2,7 +2,7 @@
 
 import { h, byId, fill, show } from "./dom.js";
 import { LANGS, initI18n, lang, t } from "./i18n.js";
-import { CODE_RE, fetchRoom, hostKey, hostedRooms, normalizeCode, rememberHostedRoom, store } from "./common.js";
+import { CODE_RE, fetchRoom, hostKey, hostedRooms, normalizeCode, refusalOf, rememberHostedRoom, store } from "./common.js";
 
 /** @import { PackSummary } from "./types.js" */
 
@@ -223,7 +223,7 @@ async function onCreate(event) {
     });
     const data = await response.json().catch(() => ({}));
     if (!response.ok) {
-      const err = (data && data.error) || { code: `http_${response.status}`, message: response.statusText };
+      const err = refusalOf(data, response);
       showError("host-error", t("common.error", { message: err.message || err.code }));
       return;
     }

@@ -4,7 +4,7 @@
 
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
-import { errorText } from "../common.js";
+import { errorText, refusalOf } from "../common.js";
 
 /** @import { WireError } from "../types.js" */
 
@@ -68,7 +68,7 @@ async function tryAnswer(input, out, trial) {
       return;
     }
     /** @type {WireError} */
-    const err = data.error || { code: `http_${response.status}`, message: response.statusText };
+    const err = refusalOf(data, response);
     if (err.code === "invalid_pack" && Array.isArray(err.problems) && err.problems.length) {
       const first = /** @type {{field: string, message: string}} */ (err.problems[0]);
       say("info", t("editor.try.fix_first", { problem: first.field ? `${first.field}: ${first.message}` : first.message }));

@@ -2,7 +2,7 @@
 
 import { h, byId, fill, show, setText } from "../dom.js";
 import { t, lang } from "../i18n.js";
-import { errorText } from "../common.js";
+import { errorText, refusalOf } from "../common.js";
 import { ERROR } from "../protocol.js";
 
 /** @import { PackSummary, RoomState, WireError } from "../types.js" */
@@ -73,7 +73,7 @@ export async function uploadPack(code, token) {
       return;
     }
     /** @type {WireError} */
-    const err = body.error || { code: `http_${response.status}`, message: response.statusText };
+    const err = refusalOf(body, response);
     if (err.code === ERROR.INVALID_PACK && Array.isArray(err.problems)) {
       fill(
         out,
