@@ -117,6 +117,9 @@ async def test_the_facilitators_page_makes_a_circle_opens_a_room_and_shows_it(
         page = (await pages.open("facilitator")).page
         await page.goto(base + "/")
         await page.get_by_role("link", name="Circles: meet the same people again").click()
+        # The page's script has run (it draws the language switch, then takes the
+        # forms): a click before it would submit the form as plain HTML.
+        await expect(page.get_by_role("group", name="Language")).to_be_visible()
         # A name the server refuses: its reason, in words, not its code.
         await page.locator("#cc-name").fill("Ops\u0007")
         await page.get_by_role("button", name="Create a circle").click()
