@@ -64,7 +64,7 @@ def connection_closed() -> None:
 
 
 def configure() -> None:
-    """Freeze what is loaded so far and make young collections rare (call once, after start-up)."""
+    """Freeze what is loaded so far and make middle collections rare (call once, after start-up)."""
     # Everything loaded so far (modules, the app, the pack library) lives as
     # long as the process: out of the collector's sight, full collections scan
     # only what the game made.

@@ -119,7 +119,8 @@ class Heard:
 
 
 # The parts a change may record besides teams' stories and lines: every field
-# of ``Changes`` but these, so a part added to it later counts by default.
+# of ``Changes`` but these, so a part added to it later counts by default
+# (once ``parts.changes_of`` reads it from a notice's part names).
 _STORY_FIELDS = {"stories", "lines", "whole", "recorded", "moments_from"}
 _OTHER_PARTS = tuple(f.name for f in dataclasses.fields(Changes) if f.name not in _STORY_FIELDS)
 

@@ -490,7 +490,8 @@ def patched(
 
 
 def _equal(a: Any, b: Any) -> bool:
-    """Equal scalars as JSON shows them (``1`` is not ``True`` nor ``1.0``)."""
+    """Equal scalars of one type (``1`` is not ``True`` nor ``1.0``; ``0.0`` is ``-0.0``,
+    which only a deadline could be, and deadlines are times)."""
     return type(a) is type(b) and a == b
 
 
@@ -505,8 +506,10 @@ def _board(
     if rows is None:
         # In a big room every state would carry every player to every phone:
         # players then get their own team's roster, and counts for the others.
+        # (Kept under the same key whoever builds it first: ``patched`` finds
+        # the very same board from one flush to the next.)
         rows = shared.boards[board_key] = scoreboard(
-            room, now, host=host, own_team=team_id, rosters=rosters, build=shared
+            room, now, host=host, own_team=board_key[1], rosters=rosters, build=shared
         )
     return rows
 
