@@ -54,25 +54,10 @@ async def test_an_error_before_the_first_wait_is_the_callers_and_after_it_the_ta
         await asyncio.wait_for(task, 5)
 
 
-async def test_cancelling_the_task_cancels_the_coroutine_where_it_waits() -> None:
-    cleaned: list[bool] = []
-
-    async def work() -> None:
-        try:
-            await asyncio.Event().wait()
-        finally:
-            cleaned.append(True)
-
-    task = eager.start(work())
-    assert task is not None
-    await asyncio.sleep(0)  # the task is waiting on the event
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await asyncio.wait_for(task, 5)
-    assert cleaned == [True]
-
-
-async def test_a_task_cancelled_before_its_first_step_closes_the_coroutine() -> None:
+@pytest.mark.parametrize("stepped", [True, False], ids=["where-it-waits", "before-its-first-step"])
+async def test_cancelling_the_task_closes_the_coroutine(stepped: bool) -> None:
+    """Cancelled where it waits, the coroutine gets the cancellation; cancelled before
+    the task's first step, it is closed then, not when the coroutine is collected."""
     cleaned: list[bool] = []
 
     async def work() -> None:
@@ -84,7 +69,9 @@ async def test_a_task_cancelled_before_its_first_step_closes_the_coroutine() -> 
     coro = work()  # held, as a reference cycle would hold it: not freed on the spot
     task = eager.start(coro)
     assert task is not None
-    task.cancel()  # before the task ever ran
+    if stepped:
+        await asyncio.sleep(0)  # one turn: the task is waiting on the event
+    task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 5)
-    assert cleaned == [True]  # now, not when the coroutine is collected
+    assert cleaned == [True]

@@ -420,8 +420,8 @@ def patched(
     While a story is written, a line changes one team's entry in each view
     and nothing else but the view's seq, time and moments: this builds only
     the story's team entries (kept ones as they were) and the moments, and
-    diffs only what changed, where ``build`` and ``patches.diff`` build the whole view and
-    walk it. None, for a full build, unless the room's changes since
+    diffs only what changed (``build`` then ``patches.diff`` would build and
+    walk the whole view). None, for a full build, unless the room's changes since
     ``held_seq`` were all heard and touched nothing but teams' stories
     (``Heard``), and every other part of ``held`` is what a build would
     show now: the scalars equal, the kept rows (board, pack, round...) the

@@ -23,7 +23,7 @@ import pytest
 from browser_helpers import SCREEN, Pages, Shots
 from playwright.async_api import Page, expect
 from ritrovo.client import RitrovoClient, join
-from support.protocol_helpers import create_room
+from support.protocol_helpers import hosted_room
 from support.servers import RunningServer, running_server
 from support.servers import test_settings as fast_settings
 
@@ -129,11 +129,8 @@ async def your_turn(client: RitrovoClient, start: int) -> None:
 
 async def long_story_room(server: RunningServer) -> tuple[str, RitrovoClient, list[RitrovoClient]]:
     """A room whose story round is written: Aurora's story has ten long lines, Bora's one."""
-    room = await create_room(server.base_url, "Story night")
-    code, token = room["code"], room["host_token"]
+    code, token, host = await hosted_room(server.base_url, server.ws_url, "Story night")
     await upload_pack(server.base_url, code, token, PACK)
-    host = await RitrovoClient.connect(server.ws_url)
-    await host.hello("host", room=code, token=token)
     assert host.state is not None
     aurora, bora = (team["id"] for team in host.state["state"]["teams"])
     ada = await join(server.ws_url, code, "Ada", team=aurora)
@@ -249,10 +246,9 @@ async def test_celebrations_merge_follow_the_language_and_end_with_the_riddle(
     pages: Pages, shots: Shots
 ) -> None:
     async with running_server(fast_settings()) as server:
-        room = await create_room(server.base_url, "Ten teams", pack="team-mix")
-        code, token = room["code"], room["host_token"]
-        host = await RitrovoClient.connect(server.ws_url)
-        await host.hello("host", room=code, token=token)
+        code, _, host = await hosted_room(
+            server.base_url, server.ws_url, "Ten teams", pack="team-mix"
+        )
         assert host.state is not None
         team_ids = {team["name"]: team["id"] for team in host.state["state"]["teams"]}
         for name in TEAMS[2:]:
@@ -329,10 +325,9 @@ async def test_a_long_celebration_is_shown_whole_without_moving_the_game(pages: 
     top bar (its join address gives way meanwhile), not an ellipsis, and nothing under it moves."""
     long_names = ["Dipartimento Amministrazione", "Ufficio Relazioni Pubbliche"]
     async with running_server(fast_settings()) as server:
-        room = await create_room(server.base_url, "Long names", pack="team-mix")
-        code, token = room["code"], room["host_token"]
-        host = await RitrovoClient.connect(server.ws_url)
-        await host.hello("host", room=code, token=token)
+        code, _, host = await hosted_room(
+            server.base_url, server.ws_url, "Long names", pack="team-mix"
+        )
         assert host.state is not None
         teams = [team["id"] for team in host.state["state"]["teams"]]
         for team_id, name in zip(teams, long_names, strict=True):

@@ -99,8 +99,7 @@ function call(circle, path, init = {}) {
  * @returns {Promise<{code: string, message: string}>}
  */
 async function refusal(response) {
-  const err = refusalOf(await response.json().catch(() => ({})), response);
-  return { code: String(err.code || `http_${response.status}`), message: String(err.message || response.statusText) };
+  return refusalOf(await response.json().catch(() => ({})), response);
 }
 
 function renderList() {

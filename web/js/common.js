@@ -119,7 +119,8 @@ export async function fetchRoom(code) {
  */
 export function refusalOf(body, response) {
   const err = body && typeof body === "object" ? /** @type {{error?: WireError}} */ (body).error : undefined;
-  return err || { code: `http_${response.status}`, message: response.statusText };
+  const found = err && typeof err === "object" ? err : /** @type {Partial<WireError>} */ ({});
+  return { ...found, code: String(found.code || `http_${response.status}`), message: String(found.message || response.statusText) };
 }
 
 /**
