@@ -186,13 +186,7 @@ def _team_view(
         "done": ts.done,
         "revealed": revealed,
     }
-    writing = state.stage == "writing"
-    if role == "host":
-        detail = "all"
-    elif writing:
-        detail = ("full" if rnd.visibility == "full" else "chain") if own else "progress"
-    else:
-        detail = "public" if revealed or (own and rnd.visibility == "full") else "progress"
+    detail = _detail(role, rnd, own=own, writing=state.stage == "writing", revealed=revealed)
     if detail == "progress":
         return entry
     if role == "host" or own:
@@ -297,11 +291,15 @@ def team_entries(
     teams: dict[str, object] = {}
     names = {team.id: team.name for team in room.teams}
     paused = state.paused_remaining
+    writing = state.stage == "writing"
     for tid in order:
         ts = state.stories[tid]
         own = role == "player" and tid == team_id
         writes = player_id is not None and player_id == ts.turn_player
-        key = ("team", tid, role, own, writes)
+        shape = _entry_shape(
+            role, rnd, ts, own=own, writing=writing, revealed=tid in revealed, writes=writes
+        )
+        key = ("team", tid, *shape)
         # What the entry shows of the room's scalars (``meta``): the rest is
         # the team's story and the players' names (``Heard.story_since``).
         bits = (
@@ -329,6 +327,42 @@ def team_entries(
             entry = kept.keep_team(key, room.seq, bits, entry)
         teams[tid] = entry
     return teams
+
+
+def _detail(role: Role, rnd: StoryRound, *, own: bool, writing: bool, revealed: bool) -> str:
+    """How much of a team's story an audience sees: all (the host), full or chain (the team,
+    while writing), public (revealed, or its own in full visibility), or progress."""
+    if role == "host":
+        return "all"
+    if writing:
+        return ("full" if rnd.visibility == "full" else "chain") if own else "progress"
+    return "public" if revealed or (own and rnd.visibility == "full") else "progress"
+
+
+def _entry_shape(
+    role: Role,
+    rnd: StoryRound,
+    ts: TeamStory,
+    *,
+    own: bool,
+    writing: bool,
+    revealed: bool,
+    writes: bool,
+) -> tuple[object, ...]:
+    """What decides how a team's entry looks, besides the room's state (``_team_view``).
+
+    Audiences whose entries take the same shape share one kept entry: the
+    host and the team itself, while a full-visibility story is written, see
+    the same entry unless a line was ever hidden (hidden lines keep their
+    text for the host only). A line then changes one entry, built and diffed
+    once per flush, not once per audience.
+    """
+    detail = _detail(role, rnd, own=own, writing=writing, revealed=revealed)
+    if detail == "progress":
+        return ("progress",)
+    if detail == "chain":  # (the team's own, while writing)
+        return ("chain", writes)
+    return ("lines", role == "host" or own, role == "host" and ts.lines_edited > 0)
 
 
 def view_key(room: Room, player_id: str, *, chain: bool = True) -> str:

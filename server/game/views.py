@@ -280,6 +280,20 @@ class Build:
         self._members: dict[str, list[Player]] | None = None
         self._moments: list[dict[str, Any]] | None = None
         self._room = room
+        # The operations between two values at one path, for the views that
+        # patch the same pair (``patched``): the moments, an entry the host
+        # and a team share. By the ids of the two values, alive meanwhile
+        # (the views held by the connections, and the ones built).
+        self.diffs: dict[tuple[tuple[str | int, ...], int, int], list[patches.Op]] = {}
+
+    def diff(self, old: Any, new: Any, path: patches.Path, ops: list[patches.Op]) -> None:
+        """``patches.diff_into``, once per flush for each pair of values at one path."""
+        key = (tuple(path), id(old), id(new))
+        found = self.diffs.get(key)
+        if found is None:
+            found = self.diffs[key] = []
+            patches.diff_into(old, new, path, found)
+        ops.extend(found)
 
     @property
     def members(self) -> dict[str, list[Player]]:
@@ -477,12 +491,12 @@ def patched(
     patches.diff_into(held["server_time"], now, ["server_time"], ops)
     moments = shared.moments  # (a line is a moment too)
     if moments is not held["moments"]:
-        patches.diff_into(held["moments"], moments, ["moments"], ops)
+        shared.diff(held["moments"], moments, ["moments"], ops)
     story = held_story
     changed = [tid for tid, entry in teams.items() if entry is not held_teams[tid]]
     if changed:
         for tid in changed:
-            patches.diff_into(held_teams[tid], teams[tid], ["story", "teams", tid], ops)
+            shared.diff(held_teams[tid], teams[tid], ["story", "teams", tid], ops)
         key = story_views.teams_key(role, team_id, player_id)
         story = {**held_story, "teams": kept.same_row(key, teams)}
     view = {**held, "seq": room.seq, "server_time": now, "moments": moments, "story": story}
