@@ -64,19 +64,23 @@ def connection_closed() -> None:
 
 
 def configure() -> None:
-    """Freeze what is loaded so far and make middle collections rare (call once, after start-up)."""
+    """Freeze what is loaded so far and make full collections rare (call once, after start-up)."""
     # Everything loaded so far (modules, the app, the pack library) lives as
     # long as the process: out of the collector's sight, full collections scan
     # only what the game made.
     gc.freeze()
-    # The middle generation is collected every 200,000 objects (the default,
-    # 700 x 10, came round every few seconds in a busy room, and the oldest
-    # with it), but the young one every 2,000: a young collection walks what
-    # the young objects refer to, cold memory in a busy server, and at
-    # 10,000 it held the event loop 12-20 ms every ~9 s, long enough to set
-    # S2's p99 (7.2-10.2 ms over three 60 s runs, against 6.0-7.6 ms with
-    # ~3 ms collections six times as often; the same total time).
-    gc.set_threshold(2_000, 100, 20)
+    # The young generation is collected every 2,000 objects: a young
+    # collection walks what the young objects refer to, cold memory in a
+    # busy server, and at 10,000 it held the event loop 12-20 ms every ~9 s,
+    # long enough to set S2's p99 (7.2-10.2 ms over three 60 s runs, against
+    # 6.0-7.6 ms with ~3 ms collections six times as often; the same total
+    # time). The middle one every ten of those: what a wave of joins leaves
+    # behind (1,600 players' connections) is walked in small steps as it
+    # comes, not in one 70 ms collection in the middle of the game (every 100,
+    # it set S2's p99: 18-30 ms against 9-20 ms in three alternating runs).
+    # The oldest after 200 middle ones, every 4 million objects as before
+    # (the default, 700 x 10 x 10, came round every few seconds in a busy room).
+    gc.set_threshold(2_000, 10, 200)
 
 
 def _malloc_trim() -> Callable[[], None]:
