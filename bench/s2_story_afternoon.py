@@ -168,7 +168,7 @@ async def run_once(
         before = redis.commandstats() if redis else {}
         profiler = Profiler(server.pid, f"s2-{target}").start() if args.profile else None
         if (
-            any(p in args.patch for p in ("cprofile", "pyspy", "gc_time", "loop_time"))
+            any(p in args.patch for p in ("cprofile", "pyspy", "gc_time", "loop_time", "fn_time"))
             and not reference
         ):
             os.kill(server.pid, signal.SIGUSR2)  # start (bench/lib/patched_serve.py)
@@ -183,11 +183,12 @@ async def run_once(
         t0 = time.monotonic() + 0.5
         await tell_all(workers, {"cmd": "go", "t0": t0})
         await asyncio.sleep(max(0.0, t0 - time.monotonic()))
-        cpu0, wall0 = server.cpu_seconds(), time.monotonic()
+        (user0, sys0), wall0 = server.cpu_split(), time.monotonic()
         await asyncio.sleep(args.period * lines)
-        cpu, wall = server.cpu_seconds() - cpu0, time.monotonic() - wall0
+        (user1, sys1), wall = server.cpu_split(), time.monotonic() - wall0
+        cpu = (user1 - user0) + (sys1 - sys0)
         if (
-            any(p in args.patch for p in ("cprofile", "pyspy", "gc_time", "loop_time"))
+            any(p in args.patch for p in ("cprofile", "pyspy", "gc_time", "loop_time", "fn_time"))
             and not reference
         ):
             os.kill(server.pid, signal.SIGUSR2)  # stop and write the profile
@@ -215,6 +216,7 @@ async def run_once(
             "p99_ms": pct(latencies, 99),
             "max_ms": max(latencies) if latencies else float("nan"),
             "cpu_pct": 100 * cpu / wall,
+            "cpu_kernel_share": (sys1 - sys0) / cpu if cpu else float("nan"),
             "missing": sum(r["missing"] for r in results),
             "loadavg_at_go": load_at_go,
             "problems": problems,

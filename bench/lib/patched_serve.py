@@ -69,7 +69,7 @@ def apply() -> None:
     unknown = PATCHES - KNOWN
     if unknown:
         raise SystemExit(f"patched_serve: unknown patches {sorted(unknown)}")
-    windowed = PATCHES & {"cprofile", "pyspy", "gc_time", "loop_time"}
+    windowed = PATCHES & {"cprofile", "pyspy", "gc_time", "loop_time", "fn_time"}
     if len(windowed) > 1:  # each takes SIGUSR2 for itself: only the last would run
         raise SystemExit(f"patched_serve: use one of {sorted(windowed)} at a time")
     from ritrovo import service
@@ -297,27 +297,52 @@ def _loop_time() -> None:
     asyncio.events.Handle._run = run  # type: ignore[method-assign]
     signal.signal(signal.SIGUSR2, toggle)
 
+    # The loop's turns, and the timers waiting at the end: the loop's own
+    # share is what its turns cost beyond the callbacks they run.
+    original_once = asyncio.BaseEventLoop._run_once  # type: ignore[attr-defined]
+
+    def run_once(self: Any) -> None:
+        if not window:
+            return original_once(self)
+        started = clock()
+        try:
+            return original_once(self)
+        finally:
+            entry = totals.setdefault("(the loop's turns, callbacks included)", [0, 0.0, 0.0])
+            entry[0] += 1
+            entry[1] += clock() - started
+            entry[2] = len(self._scheduled)
+
+    asyncio.BaseEventLoop._run_once = run_once  # type: ignore[attr-defined]
+
 
 def _fn_time() -> None:
     """CPU time of the (plain, not async) functions named in $RITROVO_BENCH_FNS.
 
     Comma-separated ``module:qualname`` (``ritrovo.store.parts:changed_parts``,
-    ``ritrovo.edge.hub:RoomHub._frames``); their calls and CPU seconds go to
-    $RITROVO_BENCH_TRACE.<pid>.fn (JSON) when the process stops.
+    ``ritrovo.edge.hub:RoomHub._frames``): their calls and CPU seconds
+    (inclusive: a named function that calls another named one counts its
+    time too) between two SIGUSR2s go to $RITROVO_BENCH_TRACE.<pid>.fn (JSON),
+    with the window's CPU in all. In the server itself, where its memory is
+    as cold as it gets between two lines of a room: a sampling profiler
+    loses most samples on this machine, and ``cprofile`` weighs calls.
     """
-    import atexit
     import importlib
     import json
+    import signal
     import time
 
     path = os.environ.get("RITROVO_BENCH_TRACE", "trace.txt")
     totals: dict[str, list[float]] = {}
+    window: list[float] = []
     clock = time.thread_time
 
     def wrap(name: str, fn: Any) -> Any:
         entry = totals.setdefault(name, [0, 0.0])
 
         def timed(*args: Any, **kwargs: Any) -> Any:
+            if not window:
+                return fn(*args, **kwargs)
             started = clock()
             try:
                 return fn(*args, **kwargs)
@@ -335,11 +360,17 @@ def _fn_time() -> None:
             owner = getattr(owner, part)
         setattr(owner, last, wrap(spec, getattr(owner, last)))
 
-    def dump() -> None:
-        with open(f"{path}.{os.getpid()}.fn", "w") as f:
-            json.dump(totals, f, indent=1)
+    def toggle(*_: Any) -> None:
+        if window:
+            cpu = time.process_time() - window.pop()
+            with open(f"{path}.{os.getpid()}.fn", "w") as f:
+                json.dump({"cpu": cpu, "by_function": totals}, f, indent=1)
+            return
+        for entry in totals.values():
+            entry[:] = [0, 0.0]
+        window.append(time.process_time())
 
-    atexit.register(dump)
+    signal.signal(signal.SIGUSR2, toggle)
 
 
 def _gc_thresholds() -> None:

@@ -359,6 +359,7 @@ async def s2(job: dict[str, Any]) -> None:
     await asyncio.sleep(float(job.get("drain", 2.0)))
     marks["drained"] = counters()
     latencies: list[float] = []
+    deliveries: list[tuple[float, float, int]] = []  # (sent at, latency, room): a diagnostic
     missing = 0
     for r, team, count, at, writer in sent:
         for client in members[r]:
@@ -369,6 +370,12 @@ async def s2(job: dict[str, Any]) -> None:
                 missing += 1
             else:
                 latencies.append(arrived - at)
+                if os.environ.get("RITROVO_BENCH_DELIVERIES"):
+                    deliveries.append((at, arrived - at, r))
+    if deliveries:  # after the window: the loop has nothing else to do
+        Path(f"{os.environ['RITROVO_BENCH_DELIVERIES']}.{os.getpid()}").write_text(
+            "".join(f"{at:.6f} {1000 * took:.3f} {r}\n" for at, took, r in deliveries)
+        )
     emit(
         "result",
         latencies=latencies,
