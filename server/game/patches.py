@@ -279,15 +279,24 @@ def _check_index(container: list[Any], key: Any, path: Path) -> None:
         raise PatchError(f"no list item at {path!r:.80}")
 
 
-def _child(container: Any, key: Any, path: Path) -> Any:
+def _child(container: Any, key: Any, path: Path, depth: int) -> Any:
+    """The item ``key`` of ``container``, on ``path`` (named up to ``depth`` if it is missing)."""
+    if type(container) is dict:  # (the usual case: a JSON object, checked first)
+        if type(key) is str and key in container:
+            return container[key]
+    elif type(container) is list:
+        if type(key) is int and 0 <= key < len(container):
+            return container[key]
+    elif not isinstance(container, (dict, list)):
+        raise PatchError(f"not a container on {path[:depth]!r:.80}")
+    # (the messages name the path only when they are raised: slicing it at
+    # every step cost a third of applying a patch)
     if isinstance(container, dict):
         if type(key) is not str or key not in container:
-            raise PatchError(f"no key at {path!r:.80}")
+            raise PatchError(f"no key at {path[:depth]!r:.80}")
         return container[key]
-    if isinstance(container, list):
-        _check_index(container, key, path)
-        return container[key]
-    raise PatchError(f"not a container on {path!r:.80}")
+    _check_index(container, key, path[:depth])
+    return container[key]
 
 
 def _parent(root: list[Any], fresh: dict[int, Any], path: Path) -> tuple[Any, Any]:
@@ -307,9 +316,8 @@ def _parent(root: list[Any], fresh: dict[int, Any], path: Path) -> tuple[Any, An
 def _writable(root: list[Any], fresh: dict[int, Any], path: Path, kind: type = object) -> Any:
     """The container at ``path``, after copying every container on the way that is not fresh."""
     node: Any = root
-    steps: list[Any] = [0, *path]
-    for depth, key in enumerate(steps):
-        child = _child(node, key, path[:depth])
+    for depth, key in enumerate((0, *path)):  # (0: the root, the one item of its holder)
+        child = _child(node, key, path, depth)
         if id(child) not in fresh:
             if isinstance(child, dict):
                 child = dict(child)
