@@ -389,10 +389,13 @@ class GameService:
         if code not in self._runners:
             self._runners[code] = loop.create_task(self._run(code), name=f"room-{code}")
         self._last_command_at = time.monotonic()
-        # Shielded: a caller that goes away (its connection closed) does not
-        # cancel a commit that other commands of the batch wait for.
+        # The commit runs in the room's runner, not here: a caller that goes
+        # away (its connection closed) cancels only its own future, which the
+        # runner then leaves alone; the batch's other commands are committed
+        # all the same. (No shield around it: its two callbacks cost a turn
+        # of the event loop per command.)
         try:
-            result: tuple[Room, T] = await asyncio.shield(command.done)
+            result: tuple[Room, T] = await command.done
         finally:
             # A refusal raised here has this frame in its traceback: without
             # ``command`` (whose future holds the refusal) that is no cycle.
