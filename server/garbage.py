@@ -4,7 +4,7 @@ A busy room makes garbage fast, and Python's defaults then scan the oldest
 generation (every live room, player and connection) every few seconds: in S2
 those full collections took 100-150 ms each and set the p99 of line
 delivery. So ``ritrovo serve`` freezes what start-up loaded and collects the
-middle generation less often (``configure``).
+oldest generation rarely, the younger ones in small steps (``configure``).
 
 But a closed connection left reference cycles behind (Python 3.11's socket
 transport keeps a bound method of itself, CPython gh-100348; aiohttp's
@@ -69,17 +69,23 @@ def configure() -> None:
     # long as the process: out of the collector's sight, full collections scan
     # only what the game made.
     gc.freeze()
-    # The young generation is collected every 2,000 objects: a young
-    # collection walks what the young objects refer to, cold memory in a
-    # busy server, and at 10,000 it held the event loop 12-20 ms every ~9 s,
-    # long enough to set S2's p99 (7.2-10.2 ms over three 60 s runs, against
-    # 6.0-7.6 ms with ~3 ms collections six times as often; the same total
-    # time). The middle one every ten of those: what a wave of joins leaves
-    # behind (1,600 players' connections) is walked in small steps as it
-    # comes, not in one 70 ms collection in the middle of the game (every 100,
-    # it set S2's p99: 18-30 ms against 9-20 ms in three alternating runs).
-    # The oldest after 200 middle ones, every 4 million objects as before
-    # (the default, 700 x 10 x 10, came round every few seconds in a busy room).
+    # (CPython collects a generation once its count passes its threshold:
+    # the young one counts objects made less objects freed, each older one
+    # the collections of the one below it. The oldest also waits until the
+    # objects moved into it since its last collection are a quarter of it.)
+    # The young generation every 2,000 objects: a young collection walks
+    # what the young objects refer to, cold memory in a busy server, and at
+    # 10,000 it held the event loop 12-20 ms every ~9 s, long enough to set
+    # S2's p99 (7.2-10.2 ms over three 60 s runs, against 6.0-7.6 ms with ~3
+    # ms collections six times as often; the same total time). The middle
+    # one every 11 young ones (~22,000 objects): what a wave of joins leaves
+    # behind (1,600 players' connections) is walked in steps of 5-16 ms as it
+    # comes, not in one 70 ms collection in the middle of the game (after
+    # 101, ~200,000 objects, it set S2's p99: 18-30 ms against 9-20 ms in
+    # three alternating runs). The oldest at most every 201 middle ones,
+    # ~4.4 million objects (~4.2 million before; the defaults, 700, 10, 10,
+    # came round every few seconds in a busy room): more objects reach it
+    # now, but its own threshold caps how often it comes.
     gc.set_threshold(2_000, 10, 200)
 
 

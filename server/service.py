@@ -391,9 +391,9 @@ class GameService:
         self._last_command_at = time.monotonic()
         # The commit runs in the room's runner, not here: a caller that goes
         # away (its connection closed) cancels only its own future, which the
-        # runner then leaves alone; the batch's other commands are committed
-        # all the same. (No shield around it: its two callbacks cost a turn
-        # of the event loop per command.)
+        # runner then leaves alone. Its command is still applied and committed
+        # with the batch, and so are the others. (No shield around it: its two
+        # callbacks cost a turn of the event loop per command.)
         try:
             result: tuple[Room, T] = await command.done
         finally:

@@ -351,11 +351,15 @@ def _entry_shape(
 ) -> tuple[object, ...]:
     """What decides how a team's entry looks, besides the room's state (``_team_view``).
 
-    Audiences whose entries take the same shape share one kept entry: the
-    host and the team itself, while a full-visibility story is written, see
-    the same entry unless a line was ever hidden (hidden lines keep their
-    text for the host only). A line then changes one entry, built and diffed
-    once per flush, not once per audience.
+    Audiences whose entries take the same shape share one kept entry, built
+    and diffed once per flush (a line changes one entry, not one per
+    audience): everyone who sees only a story's progress; the screen and the
+    other teams once it is revealed; and the host and the team itself, which
+    see its lines and its rotation (while a full-visibility story is written,
+    and after the writing), unless a line was ever hidden: hidden lines keep
+    their text for the host only (``lines_edited`` counts the host's hides
+    and shows; ``parts.join`` counts a hidden line of a room stored before
+    it did).
     """
     detail = _detail(role, rnd, own=own, writing=writing, revealed=revealed)
     if detail == "progress":

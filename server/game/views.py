@@ -282,18 +282,20 @@ class Build:
         self._room = room
         # The operations between two values at one path, for the views that
         # patch the same pair (``patched``): the moments, an entry the host
-        # and a team share. By the ids of the two values, alive meanwhile
-        # (the views held by the connections, and the ones built).
-        self.diffs: dict[tuple[tuple[str | int, ...], int, int], list[patches.Op]] = {}
+        # and a team share. Kept with the two values themselves: their ids
+        # alone could be another pair's, once a value held at the start of the
+        # flush is let go (its connections moved on to the new view).
+        self._diffs: dict[tuple[tuple[str | int, ...], int, int], tuple[Any, Any, list[Any]]]
+        self._diffs = {}
 
     def diff(self, old: Any, new: Any, path: patches.Path, ops: list[patches.Op]) -> None:
         """``patches.diff_into``, once per flush for each pair of values at one path."""
         key = (tuple(path), id(old), id(new))
-        found = self.diffs.get(key)
-        if found is None:
-            found = self.diffs[key] = []
-            patches.diff_into(old, new, path, found)
-        ops.extend(found)
+        found = self._diffs.get(key)
+        if found is None or found[0] is not old or found[1] is not new:
+            found = self._diffs[key] = (old, new, [])
+            patches.diff_into(old, new, path, found[2])
+        ops.extend(found[2])
 
     @property
     def members(self) -> dict[str, list[Player]]:

@@ -325,6 +325,11 @@ def join(parts: Mapping[str, bytes]) -> Room:
         if "lines" not in story:  # else stored before lines were parts: they are in it
             found = lines.get(team_id, {})
             story["lines"] = [found[i] for i in sorted(found)]
+        if "lines_edited" not in story:
+            # Stored before layout 5 counted the host's hides: a hidden line
+            # counts as one, so the views know the host reads what the team
+            # does not (``story_views._entry_shape``).
+            story["lines_edited"] = sum(1 for line in story["lines"] if line.get("hidden"))
     if body.get("story") is not None:
         body["story"]["stories"] = _in_team_order(stories, team_order)
         body["story"]["votes"] = votes

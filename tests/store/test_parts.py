@@ -701,3 +701,61 @@ def test_a_room_stored_by_the_code_of_layout_1_loads() -> None:
     assert sum(len(ts.lines) for ts in stories.values()) == 14
     assert stories["t1"].lines[1].hidden and stories["t1"].lines[0].text == "line 0 of the old days"
     assert parts.join(parts.split(room)) == room
+
+
+@pytest.mark.parametrize("host_first", [True, False])
+def test_a_line_hidden_before_edits_were_counted_stays_the_hosts_alone(host_first: bool) -> None:
+    """Layouts before 5 did not count the host's hides (``lines_edited``): the host and
+    the team share a story entry only when no line was ever hidden, so a room read from
+    one must not look as if none was (the team read the hidden text, or the host lost it)."""
+    data = orjson.loads((Path(__file__).parent / "data" / "layout1-room.json").read_bytes())
+    room = parts.join({name: text.encode() for name, text in data.items()})
+    reader = next(pid for pid, p in room.players.items() if p.team_id == "t1")
+    assert STORIES.rounds[0].visibility == "full"  # (the team reads its story while writing)
+    shared = views.Build(room, views.Rows(Heard()))
+    audiences = [("host", None), ("player", reader)]
+    built = {
+        role: views.build(room, STORIES, T0, role, pid, shared=shared)
+        for role, pid in (audiences if host_first else audiences[::-1])
+    }
+    host_line = built["host"]["story"]["teams"]["t1"]["lines"][1]
+    team_line = built["player"]["story"]["teams"]["t1"]["lines"][1]
+    assert host_line["text"] == "line 1 of the old days" and host_line["hidden"] is True
+    assert team_line == {"index": 1, "hidden": True}
+
+
+def test_one_flush_patches_audiences_that_hold_views_of_different_seqs() -> None:
+    """A flush diffs each pair of values once for every audience that holds the same one
+    (``views.Build.diff``): audiences a flush left behind (a slow connection) hold other
+    values, and get their own operations."""
+    room = _story_room(moments=0, lines=1)
+    kept = views.Rows(Heard())
+    audiences: list[tuple[Role, str | None]] = [("host", None), ("screen", None)]
+    audiences += [("player", pid) for pid in room.players]
+
+    def line(now: float) -> None:
+        with changes.tracking(room) as changed:
+            _write_lines(room, 1, now)
+        room.seq += 1
+        assert kept.heard is not None
+        kept.heard.heard(room.seq, changed)
+
+    shared = views.Build(room, kept)
+    held = {a: (views.build(room, STORIES, T0, *a, shared=shared), room.seq) for a in audiences}
+    line(T0 + 1)
+    shared = views.Build(room, kept)
+    for a in audiences[::2]:  # the others miss this flush
+        made = views.patched(*held[a], room, STORIES, T0 + 2, *a, shared=shared)
+        assert made is not None
+        held[a] = (made[0], room.seq)
+    line(T0 + 3)
+    shared = views.Build(room, kept)
+    patched = 0
+    for a in audiences:
+        made = views.patched(*held[a], room, STORIES, T0 + 4, *a, shared=shared)
+        fresh = orjson.dumps(views.build(room, STORIES, T0 + 4, *a))
+        if made is not None:
+            patched += 1
+            assert orjson.dumps(made[0]) == fresh, a
+            assert orjson.dumps(patches.apply(held[a][0], made[1])) == fresh, a
+    assert patched == len(audiences)
