@@ -711,9 +711,10 @@ def test_a_line_hidden_before_edits_were_counted_stays_the_hosts_alone(host_firs
     data = orjson.loads((Path(__file__).parent / "data" / "layout1-room.json").read_bytes())
     room = parts.join({name: text.encode() for name, text in data.items()})
     reader = next(pid for pid, p in room.players.items() if p.team_id == "t1")
-    assert STORIES.rounds[0].visibility == "full"  # (the team reads its story while writing)
+    played = STORIES.rounds[0]  # (the team reads its story while writing)
+    assert isinstance(played, StoryRound) and played.visibility == "full"
     shared = views.Build(room, views.Rows(Heard()))
-    audiences = [("host", None), ("player", reader)]
+    audiences: list[tuple[Role, str | None]] = [("host", None), ("player", reader)]
     built = {
         role: views.build(room, STORIES, T0, role, pid, shared=shared)
         for role, pid in (audiences if host_first else audiences[::-1])
