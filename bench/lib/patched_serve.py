@@ -267,18 +267,23 @@ def _loop_time() -> None:
         name = getattr(callback, "__qualname__", type(callback).__name__)
         return f"{type(owner).__name__}.{name}" if owner is not None else name
 
-    def run(self: Any) -> None:
-        if not window:
-            return original(self)
-        started = clock()
-        try:
-            return original(self)
-        finally:
-            took = clock() - started
-            entry = totals.setdefault(kind_of(self), [0, 0.0, 0.0])
-            entry[0] += 1
-            entry[1] += took
-            entry[2] = max(entry[2], took)
+    def timed(original: Any, key_of: Any, third: Any) -> Any:
+        """``original`` timed into ``totals[key_of(self)]``: [calls, CPU seconds, third(...)]."""
+
+        def wrapper(self: Any) -> Any:
+            if not window:
+                return original(self)
+            started = clock()
+            try:
+                return original(self)
+            finally:
+                took = clock() - started
+                entry = totals.setdefault(key_of(self), [0, 0.0, 0.0])
+                entry[0] += 1
+                entry[1] += took
+                entry[2] = third(self, entry[2], took)
+
+        return wrapper
 
     def toggle(*_: Any) -> None:
         if window:
@@ -294,26 +299,18 @@ def _loop_time() -> None:
             totals.clear()
             window.append((time.process_time(), time.perf_counter()))
 
-    asyncio.events.Handle._run = run  # type: ignore[method-assign]
+    # Each callback's longest run; and the loop's turns, with the timers
+    # waiting at the end: the loop's own share is what its turns cost beyond
+    # the callbacks they run.
+    asyncio.events.Handle._run = timed(  # type: ignore[method-assign]
+        original, kind_of, lambda _, longest, took: max(longest, took)
+    )
+    asyncio.BaseEventLoop._run_once = timed(  # type: ignore[attr-defined]
+        asyncio.BaseEventLoop._run_once,  # type: ignore[attr-defined]
+        lambda _: "(the loop's turns, callbacks included)",
+        lambda loop, _, __: len(loop._scheduled),
+    )
     signal.signal(signal.SIGUSR2, toggle)
-
-    # The loop's turns, and the timers waiting at the end: the loop's own
-    # share is what its turns cost beyond the callbacks they run.
-    original_once = asyncio.BaseEventLoop._run_once  # type: ignore[attr-defined]
-
-    def run_once(self: Any) -> None:
-        if not window:
-            return original_once(self)
-        started = clock()
-        try:
-            return original_once(self)
-        finally:
-            entry = totals.setdefault("(the loop's turns, callbacks included)", [0, 0.0, 0.0])
-            entry[0] += 1
-            entry[1] += clock() - started
-            entry[2] = len(self._scheduled)
-
-    asyncio.BaseEventLoop._run_once = run_once  # type: ignore[attr-defined]
 
 
 def _fn_time() -> None:
