@@ -280,23 +280,20 @@ def _check_index(container: list[Any], key: Any, path: Path) -> None:
 
 
 def _child(container: Any, key: Any, path: Path, depth: int) -> Any:
-    """The item ``key`` of ``container``, on ``path`` (named up to ``depth`` if it is missing)."""
-    if type(container) is dict:  # (the usual case: a JSON object, checked first)
+    """The item ``key`` of ``container``, on ``path`` (named up to ``depth`` if it is missing).
+
+    The path is sliced for the message only when one is raised: slicing it at
+    every step cost a third of applying a patch.
+    """
+    if isinstance(container, dict):
         if type(key) is str and key in container:
             return container[key]
-    elif type(container) is list:
+        raise PatchError(f"no key at {path[:depth]!r:.80}")
+    if isinstance(container, list):
         if type(key) is int and 0 <= key < len(container):
             return container[key]
-    elif not isinstance(container, (dict, list)):
-        raise PatchError(f"not a container on {path[:depth]!r:.80}")
-    # (the messages name the path only when they are raised: slicing it at
-    # every step cost a third of applying a patch)
-    if isinstance(container, dict):
-        if type(key) is not str or key not in container:
-            raise PatchError(f"no key at {path[:depth]!r:.80}")
-        return container[key]
-    _check_index(container, key, path[:depth])
-    return container[key]
+        _check_index(container, key, path[:depth])  # (raises)
+    raise PatchError(f"not a container on {path[:depth]!r:.80}")
 
 
 def _parent(root: list[Any], fresh: dict[int, Any], path: Path) -> tuple[Any, Any]:
