@@ -59,10 +59,14 @@ async def test_cancelling_the_task_closes_the_coroutine(stepped: bool) -> None:
     """Cancelled where it waits, the coroutine gets the cancellation; cancelled before
     the task's first step, it is closed then, not when the coroutine is collected."""
     cleaned: list[bool] = []
+    ended_by: list[type[BaseException]] = []
 
     async def work() -> None:
         try:
             await asyncio.Event().wait()
+        except BaseException as exc:
+            ended_by.append(type(exc))
+            raise
         finally:
             cleaned.append(True)
 
@@ -70,8 +74,10 @@ async def test_cancelling_the_task_closes_the_coroutine(stepped: bool) -> None:
     task = eager.start(coro)
     assert task is not None
     if stepped:
-        await asyncio.sleep(0)  # one turn: the task is waiting on the event
+        await asyncio.sleep(0)  # one turn: the task takes its first step (checked below)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 5)
     assert cleaned == [True]
+    # The two ways were the ones meant: the cancellation thrown in, or the close.
+    assert ended_by == [asyncio.CancelledError if stepped else GeneratorExit]
