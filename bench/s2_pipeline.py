@@ -18,8 +18,18 @@ by one run each (``PYTHONPATH`` to an extracted ``git archive`` of the other
 revision's ``server/`` named ``ritrovo``). Neither is an issue target: S2
 measures against the reference, over sockets.
 
+Instructions do not tell a line's cost in the server, though: between two
+lines the server sleeps and its caches go to other work, and a line then
+costs mostly the memory it touches (bench/README.md, "a line's cost is the
+memory it touches"). ``--evict-mb 48`` writes over 48 MiB between two
+lines, so the CPU per line is a cold line's; ``--misses`` counts a cold
+line's cache misses as valgrind simulates them (this machine's 32 KiB L1s
+and 1 MiB L2, 4 MiB written over between two lines).
+
     .venv/bin/python bench/s2_pipeline.py                  # CPU us per line, 3 runs
+    .venv/bin/python bench/s2_pipeline.py --evict-mb 48    # the same, each line from cold caches
     .venv/bin/python bench/s2_pipeline.py --instructions   # needs valgrind, ~40 s
+    .venv/bin/python bench/s2_pipeline.py --misses --rooms 100 --rounds 2   # valgrind, ~2 min
 """
 
 from __future__ import annotations
@@ -136,7 +146,20 @@ async def _line(service: GameService, hub: RoomHub, code: str, k: int, clock: li
     await _settle(hub)
 
 
-async def _run(rooms_count: int, rounds: int, gap: float) -> tuple[float, int, int]:
+def _evict(buffer: bytearray) -> None:
+    """Write over ``buffer`` (bigger than the caches): what the next line touches comes from memory."""
+    step = 64
+    for i in range(0, len(buffer), step * 64):
+        buffer[i : i + step * 64 : step] = b"x" * 64
+
+
+async def _run(
+    rooms_count: int,
+    rounds: int,
+    gap: float,
+    evict: bytearray | None = None,
+    idle_evictions: int = 0,
+) -> tuple[float, int, int]:
     """CPU seconds, lines and bytes written for ``rounds`` lines in each room, after a warm-up round."""
     service, hub, codes, clock = await _setup(rooms_count)
     k = 0
@@ -155,6 +178,11 @@ async def _run(rooms_count: int, rounds: int, gap: float) -> tuple[float, int, i
             lines += 1
             if gap:
                 await asyncio.sleep(gap)  # the process idles: its caches go cold
+            if evict is not None:
+                _evict(evict)
+    if evict is not None and not rounds:
+        for _ in range(idle_evictions):  # as many as a run with lines makes, for the difference
+            _evict(evict)
     return cpu, lines, _Counted.written
 
 
@@ -177,6 +205,44 @@ def _instructions(args: argparse.Namespace) -> None:
     print(f"{args.rooms} rooms x {args.rounds} lines: {per_line / 1e6:.3f} M instructions per line")
 
 
+def _misses(args: argparse.Namespace) -> None:
+    """Cache misses per line from cold caches, as cachegrind simulates them.
+
+    Between two lines the run writes over 4 MiB (as a server's idle
+    moments let other work take the caches): each line then misses on
+    whatever it touches. Caches as this machine's: 32 KiB L1 for data and
+    for instructions, 1 MiB L2 (the simulated last level). The run
+    without lines makes as many evictions, so the difference is the lines'.
+    """
+    lines = args.rooms * args.rounds
+
+    def count(rounds: int) -> dict[str, int]:
+        command = [
+            "valgrind", "--tool=cachegrind", "--cache-sim=yes", "--cachegrind-out-file=/dev/null",
+            "--I1=32768,8,64", "--D1=32768,8,64", "--LL=1048576,16,64",
+            sys.executable, __file__, "--rooms", str(args.rooms), "--rounds", str(rounds),
+            "--runs", "1", "--evict-mb", "4", "--idle-evictions", str(lines),
+        ]  # fmt: skip
+        # One hash seed: the same dicts laid out the same way in both runs.
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=1200, check=True, env=env
+        )
+        found = {}
+        for name in ("I refs", "I1  misses", "D1  misses", "LL misses"):
+            hit = re.search(name.replace(" ", r"\s+") + r":\s+([\d,]+)", done.stderr)
+            assert hit, done.stderr[-2000:]
+            found[name] = int(hit.group(1).replace(",", ""))
+        return found
+
+    with_lines, without = count(args.rounds), count(0)
+    figures = ", ".join(
+        f"{name.replace('  ', ' ')} {(with_lines[name] - without[name]) / lines:,.0f}"
+        for name in with_lines
+    )
+    print(f"{args.rooms} rooms x {args.rounds} lines, cold, per line: {figures}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -186,13 +252,26 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--gap", type=float, default=0.0, help="seconds slept between two lines")
     parser.add_argument("--instructions", action="store_true", help="count them with valgrind")
+    parser.add_argument(
+        "--evict-mb", type=int, default=0, help="write over this many MiB between two lines"
+    )
+    parser.add_argument("--idle-evictions", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--misses", action="store_true", help="cold cache misses per line, simulated by valgrind"
+    )
     args = parser.parse_args()
     if args.instructions:
         _instructions(args)
         return
+    if args.misses:
+        _misses(args)
+        return
     print(f"ritrovo from {os.path.dirname(protocol.__file__)}")
     for _ in range(args.runs):
-        cpu, lines, written = asyncio.run(_run(args.rooms, args.rounds, args.gap))
+        evict = bytearray(args.evict_mb << 20) if args.evict_mb else None
+        cpu, lines, written = asyncio.run(
+            _run(args.rooms, args.rounds, args.gap, evict, args.idle_evictions)
+        )
         if lines:
             print(
                 f"{args.rooms} rooms, {lines} lines, {args.gap * 1000:.0f} ms between lines: "

@@ -86,6 +86,8 @@ from lib.common import (
 from ritrovo.client import RitrovoClient
 
 LINE_BYTES_TARGET = 1024  # issue 11: bytes per delivered story line <= 1 KB
+# Diagnostics of bench/lib/patched_serve.py that measure between two SIGUSR2s (the window)
+WINDOWED = ("cprofile", "pyspy", "gc_time", "loop_time", "fn_time", "perf")
 
 PACK = """
 id: bench-s2
@@ -167,10 +169,7 @@ async def run_once(
         await wait_idle(server)
         before = redis.commandstats() if redis else {}
         profiler = Profiler(server.pid, f"s2-{target}").start() if args.profile else None
-        if (
-            any(p in args.patch for p in ("cprofile", "pyspy", "gc_time", "loop_time", "fn_time"))
-            and not reference
-        ):
+        if any(p in args.patch for p in WINDOWED) and not reference:
             os.kill(server.pid, signal.SIGUSR2)  # start (bench/lib/patched_serve.py)
         measured = [
             server.pid,
@@ -187,10 +186,7 @@ async def run_once(
         await asyncio.sleep(args.period * lines)
         (user1, sys1), wall = server.cpu_split(), time.monotonic() - wall0
         cpu = (user1 - user0) + (sys1 - sys0)
-        if (
-            any(p in args.patch for p in ("cprofile", "pyspy", "gc_time", "loop_time", "fn_time"))
-            and not reference
-        ):
+        if any(p in args.patch for p in WINDOWED) and not reference:
             os.kill(server.pid, signal.SIGUSR2)  # stop and write the profile
         if profiler is not None:
             print(profiler.stop())

@@ -62,6 +62,7 @@ KNOWN = {
     "gc_time",
     "loop_time",
     "fn_time",
+    "perf",
 }
 
 
@@ -69,7 +70,7 @@ def apply() -> None:
     unknown = PATCHES - KNOWN
     if unknown:
         raise SystemExit(f"patched_serve: unknown patches {sorted(unknown)}")
-    windowed = PATCHES & {"cprofile", "pyspy", "gc_time", "loop_time", "fn_time"}
+    windowed = PATCHES & {"cprofile", "pyspy", "gc_time", "loop_time", "fn_time", "perf"}
     if len(windowed) > 1:  # each takes SIGUSR2 for itself: only the last would run
         raise SystemExit(f"patched_serve: use one of {sorted(windowed)} at a time")
     from ritrovo import service
@@ -150,6 +151,8 @@ def apply() -> None:
         _cprofile()
     if "pyspy" in PATCHES:
         _pyspy()
+    if "perf" in PATCHES:
+        _perf()
     if "gc_time" in PATCHES:
         _gc_time()
     if "loop_time" in PATCHES:
@@ -201,6 +204,30 @@ def _pyspy() -> None:
         args = [spy, "record", "--pid", str(os.getpid()), "--rate", "250", "--format", "raw"]
         args += ["--nonblocking", "--output", f"{path}.{os.getpid()}.spy"]
         running.append(subprocess.Popen(args, stdout=subprocess.DEVNULL))
+
+    signal.signal(signal.SIGUSR2, toggle)
+
+
+def _perf() -> None:
+    """``perf record`` (the kernel's CPU-clock samples, with call graphs) between two SIGUSR2s.
+
+    Into $RITROVO_BENCH_TRACE.<pid>.perf. Python 3.11 has no perf map, so
+    the samples name C functions: the interpreter, the allocator, the
+    collector, orjson, aiohttp's C parts and the kernel, by share.
+    """
+    import signal
+    import subprocess
+
+    path = os.environ.get("RITROVO_BENCH_TRACE", "trace.txt")
+    running: list[subprocess.Popen[bytes]] = []
+
+    def toggle(*_: Any) -> None:
+        if running:
+            running.pop().send_signal(signal.SIGINT)
+            return
+        args = ["perf", "record", "-e", "cpu-clock", "-F", "997", "-g", "-p", str(os.getpid())]
+        args += ["-o", f"{path}.{os.getpid()}.perf"]
+        running.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 
     signal.signal(signal.SIGUSR2, toggle)
 
