@@ -287,6 +287,16 @@ class GameService:
                 self._forget(code)
                 raise NotFound("no such room", code=ErrorCode.ROOM_NOT_FOUND)
             return parts.join(stored.parts)
+        # A command in flight takes the room out of the cache while it changes
+        # it (``_try_batch``) and holds the room's lock until it is committed:
+        # a room found here with nobody holding the lock is committed. (Taking
+        # the lock anyway made a lock and a weak reference per call, two per
+        # story line, for nothing.)
+        hit = self._rooms.get(code)
+        if hit is not None and hit.version >= min_seq:
+            lock = self._locks.get(code)
+            if lock is None or not lock.locked():
+                return hit.room
         # Wait for a command in flight: its room is changed but not committed yet.
         async with self._lock(code):
             hit = self._rooms.get(code)

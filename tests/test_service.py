@@ -161,6 +161,54 @@ async def test_a_lost_compare_and_set_catches_up_from_the_changes(
     assert player.name == "Bea"
 
 
+class PausedCommitStore(MemoryStore):
+    """Commits wait for ``go`` once ``pause`` is set (``entered`` says one is waiting)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pause = False
+        self.entered = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def commit(self, *args: Any, **kwargs: Any) -> CommitResult:
+        if self.pause:
+            self.entered.set()
+            await self.go.wait()
+        return await super().commit(*args, **kwargs)
+
+
+async def test_a_load_waits_for_the_command_in_flight_and_a_quiet_room_takes_no_lock(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = PausedCommitStore()
+    service = GameService(store, PackLibrary(tmp_path))
+    code = (await service.create_room("Quiet")).room.code
+    locked: list[str] = []
+    take_lock = service._lock
+
+    def counted(code: str) -> asyncio.Lock:
+        locked.append(code)
+        return take_lock(code)
+
+    monkeypatch.setattr(service, "_lock", counted)
+    assert (await service.load(code)).seq == 0
+    assert locked == []  # a committed room, returned without taking its lock
+    store.pause = True
+    command = asyncio.ensure_future(
+        service.execute(code, lambda r, p, now: rooms.create_team(r, "Late"))
+    )
+    await asyncio.wait_for(store.entered.wait(), timeout=5)
+    loading = asyncio.ensure_future(service.load(code))
+    # The command's room is changed but not committed: the load waits for it.
+    done, _ = await asyncio.wait({loading}, timeout=0.05)
+    assert not done
+    store.go.set()
+    room = await asyncio.wait_for(loading, timeout=5)
+    assert room.seq == 1 and "Late" in {t.name for t in room.teams}
+    assert locked == [code, code]  # the runner's, then the waiting load's
+    await asyncio.wait_for(command, timeout=5)
+
+
 async def test_in_a_group_commit_each_command_gets_its_own_outcome(tmp_path: Any) -> None:
     service = GameService(MemoryStore(), PackLibrary(tmp_path))
     code = (await service.create_room("Group")).room.code
