@@ -24,7 +24,7 @@ costs mostly the memory it touches (bench/README.md, "a line's cost is the
 memory it touches"). ``--evict-mb 48`` writes over 48 MiB between two
 lines, so the CPU per line is a cold line's; ``--misses`` counts a cold
 line's cache misses as valgrind simulates them (this machine's 32 KiB L1s
-and 1 MiB L2, 4 MiB written over between two lines).
+and 512 KiB L2, 4 MiB written over between two lines).
 
     .venv/bin/python bench/s2_pipeline.py                  # CPU us per line, 3 runs
     .venv/bin/python bench/s2_pipeline.py --evict-mb 48    # the same, each line from cold caches
@@ -211,7 +211,7 @@ def _misses(args: argparse.Namespace) -> None:
     Between two lines the run writes over 4 MiB (as a server's idle
     moments let other work take the caches): each line then misses on
     whatever it touches. Caches as this machine's: 32 KiB L1 for data and
-    for instructions, 1 MiB L2 (the simulated last level). The run
+    for instructions, a 512 KiB L2, 8-way (the simulated last level). The run
     without lines makes as many evictions, so the difference is the lines'.
     """
     lines = args.rooms * args.rounds
@@ -219,7 +219,7 @@ def _misses(args: argparse.Namespace) -> None:
     def count(rounds: int) -> dict[str, int]:
         command = [
             "valgrind", "--tool=cachegrind", "--cache-sim=yes", "--cachegrind-out-file=/dev/null",
-            "--I1=32768,8,64", "--D1=32768,8,64", "--LL=1048576,16,64",
+            "--I1=32768,8,64", "--D1=32768,8,64", "--LL=524288,8,64",
             sys.executable, __file__, "--rooms", str(args.rooms), "--rounds", str(rounds),
             "--runs", "1", "--evict-mb", "4", "--idle-evictions", str(lines),
         ]  # fmt: skip
@@ -229,7 +229,7 @@ def _misses(args: argparse.Namespace) -> None:
             command, capture_output=True, text=True, timeout=1200, check=True, env=env
         )
         found = {}
-        for name in ("I refs", "I1  misses", "D1  misses", "LL misses"):
+        for name in ("I refs", "I1  misses", "D1  misses", "LL misses", "LLi misses", "LLd misses"):
             hit = re.search(name.replace(" ", r"\s+") + r":\s+([\d,]+)", done.stderr)
             assert hit, done.stderr[-2000:]
             found[name] = int(hit.group(1).replace(",", ""))

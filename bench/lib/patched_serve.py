@@ -32,6 +32,11 @@ gc_time        count the garbage collections and their time by generation betwee
 loop_time      the event loop's callbacks' CPU time by kind (a task's coroutine, a
                transport's method, a timer) between two SIGUSR2s, into
                $RITROVO_BENCH_TRACE.<pid>.loop
+fn_time        the CPU time of the functions named in $RITROVO_BENCH_FNS between two
+               SIGUSR2s, into $RITROVO_BENCH_TRACE.<pid>.fns
+perf           ``perf record`` (CPU-clock samples: this VM counts no hardware events)
+               between two SIGUSR2s, into $RITROVO_BENCH_TRACE.<pid>.perf; read
+               with ``perf report -i FILE``. perf runs outside the server's core.
 trace          write a timeline to $RITROVO_BENCH_TRACE.<pid>: every flush (start, CPU
                duration, connections), every batch the room runner commits (size,
                duration), and the event loop's lag sampled every 10 ms.
@@ -215,19 +220,28 @@ def _perf() -> None:
     the samples name C functions: the interpreter, the allocator, the
     collector, orjson, aiohttp's C parts and the kernel, by share.
     """
+    import shutil
     import signal
     import subprocess
 
+    perf = shutil.which("perf")
+    if perf is None:
+        raise SystemExit("patched_serve perf: no perf on PATH (linux-perf)")
     path = os.environ.get("RITROVO_BENCH_TRACE", "trace.txt")
     running: list[subprocess.Popen[bytes]] = []
+    # perf on the other core: on the server's (taskset), it would take the server's CPU.
+    others = sorted(set(range(os.cpu_count() or 1)) - os.sched_getaffinity(0)) or None
 
     def toggle(*_: Any) -> None:
         if running:
-            running.pop().send_signal(signal.SIGINT)
+            running.pop().send_signal(signal.SIGINT)  # perf writes its file and exits
             return
-        args = ["perf", "record", "-e", "cpu-clock", "-F", "997", "-g", "-p", str(os.getpid())]
+        args = [perf, "record", "-e", "cpu-clock", "-F", "997", "-g", "-p", str(os.getpid())]
         args += ["-o", f"{path}.{os.getpid()}.perf"]
-        running.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        if others:
+            args = ["taskset", "-c", ",".join(map(str, others)), *args]
+        # perf's own messages go to the server's stderr (its log), failures included.
+        running.append(subprocess.Popen(args, stdout=subprocess.DEVNULL))
 
     signal.signal(signal.SIGUSR2, toggle)
 
