@@ -292,7 +292,7 @@ def _child(container: Any, key: Any, path: Path, depth: int) -> Any:
     if isinstance(container, list):
         if type(key) is int and 0 <= key < len(container):
             return container[key]
-        _check_index(container, key, path[:depth])  # (raises)
+        raise PatchError(f"no list item at {path[:depth]!r:.80}")
     raise PatchError(f"not a container on {path[:depth]!r:.80}")
 
 
