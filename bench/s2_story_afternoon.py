@@ -83,11 +83,10 @@ from lib.common import (
     upload_pack,
     wait_idle,
 )
+from lib.patched_serve import WINDOWED
 from ritrovo.client import RitrovoClient
 
 LINE_BYTES_TARGET = 1024  # issue 11: bytes per delivered story line <= 1 KB
-# Diagnostics of bench/lib/patched_serve.py that measure between two SIGUSR2s (the window)
-WINDOWED = ("cprofile", "pyspy", "gc_time", "loop_time", "fn_time", "perf")
 
 PACK = """
 id: bench-s2

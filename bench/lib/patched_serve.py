@@ -69,13 +69,16 @@ KNOWN = {
     "fn_time",
     "perf",
 }
+# The diagnostics that measure between two SIGUSR2s (the scenario's window): each
+# takes the signal for itself, and the scenarios send it when one is patched in.
+WINDOWED = ("cprofile", "pyspy", "gc_time", "loop_time", "fn_time", "perf")
 
 
 def apply() -> None:
     unknown = PATCHES - KNOWN
     if unknown:
         raise SystemExit(f"patched_serve: unknown patches {sorted(unknown)}")
-    windowed = PATCHES & {"cprofile", "pyspy", "gc_time", "loop_time", "fn_time", "perf"}
+    windowed = PATCHES & set(WINDOWED)
     if len(windowed) > 1:  # each takes SIGUSR2 for itself: only the last would run
         raise SystemExit(f"patched_serve: use one of {sorted(windowed)} at a time")
     from ritrovo import service

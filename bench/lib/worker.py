@@ -362,6 +362,7 @@ async def s2(job: dict[str, Any]) -> None:
     marks["drained"] = counters()
     gc.enable()
     latencies: list[float] = []
+    deliveries_to = os.environ.get("RITROVO_BENCH_DELIVERIES")
     deliveries: list[tuple[float, float, int]] = []  # (sent at, latency, room): a diagnostic
     missing = 0
     for r, team, count, at, writer in sent:
@@ -373,10 +374,10 @@ async def s2(job: dict[str, Any]) -> None:
                 missing += 1
             else:
                 latencies.append(arrived - at)
-                if os.environ.get("RITROVO_BENCH_DELIVERIES"):
+                if deliveries_to:
                     deliveries.append((at, arrived - at, r))
-    if deliveries:  # after the window: the loop has nothing else to do
-        Path(f"{os.environ['RITROVO_BENCH_DELIVERIES']}.{os.getpid()}").write_text(
+    if deliveries_to:  # after the window: the loop has nothing else to do
+        Path(f"{deliveries_to}.{os.getpid()}").write_text(
             "".join(f"{at:.6f} {1000 * took:.3f} {r}\n" for at, took, r in deliveries)
         )
     emit(
